@@ -1,0 +1,114 @@
+// Helpers for tests that talk to the real broker started by scripts/kafka.
+//
+// Every test creates its own uniquely named topics (ScopedTopic) and removes them at the end,
+// so tests never depend on each other or on their order. Bounded waits use Scaled(), which a
+// sanitizer build stretches through SLUICE_TEST_TIMEOUT_SCALE.
+#pragma once
+
+#include <librdkafka/rdkafka.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sluice::testing {
+
+/// SLUICE_BOOTSTRAP_SERVERS, or 127.0.0.1:19092 (the PLAINTEXT port of scripts/kafka).
+std::string BootstrapServers();
+
+/// The SASL_PLAINTEXT bootstrap address: the host of BootstrapServers() on port 19094, unless
+/// SLUICE_SASL_BOOTSTRAP_SERVERS says otherwise.
+std::string SaslBootstrapServers();
+
+/// A name no other test run uses: "<prefix>-<pid>-<counter>-<random>".
+std::string UniqueName(std::string_view prefix);
+
+/// A test timeout, multiplied by SLUICE_TEST_TIMEOUT_SCALE (default 1; sanitizer runs use more).
+std::chrono::milliseconds Scaled(std::chrono::milliseconds base);
+
+struct KafkaDeleter {
+  void operator()(rd_kafka_t* rk) const noexcept { rd_kafka_destroy(rk); }
+};
+using KafkaPtr = std::unique_ptr<rd_kafka_t, KafkaDeleter>;
+
+struct PartitionListDeleter {
+  void operator()(rd_kafka_topic_partition_list_t* l) const noexcept {
+    rd_kafka_topic_partition_list_destroy(l);
+  }
+};
+using PartitionListPtr = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
+
+struct MessageDeleter {
+  void operator()(rd_kafka_message_t* m) const noexcept { rd_kafka_message_destroy(m); }
+};
+using MessagePtr = std::unique_ptr<rd_kafka_message_t, MessageDeleter>;
+
+struct ErrorDeleter {
+  void operator()(rd_kafka_error_t* e) const noexcept { rd_kafka_error_destroy(e); }
+};
+using ErrorPtr = std::unique_ptr<rd_kafka_error_t, ErrorDeleter>;
+
+using Properties = std::map<std::string, std::string>;
+
+/// A client of the given type; bootstrap.servers defaults to BootstrapServers(). Throws
+/// std::runtime_error naming the property when the configuration is refused.
+KafkaPtr NewClient(rd_kafka_type_t type, const Properties& properties,
+                   void (*configure)(rd_kafka_conf_t*) = nullptr);
+
+/// Throws std::runtime_error with the error's name and string unless `error` is null.
+void ThrowIfError(rd_kafka_error_t* error, std::string_view what);
+
+/// Creates a topic and waits until its metadata shows every partition with a leader.
+void CreateTopic(const std::string& name, int partitions, const Properties& configs = {});
+void DeleteTopic(const std::string& name);
+
+/// A topic created for one test and deleted when the test ends.
+class ScopedTopic {
+ public:
+  explicit ScopedTopic(std::string_view prefix, int partitions = 1, const Properties& configs = {});
+  ~ScopedTopic();
+  ScopedTopic(const ScopedTopic&) = delete;
+  ScopedTopic& operator=(const ScopedTopic&) = delete;
+
+  const std::string& name() const { return name_; }
+  int partitions() const { return partitions_; }
+
+ private:
+  std::string name_;
+  int partitions_;
+};
+
+/// A consumed record, copied out of librdkafka's buffers.
+struct Record {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  int64_t timestamp = -1;
+  std::optional<std::string> key;
+  std::optional<std::string> value;  // nullopt for a tombstone
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+Record CopyRecord(const rd_kafka_message_t& message);
+
+/// Reads partitions 0..partitions-1 of `topic` from the beginning until every partition has
+/// reported its end (the last stable offset under read_committed, the high watermark under
+/// read_uncommitted). Extra consumer properties (e.g. isolation.level) come from `properties`.
+/// Throws std::runtime_error when the end is not reached within `timeout`.
+std::vector<Record> ReadToEnd(const std::string& topic, int partitions,
+                              const Properties& properties = {},
+                              std::chrono::milliseconds timeout = std::chrono::seconds(30));
+
+/// Produces (key, value) pairs to one partition and waits for every delivery report. Throws on
+/// any delivery failure.
+void ProduceAndWait(rd_kafka_t* producer, const std::string& topic, int32_t partition,
+                    const std::vector<std::pair<std::string, std::string>>& records,
+                    int64_t timestamp_ms = 0);
+
+}  // namespace sluice::testing
