@@ -1,0 +1,399 @@
+// DataStream<T> and KeyedStream<K, T>: the job as a chain of calls, as in Flink.
+//
+//   auto env = sluice::StreamExecutionEnvironment::Create();
+//   env->GenerateSequence(1, 1000)
+//       .Map([](int64_t n) { return n % 10; })
+//       .KeyBy([](int64_t digit) { return digit; })
+//       .Sum()
+//       .Print();
+//   env->Execute("digits");
+//
+// Functions are plain callables or classes derived from the Rich function templates in
+// sluice/api/functions.h. Every parallel instance gets its own copy of a function (Flink
+// deserialises one per instance), so functions must be copyable; state that must survive
+// failures belongs in sluice state, not in members.
+//
+// Thread safety: build the job on one thread before Execute(); the objects are not used while
+// the job runs. Ownership: streams are light handles into their environment, which owns the
+// graph; they must not outlive it. Errors: wrong graphs (a forward edge between different
+// parallelisms, duplicate uids, ...) are reported by Execute().
+#pragma once
+
+#include <concepts>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <sluice/api/functions.h>
+#include <sluice/api/key_hash.h>
+#include <sluice/api/sink.h>
+#include <sluice/api/watermark_strategy.h>
+#include <sluice/detail/operators.h>
+#include <sluice/detail/transformation.h>
+#include <sluice/state/type_serializer.h>
+
+namespace sluice {
+
+class StreamExecutionEnvironment;
+template <typename K, typename T>
+class KeyedStream;
+
+namespace detail {
+
+/// What DataStream needs from its environment (implemented by StreamExecutionEnvironment).
+class GraphBuilder {
+ public:
+  virtual ~GraphBuilder() = default;
+  /// Takes ownership; returns the node.
+  virtual Transformation* Add(std::unique_ptr<Transformation> node) = 0;
+  virtual int32_t NextId() = 0;
+  virtual int32_t max_parallelism() const = 0;
+};
+
+template <typename F, typename T>
+concept Streamable = requires(std::ostream& os, const T& value) { os << value; };
+
+/// Makes the operator of a keyed stream set the current key before each element, so the
+/// function can use keyed state (Flink allows keyed state in map/filter/flatMap after keyBy).
+template <typename K, typename In>
+class KeySettingOperator final : public StreamOperator, public Input<In> {
+ public:
+  KeySettingOperator(std::unique_ptr<StreamOperator> inner, std::function<K(const In&)> key_selector)
+      : inner_(std::move(inner)), input_(dynamic_cast<Input<In>*>(inner_.get())), key_selector_(std::move(key_selector)) {}
+  StreamOperator* OutputOperator() override { return inner_.get(); }
+  void Setup(OperatorContext& context) override {
+    StreamOperator::Setup(context);
+    inner_->Setup(context);
+    keys_.Setup(context);
+  }
+  void Open() override { inner_->Open(); }
+  void ProcessElement(StreamRecord<In>&& record) override {
+    keys_.SetCurrentKey(key_selector_(record.value));
+    input_->ProcessElement(std::move(record));
+  }
+  void ProcessWatermark(Watermark w) override { inner_->ProcessWatermark(w); }
+  void ProcessWatermarkStatus(WatermarkStatus s) override { inner_->ProcessWatermarkStatus(s); }
+  void EndInput() override { inner_->EndInput(); }
+  void SnapshotState(CheckpointId id) override { inner_->SnapshotState(id); }
+  void NotifyCheckpointComplete(CheckpointId id) override { inner_->NotifyCheckpointComplete(id); }
+  void NotifyCheckpointAborted(CheckpointId id) override { inner_->NotifyCheckpointAborted(id); }
+  void Close() override { inner_->Close(); }
+
+ private:
+  std::unique_ptr<StreamOperator> inner_;
+  Input<In>* input_;
+  std::function<K(const In&)> key_selector_;
+  KeyContext<K> keys_;
+};
+
+template <typename T>
+struct IsRichSink : std::is_base_of<RichFunction, T> {};
+
+}  // namespace detail
+
+template <typename T>
+class DataStream {
+ public:
+  using value_type = T;
+
+  DataStream(detail::GraphBuilder* env, detail::Transformation* node) : env_(env), node_(node) {}
+
+  // ---- per-operator settings (apply to the operator that produced this stream) ----
+  DataStream& SetParallelism(int32_t parallelism) {
+    node_->set_parallelism(parallelism);
+    return *this;
+  }
+  DataStream& Name(std::string name) {
+    node_->set_name(std::move(name));
+    return *this;
+  }
+  /// The operator's identity across restarts and savepoints: its state is matched by uid.
+  DataStream& Uid(std::string uid) {
+    node_->set_uid(std::move(uid));
+    return *this;
+  }
+
+  // ---- transformations ----
+  /// `f` is a callable T -> Out, or a class derived from RichMapFunction<T, Out>.
+  template <typename F>
+  auto Map(F f) {
+    if constexpr (std::is_base_of_v<RichFunction, F>) {
+      using Out = decltype(f.Map(std::declval<T>()));
+      return AddOneInput<Out>("Map", MakeOperator<detail::MapOperator<T, Out, F>, Out>(std::move(f)));
+    } else {
+      using Out = std::decay_t<std::invoke_result_t<F&, T>>;
+      return AddOneInput<Out>("Map", MakeOperator<detail::MapOperator<T, Out, F>, Out>(std::move(f)));
+    }
+  }
+
+  /// `f` is a callable (T, Collector<Out>&), or a RichFlatMapFunction<T, Out> (then Out may be
+  /// left out).
+  template <typename Out, typename F>
+  DataStream<Out> FlatMap(F f) {
+    return AddOneInput<Out>("FlatMap", MakeOperator<detail::FlatMapOperator<T, Out, F>, Out>(std::move(f)));
+  }
+  template <typename F>
+    requires std::is_base_of_v<RichFunction, F>
+  auto FlatMap(F f) {
+    using Out = typename FlatMapOutput<F>::type;
+    return FlatMap<Out, F>(std::move(f));
+  }
+
+  /// Keeps elements for which `f` (a callable const T& -> bool, or a RichFilterFunction<T>) is true.
+  template <typename F>
+  DataStream<T> Filter(F f) {
+    return AddOneInput<T>("Filter", MakeOperator<detail::FilterOperator<T, F>, T>(std::move(f)));
+  }
+
+  /// Partitions by key: records with equal keys go to the same parallel instance and share
+  /// keyed state. The key needs a sluice::TypeSerializer and a sluice::KeyHash.
+  template <typename F>
+  auto KeyBy(F key_selector) {
+    using K = std::decay_t<std::invoke_result_t<F&, const T&>>;
+    static_assert(HasTypeSerializer<K>, "KeyBy: the key type needs a sluice::TypeSerializer<K>");
+    std::function<K(const T&)> selector = std::move(key_selector);
+    auto* partition = AddVirtual("KeyBy", detail::Transformation::Kind::kPartition,
+                                 std::make_unique<detail::KeyGroupPartitioner<T, K>>(selector, env_->max_parallelism()));
+    return KeyedStream<K, T>(env_, partition, std::move(selector));
+  }
+
+  DataStream<T> Rebalance() { return Partition("Rebalance", std::make_unique<detail::RebalancePartitioner<T>>()); }
+  DataStream<T> Shuffle() { return Partition("Shuffle", std::make_unique<detail::ShufflePartitioner<T>>()); }
+  DataStream<T> Broadcast() { return Partition("Broadcast", std::make_unique<detail::BroadcastPartitioner<T>>()); }
+  /// Each instance sends to the instance with the same index; needs equal parallelism.
+  DataStream<T> Forward() { return Partition("Forward", std::make_unique<detail::ForwardPartitioner<T>>()); }
+  /// `partitioner(key, num_partitions)` picks the downstream instance for the key of each record.
+  template <typename P, typename F>
+  DataStream<T> PartitionCustom(P partitioner, F key_selector) {
+    using K = std::decay_t<std::invoke_result_t<F&, const T&>>;
+    return Partition("PartitionCustom", std::make_unique<detail::CustomPartitioner<T, K>>(
+                                            std::function<int(const K&, int)>(std::move(partitioner)),
+                                            std::function<K(const T&)>(std::move(key_selector))));
+  }
+
+  /// This stream and the others, merged (records of all inputs, in no particular order).
+  template <typename... Streams>
+  DataStream<T> Union(const Streams&... others) {
+    auto node = std::make_unique<detail::VirtualTransformation<T>>(env_->NextId(), "Union",
+                                                                    detail::Transformation::Kind::kUnion);
+    node->AddInput(node_);
+    (node->AddInput(others.node()), ...);
+    return DataStream<T>(env_, env_->Add(std::move(node)));
+  }
+
+  /// Assigns event timestamps and generates watermarks here (replacing upstream ones).
+  DataStream<T> AssignTimestampsAndWatermarks(WatermarkStrategy<T> strategy) {
+    auto factory = [strategy]() -> std::unique_ptr<detail::StreamOperator> {
+      return std::make_unique<detail::TimestampsAndWatermarksOperator<T>>(strategy);
+    };
+    return AddOneInput<T>("Timestamps/Watermarks", factory);
+  }
+
+  // ---- sinks ----
+  /// `sink` is a SinkFunction<T> or RichSinkFunction<T> subclass, copied per instance.
+  template <typename S>
+    requires std::is_base_of_v<SinkFunction<T>, S>
+  DataStream<T>& AddSink(S sink) {
+    auto factory = [sink]() -> std::unique_ptr<detail::StreamOperator> {
+      return std::make_unique<detail::SinkFunctionOperator<T, S>>(sink);
+    };
+    return AddSinkNode("Sink", factory, nullptr);
+  }
+  /// Writes through a Sink (e.g. KafkaSink); the definition is shared by all instances.
+  DataStream<T>& SinkTo(std::shared_ptr<const Sink<T>> sink, std::string name = "Sink") {
+    auto factory = [sink]() -> std::unique_ptr<detail::StreamOperator> {
+      return std::make_unique<detail::SinkWriterOperator<T>>(sink);
+    };
+    return AddSinkNode(std::move(name), factory, sink);
+  }
+  /// Prints every record to standard output ("<instance>> record" when parallel).
+  DataStream<T>& Print() { return PrintTo(false, "Print to Std. Out"); }
+  DataStream<T>& PrintToErr() { return PrintTo(true, "Print to Std. Err"); }
+
+  detail::Transformation* node() const { return node_; }
+
+ protected:
+  using Factory = std::function<std::unique_ptr<detail::StreamOperator>()>;
+
+  template <typename F>
+  struct FlatMapOutput;
+  template <typename F>
+    requires requires { typename F::output_type; }
+  struct FlatMapOutput<F> {
+    using type = typename F::output_type;
+  };
+
+  /// A factory making one operator per parallel instance, each with its own copy of `f`.
+  template <typename Op, typename Out, typename F>
+  Factory MakeOperator(F f) {
+    return [f]() -> std::unique_ptr<detail::StreamOperator> { return std::make_unique<Op>(f); };
+  }
+
+  template <typename Out>
+  DataStream<Out> AddOneInput(std::string name, Factory factory) {
+    auto node = std::make_unique<detail::OneInputTransformation<T, Out>>(env_->NextId(), std::move(name),
+                                                                         WrapFactory<Out>(std::move(factory)), node_);
+    if (keyed_) node->set_keyed();
+    return DataStream<Out>(env_, env_->Add(std::move(node)));
+  }
+
+  /// On a keyed stream, operators set the current key before every element.
+  template <typename Out>
+  Factory WrapFactory(Factory factory) {
+    return key_wrapper_ ? key_wrapper_(std::move(factory)) : factory;
+  }
+
+  DataStream<T>& AddSinkNode(std::string name, Factory factory, std::shared_ptr<const Sink<T>> sink) {
+    auto node = std::make_unique<detail::SinkTransformation<T>>(env_->NextId(), std::move(name),
+                                                                WrapFactory<T>(std::move(factory)), node_, std::move(sink));
+    if (keyed_) node->set_keyed();
+    sink_node_ = env_->Add(std::move(node));
+    return *this;
+  }
+
+  DataStream<T>& PrintTo(bool to_stderr, std::string name) {
+    static_assert(detail::Streamable<void, T>, "Print() needs operator<<(std::ostream&, const T&)");
+    return AddSink(detail::PrintSinkFunction<T>(to_stderr)).LastSinkNamed(std::move(name));
+  }
+  DataStream<T>& LastSinkNamed(std::string name) {
+    sink_node_->set_name(std::move(name));
+    return *this;
+  }
+
+  DataStream<T> Partition(std::string name, std::unique_ptr<detail::Partitioner<T>> partitioner) {
+    return DataStream<T>(env_, AddVirtual(std::move(name), detail::Transformation::Kind::kPartition, std::move(partitioner)));
+  }
+  detail::Transformation* AddVirtual(std::string name, detail::Transformation::Kind kind,
+                                     std::unique_ptr<detail::Partitioner<T>> partitioner) {
+    auto node = std::make_unique<detail::VirtualTransformation<T>>(env_->NextId(), std::move(name), kind,
+                                                                    std::move(partitioner));
+    node->AddInput(node_);
+    return env_->Add(std::move(node));
+  }
+
+  detail::GraphBuilder* env_;
+  detail::Transformation* node_;
+  detail::Transformation* sink_node_ = nullptr;
+  bool keyed_ = false;
+  // Set by KeyedStream: wraps an operator factory so the operator sets the current key.
+  std::function<Factory(Factory)> key_wrapper_;
+};
+
+/// A stream partitioned by key (Flink's KeyedStream). Operators applied to it may use keyed
+/// state and timers.
+template <typename K, typename T>
+class KeyedStream : public DataStream<T> {
+ public:
+  using KeySelector = std::function<K(const T&)>;
+
+  KeyedStream(detail::GraphBuilder* env, detail::Transformation* node, KeySelector key_selector)
+      : DataStream<T>(env, node), key_selector_(std::move(key_selector)) {
+    this->keyed_ = true;
+    KeySelector selector = key_selector_;
+    this->key_wrapper_ = [selector](typename DataStream<T>::Factory factory) -> typename DataStream<T>::Factory {
+      return [factory, selector]() -> std::unique_ptr<detail::StreamOperator> {
+        return std::make_unique<detail::KeySettingOperator<K, T>>(factory(), selector);
+      };
+    };
+  }
+
+  const KeySelector& key_selector() const { return key_selector_; }
+
+  /// A KeyedProcessFunction<K, T, Out> subclass, copied per instance.
+  template <typename F>
+  auto Process(F function) {
+    using Out = typename ProcessOutput<F>::type;
+    KeySelector selector = key_selector_;
+    auto factory = [function, selector]() -> std::unique_ptr<detail::StreamOperator> {
+      return std::make_unique<detail::KeyedProcessOperator<K, T, Out, F>>(function, selector);
+    };
+    return AddKeyedNode<Out>("KeyedProcess", factory);
+  }
+
+  /// The running reduction per key, emitted after every element.
+  template <typename F>
+  DataStream<T> Reduce(F reduce) {
+    static_assert(HasTypeSerializer<T>, "Reduce keeps T in keyed state: T needs a sluice::TypeSerializer<T>");
+    std::function<T(const T&, const T&)> fn = std::move(reduce);
+    KeySelector selector = key_selector_;
+    auto factory = [fn, selector]() -> std::unique_ptr<detail::StreamOperator> {
+      return std::make_unique<detail::ReduceOperator<K, T>>(fn, selector);
+    };
+    return AddKeyedNode<T>("Keyed Reduce", factory);
+  }
+
+  /// Running sum / min / max of an arithmetic stream, or of one arithmetic field of a struct
+  /// (the other fields are those of the first element of the key, as in Flink).
+  DataStream<T> Sum() requires std::is_arithmetic_v<T> {
+    return Reduce([](const T& a, const T& b) { return static_cast<T>(a + b); }).Name("Sum");
+  }
+  DataStream<T> Min() requires std::is_arithmetic_v<T> {
+    return Reduce([](const T& a, const T& b) { return b < a ? b : a; }).Name("Min");
+  }
+  DataStream<T> Max() requires std::is_arithmetic_v<T> {
+    return Reduce([](const T& a, const T& b) { return a < b ? b : a; }).Name("Max");
+  }
+  template <typename Field>
+    requires std::is_member_object_pointer_v<Field>
+  DataStream<T> Sum(Field field) {
+    return Reduce([field](const T& a, const T& b) {
+             T out = a;
+             out.*field = a.*field + b.*field;
+             return out;
+           }).Name("Sum");
+  }
+  template <typename Field>
+    requires std::is_member_object_pointer_v<Field>
+  DataStream<T> Min(Field field) {
+    return Reduce([field](const T& a, const T& b) {
+             T out = a;
+             if (b.*field < a.*field) out.*field = b.*field;
+             return out;
+           }).Name("Min");
+  }
+  template <typename Field>
+    requires std::is_member_object_pointer_v<Field>
+  DataStream<T> Max(Field field) {
+    return Reduce([field](const T& a, const T& b) {
+             T out = a;
+             if (a.*field < b.*field) out.*field = b.*field;
+             return out;
+           }).Name("Max");
+  }
+  /// For std::pair / std::tuple elements: the field with index I.
+  template <size_t I>
+  DataStream<T> Sum() {
+    return Reduce([](const T& a, const T& b) {
+             T out = a;
+             std::get<I>(out) = std::get<I>(a) + std::get<I>(b);
+             return out;
+           }).Name("Sum");
+  }
+
+ private:
+  template <typename F>
+  struct ProcessOutput;
+  template <typename F>
+    requires requires { typename F::output_type; }
+  struct ProcessOutput<F> {
+    using type = typename F::output_type;
+  };
+
+  template <typename Out>
+  DataStream<Out> AddKeyedNode(std::string name, typename DataStream<T>::Factory factory) {
+    auto node = std::make_unique<detail::OneInputTransformation<T, Out>>(this->env_->NextId(), std::move(name),
+                                                                         std::move(factory), this->node_);
+    node->set_keyed();
+    return DataStream<Out>(this->env_, this->env_->Add(std::move(node)));
+  }
+
+  KeySelector key_selector_;
+};
+
+}  // namespace sluice

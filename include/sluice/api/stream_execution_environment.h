@@ -1,0 +1,231 @@
+// StreamExecutionEnvironment: where a job is built, configured and executed (Flink's).
+//
+//   int main(int argc, char** argv) {
+//     auto env = sluice::StreamExecutionEnvironment::FromArgs(argc, argv);  // --parallelism, ...
+//     env->EnableCheckpointing(std::chrono::seconds(5));
+//     env->AddSource(SimpleStringGenerator()).Print();
+//     return env->Execute("kafka - test001").ok() ? 0 : 1;
+//   }
+//
+// Thread safety: configure and build on one thread. Execute()/ExecuteAsync() may be called
+// once. The JobClient of ExecuteAsync() is thread-safe.
+// Errors: configuration mistakes (unknown flags, bad values, wrong graphs, a state type with no
+// serializer at restore, ...) make Execute() return a failed result whose status names the
+// flag, setting or operator; FromArgs() prints usage and exits on --help and on flag errors,
+// like any command-line program.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <sluice/api/data_stream.h>
+#include <sluice/api/job.h>
+#include <sluice/api/parameter_tool.h>
+#include <sluice/api/restart_strategy.h>
+#include <sluice/api/source.h>
+#include <sluice/api/source_function.h>
+#include <sluice/api/watermark_strategy.h>
+#include <sluice/checkpoint/checkpoint_config.h>
+#include <sluice/detail/source_operators.h>
+
+namespace sluice {
+
+namespace internal {
+class JobMaster;
+}
+
+/// How a job starts: from scratch, from its own latest checkpoint, or from a savepoint.
+struct RestoreSettings {
+  /// Ignore existing checkpoints of this job (--fresh).
+  bool fresh = false;
+  /// Restore this savepoint or checkpoint directory (--from-savepoint).
+  std::optional<std::string> savepoint_path;
+  /// Skip state of operators (uids) that no longer exist instead of failing
+  /// (--allow-non-restored-state).
+  bool allow_non_restored_state = false;
+};
+
+class StreamExecutionEnvironment final : public detail::GraphBuilder {
+ public:
+  /// An environment with defaults: parallelism = number of cores, no checkpointing,
+  /// restart strategy NoRestart (FixedDelay(INT_MAX, 1s) once checkpointing is on, as Flink).
+  static std::unique_ptr<StreamExecutionEnvironment> Create();
+  /// Create() configured from the standard flags (--parallelism, --checkpoint-interval,
+  /// --checkpoint-dir, --fresh, --from-savepoint, --allow-non-restored-state,
+  /// --restart-attempts, --log-level); every other --key=value becomes a job parameter
+  /// (GetParameters()). --help prints the flags and exits 0; a bad flag prints the error and
+  /// exits 2. Job parameters the job never reads are reported by Execute() as unknown flags.
+  static std::unique_ptr<StreamExecutionEnvironment> FromArgs(int argc, char** argv);
+
+  ~StreamExecutionEnvironment() override;
+
+  // ---- configuration ----
+  StreamExecutionEnvironment& SetParallelism(int32_t parallelism);
+  int32_t GetParallelism() const { return parallelism_; }
+  /// The number of key groups (default 128); the upper bound of any rescaling.
+  StreamExecutionEnvironment& SetMaxParallelism(int32_t max_parallelism);
+  int32_t GetMaxParallelism() const { return max_parallelism_; }
+  StreamExecutionEnvironment& EnableCheckpointing(std::chrono::milliseconds interval);
+  CheckpointConfig& GetCheckpointConfig() { return checkpoint_config_; }
+  StreamExecutionEnvironment& SetRestartStrategy(RestartStrategy strategy);
+  /// How often sources and AssignTimestampsAndWatermarks emit periodic watermarks (200 ms).
+  StreamExecutionEnvironment& SetAutoWatermarkInterval(std::chrono::milliseconds interval);
+  /// Every operator gets a task of its own (debugging; chaining is on by default).
+  StreamExecutionEnvironment& DisableOperatorChaining();
+  StreamExecutionEnvironment& SetRestoreSettings(RestoreSettings settings);
+  const RestoreSettings& GetRestoreSettings() const { return restore_; }
+  /// The job's parameters: every --key=value flag that is not a standard one.
+  const ParameterTool& GetParameters() const { return parameters_; }
+  /// Stop with a savepoint on SIGTERM and cancel on SIGINT while Execute() runs (default on).
+  StreamExecutionEnvironment& SetHandleSignals(bool handle) {
+    handle_signals_ = handle;
+    return *this;
+  }
+
+  // ---- sources ----
+  /// A SourceFunction (a copyable class derived from SourceFunction<T>, one copy per instance).
+  /// Sources derived from RichParallelSourceFunction run with the default parallelism; others
+  /// with parallelism 1, as in Flink.
+  template <typename F>
+    requires std::is_base_of_v<SourceFunction<typename F::output_type>, F>
+  DataStream<typename F::output_type> AddSource(F function, std::string name = "Custom Source") {
+    using T = typename F::output_type;
+    return AddSource<T>([function]() -> std::unique_ptr<SourceFunction<T>> { return std::make_unique<F>(function); },
+                        std::move(name), std::is_base_of_v<RichParallelSourceFunction<T>, F>);
+  }
+  /// A SourceFunction made by `factory` for each parallel instance and each restart.
+  template <typename T>
+  DataStream<T> AddSource(std::function<std::unique_ptr<SourceFunction<T>>()> factory, std::string name,
+                          bool parallel = false) {
+    auto operator_factory = [factory]() -> std::unique_ptr<detail::StreamOperator> {
+      return std::make_unique<detail::LegacySourceOperator<T>>(factory, WatermarkStrategy<T>::NoWatermarks());
+    };
+    auto node = std::make_unique<detail::SourceTransformation<T>>(NextId(), std::move(name), operator_factory,
+                                                                  /*bounded=*/false);
+    if (!parallel) node->set_non_parallel();
+    return DataStream<T>(this, Add(std::move(node)));
+  }
+  /// A Source (e.g. KafkaSource) with a watermark strategy.
+  template <typename T>
+  DataStream<T> FromSource(std::shared_ptr<const Source<T>> source, WatermarkStrategy<T> watermarks,
+                           std::string name) {
+    bool bounded = source->IsBounded();
+    auto factory = [source, watermarks]() -> std::unique_ptr<detail::StreamOperator> {
+      return std::make_unique<detail::ReaderSourceOperator<T>>(source, watermarks);
+    };
+    return DataStream<T>(this, Add(std::make_unique<detail::SourceTransformation<T>>(NextId(), std::move(name),
+                                                                                    factory, bounded)));
+  }
+  /// A bounded stream of the given elements (parallelism 1).
+  template <typename T>
+  DataStream<T> FromCollection(std::vector<T> elements);
+  template <typename T, typename... Ts>
+  DataStream<T> FromElements(T first, Ts... rest) {
+    std::vector<T> elements{std::move(first), static_cast<T>(std::move(rest))...};
+    return FromCollection<T>(std::move(elements));
+  }
+  /// The numbers from..to (inclusive), split among the parallel instances; bounded and
+  /// checkpointed, so a restored job neither repeats nor skips a number.
+  DataStream<int64_t> GenerateSequence(int64_t from, int64_t to);
+
+  // ---- execution ----
+  /// Runs the job and blocks until it finishes, is cancelled, or fails for good.
+  JobExecutionResult Execute(const std::string& job_name = "sluice job");
+  /// Starts the job and returns at once.
+  std::unique_ptr<JobClient> ExecuteAsync(const std::string& job_name = "sluice job");
+
+  // ---- detail::GraphBuilder ----
+  detail::Transformation* Add(std::unique_ptr<detail::Transformation> node) override;
+  int32_t NextId() override { return next_id_++; }
+  int32_t max_parallelism() const override { return max_parallelism_; }
+
+ private:
+  StreamExecutionEnvironment();
+  Result<std::unique_ptr<internal::JobMaster>> PrepareJob(const std::string& job_name, bool handle_signals);
+
+  int32_t parallelism_;
+  int32_t max_parallelism_ = 128;
+  bool max_parallelism_set_ = false;
+  CheckpointConfig checkpoint_config_;
+  std::optional<RestartStrategy> restart_strategy_;
+  std::chrono::milliseconds auto_watermark_interval_{200};
+  bool chaining_ = true;
+  bool handle_signals_ = true;
+  bool executed_ = false;
+  bool checkpoint_interval_from_flags_ = false;
+  bool restart_from_flags_ = false;
+  bool check_parameters_ = false;
+  RestoreSettings restore_;
+  ParameterTool parameters_;
+  std::optional<std::string> log_level_;
+  int32_t next_id_ = 1;
+  std::vector<std::unique_ptr<detail::Transformation>> nodes_;
+  std::vector<std::shared_ptr<void>> sources_keep_alive_;
+};
+
+// ---- bounded built-in sources ----
+
+namespace detail {
+
+/// FromCollection: emits the elements in order; the checkpointed state is how many were emitted.
+template <typename T>
+class CollectionSource final : public Source<T> {
+ public:
+  explicit CollectionSource(std::vector<T> elements) : elements_(std::make_shared<const std::vector<T>>(std::move(elements))) {}
+  bool IsBounded() const override { return true; }
+  std::unique_ptr<SourceReader<T>> CreateReader(const TaskInfo&) const override {
+    return std::make_unique<Reader>(elements_);
+  }
+
+ private:
+  class Reader final : public SourceReader<T> {
+   public:
+    explicit Reader(std::shared_ptr<const std::vector<T>> elements) : elements_(std::move(elements)) {}
+    void Open(SourceReaderContext& ctx) override {
+      state_ = &ctx.GetRuntimeContext().GetOperatorListState(ListStateDescriptor<int64_t>("emitted"));
+      for (int64_t n : state_->Get()) next_ += static_cast<size_t>(n);
+    }
+    InputStatus PollNext(ReaderOutput<T>& output) override {
+      for (int i = 0; i < 1024 && next_ < elements_->size(); ++i) output.Collect((*elements_)[next_++]);
+      return next_ < elements_->size() ? InputStatus::kMoreAvailable : InputStatus::kEndOfInput;
+    }
+    void SnapshotState(CheckpointId) override { state_->Update({static_cast<int64_t>(next_)}); }
+
+   private:
+    std::shared_ptr<const std::vector<T>> elements_;
+    ListState<int64_t>* state_ = nullptr;
+    size_t next_ = 0;
+  };
+
+  std::shared_ptr<const std::vector<T>> elements_;
+};
+
+/// GenerateSequence: each instance emits its share; the state is the list of ranges still to
+/// emit, redistributed evenly when restored at another parallelism.
+class SequenceSource final : public Source<int64_t> {
+ public:
+  SequenceSource(int64_t from, int64_t to) : from_(from), to_(to) {}
+  bool IsBounded() const override { return true; }
+  std::unique_ptr<SourceReader<int64_t>> CreateReader(const TaskInfo& task) const override;
+
+ private:
+  int64_t from_;
+  int64_t to_;
+};
+
+}  // namespace detail
+
+template <typename T>
+DataStream<T> StreamExecutionEnvironment::FromCollection(std::vector<T> elements) {
+  static_assert(HasTypeSerializer<int64_t>);
+  auto source = std::make_shared<const detail::CollectionSource<T>>(std::move(elements));
+  DataStream<T> stream = FromSource<T>(source, WatermarkStrategy<T>::NoWatermarks(), "Collection Source");
+  stream.node()->set_non_parallel();
+  return stream;
+}
+
+}  // namespace sluice

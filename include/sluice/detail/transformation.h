@@ -1,0 +1,212 @@
+// The graph a job's DataStream calls build (Flink's Transformations). Each node knows its
+// types; the untyped graph builder and task builder (src/graph, src/runtime) use the virtual
+// factories below to create operators, channels, writers and inputs of the right types.
+//
+// Threads: built on the user's thread before Execute(); read-only while the job runs.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <sluice/api/sink.h>
+#include <sluice/detail/channel.h>
+#include <sluice/detail/network_input.h>
+#include <sluice/detail/operator.h>
+#include <sluice/detail/partitioner.h>
+#include <sluice/detail/record_writer.h>
+
+namespace sluice::detail {
+
+class Transformation {
+ public:
+  enum class Kind { kSource, kOneInput, kSink, kUnion, kPartition };
+
+  Transformation(int32_t id, std::string name, Kind kind) : id_(id), name_(std::move(name)), kind_(kind) {}
+  virtual ~Transformation() = default;
+
+  int32_t id() const { return id_; }
+  Kind kind() const { return kind_; }
+  bool is_virtual() const { return kind_ == Kind::kUnion || kind_ == Kind::kPartition; }
+  const std::string& name() const { return name_; }
+  void set_name(std::string name) { name_ = std::move(name); }
+  const std::optional<std::string>& uid() const { return uid_; }
+  void set_uid(std::string uid) { uid_ = std::move(uid); }
+  /// 0: the environment's default.
+  int32_t parallelism() const { return parallelism_; }
+  void set_parallelism(int32_t parallelism) { parallelism_ = parallelism; }
+  /// A source that cannot run in parallel (FromElements): any other parallelism is an error.
+  bool non_parallel() const { return non_parallel_; }
+  void set_non_parallel() { non_parallel_ = true; }
+  /// Operators on keyed streams get a keyed state store for their key-group range.
+  bool keyed() const { return keyed_; }
+  void set_keyed() { keyed_ = true; }
+  bool bounded() const { return bounded_; }
+  void set_bounded(bool bounded) { bounded_ = bounded; }
+
+  const std::vector<Transformation*>& inputs() const { return inputs_; }
+  void AddInput(Transformation* input) { inputs_.push_back(input); }
+
+  /// kPartition only: how records leave the input towards this node's consumers.
+  virtual const PartitionerBase* partitioner() const { return nullptr; }
+
+  // ---- typed factories (see TypedTransformation / OneInputTransformation) ----
+  virtual std::unique_ptr<StreamOperator> CreateOperator() const { return nullptr; }
+  virtual std::shared_ptr<ChannelBase> CreateChannel(size_t capacity_batches) const = 0;
+  /// A writer for a network edge leaving this node; `partitioner` null means the default
+  /// (forward or rebalance by `default_kind`).
+  virtual std::unique_ptr<RecordWriterBase> CreateRecordWriter(const PartitionerBase* partitioner,
+                                                               PartitionerKind default_kind,
+                                                               const std::vector<std::shared_ptr<ChannelBase>>& channels,
+                                                               int producer_subtask) const = 0;
+  /// Connects `op` (made by this node) to its chained consumers and network writers. Output
+  /// objects are kept alive by `keep_alive`.
+  virtual void ConnectOutputs(StreamOperator* op, const std::vector<StreamOperator*>& chained,
+                              const std::vector<RecordWriterBase*>& writers,
+                              std::vector<std::shared_ptr<void>>& keep_alive) const = 0;
+  /// The input of a task headed by `head` (made by this node) reading `channels`.
+  virtual std::unique_ptr<TaskInput> CreateNetworkInput(StreamOperator* /*head*/,
+                                                        std::vector<std::shared_ptr<ChannelBase>> /*channels*/,
+                                                        TaskHooks* /*hooks*/) const {
+    return nullptr;
+  }
+  /// Sinks only: checked before the job starts, and the participant completing checkpoints.
+  virtual Status ValidateSink(const SinkValidationContext&) const { return Status::Ok(); }
+  virtual std::shared_ptr<CheckpointParticipant> GetCheckpointParticipant() const { return nullptr; }
+
+ private:
+  int32_t id_;
+  std::string name_;
+  Kind kind_;
+  std::optional<std::string> uid_;
+  int32_t parallelism_ = 0;
+  bool non_parallel_ = false;
+  bool keyed_ = false;
+  bool bounded_ = true;
+  std::vector<Transformation*> inputs_;
+};
+
+/// A node whose records are of type Out.
+template <typename Out>
+class TypedTransformation : public Transformation {
+ public:
+  using Transformation::Transformation;
+
+  std::shared_ptr<ChannelBase> CreateChannel(size_t capacity_batches) const override {
+    return std::make_shared<Channel<Out>>(capacity_batches);
+  }
+
+  std::unique_ptr<RecordWriterBase> CreateRecordWriter(const PartitionerBase* partitioner, PartitionerKind default_kind,
+                                                       const std::vector<std::shared_ptr<ChannelBase>>& channels,
+                                                       int producer_subtask) const override {
+    std::unique_ptr<Partitioner<Out>> typed;
+    if (partitioner != nullptr) {
+      typed = dynamic_cast<const Partitioner<Out>&>(*partitioner).Clone();
+    } else if (default_kind == PartitionerKind::kForward) {
+      typed = std::make_unique<ForwardPartitioner<Out>>();
+    } else {
+      typed = std::make_unique<RebalancePartitioner<Out>>();
+    }
+    std::vector<std::shared_ptr<Channel<Out>>> typed_channels;
+    for (const auto& channel : channels) typed_channels.push_back(std::dynamic_pointer_cast<Channel<Out>>(channel));
+    return std::make_unique<RecordWriter<Out>>(std::move(typed), std::move(typed_channels), producer_subtask);
+  }
+
+  void ConnectOutputs(StreamOperator* op, const std::vector<StreamOperator*>& chained,
+                      const std::vector<RecordWriterBase*>& writers,
+                      std::vector<std::shared_ptr<void>>& keep_alive) const override {
+    auto* producer = dynamic_cast<HasOutput<Out>*>(op->OutputOperator());
+    if (producer == nullptr) return;  // sinks produce nothing
+    std::vector<Output<Out>*> outputs;
+    for (StreamOperator* consumer : chained) {
+      auto chaining = std::make_shared<ChainingOutput<Out>>(dynamic_cast<Input<Out>*>(consumer), consumer);
+      outputs.push_back(chaining.get());
+      keep_alive.push_back(chaining);
+    }
+    for (RecordWriterBase* writer : writers) outputs.push_back(dynamic_cast<RecordWriter<Out>*>(writer));
+    if (outputs.empty()) {
+      auto discard = std::make_shared<DiscardingOutput<Out>>();
+      producer->SetOutput(discard.get());
+      keep_alive.push_back(discard);
+    } else if (outputs.size() == 1) {
+      producer->SetOutput(outputs[0]);
+    } else {
+      auto broadcast = std::make_shared<BroadcastingOutput<Out>>(std::move(outputs));
+      producer->SetOutput(broadcast.get());
+      keep_alive.push_back(broadcast);
+    }
+  }
+};
+
+template <typename Out>
+class SourceTransformation final : public TypedTransformation<Out> {
+ public:
+  using Factory = std::function<std::unique_ptr<StreamOperator>()>;
+  SourceTransformation(int32_t id, std::string name, Factory factory, bool bounded)
+      : TypedTransformation<Out>(id, std::move(name), Transformation::Kind::kSource), factory_(std::move(factory)) {
+    this->set_bounded(bounded);
+  }
+  std::unique_ptr<StreamOperator> CreateOperator() const override { return factory_(); }
+
+ private:
+  Factory factory_;
+};
+
+template <typename In, typename Out>
+class OneInputTransformation : public TypedTransformation<Out> {
+ public:
+  using Factory = std::function<std::unique_ptr<StreamOperator>()>;
+  OneInputTransformation(int32_t id, std::string name, Factory factory, Transformation* input,
+                         Transformation::Kind kind = Transformation::Kind::kOneInput)
+      : TypedTransformation<Out>(id, std::move(name), kind), factory_(std::move(factory)) {
+    this->AddInput(input);
+  }
+  std::unique_ptr<StreamOperator> CreateOperator() const override { return factory_(); }
+
+  std::unique_ptr<TaskInput> CreateNetworkInput(StreamOperator* head, std::vector<std::shared_ptr<ChannelBase>> channels,
+                                                TaskHooks* hooks) const override {
+    std::vector<std::shared_ptr<Channel<In>>> typed;
+    for (const auto& channel : channels) typed.push_back(std::dynamic_pointer_cast<Channel<In>>(channel));
+    return std::make_unique<NetworkInput<In>>(std::move(typed), dynamic_cast<Input<In>*>(head), head, hooks);
+  }
+
+ private:
+  Factory factory_;
+};
+
+template <typename In>
+class SinkTransformation final : public OneInputTransformation<In, In> {
+ public:
+  using Factory = typename OneInputTransformation<In, In>::Factory;
+  SinkTransformation(int32_t id, std::string name, Factory factory, Transformation* input,
+                     std::shared_ptr<const Sink<In>> sink = nullptr)
+      : OneInputTransformation<In, In>(id, std::move(name), std::move(factory), input, Transformation::Kind::kSink),
+        sink_(std::move(sink)) {}
+  Status ValidateSink(const SinkValidationContext& job) const override {
+    return sink_ ? sink_->Validate(job) : Status::Ok();
+  }
+  std::shared_ptr<CheckpointParticipant> GetCheckpointParticipant() const override {
+    return sink_ ? sink_->GetCheckpointParticipant() : nullptr;
+  }
+
+ private:
+  std::shared_ptr<const Sink<In>> sink_;
+};
+
+/// Union and partitioning are virtual: they shape edges, they run nothing.
+template <typename T>
+class VirtualTransformation final : public TypedTransformation<T> {
+ public:
+  VirtualTransformation(int32_t id, std::string name, Transformation::Kind kind,
+                        std::unique_ptr<Partitioner<T>> partitioner = nullptr)
+      : TypedTransformation<T>(id, std::move(name), kind), partitioner_(std::move(partitioner)) {}
+  const PartitionerBase* partitioner() const override { return partitioner_.get(); }
+
+ private:
+  std::unique_ptr<Partitioner<T>> partitioner_;
+};
+
+}  // namespace sluice::detail

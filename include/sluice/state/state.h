@@ -1,0 +1,72 @@
+// Keyed and operator state, as in Flink: ValueState, ListState, MapState, ReducingState.
+//
+// Keyed state is scoped to the key of the element being processed (inside KeyedStream
+// functions); operator state (ListState from GetOperatorListState / GetUnionListState) belongs
+// to one parallel instance of an operator.
+// Thread safety: none. A state object may only be used on the task thread that owns it, from
+// inside the function callbacks (ProcessElement, OnTimer, Open, SnapshotState, ...).
+// Ownership: the runtime owns state objects; references returned by RuntimeContext stay valid
+// until the function is closed.
+// Errors: using keyed state outside a keyed context throws std::logic_error naming the state
+// and the operator; this is a bug in the job, not a runtime condition.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace sluice {
+
+/// A single value per key.
+template <typename T>
+class ValueState {
+ public:
+  virtual ~ValueState() = default;
+  /// The value for the current key, or the descriptor's default (nullopt when it has none).
+  virtual std::optional<T> Value() const = 0;
+  virtual void Update(T value) = 0;
+  virtual void Clear() = 0;
+};
+
+/// A list of values per key (keyed state) or per operator instance (operator state).
+template <typename T>
+class ListState {
+ public:
+  virtual ~ListState() = default;
+  /// A copy of the list; empty when nothing was added.
+  virtual std::vector<T> Get() const = 0;
+  virtual void Add(T value) = 0;
+  virtual void AddAll(std::vector<T> values) = 0;
+  /// Replaces the whole list.
+  virtual void Update(std::vector<T> values) = 0;
+  virtual void Clear() = 0;
+};
+
+/// A map per key. Iteration is in key order.
+template <typename UK, typename UV>
+class MapState {
+ public:
+  virtual ~MapState() = default;
+  virtual std::optional<UV> Get(const UK& key) const = 0;
+  virtual void Put(UK key, UV value) = 0;
+  virtual void Remove(const UK& key) = 0;
+  virtual bool Contains(const UK& key) const = 0;
+  virtual bool IsEmpty() const = 0;
+  /// A copy of all entries of the current key.
+  virtual std::map<UK, UV> Entries() const = 0;
+  virtual void Clear() = 0;
+};
+
+/// A value per key that new values are folded into with the descriptor's reduce function.
+template <typename T>
+class ReducingState {
+ public:
+  virtual ~ReducingState() = default;
+  virtual std::optional<T> Get() const = 0;
+  virtual void Add(T value) = 0;
+  virtual void Clear() = 0;
+};
+
+}  // namespace sluice

@@ -1,0 +1,193 @@
+#include "api/standard_flags.h"
+
+#include <algorithm>
+#include <map>
+#include <utility>
+#include <vector>
+
+#include <sluice/api/duration.h>
+
+namespace sluice::internal {
+namespace {
+
+constexpr std::array<std::string_view, 6> kLogLevels = {"trace", "debug", "info",
+                                                        "warn",  "error", "off"};
+
+// Same spelling as ParameterTool's messages: "-p" for one-letter keys, "--key" otherwise.
+std::string FlagName(std::string_view key) {
+  std::string name(key.size() == 1 ? "-" : "--");
+  name += key;
+  return name;
+}
+
+std::string ToLower(std::string_view text) {
+  std::string lower(text);
+  std::transform(lower.begin(), lower.end(), lower.begin(), [](char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  });
+  return lower;
+}
+
+// The key under which a flag was given, long name or alias; nullopt when neither.
+Result<std::optional<std::string>> GivenKey(const ParameterTool& all, std::string_view name,
+                                            std::string_view alias = {}) {
+  const bool has_name = all.Has(name);
+  const bool has_alias = !alias.empty() && all.Has(alias);
+  if (has_name && has_alias) {
+    return Status::InvalidArgument(FlagName(alias) + " and " + FlagName(name) +
+                                   " are the same flag; give it once");
+  }
+  if (has_name) return std::optional<std::string>(std::string(name));
+  if (has_alias) return std::optional<std::string>(std::string(alias));
+  return std::optional<std::string>();
+}
+
+Status OutOfRange(std::string_view key, std::int64_t value, std::string_view range) {
+  return Status::InvalidArgument("flag " + FlagName(key) + ": " + std::to_string(value) +
+                                 " is out of range (" + std::string(range) + ")");
+}
+
+Status EmptyPath(std::string_view key) {
+  return Status::InvalidArgument("flag " + FlagName(key) + ": expected a path, got an empty value");
+}
+
+// Validates the standard flags found in `all` into `flags` (help is handled by the caller).
+Status ParseValidated(const ParameterTool& all, StandardFlags& flags) {
+  auto parallelism_key = GivenKey(all, "parallelism", "p");
+  if (!parallelism_key.ok()) return parallelism_key.status();
+  if (const auto& key = *parallelism_key) {
+    auto value = all.GetInt(*key);
+    if (!value.ok()) return value.status();
+    if (*value < kMinParallelism || *value > kMaxParallelism) {
+      return OutOfRange(*key, *value,
+                        std::to_string(kMinParallelism) + ".." + std::to_string(kMaxParallelism));
+    }
+    flags.parallelism = *value;
+  }
+
+  if (auto text = all.Get("checkpoint-interval")) {
+    if (ToLower(*text) == "off") {
+      flags.checkpoint_interval = std::chrono::milliseconds(0);
+    } else {
+      auto interval = all.GetDuration("checkpoint-interval");
+      if (!interval.ok()) return interval.status();
+      if (interval->count() != 0 && *interval < kMinCheckpointInterval) {
+        return Status::InvalidArgument(
+            "flag --checkpoint-interval: " + FormatDuration(*interval) +
+            " is below the minimum of " + FormatDuration(kMinCheckpointInterval) +
+            " (use 0 or off to disable checkpointing)");
+      }
+      flags.checkpoint_interval = *interval;
+    }
+  }
+
+  if (auto dir = all.Get("checkpoint-dir")) {
+    if (dir->empty()) return EmptyPath("checkpoint-dir");
+    flags.checkpoint_dir = std::move(*dir);
+  }
+
+  auto fresh = all.GetBool("fresh", false);
+  if (!fresh.ok()) return fresh.status();
+  flags.fresh = *fresh;
+
+  if (auto savepoint = all.Get("from-savepoint")) {
+    if (savepoint->empty()) return EmptyPath("from-savepoint");
+    flags.from_savepoint = std::move(*savepoint);
+  }
+  if (flags.fresh && flags.from_savepoint.has_value()) {
+    return Status::InvalidArgument(
+        "--fresh and --from-savepoint cannot be used together: --fresh starts with empty "
+        "state, --from-savepoint restores state from a savepoint; give one of them");
+  }
+
+  auto allow = all.GetBool("allow-non-restored-state", false);
+  if (!allow.ok()) return allow.status();
+  flags.allow_non_restored_state = *allow;
+
+  if (all.Has("restart-attempts")) {
+    auto attempts = all.GetInt("restart-attempts");
+    if (!attempts.ok()) return attempts.status();
+    if (*attempts < 0) return OutOfRange("restart-attempts", *attempts, "0 or more");
+    flags.restart_attempts = *attempts;
+  }
+
+  if (auto level = all.Get("log-level")) {
+    std::string lower = ToLower(*level);
+    if (std::find(kLogLevels.begin(), kLogLevels.end(), lower) == kLogLevels.end()) {
+      return Status::InvalidArgument("flag --log-level: '" + *level +
+                                     "' is not a log level (expected trace, debug, info, "
+                                     "warn, error or off)");
+    }
+    flags.log_level = std::move(lower);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<StandardFlags> ParseStandardFlags(int argc, const char* const* argv) {
+  auto parsed = ParameterTool::FromArgs(argc, argv);
+  if (!parsed.ok()) return parsed.status();
+  const ParameterTool& all = *parsed;
+
+  StandardFlags flags;
+  std::map<std::string, std::string> job_values;
+  for (const auto& [key, value] : all.ToMap()) {
+    const bool is_standard =
+        key == "p" || key == "h" ||
+        std::find(kStandardFlagNames.begin(), kStandardFlagNames.end(), key) !=
+            kStandardFlagNames.end();
+    if (!is_standard) job_values.emplace(key, value);
+  }
+  flags.job_parameters = ParameterTool::FromMap(std::move(job_values));
+
+  auto help_key = GivenKey(all, "help", "h");
+  if (!help_key.ok()) return help_key.status();
+  if (const auto& key = *help_key) {
+    auto help = all.GetBool(*key);
+    if (!help.ok()) return help.status();
+    flags.help = *help;
+  }
+  if (flags.help) return flags;
+
+  if (Status status = ParseValidated(all, flags); !status.ok()) return status;
+  return flags;
+}
+
+std::string StandardFlagsHelp(std::string_view program) {
+  struct Line {
+    std::string_view flag;
+    std::string_view description;
+  };
+  static constexpr std::array<Line, 9> kLines = {{
+      {"-p, --parallelism=N", "default parallelism of the job's operators, 1..32768"},
+      {"--checkpoint-interval=DURATION",
+       "checkpoint every DURATION (e.g. 30s, 1m; at least 10ms); 0 or off disables"},
+      {"--checkpoint-dir=PATH", "directory where checkpoints are written and found"},
+      {"--fresh", "start with empty state instead of the latest checkpoint"},
+      {"--from-savepoint=PATH", "restore state from the savepoint at PATH (not with --fresh)"},
+      {"--allow-non-restored-state", "drop restored state that no operator of the job claims"},
+      {"--restart-attempts=N", "restart the job at most N times after a failure (0: never)"},
+      {"--log-level=LEVEL", "trace, debug, info, warn, error or off"},
+      {"-h, --help", "print this help and exit"},
+  }};
+  std::size_t width = 0;
+  for (const Line& line : kLines) width = std::max(width, line.flag.size());
+
+  std::string text = "Usage: ";
+  text += program;
+  text += " [standard flags] [--key=value ...]\n\nStandard flags:\n";
+  for (const Line& line : kLines) {
+    text += "  ";
+    text += line.flag;
+    text.append(width - line.flag.size() + 2, ' ');
+    text += line.description;
+    text += '\n';
+  }
+  text +=
+      "\nAny other --key=value (also --key value, or --flag for true) is passed to the job as\n"
+      "a parameter. A parameter the job never reads is reported as an unknown flag.\n";
+  return text;
+}
+
+}  // namespace sluice::internal

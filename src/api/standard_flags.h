@@ -1,0 +1,77 @@
+// The flags every sluice job understands (parallelism, checkpointing, restore, restarts,
+// logging, help), split from the job's own parameters.
+//
+// Thread safety: the functions are pure; a StandardFlags is a plain value (its
+// job_parameters follows ParameterTool's rules).
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <sluice/api/parameter_tool.h>
+#include <sluice/status.h>
+
+namespace sluice::internal {
+
+/// Long names of the standard flags, for did-you-mean on unknown flags:
+///   job_parameters.CheckAllRequested(kStandardFlagNames)
+/// The short aliases -p and -h are left out: one-letter names would be suggested for every
+/// one- or two-letter typo.
+inline constexpr std::array<std::string_view, 9> kStandardFlagNames = {
+    "parallelism",      "checkpoint-interval",      "checkpoint-dir",
+    "fresh",            "from-savepoint",           "allow-non-restored-state",
+    "restart-attempts", "log-level",                "help",
+};
+
+inline constexpr std::int32_t kMinParallelism = 1;
+inline constexpr std::int32_t kMaxParallelism = 32768;
+inline constexpr std::chrono::milliseconds kMinCheckpointInterval{10};
+
+/// Unset optionals mean "not given": the job's own setting or the runtime default applies.
+struct StandardFlags {
+  /// --parallelism / -p: 1..32768.
+  std::optional<std::int32_t> parallelism;
+  /// --checkpoint-interval: at least 10ms. "0", "0ms" or "off" give 0ms, which means
+  /// checkpointing is explicitly disabled (overriding a job that enables it), as opposed to
+  /// nullopt, which leaves the job's choice alone.
+  std::optional<std::chrono::milliseconds> checkpoint_interval;
+  /// --checkpoint-dir: non-empty path.
+  std::optional<std::string> checkpoint_dir;
+  /// --fresh: start with empty state instead of resuming from the latest checkpoint.
+  bool fresh = false;
+  /// --from-savepoint: non-empty path; not together with --fresh.
+  std::optional<std::string> from_savepoint;
+  /// --allow-non-restored-state: drop restored state that no operator claims.
+  bool allow_non_restored_state = false;
+  /// --restart-attempts: >= 0.
+  std::optional<std::int32_t> restart_attempts;
+  /// --log-level: trace, debug, info, warn, error or off (case-insensitive, stored lower).
+  std::optional<std::string> log_level;
+  /// --help / -h.
+  bool help = false;
+  /// Every other flag, for the job. The caller checks it with
+  /// CheckAllRequested(kStandardFlagNames) once the job has read its parameters.
+  ParameterTool job_parameters;
+};
+
+/// Parses main's argc/argv (argv[0] skipped) with ParameterTool::FromArgs and splits off
+/// the standard flags. Boolean flags accept a bare --flag or the values GetBool accepts.
+///
+/// Errors (InvalidArgument, naming the flag): any FromArgs error; a standard flag whose
+/// value does not parse or is out of range; -p together with --parallelism (likewise -h and
+/// --help); --fresh together with --from-savepoint.
+///
+/// When help is requested, the other standard flags are not validated (a user asking for
+/// help should get it): the result has help == true, those fields unset, and
+/// job_parameters as usual. Syntax errors from FromArgs are still reported.
+Result<StandardFlags> ParseStandardFlags(int argc, const char* const* argv);
+
+/// Usage text for `program`: every standard flag with a one-line description, and a note
+/// that any other --key=value is passed to the job. Ends with a newline.
+std::string StandardFlagsHelp(std::string_view program);
+
+}  // namespace sluice::internal

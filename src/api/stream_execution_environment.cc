@@ -1,0 +1,302 @@
+#include <sluice/api/stream_execution_environment.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <future>
+#include <thread>
+
+#include "api/standard_flags.h"
+#include "core/log.h"
+#include "graph/job_graph.h"
+#include "runtime/job_master.h"
+#include "state/key_group_assignment.h"
+
+namespace sluice {
+
+namespace detail {
+
+int32_t KeyGroupForKeyHash(int32_t key_hash, int32_t max_parallelism) {
+  return internal::AssignToKeyGroup(key_hash, max_parallelism);
+}
+
+int32_t OperatorIndexForKeyGroup(int32_t max_parallelism, int32_t parallelism, int32_t key_group) {
+  return internal::ComputeOperatorIndexForKeyGroup(max_parallelism, parallelism, key_group);
+}
+
+std::string PartitionerName(PartitionerKind kind) {
+  switch (kind) {
+    case PartitionerKind::kForward: return "FORWARD";
+    case PartitionerKind::kRebalance: return "REBALANCE";
+    case PartitionerKind::kShuffle: return "SHUFFLE";
+    case PartitionerKind::kBroadcast: return "BROADCAST";
+    case PartitionerKind::kCustom: return "CUSTOM";
+    case PartitionerKind::kKeyGroup: return "HASH";
+  }
+  return "UNKNOWN";
+}
+
+namespace {
+
+class SequenceReader final : public SourceReader<int64_t> {
+ public:
+  SequenceReader(int64_t from, int64_t to, const TaskInfo& task) : from_(from), to_(to), task_(task) {}
+
+  void Open(SourceReaderContext& ctx) override {
+    state_ = &ctx.GetRuntimeContext().GetOperatorListState(ListStateDescriptor<std::pair<int64_t, int64_t>>("ranges"));
+    if (ctx.GetRuntimeContext().IsRestored()) {
+      for (auto range : state_->Get()) ranges_.push_back(range);
+      return;
+    }
+    // Split [from, to] into `parallelism` contiguous shares, the first ones one larger.
+    if (to_ < from_) return;
+    uint64_t total = static_cast<uint64_t>(to_ - from_) + 1;
+    uint64_t parallelism = static_cast<uint64_t>(task_.parallelism);
+    uint64_t index = static_cast<uint64_t>(task_.subtask_index);
+    uint64_t base = total / parallelism;
+    uint64_t extra = total % parallelism;
+    uint64_t begin = index * base + std::min(index, extra);
+    uint64_t size = base + (index < extra ? 1 : 0);
+    if (size > 0) {
+      ranges_.emplace_back(from_ + static_cast<int64_t>(begin), from_ + static_cast<int64_t>(begin + size - 1));
+    }
+  }
+
+  InputStatus PollNext(ReaderOutput<int64_t>& output) override {
+    for (int i = 0; i < 4096 && !ranges_.empty(); ++i) {
+      auto& range = ranges_.front();
+      output.Collect(range.first);
+      if (range.first == range.second) {
+        ranges_.erase(ranges_.begin());
+      } else {
+        ++range.first;
+      }
+    }
+    return ranges_.empty() ? InputStatus::kEndOfInput : InputStatus::kMoreAvailable;
+  }
+
+  void SnapshotState(CheckpointId) override { state_->Update(ranges_); }
+
+ private:
+  int64_t from_;
+  int64_t to_;
+  TaskInfo task_;
+  ListState<std::pair<int64_t, int64_t>>* state_ = nullptr;
+  std::vector<std::pair<int64_t, int64_t>> ranges_;
+};
+
+}  // namespace
+
+std::unique_ptr<SourceReader<int64_t>> SequenceSource::CreateReader(const TaskInfo& task) const {
+  return std::make_unique<SequenceReader>(from_, to_, task);
+}
+
+}  // namespace detail
+
+std::string_view JobStatusName(JobStatus status) {
+  switch (status) {
+    case JobStatus::kCreated: return "CREATED";
+    case JobStatus::kRunning: return "RUNNING";
+    case JobStatus::kRestarting: return "RESTARTING";
+    case JobStatus::kFinished: return "FINISHED";
+    case JobStatus::kCanceled: return "CANCELED";
+    case JobStatus::kFailed: return "FAILED";
+  }
+  return "UNKNOWN";
+}
+
+StreamExecutionEnvironment::StreamExecutionEnvironment()
+    : parallelism_(std::max(1, static_cast<int32_t>(std::thread::hardware_concurrency()))) {}
+
+StreamExecutionEnvironment::~StreamExecutionEnvironment() = default;
+
+std::unique_ptr<StreamExecutionEnvironment> StreamExecutionEnvironment::Create() {
+  return std::unique_ptr<StreamExecutionEnvironment>(new StreamExecutionEnvironment());
+}
+
+std::unique_ptr<StreamExecutionEnvironment> StreamExecutionEnvironment::FromArgs(int argc, char** argv) {
+  std::string program = argc > 0 ? argv[0] : "job";
+  Result<internal::StandardFlags> flags = internal::ParseStandardFlags(argc, argv);
+  if (!flags.ok()) {
+    std::fprintf(stderr, "%s: %s\nRun %s --help for the flags.\n", program.c_str(),
+                 flags.status().message().c_str(), program.c_str());
+    std::exit(2);
+  }
+  if (flags->help) {
+    std::fputs(internal::StandardFlagsHelp(program).c_str(), stdout);
+    std::exit(0);
+  }
+  auto env = Create();
+  if (flags->parallelism) env->SetParallelism(*flags->parallelism);
+  if (flags->checkpoint_interval) {
+    env->checkpoint_config_.SetCheckpointInterval(*flags->checkpoint_interval);
+    env->checkpoint_interval_from_flags_ = true;
+  }
+  if (flags->checkpoint_dir) env->checkpoint_config_.SetCheckpointStorage(*flags->checkpoint_dir);
+  env->restore_.fresh = flags->fresh;
+  env->restore_.savepoint_path = flags->from_savepoint;
+  env->restore_.allow_non_restored_state = flags->allow_non_restored_state;
+  if (flags->restart_attempts) {
+    env->restart_strategy_ = RestartStrategy::FixedDelay(*flags->restart_attempts, std::chrono::seconds(1));
+    env->restart_from_flags_ = true;
+  }
+  if (flags->log_level) {
+    Status status = internal::SetLogLevel(*flags->log_level);
+    if (!status.ok()) {
+      std::fprintf(stderr, "%s: %s\n", program.c_str(), status.message().c_str());
+      std::exit(2);
+    }
+  }
+  env->parameters_ = flags->job_parameters;
+  env->check_parameters_ = true;
+  return env;
+}
+
+StreamExecutionEnvironment& StreamExecutionEnvironment::SetParallelism(int32_t parallelism) {
+  parallelism_ = parallelism;
+  return *this;
+}
+
+StreamExecutionEnvironment& StreamExecutionEnvironment::SetMaxParallelism(int32_t max_parallelism) {
+  max_parallelism_ = max_parallelism;
+  return *this;
+}
+
+StreamExecutionEnvironment& StreamExecutionEnvironment::EnableCheckpointing(std::chrono::milliseconds interval) {
+  // A --checkpoint-interval flag (including "off") wins over the job's own choice.
+  if (!checkpoint_interval_from_flags_) checkpoint_config_.SetCheckpointInterval(interval);
+  return *this;
+}
+
+StreamExecutionEnvironment& StreamExecutionEnvironment::SetRestartStrategy(RestartStrategy strategy) {
+  if (!restart_from_flags_) restart_strategy_ = strategy;
+  return *this;
+}
+
+StreamExecutionEnvironment& StreamExecutionEnvironment::SetAutoWatermarkInterval(std::chrono::milliseconds interval) {
+  auto_watermark_interval_ = interval;
+  return *this;
+}
+
+StreamExecutionEnvironment& StreamExecutionEnvironment::DisableOperatorChaining() {
+  chaining_ = false;
+  return *this;
+}
+
+StreamExecutionEnvironment& StreamExecutionEnvironment::SetRestoreSettings(RestoreSettings settings) {
+  restore_ = std::move(settings);
+  return *this;
+}
+
+detail::Transformation* StreamExecutionEnvironment::Add(std::unique_ptr<detail::Transformation> node) {
+  nodes_.push_back(std::move(node));
+  return nodes_.back().get();
+}
+
+DataStream<int64_t> StreamExecutionEnvironment::GenerateSequence(int64_t from, int64_t to) {
+  auto source = std::make_shared<const detail::SequenceSource>(from, to);
+  return FromSource<int64_t>(source, WatermarkStrategy<int64_t>::NoWatermarks(), "Sequence Source");
+}
+
+Result<std::unique_ptr<internal::JobMaster>> StreamExecutionEnvironment::PrepareJob(const std::string& job_name,
+                                                                                     bool handle_signals) {
+  if (executed_) return Status::FailedPrecondition("Execute() was already called on this environment");
+  executed_ = true;
+  if (Status status = internal::ValidateMaxParallelism(max_parallelism_); !status.ok()) return status;
+  if (check_parameters_) {
+    Status unknown = parameters_.CheckAllRequested(internal::kStandardFlagNames);
+    if (!unknown.ok()) return unknown;
+  }
+  std::vector<std::string> warnings;
+  internal::JobGraphOptions options;
+  options.default_parallelism = parallelism_;
+  options.max_parallelism = max_parallelism_;
+  options.chaining = chaining_;
+  Result<internal::JobGraph> graph = internal::BuildJobGraph(nodes_, options, warnings);
+  if (!graph.ok()) return graph.status();
+  if (checkpoint_config_.IsCheckpointingEnabled()) {
+    for (const std::string& warning : warnings) SLUICE_LOG_WARN("{}", warning);
+  }
+  internal::JobSpec spec;
+  spec.job_name = job_name;
+  spec.graph = std::move(*graph);
+  spec.checkpoint_config = checkpoint_config_;
+  // Flink's default: no restarts without checkpointing, restart (practically) forever with it.
+  spec.restart_strategy = restart_strategy_.value_or(
+      checkpoint_config_.IsCheckpointingEnabled() ? RestartStrategy::FixedDelay(INT32_MAX, std::chrono::seconds(1))
+                                                  : RestartStrategy::NoRestart());
+  spec.restore = restore_;
+  spec.auto_watermark_interval_ms = auto_watermark_interval_.count();
+  spec.parameters = &parameters_;
+  spec.handle_signals = handle_signals;
+  return std::make_unique<internal::JobMaster>(std::move(spec));
+}
+
+JobExecutionResult StreamExecutionEnvironment::Execute(const std::string& job_name) {
+  Result<std::unique_ptr<internal::JobMaster>> master = PrepareJob(job_name, handle_signals_);
+  if (!master.ok()) {
+    JobExecutionResult result;
+    result.job_name = job_name;
+    result.status = JobStatus::kFailed;
+    result.failure = master.status();
+    SLUICE_LOG_ERROR("job '{}' cannot start: {}", job_name, master.status().ToString());
+    return result;
+  }
+  JobExecutionResult result = (*master)->Run();
+  if (result.status == JobStatus::kFailed) {
+    SLUICE_LOG_ERROR("job '{}' failed: {}", job_name, result.failure.ToString());
+  }
+  return result;
+}
+
+namespace {
+
+class AsyncJobClient final : public JobClient {
+ public:
+  explicit AsyncJobClient(std::unique_ptr<internal::JobMaster> master) : master_(std::move(master)) {
+    result_ = std::async(std::launch::async, [this] { return master_->Run(); }).share();
+  }
+  ~AsyncJobClient() override { result_.wait(); }
+  JobStatus GetJobStatus() const override { return master_->status(); }
+  void Cancel() override { master_->Cancel(); }
+  Result<std::string> TriggerSavepoint(const std::string& directory) override {
+    return master_->TriggerSavepoint(directory);
+  }
+  Result<std::string> StopWithSavepoint(const std::string& directory) override {
+    return master_->StopWithSavepoint(directory);
+  }
+  JobExecutionResult WaitForResult() override { return result_.get(); }
+
+ private:
+  std::unique_ptr<internal::JobMaster> master_;
+  std::shared_future<JobExecutionResult> result_;
+};
+
+class FailedJobClient final : public JobClient {
+ public:
+  explicit FailedJobClient(JobExecutionResult result) : result_(std::move(result)) {}
+  JobStatus GetJobStatus() const override { return JobStatus::kFailed; }
+  void Cancel() override {}
+  Result<std::string> TriggerSavepoint(const std::string&) override { return result_.failure; }
+  Result<std::string> StopWithSavepoint(const std::string&) override { return result_.failure; }
+  JobExecutionResult WaitForResult() override { return result_; }
+
+ private:
+  JobExecutionResult result_;
+};
+
+}  // namespace
+
+std::unique_ptr<JobClient> StreamExecutionEnvironment::ExecuteAsync(const std::string& job_name) {
+  // Signals belong to the process's blocking Execute(); an async job is controlled by its client.
+  Result<std::unique_ptr<internal::JobMaster>> master = PrepareJob(job_name, false);
+  if (!master.ok()) {
+    JobExecutionResult result;
+    result.job_name = job_name;
+    result.status = JobStatus::kFailed;
+    result.failure = master.status();
+    return std::make_unique<FailedJobClient>(std::move(result));
+  }
+  return std::make_unique<AsyncJobClient>(std::move(*master));
+}
+
+}  // namespace sluice

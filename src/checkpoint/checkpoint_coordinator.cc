@@ -1,0 +1,289 @@
+#include "checkpoint/checkpoint_coordinator.h"
+
+#include <algorithm>
+
+#include <sluice/api/time.h>
+
+#include "core/log.h"
+
+namespace sluice::internal {
+
+CheckpointCoordinator::CheckpointCoordinator(Options options, CheckpointStorage* storage,
+                                             std::shared_ptr<CheckpointParticipant> participant,
+                                             std::vector<Task*> tasks, int64_t first_checkpoint_id, FailJob fail_job)
+    : options_(std::move(options)),
+      storage_(storage),
+      participant_(std::move(participant)),
+      tasks_(std::move(tasks)),
+      fail_job_(std::move(fail_job)),
+      next_id_(first_checkpoint_id) {
+  last_trigger_ = last_completion_ = std::chrono::steady_clock::now();
+}
+
+CheckpointCoordinator::~CheckpointCoordinator() { Stop(); }
+
+void CheckpointCoordinator::Start() {
+  thread_ = std::thread([this] { Loop(); });
+}
+
+void CheckpointCoordinator::Stop() {
+  {
+    std::unique_lock lock(mutex_);
+    if (stopping_ && !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  std::unique_lock lock(mutex_);
+  if (pending_) Abort(lock, Status::Cancelled("the job is stopping"));
+  for (SavepointRequest* request : savepoint_queue_) {
+    request->outcome = Status::Cancelled("the job stopped before the savepoint could be taken");
+  }
+  savepoint_queue_.clear();
+  cv_.notify_all();
+}
+
+int64_t CheckpointCoordinator::completed_checkpoints() const {
+  std::lock_guard lock(mutex_);
+  return completed_;
+}
+
+int64_t CheckpointCoordinator::failed_checkpoints() const {
+  std::lock_guard lock(mutex_);
+  return failed_;
+}
+
+std::optional<int64_t> CheckpointCoordinator::latest_completed() const {
+  std::lock_guard lock(mutex_);
+  return latest_completed_;
+}
+
+bool CheckpointCoordinator::SourcesRunning() const {
+  // Once a task finished, its barrier would never come: checkpoints stop (as in Flink
+  // before final checkpoints). The task list is fixed, so no lock is needed for it.
+  return finished_tasks_.empty();
+}
+
+Result<std::string> CheckpointCoordinator::TriggerSavepoint(const std::filesystem::path& directory) {
+  SavepointRequest request{directory, std::nullopt};
+  std::unique_lock lock(mutex_);
+  if (stopping_) return Status::FailedPrecondition("the job is not running");
+  savepoint_queue_.push_back(&request);
+  cv_.notify_all();
+  cv_.wait(lock, [&] { return request.outcome.has_value(); });
+  return *request.outcome;
+}
+
+void CheckpointCoordinator::Loop() {
+  std::unique_lock lock(mutex_);
+  while (!stopping_) {
+    auto now = std::chrono::steady_clock::now();
+    if (pending_) {
+      if (pending_->declined) {
+        Abort(lock, *pending_->declined);
+      } else if (pending_->acks.size() == tasks_.size()) {
+        Complete(lock);
+      } else if (now >= pending_->deadline) {
+        Abort(lock, Status::TimedOut("checkpoint " + std::to_string(pending_->id) + " was not complete within " +
+                                     std::to_string(options_.timeout.count()) +
+                                     " ms (CheckpointConfig::SetCheckpointTimeout)"));
+      } else {
+        cv_.wait_until(lock, pending_->deadline);
+      }
+      continue;
+    }
+    if (!savepoint_queue_.empty()) {
+      SavepointRequest* request = savepoint_queue_.front();
+      savepoint_queue_.erase(savepoint_queue_.begin());
+      if (!SourcesRunning()) {
+        request->outcome = Status::FailedPrecondition("a savepoint needs every source running; some have finished");
+        cv_.notify_all();
+        continue;
+      }
+      Status status = Trigger(lock, request);
+      if (!status.ok()) {
+        request->outcome = status;
+        cv_.notify_all();
+      }
+      continue;
+    }
+    if (options_.interval.count() <= 0 || !SourcesRunning()) {
+      cv_.wait(lock);
+      continue;
+    }
+    auto due = std::max(last_trigger_ + options_.interval, last_completion_ + options_.min_pause);
+    if (now < due) {
+      cv_.wait_until(lock, due);
+      continue;
+    }
+    Status status = Trigger(lock, nullptr);
+    if (!status.ok()) {
+      SLUICE_LOG_WARN("could not start checkpoint {}: {}", next_id_, status.ToString());
+      ++failed_;
+      last_trigger_ = now;
+      if (++consecutive_failures_ > options_.tolerable_failures && !failed_job_) {
+        failed_job_ = true;
+        lock.unlock();
+        fail_job_(status.WithContext("checkpointing failed"));
+        lock.lock();
+      }
+    }
+  }
+}
+
+Status CheckpointCoordinator::Trigger(std::unique_lock<std::mutex>& lock, SavepointRequest* savepoint) {
+  (void)lock;
+  Pending pending;
+  pending.id = next_id_++;
+  pending.savepoint = savepoint != nullptr;
+  pending.trigger_time_ms = CurrentTimeMillis();
+  pending.deadline = std::chrono::steady_clock::now() + options_.timeout;
+  Result<SnapshotLocation> location = savepoint != nullptr ? storage_->BeginSavepoint(savepoint->directory, pending.id)
+                                                           : storage_->BeginCheckpoint(pending.id);
+  if (!location.ok()) return location.status();
+  pending.location = std::move(*location);
+  pending_ = std::move(pending);
+  pending_savepoint_ = savepoint;
+  last_trigger_ = std::chrono::steady_clock::now();
+  detail::CheckpointBarrier barrier{pending_->id, pending_->trigger_time_ms, pending_->savepoint};
+  for (Task* task : tasks_) {
+    if (task->is_source()) task->TriggerCheckpoint(barrier);
+  }
+  return Status::Ok();
+}
+
+void CheckpointCoordinator::Complete(std::unique_lock<std::mutex>& lock) {
+  Pending pending = std::move(*pending_);
+  // The pending checkpoint stays visible to LocationFor until it is decided.
+  CheckpointMetadata metadata;
+  metadata.checkpoint_id = pending.id;
+  metadata.job_name = options_.job_name;
+  metadata.instance = options_.instance;
+  metadata.trigger_time_ms = pending.trigger_time_ms;
+  metadata.is_savepoint = pending.savepoint;
+  std::map<std::string, OperatorStateMeta> operators;
+  for (auto& [task, snapshots] : pending.acks) {
+    for (OperatorSubtaskSnapshot& s : snapshots) {
+      OperatorStateMeta& op = operators[s.uid];
+      op.uid = s.uid;
+      op.name = s.name;
+      op.parallelism = s.parallelism;
+      op.max_parallelism = s.max_parallelism;
+      op.subtasks.push_back(std::move(s.meta));
+    }
+  }
+  for (auto& [uid, op] : operators) {
+    std::sort(op.subtasks.begin(), op.subtasks.end(),
+              [](const SubtaskStateMeta& a, const SubtaskStateMeta& b) { return a.subtask < b.subtask; });
+    metadata.operators.push_back(std::move(op));
+  }
+  metadata.completion_time_ms = CurrentTimeMillis();
+  SavepointRequest* savepoint = pending_savepoint_;
+
+  // Writing and committing happen without the lock: tasks keep acknowledging nothing else
+  // meanwhile (one checkpoint at a time), but LocationFor and TaskFinished must not block.
+  lock.unlock();
+  Status status = storage_->Complete(*pending.location, metadata);
+  if (status.ok() && participant_ != nullptr) {
+    CheckpointCompletion completion{CheckpointId(pending.id), pending.trigger_time_ms,
+                                    pending.location->directory().string()};
+    status = participant_->CompleteCheckpoint(completion);
+    if (status.ok()) status = storage_->MarkCommitted(*pending.location);
+  }
+  lock.lock();
+  pending_.reset();
+  pending_savepoint_ = nullptr;
+  if (!status.ok()) {
+    ++failed_;
+    if (savepoint != nullptr) savepoint->outcome = status;
+    cv_.notify_all();
+    if (participant_ != nullptr) participant_->AbortCheckpoint(CheckpointId(pending.id));
+    // The barrier reached every sink: with a participant, carrying on would split an epoch
+    // across two transactions (DESIGN.md section 5), so the job fails over.
+    if (!failed_job_ && (participant_ != nullptr || ++consecutive_failures_ > options_.tolerable_failures)) {
+      failed_job_ = true;
+      lock.unlock();
+      fail_job_(status.WithContext("completing checkpoint " + std::to_string(pending.id)));
+      lock.lock();
+    }
+    return;
+  }
+  ++completed_;
+  consecutive_failures_ = 0;
+  latest_completed_ = pending.id;
+  last_completion_ = std::chrono::steady_clock::now();
+  if (savepoint != nullptr) savepoint->outcome = pending.location->directory().string();
+  cv_.notify_all();
+  for (Task* task : tasks_) task->NotifyCheckpointComplete(pending.id);
+  if (!pending.savepoint) {
+    lock.unlock();
+    Status pruned = storage_->Prune(options_.retained);
+    if (!pruned.ok()) SLUICE_LOG_WARN("pruning old checkpoints: {}", pruned.ToString());
+    lock.lock();
+  }
+  SLUICE_LOG_DEBUG("checkpoint {} complete", pending.id);
+}
+
+void CheckpointCoordinator::Abort(std::unique_lock<std::mutex>& lock, const Status& reason) {
+  Pending pending = std::move(*pending_);
+  pending_.reset();
+  SavepointRequest* savepoint = pending_savepoint_;
+  pending_savepoint_ = nullptr;
+  ++failed_;
+  if (savepoint != nullptr) savepoint->outcome = reason.WithContext("savepoint " + std::to_string(pending.id));
+  cv_.notify_all();
+  SLUICE_LOG_WARN("checkpoint {} aborted: {}", pending.id, reason.ToString());
+  for (Task* task : tasks_) task->NotifyCheckpointAborted(pending.id);
+  if (participant_ != nullptr) participant_->AbortCheckpoint(CheckpointId(pending.id));
+  bool stopping = stopping_;
+  if (stopping || failed_job_) return;
+  // With an exactly-once participant the barrier may already have switched a sink to the
+  // next epoch: fail over instead of carrying on (DESIGN.md section 5).
+  if (participant_ != nullptr || ++consecutive_failures_ > options_.tolerable_failures) {
+    failed_job_ = true;
+    lock.unlock();
+    fail_job_(reason.WithContext(participant_ != nullptr
+                                     ? "checkpoint " + std::to_string(pending.id) + " failed in an exactly-once job"
+                                     : "too many consecutive failed checkpoints (CheckpointConfig::"
+                                       "SetTolerableCheckpointFailureNumber)"));
+    lock.lock();
+  }
+}
+
+std::optional<SnapshotLocation> CheckpointCoordinator::LocationFor(int64_t id) {
+  std::lock_guard lock(mutex_);
+  if (!pending_ || pending_->id != id) return std::nullopt;
+  return pending_->location;
+}
+
+void CheckpointCoordinator::Acknowledge(int32_t task, int64_t id, std::vector<OperatorSubtaskSnapshot> snapshots) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!pending_ || pending_->id != id) return;  // late ack of an aborted checkpoint
+    pending_->acks[task] = std::move(snapshots);
+  }
+  cv_.notify_all();
+}
+
+void CheckpointCoordinator::Decline(int32_t task, int64_t id, Status reason) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!pending_ || pending_->id != id || pending_->declined) return;
+    pending_->declined = reason.WithContext("task " + std::to_string(task) + " declined checkpoint " + std::to_string(id));
+  }
+  cv_.notify_all();
+}
+
+void CheckpointCoordinator::TaskFinished(int32_t task) {
+  {
+    std::lock_guard lock(mutex_);
+    finished_tasks_.insert(task);
+    if (pending_ && pending_->acks.count(task) == 0 && !pending_->declined) {
+      pending_->declined = Status::Aborted("a task finished before checkpoint " + std::to_string(pending_->id) +
+                                           " reached it");
+    }
+  }
+  cv_.notify_all();
+}
+
+}  // namespace sluice::internal

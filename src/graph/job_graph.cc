@@ -1,0 +1,147 @@
+#include "graph/job_graph.h"
+
+#include <functional>
+#include <set>
+
+namespace sluice::internal {
+namespace {
+
+std::string Describe(const Transformation* t) { return "'" + t->name() + "' (#" + std::to_string(t->id()) + ")"; }
+
+// Walks from a consumer's input through union and partition nodes to the operators that
+// produce its records; the partitioner closest to the consumer wins.
+void ResolveInputs(const Transformation* input, const detail::PartitionerBase* partitioner,
+                   std::vector<std::pair<const Transformation*, const detail::PartitionerBase*>>& out) {
+  if (input->kind() == Transformation::Kind::kPartition) {
+    ResolveInputs(input->inputs().at(0), partitioner != nullptr ? partitioner : input->partitioner(), out);
+  } else if (input->kind() == Transformation::Kind::kUnion) {
+    for (const Transformation* in : input->inputs()) ResolveInputs(in, partitioner, out);
+  } else {
+    out.emplace_back(input, partitioner);
+  }
+}
+
+}  // namespace
+
+Result<JobGraph> BuildJobGraph(const std::vector<std::unique_ptr<Transformation>>& transformations,
+                               const JobGraphOptions& options, std::vector<std::string>& warnings) {
+  JobGraph graph;
+  graph.max_parallelism = options.max_parallelism;
+  std::vector<const Transformation*> physical;
+  for (const auto& t : transformations) {
+    if (!t->is_virtual()) physical.push_back(t.get());
+  }
+  if (physical.empty()) {
+    return Status::FailedPrecondition("the job has no operators; add a source and a sink before Execute()");
+  }
+
+  // Parallelism and uids.
+  std::map<std::string, const Transformation*> uids;
+  for (const Transformation* t : physical) {
+    JobNode node;
+    node.transformation = t;
+    int32_t p = t->parallelism() > 0 ? t->parallelism() : options.default_parallelism;
+    if (t->non_parallel()) {
+      if (t->parallelism() > 1) {
+        return Status::InvalidArgument("operator " + Describe(t) + " is not a parallel source; its parallelism must be 1, not " +
+                                       std::to_string(t->parallelism()));
+      }
+      p = 1;
+    }
+    if (p < 1 || p > options.max_parallelism) {
+      return Status::InvalidArgument("operator " + Describe(t) + " has parallelism " + std::to_string(p) +
+                                     "; it must be between 1 and the max parallelism " +
+                                     std::to_string(options.max_parallelism) + " (SetMaxParallelism)");
+    }
+    node.parallelism = p;
+    if (t->uid()) {
+      auto [it, inserted] = uids.emplace(*t->uid(), t);
+      if (!inserted) {
+        return Status::InvalidArgument("two operators have uid '" + *t->uid() + "': " + Describe(it->second) + " and " +
+                                       Describe(t) + "; a uid identifies one operator's state, so each must be unique");
+      }
+      node.uid = *t->uid();
+    }
+    graph.nodes.emplace(t, std::move(node));
+  }
+  for (const Transformation* t : physical) {
+    JobNode& node = graph.nodes.at(t);
+    if (!node.uid.empty()) continue;
+    // Stable as long as the job is built by the same calls in the same order.
+    std::string generated = t->name() + "#" + std::to_string(t->id());
+    while (uids.count(generated) != 0) generated += "'";
+    uids.emplace(generated, t);
+    node.uid = generated;
+    node.uid_generated = true;
+  }
+
+  // Edges.
+  for (const Transformation* t : physical) {
+    std::vector<std::pair<const Transformation*, const detail::PartitionerBase*>> producers;
+    for (const Transformation* in : t->inputs()) ResolveInputs(in, nullptr, producers);
+    for (auto [producer, partitioner] : producers) {
+      JobEdge edge;
+      edge.id = static_cast<int32_t>(graph.edges.size());
+      edge.producer = producer;
+      edge.consumer = t;
+      edge.partitioner = partitioner;
+      int32_t up = graph.nodes.at(producer).parallelism;
+      int32_t down = graph.nodes.at(t).parallelism;
+      if (partitioner != nullptr) {
+        edge.kind = partitioner->kind();
+      } else {
+        edge.kind = up == down ? PartitionerKind::kForward : PartitionerKind::kRebalance;
+      }
+      if (edge.kind == PartitionerKind::kForward && up != down) {
+        return Status::InvalidArgument("Forward() between " + Describe(producer) + " with parallelism " +
+                                       std::to_string(up) + " and " + Describe(t) + " with parallelism " +
+                                       std::to_string(down) + ": forward needs equal parallelism; use Rebalance()");
+      }
+      graph.nodes.at(producer).out_edges.push_back(edge.id);
+      graph.nodes.at(t).in_edges.push_back(edge.id);
+      graph.edges.push_back(edge);
+    }
+    if (t->kind() != Transformation::Kind::kSource && producers.empty()) {
+      return Status::Internal("operator " + Describe(t) + " has no input");
+    }
+  }
+
+  // Chaining: a node joins its producer's vertex when it has a single forward input.
+  for (const Transformation* t : physical) {
+    JobNode& node = graph.nodes.at(t);
+    bool chain = false;
+    if (options.chaining && node.in_edges.size() == 1) {
+      JobEdge& edge = graph.edges[static_cast<size_t>(node.in_edges[0])];
+      chain = edge.kind == PartitionerKind::kForward;
+      edge.chained = chain;
+    }
+    if (chain) {
+      const JobEdge& edge = graph.edges[static_cast<size_t>(node.in_edges[0])];
+      node.vertex = graph.nodes.at(edge.producer).vertex;
+      JobVertex& vertex = graph.vertices[static_cast<size_t>(node.vertex)];
+      vertex.nodes.push_back(t);
+      vertex.name += " -> " + t->name();
+    } else {
+      JobVertex vertex;
+      vertex.id = static_cast<int32_t>(graph.vertices.size());
+      vertex.name = t->name();
+      vertex.parallelism = node.parallelism;
+      vertex.nodes.push_back(t);
+      vertex.is_source = t->kind() == Transformation::Kind::kSource;
+      node.vertex = vertex.id;
+      graph.vertices.push_back(std::move(vertex));
+    }
+    if (t->kind() == Transformation::Kind::kSource && !t->bounded()) graph.bounded = false;
+  }
+
+  for (const Transformation* t : physical) {
+    const JobNode& node = graph.nodes.at(t);
+    if (node.uid_generated) {
+      warnings.push_back("operator " + Describe(t) + " has no uid; its state is matched by the generated uid '" +
+                         node.uid + "', which changes when the job's operators change; set .Uid(...) on it");
+    }
+  }
+  return graph;
+}
+
+}  // namespace sluice::internal

@@ -1,0 +1,569 @@
+#include "runtime/job_master.h"
+
+#include <csignal>
+#include <cmath>
+#include <set>
+
+#include "core/log.h"
+#include "state/key_group_assignment.h"
+#include "state/subtask_state_file.h"
+
+namespace sluice::internal {
+namespace {
+
+// SIGTERM stops with a savepoint, SIGINT cancels (DESIGN.md section 4). The handlers only
+// record the signal; the job master's wait loop acts on it.
+std::atomic<int> g_pending_signal{0};
+
+extern "C" void RecordSignal(int signal) { g_pending_signal.store(signal); }
+
+class SignalScope {
+ public:
+  explicit SignalScope(bool enabled) : enabled_(enabled) {
+    if (!enabled_) return;
+    g_pending_signal.store(0);
+    previous_term_ = std::signal(SIGTERM, RecordSignal);
+    previous_int_ = std::signal(SIGINT, RecordSignal);
+  }
+  ~SignalScope() {
+    if (!enabled_) return;
+    std::signal(SIGTERM, previous_term_);
+    std::signal(SIGINT, previous_int_);
+  }
+
+ private:
+  bool enabled_;
+  void (*previous_term_)(int) = SIG_DFL;
+  void (*previous_int_)(int) = SIG_DFL;
+};
+
+}  // namespace
+
+JobMaster::JobMaster(JobSpec spec) : spec_(std::move(spec)) {}
+
+JobMaster::~JobMaster() { StopAttempt(); }
+
+JobStatus JobMaster::status() const {
+  std::lock_guard lock(mutex_);
+  return status_;
+}
+
+void JobMaster::SetStatus(JobStatus status) {
+  std::lock_guard lock(mutex_);
+  status_ = status;
+}
+
+void JobMaster::Cancel() {
+  {
+    std::lock_guard lock(mutex_);
+    cancel_requested_ = true;
+  }
+  cv_.notify_all();
+}
+
+std::filesystem::path JobMaster::SavepointDirectory(const std::string& requested) const {
+  return requested.empty() ? std::filesystem::path(spec_.checkpoint_config.GetSavepointDirectory())
+                           : std::filesystem::path(requested);
+}
+
+Result<std::string> JobMaster::TriggerSavepoint(const std::string& directory) {
+  CheckpointCoordinator* coordinator = nullptr;
+  {
+    std::lock_guard lock(mutex_);
+    if (status_ != JobStatus::kRunning || coordinator_ == nullptr) {
+      return Status::FailedPrecondition("the job is not running (status " + std::string(JobStatusName(status_)) + ")");
+    }
+    coordinator = coordinator_.get();
+  }
+  return coordinator->TriggerSavepoint(SavepointDirectory(directory));
+}
+
+Result<std::string> JobMaster::StopWithSavepoint(const std::string& directory) {
+  std::unique_lock lock(mutex_);
+  if (status_ != JobStatus::kRunning) {
+    return Status::FailedPrecondition("the job is not running (status " + std::string(JobStatusName(status_)) + ")");
+  }
+  stop_requested_ = true;
+  stop_savepoint_directory_ = directory;
+  cv_.notify_all();
+  cv_.wait(lock, [&] { return stop_outcome_.has_value(); });
+  return *stop_outcome_;
+}
+
+void JobMaster::OnTaskFinished(int32_t) {
+  {
+    std::lock_guard lock(mutex_);
+    --running_tasks_;
+  }
+  cv_.notify_all();
+}
+
+void JobMaster::OnTaskCanceled(int32_t) {
+  {
+    std::lock_guard lock(mutex_);
+    --running_tasks_;
+  }
+  cv_.notify_all();
+}
+
+void JobMaster::OnTaskFailed(int32_t, Status cause) {
+  {
+    std::lock_guard lock(mutex_);
+    --running_tasks_;
+    if (!failure_) failure_ = std::move(cause);
+  }
+  cv_.notify_all();
+}
+
+void JobMaster::FailAttempt(Status cause) {
+  {
+    std::lock_guard lock(mutex_);
+    if (!failure_) failure_ = std::move(cause);
+  }
+  cv_.notify_all();
+}
+
+Status JobMaster::Prepare() {
+  SinkValidationContext sink_context;
+  sink_context.checkpointing_enabled = spec_.checkpoint_config.IsCheckpointingEnabled();
+  sink_context.checkpoint_interval_ms = spec_.checkpoint_config.GetCheckpointInterval().count();
+  sink_context.checkpoint_timeout_ms = spec_.checkpoint_config.GetCheckpointTimeout().count();
+  sink_context.job_name = spec_.job_name;
+  for (const auto& [t, node] : spec_.graph.nodes) {
+    if (t->kind() != Transformation::Kind::kSink) continue;
+    Status status = t->ValidateSink(sink_context);
+    if (!status.ok()) return status.WithContext("sink '" + t->name() + "'");
+    std::shared_ptr<CheckpointParticipant> participant = t->GetCheckpointParticipant();
+    if (participant == nullptr || participant == participant_) continue;
+    if (participant_ != nullptr) {
+      return Status::InvalidArgument("two sinks need to complete checkpoints (" + participant_->Name() + " and " +
+                                     participant->Name() + "); one job can commit atomically to one system only");
+    }
+    participant_ = std::move(participant);
+  }
+  bool need_storage = spec_.checkpoint_config.IsCheckpointingEnabled() || spec_.restore.savepoint_path.has_value() ||
+                      participant_ != nullptr;
+  if (need_storage) {
+    Result<CheckpointStorage> storage =
+        CheckpointStorage::Open(spec_.checkpoint_config.GetCheckpointStorage(), spec_.job_name, spec_.instance);
+    if (!storage.ok()) return storage.status();
+    storage_ = std::make_unique<CheckpointStorage>(std::move(*storage));
+    Status discarded = storage_->DiscardIncomplete();
+    if (!discarded.ok()) return discarded;
+    std::vector<int64_t> existing = storage_->ListCompleted();
+    if (!existing.empty()) highest_checkpoint_id_ = existing.back();
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<JobMaster::RestorePlan>> JobMaster::ChooseRestore(int32_t attempt) {
+  std::optional<CheckpointCompletion> committed;
+  if (participant_ != nullptr) {
+    JobInstanceInfo info{spec_.job_name, spec_.instance, attempt, storage_->instance_dir().string()};
+    Result<std::optional<CheckpointCompletion>> recovered = participant_->Recover(info);
+    if (!recovered.ok()) return recovered.status().WithContext(participant_->Name() + " recovery");
+    committed = *recovered;
+  }
+  auto load = [](const std::filesystem::path& path) -> Result<std::optional<RestorePlan>> {
+    Result<CheckpointMetadata> metadata = CheckpointStorage::ReadMetadataAt(path);
+    if (!metadata.ok()) return metadata.status();
+    RestorePlan plan;
+    plan.directory = std::filesystem::is_directory(path) ? path : path.parent_path();
+    plan.metadata = std::move(*metadata);
+    return std::optional<RestorePlan>(std::move(plan));
+  };
+  if (attempt == 0 && spec_.restore.savepoint_path) return load(*spec_.restore.savepoint_path);
+  if (attempt == 0 && spec_.restore.fresh) return std::optional<RestorePlan>();
+  if (storage_ == nullptr) return std::optional<RestorePlan>();
+  if (participant_ != nullptr) {
+    // Only what the participant committed counts; newer checkpoints were never committed.
+    if (!committed) {
+      Status discarded = storage_->DiscardNewerThan(0);
+      if (!discarded.ok()) return discarded;
+      return std::optional<RestorePlan>();
+    }
+    Status discarded = storage_->DiscardNewerThan(committed->id.value());
+    if (!discarded.ok()) return discarded;
+    return load(committed->storage_path);
+  }
+  Result<std::optional<CheckpointMetadata>> latest = storage_->LatestCompleted();
+  if (!latest.ok()) return latest.status();
+  if (!latest->has_value()) return std::optional<RestorePlan>();
+  return load(storage_->CheckpointDir((*latest)->checkpoint_id));
+}
+
+Status JobMaster::CheckRestoreMatchesJob(const RestorePlan& plan) const {
+  std::set<std::string> uids;
+  for (const auto& [t, node] : spec_.graph.nodes) uids.insert(node.uid);
+  for (const OperatorStateMeta& op : plan.metadata.operators) {
+    if (uids.count(op.uid) == 0 && !spec_.restore.allow_non_restored_state) {
+      return Status::FailedPrecondition("checkpoint " + plan.directory.string() + " holds state of operator uid '" +
+                                        op.uid + "' (" + op.name +
+                                        "), which this job does not have; give the operator its old uid, or pass "
+                                        "--allow-non-restored-state to drop that state");
+    }
+    if (op.max_parallelism != spec_.graph.max_parallelism && uids.count(op.uid) != 0) {
+      return Status::FailedPrecondition("operator '" + op.uid + "' was checkpointed with max parallelism " +
+                                        std::to_string(op.max_parallelism) + ", but the job now has " +
+                                        std::to_string(spec_.graph.max_parallelism) +
+                                        "; keyed state cannot move between different numbers of key groups "
+                                        "(SetMaxParallelism)");
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<OperatorRestore>> JobMaster::RestoreFor(RestorePlan& plan, const std::string& uid,
+                                                            int32_t subtask,
+                                                            std::optional<std::pair<int32_t, int32_t>> key_groups) {
+  const OperatorStateMeta* op = nullptr;
+  for (const OperatorStateMeta& candidate : plan.metadata.operators) {
+    if (candidate.uid == uid) op = &candidate;
+  }
+  if (op == nullptr) return std::optional<OperatorRestore>();
+  (void)subtask;
+  OperatorRestore restore;
+  for (const SubtaskStateMeta& meta : op->subtasks) {
+    if (meta.file.empty()) continue;
+    auto it = plan.files.find(meta.file);
+    if (it == plan.files.end()) {
+      Result<std::string> bytes = CheckpointStorage::ReadStateFile(plan.directory, meta);
+      if (!bytes.ok()) return bytes.status();
+      it = plan.files.emplace(meta.file, std::move(*bytes)).first;
+    }
+    std::string_view bytes = it->second;
+    Result<SubtaskStateHeader> header = DecodeSubtaskHeader(bytes, meta.file);
+    if (!header.ok()) return header.status();
+    restore.operator_sections.push_back(header->operator_section);
+    if (!key_groups || !meta.key_groups) continue;
+    int32_t first = std::max(key_groups->first, meta.key_groups->start);
+    int32_t last = std::min(key_groups->second, meta.key_groups->end);
+    for (int32_t kg = first; kg <= last; ++kg) {
+      size_t index = static_cast<size_t>(kg - meta.key_groups->start);
+      if (index >= meta.key_group_offsets.size()) {
+        return Status::Corruption("checkpoint metadata of " + meta.file + " lacks the offset of key group " +
+                                  std::to_string(kg));
+      }
+      Result<KeyGroupRecord> record = DecodeKeyGroupAt(bytes, meta.key_group_offsets[index], kg, meta.file);
+      if (!record.ok()) return record.status();
+      restore.key_groups.push_back({kg, record->keyed, record->extras});
+    }
+  }
+  return std::optional<OperatorRestore>(std::move(restore));
+}
+
+Status JobMaster::BuildTasks(int32_t attempt, RestorePlan* plan) {
+  const JobGraph& graph = spec_.graph;
+  // channels[edge][producer subtask][consumer subtask]
+  std::map<int32_t, std::vector<std::vector<std::shared_ptr<detail::ChannelBase>>>> channels;
+  for (const JobEdge& edge : graph.edges) {
+    if (edge.chained) continue;
+    int32_t up = graph.node(edge.producer).parallelism;
+    int32_t down = graph.node(edge.consumer).parallelism;
+    auto& matrix = channels[edge.id];
+    matrix.assign(static_cast<size_t>(up), std::vector<std::shared_ptr<detail::ChannelBase>>(static_cast<size_t>(down)));
+    for (int32_t a = 0; a < up; ++a) {
+      for (int32_t b = 0; b < down; ++b) {
+        if (edge.kind == PartitionerKind::kForward && a != b) continue;
+        auto channel = edge.producer->CreateChannel(4);
+        matrix[static_cast<size_t>(a)][static_cast<size_t>(b)] = channel;
+        channels_.push_back(channel);
+      }
+    }
+  }
+
+  int32_t index = 0;
+  for (const JobVertex& vertex : graph.vertices) {
+    for (int32_t s = 0; s < vertex.parallelism; ++s) {
+      Task::Config config;
+      config.index = index++;
+      config.name = vertex.name + " (" + std::to_string(s + 1) + "/" + std::to_string(vertex.parallelism) + ")";
+      config.info.job_name = spec_.job_name;
+      config.info.subtask_index = s;
+      config.info.parallelism = vertex.parallelism;
+      config.info.max_parallelism = graph.max_parallelism;
+      config.info.attempt_number = attempt;
+      config.auto_watermark_interval_ms = spec_.auto_watermark_interval_ms;
+      auto task = std::make_unique<Task>(std::move(config), spec_.parameters, &metrics_, nullptr, this);
+
+      std::map<const Transformation*, detail::StreamOperator*> ops;
+      for (const Transformation* t : vertex.nodes) {
+        const JobNode& node = graph.node(t);
+        std::optional<std::pair<int32_t, int32_t>> key_groups;
+        if (t->keyed()) {
+          KeyGroupRange range = ComputeKeyGroupRangeForOperatorIndex(graph.max_parallelism, node.parallelism, s);
+          key_groups = std::make_pair(range.start, range.end);
+        }
+        OperatorSlot& slot = task->AddOperator(node.uid, t->name(), t->id(), t->CreateOperator(), node.parallelism, key_groups);
+        if (plan != nullptr) {
+          Result<std::optional<OperatorRestore>> restore = RestoreFor(*plan, node.uid, s, key_groups);
+          if (!restore.ok()) return restore.status();
+          slot.restore = std::move(*restore);
+        }
+        ops[t] = slot.op.get();
+      }
+      for (const Transformation* t : vertex.nodes) {
+        const JobNode& node = graph.node(t);
+        std::vector<detail::StreamOperator*> chained;
+        std::vector<detail::RecordWriterBase*> writers;
+        for (int32_t e : node.out_edges) {
+          const JobEdge& edge = graph.edges[static_cast<size_t>(e)];
+          if (edge.chained) {
+            chained.push_back(ops.at(edge.consumer));
+            continue;
+          }
+          std::vector<std::shared_ptr<detail::ChannelBase>> row;
+          for (const auto& channel : channels.at(edge.id)[static_cast<size_t>(s)]) {
+            if (channel != nullptr) row.push_back(channel);
+          }
+          auto writer = t->CreateRecordWriter(edge.partitioner, edge.kind, row, s);
+          writers.push_back(writer.get());
+          task->AddWriter(std::move(writer));
+        }
+        t->ConnectOutputs(ops.at(t), chained, writers, task->keep_alive());
+      }
+      const Transformation* head = vertex.nodes.front();
+      detail::StreamOperator* head_op = ops.at(head);
+      if (vertex.is_source) {
+        auto* input = dynamic_cast<detail::TaskInput*>(head_op);
+        if (input == nullptr) return Status::Internal("source operator '" + head->name() + "' is not a task input");
+        task->SetInput(input);
+      } else {
+        std::vector<std::shared_ptr<detail::ChannelBase>> inputs;
+        for (int32_t e : graph.node(head).in_edges) {
+          const auto& matrix = channels.at(e);
+          for (const auto& row : matrix) {
+            if (row[static_cast<size_t>(s)] != nullptr) inputs.push_back(row[static_cast<size_t>(s)]);
+          }
+        }
+        auto input = head->CreateNetworkInput(head_op, std::move(inputs), task.get());
+        detail::TaskInput* raw = input.get();
+        task->SetInput(raw, std::move(input));
+      }
+      tasks_.push_back(std::move(task));
+    }
+  }
+  return Status::Ok();
+}
+
+void JobMaster::StopAttempt() {
+  if (coordinator_ != nullptr) {
+    coordinator_->Stop();
+    completed_checkpoints_ += coordinator_->completed_checkpoints();
+    failed_checkpoints_ += coordinator_->failed_checkpoints();
+    if (auto latest = coordinator_->latest_completed()) highest_checkpoint_id_ = std::max(highest_checkpoint_id_, *latest);
+  }
+  for (auto& task : tasks_) task->Cancel();
+  for (auto& channel : channels_) channel->Cancel();
+  for (auto& task : tasks_) task->Join();
+  {
+    std::lock_guard lock(mutex_);
+    coordinator_.reset();
+  }
+  tasks_.clear();
+  channels_.clear();
+}
+
+JobMaster::AttemptEnd JobMaster::RunAttempt(int32_t attempt, Status& cause) {
+  Result<std::optional<RestorePlan>> plan = ChooseRestore(attempt);
+  if (!plan.ok()) {
+    cause = plan.status();
+    return AttemptEnd::kFailed;
+  }
+  restored_checkpoint_.reset();
+  if (plan->has_value()) {
+    Status matches = CheckRestoreMatchesJob(**plan);
+    if (!matches.ok()) {
+      cause = matches;
+      return AttemptEnd::kFailed;
+    }
+    restored_checkpoint_ = (*plan)->metadata.checkpoint_id;
+    highest_checkpoint_id_ = std::max(highest_checkpoint_id_, (*plan)->metadata.checkpoint_id);
+    SLUICE_LOG_INFO("job '{}' restores checkpoint {} from {}", spec_.job_name, (*plan)->metadata.checkpoint_id,
+                    (*plan)->directory.string());
+  }
+  {
+    std::lock_guard lock(mutex_);
+    failure_.reset();
+  }
+  Status built = BuildTasks(attempt, plan->has_value() ? &**plan : nullptr);
+  if (!built.ok()) {
+    tasks_.clear();
+    channels_.clear();
+    cause = built;
+    return AttemptEnd::kFailed;
+  }
+  std::vector<Task*> task_pointers;
+  for (auto& task : tasks_) task_pointers.push_back(task.get());
+  if (storage_ != nullptr) {
+    CheckpointCoordinator::Options options;
+    const CheckpointConfig& config = spec_.checkpoint_config;
+    options.interval = config.IsCheckpointingEnabled() ? config.GetCheckpointInterval() : std::chrono::milliseconds(0);
+    options.timeout = config.GetCheckpointTimeout();
+    options.min_pause = config.GetMinPauseBetweenCheckpoints();
+    options.tolerable_failures = config.GetTolerableCheckpointFailureNumber();
+    options.retained = std::max(1, config.GetNumRetainedCheckpoints());
+    options.job_name = spec_.job_name;
+    options.instance = spec_.instance;
+    options.max_parallelism = spec_.graph.max_parallelism;
+    auto coordinator = std::make_unique<CheckpointCoordinator>(options, storage_.get(), participant_, task_pointers,
+                                                               highest_checkpoint_id_ + 1,
+                                                               [this](Status status) { FailAttempt(std::move(status)); });
+    std::lock_guard lock(mutex_);
+    coordinator_ = std::move(coordinator);
+  }
+  for (auto& task : tasks_) task->SetCheckpointAcknowledger(coordinator_.get());
+  {
+    std::lock_guard lock(mutex_);
+    running_tasks_ = static_cast<int32_t>(tasks_.size());
+    status_ = JobStatus::kRunning;
+  }
+  for (auto& task : tasks_) task->Start();
+  if (coordinator_ != nullptr) coordinator_->Start();
+
+  AttemptEnd end = AttemptEnd::kFinished;
+  std::unique_lock lock(mutex_);
+  while (true) {
+    int signal = g_pending_signal.exchange(0);
+    if (signal == SIGINT) cancel_requested_ = true;
+    if (signal == SIGTERM) stop_requested_ = true;
+    if (failure_) {
+      cause = *failure_;
+      end = AttemptEnd::kFailed;
+      break;
+    }
+    if (cancel_requested_) {
+      end = AttemptEnd::kCanceled;
+      break;
+    }
+    if (stop_requested_) {
+      stop_requested_ = false;
+      CheckpointCoordinator* coordinator = coordinator_.get();
+      lock.unlock();
+      Result<std::string> savepoint =
+          coordinator != nullptr ? coordinator->TriggerSavepoint(SavepointDirectory(stop_savepoint_directory_))
+                                 : Result<std::string>(Status::FailedPrecondition(
+                                       "stop-with-savepoint needs checkpoint storage; enable checkpointing"));
+      lock.lock();
+      stop_outcome_ = savepoint;
+      cv_.notify_all();
+      if (savepoint.ok()) {
+        SLUICE_LOG_INFO("job '{}' stopped with savepoint {}", spec_.job_name, *savepoint);
+        end = AttemptEnd::kStoppedWithSavepoint;
+        break;
+      }
+      SLUICE_LOG_WARN("stop-with-savepoint failed, the job keeps running: {}", savepoint.status().ToString());
+      continue;
+    }
+    if (running_tasks_ == 0) {
+      end = AttemptEnd::kFinished;
+      break;
+    }
+    cv_.wait_for(lock, std::chrono::milliseconds(100));  // also polls for signals
+  }
+  lock.unlock();
+  StopAttempt();
+  return end;
+}
+
+std::optional<std::chrono::milliseconds> JobMaster::NextRestartDelay(int32_t restarts,
+                                                                     std::chrono::steady_clock::time_point last_failure) {
+  const RestartStrategy& strategy = spec_.restart_strategy;
+  switch (strategy.kind()) {
+    case RestartStrategy::Kind::kNone:
+      return std::nullopt;
+    case RestartStrategy::Kind::kFixedDelay:
+      if (restarts >= strategy.attempts()) return std::nullopt;
+      return strategy.initial_delay();
+    case RestartStrategy::Kind::kExponentialDelay: {
+      (void)last_failure;
+      double delay = static_cast<double>(strategy.initial_delay().count()) *
+                     std::pow(strategy.multiplier(), static_cast<double>(restarts));
+      delay = std::min(delay, static_cast<double>(strategy.max_delay().count()));
+      return std::chrono::milliseconds(static_cast<int64_t>(delay));
+    }
+  }
+  return std::nullopt;
+}
+
+JobExecutionResult JobMaster::Run() {
+  SignalScope signals(spec_.handle_signals);
+  auto start = std::chrono::steady_clock::now();
+  JobExecutionResult result;
+  result.job_name = spec_.job_name;
+  Status prepared = Prepare();
+  if (!prepared.ok()) {
+    result.status = JobStatus::kFailed;
+    result.failure = prepared;
+    SetStatus(JobStatus::kFailed);
+    return result;
+  }
+  int32_t restarts = 0;
+  int32_t backoff_step = 0;
+  auto healthy_since = std::chrono::steady_clock::now();
+  for (int32_t attempt = 0;; ++attempt) {
+    Status cause;
+    AttemptEnd end = RunAttempt(attempt, cause);
+    if (restored_checkpoint_) result.restored_checkpoint = restored_checkpoint_;
+    if (end == AttemptEnd::kFinished) {
+      result.status = JobStatus::kFinished;
+      break;
+    }
+    if (end == AttemptEnd::kStoppedWithSavepoint) {
+      result.status = JobStatus::kFinished;
+      result.savepoint_path = stop_outcome_->value();
+      break;
+    }
+    if (end == AttemptEnd::kCanceled) {
+      result.status = JobStatus::kCanceled;
+      break;
+    }
+    SLUICE_LOG_WARN("job '{}' attempt {} failed: {}", spec_.job_name, attempt, cause.ToString());
+    // Exponential backoff starts over after a long healthy run, as in Flink.
+    auto now = std::chrono::steady_clock::now();
+    if (spec_.restart_strategy.kind() == RestartStrategy::Kind::kExponentialDelay &&
+        now - healthy_since >= spec_.restart_strategy.reset_after()) {
+      backoff_step = 0;
+    }
+    std::optional<std::chrono::milliseconds> delay =
+        NextRestartDelay(spec_.restart_strategy.kind() == RestartStrategy::Kind::kExponentialDelay ? backoff_step : restarts,
+                         now);
+    // Configuration errors and fencing cannot heal by restarting.
+    bool hopeless = cause.code() == StatusCode::kInvalidArgument || cause.code() == StatusCode::kFenced ||
+                    cause.code() == StatusCode::kFailedPrecondition || cause.code() == StatusCode::kCorruption ||
+                    cause.code() == StatusCode::kUnauthenticated;
+    if (!delay || hopeless) {
+      result.status = JobStatus::kFailed;
+      result.failure = restarts > 0 && !hopeless
+                           ? cause.WithContext("the job failed after " + std::to_string(restarts) + " restarts")
+                           : cause;
+      break;
+    }
+    SetStatus(JobStatus::kRestarting);
+    std::unique_lock lock(mutex_);
+    if (cv_.wait_for(lock, *delay, [&] { return cancel_requested_; })) {
+      result.status = JobStatus::kCanceled;
+      break;
+    }
+    lock.unlock();
+    ++restarts;
+    ++backoff_step;
+    healthy_since = std::chrono::steady_clock::now();
+    SLUICE_LOG_INFO("job '{}' restarting (restart {})", spec_.job_name, restarts);
+  }
+  {
+    std::lock_guard lock(mutex_);
+    status_ = result.status;
+    if (!stop_outcome_) stop_outcome_ = Status::FailedPrecondition("the job ended");
+  }
+  cv_.notify_all();
+  if (participant_ != nullptr) participant_->Close();
+  result.restarts = restarts;
+  result.completed_checkpoints = completed_checkpoints_;
+  result.failed_checkpoints = failed_checkpoints_;
+  result.runtime = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  result.counters = metrics_.Snapshot();
+  return result;
+}
+
+}  // namespace sluice::internal

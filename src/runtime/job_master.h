@@ -1,0 +1,111 @@
+// JobMaster: runs one job (DESIGN.md section 4). Picks what to restore (a savepoint, the last
+// committed or completed checkpoint, or nothing), builds one Task per parallel instance of
+// every vertex with its channels, starts the checkpoint coordinator, and waits. When a task
+// fails it cancels and joins every task, asks the restart strategy, and starts a new attempt
+// from the latest completed checkpoint, redistributing keyed state by key group.
+//
+// Threads: Run() blocks the calling thread (Execute) or a thread of ExecuteAsync. Cancel,
+// TriggerSavepoint, StopWithSavepoint and status() are thread-safe. Task threads report
+// through TaskListener.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <sluice/api/job.h>
+#include <sluice/api/metrics.h>
+#include <sluice/api/parameter_tool.h>
+#include <sluice/api/restart_strategy.h>
+#include <sluice/api/stream_execution_environment.h>
+#include <sluice/checkpoint/checkpoint_config.h>
+
+#include "checkpoint/checkpoint_coordinator.h"
+#include "checkpoint/checkpoint_storage.h"
+#include "graph/job_graph.h"
+#include "runtime/task.h"
+
+namespace sluice::internal {
+
+struct JobSpec {
+  std::string job_name;
+  int32_t instance = 0;
+  JobGraph graph;
+  CheckpointConfig checkpoint_config;
+  RestartStrategy restart_strategy = RestartStrategy::NoRestart();
+  RestoreSettings restore;
+  int64_t auto_watermark_interval_ms = 200;
+  const ParameterTool* parameters = nullptr;
+  bool handle_signals = false;
+};
+
+class JobMaster final : public TaskListener {
+ public:
+  explicit JobMaster(JobSpec spec);
+  ~JobMaster() override;
+
+  JobExecutionResult Run();
+
+  void Cancel();
+  Result<std::string> TriggerSavepoint(const std::string& directory);
+  Result<std::string> StopWithSavepoint(const std::string& directory);
+  JobStatus status() const;
+
+  // ---- TaskListener ----
+  void OnTaskFinished(int32_t task) override;
+  void OnTaskFailed(int32_t task, Status cause) override;
+  void OnTaskCanceled(int32_t task) override;
+
+ private:
+  /// The checkpoint an attempt starts from.
+  struct RestorePlan {
+    std::filesystem::path directory;
+    CheckpointMetadata metadata;
+    std::map<std::string, std::string> files;  // file name -> bytes, loaded once per attempt
+  };
+  enum class AttemptEnd { kFinished, kFailed, kCanceled, kStoppedWithSavepoint };
+
+  Status Prepare();
+  Result<std::optional<RestorePlan>> ChooseRestore(int32_t attempt);
+  Status CheckRestoreMatchesJob(const RestorePlan& plan) const;
+  Status BuildTasks(int32_t attempt, RestorePlan* plan);
+  Result<std::optional<OperatorRestore>> RestoreFor(RestorePlan& plan, const std::string& uid, int32_t subtask,
+                                                    std::optional<std::pair<int32_t, int32_t>> key_groups);
+  AttemptEnd RunAttempt(int32_t attempt, Status& cause);
+  void StopAttempt();
+  std::optional<std::chrono::milliseconds> NextRestartDelay(int32_t restarts, std::chrono::steady_clock::time_point last_failure);
+  void FailAttempt(Status cause);
+  void SetStatus(JobStatus status);
+  std::filesystem::path SavepointDirectory(const std::string& requested) const;
+
+  JobSpec spec_;
+  MetricGroup metrics_;
+  std::unique_ptr<CheckpointStorage> storage_;
+  std::shared_ptr<CheckpointParticipant> participant_;
+
+  // Per attempt.
+  std::vector<std::unique_ptr<Task>> tasks_;
+  std::vector<std::shared_ptr<detail::ChannelBase>> channels_;
+  std::unique_ptr<CheckpointCoordinator> coordinator_;
+  std::optional<int64_t> restored_checkpoint_;
+  int64_t completed_checkpoints_ = 0;
+  int64_t failed_checkpoints_ = 0;
+  int64_t highest_checkpoint_id_ = 0;
+
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  JobStatus status_ = JobStatus::kCreated;
+  int32_t running_tasks_ = 0;
+  std::optional<Status> failure_;
+  bool cancel_requested_ = false;
+  bool stop_requested_ = false;
+  std::string stop_savepoint_directory_;
+  std::optional<Result<std::string>> stop_outcome_;
+};
+
+}  // namespace sluice::internal

@@ -1,0 +1,320 @@
+#include "runtime/task.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "core/log.h"
+#include "state/subtask_state_file.h"
+
+namespace sluice::internal {
+
+using detail::CheckpointBarrier;
+using detail::TaskInput;
+
+class TaskOperatorContext final : public detail::OperatorContext {
+ public:
+  TaskOperatorContext(Task* task, OperatorSlot* slot) : task_(task), slot_(slot) {}
+  RuntimeContext& GetRuntimeContext() override { return *slot_->runtime_context; }
+  detail::ProcessingTimeService& GetProcessingTimeService() override { return *task_; }
+  detail::KeyedStateStore* GetKeyedStateStore() override { return slot_->keyed_state.get(); }
+  detail::OperatorStateStore& GetOperatorStateStore() override { return *slot_->operator_state; }
+  const TaskInfo& GetTaskInfo() const override { return slot_->runtime_context->GetTaskInfo(); }
+  int64_t GetAutoWatermarkInterval() const override { return task_->config_.auto_watermark_interval_ms; }
+  void SignalAvailable() override { task_->notifier_.Notify(); }
+
+ private:
+  Task* task_;
+  OperatorSlot* slot_;
+};
+
+namespace {
+
+std::string FileSafe(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    out += (std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.') ? c : '_';
+  }
+  return out;
+}
+
+}  // namespace
+
+Task::Task(Config config, const ParameterTool* job_parameters, MetricGroup* job_metrics,
+           CheckpointAcknowledger* checkpoints, TaskListener* listener)
+    : config_(std::move(config)),
+      job_parameters_(job_parameters),
+      job_metrics_(job_metrics),
+      checkpoints_(checkpoints),
+      listener_(listener) {
+  slots_.reserve(16);  // slots are referenced by their contexts: no reallocation (checked in AddOperator)
+}
+
+Task::~Task() {
+  Cancel();
+  Join();
+}
+
+OperatorSlot& Task::AddOperator(std::string uid, std::string name, int32_t node_id,
+                                std::unique_ptr<detail::StreamOperator> op, int32_t parallelism,
+                                std::optional<std::pair<int32_t, int32_t>> key_groups) {
+  if (slots_.size() == slots_.capacity()) throw std::logic_error("a chain of more than 16 operators");
+  OperatorSlot& slot = slots_.emplace_back();
+  slot.uid = std::move(uid);
+  slot.name = std::move(name);
+  slot.node_id = node_id;
+  slot.op = std::move(op);
+  slot.key_groups = key_groups;
+  slot.operator_state = std::make_unique<detail::OperatorStateStore>();
+  if (key_groups) {
+    slot.keyed_state = std::make_unique<detail::KeyedStateStore>(slot.name, key_groups->first, key_groups->second);
+  }
+  TaskInfo info = config_.info;
+  info.operator_name = slot.name;
+  info.operator_uid = slot.uid;
+  info.parallelism = parallelism;
+  MetricGroup& metrics = job_metrics_->AddGroup(slot.uid).AddGroup(std::to_string(info.subtask_index));
+  slot.runtime_context = std::make_unique<RuntimeContext>(std::move(info), &metrics, job_parameters_,
+                                                          slot.keyed_state.get(), slot.operator_state.get());
+  slot.context = std::make_unique<TaskOperatorContext>(this, &slot);
+  return slot;
+}
+
+void Task::AddWriter(std::unique_ptr<detail::RecordWriterBase> writer) { writers_.push_back(std::move(writer)); }
+
+void Task::SetInput(TaskInput* input, std::unique_ptr<TaskInput> owned) {
+  input_ = input;
+  owned_input_ = std::move(owned);
+}
+
+void Task::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Task::Cancel() {
+  if (cancelled_.exchange(true)) return;
+  if (input_ != nullptr) input_->Cancel();
+  notifier_.Notify();
+}
+
+void Task::Join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Task::TriggerCheckpoint(const CheckpointBarrier& barrier) {
+  mailbox_.Put([this, barrier] { input_->TriggerCheckpoint(barrier, *this); });
+}
+
+void Task::NotifyCheckpointComplete(int64_t id) {
+  mailbox_.Put([this, id] {
+    for (OperatorSlot& slot : slots_) slot.op->NotifyCheckpointComplete(CheckpointId(id));
+  });
+}
+
+void Task::NotifyCheckpointAborted(int64_t id) {
+  mailbox_.Put([this, id] {
+    for (OperatorSlot& slot : slots_) slot.op->NotifyCheckpointAborted(CheckpointId(id));
+  });
+}
+
+template <typename F>
+void Task::Locked(F&& action) {
+  if (std::recursive_mutex* lock = input_->checkpoint_lock()) {
+    std::lock_guard guard(*lock);
+    action();
+  } else {
+    action();
+  }
+}
+
+void Task::Run() {
+  try {
+    SetupAndRestore();
+    RunLoop();
+    if (cancelled_) {
+      input_->Shutdown();
+      CloseOperators();
+      listener_->OnTaskCanceled(config_.index);
+      return;
+    }
+    CloseOperators();
+    listener_->OnTaskFinished(config_.index);
+  } catch (const detail::TaskCancelled&) {
+    input_->Cancel();
+    input_->Shutdown();
+    CloseOperators();
+    listener_->OnTaskCanceled(config_.index);
+  } catch (const std::exception& e) {
+    input_->Cancel();
+    input_->Shutdown();
+    CloseOperators();
+    if (cancelled_) {
+      listener_->OnTaskCanceled(config_.index);
+    } else {
+      listener_->OnTaskFailed(config_.index, Status::Aborted("task " + config_.name + " failed: " + e.what()));
+    }
+  } catch (...) {
+    input_->Cancel();
+    input_->Shutdown();
+    CloseOperators();
+    listener_->OnTaskFailed(config_.index, Status::Aborted("task " + config_.name + " failed with a non-standard exception"));
+  }
+}
+
+void Task::SetupAndRestore() {
+  for (OperatorSlot& slot : slots_) {
+    slot.op->Setup(*slot.context);
+    if (!slot.restore) continue;
+    const OperatorRestore& restore = *slot.restore;
+    slot.operator_state->Restore(restore.operator_sections, config_.info.subtask_index,
+                                 slot.runtime_context->GetNumberOfParallelSubtasks());
+    for (const OperatorRestore::KeyGroup& kg : restore.key_groups) {
+      if (slot.keyed_state == nullptr) break;
+      DataInput keyed(kg.keyed);
+      slot.keyed_state->RestoreKeyGroup(kg.key_group, keyed);
+      DataInput extras(kg.extras);
+      if (!kg.extras.empty()) slot.op->RestoreKeyGroupExtras(kg.key_group, extras);
+    }
+  }
+  // Downstream operators open first, so the chain is ready before the head emits.
+  for (auto it = slots_.rbegin(); it != slots_.rend(); ++it) it->op->Open();
+  // The restored bytes were views into checkpoint files the job master may now release.
+  for (OperatorSlot& slot : slots_) slot.restore.reset();
+  last_flush_ = std::chrono::steady_clock::now();
+  input_->Start();
+}
+
+void Task::RunLoop() {
+  while (!cancelled_) {
+    if (mailbox_.HasMail()) Locked([this] { mailbox_.RunAll(); });
+    RunDueTimers();
+    if (cancelled_) break;
+    TaskInput::Status status = input_->ProcessSome();
+    if (status == TaskInput::Status::kEndOfInput) {
+      Locked([this] { FinishInput(); });
+      // A finished task still answers its mailbox until the job ends (completion
+      // notifications), but takes part in no new checkpoint.
+      return;
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (status == TaskInput::Status::kNothingAvailable || now - last_flush_ >= config_.buffer_timeout) {
+      Locked([this] { FlushWriters(); });
+    }
+    if (status == TaskInput::Status::kNothingAvailable && !mailbox_.HasMail()) {
+      // Wait for input, mail or the next timer. The bounded wait also covers sources that
+      // cannot signal availability.
+      auto deadline = now + std::chrono::milliseconds(100);
+      if (auto next = NextDeadline()) deadline = std::min(deadline, *next);
+      notifier_.WaitUntil(deadline);
+    }
+  }
+}
+
+void Task::FinishInput() {
+  input_->EmitFinalWatermark();
+  for (OperatorSlot& slot : slots_) slot.op->EndInput();
+  for (auto& writer : writers_) writer->BroadcastEndOfInput();
+  last_flush_ = std::chrono::steady_clock::now();
+  if (checkpoints_ != nullptr) checkpoints_->TaskFinished(config_.index);
+}
+
+void Task::CloseOperators() noexcept {
+  for (OperatorSlot& slot : slots_) {
+    try {
+      slot.op->Close();
+    } catch (const std::exception& e) {
+      SLUICE_LOG_WARN("closing operator '{}' of task {} threw: {}", slot.name, config_.name, e.what());
+    } catch (...) {
+      SLUICE_LOG_WARN("closing operator '{}' of task {} threw", slot.name, config_.name);
+    }
+  }
+}
+
+void Task::FlushWriters() {
+  for (auto& writer : writers_) writer->Flush();
+  last_flush_ = std::chrono::steady_clock::now();
+}
+
+std::optional<std::chrono::steady_clock::time_point> Task::NextDeadline() const {
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+  if (!timers_.empty()) {
+    int64_t wait_ms = std::max<int64_t>(0, timers_.top().time - CurrentProcessingTime());
+    deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+  }
+  bool buffered = std::any_of(writers_.begin(), writers_.end(), [](const auto& w) { return w->HasBufferedElements(); });
+  if (buffered) {
+    auto flush_at = last_flush_ + config_.buffer_timeout;
+    deadline = deadline ? std::min(*deadline, flush_at) : flush_at;
+  }
+  return deadline;
+}
+
+void Task::RunDueTimers() {
+  if (timers_.empty()) return;
+  int64_t now = CurrentProcessingTime();
+  if (timers_.top().time > now) return;
+  Locked([&] {
+    while (!timers_.empty() && timers_.top().time <= now) {
+      Timer timer = timers_.top();
+      timers_.pop();
+      timer.callback(timer.time);
+    }
+  });
+}
+
+int64_t Task::CurrentProcessingTime() const { return CurrentTimeMillis(); }
+
+void Task::RegisterTimer(int64_t time, std::function<void(int64_t)> callback) {
+  timers_.push(Timer{time, timer_sequence_++, std::move(callback)});
+  // Registration happens on the task thread (or a legacy source's thread under the lock);
+  // waking the task makes a waiting loop see the earlier deadline.
+  notifier_.Notify();
+}
+
+void Task::PerformCheckpoint(const CheckpointBarrier& barrier) {
+  const int64_t id = barrier.checkpoint_id;
+  // Operators bring their state up to date (sinks flush here), then the barrier goes
+  // downstream, then the state is written. Everything after the barrier belongs to id + 1.
+  for (OperatorSlot& slot : slots_) slot.op->SnapshotState(CheckpointId(id));
+  for (auto& writer : writers_) writer->BroadcastBarrier(barrier);
+  last_flush_ = std::chrono::steady_clock::now();
+
+  std::optional<SnapshotLocation> location =
+      checkpoints_ != nullptr ? checkpoints_->LocationFor(id) : std::optional<SnapshotLocation>();
+  if (!location) return;  // aborted meanwhile; nothing to write
+  std::vector<OperatorSubtaskSnapshot> snapshots;
+  for (OperatorSlot& slot : slots_) {
+    DataOutput operator_section;
+    slot.operator_state->Snapshot(operator_section);
+    EncodedSubtaskState encoded = EncodeSubtaskState(
+        slot.uid, operator_section.data(), slot.key_groups, [&](int32_t kg, DataOutput& keyed, DataOutput& extras) {
+          slot.keyed_state->SnapshotKeyGroup(kg, keyed);
+          slot.op->SnapshotKeyGroupExtras(kg, extras);
+        });
+    std::string file = std::to_string(slot.node_id) + "-" + FileSafe(slot.uid) + "-" +
+                       std::to_string(config_.info.subtask_index) + ".state";
+    Result<SubtaskStateMeta> meta = location->WriteSubtaskState(config_.info.subtask_index, file, encoded.bytes);
+    if (!meta.ok()) {
+      checkpoints_->Decline(config_.index, id, meta.status());
+      return;
+    }
+    if (slot.key_groups) {
+      meta->key_groups = KeyGroupRangeMeta{slot.key_groups->first, slot.key_groups->second};
+      meta->key_group_offsets = std::move(encoded.key_group_offsets);
+    }
+    OperatorSubtaskSnapshot snapshot;
+    snapshot.uid = slot.uid;
+    snapshot.name = slot.name;
+    snapshot.parallelism = slot.runtime_context->GetNumberOfParallelSubtasks();
+    snapshot.max_parallelism = slot.runtime_context->GetMaxNumberOfParallelSubtasks();
+    snapshot.meta = std::move(*meta);
+    snapshots.push_back(std::move(snapshot));
+  }
+  checkpoints_->Acknowledge(config_.index, id, std::move(snapshots));
+}
+
+void Task::AbortCheckpointOnBarrier(int64_t id) {
+  for (OperatorSlot& slot : slots_) slot.op->NotifyCheckpointAborted(CheckpointId(id));
+  if (checkpoints_ != nullptr) checkpoints_->Decline(config_.index, id, Status::Aborted("alignment overtaken by a newer barrier"));
+}
+
+}  // namespace sluice::internal

@@ -1,0 +1,126 @@
+// The runtime's recovery promises, end to end in one process: a failure restores the last
+// checkpoint and the final keyed counts are exact; a savepoint restores at another
+// parallelism with every key's state intact.
+#include <sluice/sluice.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <stdexcept>
+
+#include "kafka_test_env.h"
+#include "test_jobs.h"
+
+namespace sluice::testing {
+namespace {
+
+
+std::filesystem::path TempDir(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() / UniqueName(name);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+LatestCounts g_counts;
+
+TEST(JobRecoveryIT, PerKeyCountsAreExactAfterAFailureRestoresTheLastCheckpoint) {
+  g_counts.Reset();
+  const int64_t total = 20000;
+  const int64_t keys = 10;
+  auto env = StreamExecutionEnvironment::Create();
+  env->SetParallelism(2).SetHandleSignals(false);
+  env->EnableCheckpointing(std::chrono::milliseconds(50));
+  env->GetCheckpointConfig().SetCheckpointStorage(TempDir("recovery-chk").string());
+  env->SetRestartStrategy(RestartStrategy::FixedDelay(3, std::chrono::milliseconds(10)));
+  env->AddSource(PausingSequence(total, total / 2))
+      .Uid("source")
+      .Map(FailOnce(total * 3 / 4))
+      .Uid("fail-once")
+      .KeyBy([keys](int64_t n) { return n % keys; })
+      .Process(CountPerKey())
+      .Uid("count")
+      .AddSink(LatestPerKeySink(&g_counts));
+
+  JobExecutionResult result = env->Execute("recovery");
+  ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
+  EXPECT_EQ(result.restarts, 1);
+  ASSERT_TRUE(result.restored_checkpoint.has_value()) << "the restart must restore a checkpoint";
+  EXPECT_GE(result.completed_checkpoints, 1);
+  std::map<int64_t, int64_t> expected;
+  for (int64_t k = 0; k < keys; ++k) expected[k] = total / keys;
+  EXPECT_EQ(g_counts.Snapshot(), expected);
+}
+
+TEST(JobRecoveryIT, TheSameJobWithoutFailureGivesTheSameCounts) {
+  g_counts.Reset();
+  const int64_t total = 20000;
+  const int64_t keys = 10;
+  auto env = StreamExecutionEnvironment::Create();
+  env->SetParallelism(2).SetHandleSignals(false);
+  env->GenerateSequence(0, total - 1)
+      .KeyBy([keys](int64_t n) { return n % keys; })
+      .Process(CountPerKey())
+      .AddSink(LatestPerKeySink(&g_counts));
+  JobExecutionResult result = env->Execute("no-failure");
+  ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
+  std::map<int64_t, int64_t> expected;
+  for (int64_t k = 0; k < keys; ++k) expected[k] = total / keys;
+  EXPECT_EQ(g_counts.Snapshot(), expected);
+}
+
+// Phase 1 runs at `from` parallelism until its source pauses, takes a savepoint and stops;
+// phase 2 restores it at `to` parallelism and finishes. Every key's count must be exact.
+void RescaleThroughSavepoint(int32_t from, int32_t to) {
+  g_counts.Reset();
+  const int64_t total = 40000;
+  const int64_t keys = 97;
+  auto savepoints = TempDir("savepoints");
+  auto build = [&](StreamExecutionEnvironment& env, int32_t parallelism, bool stop_at_pause) {
+    env.SetParallelism(parallelism).SetHandleSignals(false);
+    env.GetCheckpointConfig().SetCheckpointStorage(TempDir("rescale-chk").string());
+    env.EnableCheckpointing(std::chrono::milliseconds(30));
+    env.AddSource(PausingSequence(total, total / 2, stop_at_pause))
+        .Uid("source")
+        .KeyBy([keys](int64_t n) { return n % keys; })
+        .Process(CountPerKey())
+        .Uid("count")
+        .AddSink(LatestPerKeySink(&g_counts))
+        .SetParallelism(1);
+  };
+
+  auto first = StreamExecutionEnvironment::Create();
+  build(*first, from, /*stop_at_pause=*/true);
+  std::unique_ptr<JobClient> client = first->ExecuteAsync("rescale");
+  // The first half has reached the sink once every key has its share of it.
+  ASSERT_TRUE(g_counts.WaitFor([&](const auto&, int64_t records) { return records >= total / 2; },
+                               Scaled(std::chrono::seconds(60))));
+  Result<std::string> savepoint = client->StopWithSavepoint(savepoints.string());
+  ASSERT_TRUE(savepoint.ok()) << savepoint.status().ToString();
+  JobExecutionResult stopped = client->WaitForResult();
+  EXPECT_EQ(stopped.status, JobStatus::kFinished) << stopped.failure.ToString();
+  EXPECT_EQ(stopped.savepoint_path, *savepoint);
+
+  // A savepoint is self-contained: move it before restoring.
+  auto moved = TempDir("moved") / "savepoint";
+  std::filesystem::rename(*savepoint, moved);
+
+  auto second = StreamExecutionEnvironment::Create();
+  build(*second, to, /*stop_at_pause=*/false);
+  RestoreSettings restore;
+  restore.savepoint_path = moved.string();
+  second->SetRestoreSettings(restore);
+  JobExecutionResult result = second->Execute("rescale");
+  ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
+  ASSERT_TRUE(result.restored_checkpoint.has_value());
+  std::map<int64_t, int64_t> expected;
+  for (int64_t k = 0; k < keys; ++k) expected[k] = total / keys + (k < total % keys ? 1 : 0);
+  EXPECT_EQ(g_counts.Snapshot(), expected);
+}
+
+TEST(JobRecoveryIT, SavepointAtParallelism2RestoresAt4WithEveryKeysState) { RescaleThroughSavepoint(2, 4); }
+
+TEST(JobRecoveryIT, SavepointAtParallelism4RestoresAt2WithEveryKeysState) { RescaleThroughSavepoint(4, 2); }
+
+}  // namespace
+}  // namespace sluice::testing

@@ -1,0 +1,237 @@
+#include "api/standard_flags.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <initializer_list>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace sluice::internal {
+namespace {
+
+using std::chrono::milliseconds;
+using Map = std::map<std::string, std::string>;
+
+Result<StandardFlags> Parse(std::initializer_list<const char*> args) {
+  std::vector<const char*> argv = {"wordcount"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return ParseStandardFlags(static_cast<int>(argv.size()), argv.data());
+}
+
+Status ParseError(std::initializer_list<const char*> args) {
+  Result<StandardFlags> parsed = Parse(args);
+  EXPECT_FALSE(parsed.ok());
+  return parsed.status();
+}
+
+TEST(StandardFlagsTest, NothingGivenLeavesEverythingUnset) {
+  Result<StandardFlags> flags = Parse({});
+  ASSERT_TRUE(flags.ok()) << flags.status().ToString();
+  EXPECT_EQ(flags->parallelism, std::nullopt);
+  EXPECT_EQ(flags->checkpoint_interval, std::nullopt);
+  EXPECT_EQ(flags->checkpoint_dir, std::nullopt);
+  EXPECT_FALSE(flags->fresh);
+  EXPECT_EQ(flags->from_savepoint, std::nullopt);
+  EXPECT_FALSE(flags->allow_non_restored_state);
+  EXPECT_EQ(flags->restart_attempts, std::nullopt);
+  EXPECT_EQ(flags->log_level, std::nullopt);
+  EXPECT_FALSE(flags->help);
+  EXPECT_TRUE(flags->job_parameters.ToMap().empty());
+}
+
+TEST(StandardFlagsTest, ParsesEveryStandardFlagAndPassesTheRestToTheJob) {
+  Result<StandardFlags> flags =
+      Parse({"--parallelism=8", "--checkpoint-interval", "1.5s", "--checkpoint-dir=/tmp/ckpt",
+             "--from-savepoint", "/tmp/sp-1", "--allow-non-restored-state",
+             "--restart-attempts=3", "--log-level=WARN", "--input=words.txt", "--window", "5s",
+             "--verbose"});
+  ASSERT_TRUE(flags.ok()) << flags.status().ToString();
+  EXPECT_EQ(flags->parallelism, 8);
+  EXPECT_EQ(flags->checkpoint_interval, milliseconds(1'500));
+  EXPECT_EQ(flags->checkpoint_dir, "/tmp/ckpt");
+  EXPECT_FALSE(flags->fresh);
+  EXPECT_EQ(flags->from_savepoint, "/tmp/sp-1");
+  EXPECT_TRUE(flags->allow_non_restored_state);
+  EXPECT_EQ(flags->restart_attempts, 3);
+  EXPECT_EQ(flags->log_level, "warn");
+  EXPECT_FALSE(flags->help);
+  EXPECT_EQ(flags->job_parameters.ToMap(),
+            (Map{{"input", "words.txt"}, {"window", "5s"}, {"verbose", "true"}}));
+  EXPECT_EQ(flags->job_parameters.UnrequestedKeys(),
+            (std::vector<std::string>{"input", "verbose", "window"}));
+}
+
+TEST(StandardFlagsTest, ShortParallelismAndBooleanValues) {
+  Result<StandardFlags> flags = Parse({"-p", "4", "--fresh", "--allow-non-restored-state=no"});
+  ASSERT_TRUE(flags.ok()) << flags.status().ToString();
+  EXPECT_EQ(flags->parallelism, 4);
+  EXPECT_TRUE(flags->fresh);
+  EXPECT_FALSE(flags->allow_non_restored_state);
+
+  flags = Parse({"--fresh=false", "--from-savepoint=/sp"});
+  ASSERT_TRUE(flags.ok()) << flags.status().ToString();
+  EXPECT_FALSE(flags->fresh);
+  EXPECT_EQ(flags->from_savepoint, "/sp");
+}
+
+TEST(StandardFlagsTest, ParallelismBounds) {
+  EXPECT_EQ(Parse({"--parallelism=1"})->parallelism, 1);
+  EXPECT_EQ(Parse({"--parallelism=32768"})->parallelism, 32768);
+  EXPECT_EQ(ParseError({"--parallelism=0"}),
+            Status::InvalidArgument("flag --parallelism: 0 is out of range (1..32768)"));
+  EXPECT_EQ(ParseError({"--parallelism=32769"}),
+            Status::InvalidArgument("flag --parallelism: 32769 is out of range (1..32768)"));
+  EXPECT_EQ(ParseError({"-p", "-3"}),
+            Status::InvalidArgument("flag -p: -3 is out of range (1..32768)"));
+  EXPECT_EQ(ParseError({"--parallelism=four"}),
+            Status::InvalidArgument("flag --parallelism: 'four' is not a 32-bit integer"));
+  EXPECT_EQ(ParseError({"-p", "2", "--parallelism=2"}),
+            Status::InvalidArgument("-p and --parallelism are the same flag; give it once"));
+}
+
+TEST(StandardFlagsTest, CheckpointIntervalMinimumAndOff) {
+  EXPECT_EQ(Parse({"--checkpoint-interval=10ms"})->checkpoint_interval, milliseconds(10));
+  EXPECT_EQ(Parse({"--checkpoint-interval=30s"})->checkpoint_interval, milliseconds(30'000));
+  EXPECT_EQ(Parse({"--checkpoint-interval=250"})->checkpoint_interval, milliseconds(250));
+  EXPECT_EQ(Parse({"--checkpoint-interval=0"})->checkpoint_interval, milliseconds(0));
+  EXPECT_EQ(Parse({"--checkpoint-interval=0s"})->checkpoint_interval, milliseconds(0));
+  EXPECT_EQ(Parse({"--checkpoint-interval=off"})->checkpoint_interval, milliseconds(0));
+  EXPECT_EQ(Parse({"--checkpoint-interval=OFF"})->checkpoint_interval, milliseconds(0));
+  EXPECT_EQ(ParseError({"--checkpoint-interval=9ms"}),
+            Status::InvalidArgument("flag --checkpoint-interval: 9ms is below the minimum of "
+                                    "10ms (use 0 or off to disable checkpointing)"));
+  Status status = ParseError({"--checkpoint-interval", "soon"});
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message().rfind("flag --checkpoint-interval: 'soon' is not a duration", 0), 0u)
+      << status.message();
+}
+
+TEST(StandardFlagsTest, PathsMustNotBeEmpty) {
+  EXPECT_EQ(ParseError({"--checkpoint-dir="}),
+            Status::InvalidArgument("flag --checkpoint-dir: expected a path, got an empty value"));
+  EXPECT_EQ(ParseError({"--from-savepoint="}),
+            Status::InvalidArgument("flag --from-savepoint: expected a path, got an empty value"));
+}
+
+TEST(StandardFlagsTest, FreshWithFromSavepointNamesBoth) {
+  Status status = ParseError({"--fresh", "--from-savepoint=/sp"});
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(),
+            "--fresh and --from-savepoint cannot be used together: --fresh starts with empty "
+            "state, --from-savepoint restores state from a savepoint; give one of them");
+}
+
+TEST(StandardFlagsTest, RestartAttempts) {
+  EXPECT_EQ(Parse({"--restart-attempts=0"})->restart_attempts, 0);
+  EXPECT_EQ(Parse({"--restart-attempts", "10"})->restart_attempts, 10);
+  EXPECT_EQ(ParseError({"--restart-attempts=-1"}),
+            Status::InvalidArgument("flag --restart-attempts: -1 is out of range (0 or more)"));
+  EXPECT_EQ(ParseError({"--restart-attempts=many"}),
+            Status::InvalidArgument("flag --restart-attempts: 'many' is not a 32-bit integer"));
+}
+
+TEST(StandardFlagsTest, LogLevels) {
+  for (const char* level : {"trace", "debug", "info", "warn", "error", "off"}) {
+    const std::string arg = std::string("--log-level=") + level;
+    Result<StandardFlags> flags = Parse({arg.c_str()});
+    ASSERT_TRUE(flags.ok()) << level;
+    EXPECT_EQ(flags->log_level, level);
+  }
+  EXPECT_EQ(Parse({"--log-level=Debug"})->log_level, "debug");
+  EXPECT_EQ(ParseError({"--log-level=verbose"}),
+            Status::InvalidArgument("flag --log-level: 'verbose' is not a log level (expected "
+                                    "trace, debug, info, warn, error or off)"));
+}
+
+TEST(StandardFlagsTest, MalformedBooleanNamesTheFlag) {
+  EXPECT_EQ(ParseError({"--fresh=maybe"}),
+            Status::InvalidArgument(
+                "flag --fresh: 'maybe' is not a boolean (expected true/false, yes/no or 1/0)"));
+  EXPECT_EQ(ParseError({"--allow-non-restored-state=2"}).message(),
+            "flag --allow-non-restored-state: '2' is not a boolean (expected true/false, "
+            "yes/no or 1/0)");
+}
+
+TEST(StandardFlagsTest, SyntaxErrorsFromFromArgsPassThrough) {
+  EXPECT_EQ(ParseError({"--parallelism=2", "extra"}).message().rfind(
+                "unexpected positional argument 'extra'", 0),
+            0u);
+  EXPECT_EQ(ParseError({"--input=a", "--input=b"}).message(),
+            "flag --input is given twice: '--input=a' and '--input=b'");
+}
+
+TEST(StandardFlagsTest, HelpSkipsValidationOfTheOtherFlags) {
+  for (const char* help : {"--help", "-h", "--help=true"}) {
+    Result<StandardFlags> flags = Parse({"--parallelism=0", help, "--job-key=1"});
+    ASSERT_TRUE(flags.ok()) << help << ": " << flags.status().ToString();
+    EXPECT_TRUE(flags->help);
+    EXPECT_EQ(flags->parallelism, std::nullopt);
+    EXPECT_EQ(flags->job_parameters.ToMap(), (Map{{"job-key", "1"}}));
+  }
+  Result<StandardFlags> flags = Parse({"--help=false", "--parallelism=2"});
+  ASSERT_TRUE(flags.ok());
+  EXPECT_FALSE(flags->help);
+  EXPECT_EQ(flags->parallelism, 2);
+  EXPECT_EQ(ParseError({"--help=please"}).message(),
+            "flag --help: 'please' is not a boolean (expected true/false, yes/no or 1/0)");
+}
+
+TEST(StandardFlagsTest, MistypedStandardFlagGetsASuggestion) {
+  Result<StandardFlags> flags = Parse({"--paralelism=4"});
+  ASSERT_TRUE(flags.ok()) << flags.status().ToString();
+  EXPECT_EQ(flags->parallelism, std::nullopt);
+  EXPECT_EQ(flags->job_parameters.ToMap(), (Map{{"paralelism", "4"}}));
+  Status status = flags->job_parameters.CheckAllRequested(kStandardFlagNames);
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "unknown flag --paralelism (did you mean --parallelism?)");
+
+  flags = Parse({"--checkpoint_interval=5s"});
+  ASSERT_TRUE(flags.ok());
+  EXPECT_EQ(flags->job_parameters.CheckAllRequested(kStandardFlagNames).message(),
+            "unknown flag --checkpoint_interval (did you mean --checkpoint-interval?)");
+}
+
+TEST(StandardFlagsTest, MistypedJobParameterGetsASuggestion) {
+  Result<StandardFlags> flags = Parse({"--parallelism=2", "--inptu=words.txt"});
+  ASSERT_TRUE(flags.ok()) << flags.status().ToString();
+  const ParameterTool& params = flags->job_parameters;
+  EXPECT_EQ(params.Get("input", "stdin"), "stdin");
+  EXPECT_EQ(params.CheckAllRequested(kStandardFlagNames).message(),
+            "unknown flag --inptu (did you mean --input?)");
+}
+
+TEST(StandardFlagsTest, JobThatReadsEveryParameterPassesTheCheck) {
+  Result<StandardFlags> flags = Parse({"-p", "2", "--input=a.txt", "--log-level=info"});
+  ASSERT_TRUE(flags.ok()) << flags.status().ToString();
+  EXPECT_EQ(*flags->job_parameters.GetRequired("input"), "a.txt");
+  EXPECT_TRUE(flags->job_parameters.CheckAllRequested(kStandardFlagNames).ok());
+}
+
+TEST(StandardFlagsTest, HelpTextMentionsEveryFlag) {
+  const std::string help = StandardFlagsHelp("wordcount");
+  EXPECT_EQ(help.rfind("Usage: wordcount [standard flags] [--key=value ...]\n", 0), 0u) << help;
+  for (std::string_view name : kStandardFlagNames) {
+    EXPECT_NE(help.find("--" + std::string(name)), std::string::npos) << name;
+  }
+  EXPECT_NE(help.find("-p, --parallelism=N"), std::string::npos);
+  EXPECT_NE(help.find("-h, --help"), std::string::npos);
+  EXPECT_NE(help.find("Any other --key=value"), std::string::npos);
+  EXPECT_NE(help.find("passed to the job as\na parameter"), std::string::npos);
+  EXPECT_EQ(help.back(), '\n');
+  // One line per standard flag, each with a description after the flag column.
+  std::size_t flag_lines = 0;
+  std::size_t pos = 0;
+  while ((pos = help.find("\n  -", pos)) != std::string::npos) {
+    ++flag_lines;
+    const std::size_t end = help.find('\n', pos + 1);
+    const std::string line = help.substr(pos + 1, end - pos - 1);
+    EXPECT_NE(line.find("  ", 2), std::string::npos) << line;  // gap before the description
+    pos = end;
+  }
+  EXPECT_EQ(flag_lines, kStandardFlagNames.size());
+}
+
+}  // namespace
+}  // namespace sluice::internal

@@ -1,0 +1,122 @@
+#include "checkpoint/atomic_file.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "unit/checkpoint/checkpoint_test_util.h"
+
+namespace sluice::internal {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::TempDir;
+
+std::vector<std::string> FileNames(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+TEST(AtomicFileTest, WritesNewFileAndLeavesNoTempFile) {
+  TempDir tmp;
+  fs::path target = tmp.path() / "state";
+  ASSERT_TRUE(WriteFileAtomically(target, "hello").ok());
+  Result<std::string> read = ReadFile(target);
+  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  EXPECT_EQ(*read, "hello");
+  EXPECT_EQ(FileNames(tmp.path()), std::vector<std::string>{"state"});
+}
+
+TEST(AtomicFileTest, ReplacesExistingFileWhole) {
+  TempDir tmp;
+  fs::path target = tmp.path() / "state";
+  ASSERT_TRUE(WriteFileAtomically(target, std::string(100000, 'a')).ok());
+  ASSERT_TRUE(WriteFileAtomically(target, "short").ok());
+  EXPECT_EQ(ReadFile(target).value(), "short");
+  ASSERT_TRUE(WriteFileAtomically(target, "").ok());
+  EXPECT_EQ(ReadFile(target).value(), "");
+  EXPECT_EQ(FileNames(tmp.path()), std::vector<std::string>{"state"});
+}
+
+TEST(AtomicFileTest, ReadsBinaryAndLargeContentExactly) {
+  TempDir tmp;
+  std::string bytes;
+  for (int i = 0; i < 300000; ++i) bytes.push_back(static_cast<char>(i % 251));
+  bytes[10] = '\0';
+  ASSERT_TRUE(WriteFileAtomically(tmp.path() / "big", bytes).ok());
+  EXPECT_EQ(ReadFile(tmp.path() / "big").value(), bytes);
+}
+
+TEST(AtomicFileTest, ConcurrentWritersOfOneTargetLeaveOneWholeFile) {
+  TempDir tmp;
+  fs::path target = tmp.path() / "state";
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&target, t] {
+      for (int i = 0; i < 20; ++i) {
+        EXPECT_TRUE(WriteFileAtomically(target, std::string(1000, static_cast<char>('a' + t))).ok());
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  std::string content = ReadFile(target).value();
+  ASSERT_EQ(content.size(), 1000u);
+  EXPECT_EQ(content, std::string(1000, content[0]));
+  EXPECT_EQ(FileNames(tmp.path()), std::vector<std::string>{"state"});
+}
+
+TEST(AtomicFileTest, ErrorNamesThePathAndTheErrnoText) {
+  TempDir tmp;
+  fs::path target = tmp.path() / "missing-dir" / "state";
+  Status status = WriteFileAtomically(target, "x");
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.code(), StatusCode::kNotFound);
+  EXPECT_NE(status.message().find((tmp.path() / "missing-dir").string()), std::string::npos)
+      << status.message();
+  EXPECT_NE(status.message().find("No such file or directory"), std::string::npos)
+      << status.message();
+  EXPECT_TRUE(FileNames(tmp.path()).empty());
+}
+
+TEST(AtomicFileTest, FailedRenameRemovesTheTempFile) {
+  TempDir tmp;
+  fs::path target = tmp.path() / "occupied";
+  fs::create_directory(target);
+  fs::create_directory(target / "child");  // rename(2) cannot replace a non-empty directory
+  Status status = WriteFileAtomically(target, "x");
+  ASSERT_FALSE(status.ok());
+  EXPECT_EQ(status.code(), StatusCode::kIoError);
+  EXPECT_NE(status.message().find(target.string()), std::string::npos) << status.message();
+  EXPECT_EQ(FileNames(tmp.path()), std::vector<std::string>{"occupied"});
+}
+
+TEST(AtomicFileTest, ReadFileOfMissingPathIsNotFoundNamingIt) {
+  TempDir tmp;
+  Result<std::string> read = ReadFile(tmp.path() / "nope");
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(read.status().message().find("nope"), std::string::npos);
+}
+
+TEST(AtomicFileTest, RecognisesItsOwnTempFileNames) {
+  EXPECT_TRUE(IsTempFileName("_metadata.tmp-123-0123456789abcdef"));
+  EXPECT_TRUE(IsTempFileName("op-1.tmp-9-a"));
+  EXPECT_FALSE(IsTempFileName("_metadata"));
+  EXPECT_FALSE(IsTempFileName(".tmp-1-a"));
+  EXPECT_FALSE(IsTempFileName("x.tmp-"));
+  EXPECT_FALSE(IsTempFileName("x.tmp-12"));
+  EXPECT_FALSE(IsTempFileName("x.tmp-12-"));
+  EXPECT_FALSE(IsTempFileName("x.tmp-ab-12"));
+  EXPECT_FALSE(IsTempFileName("x.tmp-12-XYZ"));
+  EXPECT_EQ(RandomHex(6).size(), 6u);
+  EXPECT_EQ(RandomHex(40).find_first_not_of("0123456789abcdef"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sluice::internal

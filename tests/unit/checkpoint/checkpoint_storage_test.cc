@@ -1,0 +1,523 @@
+#include "checkpoint/checkpoint_storage.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "checkpoint/atomic_file.h"
+#include "unit/checkpoint/checkpoint_test_util.h"
+#include "checkpoint/crc32c.h"
+
+namespace sluice::internal {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::TempDir;
+
+constexpr char kJob[] = "word count";
+
+std::vector<std::string> FileNames(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// True if `s` is `prefix` followed by exactly `hex_digits` lower-case hex digits. (Not
+// std::regex: GCC 12 reports false maybe-uninitialized warnings inside it under ASan.)
+bool IsPrefixThenHex(std::string_view s, std::string_view prefix, std::size_t hex_digits) {
+  if (!s.starts_with(prefix) || s.size() != prefix.size() + hex_digits) return false;
+  return s.substr(prefix.size()).find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
+class CheckpointStorageTest : public ::testing::Test {
+ protected:
+  CheckpointStorage OpenStorage() {
+    Result<CheckpointStorage> storage = CheckpointStorage::Open(tmp_.path() / "checkpoints", kJob, 0);
+    EXPECT_TRUE(storage.ok()) << storage.status().ToString();
+    return std::move(storage).value();
+  }
+
+  CheckpointMetadata MetadataFor(const CheckpointStorage& storage, std::int64_t id) {
+    CheckpointMetadata m;
+    m.checkpoint_id = id;
+    m.job_name = storage.job_name();
+    m.instance = storage.instance();
+    m.trigger_time_ms = 1000 * id;
+    m.completion_time_ms = 1000 * id + 10;
+    return m;
+  }
+
+  // Writes two subtasks of one keyed operator and completes checkpoint `id`.
+  CheckpointMetadata WriteCheckpoint(CheckpointStorage& storage, std::int64_t id) {
+    Result<SnapshotLocation> location = storage.BeginCheckpoint(id);
+    EXPECT_TRUE(location.ok()) << location.status().ToString();
+    CheckpointMetadata m = MetadataFor(storage, id);
+    OperatorStateMeta op{"counter", "Count", 2, 4, {}};
+    for (std::int32_t subtask = 0; subtask < 2; ++subtask) {
+      std::string bytes = "state of " + std::to_string(id) + "/" + std::to_string(subtask);
+      Result<SubtaskStateMeta> meta =
+          location->WriteSubtaskState(subtask, "op-counter-" + std::to_string(subtask), bytes);
+      EXPECT_TRUE(meta.ok()) << meta.status().ToString();
+      meta->key_groups = KeyGroupRangeMeta{2 * subtask, 2 * subtask + 1};
+      meta->key_group_offsets = {0, 3};
+      op.subtasks.push_back(*meta);
+    }
+    m.operators.push_back(op);
+    Status status = storage.Complete(*location, m);
+    EXPECT_TRUE(status.ok()) << status.ToString();
+    return m;
+  }
+
+  TempDir tmp_;
+};
+
+TEST(JobIdTest, KeepsSafeNamesAndDisambiguatesReplacedOnes) {
+  EXPECT_EQ(JobIdFromName("wordcount"), "wordcount");
+  EXPECT_EQ(JobIdFromName("Word-Count_v2.1"), "Word-Count_v2.1");
+  EXPECT_EQ(JobIdFromName("a_b"), "a_b");
+  std::string spaced = JobIdFromName("a b");
+  EXPECT_NE(spaced, "a_b");
+  EXPECT_TRUE(IsPrefixThenHex(spaced, "a_b-", 8)) << spaced;
+  EXPECT_EQ(JobIdFromName("a b"), spaced);  // stable
+  EXPECT_NE(JobIdFromName("a/b"), spaced);  // same stem, different original
+  EXPECT_EQ(JobIdFromName("a/b").substr(0, 4), "a_b-");
+  // FNV-1a-32 is fixed by definition: this value must never change, or jobs lose their place.
+  EXPECT_EQ(JobIdFromName("a b"), "a_b-10a3f9f2");
+}
+
+TEST(JobIdTest, NeverProducesAPathThatEscapesOrCollapses) {
+  using namespace std::string_view_literals;
+  for (std::string_view name :
+       {""sv, "."sv, ".."sv, "/"sv, "../x"sv, "x/.."sv, "\xC3\xA9t\xC3\xA9"sv, "a\0b"sv}) {
+    std::string id = JobIdFromName(name);
+    EXPECT_FALSE(id.empty()) << name;
+    EXPECT_NE(id, ".");
+    EXPECT_NE(id, "..");
+    EXPECT_EQ(id.find('/'), std::string::npos) << id;
+    EXPECT_EQ(id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"),
+              std::string::npos)
+        << id;
+  }
+  EXPECT_NE(JobIdFromName("."), JobIdFromName(".."));
+  std::string long_name(300, 'x');
+  std::string id = JobIdFromName(long_name);
+  EXPECT_EQ(id.size(), 100u + 9u);
+  EXPECT_NE(id, JobIdFromName(long_name + "y"));
+}
+
+TEST(CheckpointDirNameTest, ParsesOnlyCanonicalChkNames) {
+  EXPECT_EQ(ParseCheckpointDirName("chk-0"), 0);
+  EXPECT_EQ(ParseCheckpointDirName("chk-42"), 42);
+  EXPECT_EQ(ParseCheckpointDirName("chk-9223372036854775807"), INT64_MAX);
+  for (std::string_view junk : {"chk-", "chk-007", "chk--1", "chk-+1", "chk-1a", "chk-1 ", "CHK-1",
+                                "chk-99999999999999999999", "xchk-1", "savepoint-1"}) {
+    EXPECT_FALSE(ParseCheckpointDirName(junk).has_value()) << junk;
+  }
+}
+
+TEST_F(CheckpointStorageTest, OpenCreatesTheInstanceDirectory) {
+  CheckpointStorage storage = OpenStorage();
+  EXPECT_EQ(storage.job_id(), JobIdFromName(kJob));
+  EXPECT_EQ(storage.instance_dir(), tmp_.path() / "checkpoints" / JobIdFromName(kJob) / "instance-0");
+  EXPECT_TRUE(fs::is_directory(storage.instance_dir()));
+  EXPECT_TRUE(FileNames(storage.instance_dir()).empty());  // the write probe is gone
+  EXPECT_EQ(storage.CheckpointDir(7), storage.instance_dir() / "chk-7");
+}
+
+TEST_F(CheckpointStorageTest, OpenOfAnUncreatableDirectoryNamesItAndTheFlag) {
+  // A path below a regular file cannot be created, even as root (which ignores permissions).
+  ASSERT_TRUE(WriteFileAtomically(tmp_.path() / "file", "x").ok());
+  fs::path bad = tmp_.path() / "file" / "checkpoints";
+  Result<CheckpointStorage> storage = CheckpointStorage::Open(bad, kJob, 0);
+  ASSERT_FALSE(storage.ok());
+  EXPECT_EQ(storage.status().code(), StatusCode::kIoError);
+  EXPECT_NE(storage.status().message().find(bad.string()), std::string::npos)
+      << storage.status().message();
+  EXPECT_NE(storage.status().message().find("--checkpoint-dir"), std::string::npos);
+}
+
+TEST_F(CheckpointStorageTest, OpenRejectsMissingArguments) {
+  EXPECT_EQ(CheckpointStorage::Open("", kJob, 0).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(CheckpointStorage::Open("", kJob, 0).status().message().find("--checkpoint-dir"),
+            std::string::npos);
+  EXPECT_EQ(CheckpointStorage::Open(tmp_.path(), "", 0).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(CheckpointStorage::Open(tmp_.path(), kJob, -1).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST_F(CheckpointStorageTest, CompletedCheckpointRestoresIdentically) {
+  CheckpointStorage storage = OpenStorage();
+  CheckpointMetadata written = WriteCheckpoint(storage, 1);
+  EXPECT_EQ(storage.ListCompleted(), std::vector<std::int64_t>{1});
+  Result<std::optional<CheckpointMetadata>> latest = storage.LatestCompleted();
+  ASSERT_TRUE(latest.ok()) << latest.status().ToString();
+  ASSERT_TRUE(latest->has_value());
+  EXPECT_EQ(**latest, written);
+  for (const SubtaskStateMeta& subtask : (*latest)->operators[0].subtasks) {
+    Result<std::string> bytes = CheckpointStorage::ReadStateFile(storage.CheckpointDir(1), subtask);
+    ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+    EXPECT_EQ(*bytes, "state of 1/" + std::to_string(subtask.subtask));
+  }
+  EXPECT_EQ(FileNames(storage.CheckpointDir(1)),
+            (std::vector<std::string>{"_metadata", "op-counter-0", "op-counter-1"}));
+}
+
+TEST_F(CheckpointStorageTest, NoCheckpointYetIsAnEmptyResultNotAnError) {
+  CheckpointStorage storage = OpenStorage();
+  EXPECT_TRUE(storage.ListCompleted().empty());
+  Result<std::optional<CheckpointMetadata>> latest = storage.LatestCompleted();
+  ASSERT_TRUE(latest.ok());
+  EXPECT_FALSE(latest->has_value());
+}
+
+TEST_F(CheckpointStorageTest, StateFilesFromManyThreadsAtOnce) {
+  CheckpointStorage storage = OpenStorage();
+  constexpr int kThreads = 8;
+  std::vector<std::thread> threads;
+  std::vector<Result<std::string>> names(kThreads, Status::Internal("not run"));
+  for (int t = 0; t < kThreads; ++t) {
+    // No BeginCheckpoint: WriteStateFile(id, ...) creates chk-N itself, racing with the others.
+    threads.emplace_back([&storage, &names, t] {
+      names[static_cast<std::size_t>(t)] =
+          storage.WriteStateFile(5, "op-x-" + std::to_string(t), std::string(10000, static_cast<char>('a' + t)));
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (int t = 0; t < kThreads; ++t) {
+    const Result<std::string>& name = names[static_cast<std::size_t>(t)];
+    ASSERT_TRUE(name.ok()) << name.status().ToString();
+    EXPECT_EQ(*name, "op-x-" + std::to_string(t));
+    EXPECT_EQ(CheckpointStorage::ReadStateFile(storage.CheckpointDir(5), *name).value(),
+              std::string(10000, static_cast<char>('a' + t)));
+  }
+  EXPECT_EQ(FileNames(storage.CheckpointDir(5)).size(), static_cast<std::size_t>(kThreads));
+}
+
+TEST_F(CheckpointStorageTest, StateFileNamesMustBePlainAndNotReserved) {
+  CheckpointStorage storage = OpenStorage();
+  using namespace std::string_view_literals;
+  for (std::string_view name :
+       {""sv, "a/b"sv, ".."sv, "."sv, "_metadata"sv, "_x"sv, "op.tmp-1-ab"sv, "a\0b"sv}) {
+    Result<std::string> written = storage.WriteStateFile(1, name, "x");
+    EXPECT_EQ(written.status().code(), StatusCode::kInvalidArgument) << name;
+  }
+  EXPECT_EQ(storage.WriteStateFile(1, std::string(201, 'x'), "x").status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_TRUE(storage.WriteStateFile(1, std::string(200, 'x'), "x").ok());
+  EXPECT_EQ(storage.WriteStateFile(-1, "x", "x").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(CheckpointStorageTest, CompleteRejectsMetadataThatDoesNotMatchTheFiles) {
+  CheckpointStorage storage = OpenStorage();
+  SnapshotLocation location = storage.BeginCheckpoint(3).value();
+  SubtaskStateMeta written = location.WriteSubtaskState(0, "op-a-0", "abc").value();
+
+  CheckpointMetadata m = MetadataFor(storage, 3);
+  m.operators.push_back(OperatorStateMeta{"a", "A", 1, 128, {written}});
+  SubtaskStateMeta missing = written;
+  missing.file = "op-a-1";
+  CheckpointMetadata with_missing = m;
+  with_missing.operators[0].subtasks.push_back(missing);
+  Status status = storage.Complete(location, with_missing);
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("op-a-1"), std::string::npos) << status.message();
+
+  CheckpointMetadata wrong_size = m;
+  wrong_size.operators[0].subtasks[0].size = 4;
+  EXPECT_EQ(storage.Complete(location, wrong_size).code(), StatusCode::kInvalidArgument);
+
+  CheckpointMetadata wrong_id = m;
+  wrong_id.checkpoint_id = 4;
+  EXPECT_EQ(storage.Complete(location, wrong_id).code(), StatusCode::kInvalidArgument);
+
+  CheckpointMetadata wrong_job = m;
+  wrong_job.job_name = "other";
+  EXPECT_EQ(storage.Complete(location, wrong_job).code(), StatusCode::kInvalidArgument);
+
+  CheckpointMetadata bad_offsets = m;  // a restore would reject it, so completing must too
+  bad_offsets.operators[0].subtasks[0].key_groups = KeyGroupRangeMeta{0, 1};
+  bad_offsets.operators[0].subtasks[0].key_group_offsets = {0, 4};
+  status = storage.Complete(location, bad_offsets);
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("key_group_offsets[1]"), std::string::npos) << status.message();
+
+  CheckpointMetadata duplicate_uid = m;
+  duplicate_uid.operators.push_back(m.operators[0]);
+  EXPECT_EQ(storage.Complete(location, duplicate_uid).code(), StatusCode::kInvalidArgument);
+
+  EXPECT_TRUE(storage.ListCompleted().empty());  // nothing was written by the failures
+  ASSERT_TRUE(storage.Complete(location, m).ok());
+  EXPECT_EQ(storage.ListCompleted(), std::vector<std::int64_t>{3});
+  EXPECT_EQ(storage.Complete(location, m).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(storage.BeginCheckpoint(3).status().code(), StatusCode::kAlreadyExists);
+}
+
+TEST_F(CheckpointStorageTest, ListingIgnoresIncompleteDirectoriesAndJunkNames) {
+  CheckpointStorage storage = OpenStorage();
+  WriteCheckpoint(storage, 1);
+  WriteCheckpoint(storage, 2);
+  WriteCheckpoint(storage, 10);
+  const fs::path& root = storage.instance_dir();
+  // Incomplete: state written, no _metadata.
+  ASSERT_TRUE(storage.WriteStateFile(11, "op-counter-0", "partial").ok());
+  // Junk that must not be mistaken for checkpoints, some even holding a valid _metadata.
+  for (const char* junk : {"chk-", "chk-abc", "chk-007", "chk--3", "foo", "chk-12.old"}) {
+    fs::create_directory(root / junk);
+    fs::copy_file(storage.CheckpointDir(1) / "_metadata", root / junk / "_metadata");
+  }
+  ASSERT_TRUE(WriteFileAtomically(root / "chk-13", "a file, not a directory").ok());
+  // _metadata that is not valid, or names another checkpoint.
+  fs::create_directory(root / "chk-14");
+  ASSERT_TRUE(WriteFileAtomically(root / "chk-14" / "_metadata", "{ not json").ok());
+  fs::create_directory(root / "chk-15");
+  fs::copy_file(storage.CheckpointDir(2) / "_metadata", root / "chk-15" / "_metadata");
+
+  EXPECT_EQ(storage.ListCompleted(), (std::vector<std::int64_t>{1, 2, 10}));
+}
+
+TEST_F(CheckpointStorageTest, LatestCompletedRefusesToSkipAnUnreadableNewestCheckpoint) {
+  CheckpointStorage storage = OpenStorage();
+  WriteCheckpoint(storage, 1);
+  ASSERT_TRUE(storage.WriteStateFile(3, "op-counter-0", "partial").ok());  // incomplete: skipped
+  EXPECT_EQ(storage.LatestCompleted().value()->checkpoint_id, 1);
+
+  fs::create_directory(storage.CheckpointDir(2));
+  ASSERT_TRUE(WriteFileAtomically(storage.CheckpointDir(2) / "_metadata", "{}").ok());
+  Result<std::optional<CheckpointMetadata>> latest = storage.LatestCompleted();
+  ASSERT_FALSE(latest.ok());
+  EXPECT_EQ(latest.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(latest.status().message().find((storage.CheckpointDir(2) / "_metadata").string()),
+            std::string::npos)
+      << latest.status().message();
+  EXPECT_NE(latest.status().message().find("--fresh"), std::string::npos);
+}
+
+TEST_F(CheckpointStorageTest, DiscardIncompleteRemovesOnlyIncompleteCheckpointsAndTempFiles) {
+  CheckpointStorage storage = OpenStorage();
+  WriteCheckpoint(storage, 1);
+  ASSERT_TRUE(storage.WriteStateFile(2, "op-counter-0", "partial").ok());
+  fs::create_directory(storage.CheckpointDir(3));  // empty, also incomplete
+  fs::create_directory(storage.CheckpointDir(4));
+  ASSERT_TRUE(WriteFileAtomically(storage.CheckpointDir(4) / "_metadata", "garbage").ok());
+  fs::create_directory(storage.instance_dir() / "keep-me");
+  // A crash in the middle of an atomic write leaves its temp file behind.
+  ASSERT_TRUE(WriteFileAtomically(storage.CheckpointDir(1) / "_metadata.tmp-1-abc", "x").ok());
+
+  ASSERT_TRUE(storage.DiscardIncomplete().ok());
+  EXPECT_EQ(FileNames(storage.instance_dir()),
+            (std::vector<std::string>{"chk-1", "chk-4", "keep-me"}));
+  EXPECT_EQ(FileNames(storage.CheckpointDir(1)),
+            (std::vector<std::string>{"_metadata", "op-counter-0", "op-counter-1"}));
+}
+
+TEST_F(CheckpointStorageTest, PruneKeepsExactlyTheNewestK) {
+  CheckpointStorage storage = OpenStorage();
+  for (std::int64_t id = 1; id <= 6; ++id) WriteCheckpoint(storage, id);
+  ASSERT_TRUE(storage.Prune(3).ok());
+  EXPECT_EQ(storage.ListCompleted(), (std::vector<std::int64_t>{4, 5, 6}));
+  EXPECT_EQ(FileNames(storage.instance_dir()),
+            (std::vector<std::string>{"chk-4", "chk-5", "chk-6"}));
+  ASSERT_TRUE(storage.Prune(1).ok());
+  EXPECT_EQ(storage.ListCompleted(), std::vector<std::int64_t>{6});
+  ASSERT_TRUE(storage.Prune(5).ok());  // fewer than K: nothing to do
+  EXPECT_EQ(storage.ListCompleted(), std::vector<std::int64_t>{6});
+  EXPECT_EQ(storage.Prune(0).code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(CheckpointStorageTest, PruneNeverRemovesTheNewestCommittedCheckpoint) {
+  CheckpointStorage storage = OpenStorage();
+  for (std::int64_t id = 1; id <= 4; ++id) WriteCheckpoint(storage, id);
+  ASSERT_TRUE(storage.MarkCommitted(1).ok());
+  ASSERT_TRUE(storage.MarkCommitted(2).ok());
+  // 3 and 4 are complete but (not yet) committed: 2 is all an exactly-once job may restore.
+  ASSERT_TRUE(storage.Prune(1).ok());
+  EXPECT_EQ(storage.ListCompleted(), (std::vector<std::int64_t>{2, 4}));
+  ASSERT_TRUE(storage.MarkCommitted(4).ok());
+  ASSERT_TRUE(storage.Prune(1).ok());
+  EXPECT_EQ(storage.ListCompleted(), std::vector<std::int64_t>{4});
+}
+
+TEST_F(CheckpointStorageTest, PruneRemovesAbortedCheckpointsButNotOneInProgress) {
+  CheckpointStorage storage = OpenStorage();
+  WriteCheckpoint(storage, 1);
+  ASSERT_TRUE(storage.WriteStateFile(2, "op-counter-0", "aborted").ok());
+  WriteCheckpoint(storage, 3);
+  ASSERT_TRUE(storage.WriteStateFile(4, "op-counter-0", "being written").ok());
+  ASSERT_TRUE(storage.Prune(2).ok());
+  EXPECT_EQ(FileNames(storage.instance_dir()),
+            (std::vector<std::string>{"chk-1", "chk-3", "chk-4"}));
+}
+
+TEST_F(CheckpointStorageTest, MarkCommittedRewritesOnlyTheStatus) {
+  CheckpointStorage storage = OpenStorage();
+  CheckpointMetadata written = WriteCheckpoint(storage, 7);
+  ASSERT_TRUE(storage.MarkCommitted(7).ok());
+  ASSERT_TRUE(storage.MarkCommitted(7).ok());  // idempotent
+  CheckpointMetadata read = storage.ReadCheckpointMetadata(7).value();
+  EXPECT_EQ(read.status, CheckpointMetadata::Status::kCommitted);
+  written.status = CheckpointMetadata::Status::kCommitted;
+  EXPECT_EQ(read, written);
+  EXPECT_EQ(FileNames(storage.CheckpointDir(7)),
+            (std::vector<std::string>{"_metadata", "op-counter-0", "op-counter-1"}));
+
+  ASSERT_TRUE(storage.WriteStateFile(8, "op-counter-0", "x").ok());
+  EXPECT_EQ(storage.MarkCommitted(8).code(), StatusCode::kNotFound);  // incomplete
+  EXPECT_EQ(storage.MarkCommitted(9).code(), StatusCode::kNotFound);  // absent
+}
+
+TEST_F(CheckpointStorageTest, DiscardAndDiscardNewerThan) {
+  CheckpointStorage storage = OpenStorage();
+  for (std::int64_t id = 1; id <= 4; ++id) WriteCheckpoint(storage, id);
+  ASSERT_TRUE(storage.WriteStateFile(5, "op-counter-0", "x").ok());
+  ASSERT_TRUE(storage.Discard(1).ok());
+  ASSERT_TRUE(storage.Discard(1).ok());  // already gone: fine
+  EXPECT_FALSE(fs::exists(storage.CheckpointDir(1)));
+  ASSERT_TRUE(storage.DiscardNewerThan(2).ok());
+  EXPECT_EQ(FileNames(storage.instance_dir()), std::vector<std::string>{"chk-2"});
+  EXPECT_EQ(storage.LatestCompleted().value()->checkpoint_id, 2);
+}
+
+TEST_F(CheckpointStorageTest, ChecksumAndSizeMismatchesAreCorruptionNamingTheFile) {
+  CheckpointStorage storage = OpenStorage();
+  CheckpointMetadata m = WriteCheckpoint(storage, 1);
+  const SubtaskStateMeta& subtask = m.operators[0].subtasks[0];
+  fs::path file = storage.CheckpointDir(1) / subtask.file;
+  std::string original = ReadFile(file).value();
+
+  std::string flipped = original;
+  flipped[2] ^= 0x01;  // same size, one bit different
+  ASSERT_TRUE(WriteFileAtomically(file, flipped).ok());
+  Result<std::string> read = CheckpointStorage::ReadStateFile(storage.CheckpointDir(1), subtask);
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(read.status().message().find(file.string()), std::string::npos)
+      << read.status().message();
+  EXPECT_NE(read.status().message().find("checksum"), std::string::npos);
+
+  ASSERT_TRUE(WriteFileAtomically(file, original + "!").ok());
+  read = CheckpointStorage::ReadStateFile(storage.CheckpointDir(1), subtask);
+  EXPECT_EQ(read.status().code(), StatusCode::kCorruption);
+  EXPECT_NE(read.status().message().find(file.string()), std::string::npos);
+
+  // Unchecked reads still work, and "" means no state.
+  EXPECT_EQ(CheckpointStorage::ReadStateFile(storage.CheckpointDir(1), subtask.file).value(),
+            original + "!");
+  EXPECT_EQ(CheckpointStorage::ReadStateFile(storage.CheckpointDir(1), SubtaskStateMeta{}).value(),
+            "");
+  EXPECT_EQ(CheckpointStorage::ReadStateFile(storage.CheckpointDir(1), "../x").status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST_F(CheckpointStorageTest, SavepointMovedElsewhereRestoresIdentically) {
+  CheckpointStorage storage = OpenStorage();
+  fs::path savepoints = tmp_.path() / "savepoints";
+  Result<SnapshotLocation> location = storage.BeginSavepoint(savepoints, 42);
+  ASSERT_TRUE(location.ok()) << location.status().ToString();
+  EXPECT_TRUE(location->is_savepoint());
+  EXPECT_EQ(location->directory().parent_path(), savepoints);
+  std::string dir_name = location->directory().filename().string();
+  EXPECT_TRUE(IsPrefixThenHex(dir_name, "savepoint-" + storage.job_id() + "-42-", 6))
+      << dir_name;
+
+  CheckpointMetadata m = MetadataFor(storage, 42);
+  m.is_savepoint = true;
+  m.properties["kafka.offsets"] = "words-0:17";
+  OperatorStateMeta op{"src", "Source", 3, 128, {}};
+  std::vector<std::string> contents = {"zero", std::string(70000, 'q'), ""};
+  for (std::int32_t subtask = 0; subtask < 3; ++subtask) {
+    const std::string& bytes = contents[static_cast<std::size_t>(subtask)];
+    if (bytes.empty()) {
+      op.subtasks.push_back(SubtaskStateMeta{subtask, "", 0, 0, std::nullopt, {}});
+      continue;
+    }
+    op.subtasks.push_back(
+        location->WriteSubtaskState(subtask, "op-src-" + std::to_string(subtask), bytes).value());
+  }
+  m.operators.push_back(op);
+  ASSERT_TRUE(storage.Complete(*location, m).ok());
+  EXPECT_TRUE(storage.ListCompleted().empty());  // savepoints are not checkpoints of the job
+
+  TempDir elsewhere;
+  fs::path moved = elsewhere.path() / "renamed-savepoint";
+  fs::rename(location->directory(), moved);
+
+  for (const fs::path& given : {moved, moved / "_metadata"}) {
+    Result<CheckpointMetadata> read = CheckpointStorage::ReadMetadataAt(given);
+    ASSERT_TRUE(read.ok()) << read.status().ToString();
+    EXPECT_EQ(*read, m);
+    for (std::size_t i = 0; i < read->operators[0].subtasks.size(); ++i) {
+      Result<std::string> bytes =
+          CheckpointStorage::ReadStateFile(given, read->operators[0].subtasks[i]);
+      ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+      EXPECT_EQ(*bytes, contents[i]);
+    }
+  }
+}
+
+TEST_F(CheckpointStorageTest, WriteSavepointInOneCallAndMarkItCommitted) {
+  CheckpointStorage storage = OpenStorage();
+  CheckpointMetadata m = MetadataFor(storage, 5);
+  m.is_savepoint = true;
+  std::string bytes = "offsets";
+  m.operators.push_back(OperatorStateMeta{
+      "src", "Source", 1, 128,
+      {SubtaskStateMeta{0, "op-src-0", bytes.size(), Crc32c(bytes), std::nullopt, {}}}});
+  Result<fs::path> dir = storage.WriteSavepoint(tmp_.path() / "sp", {{"op-src-0", bytes}}, m);
+  ASSERT_TRUE(dir.ok()) << dir.status().ToString();
+  EXPECT_EQ(CheckpointStorage::ReadMetadataAt(*dir).value(), m);
+  ASSERT_TRUE(storage.MarkCommitted(SnapshotLocation(*dir, 5, true)).ok());
+  EXPECT_EQ(CheckpointStorage::ReadMetadataAt(*dir)->status, CheckpointMetadata::Status::kCommitted);
+
+  // A savepoint whose metadata names a file it does not have is not left half-written.
+  CheckpointMetadata broken = m;
+  broken.operators[0].subtasks[0].file = "op-src-missing";
+  Result<fs::path> failed = storage.WriteSavepoint(tmp_.path() / "sp", {{"op-src-0", bytes}}, broken);
+  EXPECT_EQ(failed.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(FileNames(tmp_.path() / "sp").size(), 1u);
+}
+
+TEST_F(CheckpointStorageTest, ReadMetadataAtAMissingPathNamesItAndTheFlag) {
+  fs::path missing = tmp_.path() / "no-such-savepoint";
+  Result<CheckpointMetadata> read = CheckpointStorage::ReadMetadataAt(missing);
+  ASSERT_FALSE(read.ok());
+  EXPECT_EQ(read.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(read.status().message().find(missing.string()), std::string::npos);
+  EXPECT_NE(read.status().message().find("--from-savepoint"), std::string::npos);
+
+  fs::create_directory(missing);  // exists, but incomplete
+  read = CheckpointStorage::ReadMetadataAt(missing);
+  EXPECT_EQ(read.status().code(), StatusCode::kNotFound);
+  EXPECT_NE(read.status().message().find("no _metadata"), std::string::npos);
+}
+
+TEST_F(CheckpointStorageTest, ReadMetadataAtNamesTheFileOfAFutureFormat) {
+  fs::path dir = tmp_.path() / "future";
+  fs::create_directory(dir);
+  ASSERT_TRUE(WriteFileAtomically(dir / "_metadata", R"({"format_version": 2})").ok());
+  Result<CheckpointMetadata> read = CheckpointStorage::ReadMetadataAt(dir);
+  EXPECT_EQ(read.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(read.status().message().rfind((dir / "_metadata").string() + ": ", 0), 0u)
+      << read.status().message();
+  EXPECT_NE(read.status().message().find("format_version 2"), std::string::npos);
+}
+
+TEST_F(CheckpointStorageTest, InstancesAndJobsDoNotSeeEachOthersCheckpoints) {
+  CheckpointStorage storage = OpenStorage();
+  WriteCheckpoint(storage, 1);
+  CheckpointStorage other_instance =
+      CheckpointStorage::Open(tmp_.path() / "checkpoints", kJob, 1).value();
+  CheckpointStorage other_job =
+      CheckpointStorage::Open(tmp_.path() / "checkpoints", "word_count", 0).value();
+  EXPECT_TRUE(other_instance.ListCompleted().empty());
+  EXPECT_TRUE(other_job.ListCompleted().empty());
+  EXPECT_EQ(other_instance.instance_dir().filename(), "instance-1");
+}
+
+}  // namespace
+}  // namespace sluice::internal

@@ -1,0 +1,611 @@
+#include <sluice/state/detail/keyed_state_store.h>
+
+#include "state/key_group_assignment.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace sluice::detail {
+namespace {
+
+using namespace std::literals;
+
+// The message of the exception `f` throws as E; fails the test if it throws nothing.
+template <typename E, typename F>
+std::string MessageOf(F&& f) {
+  try {
+    f();
+  } catch (const E& error) {
+    return error.what();
+  }
+  ADD_FAILURE() << "expected an exception";
+  return {};
+}
+
+bool Contains(std::string_view text, std::string_view part) {
+  return text.find(part) != std::string_view::npos;
+}
+
+std::string KeyBytes(int64_t key) {
+  DataOutput out;
+  SerializeValue(key, out);
+  return out.Release();
+}
+
+std::string Snapshot(const KeyedStateStore& store, int32_t key_group) {
+  DataOutput out;
+  store.SnapshotKeyGroup(key_group, out);
+  return out.Release();
+}
+
+void Restore(KeyedStateStore& store, int32_t key_group, std::string_view bytes) {
+  DataInput in(bytes);
+  store.RestoreKeyGroup(key_group, in);
+  EXPECT_TRUE(in.AtEnd());
+}
+
+// A decoded key-group section whose states all store values of type Stored:
+// state name -> key bytes -> value.
+template <typename Stored>
+std::map<std::string, std::map<std::string, Stored>> DecodeSection(std::string_view section) {
+  std::map<std::string, std::map<std::string, Stored>> states;
+  DataInput in(section);
+  EXPECT_EQ(in.ReadU8(), kKeyedSectionVersion);
+  const uint64_t count = in.ReadVarU64();
+  for (uint64_t s = 0; s < count; ++s) {
+    std::map<std::string, Stored>& entries = states[in.ReadString()];
+    in.ReadU8();
+    in.ReadString();
+    const std::string_view payload = in.ReadStringView();
+    DataInput payload_in(payload);
+    const uint64_t entry_count = payload_in.ReadVarU64();
+    EXPECT_GT(entry_count, 0u) << "a state without entries must be omitted";
+    for (uint64_t e = 0; e < entry_count; ++e) {
+      std::string key = payload_in.ReadString();
+      EXPECT_TRUE(entries.emplace(std::move(key), DeserializeValue<Stored>(payload_in)).second);
+    }
+    EXPECT_TRUE(payload_in.AtEnd());
+  }
+  EXPECT_TRUE(in.AtEnd());
+  return states;
+}
+
+TEST(KeyedStateStore, ValueStateReturnsDefaultUntilUpdatedAndAfterClear) {
+  KeyedStateStore store("op", 0, 127);
+  ValueState<int64_t>& plain = store.GetValueState(ValueStateDescriptor<int64_t>("plain"));
+  ValueState<int64_t>& with_default =
+      store.GetValueState(ValueStateDescriptor<int64_t>("with_default", 7));
+  store.SetCurrentKey(KeyBytes(1), 3);
+  EXPECT_EQ(plain.Value(), std::nullopt);
+  EXPECT_EQ(with_default.Value(), 7);
+  plain.Update(42);
+  with_default.Update(8);
+  EXPECT_EQ(plain.Value(), 42);
+  EXPECT_EQ(with_default.Value(), 8);
+  plain.Update(43);
+  EXPECT_EQ(plain.Value(), 43);
+  plain.Clear();
+  with_default.Clear();
+  EXPECT_EQ(plain.Value(), std::nullopt);
+  EXPECT_EQ(with_default.Value(), 7);
+  // Cleared entries are gone, not stored as empty.
+  EXPECT_EQ(Snapshot(store, 3), "\x01\x00"s);
+}
+
+TEST(KeyedStateStore, ListStateAddsReplacesAndErasesWhenEmptied) {
+  KeyedStateStore store("op", 0, 0);
+  ListState<std::string>& list = store.GetListState(ListStateDescriptor<std::string>("list"));
+  store.SetCurrentKey("k", 0);
+  EXPECT_TRUE(list.Get().empty());
+  list.Add("a");
+  list.AddAll({"b", "c"});
+  EXPECT_EQ(list.Get(), (std::vector<std::string>{"a", "b", "c"}));
+  std::vector<std::string> copy = list.Get();
+  copy.push_back("not stored");
+  EXPECT_EQ(list.Get().size(), 3u);
+  list.Update({"x"});
+  EXPECT_EQ(list.Get(), (std::vector<std::string>{"x"}));
+  list.AddAll({});
+  EXPECT_EQ(list.Get(), (std::vector<std::string>{"x"}));
+  list.Update({});
+  EXPECT_TRUE(list.Get().empty());
+  EXPECT_EQ(Snapshot(store, 0), "\x01\x00"s);
+  list.AddAll({"y"});
+  EXPECT_EQ(list.Get(), (std::vector<std::string>{"y"}));
+  list.Clear();
+  EXPECT_TRUE(list.Get().empty());
+  EXPECT_EQ(Snapshot(store, 0), "\x01\x00"s);
+}
+
+TEST(KeyedStateStore, MapStatePutsRemovesAndErasesTheKeyWhenEmpty) {
+  KeyedStateStore store("op", 0, 0);
+  MapState<std::string, int32_t>& map =
+      store.GetMapState(MapStateDescriptor<std::string, int32_t>("map"));
+  store.SetCurrentKey("k", 0);
+  EXPECT_TRUE(map.IsEmpty());
+  EXPECT_EQ(map.Get("a"), std::nullopt);
+  EXPECT_FALSE(map.Contains("a"));
+  map.Put("b", 2);
+  map.Put("a", 1);
+  map.Put("a", 10);
+  EXPECT_FALSE(map.IsEmpty());
+  EXPECT_EQ(map.Get("a"), 10);
+  EXPECT_TRUE(map.Contains("b"));
+  EXPECT_EQ(map.Entries(), (std::map<std::string, int32_t>{{"a", 10}, {"b", 2}}));
+  map.Remove("a");
+  map.Remove("missing");
+  EXPECT_EQ(map.Entries(), (std::map<std::string, int32_t>{{"b", 2}}));
+  map.Remove("b");
+  EXPECT_TRUE(map.IsEmpty());
+  EXPECT_EQ(Snapshot(store, 0), "\x01\x00"s);
+  map.Put("c", 3);
+  map.Clear();
+  EXPECT_TRUE(map.IsEmpty());
+  EXPECT_EQ(Snapshot(store, 0), "\x01\x00"s);
+}
+
+TEST(KeyedStateStore, ReducingStateFoldsAddedValues) {
+  KeyedStateStore store("op", 0, 0);
+  ReducingState<int64_t>& max = store.GetReducingState(ReducingStateDescriptor<int64_t>(
+      "max", [](const int64_t& a, const int64_t& b) { return a > b ? a : b; }));
+  ReducingState<std::string>& concat = store.GetReducingState(ReducingStateDescriptor<std::string>(
+      "concat", [](const std::string& a, const std::string& b) { return a + b; }));
+  store.SetCurrentKey("k", 0);
+  EXPECT_EQ(max.Get(), std::nullopt);
+  for (int64_t v : {3, 9, -2, 5}) max.Add(v);
+  EXPECT_EQ(max.Get(), 9);
+  concat.Add("a");
+  concat.Add("b");
+  concat.Add("c");
+  EXPECT_EQ(concat.Get(), "abc");
+  max.Clear();
+  EXPECT_EQ(max.Get(), std::nullopt);
+}
+
+TEST(KeyedStateStore, KeysAndKeyGroupsDoNotSeeEachOthersValues) {
+  KeyedStateStore store("op", 10, 20);
+  ValueState<int32_t>& state = store.GetValueState(ValueStateDescriptor<int32_t>("v"));
+  store.SetCurrentKey("a", 10);
+  state.Update(1);
+  store.SetCurrentKey("b", 10);
+  EXPECT_EQ(state.Value(), std::nullopt);
+  state.Update(2);
+  // The same key bytes in another key group are another entry (a runtime never does this, but
+  // the tables must not mix).
+  store.SetCurrentKey("a", 20);
+  EXPECT_EQ(state.Value(), std::nullopt);
+  state.Update(3);
+  store.SetCurrentKey("a", 10);
+  EXPECT_EQ(state.Value(), 1);
+  store.SetCurrentKey("b", 10);
+  EXPECT_EQ(state.Value(), 2);
+  store.SetCurrentKey("a", 20);
+  EXPECT_EQ(state.Value(), 3);
+  EXPECT_EQ(store.current_key(), "a");
+  EXPECT_EQ(store.current_key_group(), 20);
+}
+
+TEST(KeyedStateStore, KeyBytesAreCopiedOnSetCurrentKey) {
+  KeyedStateStore store("op", 0, 0);
+  ValueState<int32_t>& state = store.GetValueState(ValueStateDescriptor<int32_t>("v"));
+  std::string key = "key-1";
+  store.SetCurrentKey(key, 0);
+  state.Update(1);
+  key = "key-2";
+  EXPECT_EQ(store.current_key(), "key-1");
+  EXPECT_EQ(state.Value(), 1);
+  // Keys with NUL bytes are keys like any other.
+  store.SetCurrentKey("\0a"sv, 0);
+  EXPECT_EQ(state.Value(), std::nullopt);
+  state.Update(2);
+  store.SetCurrentKey("\0b"sv, 0);
+  EXPECT_EQ(state.Value(), std::nullopt);
+}
+
+TEST(KeyedStateStore, RepeatedRegistrationReturnsTheSameObject) {
+  KeyedStateStore store("op", 0, 0);
+  ValueState<int64_t>& first = store.GetValueState(ValueStateDescriptor<int64_t>("v", 1));
+  ValueState<int64_t>& second = store.GetValueState(ValueStateDescriptor<int64_t>("v", 2));
+  EXPECT_EQ(&first, &second);
+  store.SetCurrentKey("k", 0);
+  EXPECT_EQ(second.Value(), 1) << "the first descriptor's default stays in effect";
+  MapState<int32_t, std::string>& map1 =
+      store.GetMapState(MapStateDescriptor<int32_t, std::string>("m"));
+  MapState<int32_t, std::string>& map2 =
+      store.GetMapState(MapStateDescriptor<int32_t, std::string>("m"));
+  EXPECT_EQ(&map1, &map2);
+  EXPECT_EQ(store.StateNames(), (std::vector<std::string>{"m", "v"}));
+}
+
+TEST(KeyedStateStore, AccessWithoutCurrentKeyThrowsNamingStateAndOperator) {
+  KeyedStateStore store("counter-op", 0, 3);
+  ValueState<int64_t>& state = store.GetValueState(ValueStateDescriptor<int64_t>("count"));
+  const std::string message = MessageOf<std::logic_error>([&] { state.Update(1); });
+  EXPECT_TRUE(Contains(message, "'count'")) << message;
+  EXPECT_TRUE(Contains(message, "'counter-op'")) << message;
+  EXPECT_THROW((void)state.Value(), std::logic_error);
+  EXPECT_EQ(store.current_key_group(), -1);
+}
+
+TEST(KeyedStateStore, KeyGroupOutsideTheRangeThrowsNamingOperatorKeyGroupAndRange) {
+  KeyedStateStore store("counter-op", 43, 85);
+  const std::string message = MessageOf<std::logic_error>([&] { store.SetCurrentKey("k", 86); });
+  EXPECT_TRUE(Contains(message, "'counter-op'")) << message;
+  EXPECT_TRUE(Contains(message, "86")) << message;
+  EXPECT_TRUE(Contains(message, "[43, 85]")) << message;
+  EXPECT_THROW(store.SetCurrentKey("k", 42), std::logic_error);
+  DataOutput out;
+  EXPECT_THROW(store.SnapshotKeyGroup(0, out), std::logic_error);
+  DataInput in("\x01\x00"sv);
+  EXPECT_THROW(store.RestoreKeyGroup(127, in), std::logic_error);
+  EXPECT_THROW(KeyedStateStore("op", 5, 3), std::logic_error);
+  KeyedStateStore empty("op", 5, 4);  // an empty range is allowed
+  EXPECT_THROW(empty.SetCurrentKey("k", 5), std::logic_error);
+}
+
+TEST(KeyedStateStore, RegisteringOneNameWithAnotherKindOrTypeThrowsNamingBoth) {
+  KeyedStateStore store("counter-op", 0, 0);
+  store.GetValueState(ValueStateDescriptor<int64_t>("count"));
+  std::string message = MessageOf<std::logic_error>(
+      [&] { store.GetValueState(ValueStateDescriptor<std::string>("count")); });
+  EXPECT_TRUE(Contains(message, "'count'")) << message;
+  EXPECT_TRUE(Contains(message, "'counter-op'")) << message;
+  EXPECT_TRUE(Contains(message, "value state of type int64")) << message;
+  EXPECT_TRUE(Contains(message, "value state of type string")) << message;
+
+  message = MessageOf<std::logic_error>(
+      [&] { store.GetListState(ListStateDescriptor<int64_t>("count")); });
+  EXPECT_TRUE(Contains(message, "value state of type int64")) << message;
+  EXPECT_TRUE(Contains(message, "list state of type int64")) << message;
+
+  message = MessageOf<std::logic_error>([&] {
+    store.GetMapState(MapStateDescriptor<std::string, int64_t>("count"));
+  });
+  EXPECT_TRUE(Contains(message, "map state of type map<string,int64>")) << message;
+
+  message = MessageOf<std::logic_error>([&] {
+    store.GetReducingState(ReducingStateDescriptor<int64_t>(
+        "count", [](const int64_t& a, const int64_t& b) { return a + b; }));
+  });
+  EXPECT_TRUE(Contains(message, "reducing state of type int64")) << message;
+}
+
+TEST(KeyedStateStore, SameTypeNameButAnotherCppTypeIsRejected) {
+  static_assert(!std::is_same_v<long, long long> && sizeof(long) == sizeof(long long));
+  KeyedStateStore store("op", 0, 0);
+  store.GetValueState(ValueStateDescriptor<long>("n"));
+  const std::string message = MessageOf<std::logic_error>(
+      [&] { store.GetValueState(ValueStateDescriptor<long long>("n")); });
+  EXPECT_TRUE(Contains(message, "'n'")) << message;
+  EXPECT_TRUE(Contains(message, "C++ type")) << message;
+}
+
+TEST(KeyedStateStore, SectionBytesArePinned) {
+  KeyedStateStore store("op", 7, 7);
+  store.SetCurrentKey("k", 7);
+  store.GetValueState(ValueStateDescriptor<int32_t>("v")).Update(5);
+  ListState<int32_t>& list = store.GetListState(ListStateDescriptor<int32_t>("l"));
+  list.Add(1);
+  list.Add(2);
+  // Registered without entries: omitted.
+  store.GetMapState(MapStateDescriptor<std::string, int32_t>("m"));
+  const std::string expected =
+      "\x01"        // section format version
+      "\x02"        // two states, in name order
+      "\x01" "l"    // name
+      "\x01"        // kind: list
+      "\x05" "int32"
+      "\x06"        // payload length
+      "\x01"        //   one entry
+      "\x01" "k"    //   key bytes
+      "\x02\x02\x04"  // vector<int32>: count 2, zigzag 1, zigzag 2
+      "\x01" "v"
+      "\x00"        // kind: value
+      "\x05" "int32"
+      "\x04"
+      "\x01"
+      "\x01" "k"
+      "\x0a"s;      // zigzag 5
+  EXPECT_EQ(Snapshot(store, 7), expected);
+
+  KeyedStateStore map_store("op", 0, 0);
+  map_store.SetCurrentKey("k", 0);
+  map_store.GetMapState(MapStateDescriptor<std::string, int32_t>("m")).Put("a", -1);
+  map_store.GetReducingState(ReducingStateDescriptor<int32_t>(
+      "r", [](const int32_t& a, const int32_t& b) { return a + b; })).Add(1);
+  const std::string expected_map =
+      "\x01\x02"
+      "\x01" "m" "\x02" "\x11" "map<string,int32>"
+      "\x07" "\x01" "\x01" "k" "\x01" "\x01" "a" "\x01"  // map: count 1, "a", zigzag -1
+      "\x01" "r" "\x03" "\x05" "int32"
+      "\x04" "\x01" "\x01" "k" "\x02"s;
+  EXPECT_EQ(Snapshot(map_store, 0), expected_map);
+
+  // And it reads back.
+  KeyedStateStore restored("op", 7, 7);
+  Restore(restored, 7, expected);
+  restored.SetCurrentKey("k", 7);
+  EXPECT_EQ(restored.GetValueState(ValueStateDescriptor<int32_t>("v")).Value(), 5);
+  EXPECT_EQ(restored.GetListState(ListStateDescriptor<int32_t>("l")).Get(),
+            (std::vector<int32_t>{1, 2}));
+}
+
+TEST(KeyedStateStore, UnknownSectionVersionIsRejected) {
+  KeyedStateStore store("op", 0, 0);
+  DataInput in("\x02\x00"sv);
+  const std::string message = MessageOf<SerializationError>([&] { store.RestoreKeyGroup(0, in); });
+  EXPECT_TRUE(Contains(message, "format version 2")) << message;
+}
+
+TEST(KeyedStateStore, CorruptSectionsAreRejected) {
+  {
+    KeyedStateStore store("op", 0, 0);
+    DataInput in("\x01\x01\x01" "v" "\x09" "\x05" "int32" "\x00"sv);  // kind 9
+    EXPECT_THROW(store.RestoreKeyGroup(0, in), SerializationError);
+  }
+  {
+    KeyedStateStore store("op", 0, 0);
+    DataInput in("\x01\x01\x01" "v" "\x00" "\x05" "int32" "\x09\x01"sv);  // payload truncated
+    EXPECT_THROW(store.RestoreKeyGroup(0, in), SerializationError);
+  }
+  {
+    KeyedStateStore store("op", 0, 0);
+    DataInput in(""sv);
+    EXPECT_THROW(store.RestoreKeyGroup(0, in), SerializationError);
+  }
+  {
+    // Raw until registered: the value bytes (int32 from a 10-byte varint) fail then, naming
+    // the state.
+    KeyedStateStore store("op", 0, 0);
+    const std::string section =
+        "\x01\x01\x01" "v" "\x00" "\x05" "int32" "\x0c" "\x01\x01" "k"
+        "\xff\xff\xff\xff\xff\xff\xff\xff\x7f"s;
+    Restore(store, 0, section);
+    const std::string message = MessageOf<SerializationError>(
+        [&] { store.GetValueState(ValueStateDescriptor<int32_t>("v")); });
+    EXPECT_TRUE(Contains(message, "'v'")) << message;
+    EXPECT_TRUE(Contains(message, "key group 0")) << message;
+    // The failed registration left nothing half-made: the bytes are still carried.
+    EXPECT_EQ(Snapshot(store, 0), section);
+  }
+}
+
+TEST(KeyedStateStore, RestoringAKeyGroupTwiceIsABug) {
+  KeyedStateStore store("op", 0, 1);
+  Restore(store, 0, "\x01\x00"s);
+  DataInput in("\x01\x00"sv);
+  EXPECT_THROW(store.RestoreKeyGroup(0, in), std::logic_error);
+  Restore(store, 1, "\x01\x00"s);
+}
+
+TEST(KeyedStateStore, RestoredTypeMismatchThrowsNamingStateAndBothTypes) {
+  KeyedStateStore old_store("op", 0, 0);
+  old_store.SetCurrentKey("k", 0);
+  old_store.GetMapState(MapStateDescriptor<std::string, int64_t>("positions")).Put("x", 1);
+  const std::string section = Snapshot(old_store, 0);
+
+  KeyedStateStore store("trader", 0, 0);
+  Restore(store, 0, section);
+  const std::string message = MessageOf<std::logic_error>(
+      [&] { store.GetMapState(MapStateDescriptor<std::string, int32_t>("positions")); });
+  EXPECT_TRUE(Contains(message, "'positions'")) << message;
+  EXPECT_TRUE(Contains(message, "'trader'")) << message;
+  EXPECT_TRUE(Contains(message, "restored")) << message;
+  EXPECT_TRUE(Contains(message, "map<string,int64>")) << message;
+  EXPECT_TRUE(Contains(message, "map<string,int32>")) << message;
+  EXPECT_THROW(store.GetValueState(ValueStateDescriptor<std::string>("positions")),
+               std::logic_error);
+  // The right type still works afterwards.
+  store.SetCurrentKey("k", 0);
+  EXPECT_EQ(store.GetMapState(MapStateDescriptor<std::string, int64_t>("positions")).Get("x"), 1);
+
+  // Restored after registration: checked as well.
+  KeyedStateStore registered_first("trader", 0, 0);
+  registered_first.GetValueState(ValueStateDescriptor<int64_t>("positions"));
+  DataInput in(section);
+  const std::string late = MessageOf<std::logic_error>([&] { registered_first.RestoreKeyGroup(0, in); });
+  EXPECT_TRUE(Contains(late, "map state of type map<string,int64>")) << late;
+  EXPECT_TRUE(Contains(late, "value state of type int64")) << late;
+}
+
+TEST(KeyedStateStore, RestoreIntoAnAlreadyRegisteredStateTakesTheEntries) {
+  KeyedStateStore old_store("op", 0, 0);
+  old_store.SetCurrentKey("k", 0);
+  old_store.GetValueState(ValueStateDescriptor<int32_t>("v")).Update(9);
+  KeyedStateStore store("op", 0, 0);
+  ValueState<int32_t>& state = store.GetValueState(ValueStateDescriptor<int32_t>("v"));
+  Restore(store, 0, Snapshot(old_store, 0));
+  store.SetCurrentKey("k", 0);
+  EXPECT_EQ(state.Value(), 9);
+}
+
+TEST(KeyedStateStore, UnregisteredRestoredStateSurvivesAnotherRoundTripByteForByte) {
+  KeyedStateStore first("op", 0, 3);
+  auto& value = first.GetValueState(ValueStateDescriptor<std::string>("value"));
+  auto& list = first.GetListState(ListStateDescriptor<int64_t>("list"));
+  auto& map = first.GetMapState(MapStateDescriptor<int32_t, double>("map"));
+  auto& sum = first.GetReducingState(ReducingStateDescriptor<int64_t>(
+      "sum", [](const int64_t& a, const int64_t& b) { return a + b; }));
+  for (int64_t key = 0; key < 40; ++key) {
+    first.SetCurrentKey(KeyBytes(key), static_cast<int32_t>(key % 4));
+    value.Update("v" + std::to_string(key));
+    list.AddAll({key, -key});
+    map.Put(static_cast<int32_t>(key), 0.5 * static_cast<double>(key));
+    sum.Add(key);
+    sum.Add(1);
+  }
+  std::vector<std::string> sections;
+  for (int32_t key_group = 0; key_group < 4; ++key_group) {
+    sections.push_back(Snapshot(first, key_group));
+  }
+
+  // Second run: registers only "list", changes it; the other three stay raw.
+  KeyedStateStore second("op", 0, 3);
+  for (int32_t key_group = 0; key_group < 4; ++key_group) {
+    Restore(second, key_group, sections[static_cast<size_t>(key_group)]);
+  }
+  EXPECT_EQ(second.StateNames(), (std::vector<std::string>{"list", "map", "sum", "value"}));
+  // Nothing registered yet: every section comes back exactly as it was read.
+  for (int32_t key_group = 0; key_group < 4; ++key_group) {
+    EXPECT_EQ(Snapshot(second, key_group), sections[static_cast<size_t>(key_group)]);
+  }
+  auto& list2 = second.GetListState(ListStateDescriptor<int64_t>("list"));
+  second.SetCurrentKey(KeyBytes(5), 1);
+  EXPECT_EQ(list2.Get(), (std::vector<int64_t>{5, -5}));
+  list2.Add(100);
+  std::vector<std::string> second_sections;
+  for (int32_t key_group = 0; key_group < 4; ++key_group) {
+    second_sections.push_back(Snapshot(second, key_group));
+  }
+
+  // Third run: everything registered, the values are the first run's (plus the change).
+  KeyedStateStore third("op", 0, 3);
+  for (int32_t key_group = 0; key_group < 4; ++key_group) {
+    Restore(third, key_group, second_sections[static_cast<size_t>(key_group)]);
+  }
+  auto& value3 = third.GetValueState(ValueStateDescriptor<std::string>("value"));
+  auto& list3 = third.GetListState(ListStateDescriptor<int64_t>("list"));
+  auto& map3 = third.GetMapState(MapStateDescriptor<int32_t, double>("map"));
+  auto& sum3 = third.GetReducingState(ReducingStateDescriptor<int64_t>(
+      "sum", [](const int64_t& a, const int64_t& b) { return a + b; }));
+  for (int64_t key = 0; key < 40; ++key) {
+    third.SetCurrentKey(KeyBytes(key), static_cast<int32_t>(key % 4));
+    EXPECT_EQ(value3.Value(), "v" + std::to_string(key));
+    EXPECT_EQ(list3.Get(), key == 5 ? (std::vector<int64_t>{5, -5, 100})
+                                    : (std::vector<int64_t>{key, -key}));
+    EXPECT_EQ(map3.Entries(),
+              (std::map<int32_t, double>{{static_cast<int32_t>(key), 0.5 * static_cast<double>(key)}}));
+    EXPECT_EQ(sum3.Get(), key + 1);
+  }
+}
+
+// Rescaling 2 -> 3 instances over 128 key groups: every key group is snapshot by the old
+// instance that owned it and restored into the new instance that owns it now.
+TEST(KeyedStateStore, RescalingMovesExactlyTheTransferredKeyGroups) {
+  constexpr int32_t kMaxParallelism = 128;
+  constexpr int64_t kKeys = 2000;
+  auto key_group_of = [](int64_t key) {
+    return internal::AssignToKeyGroup(static_cast<int32_t>(key), kMaxParallelism);
+  };
+
+  std::vector<std::unique_ptr<KeyedStateStore>> old_stores;
+  for (int32_t subtask = 0; subtask < 2; ++subtask) {
+    const internal::KeyGroupRange range =
+        internal::ComputeKeyGroupRangeForOperatorIndex(kMaxParallelism, 2, subtask);
+    old_stores.push_back(std::make_unique<KeyedStateStore>("op", range.start, range.end));
+  }
+  for (int64_t key = 0; key < kKeys; ++key) {
+    const int32_t key_group = key_group_of(key);
+    KeyedStateStore& store = *old_stores[static_cast<size_t>(
+        internal::ComputeOperatorIndexForKeyGroup(kMaxParallelism, 2, key_group))];
+    store.SetCurrentKey(KeyBytes(key), key_group);
+    store.GetValueState(ValueStateDescriptor<int64_t>("v")).Update(key * 10);
+  }
+  std::map<int32_t, std::string> sections;
+  for (auto& store : old_stores) {
+    for (int32_t key_group = store->key_group_start(); key_group <= store->key_group_end();
+         ++key_group) {
+      sections[key_group] = Snapshot(*store, key_group);
+    }
+  }
+  ASSERT_EQ(sections.size(), 128u);
+
+  std::vector<std::unique_ptr<KeyedStateStore>> new_stores;
+  for (int32_t subtask = 0; subtask < 3; ++subtask) {
+    const internal::KeyGroupRange range =
+        internal::ComputeKeyGroupRangeForOperatorIndex(kMaxParallelism, 3, subtask);
+    auto store = std::make_unique<KeyedStateStore>("op", range.start, range.end);
+    for (int32_t key_group : range.KeyGroups()) Restore(*store, key_group, sections.at(key_group));
+    new_stores.push_back(std::move(store));
+  }
+
+  // Each key is in the store that owns its key group, with its value...
+  for (int64_t key = 0; key < kKeys; ++key) {
+    const int32_t key_group = key_group_of(key);
+    const int32_t owner = internal::ComputeOperatorIndexForKeyGroup(kMaxParallelism, 3, key_group);
+    KeyedStateStore& store = *new_stores[static_cast<size_t>(owner)];
+    store.SetCurrentKey(KeyBytes(key), key_group);
+    EXPECT_EQ(store.GetValueState(ValueStateDescriptor<int64_t>("v")).Value(), key * 10) << key;
+  }
+  // ...and in no other: the new stores' snapshots hold every key exactly once.
+  std::map<std::string, int> seen;
+  for (int32_t subtask = 0; subtask < 3; ++subtask) {
+    KeyedStateStore& store = *new_stores[static_cast<size_t>(subtask)];
+    for (int32_t key_group = store.key_group_start(); key_group <= store.key_group_end();
+         ++key_group) {
+      const auto states = DecodeSection<int64_t>(Snapshot(store, key_group));
+      if (states.empty()) continue;
+      ASSERT_EQ(states.size(), 1u);
+      for (const auto& [key_bytes, value] : states.at("v")) {
+        DataInput key_in(key_bytes);
+        const auto key = DeserializeValue<int64_t>(key_in);
+        EXPECT_EQ(key_group_of(key), key_group);
+        EXPECT_EQ(value, key * 10);
+        ++seen[key_bytes];
+      }
+    }
+  }
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kKeys));
+  for (const auto& [key, count] : seen) EXPECT_EQ(count, 1);
+}
+
+// A store whose range overlaps an old one only partly restores just the groups it is given.
+TEST(KeyedStateStore, OverlappingRangeKeepsOnlyTheRestoredKeyGroups) {
+  KeyedStateStore old_store("op", 0, 9);
+  auto& state = old_store.GetValueState(ValueStateDescriptor<int32_t>("v"));
+  for (int32_t key_group = 0; key_group <= 9; ++key_group) {
+    old_store.SetCurrentKey("k" + std::to_string(key_group), key_group);
+    state.Update(key_group);
+  }
+  KeyedStateStore store("op", 5, 14);
+  for (int32_t key_group = 5; key_group <= 9; ++key_group) {
+    Restore(store, key_group, Snapshot(old_store, key_group));
+  }
+  auto& restored = store.GetValueState(ValueStateDescriptor<int32_t>("v"));
+  for (int32_t key_group = 5; key_group <= 14; ++key_group) {
+    for (int32_t key = 0; key <= 9; ++key) {
+      store.SetCurrentKey("k" + std::to_string(key), key_group);
+      if (key == key_group) {
+        EXPECT_EQ(restored.Value(), key);
+      } else {
+        EXPECT_EQ(restored.Value(), std::nullopt);
+      }
+    }
+  }
+  for (int32_t key_group = 5; key_group <= 9; ++key_group) {
+    const auto states = DecodeSection<int32_t>(Snapshot(store, key_group));
+    ASSERT_EQ(states.size(), 1u);
+    EXPECT_EQ(states.at("v"), (std::map<std::string, int32_t>{{"k" + std::to_string(key_group), key_group}}));
+  }
+  for (int32_t key_group = 10; key_group <= 14; ++key_group) {
+    EXPECT_TRUE(DecodeSection<int32_t>(Snapshot(store, key_group)).empty());
+  }
+}
+
+TEST(KeyedStateStore, UpdatingManyKeysKeepsEveryValue) {
+  // Enough keys to make the tables grow (and rehash) several times.
+  KeyedStateStore store("op", 0, 3);
+  auto& state = store.GetValueState(ValueStateDescriptor<int64_t>("v"));
+  for (int64_t key = 0; key < 20000; ++key) {
+    store.SetCurrentKey(KeyBytes(key), static_cast<int32_t>(key % 4));
+    state.Update(key);
+  }
+  for (int64_t key = 0; key < 20000; ++key) {
+    store.SetCurrentKey(KeyBytes(key), static_cast<int32_t>(key % 4));
+    ASSERT_EQ(state.Value(), key);
+    state.Update(key + 1);
+    ASSERT_EQ(state.Value(), key + 1);
+  }
+}
+
+}  // namespace
+}  // namespace sluice::detail
