@@ -80,7 +80,7 @@ void CheckpointCoordinator::Loop() {
     auto now = std::chrono::steady_clock::now();
     if (pending_) {
       if (pending_->declined) {
-        Abort(lock, *pending_->declined);
+        Abort(lock, *pending_->declined, !pending_->dropped_at_end_of_input);
       } else if (pending_->acks.size() == tasks_.size()) {
         Complete(lock);
       } else if (now >= pending_->deadline) {
@@ -224,7 +224,7 @@ void CheckpointCoordinator::Complete(std::unique_lock<std::mutex>& lock) {
   SLUICE_LOG_DEBUG("checkpoint {} complete", pending.id);
 }
 
-void CheckpointCoordinator::Abort(std::unique_lock<std::mutex>& lock, const Status& reason) {
+void CheckpointCoordinator::Abort(std::unique_lock<std::mutex>& lock, const Status& reason, bool may_fail_job) {
   Pending pending = std::move(*pending_);
   pending_.reset();
   SavepointRequest* savepoint = pending_savepoint_;
@@ -235,8 +235,7 @@ void CheckpointCoordinator::Abort(std::unique_lock<std::mutex>& lock, const Stat
   SLUICE_LOG_WARN("checkpoint {} aborted: {}", pending.id, reason.ToString());
   for (Task* task : tasks_) task->NotifyCheckpointAborted(pending.id);
   if (participant_ != nullptr) participant_->AbortCheckpoint(CheckpointId(pending.id));
-  bool stopping = stopping_;
-  if (stopping || failed_job_) return;
+  if (stopping_ || failed_job_ || !may_fail_job) return;
   // With an exactly-once participant the barrier may already have switched a sink to the
   // next epoch: fail over instead of carrying on (DESIGN.md section 5).
   if (participant_ != nullptr || ++consecutive_failures_ > options_.tolerable_failures) {
@@ -281,6 +280,7 @@ void CheckpointCoordinator::TaskFinished(int32_t task) {
     if (pending_ && pending_->acks.count(task) == 0 && !pending_->declined) {
       pending_->declined = Status::Aborted("a task finished before checkpoint " + std::to_string(pending_->id) +
                                            " reached it");
+      pending_->dropped_at_end_of_input = true;
     }
   }
   cv_.notify_all();

@@ -76,6 +76,9 @@ class CheckpointCoordinator final : public CheckpointAcknowledger {
     std::chrono::steady_clock::time_point deadline;
     std::map<int32_t, std::vector<OperatorSubtaskSnapshot>> acks;
     std::optional<Status> declined;
+    /// Declined because a task finished before the barrier reached it: no sink saw the
+    /// barrier from that path, and the checkpoint is dropped without failing the job.
+    bool dropped_at_end_of_input = false;
   };
   struct SavepointRequest {
     std::filesystem::path directory;
@@ -88,7 +91,7 @@ class CheckpointCoordinator final : public CheckpointAcknowledger {
   Status Trigger(std::unique_lock<std::mutex>& lock, SavepointRequest* savepoint);
   /// Finishes the pending checkpoint once every task acknowledged; the caller holds mutex_.
   void Complete(std::unique_lock<std::mutex>& lock);
-  void Abort(std::unique_lock<std::mutex>& lock, const Status& reason);
+  void Abort(std::unique_lock<std::mutex>& lock, const Status& reason, bool may_fail_job = true);
 
   const Options options_;
   CheckpointStorage* storage_;

@@ -84,6 +84,8 @@ class KeySettingOperator final : public StreamOperator, public Input<In> {
   void NotifyCheckpointComplete(CheckpointId id) override { inner_->NotifyCheckpointComplete(id); }
   void NotifyCheckpointAborted(CheckpointId id) override { inner_->NotifyCheckpointAborted(id); }
   void Close() override { inner_->Close(); }
+  void SnapshotKeyGroupExtras(int32_t key_group, DataOutput& out) override { inner_->SnapshotKeyGroupExtras(key_group, out); }
+  void RestoreKeyGroupExtras(int32_t key_group, DataInput& in) override { inner_->RestoreKeyGroupExtras(key_group, in); }
 
  private:
   std::unique_ptr<StreamOperator> inner_;
