@@ -58,6 +58,11 @@ std::optional<int64_t> CheckpointCoordinator::latest_completed() const {
   return latest_completed_;
 }
 
+int64_t CheckpointCoordinator::next_checkpoint_id() const {
+  std::lock_guard lock(mutex_);
+  return next_id_;
+}
+
 bool CheckpointCoordinator::SourcesRunning() const {
   // Once a task finished, its barrier would never come: checkpoints stop (as in Flink
   // before final checkpoints). The task list is fixed, so no lock is needed for it.

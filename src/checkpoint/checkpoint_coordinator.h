@@ -60,6 +60,9 @@ class CheckpointCoordinator final : public CheckpointAcknowledger {
   int64_t completed_checkpoints() const;
   int64_t failed_checkpoints() const;
   std::optional<int64_t> latest_completed() const;
+  /// The id the next checkpoint would get. Ids are never reused, even for checkpoints that
+  /// failed: a later attempt continues after the highest id ever triggered.
+  int64_t next_checkpoint_id() const;
 
   // ---- CheckpointAcknowledger ----
   std::optional<SnapshotLocation> LocationFor(int64_t id) override;

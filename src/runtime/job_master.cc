@@ -351,7 +351,7 @@ void JobMaster::StopAttempt() {
     coordinator_->Stop();
     completed_checkpoints_ += coordinator_->completed_checkpoints();
     failed_checkpoints_ += coordinator_->failed_checkpoints();
-    if (auto latest = coordinator_->latest_completed()) highest_checkpoint_id_ = std::max(highest_checkpoint_id_, *latest);
+    highest_checkpoint_id_ = std::max(highest_checkpoint_id_, coordinator_->next_checkpoint_id() - 1);
   }
   for (auto& task : tasks_) task->Cancel();
   for (auto& channel : channels_) channel->Cancel();

@@ -64,7 +64,7 @@ OperatorSlot& Task::AddOperator(std::string uid, std::string name, int32_t node_
   slot.node_id = node_id;
   slot.op = std::move(op);
   slot.key_groups = key_groups;
-  slot.operator_state = std::make_unique<detail::OperatorStateStore>();
+  slot.operator_state = std::make_unique<detail::OperatorStateStore>(slot.name);
   if (key_groups) {
     slot.keyed_state = std::make_unique<detail::KeyedStateStore>(slot.name, key_groups->first, key_groups->second);
   }

@@ -106,5 +106,110 @@ TEST(KillResumeIT, AJobKilledWithSigkillResumesFromItsLastCheckpointWithExactCou
   std::filesystem::remove_all(dir);
 }
 
+// Parses "final <key> <count>" lines and the "<word> <value>" lines the job prints.
+struct JobOutput {
+  std::map<int64_t, int64_t> counts;
+  std::map<std::string, std::string> lines;
+};
+
+JobOutput Parse(const std::string& output) {
+  JobOutput parsed;
+  std::istringstream lines(output);
+  for (std::string line; std::getline(lines, line);) {
+    std::istringstream fields(line);
+    std::string word;
+    fields >> word;
+    if (word == "final") {
+      int64_t key = 0, count = 0;
+      fields >> key >> count;
+      parsed.counts[key] = count;
+    } else {
+      std::string rest;
+      std::getline(fields >> std::ws, rest);
+      parsed.lines[word] = rest;
+    }
+  }
+  return parsed;
+}
+
+std::string RunToEnd(Child child, int& status) {
+  std::string output;
+  ReadUntil(child.stdout_fd, "\n<eof>", output, Scaled(std::chrono::seconds(120)));
+  close(child.stdout_fd);
+  waitpid(child.pid, &status, 0);
+  return output;
+}
+
+TEST(KillResumeIT, SigtermStopsWithASavepointAndExits0AndTheSavepointRestores) {
+  auto dir = std::filesystem::temp_directory_path() / UniqueName("sigterm");
+  const std::string checkpoint_dir = "--checkpoint-dir=" + (dir / "chk").string();
+  const std::string savepoint_dir = "--savepoint-dir=" + (dir / "savepoints").string();
+
+  Child first = Spawn({SLUICE_COUNTING_JOB_PATH, checkpoint_dir, savepoint_dir, "--hold-at-pause"});
+  std::string output;
+  ASSERT_TRUE(ReadUntil(first.stdout_fd, "paused after checkpoint", output, Scaled(std::chrono::seconds(60)))) << output;
+  kill(first.pid, SIGTERM);
+  int status = 0;
+  output += RunToEnd(first, status);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << output;
+  JobOutput stopped = Parse(output);
+  EXPECT_EQ(stopped.lines["status"], "FINISHED");
+  ASSERT_EQ(stopped.lines.count("savepoint"), 1u) << output;
+  const std::string savepoint = stopped.lines["savepoint"];
+  EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(savepoint) / "_metadata"));
+
+  // --fresh would ignore checkpoints; --from-savepoint picks the savepoint explicitly.
+  Child second = Spawn({SLUICE_COUNTING_JOB_PATH, "--checkpoint-dir=" + (dir / "chk2").string(),
+                        "--from-savepoint=" + savepoint});
+  std::string final_output = RunToEnd(second, status);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << final_output;
+  JobOutput resumed = Parse(final_output);
+  EXPECT_EQ(resumed.lines["restored"].rfind("checkpoint", 0), 0u) << final_output;
+  std::map<int64_t, int64_t> expected;
+  for (int64_t k = 0; k < 10; ++k) expected[k] = 2000;
+  EXPECT_EQ(resumed.counts, expected) << final_output;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(KillResumeIT, SigintCancelsTheJob) {
+  auto dir = std::filesystem::temp_directory_path() / UniqueName("sigint");
+  Child child = Spawn({SLUICE_COUNTING_JOB_PATH, "--checkpoint-dir=" + dir.string(), "--hold-at-pause"});
+  std::string output;
+  ASSERT_TRUE(ReadUntil(child.stdout_fd, "paused after checkpoint", output, Scaled(std::chrono::seconds(60)))) << output;
+  kill(child.pid, SIGINT);
+  int status = 0;
+  output += RunToEnd(child, status);
+  ASSERT_TRUE(WIFEXITED(status)) << output;
+  EXPECT_EQ(Parse(output).lines["status"], "CANCELED") << output;
+  std::filesystem::remove_all(dir);
+}
+
+TEST(KillResumeIT, FreshIgnoresExistingCheckpoints) {
+  auto dir = std::filesystem::temp_directory_path() / UniqueName("fresh");
+  const std::string checkpoint_dir = "--checkpoint-dir=" + dir.string();
+  int status = 0;
+  std::string first = RunToEnd(Spawn({SLUICE_COUNTING_JOB_PATH, checkpoint_dir, "--total=2000"}), status);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << first;
+  // The finished job left its last checkpoint (taken at the pause) behind.
+  std::string second = RunToEnd(Spawn({SLUICE_COUNTING_JOB_PATH, checkpoint_dir, "--total=2000", "--fresh"}), status);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << second;
+  JobOutput parsed = Parse(second);
+  EXPECT_EQ(parsed.lines["restored"], "nothing") << second;
+  std::map<int64_t, int64_t> expected;
+  for (int64_t k = 0; k < 10; ++k) expected[k] = 200;
+  EXPECT_EQ(parsed.counts, expected);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(KillResumeIT, UnknownFlagsAreReportedWithASuggestion) {
+  int status = 0;
+  std::string output;
+  Child child = Spawn({SLUICE_COUNTING_JOB_PATH, "--paralelism=2", "--checkpoint-dir=/tmp/unused-sluice"});
+  output = RunToEnd(child, status);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_NE(WEXITSTATUS(status), 0);
+  EXPECT_EQ(Parse(output).lines["status"], "FAILED");
+}
+
 }  // namespace
 }  // namespace sluice::testing
