@@ -25,7 +25,7 @@ run(${CMAKE_COMMAND} -S ${CONSUMER_SOURCE_DIR} -B ${WORK_DIR}/build -G ${GENERAT
     -DCMAKE_PREFIX_PATH=${prefix})
 run(${CMAKE_COMMAND} --build ${WORK_DIR}/build)
 run(${WORK_DIR}/build/consumer)
-if(NOT last_output MATCHES "sluice [0-9]+\\.[0-9]+\\.[0-9]+ with librdkafka [0-9]")
+if(NOT last_output MATCHES "sluice [0-9]+\\.[0-9]+\\.[0-9]+ with librdkafka [0-9.]+: job ok")
   message(FATAL_ERROR "consumer printed: ${last_output}")
 endif()
 message(STATUS "consumer: ${last_output}")
