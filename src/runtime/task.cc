@@ -203,7 +203,10 @@ void Task::RunLoop() {
       // Wait for input, mail or the next timer. The bounded wait also covers sources that
       // cannot signal availability.
       auto deadline = now + std::chrono::milliseconds(100);
-      if (auto next = NextDeadline()) deadline = std::min(deadline, *next);
+      std::optional<std::chrono::steady_clock::time_point> next;
+      // A legacy source's thread fills the output batches under its lock.
+      Locked([&] { next = NextDeadline(); });
+      if (next) deadline = std::min(deadline, *next);
       notifier_.WaitUntil(deadline);
     }
   }

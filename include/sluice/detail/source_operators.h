@@ -207,7 +207,6 @@ class LegacySourceOperator final : public SourceOperatorBase<T>, public TaskInpu
   void CollectWithTimestamp(T value, int64_t timestamp) override {
     std::lock_guard guard(lock_);
     watermarks_.Collect(std::move(value), timestamp);
-    dirty_ = true;
   }
   void EmitWatermark(int64_t timestamp) override {
     std::lock_guard guard(lock_);
@@ -228,7 +227,6 @@ class LegacySourceOperator final : public SourceOperatorBase<T>, public TaskInpu
   std::atomic<bool> finished_{false};
   std::atomic<bool> cancelled_{false};
   std::exception_ptr error_;
-  bool dirty_ = false;
 };
 
 }  // namespace sluice::detail
