@@ -99,6 +99,28 @@ struct IsRichSink : std::is_base_of<RichFunction, T> {};
 
 }  // namespace detail
 
+/// The handle of a sink (Flink's DataStreamSink): its settings apply to the sink itself.
+class DataStreamSink {
+ public:
+  explicit DataStreamSink(detail::Transformation* node) : node_(node) {}
+  DataStreamSink& SetParallelism(int32_t parallelism) {
+    node_->set_parallelism(parallelism);
+    return *this;
+  }
+  DataStreamSink& Name(std::string name) {
+    node_->set_name(std::move(name));
+    return *this;
+  }
+  DataStreamSink& Uid(std::string uid) {
+    node_->set_uid(std::move(uid));
+    return *this;
+  }
+  detail::Transformation* node() const { return node_; }
+
+ private:
+  detail::Transformation* node_;
+};
+
 template <typename T>
 class DataStream {
  public:
@@ -201,22 +223,22 @@ class DataStream {
   /// `sink` is a SinkFunction<T> or RichSinkFunction<T> subclass, copied per instance.
   template <typename S>
     requires std::is_base_of_v<SinkFunction<T>, S>
-  DataStream<T>& AddSink(S sink) {
+  DataStreamSink AddSink(S sink) {
     auto factory = [sink]() -> std::unique_ptr<detail::StreamOperator> {
       return std::make_unique<detail::SinkFunctionOperator<T, S>>(sink);
     };
     return AddSinkNode("Sink", factory, nullptr);
   }
   /// Writes through a Sink (e.g. KafkaSink); the definition is shared by all instances.
-  DataStream<T>& SinkTo(std::shared_ptr<const Sink<T>> sink, std::string name = "Sink") {
+  DataStreamSink SinkTo(std::shared_ptr<const Sink<T>> sink, std::string name = "Sink") {
     auto factory = [sink]() -> std::unique_ptr<detail::StreamOperator> {
       return std::make_unique<detail::SinkWriterOperator<T>>(sink);
     };
     return AddSinkNode(std::move(name), factory, sink);
   }
   /// Prints every record to standard output ("<instance>> record" when parallel).
-  DataStream<T>& Print() { return PrintTo(false, "Print to Std. Out"); }
-  DataStream<T>& PrintToErr() { return PrintTo(true, "Print to Std. Err"); }
+  DataStreamSink Print() { return PrintTo(false, "Print to Std. Out"); }
+  DataStreamSink PrintToErr() { return PrintTo(true, "Print to Std. Err"); }
 
   detail::Transformation* node() const { return node_; }
 
@@ -251,21 +273,16 @@ class DataStream {
     return key_wrapper_ ? key_wrapper_(std::move(factory)) : factory;
   }
 
-  DataStream<T>& AddSinkNode(std::string name, Factory factory, std::shared_ptr<const Sink<T>> sink) {
+  DataStreamSink AddSinkNode(std::string name, Factory factory, std::shared_ptr<const Sink<T>> sink) {
     auto node = std::make_unique<detail::SinkTransformation<T>>(env_->NextId(), std::move(name),
                                                                 WrapFactory<T>(std::move(factory)), node_, std::move(sink));
     if (keyed_) node->set_keyed();
-    sink_node_ = env_->Add(std::move(node));
-    return *this;
+    return DataStreamSink(env_->Add(std::move(node)));
   }
 
-  DataStream<T>& PrintTo(bool to_stderr, std::string name) {
+  DataStreamSink PrintTo(bool to_stderr, std::string name) {
     static_assert(detail::Streamable<void, T>, "Print() needs operator<<(std::ostream&, const T&)");
-    return AddSink(detail::PrintSinkFunction<T>(to_stderr)).LastSinkNamed(std::move(name));
-  }
-  DataStream<T>& LastSinkNamed(std::string name) {
-    sink_node_->set_name(std::move(name));
-    return *this;
+    return AddSink(detail::PrintSinkFunction<T>(to_stderr)).Name(std::move(name));
   }
 
   DataStream<T> Partition(std::string name, std::unique_ptr<detail::Partitioner<T>> partitioner) {
@@ -281,7 +298,6 @@ class DataStream {
 
   detail::GraphBuilder* env_;
   detail::Transformation* node_;
-  detail::Transformation* sink_node_ = nullptr;
   bool keyed_ = false;
   // Set by KeyedStream: wraps an operator factory so the operator sets the current key.
   std::function<Factory(Factory)> key_wrapper_;
