@@ -169,7 +169,9 @@ TEST(CheckpointParticipantIT, CommitsFollowEverySnapshotAndPrecedeEveryNotificat
     EXPECT_EQ(snapshots_before, 2) << "checkpoint " << id;
     // ...and no instance heard of completion before it.
     int64_t notify = log.IndexOf("notify", id);
-    if (notify >= 0) EXPECT_GT(notify, commit) << "checkpoint " << id;
+    if (notify >= 0) {
+      EXPECT_GT(notify, commit) << "checkpoint " << id;
+    }
   }
   EXPECT_GE(last_commit, 5) << "six bursts need five completed checkpoints between them";
 }
