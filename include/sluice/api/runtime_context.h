@@ -32,6 +32,8 @@ struct TaskInfo {
   int32_t max_parallelism = 128;
   /// 0 for the first run; incremented by every restart of the job.
   int32_t attempt_number = 0;
+  /// Whether the job takes periodic checkpoints (sources commit offsets differently).
+  bool checkpointing_enabled = false;
 };
 
 class RuntimeContext {
@@ -49,6 +51,7 @@ class RuntimeContext {
   const std::string& GetJobName() const { return info_.job_name; }
   const std::string& GetTaskName() const { return info_.operator_name; }
   const TaskInfo& GetTaskInfo() const { return info_; }
+  bool IsCheckpointingEnabled() const { return info_.checkpointing_enabled; }
   MetricGroup& GetMetricGroup() { return *metrics_; }
   /// The job's --key=value parameters (StreamExecutionEnvironment::FromArgs).
   const ParameterTool& GetJobParameters() const { return *job_parameters_; }

@@ -109,10 +109,10 @@ class StreamExecutionEnvironment final : public detail::GraphBuilder {
     if (!parallel) node->set_non_parallel();
     return DataStream<T>(this, Add(std::move(node)));
   }
-  /// A Source (e.g. KafkaSource) with a watermark strategy.
+  /// A Source (e.g. KafkaSource) with a watermark strategy; T is taken from the strategy.
   template <typename T>
-  DataStream<T> FromSource(std::shared_ptr<const Source<T>> source, WatermarkStrategy<T> watermarks,
-                           std::string name) {
+  DataStream<T> FromSource(std::shared_ptr<const Source<std::type_identity_t<T>>> source,
+                           WatermarkStrategy<T> watermarks, std::string name) {
     bool bounded = source->IsBounded();
     auto factory = [source, watermarks]() -> std::unique_ptr<detail::StreamOperator> {
       return std::make_unique<detail::ReaderSourceOperator<T>>(source, watermarks);

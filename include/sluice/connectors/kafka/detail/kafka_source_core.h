@@ -1,0 +1,88 @@
+// The non-template half of KafkaSource, compiled into libsluice: settings validation and the
+// reader core that owns the librdkafka consumer. Implementation detail of kafka_source.h:
+// not a stable interface, and no librdkafka type appears here.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <sluice/api/runtime_context.h>
+#include <sluice/api/source.h>
+#include <sluice/api/strong_id.h>
+#include <sluice/connectors/kafka/deserialization_schema.h>
+#include <sluice/connectors/kafka/offsets_initializer.h>
+#include <sluice/connectors/kafka/topic_partition.h>
+#include <sluice/status.h>
+
+namespace sluice::kafka::detail {
+
+/// Everything a KafkaSourceBuilder collected, before (raw) and after (normalised) Build().
+struct KafkaSourceSettings {
+  // ---- as set on the builder ----
+  std::vector<std::string> topics;
+  std::optional<std::string> topic_pattern;
+  std::set<TopicPartition> partitions;
+  int subscriptions_set = 0;  // how many of SetTopics / SetTopicPattern / SetPartitions were called
+  OffsetsInitializer starting_offsets = OffsetsInitializer::Earliest();
+  std::optional<OffsetsInitializer> stopping_offsets;
+  bool bounded = false;
+  /// Client properties: SetProperty/SetProperties, bootstrap.servers and group.id from their
+  /// setters, and the source's own keys (listed in kafka_source.h).
+  std::map<std::string, std::string> properties;
+  std::optional<std::string> client_id_prefix;
+  bool has_deserializer = false;
+
+  // ---- filled in by NormalizeSettings ----
+  std::optional<std::string> group_id;
+  bool commit_offsets_on_checkpoint = false;
+  /// <= 0: off.
+  int64_t partition_discovery_interval_ms = -1;
+  int64_t broker_timeout_ms = 60'000;
+  /// Exactly what the consumer gets: the user's client properties with the source's own
+  /// keys removed and its overrides applied (client.id is added per reader).
+  std::map<std::string, std::string> client_properties;
+};
+
+/// Checks a builder's settings and fills in the derived fields. Errors name the setting and
+/// the fix (InvalidArgument).
+Result<KafkaSourceSettings> NormalizeSettings(KafkaSourceSettings settings);
+
+/// What the reader core hands the typed reader.
+class RecordHandler {
+ public:
+  virtual ~RecordHandler() = default;
+  /// One record; the views in `record` are valid only during the call.
+  virtual void OnRecord(const ConsumerRecord& record) = 0;
+  virtual void MarkIdle() = 0;
+  virtual void MarkActive() = 0;
+};
+
+/// One parallel reader's consumer, partitions, offsets and commits. Threads: the task thread
+/// only; it calls SourceReaderContext::SignalAvailable from a librdkafka thread.
+class KafkaReaderCore {
+ public:
+  virtual ~KafkaReaderCore() = default;
+  /// Connects, finds this reader's partitions, restores or resolves their offsets and
+  /// assigns them. Throws std::runtime_error (naming bootstrap.servers, the topic or the
+  /// partition) when that fails; the job then fails.
+  virtual void Open(SourceReaderContext& context) = 0;
+  virtual InputStatus PollNext(RecordHandler& handler) = 0;
+  virtual void SnapshotState(CheckpointId id) = 0;
+  virtual void NotifyCheckpointComplete(CheckpointId id) = 0;
+  virtual void NotifyCheckpointAborted(CheckpointId id) = 0;
+  virtual void Close() = 0;
+};
+
+std::unique_ptr<KafkaReaderCore> CreateKafkaReaderCore(std::shared_ptr<const KafkaSourceSettings> settings,
+                                                       const TaskInfo& task);
+
+/// Throws the error for a record the schema could not deserialise: names topic, partition,
+/// offset and the schema's reason.
+[[noreturn]] void ThrowDeserializationError(const ConsumerRecord& record, const char* reason);
+
+}  // namespace sluice::kafka::detail

@@ -1,0 +1,182 @@
+#include "connectors/kafka/broker_offset_lookup.h"
+
+#include <algorithm>
+#include <map>
+#include <regex>
+#include <set>
+
+#include "connectors/kafka/rdkafka_handles.h"
+
+namespace sluice::kafka::internal {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+int RemainingMs(Clock::time_point deadline, int cap_ms) {
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+  return static_cast<int>(std::clamp<int64_t>(left, 1, cap_ms));
+}
+
+PartitionListPtr ToList(const std::vector<TopicPartition>& partitions) {
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
+  for (const TopicPartition& tp : partitions) rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition);
+  return list;
+}
+
+}  // namespace
+
+Status BrokerOffsetLookup::FatalOr(Status status) const {
+  if (auto fatal = consumer_.FatalError()) {
+    return Status::Unauthenticated("the broker refused the client (bootstrap.servers=" + bootstrap_servers_ + "): " +
+                                   rd_kafka_err2name(fatal->code) + ": " + fatal->reason +
+                                   "; check security.protocol and the sasl.*/ssl.* properties");
+  }
+  return status;
+}
+
+Status BrokerOffsetLookup::Failure(const std::string& what, rd_kafka_resp_err_t err) const {
+  std::string message = what + " failed: " + DescribeError(err) + " (bootstrap.servers=" + bootstrap_servers_ + ")";
+  if (err == RD_KAFKA_RESP_ERR__TIMED_OUT || err == RD_KAFKA_RESP_ERR__TRANSPORT ||
+      err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
+    std::string last;
+    if (auto e = consumer_.LastError()) last = "; last client error: " + e->reason;
+    return FatalOr(Status::Unavailable(what + ": no answer from the Kafka brokers at bootstrap.servers=" +
+                                       bootstrap_servers_ + " within " + std::to_string(timeout_.count()) +
+                                       " ms (sluice.broker.timeout.ms)" + last +
+                                       "; check bootstrap.servers and that the brokers are up"));
+  }
+  return FatalOr(Status::Unavailable(message));
+}
+
+Result<std::vector<TopicPartition>> BrokerOffsetLookup::SubscribedPartitions(
+    const detail::KafkaSourceSettings& settings) {
+  Clock::time_point deadline = Clock::now() + timeout_;
+  MetadataPtr metadata;
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+  // Short attempts, so an authentication failure (reported through the error callback) ends
+  // the wait at once instead of after the whole timeout.
+  while (Clock::now() < deadline) {
+    const rd_kafka_metadata_t* md = nullptr;
+    err = rd_kafka_metadata(consumer_.handle(), 1, nullptr, &md, RemainingMs(deadline, 1000));
+    consumer_.ServeMainQueue();
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      metadata.reset(md);
+      break;
+    }
+    if (consumer_.FatalError()) return FatalOr(Status::Internal(""));
+  }
+  if (metadata == nullptr) return Failure("fetching topic metadata", err);
+
+  std::map<std::string, int> partition_counts;
+  for (int i = 0; i < metadata->topic_cnt; ++i) {
+    const rd_kafka_metadata_topic_t& topic = metadata->topics[i];
+    if (topic.err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+    partition_counts[topic.topic] = topic.partition_cnt;
+  }
+  std::vector<TopicPartition> result;
+  auto add_all = [&](const std::string& topic, int count) {
+    for (int p = 0; p < count; ++p) result.push_back({topic, p});
+  };
+  if (settings.topic_pattern) {
+    std::regex pattern(*settings.topic_pattern);
+    for (const auto& [topic, count] : partition_counts) {
+      // Kafka's internal topics never match (the Java consumer's exclude.internal.topics).
+      if (topic.starts_with("__")) continue;
+      if (std::regex_match(topic, pattern)) add_all(topic, count);
+    }
+  } else if (!settings.partitions.empty()) {
+    for (const TopicPartition& tp : settings.partitions) {
+      auto it = partition_counts.find(tp.topic);
+      if (it == partition_counts.end()) {
+        return Status::NotFound("topic '" + tp.topic + "' (of SetPartitions) does not exist at bootstrap.servers=" +
+                                bootstrap_servers_ + "; create it or fix the partition list");
+      }
+      if (tp.partition >= it->second) {
+        return Status::NotFound("partition " + ToString(tp) + " does not exist: topic '" + tp.topic + "' has " +
+                                std::to_string(it->second) + " partitions");
+      }
+      result.push_back(tp);
+    }
+  } else {
+    for (const std::string& topic : std::set<std::string>(settings.topics.begin(), settings.topics.end())) {
+      auto it = partition_counts.find(topic);
+      if (it == partition_counts.end()) {
+        return Status::NotFound("topic '" + topic + "' does not exist at bootstrap.servers=" + bootstrap_servers_ +
+                                "; create it, or fix SetTopics");
+      }
+      add_all(topic, it->second);
+    }
+  }
+  return result;
+}
+
+Result<OffsetMap> BrokerOffsetLookup::Watermarks(const std::vector<TopicPartition>& partitions, bool low) {
+  Clock::time_point deadline = Clock::now() + timeout_;
+  OffsetMap out;
+  for (const TopicPartition& tp : partitions) {
+    int64_t lo = 0;
+    int64_t hi = 0;
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+    while (Clock::now() < deadline) {
+      err = rd_kafka_query_watermark_offsets(consumer_.handle(), tp.topic.c_str(), tp.partition, &lo, &hi,
+                                             RemainingMs(deadline, 2000));
+      consumer_.ServeMainQueue();
+      if (err != RD_KAFKA_RESP_ERR__TIMED_OUT || consumer_.FatalError()) break;
+    }
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Failure(std::string(low ? "looking up the earliest offset" : "looking up the end offset") + " of " +
+                         ToString(tp),
+                     err);
+    }
+    out[tp] = low ? lo : hi;
+  }
+  return out;
+}
+
+Result<OffsetMap> BrokerOffsetLookup::Earliest(const std::vector<TopicPartition>& partitions) {
+  return Watermarks(partitions, true);
+}
+
+Result<OffsetMap> BrokerOffsetLookup::Latest(const std::vector<TopicPartition>& partitions) {
+  return Watermarks(partitions, false);
+}
+
+Result<OffsetMap> BrokerOffsetLookup::Committed(const std::vector<TopicPartition>& partitions) {
+  PartitionListPtr list = ToList(partitions);
+  rd_kafka_resp_err_t err = rd_kafka_committed(consumer_.handle(), list.get(), static_cast<int>(timeout_.count()));
+  consumer_.ServeMainQueue();
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return Failure("reading the group's committed offsets", err);
+  OffsetMap out;
+  for (int i = 0; i < list->cnt; ++i) {
+    const rd_kafka_topic_partition_t& tp = list->elems[i];
+    if (tp.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Failure("reading the committed offset of " + std::string(tp.topic) + "-" + std::to_string(tp.partition),
+                     tp.err);
+    }
+    if (tp.offset >= 0) out[{tp.topic, tp.partition}] = tp.offset;  // RD_KAFKA_OFFSET_INVALID: none
+  }
+  return out;
+}
+
+Result<OffsetMap> BrokerOffsetLookup::ForTimestamp(const std::vector<TopicPartition>& partitions,
+                                                   int64_t timestamp_ms) {
+  PartitionListPtr list = ToList(partitions);
+  for (int i = 0; i < list->cnt; ++i) list->elems[i].offset = timestamp_ms;
+  rd_kafka_resp_err_t err =
+      rd_kafka_offsets_for_times(consumer_.handle(), list.get(), static_cast<int>(timeout_.count()));
+  consumer_.ServeMainQueue();
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return Failure("looking up offsets for timestamp", err);
+  OffsetMap out;
+  for (int i = 0; i < list->cnt; ++i) {
+    const rd_kafka_topic_partition_t& tp = list->elems[i];
+    if (tp.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Failure("looking up the offset for timestamp " + std::to_string(timestamp_ms) + " of " +
+                         std::string(tp.topic) + "-" + std::to_string(tp.partition),
+                     tp.err);
+    }
+    if (tp.offset >= 0) out[{tp.topic, tp.partition}] = tp.offset;  // -1: no record that late
+  }
+  return out;
+}
+
+}  // namespace sluice::kafka::internal

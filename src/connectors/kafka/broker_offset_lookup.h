@@ -1,0 +1,46 @@
+// The broker side of starting a reader: which partitions the subscription covers (metadata),
+// and the offsets OffsetsInitializer resolution needs (watermarks, committed offsets, offsets
+// for times). Every call waits at most the source's broker timeout (sluice.broker.timeout.ms)
+// and fails early on an authentication or other fatal client error, so a wrong address or bad
+// credentials fail the job within bounded time with a message naming bootstrap.servers.
+//
+// Threads: the reader's task thread, during Open.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include <sluice/connectors/kafka/detail/kafka_source_core.h>
+
+#include "connectors/kafka/kafka_consumer.h"
+#include "connectors/kafka/offset_resolver.h"
+
+namespace sluice::kafka::internal {
+
+class BrokerOffsetLookup final : public OffsetLookup {
+ public:
+  BrokerOffsetLookup(KafkaConsumer& consumer, std::string bootstrap_servers, std::chrono::milliseconds timeout)
+      : consumer_(consumer), bootstrap_servers_(std::move(bootstrap_servers)), timeout_(timeout) {}
+
+  /// The partitions of the subscribed topics (or the pattern's matches, or the fixed list).
+  /// NotFound naming the topic for a missing topic or partition; Unavailable naming
+  /// bootstrap.servers when the broker does not answer in time.
+  Result<std::vector<TopicPartition>> SubscribedPartitions(const detail::KafkaSourceSettings& settings);
+
+  Result<OffsetMap> Earliest(const std::vector<TopicPartition>& partitions) override;
+  Result<OffsetMap> Latest(const std::vector<TopicPartition>& partitions) override;
+  Result<OffsetMap> Committed(const std::vector<TopicPartition>& partitions) override;
+  Result<OffsetMap> ForTimestamp(const std::vector<TopicPartition>& partitions, int64_t timestamp_ms) override;
+
+ private:
+  Result<OffsetMap> Watermarks(const std::vector<TopicPartition>& partitions, bool low);
+  Status Failure(const std::string& what, rd_kafka_resp_err_t err) const;
+  Status FatalOr(Status status) const;
+
+  KafkaConsumer& consumer_;
+  std::string bootstrap_servers_;
+  std::chrono::milliseconds timeout_;
+};
+
+}  // namespace sluice::kafka::internal

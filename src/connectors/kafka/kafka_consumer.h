@@ -1,0 +1,90 @@
+// KafkaConsumer: one librdkafka consumer handle with the queues a reader uses, created and torn
+// down in the order librdkafka needs, plus the client-level errors librdkafka reports on its own
+// threads.
+//
+// Queues:
+//   consumer queue  fetched records and per-partition consumer errors (e.g. PARTITION_EOF);
+//                   drained with rd_kafka_consume_batch_queue on the task thread
+//   commit queue    results of asynchronous offset commits (RD_KAFKA_EVENT_OFFSET_COMMIT)
+//   main queue      client errors (error_cb: authentication, all brokers down, fatal) and logs;
+//                   served with rd_kafka_poll(rk, 0) on the task thread. It is deliberately
+//                   not forwarded to the consumer queue, so serving it never touches records.
+//
+// Teardown (destructor or Close): disable the wake-up callback (it points at the reader),
+// close the consumer through a queue with a bounded wait (rd_kafka_consumer_close can block
+// for long when the coordinator is unreachable), destroy every queue handle, and only then
+// destroy the client (rd_kafka_destroy hangs while a queue handle lives).
+//
+// Threads: everything on the owning task thread, except that librdkafka calls the error and
+// wake-up callbacks on its own threads (LastClientError is thread-safe).
+#pragma once
+
+#include <librdkafka/rdkafka.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include <sluice/status.h>
+
+#include "connectors/kafka/rdkafka_handles.h"
+
+namespace sluice::kafka::internal {
+
+/// A client-level error reported by librdkafka's error callback.
+struct ClientError {
+  rd_kafka_resp_err_t code = RD_KAFKA_RESP_ERR_NO_ERROR;
+  std::string reason;
+  /// Authentication failures and fatal errors: retrying cannot help, the job must fail.
+  bool fatal = false;
+};
+
+class KafkaConsumer {
+ public:
+  /// Creates the client. Throws std::runtime_error when librdkafka refuses the configuration.
+  explicit KafkaConsumer(const std::map<std::string, std::string>& properties);
+  ~KafkaConsumer();
+  KafkaConsumer(const KafkaConsumer&) = delete;
+  KafkaConsumer& operator=(const KafkaConsumer&) = delete;
+
+  rd_kafka_t* handle() const { return rk_.get(); }
+  rd_kafka_queue_t* consumer_queue() const { return consumer_queue_.get(); }
+  rd_kafka_queue_t* commit_queue() const { return commit_queue_.get(); }
+
+  /// Calls `wake` (from a librdkafka thread) whenever the consumer queue goes from empty to
+  /// non-empty. Replaces any earlier callback.
+  void SetWakeup(std::function<void()> wake);
+
+  /// Serves the main queue (error callback, logs) without blocking.
+  void ServeMainQueue() { rd_kafka_poll(rk_.get(), 0); }
+
+  /// The latest fatal client error, if any (thread-safe).
+  std::optional<ClientError> FatalError() const;
+  /// The latest client error of any kind, for messages about timeouts (thread-safe).
+  std::optional<ClientError> LastError() const;
+
+  /// Closes the consumer, waiting at most `timeout`, and releases every handle. Idempotent.
+  void Close(std::chrono::milliseconds timeout);
+
+ private:
+  static void OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque);
+  static void OnQueueEvent(rd_kafka_t* rk, void* opaque);
+
+  mutable std::mutex mutex_;
+  std::optional<ClientError> fatal_;
+  std::optional<ClientError> last_;
+  std::function<void()> wake_;  // set before the callback is enabled, cleared after it is off
+
+  // Declaration order is destruction order in reverse: queues are released before the client.
+  KafkaPtr rk_;
+  QueuePtr consumer_queue_;
+  QueuePtr commit_queue_;
+};
+
+/// The name and text of a librdkafka error code, e.g. "_TRANSPORT (Local: Broker transport failure)".
+std::string DescribeError(rd_kafka_resp_err_t err);
+
+}  // namespace sluice::kafka::internal

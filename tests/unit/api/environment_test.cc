@@ -1,0 +1,317 @@
+// StreamExecutionEnvironment behaviour: what Execute() reports for wrong jobs and wrong flags,
+// failures and restarts, cancellation, sink settings, and the counters of the result.
+#include <sluice/sluice.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "unit/api/job_test_support.h"
+
+namespace sluice::apitest {
+namespace {
+
+using Ints = std::vector<int64_t>;
+using std::chrono::milliseconds;
+
+bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+
+/// An environment from command-line flags, as a job's main() makes it.
+std::unique_ptr<StreamExecutionEnvironment> EnvFromArgs(std::vector<std::string> args) {
+  std::vector<char*> argv;
+  static std::string program = "job";
+  argv.push_back(program.data());
+  for (std::string& arg : args) argv.push_back(arg.data());
+  auto env = StreamExecutionEnvironment::FromArgs(static_cast<int>(argv.size()), argv.data());
+  env->SetHandleSignals(false);
+  return env;
+}
+
+// ---- wrong jobs ----
+
+TEST(EnvironmentTest, ExecuteTwiceFailsTheSecondTime) {
+  Collected<int64_t> out;
+  auto env = TestEnv(1);
+  env->FromElements<int64_t>(1, 2).AddSink(CollectSink<int64_t>(&out));
+
+  JobExecutionResult first = env->Execute("twice");
+  JobExecutionResult second = env->Execute("twice");
+
+  ASSERT_EQ(first.status, JobStatus::kFinished) << first.failure.ToString();
+  EXPECT_EQ(second.status, JobStatus::kFailed);
+  EXPECT_EQ(second.failure.code(), StatusCode::kFailedPrecondition) << second.failure.ToString();
+  EXPECT_TRUE(Contains(second.failure.message(), "Execute() was already called")) << second.failure.ToString();
+  EXPECT_EQ(out.Values(), (Ints{1, 2})) << "the second Execute() must not run the job again";
+}
+
+TEST(EnvironmentTest, ExecuteAsyncAfterExecuteFailsToo) {
+  auto env = TestEnv(1);
+  env->FromElements<int64_t>(1).Print();
+  ::testing::internal::CaptureStdout();
+  JobExecutionResult first = env->Execute("twice-async");
+  (void)::testing::internal::GetCapturedStdout();
+
+  JobExecutionResult second = env->ExecuteAsync("twice-async")->WaitForResult();
+
+  ASSERT_EQ(first.status, JobStatus::kFinished) << first.failure.ToString();
+  EXPECT_EQ(second.status, JobStatus::kFailed);
+  EXPECT_TRUE(Contains(second.failure.message(), "Execute() was already called")) << second.failure.ToString();
+}
+
+TEST(EnvironmentTest, TwoOperatorsWithTheSameUidFailNamingTheUid) {
+  Collected<int64_t> out;
+  auto env = TestEnv(1);
+  env->FromElements<int64_t>(1)
+      .Map([](int64_t n) { return n; })
+      .Uid("normalize")
+      .Map([](int64_t n) { return n + 1; })
+      .Uid("normalize")
+      .AddSink(CollectSink<int64_t>(&out));
+
+  JobExecutionResult result = env->Execute("duplicate-uid");
+
+  EXPECT_EQ(result.status, JobStatus::kFailed);
+  EXPECT_EQ(result.failure.code(), StatusCode::kInvalidArgument) << result.failure.ToString();
+  EXPECT_TRUE(Contains(result.failure.message(), "uid 'normalize'")) << result.failure.ToString();
+  EXPECT_EQ(out.size(), 0u);
+}
+
+TEST(EnvironmentTest, AnEmptyJobFails) {
+  auto env = TestEnv(1);
+
+  JobExecutionResult result = env->Execute("empty");
+
+  EXPECT_EQ(result.status, JobStatus::kFailed);
+  EXPECT_EQ(result.job_name, "empty");
+  EXPECT_TRUE(Contains(result.failure.message(), "no operators")) << result.failure.ToString();
+}
+
+// ---- sink settings ----
+
+// Reports the parallelism of the sink instance and of the map before it.
+class ParallelismSink final : public RichSinkFunction<int32_t> {
+ public:
+  explicit ParallelismSink(Collected<std::pair<int32_t, int32_t>>* out) : out_(out) {}
+  void Invoke(const int32_t& map_parallelism, const SinkContext&) override {
+    out_->Add({map_parallelism, GetRuntimeContext().GetNumberOfParallelSubtasks()});
+  }
+
+ private:
+  Collected<std::pair<int32_t, int32_t>>* out_;
+};
+
+class MapParallelism final : public RichMapFunction<int64_t, int32_t> {
+ public:
+  int32_t Map(int64_t) override { return GetRuntimeContext().GetNumberOfParallelSubtasks(); }
+};
+
+TEST(EnvironmentTest, SettingsAfterAddSinkApplyToTheSinkAsInFlink) {
+  Collected<std::pair<int32_t, int32_t>> out;
+  auto env = TestEnv(3);
+  env->GenerateSequence(1, 6).Map(MapParallelism()).AddSink(ParallelismSink(&out)).SetParallelism(1).Name("one sink");
+
+  JobExecutionResult result = env->Execute("sink-settings");
+
+  ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
+  EXPECT_EQ(out.Values(), (std::vector<std::pair<int32_t, int32_t>>(6, {3, 1})))
+      << "(map parallelism, sink parallelism) per record";
+}
+
+// ---- flags ----
+
+TEST(EnvironmentTest, FromArgsParallelismFlagSetsTheDefaultParallelism) {
+  Collected<std::pair<int32_t, int64_t>> out;
+  auto env = EnvFromArgs({"--parallelism=3"});
+  EXPECT_EQ(env->GetParallelism(), 3);
+  env->GenerateSequence(1, 30).Map(TagWithSubtask<int64_t>()).AddSink(CollectSink<std::pair<int32_t, int64_t>>(&out));
+
+  JobExecutionResult result = env->Execute("from-args");
+
+  ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
+  EXPECT_EQ(BySubtask(out.Values()).size(), 3u);
+}
+
+TEST(EnvironmentTest, AJobFlagTheJobNeverReadsFailsExecuteWithASuggestion) {
+  Collected<int64_t> out;
+  auto env = EnvFromArgs({"--paralelism=2"});
+  env->FromElements<int64_t>(1).AddSink(CollectSink<int64_t>(&out));
+
+  JobExecutionResult result = env->Execute("typo");
+
+  EXPECT_EQ(result.status, JobStatus::kFailed);
+  EXPECT_TRUE(Contains(result.failure.message(), "unknown flag --paralelism (did you mean --parallelism?)"))
+      << result.failure.ToString();
+  EXPECT_EQ(out.size(), 0u) << "the job must not run with a mistyped flag";
+}
+
+TEST(EnvironmentTest, AJobFlagTheJobReadsIsNotReportedAndReachesFunctions) {
+  class AddOffset final : public RichMapFunction<int64_t, int64_t> {
+   public:
+    void Open() override { offset_ = GetRuntimeContext().GetJobParameters().GetLong("offset", 0).value(); }
+    int64_t Map(int64_t n) override { return n + offset_; }
+
+   private:
+    int64_t offset_ = 0;
+  };
+  Collected<int64_t> out;
+  auto env = EnvFromArgs({"--offset=100"});
+  env->SetParallelism(1);
+  ASSERT_EQ(env->GetParameters().Get("offset"), "100");  // the job reads it while building
+  env->FromElements<int64_t>(1, 2).Map(AddOffset()).AddSink(CollectSink<int64_t>(&out));
+
+  JobExecutionResult result = env->Execute("job-flag");
+
+  ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
+  EXPECT_EQ(out.Values(), (Ints{101, 102}));
+}
+
+// ---- failures and restarts ----
+
+class AlwaysThrows final : public RichMapFunction<int64_t, int64_t> {
+ public:
+  explicit AlwaysThrows(std::atomic<int>* attempts_seen = nullptr) : attempts_seen_(attempts_seen) {}
+  void Open() override {
+    if (attempts_seen_ != nullptr) attempts_seen_->fetch_or(1 << GetRuntimeContext().GetAttemptNumber());
+  }
+  int64_t Map(int64_t n) override { throw std::runtime_error("bad record " + std::to_string(n)); }
+
+ private:
+  std::atomic<int>* attempts_seen_;
+};
+
+TEST(EnvironmentTest, WithNoRestartAThrowingMapFailsTheJobWithTheExceptionMessage) {
+  Collected<int64_t> out;
+  auto env = TestEnv(1);
+  env->SetRestartStrategy(RestartStrategy::NoRestart());
+  env->FromElements<int64_t>(7).Map(AlwaysThrows()).Name("thrower").AddSink(CollectSink<int64_t>(&out));
+
+  JobExecutionResult result = env->Execute("no-restart");
+
+  EXPECT_EQ(result.status, JobStatus::kFailed);
+  EXPECT_EQ(result.restarts, 0);
+  EXPECT_TRUE(Contains(result.failure.message(), "bad record 7")) << result.failure.ToString();
+  EXPECT_TRUE(Contains(result.failure.message(), "thrower")) << "names the task: " << result.failure.ToString();
+}
+
+TEST(EnvironmentTest, FixedDelayRestartsExactlyTheGivenNumberOfTimesThenFailsWithTheRootCause) {
+  std::atomic<int> attempts_seen{0};
+  Collected<int64_t> out;
+  auto env = TestEnv(1);
+  env->SetRestartStrategy(RestartStrategy::FixedDelay(2, milliseconds(1)));
+  env->FromElements<int64_t>(7).Map(AlwaysThrows(&attempts_seen)).AddSink(CollectSink<int64_t>(&out));
+
+  JobExecutionResult result = env->Execute("fixed-delay");
+
+  EXPECT_EQ(result.status, JobStatus::kFailed);
+  EXPECT_EQ(result.restarts, 2);
+  EXPECT_EQ(attempts_seen.load(), 0b111) << "attempts 0, 1 and 2 ran, with their attempt numbers";
+  EXPECT_TRUE(Contains(result.failure.message(), "bad record 7")) << result.failure.ToString();
+  EXPECT_TRUE(Contains(result.failure.message(), "after 2 restarts")) << result.failure.ToString();
+}
+
+// Throws in attempt 0 only.
+class FailsInFirstAttempt final : public RichMapFunction<int64_t, std::string> {
+ public:
+  std::string Map(int64_t n) override {
+    int32_t attempt = GetRuntimeContext().GetAttemptNumber();
+    if (attempt == 0) throw std::runtime_error("first attempt fails");
+    return std::to_string(n) + " in attempt " + std::to_string(attempt);
+  }
+};
+
+TEST(EnvironmentTest, ARestartedJobRunsAgainWithTheNextAttemptNumber) {
+  Collected<std::string> out;
+  auto env = TestEnv(1);
+  env->SetRestartStrategy(RestartStrategy::FixedDelay(3, milliseconds(1)));
+  env->FromElements<int64_t>(1, 2).Map(FailsInFirstAttempt()).AddSink(CollectSink<std::string>(&out));
+
+  JobExecutionResult result = env->Execute("restart-once");
+
+  ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
+  EXPECT_EQ(result.restarts, 1);
+  EXPECT_TRUE(result.failure.ok()) << result.failure.ToString();
+  EXPECT_EQ(out.Values(), (std::vector<std::string>{"1 in attempt 1", "2 in attempt 1"}));
+}
+
+// ---- cancellation ----
+
+TEST(EnvironmentTest, CancellingAnUnboundedJobEndsItAsCanceled) {
+  Collected<int64_t> out;
+  auto env = TestEnv(2);
+  env->AddSource(EndlessCounter())
+      .Filter([](const int64_t& n) { return n < 10; })  // the sink keeps only a few
+      .AddSink(CollectSink<int64_t>(&out));
+
+  std::unique_ptr<JobClient> client = env->ExecuteAsync("endless");
+  bool running = out.WaitForSize(10, Scaled(milliseconds(30000)));
+  EXPECT_EQ(client->GetJobStatus(), JobStatus::kRunning);
+  client->Cancel();
+  JobExecutionResult result = client->WaitForResult();
+
+  ASSERT_TRUE(running) << "the job never produced its first records";
+  EXPECT_EQ(result.status, JobStatus::kCanceled);
+  EXPECT_TRUE(result.ok());
+  EXPECT_EQ(client->GetJobStatus(), JobStatus::kCanceled);
+  // Sorted: the two sink instances get records round robin.
+  EXPECT_EQ(out.Sorted(), (Ints{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+}
+
+// A JobClient controls a running job on its own (as Flink's): dropping the environment that
+// built the job must not pull the graph from under it. DISABLED: today this is a
+// use-after-free that crashes the whole test binary (the running JobMaster reads the
+// environment's transformations and job parameters), see the report.
+TEST(EnvironmentTest, DISABLED_AnAsyncJobOutlivesItsEnvironment) {
+  Collected<int64_t> out;
+  std::unique_ptr<JobClient> client;
+  {
+    auto env = TestEnv(1);
+    env->AddSource(EndlessCounter()).Filter([](const int64_t& n) { return n < 10; }).AddSink(CollectSink<int64_t>(&out));
+    client = env->ExecuteAsync("orphan");
+  }
+  bool running = out.WaitForSize(10, Scaled(milliseconds(30000)));
+  client->Cancel();
+  JobExecutionResult result = client->WaitForResult();
+
+  EXPECT_TRUE(running);
+  EXPECT_EQ(result.status, JobStatus::kCanceled) << result.failure.ToString();
+}
+
+// ---- counters ----
+
+class CountingMap final : public RichMapFunction<int64_t, int64_t> {
+ public:
+  void Open() override { seen_ = &GetRuntimeContext().GetMetricGroup().GetCounter("seen"); }
+  int64_t Map(int64_t n) override {
+    seen_->Inc();
+    return n;
+  }
+
+ private:
+  Counter* seen_ = nullptr;
+};
+
+TEST(EnvironmentTest, ResultCountersIncludeUserCountersByUidSubtaskAndName) {
+  Collected<int64_t> out;
+  auto env = TestEnv(2);
+  env->GenerateSequence(1, 1000).Map(CountingMap()).Uid("counting-map").AddSink(CollectSink<int64_t>(&out));
+
+  JobExecutionResult result = env->Execute("counters");
+
+  ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
+  std::string keys;
+  for (const auto& [key, value] : result.counters) keys += key + "=" + std::to_string(value) + " ";
+  // "<operator uid>.<subtask index>.<counter name>"; the sequence gives each instance 500.
+  ASSERT_EQ(result.counters.count("counting-map.0.seen"), 1u) << keys;
+  ASSERT_EQ(result.counters.count("counting-map.1.seen"), 1u) << keys;
+  EXPECT_EQ(result.counters.at("counting-map.0.seen"), 500) << keys;
+  EXPECT_EQ(result.counters.at("counting-map.1.seen"), 500) << keys;
+}
+
+}  // namespace
+}  // namespace sluice::apitest
