@@ -226,7 +226,11 @@ Result<std::unique_ptr<internal::JobMaster>> StreamExecutionEnvironment::Prepare
                                                   : RestartStrategy::NoRestart());
   spec.restore = restore_;
   spec.auto_watermark_interval_ms = auto_watermark_interval_.count();
-  spec.parameters = &parameters_;
+  // A copy shares the record of which flags were read (ParameterTool's contract).
+  spec.parameters = parameters_;
+  // The graph points into the transformations: hand them to the job, which may outlive this
+  // environment (ExecuteAsync). Execute() runs once, so the environment no longer needs them.
+  spec.transformations = std::make_shared<const std::vector<std::unique_ptr<detail::Transformation>>>(std::move(nodes_));
   spec.handle_signals = handle_signals;
   return std::make_unique<internal::JobMaster>(std::move(spec));
 }

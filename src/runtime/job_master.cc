@@ -285,7 +285,7 @@ Status JobMaster::BuildTasks(int32_t attempt, RestorePlan* plan) {
       config.info.attempt_number = attempt;
       config.info.checkpointing_enabled = spec_.checkpoint_config.IsCheckpointingEnabled();
       config.auto_watermark_interval_ms = spec_.auto_watermark_interval_ms;
-      auto task = std::make_unique<Task>(std::move(config), spec_.parameters, &metrics_, nullptr, this);
+      auto task = std::make_unique<Task>(std::move(config), &spec_.parameters, &metrics_, nullptr, this);
 
       std::map<const Transformation*, detail::StreamOperator*> ops;
       for (const Transformation* t : vertex.nodes) {

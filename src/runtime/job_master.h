@@ -40,7 +40,9 @@ struct JobSpec {
   RestartStrategy restart_strategy = RestartStrategy::NoRestart();
   RestoreSettings restore;
   int64_t auto_watermark_interval_ms = 200;
-  const ParameterTool* parameters = nullptr;
+  /// The job owns what its graph points into, so a JobClient may outlive the environment.
+  std::shared_ptr<const std::vector<std::unique_ptr<Transformation>>> transformations;
+  ParameterTool parameters;
   bool handle_signals = false;
 };
 

@@ -31,7 +31,8 @@ struct JobExecutionResult {
   /// The savepoint written by StopWithSavepoint or SIGTERM, if any.
   std::optional<std::string> savepoint_path;
   /// Every metric of every operator instance at the end, by dotted name
-  /// (e.g. "Map.0.numRecordsIn"), summed over attempts.
+  /// "<operator uid>.<subtask index>.<metric>" (e.g. "parse.0.skippedRecords"), summed over
+  /// attempts.
   std::map<std::string, int64_t> counters;
 
   bool ok() const { return status == JobStatus::kFinished || status == JobStatus::kCanceled; }

@@ -35,11 +35,17 @@ class Channel final : public ChannelBase {
   /// Set before the producer starts; notified whenever space frees up (optional).
   void SetProducerNotifier(Notifier* notifier) { producer_ = notifier; }
 
-  /// Appends a batch, blocking while the channel is full.
+  /// Appends a batch, blocking while the channel is full. A blocked producer resumes only
+  /// once the consumer has drained half the channel, so a fast producer and a slow consumer
+  /// trade places every few batches instead of on every batch.
   void Push(Batch<T>&& batch) {
     {
       std::unique_lock lock(mutex_);
-      not_full_.wait(lock, [&] { return cancelled_ || queue_.size() < capacity_; });
+      if (!cancelled_ && queue_.size() >= capacity_) {
+        producer_waiting_ = true;
+        not_full_.wait(lock, [&] { return cancelled_ || queue_.size() <= capacity_ / 2; });
+        producer_waiting_ = false;
+      }
       if (cancelled_) throw TaskCancelled{};
       queue_.push_back(std::move(batch));
     }
@@ -48,13 +54,15 @@ class Channel final : public ChannelBase {
 
   /// Takes the oldest batch if there is one.
   bool TryPop(Batch<T>& out) {
+    bool wake_producer;
     {
       std::lock_guard lock(mutex_);
       if (queue_.empty()) return false;
       out = std::move(queue_.front());
       queue_.pop_front();
+      wake_producer = producer_waiting_ && queue_.size() <= capacity_ / 2;
     }
-    not_full_.notify_one();
+    if (wake_producer) not_full_.notify_one();
     if (producer_ != nullptr) producer_->Notify();
     return true;
   }
@@ -75,6 +83,7 @@ class Channel final : public ChannelBase {
   std::condition_variable not_full_;
   std::deque<Batch<T>> queue_;
   bool cancelled_ = false;
+  bool producer_waiting_ = false;
 };
 
 }  // namespace sluice::detail

@@ -263,10 +263,9 @@ TEST(EnvironmentTest, CancellingAnUnboundedJobEndsItAsCanceled) {
 }
 
 // A JobClient controls a running job on its own (as Flink's): dropping the environment that
-// built the job must not pull the graph from under it. DISABLED: today this is a
-// use-after-free that crashes the whole test binary (the running JobMaster reads the
-// environment's transformations and job parameters), see the report.
-TEST(EnvironmentTest, DISABLED_AnAsyncJobOutlivesItsEnvironment) {
+// built the job must not pull the graph from under it: the job owns its transformations and
+// a copy of the parameters.
+TEST(EnvironmentTest, AnAsyncJobOutlivesItsEnvironment) {
   Collected<int64_t> out;
   std::unique_ptr<JobClient> client;
   {
