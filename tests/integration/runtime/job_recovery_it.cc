@@ -122,5 +122,74 @@ TEST(JobRecoveryIT, SavepointAtParallelism2RestoresAt4WithEveryKeysState) { Resc
 
 TEST(JobRecoveryIT, SavepointAtParallelism4RestoresAt2WithEveryKeysState) { RescaleThroughSavepoint(4, 2); }
 
+// Runs the pausing counting job until its source holds, takes a savepoint with
+// TriggerSavepoint (the job keeps running), then cancels it. Returns the savepoint path.
+std::string SavepointOfRunningJob(const std::string& count_uid) {
+  g_counts.Reset();
+  auto env = StreamExecutionEnvironment::Create();
+  env->SetParallelism(2).SetHandleSignals(false);
+  env->GetCheckpointConfig().SetCheckpointStorage(TempDir("trigger-chk").string());
+  env->EnableCheckpointing(std::chrono::milliseconds(30));
+  env->AddSource(PausingSequence(1000, 500, /*stop_at_pause=*/true))
+      .Uid("source")
+      .KeyBy([](int64_t n) { return n % 7; })
+      .Process(CountPerKey())
+      .Uid(count_uid)
+      .AddSink(LatestPerKeySink(&g_counts));
+  std::unique_ptr<JobClient> client = env->ExecuteAsync("uids");
+  EXPECT_TRUE(g_counts.WaitFor([](const auto&, int64_t records) { return records >= 500; },
+                               Scaled(std::chrono::seconds(60))));
+  Result<std::string> savepoint = client->TriggerSavepoint(TempDir("triggered").string());
+  EXPECT_TRUE(savepoint.ok()) << savepoint.status().ToString();
+  EXPECT_EQ(client->GetJobStatus(), JobStatus::kRunning) << "TriggerSavepoint keeps the job running";
+  client->Cancel();
+  EXPECT_EQ(client->WaitForResult().status, JobStatus::kCanceled);
+  EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(*savepoint) / "_metadata"));
+  return savepoint.ValueOr("");
+}
+
+JobExecutionResult RestoreWithCountUid(const std::string& savepoint, const std::string& count_uid, bool allow) {
+  g_counts.Reset();
+  auto env = StreamExecutionEnvironment::Create();
+  env->SetParallelism(2).SetHandleSignals(false);
+  env->GetCheckpointConfig().SetCheckpointStorage(TempDir("uid-chk").string());
+  env->EnableCheckpointing(std::chrono::milliseconds(30));
+  RestoreSettings restore;
+  restore.savepoint_path = savepoint;
+  restore.allow_non_restored_state = allow;
+  env->SetRestoreSettings(restore);
+  env->AddSource(PausingSequence(1000, 500))
+      .Uid("source")
+      .KeyBy([](int64_t n) { return n % 7; })
+      .Process(CountPerKey())
+      .Uid(count_uid)
+      .AddSink(LatestPerKeySink(&g_counts));
+  return env->Execute("uids");
+}
+
+TEST(JobRecoveryIT, StateOfAUidTheJobNoLongerHasFailsTheRestoreUnlessAllowed) {
+  std::string savepoint = SavepointOfRunningJob("count");
+  ASSERT_FALSE(savepoint.empty());
+
+  JobExecutionResult refused = RestoreWithCountUid(savepoint, "renamed-count", /*allow=*/false);
+  EXPECT_EQ(refused.status, JobStatus::kFailed);
+  EXPECT_NE(refused.failure.message().find("uid 'count'"), std::string::npos) << refused.failure.ToString();
+  EXPECT_NE(refused.failure.message().find("--allow-non-restored-state"), std::string::npos);
+
+  // Allowed: the source resumes at 500, the renamed count starts empty and sees 500 records.
+  JobExecutionResult allowed = RestoreWithCountUid(savepoint, "renamed-count", /*allow=*/true);
+  ASSERT_EQ(allowed.status, JobStatus::kFinished) << allowed.failure.ToString();
+  int64_t total = 0;
+  for (auto [key, count] : g_counts.Snapshot()) total += count;
+  EXPECT_EQ(total, 500);
+
+  // With the uid kept, the counts continue from the savepoint: all 1000 records.
+  JobExecutionResult kept = RestoreWithCountUid(savepoint, "count", /*allow=*/false);
+  ASSERT_EQ(kept.status, JobStatus::kFinished) << kept.failure.ToString();
+  total = 0;
+  for (auto [key, count] : g_counts.Snapshot()) total += count;
+  EXPECT_EQ(total, 1000);
+}
+
 }  // namespace
 }  // namespace sluice::testing
