@@ -117,7 +117,7 @@ Status SyncDirectory(const std::filesystem::path& dir) {
   return Status::Ok();
 }
 
-Status WriteFileAtomically(const std::filesystem::path& path, std::string_view bytes) {
+Status WriteFileAtomically(const std::filesystem::path& path, std::string_view bytes, DirectorySync directory_sync) {
   if (!path.has_filename()) {
     return Status::InvalidArgument(fmt::format("cannot write {}: not a file path", path.string()));
   }
@@ -144,6 +144,7 @@ Status WriteFileAtomically(const std::filesystem::path& path, std::string_view b
     return fail(Status::IoError(
         fmt::format("cannot rename {} to {}: {}", temp.string(), path.string(), ErrnoText(err))));
   }
+  if (directory_sync == DirectorySync::kByCaller) return Status::Ok();
   std::filesystem::path dir = path.parent_path();
   if (dir.empty()) dir = ".";
   return SyncDirectory(dir);

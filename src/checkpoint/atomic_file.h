@@ -21,7 +21,13 @@ namespace sluice::internal {
 
 /// Replaces `path` with `bytes` atomically and durably (see above). The parent directory must
 /// exist. On failure the target is untouched and the temp file is removed.
-Status WriteFileAtomically(const std::filesystem::path& path, std::string_view bytes);
+/// kNow fsyncs the directory after the rename; kByCaller leaves that to the caller, who syncs
+/// the directory once after writing many files (a checkpoint's state files: the directory is
+/// synced once before _metadata is written).
+enum class DirectorySync { kNow, kByCaller };
+
+Status WriteFileAtomically(const std::filesystem::path& path, std::string_view bytes,
+                           DirectorySync directory_sync = DirectorySync::kNow);
 
 /// The whole content of `path`. NotFound if it does not exist.
 Result<std::string> ReadFile(const std::filesystem::path& path);
