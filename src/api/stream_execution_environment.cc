@@ -235,15 +235,23 @@ Result<std::unique_ptr<internal::JobMaster>> StreamExecutionEnvironment::Prepare
   return std::make_unique<internal::JobMaster>(std::move(spec));
 }
 
+namespace {
+
+JobExecutionResult FailedBeforeStart(const std::string& job_name, Status cause) {
+  JobExecutionResult result;
+  result.job_name = job_name;
+  result.status = JobStatus::kFailed;
+  result.failure = std::move(cause);
+  return result;
+}
+
+}  // namespace
+
 JobExecutionResult StreamExecutionEnvironment::Execute(const std::string& job_name) {
   Result<std::unique_ptr<internal::JobMaster>> master = PrepareJob(job_name, handle_signals_);
   if (!master.ok()) {
-    JobExecutionResult result;
-    result.job_name = job_name;
-    result.status = JobStatus::kFailed;
-    result.failure = master.status();
     SLUICE_LOG_ERROR("job '{}' cannot start: {}", job_name, master.status().ToString());
-    return result;
+    return FailedBeforeStart(job_name, master.status());
   }
   JobExecutionResult result = (*master)->Run();
   if (result.status == JobStatus::kFailed) {
@@ -293,13 +301,7 @@ class FailedJobClient final : public JobClient {
 std::unique_ptr<JobClient> StreamExecutionEnvironment::ExecuteAsync(const std::string& job_name) {
   // Signals belong to the process's blocking Execute(); an async job is controlled by its client.
   Result<std::unique_ptr<internal::JobMaster>> master = PrepareJob(job_name, false);
-  if (!master.ok()) {
-    JobExecutionResult result;
-    result.job_name = job_name;
-    result.status = JobStatus::kFailed;
-    result.failure = master.status();
-    return std::make_unique<FailedJobClient>(std::move(result));
-  }
+  if (!master.ok()) return std::make_unique<FailedJobClient>(FailedBeforeStart(job_name, master.status()));
   return std::make_unique<AsyncJobClient>(std::move(*master));
 }
 
