@@ -14,6 +14,7 @@
 #include <sluice/api/watermark_strategy.h>
 #include <sluice/detail/operator.h>
 #include <sluice/detail/task_input.h>
+#include <sluice/detail/watermarking_reader.h>
 
 namespace sluice::detail {
 
@@ -68,12 +69,30 @@ class SourceWatermarks {
   }
 
   WatermarkOutput& watermark_output() { return watermark_output_; }
+  const WatermarkStrategy<T>& strategy() const { return strategy_; }
+
+  /// For a reader that generates watermarks itself (WatermarkingSourceReader): records pass
+  /// with the timestamp they have, and `periodic` runs every auto-watermark interval instead
+  /// of this class's generator.
+  void OpenDelegated(OperatorContext& context, std::function<void()> periodic) {
+    delegated_ = true;
+    periodic_ = std::move(periodic);
+    if (!strategy_.GeneratesWatermarks()) return;
+    interval_ = context.GetAutoWatermarkInterval();
+    if (interval_ > 0) Schedule(context);
+  }
+  void CollectAssigned(T&& value, int64_t timestamp) { (*output_)->Collect(StreamRecord<T>{std::move(value), timestamp}); }
+  bool delegated() const { return delegated_; }
 
  private:
   void Schedule(OperatorContext& context) {
     ProcessingTimeService& time = context.GetProcessingTimeService();
     time.RegisterTimer(time.CurrentProcessingTime() + interval_, [this, &context](int64_t) {
-      generator_->OnPeriodicEmit(watermark_output_);
+      if (delegated_) {
+        periodic_();
+      } else {
+        generator_->OnPeriodicEmit(watermark_output_);
+      }
       Schedule(context);
     });
   }
@@ -83,6 +102,8 @@ class SourceWatermarks {
   Output<T>** output_;
   std::unique_ptr<WatermarkGenerator> generator_;
   int64_t interval_ = 0;
+  bool delegated_ = false;
+  std::function<void()> periodic_;
 };
 
 /// FromSource(): a SourceReader polled by the task thread.
@@ -98,8 +119,14 @@ class ReaderSourceOperator final : public SourceOperatorBase<T>,
   // ---- StreamOperator ----
   void Open() override {
     reader_ = source_->CreateReader(this->context().GetTaskInfo());
+    auto* watermarking = dynamic_cast<WatermarkingSourceReader<T>*>(reader_.get());
+    if (watermarking != nullptr) watermarking->SetWatermarkStrategy(watermarks_.strategy());
     reader_->Open(*this);
-    watermarks_.Open(this->context());
+    if (watermarking != nullptr) {
+      watermarks_.OpenDelegated(this->context(), [this, watermarking] { watermarking->EmitPeriodicWatermark(*this); });
+    } else {
+      watermarks_.Open(this->context());
+    }
   }
   void SnapshotState(CheckpointId id) override { reader_->SnapshotState(id); }
   void NotifyCheckpointComplete(CheckpointId id) override { reader_->NotifyCheckpointComplete(id); }
@@ -122,7 +149,13 @@ class ReaderSourceOperator final : public SourceOperatorBase<T>,
 
  private:
   // ---- ReaderOutput ----
-  void Collect(T value, int64_t timestamp) override { watermarks_.Collect(std::move(value), timestamp); }
+  void Collect(T value, int64_t timestamp) override {
+    if (watermarks_.delegated()) {
+      watermarks_.CollectAssigned(std::move(value), timestamp);
+    } else {
+      watermarks_.Collect(std::move(value), timestamp);
+    }
+  }
   void EmitWatermark(int64_t timestamp) override { watermarks_.watermark_output().EmitWatermark(timestamp); }
   void MarkIdle() override { watermarks_.watermark_output().MarkIdle(); }
   void MarkActive() override { watermarks_.watermark_output().MarkActive(); }

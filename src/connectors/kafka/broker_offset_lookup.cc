@@ -25,6 +25,58 @@ PartitionListPtr ToList(const std::vector<TopicPartition>& partitions) {
 
 }  // namespace
 
+std::map<std::string, int> PartitionCounts(const rd_kafka_metadata_t& metadata) {
+  std::map<std::string, int> partition_counts;
+  for (int i = 0; i < metadata.topic_cnt; ++i) {
+    const rd_kafka_metadata_topic_t& topic = metadata.topics[i];
+    if (topic.err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+    partition_counts[topic.topic] = topic.partition_cnt;
+  }
+  return partition_counts;
+}
+
+Result<std::vector<TopicPartition>> MatchSubscription(const std::map<std::string, int>& partition_counts,
+                                                      const detail::KafkaSourceSettings& settings,
+                                                      const std::string& bootstrap_servers, bool strict) {
+  std::vector<TopicPartition> result;
+  auto add_all = [&](const std::string& topic, int count) {
+    for (int p = 0; p < count; ++p) result.push_back({topic, p});
+  };
+  if (settings.topic_pattern) {
+    std::regex pattern(*settings.topic_pattern);
+    for (const auto& [topic, count] : partition_counts) {
+      // Kafka's internal topics never match (the Java consumer's exclude.internal.topics).
+      if (topic.starts_with("__")) continue;
+      if (std::regex_match(topic, pattern)) add_all(topic, count);
+    }
+  } else if (!settings.partitions.empty()) {
+    for (const TopicPartition& tp : settings.partitions) {
+      auto it = partition_counts.find(tp.topic);
+      if (it == partition_counts.end() || (!strict && tp.partition >= it->second)) {
+        if (!strict) continue;
+        return Status::NotFound("topic '" + tp.topic + "' (of SetPartitions) does not exist at bootstrap.servers=" +
+                                bootstrap_servers + "; create it or fix the partition list");
+      }
+      if (tp.partition >= it->second) {
+        return Status::NotFound("partition " + ToString(tp) + " does not exist: topic '" + tp.topic + "' has " +
+                                std::to_string(it->second) + " partitions");
+      }
+      result.push_back(tp);
+    }
+  } else {
+    for (const std::string& topic : std::set<std::string>(settings.topics.begin(), settings.topics.end())) {
+      auto it = partition_counts.find(topic);
+      if (it == partition_counts.end()) {
+        if (!strict) continue;
+        return Status::NotFound("topic '" + topic + "' does not exist at bootstrap.servers=" + bootstrap_servers +
+                                "; create it, or fix SetTopics");
+      }
+      add_all(topic, it->second);
+    }
+  }
+  return result;
+}
+
 Status BrokerOffsetLookup::FatalOr(Status status) const {
   if (auto fatal = consumer_.FatalError()) {
     return Status::Unauthenticated("the broker refused the client (bootstrap.servers=" + bootstrap_servers_ + "): " +
@@ -67,47 +119,7 @@ Result<std::vector<TopicPartition>> BrokerOffsetLookup::SubscribedPartitions(
   }
   if (metadata == nullptr) return Failure("fetching topic metadata", err);
 
-  std::map<std::string, int> partition_counts;
-  for (int i = 0; i < metadata->topic_cnt; ++i) {
-    const rd_kafka_metadata_topic_t& topic = metadata->topics[i];
-    if (topic.err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;
-    partition_counts[topic.topic] = topic.partition_cnt;
-  }
-  std::vector<TopicPartition> result;
-  auto add_all = [&](const std::string& topic, int count) {
-    for (int p = 0; p < count; ++p) result.push_back({topic, p});
-  };
-  if (settings.topic_pattern) {
-    std::regex pattern(*settings.topic_pattern);
-    for (const auto& [topic, count] : partition_counts) {
-      // Kafka's internal topics never match (the Java consumer's exclude.internal.topics).
-      if (topic.starts_with("__")) continue;
-      if (std::regex_match(topic, pattern)) add_all(topic, count);
-    }
-  } else if (!settings.partitions.empty()) {
-    for (const TopicPartition& tp : settings.partitions) {
-      auto it = partition_counts.find(tp.topic);
-      if (it == partition_counts.end()) {
-        return Status::NotFound("topic '" + tp.topic + "' (of SetPartitions) does not exist at bootstrap.servers=" +
-                                bootstrap_servers_ + "; create it or fix the partition list");
-      }
-      if (tp.partition >= it->second) {
-        return Status::NotFound("partition " + ToString(tp) + " does not exist: topic '" + tp.topic + "' has " +
-                                std::to_string(it->second) + " partitions");
-      }
-      result.push_back(tp);
-    }
-  } else {
-    for (const std::string& topic : std::set<std::string>(settings.topics.begin(), settings.topics.end())) {
-      auto it = partition_counts.find(topic);
-      if (it == partition_counts.end()) {
-        return Status::NotFound("topic '" + topic + "' does not exist at bootstrap.servers=" + bootstrap_servers_ +
-                                "; create it, or fix SetTopics");
-      }
-      add_all(topic, it->second);
-    }
-  }
-  return result;
+  return MatchSubscription(PartitionCounts(*metadata), settings, bootstrap_servers_, /*strict=*/true);
 }
 
 Result<OffsetMap> BrokerOffsetLookup::Watermarks(const std::vector<TopicPartition>& partitions, bool low) {

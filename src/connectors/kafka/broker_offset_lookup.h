@@ -7,7 +7,10 @@
 // Threads: the reader's task thread, during Open.
 #pragma once
 
+#include <librdkafka/rdkafka.h>
+
 #include <chrono>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -17,6 +20,16 @@
 #include "connectors/kafka/offset_resolver.h"
 
 namespace sluice::kafka::internal {
+
+/// Topic name -> partition count, from a metadata answer (topics with an error left out).
+std::map<std::string, int> PartitionCounts(const rd_kafka_metadata_t& metadata);
+
+/// The partitions the settings subscribe to, given every topic's partition count. With
+/// `strict` (at start) a missing topic or partition is NotFound naming it; without (partition
+/// discovery) it is left out.
+Result<std::vector<TopicPartition>> MatchSubscription(const std::map<std::string, int>& partition_counts,
+                                                      const detail::KafkaSourceSettings& settings,
+                                                      const std::string& bootstrap_servers, bool strict);
 
 class BrokerOffsetLookup final : public OffsetLookup {
  public:

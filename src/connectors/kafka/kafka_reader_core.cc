@@ -20,9 +20,13 @@
 #include <sluice/connectors/kafka/detail/kafka_source_core.h>
 
 #include "connectors/kafka/broker_offset_lookup.h"
+#include "connectors/kafka/dead_letter_producer.h"
 #include "connectors/kafka/kafka_consumer.h"
 #include "connectors/kafka/offset_resolver.h"
 #include "connectors/kafka/offset_state.h"
+#include "connectors/kafka/partition_assigner.h"
+#include "connectors/kafka/partition_discovery.h"
+#include "connectors/kafka/partition_watermarks.h"
 #include "connectors/kafka/rdkafka_handles.h"
 #include "core/log.h"
 
@@ -40,14 +44,19 @@ using internal::PartitionOffset;
 using std::chrono::milliseconds;
 
 constexpr int kBatchSize = 1024;
+constexpr int64_t kLagRefreshMs = 1000;
 
 // One owned partition. Atomics because metric gauges read them from the reporter thread.
+// next_offset may be RD_KAFKA_OFFSET_BEGINNING for a discovered partition that has not
+// delivered a record yet: it is checkpointed as such and means "earliest" on restore.
 struct OwnedPartition {
   TopicPartition tp;
   std::atomic<int64_t> next_offset{0};
   std::atomic<int64_t> committed_offset{-1};
+  int64_t high_watermark = -1;  // from librdkafka's cached fetch answers; -1 unknown
   std::optional<int64_t> stopping_offset;
   bool finished = false;
+  size_t watermark_slot = 0;
 };
 
 class ReaderCore final : public KafkaReaderCore {
@@ -81,6 +90,15 @@ class ReaderCore final : public KafkaReaderCore {
     }
     std::map<TopicPartition, int64_t> starts;
     for (const auto& [tp, item] : plan.restored) starts[tp] = item.next_offset;
+    if (settings_->legacy && !plan.fresh_start_at_earliest &&
+        settings_->starting_offsets.kind() == OffsetsInitializer::Kind::kSpecific) {
+      for (const TopicPartition& tp : plan.fresh) {
+        if (!settings_->starting_offsets.offsets().contains(tp)) {
+          SLUICE_LOG_WARN("Kafka source subtask {}: partition {} has no specific start offset; it starts from the "
+                          "group's committed offset (or auto.offset.reset)", task_.subtask_index, ToString(tp));
+        }
+      }
+    }
     OffsetsInitializer fresh_init =
         plan.fresh_start_at_earliest ? OffsetsInitializer::Earliest() : settings_->starting_offsets;
     for (auto& [tp, offset] : Throw(internal::ResolveOffsets(fresh_init, plan.fresh, settings_->group_id, lookup))) {
@@ -103,23 +121,21 @@ class ReaderCore final : public KafkaReaderCore {
       }
     }
 
+    metrics_ = &metrics;
+    // Gauges outlive the reader (the job result reads them after Close): they share what they read.
+    metrics.AddGauge("pendingRecords", [pending = pending_records_] { return pending->load(std::memory_order_relaxed); });
+    watermarks_ = std::make_unique<internal::PartitionWatermarks>(
+        watermark_factory_, watermark_idle_ms_.value_or(settings_->partition_idle_timeout_ms), &CurrentTimeMillis);
     internal::PartitionListPtr assignment(rd_kafka_topic_partition_list_new(static_cast<int>(starts.size())));
     for (const auto& [tp, start] : starts) {
-      auto owned = std::make_unique<OwnedPartition>();
-      owned->tp = tp;
-      owned->next_offset = start;
-      if (auto s = stops.find(tp); s != stops.end()) owned->stopping_offset = s->second;
-      owned->finished = owned->stopping_offset && start >= *owned->stopping_offset;
-      if (!owned->finished) {
-        rd_kafka_topic_partition_list_add(assignment.get(), tp.topic.c_str(), tp.partition)->offset = start;
-      }
-      MetricGroup& group = metrics.AddGroup("topic").AddGroup(tp.topic).AddGroup("partition").AddGroup(
-          std::to_string(tp.partition));
-      OwnedPartition* raw = owned.get();
-      group.AddGauge("currentOffset", [raw] { return raw->next_offset.load(std::memory_order_relaxed); });
-      group.AddGauge("committedOffset", [raw] { return raw->committed_offset.load(std::memory_order_relaxed); });
-      index_[{tp.topic, tp.partition}] = owned.get();
-      partitions_.push_back(std::move(owned));
+      std::optional<int64_t> stop;
+      if (auto s = stops.find(tp); s != stops.end()) stop = s->second;
+      AddOwned(tp, start, stop, assignment.get());
+    }
+    for (const TopicPartition& tp : subscribed) known_.insert(tp);
+    if (settings_->failure_policy.kind() == DeserializationFailurePolicy::Kind::kDeadLetter) {
+      dead_letters_ = std::make_unique<internal::DeadLetterProducer>(ClientProperties(),
+                                                                     settings_->failure_policy.topic());
     }
     SLUICE_LOG_INFO("Kafka source subtask {}/{}: {} partitions ({} restored)", task_.subtask_index,
                     task_.parallelism, partitions_.size(), plan.restored.size());
@@ -129,12 +145,44 @@ class ReaderCore final : public KafkaReaderCore {
     if (rd_kafka_resp_err_t err = rd_kafka_assign(consumer_->handle(), assignment.get()); err) {
       throw std::runtime_error("Kafka source: assigning partitions failed: " + internal::DescribeError(err));
     }
+    // A fixed partition list has nothing to discover; bounded sources never discover.
+    if (settings_->partition_discovery_interval_ms > 0 && settings_->partitions.empty() && !settings_->bounded) {
+      discovery_ = std::make_unique<internal::PartitionDiscovery>(
+          consumer_->handle(), milliseconds(settings_->partition_discovery_interval_ms),
+          milliseconds(std::min<int64_t>(settings_->broker_timeout_ms, 10'000)), [ctx] { ctx->SignalAvailable(); });
+    }
+  }
+
+  void EnableWatermarks(std::function<std::unique_ptr<WatermarkGenerator>()> factory,
+                        std::optional<int64_t> idle_timeout_ms) override {
+    watermark_factory_ = std::move(factory);
+    watermark_idle_ms_ = idle_timeout_ms;
+  }
+
+  void OnEventTimestamp(int64_t timestamp) override {
+    if (current_ != nullptr) watermarks_->OnEvent(current_->watermark_slot, timestamp);
+  }
+
+  void EmitPeriodicWatermark(RecordHandler& handler) override {
+    if (watermarks_ == nullptr || !watermark_factory_) return;
+    StatusOutput output(*this, handler);
+    watermarks_->OnPeriodicEmit(output);
+  }
+
+  void SendToDeadLetter(const ConsumerRecord& record, const std::string& reason) override {
+    if (dead_letters_ == nullptr) throw std::logic_error("Kafka source: SendToDeadLetter without a dead-letter policy");
+    dead_letters_->Send(record, reason);
   }
 
   InputStatus PollNext(RecordHandler& handler) override {
     consumer_->ServeMainQueue();
     ThrowIfFatal();
     ServeCommitResults();
+    if (dead_letters_ != nullptr) dead_letters_->Poll();
+    if (discovery_ != nullptr) {
+      if (auto counts = discovery_->Take()) AddDiscovered(*counts);
+    }
+    RefreshLag();
     if (partitions_.empty()) {
       if (settings_->bounded) return InputStatus::kEndOfInput;
       // Flink leaves this to the user; sluice keeps watermarks moving downstream.
@@ -156,13 +204,22 @@ class ReaderCore final : public KafkaReaderCore {
         for (ssize_t i = 0; i < count; ++i) rd_kafka_message_destroy(batch[static_cast<size_t>(i)]);
       }
     } guard{batch_, n};
-    for (ssize_t i = 0; i < n; ++i) Handle(*batch_[static_cast<size_t>(i)], handler);
+    for (ssize_t i = 0; i < n; ++i) {
+      Handle(*batch_[static_cast<size_t>(i)], handler);
+      if (handler.StopRequested()) {
+        // End of stream: stop fetching; the rest of the batch is not read (nor counted).
+        rd_kafka_assign(consumer_->handle(), nullptr);
+        return InputStatus::kEndOfInput;
+      }
+    }
     if (n > 0) return InputStatus::kMoreAvailable;
     if (AllFinished() && settings_->bounded) return InputStatus::kEndOfInput;
     return InputStatus::kNothingAvailable;
   }
 
   void SnapshotState(CheckpointId id) override {
+    // Dead letters of records this checkpoint counts as read must be in Kafka first.
+    if (dead_letters_ != nullptr) dead_letters_->Flush(milliseconds(settings_->broker_timeout_ms));
     std::vector<PartitionOffset> items;
     items.reserve(partitions_.size());
     for (const auto& p : partitions_) {
@@ -170,7 +227,10 @@ class ReaderCore final : public KafkaReaderCore {
     }
     if (settings_->commit_offsets_on_checkpoint) {
       std::map<TopicPartition, int64_t> offsets;
-      for (const PartitionOffset& item : items) offsets[{item.topic, item.partition}] = item.next_offset;
+      for (const PartitionOffset& item : items) {
+        // A discovered partition with nothing read yet has no offset to commit.
+        if (item.next_offset >= 0) offsets[{item.topic, item.partition}] = item.next_offset;
+      }
       pending_commits_[id] = std::move(offsets);
     }
     state_->Update(std::move(items));
@@ -202,6 +262,8 @@ class ReaderCore final : public KafkaReaderCore {
   void NotifyCheckpointAborted(CheckpointId id) override { pending_commits_.erase(id); }
 
   void Close() override {
+    discovery_.reset();  // joins its thread, which uses the consumer
+    dead_letters_.reset();
     if (consumer_ == nullptr) return;
     ServeCommitResults();
     consumer_->Close(milliseconds(10'000));
@@ -252,6 +314,7 @@ class ReaderCore final : public KafkaReaderCore {
   void Finish(OwnedPartition& p) {
     if (p.finished) return;
     p.finished = true;
+    if (watermarks_ != nullptr) watermarks_->FinishPartition(p.watermark_slot);
     // Stop fetching it: records past the stop would only be dropped.
     internal::PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
     rd_kafka_topic_partition_list_add(list.get(), p.tp.topic.c_str(), p.tp.partition);
@@ -306,7 +369,10 @@ class ReaderCore final : public KafkaReaderCore {
       }
     }
     record.headers = headers_;
+    watermarks_->OnRecord(p->watermark_slot);
+    current_ = p;
     handler.OnRecord(record);
+    current_ = nullptr;
     p->next_offset.store(message.offset + 1, std::memory_order_relaxed);
     records_in_->Inc();
     bytes_in_->Inc(static_cast<int64_t>(message.len + message.key_len));
@@ -335,6 +401,107 @@ class ReaderCore final : public KafkaReaderCore {
         SLUICE_LOG_WARN("Kafka source subtask {}: {}{}: {}", task_.subtask_index, internal::DescribeError(message.err),
                         where, rd_kafka_message_errstr(&message));
     }
+  }
+
+  // Tells the handler the reader's status, dropping repeats (shared with the idle logic above).
+  struct StatusOutput final : WatermarkOutput {
+    StatusOutput(ReaderCore& core, RecordHandler& handler) : core_(core), handler_(handler) {}
+    void EmitWatermark(int64_t timestamp) override { handler_.EmitWatermark(timestamp); }
+    void MarkIdle() override {
+      if (core_.idle_) return;
+      core_.idle_ = true;
+      handler_.MarkIdle();
+    }
+    void MarkActive() override {
+      if (!core_.idle_) return;
+      core_.idle_ = false;
+      handler_.MarkActive();
+    }
+    ReaderCore& core_;
+    RecordHandler& handler_;
+  };
+
+  // Registers an owned partition (metrics, watermark slot) and adds it to `assignment` unless
+  // it is already finished.
+  void AddOwned(const TopicPartition& tp, int64_t start, std::optional<int64_t> stop,
+                rd_kafka_topic_partition_list_t* assignment) {
+    auto owned = std::make_shared<OwnedPartition>();
+    owned->tp = tp;
+    owned->next_offset = start;
+    owned->stopping_offset = stop;
+    owned->finished = stop && start >= 0 && start >= *stop;
+    owned->watermark_slot = watermarks_->AddPartition();
+    if (owned->finished) watermarks_->FinishPartition(owned->watermark_slot);
+    if (!owned->finished) {
+      rd_kafka_topic_partition_list_add(assignment, tp.topic.c_str(), tp.partition)->offset = start;
+    }
+    MetricGroup& group = metrics_->AddGroup("topic").AddGroup(tp.topic).AddGroup("partition").AddGroup(
+        std::to_string(tp.partition));
+    group.AddGauge("currentOffset", [owned] { return owned->next_offset.load(std::memory_order_relaxed); });
+    group.AddGauge("committedOffset", [owned] { return owned->committed_offset.load(std::memory_order_relaxed); });
+    index_[{tp.topic, tp.partition}] = owned.get();
+    last_ = nullptr;
+    partitions_.push_back(std::move(owned));
+  }
+
+  // Partition discovery: partitions of the subscription not seen before start at the
+  // earliest offset, on the subtask Flink's formula picks.
+  void AddDiscovered(const std::map<std::string, int>& counts) {
+    Result<std::vector<TopicPartition>> matched =
+        internal::MatchSubscription(counts, *settings_, settings_->client_properties.at("bootstrap.servers"),
+                                    /*strict=*/false);
+    if (!matched.ok()) return;
+    std::vector<TopicPartition> mine;
+    for (const TopicPartition& tp : *matched) {
+      if (!known_.insert(tp).second) continue;
+      if (sluice::internal::AssignPartitionToSubtask(tp.topic, tp.partition, task_.parallelism) == task_.subtask_index) {
+        mine.push_back(tp);
+      }
+    }
+    if (mine.empty()) return;
+    std::map<TopicPartition, int64_t> stops;
+    if (settings_->stopping_offsets) {
+      // Rare (SetUnbounded with stopping offsets): a bounded lookup on the task thread.
+      internal::BrokerOffsetLookup lookup(*consumer_, settings_->client_properties.at("bootstrap.servers"),
+                                          milliseconds(settings_->broker_timeout_ms));
+      stops = Throw(internal::ResolveOffsets(*settings_->stopping_offsets, mine, settings_->group_id, lookup));
+    }
+    internal::PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(mine.size())));
+    for (const TopicPartition& tp : mine) {
+      std::optional<int64_t> stop;
+      if (auto it = stops.find(tp); it != stops.end()) stop = it->second;
+      AddOwned(tp, RD_KAFKA_OFFSET_BEGINNING, stop, list.get());
+      SLUICE_LOG_INFO("Kafka source subtask {}: discovered partition {}, reading it from the earliest offset",
+                      task_.subtask_index, ToString(tp));
+    }
+    internal::ErrorPtr error(rd_kafka_incremental_assign(consumer_->handle(), list.get()));
+    if (error != nullptr) {
+      throw std::runtime_error("Kafka source: assigning discovered partitions failed: " +
+                               std::string(rd_kafka_error_string(error.get())));
+    }
+  }
+
+  // pendingRecords: the sum over owned partitions of (high watermark - next offset), from the
+  // high watermarks librdkafka caches from fetch answers (no broker request).
+  void RefreshLag() {
+    int64_t now = CurrentTimeMillis();
+    if (now - last_lag_refresh_ms_ < kLagRefreshMs) return;
+    last_lag_refresh_ms_ = now;
+    int64_t pending = 0;
+    for (auto& p : partitions_) {
+      int64_t low = -1;
+      int64_t high = -1;
+      if (rd_kafka_get_watermark_offsets(consumer_->handle(), p->tp.topic.c_str(), p->tp.partition, &low, &high) ==
+              RD_KAFKA_RESP_ERR_NO_ERROR &&
+          high >= 0) {
+        p->high_watermark = high;
+      }
+      int64_t next = p->next_offset.load(std::memory_order_relaxed);
+      if (p->finished || p->high_watermark < 0) continue;
+      if (next < 0) next = low >= 0 ? low : 0;
+      pending += std::max<int64_t>(0, p->high_watermark - next);
+    }
+    pending_records_->store(pending, std::memory_order_relaxed);
   }
 
   void ServeCommitResults() {
@@ -370,13 +537,23 @@ class ReaderCore final : public KafkaReaderCore {
   Counter* commits_failed_ = nullptr;
   Counter* bytes_in_ = nullptr;
   Counter* records_in_ = nullptr;
-  std::vector<std::unique_ptr<OwnedPartition>> partitions_;
+  std::vector<std::shared_ptr<OwnedPartition>> partitions_;
   std::map<std::pair<std::string, int32_t>, OwnedPartition*> index_;
   OwnedPartition* last_ = nullptr;
   std::map<CheckpointId, std::map<TopicPartition, int64_t>> pending_commits_;
   std::array<rd_kafka_message_t*, kBatchSize> batch_{};
   std::vector<KafkaHeader> headers_;
   bool idle_ = false;
+  MetricGroup* metrics_ = nullptr;
+  std::shared_ptr<std::atomic<int64_t>> pending_records_ = std::make_shared<std::atomic<int64_t>>(0);
+  int64_t last_lag_refresh_ms_ = 0;
+  std::function<std::unique_ptr<WatermarkGenerator>()> watermark_factory_;
+  std::optional<int64_t> watermark_idle_ms_;
+  std::unique_ptr<internal::PartitionWatermarks> watermarks_;
+  OwnedPartition* current_ = nullptr;
+  std::set<TopicPartition> known_;  // every subscribed partition seen, any subtask's
+  std::unique_ptr<internal::DeadLetterProducer> dead_letters_;
+  std::unique_ptr<internal::PartitionDiscovery> discovery_;  // uses consumer_: Close resets it first
   // Last: closed and destroyed first (Close), while everything above is still alive.
   std::unique_ptr<internal::KafkaConsumer> consumer_;
 };

@@ -18,6 +18,8 @@ constexpr std::string_view kCommitOnCheckpoint = "commit.offsets.on.checkpoint";
 constexpr std::string_view kDiscoveryInterval = "partition.discovery.interval.ms";
 constexpr std::string_view kClientIdPrefix = "client.id.prefix";
 constexpr std::string_view kBrokerTimeout = "sluice.broker.timeout.ms";
+constexpr std::string_view kPartitionIdleTimeout = "sluice.partition.idle.timeout.ms";
+constexpr std::string_view kLegacyDiscoveryInterval = "flink.partition-discovery.interval-millis";
 constexpr int64_t kDefaultDiscoveryIntervalMs = 5 * 60 * 1000;  // Flink's builder default
 
 Status Invalid(std::string message) { return Status::InvalidArgument("KafkaSource: " + std::move(message)); }
@@ -119,10 +121,13 @@ Result<KafkaSourceSettings> NormalizeSettings(KafkaSourceSettings s) {
                      "set " + std::string(kCommitOnCheckpoint) + "=false");
     }
   }
-  s.partition_discovery_interval_ms = s.bounded ? -1 : kDefaultDiscoveryIntervalMs;
-  if (auto it = props.find(std::string(kDiscoveryInterval)); it != props.end()) {
+  // The builder discovers every 5 minutes unless told otherwise; the legacy shape only when
+  // its own key is set (Flink's two defaults).
+  const std::string_view discovery_key = s.legacy ? kLegacyDiscoveryInterval : kDiscoveryInterval;
+  s.partition_discovery_interval_ms = s.bounded || s.legacy ? -1 : kDefaultDiscoveryIntervalMs;
+  if (auto it = props.find(std::string(discovery_key)); it != props.end()) {
     std::optional<int64_t> value = ParseInt(it->second);
-    if (!value) return Invalid(std::string(kDiscoveryInterval) + "='" + it->second + "': not a number of milliseconds");
+    if (!value) return Invalid(std::string(discovery_key) + "='" + it->second + "': not a number of milliseconds");
     // A bounded source never discovers partitions (Flink's rule): its set is fixed at start.
     if (!s.bounded) s.partition_discovery_interval_ms = *value;
   }
@@ -133,6 +138,17 @@ Result<KafkaSourceSettings> NormalizeSettings(KafkaSourceSettings s) {
     }
     s.broker_timeout_ms = *value;
   }
+  if (auto it = props.find(std::string(kPartitionIdleTimeout)); it != props.end()) {
+    std::optional<int64_t> value = ParseInt(it->second);
+    if (!value) {
+      return Invalid(std::string(kPartitionIdleTimeout) + "='" + it->second +
+                     "': not a number of milliseconds (<= 0: partitions never become idle by time)");
+    }
+    s.partition_idle_timeout_ms = *value;
+  }
+  if (s.failure_policy.kind() == DeserializationFailurePolicy::Kind::kDeadLetter && s.failure_policy.topic().empty()) {
+    return Invalid("DeserializationFailurePolicy::DeadLetter(\"\"): the dead-letter topic name is empty");
+  }
   if (auto it = props.find(std::string(kClientIdPrefix)); it != props.end() && !s.client_id_prefix) {
     s.client_id_prefix = it->second;
   }
@@ -140,7 +156,8 @@ Result<KafkaSourceSettings> NormalizeSettings(KafkaSourceSettings s) {
   // ---- what the consumer gets ----
   std::map<std::string, std::string>& client = s.client_properties;
   client = props;
-  for (std::string_view own : {kCommitOnCheckpoint, kDiscoveryInterval, kClientIdPrefix, kBrokerTimeout}) {
+  for (std::string_view own : {kCommitOnCheckpoint, kDiscoveryInterval, kClientIdPrefix, kBrokerTimeout,
+                               kPartitionIdleTimeout, kLegacyDiscoveryInterval}) {
     client.erase(std::string(own));
   }
   // As Flink's builder: Kafka's periodic commit is off unless asked for; checkpoints commit.

@@ -13,8 +13,11 @@
 // Threads and copies: every parallel reader (and every restart) gets its own copy of the
 // schema made with the copy constructor, and calls it from its task thread only, so a schema
 // may keep scratch members without locking.
-// Errors: anything Deserialize throws fails the job; the message names the topic, partition
-// and offset of the record. (Skip and dead-letter policies are not there yet.)
+// Errors: what happens when Deserialize throws is the source's DeserializationFailurePolicy:
+// Fail (the default: the job fails with a message naming topic, partition and offset), Skip
+// (counted in KafkaSourceReader.deserializationFailures) or DeadLetter(topic) (the raw record
+// goes to that topic with headers saying why, and is counted too). Nothing is dropped
+// without a count.
 #pragma once
 
 #include <cstddef>
@@ -42,6 +45,38 @@ class DeserializationSchema {
   /// Called once per reader before the first record.
   virtual void Open(RuntimeContext& /*context*/) {}
   virtual void Deserialize(std::string_view message, Collector<T>& out) = 0;
+  /// Legacy shape only (KafkaConsumerSource): true for an element that ends the stream. That
+  /// element is not emitted, its record counts as read, and the subtask stops fetching.
+  virtual bool IsEndOfStream(const T& /*next_element*/) const { return false; }
+};
+
+/// What the source does with a record its schema cannot deserialize (Deserialize threw).
+///
+///   Fail()            the job fails; the error names topic, partition and offset (default)
+///   Skip()            the record is dropped and counted (KafkaSourceReader.deserializationFailures)
+///   DeadLetter(topic) the raw record (key, value, headers, timestamp) is produced to `topic`
+///                     on the same cluster with extra headers: sluice.dlq.error (the
+///                     exception's text), sluice.dlq.topic, sluice.dlq.partition and
+///                     sluice.dlq.offset (decimal text); counted in deserializationFailures
+///                     and deadLetterRecords. Every checkpoint waits until the dead letters
+///                     sent before it are acknowledged, and a failed delivery fails the job,
+///                     so a record is never lost between the two topics.
+class DeserializationFailurePolicy {
+ public:
+  enum class Kind { kFail, kSkip, kDeadLetter };
+  static DeserializationFailurePolicy Fail() { return DeserializationFailurePolicy(Kind::kFail, ""); }
+  static DeserializationFailurePolicy Skip() { return DeserializationFailurePolicy(Kind::kSkip, ""); }
+  static DeserializationFailurePolicy DeadLetter(std::string topic) {
+    return DeserializationFailurePolicy(Kind::kDeadLetter, std::move(topic));
+  }
+  Kind kind() const { return kind_; }
+  /// The dead-letter topic (kDeadLetter only).
+  const std::string& topic() const { return topic_; }
+
+ private:
+  DeserializationFailurePolicy(Kind kind, std::string topic) : kind_(kind), topic_(std::move(topic)) {}
+  Kind kind_;
+  std::string topic_;
 };
 
 /// The value's bytes as a std::string (Flink's SimpleStringSchema; UTF-8 is not checked).
@@ -113,6 +148,7 @@ class ValueOnlyDeserializationSchema final : public KafkaRecordDeserializationSc
     }
     schema_->Deserialize(*record.value, out);
   }
+  const DeserializationSchema<T>& inner() const { return *schema_; }
 
  private:
   std::unique_ptr<DeserializationSchema<T>> schema_;

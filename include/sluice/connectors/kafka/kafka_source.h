@@ -28,13 +28,23 @@
 //   for monitoring and for starting new jobs with OffsetsInitializer::Committed(); recovery
 //   always uses the checkpoint.
 // - Record timestamps are the Kafka record timestamps (what a WatermarkStrategy's timestamp
-//   assigner sees as the record timestamp).
+//   assigner sees as the record timestamp). The strategy given to FromSource runs inside the
+//   reader with one generator per partition, merged by the minimum over active partitions; a
+//   partition without records for the idle timeout stops holding the watermark back.
+// - Partition discovery (unbounded only): partitions added to subscribed topics, and topics
+//   newly matching the pattern, are read from their earliest offset by the subtask Flink's
+//   formula picks.
+// - A record the schema cannot deserialize follows SetDeserializationFailurePolicy (Fail,
+//   Skip or DeadLetter; see deserialization_schema.h).
 //
 // Properties: every librdkafka client property passes through SetProperty unchanged
 // (security.protocol, sasl.*, ssl.*, isolation.level, ...), checked by Build(). The source's
 // own keys, not passed to librdkafka:
 //   commit.offsets.on.checkpoint     true|false; default true when a group id is set
-//   partition.discovery.interval.ms  accepted and validated; discovery is not implemented yet
+//   partition.discovery.interval.ms  partition discovery interval; default 300000 (unbounded), <= 0 off,
+//                                    always off when bounded
+//   sluice.partition.idle.timeout.ms a partition without records this long is idle (default 60000;
+//                                    <= 0 never; WatermarkStrategy::WithIdleness wins)
 //   client.id.prefix                 same as SetClientIdPrefix
 //   sluice.broker.timeout.ms         how long a reader waits for the broker at start (metadata,
 //                                    committed offsets, offset lookups) before failing the
@@ -66,7 +76,9 @@
 #include <sluice/api/source.h>
 #include <sluice/api/time.h>
 #include <sluice/connectors/kafka/deserialization_schema.h>
+#include <sluice/connectors/kafka/detail/kafka_record_emitter.h>
 #include <sluice/connectors/kafka/detail/kafka_source_core.h>
+#include <sluice/detail/watermarking_reader.h>
 #include <sluice/connectors/kafka/offsets_initializer.h>
 #include <sluice/connectors/kafka/topic_partition.h>
 #include <sluice/status.h>
@@ -88,26 +100,33 @@ class KafkaSource final : public Source<T> {
 
   bool IsBounded() const override { return settings_->bounded; }
   std::unique_ptr<SourceReader<T>> CreateReader(const TaskInfo& task) const override {
-    return std::make_unique<Reader>(detail::CreateKafkaReaderCore(settings_, task), schema_());
+    return std::make_unique<Reader>(detail::CreateKafkaReaderCore(settings_, task), schema_(),
+                                    settings_->failure_policy);
   }
 
   /// The normalised settings (for tests and diagnostics).
   const detail::KafkaSourceSettings& settings() const { return *settings_; }
 
  private:
-  // The typed half of a reader: deserialises what the core hands over and emits it.
-  class Reader final : public SourceReader<T>, private detail::RecordHandler, private Collector<T> {
+  // A reader: the core (consumer, partitions, offsets, watermarks) and the typed emitter.
+  class Reader final : public SourceReader<T>, public sluice::detail::WatermarkingSourceReader<T> {
    public:
-    Reader(std::unique_ptr<detail::KafkaReaderCore> core, std::unique_ptr<KafkaRecordDeserializationSchema<T>> schema)
-        : core_(std::move(core)), schema_(std::move(schema)) {}
+    Reader(std::unique_ptr<detail::KafkaReaderCore> core, std::unique_ptr<KafkaRecordDeserializationSchema<T>> schema,
+           DeserializationFailurePolicy policy)
+        : core_(std::move(core)), emitter_(*core_, std::move(schema), std::move(policy)) {}
 
+    void SetWatermarkStrategy(const WatermarkStrategy<T>& strategy) override { emitter_.SetWatermarkStrategy(strategy); }
+    void EmitPeriodicWatermark(ReaderOutput<T>& output) override {
+      emitter_.SetOutput(&output);
+      core_->EmitPeriodicWatermark(emitter_);
+    }
     void Open(SourceReaderContext& context) override {
-      schema_->Open(context.GetRuntimeContext());
+      emitter_.Open(context.GetRuntimeContext());
       core_->Open(context);
     }
     InputStatus PollNext(ReaderOutput<T>& output) override {
-      output_ = &output;
-      return core_->PollNext(*this);
+      emitter_.SetOutput(&output);
+      return core_->PollNext(emitter_);
     }
     void SnapshotState(CheckpointId id) override { core_->SnapshotState(id); }
     void NotifyCheckpointComplete(CheckpointId id) override { core_->NotifyCheckpointComplete(id); }
@@ -115,29 +134,8 @@ class KafkaSource final : public Source<T> {
     void Close() override { core_->Close(); }
 
    private:
-    void OnRecord(const ConsumerRecord& record) override {
-      // Deserialise into a reused buffer first, so that an exception from a downstream
-      // (chained) operator is never reported as a deserialisation failure.
-      pending_.clear();
-      try {
-        schema_->Deserialize(record, *this);
-      } catch (const std::exception& e) {
-        detail::ThrowDeserializationError(record, e.what());
-      } catch (...) {
-        detail::ThrowDeserializationError(record, "a non-standard exception");
-      }
-      int64_t timestamp = record.timestamp >= 0 ? record.timestamp : kNoTimestamp;
-      for (T& value : pending_) output_->Collect(std::move(value), timestamp);
-      pending_.clear();
-    }
-    void MarkIdle() override { output_->MarkIdle(); }
-    void MarkActive() override { output_->MarkActive(); }
-    void Collect(T value) override { pending_.push_back(std::move(value)); }
-
     std::unique_ptr<detail::KafkaReaderCore> core_;
-    std::unique_ptr<KafkaRecordDeserializationSchema<T>> schema_;
-    ReaderOutput<T>* output_ = nullptr;
-    std::vector<T> pending_;
+    detail::KafkaRecordEmitter<T> emitter_;
   };
 
   std::shared_ptr<const detail::KafkaSourceSettings> settings_;
@@ -220,6 +218,12 @@ class KafkaSourceBuilder {
   KafkaSourceBuilder& SetDeserializer(S schema) {
     schema_ = [schema]() -> std::unique_ptr<KafkaRecordDeserializationSchema<T>> { return std::make_unique<S>(schema); };
     settings_.has_deserializer = true;
+    return *this;
+  }
+  /// What to do with a record the schema cannot deserialize (default Fail()); see
+  /// DeserializationFailurePolicy.
+  KafkaSourceBuilder& SetDeserializationFailurePolicy(DeserializationFailurePolicy policy) {
+    settings_.failure_policy = std::move(policy);
     return *this;
   }
   /// Any librdkafka client property, or one of the source's own keys (see the top of this

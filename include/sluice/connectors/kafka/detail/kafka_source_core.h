@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -14,6 +15,7 @@
 #include <sluice/api/runtime_context.h>
 #include <sluice/api/source.h>
 #include <sluice/api/strong_id.h>
+#include <sluice/api/watermark_strategy.h>
 #include <sluice/connectors/kafka/deserialization_schema.h>
 #include <sluice/connectors/kafka/offsets_initializer.h>
 #include <sluice/connectors/kafka/topic_partition.h>
@@ -36,6 +38,12 @@ struct KafkaSourceSettings {
   std::map<std::string, std::string> properties;
   std::optional<std::string> client_id_prefix;
   bool has_deserializer = false;
+  DeserializationFailurePolicy failure_policy = DeserializationFailurePolicy::Fail();
+  /// Legacy shape (KafkaConsumerSource): the discovery key is
+  /// flink.partition-discovery.interval-millis (off unless set) instead of
+  /// partition.discovery.interval.ms, and a subscribed partition missing from specific start
+  /// offsets is logged as a warning.
+  bool legacy = false;
 
   // ---- filled in by NormalizeSettings ----
   std::optional<std::string> group_id;
@@ -43,6 +51,9 @@ struct KafkaSourceSettings {
   /// <= 0: off.
   int64_t partition_discovery_interval_ms = -1;
   int64_t broker_timeout_ms = 60'000;
+  /// A partition without records for this long is idle (sluice.partition.idle.timeout.ms;
+  /// <= 0: never by time). A WatermarkStrategy's WithIdleness timeout wins.
+  int64_t partition_idle_timeout_ms = 60'000;
   /// Exactly what the consumer gets: the user's client properties with the source's own
   /// keys removed and its overrides applied (client.id is added per reader).
   std::map<std::string, std::string> client_properties;
@@ -58,8 +69,12 @@ class RecordHandler {
   virtual ~RecordHandler() = default;
   /// One record; the views in `record` are valid only during the call.
   virtual void OnRecord(const ConsumerRecord& record) = 0;
+  virtual void EmitWatermark(int64_t timestamp) = 0;
   virtual void MarkIdle() = 0;
   virtual void MarkActive() = 0;
+  /// True once the handler wants no more records (IsEndOfStream): the core stops at once,
+  /// after counting the current record as read, and its PollNext returns kEndOfInput.
+  virtual bool StopRequested() const { return false; }
 };
 
 /// One parallel reader's consumer, partitions, offsets and commits. Threads: the task thread
@@ -72,6 +87,19 @@ class KafkaReaderCore {
   /// partition) when that fails; the job then fails.
   virtual void Open(SourceReaderContext& context) = 0;
   virtual InputStatus PollNext(RecordHandler& handler) = 0;
+  /// Before Open: one generator per partition from `factory`, merged by the minimum over
+  /// active partitions; `idle_timeout_ms` (the strategy's WithIdleness) overrides the
+  /// settings' partition idle timeout.
+  virtual void EnableWatermarks(std::function<std::unique_ptr<WatermarkGenerator>()> factory,
+                                std::optional<int64_t> idle_timeout_ms) = 0;
+  /// Only inside RecordHandler::OnRecord: the event timestamp of a value emitted for the
+  /// record being handled (feeds that partition's generator).
+  virtual void OnEventTimestamp(int64_t timestamp) = 0;
+  /// Every auto-watermark interval: the merged watermark or idle status, through `handler`.
+  virtual void EmitPeriodicWatermark(RecordHandler& handler) = 0;
+  /// Only inside RecordHandler::OnRecord: produce `record` (raw) to the dead-letter topic of
+  /// the settings' failure policy, with headers naming `reason` and where it came from.
+  virtual void SendToDeadLetter(const ConsumerRecord& record, const std::string& reason) = 0;
   virtual void SnapshotState(CheckpointId id) = 0;
   virtual void NotifyCheckpointComplete(CheckpointId id) = 0;
   virtual void NotifyCheckpointAborted(CheckpointId id) = 0;
