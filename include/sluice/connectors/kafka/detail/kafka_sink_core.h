@@ -1,0 +1,78 @@
+// The non-template half of KafkaSink, compiled into libsluice: settings validation, the
+// writer core that owns (or shares) the librdkafka producer, and the exactly-once transaction
+// participant. Implementation detail of kafka_sink.h: not a stable interface, and no
+// librdkafka type appears here.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <sluice/api/runtime_context.h>
+#include <sluice/api/sink.h>
+#include <sluice/api/strong_id.h>
+#include <sluice/checkpoint/checkpoint_participant.h>
+#include <sluice/connectors/kafka/delivery_guarantee.h>
+#include <sluice/connectors/kafka/serialization_schema.h>
+#include <sluice/status.h>
+
+namespace sluice::kafka::detail {
+
+/// Everything a KafkaSinkBuilder collected, before (raw) and after (normalised) Build().
+struct KafkaSinkSettings {
+  // ---- as set on the builder ----
+  DeliveryGuarantee guarantee = DeliveryGuarantee::kNone;
+  std::optional<std::string> transactional_id_prefix;
+  /// Client properties and the sink's own keys (listed in kafka_sink.h).
+  std::map<std::string, std::string> properties;
+  bool has_serializer = false;
+  Status serializer_status;
+
+  // ---- filled in by NormalizeSinkSettings ----
+  std::string bootstrap_servers;
+  /// bootstrap.servers as a sorted, de-duplicated list: the identity of the cluster.
+  std::string cluster_key;
+  std::string control_topic;
+  int64_t transaction_timeout_ms = 0;
+  int64_t broker_timeout_ms = 60'000;
+  /// Exactly what the producers get (transactional.id and client.id are added per producer).
+  std::map<std::string, std::string> producer_properties;
+};
+
+/// The default transaction.timeout.ms: the broker's default transaction.max.timeout.ms.
+inline constexpr int64_t kDefaultTransactionTimeoutMs = 15 * 60 * 1000;
+
+/// Checks a builder's settings and fills in the derived fields (InvalidArgument naming the
+/// setting and the fix).
+Result<KafkaSinkSettings> NormalizeSinkSettings(KafkaSinkSettings settings);
+
+/// Sink::Validate: the settings against the job's checkpointing.
+Status ValidateSinkForJob(const KafkaSinkSettings& settings, const SinkValidationContext& job);
+
+/// The process-wide participant of (cluster, transactional id prefix): the same object for
+/// every EXACTLY_ONCE sink of that pair while any of them is alive.
+std::shared_ptr<CheckpointParticipant> AcquireTransactionParticipant(std::shared_ptr<const KafkaSinkSettings> settings);
+
+/// One parallel writer's untyped half.
+class KafkaWriterCore {
+ public:
+  virtual ~KafkaWriterCore() = default;
+  virtual void Open(RuntimeContext& context) = 0;
+  /// Hands the record to librdkafka (copying its bytes). Throws std::runtime_error on a
+  /// stored delivery failure or a refused record.
+  virtual void Send(const ProducerRecord& record) = 0;
+  virtual void CountDropped() = 0;
+  virtual const std::vector<int32_t>& PartitionsFor(const std::string& topic) = 0;
+  virtual void Flush(bool end_of_input) = 0;
+  virtual void SnapshotState(CheckpointId id) = 0;
+  virtual void Close() = 0;
+};
+
+std::unique_ptr<KafkaWriterCore> CreateKafkaWriterCore(std::shared_ptr<const KafkaSinkSettings> settings,
+                                                       std::shared_ptr<CheckpointParticipant> participant,
+                                                       const TaskInfo& task);
+
+}  // namespace sluice::kafka::detail

@@ -1,0 +1,195 @@
+#include "connectors/kafka/kafka_producer.h"
+
+#include <algorithm>
+
+#include "core/log.h"
+
+namespace sluice::kafka::internal {
+
+bool IsFencedError(rd_kafka_resp_err_t code) {
+  return code == RD_KAFKA_RESP_ERR__FENCED || code == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
+         code == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH;
+}
+
+Result<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(const std::map<std::string, std::string>& properties,
+                                                             const std::string& client_id) {
+  std::unique_ptr<KafkaProducer> producer(new KafkaProducer());
+  producer->client_id_ = client_id;
+  ConfPtr conf(rd_kafka_conf_new());
+  char error[512];
+  auto set = [&](const std::string& key, const std::string& value) -> Status {
+    if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error, sizeof(error)) != RD_KAFKA_CONF_OK) {
+      return Status::InvalidArgument("KafkaSink: property " + key + "=" + value + ": " + error);
+    }
+    return Status::Ok();
+  };
+  for (const auto& [key, value] : properties) {
+    Status status = set(key, value);
+    if (!status.ok()) return status;
+  }
+  Status status = set("client.id", client_id);
+  if (!status.ok()) return status;
+  // Delivery reports and errors go to librdkafka's background thread: nobody has to poll,
+  // which matters for the transactional pair that many writers share.
+  rd_kafka_conf_set_events(conf.get(), RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR);
+  rd_kafka_conf_set_background_event_cb(conf.get(), &KafkaProducer::OnBackgroundEvent);
+  rd_kafka_conf_set_opaque(conf.get(), producer.get());
+  rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), error, sizeof(error));
+  if (rk == nullptr) return Status::InvalidArgument(std::string("KafkaSink: cannot create a producer: ") + error);
+  conf.release();  // owned by the client now
+  producer->handle_.reset(rk);
+  // The main queue (delivery reports, errors) is served by the background thread from now on.
+  QueuePtr main_queue(rd_kafka_queue_get_main(rk));
+  QueuePtr background(rd_kafka_queue_get_background(rk));
+  rd_kafka_queue_forward(main_queue.get(), background.get());
+  return producer;
+}
+
+KafkaProducer::~KafkaProducer() { handle_.reset(); }
+
+void KafkaProducer::OnBackgroundEvent(rd_kafka_t* rk, rd_kafka_event_t* event, void* opaque) {
+  auto* self = static_cast<KafkaProducer*>(opaque);
+  switch (rd_kafka_event_type(event)) {
+    case RD_KAFKA_EVENT_DR: self->OnDeliveryReports(event); break;
+    case RD_KAFKA_EVENT_ERROR: self->OnClientError(rk, event); break;
+    default: break;
+  }
+  rd_kafka_event_destroy(event);
+}
+
+void KafkaProducer::OnDeliveryReports(rd_kafka_event_t* event) {
+  const rd_kafka_message_t* message = nullptr;
+  while ((message = rd_kafka_event_message_next(event)) != nullptr) {
+    if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      delivered_.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    if (message->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || message->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
+      if (purging_.load()) continue;  // we asked for it
+    }
+    failed_->fetch_add(1, std::memory_order_relaxed);
+    std::lock_guard lock(mutex_);
+    if (error_) continue;
+    std::string topic = message->rkt != nullptr ? rd_kafka_topic_name(message->rkt) : "?";
+    error_ = Status::Unavailable("KafkaSink: delivery of a record to topic " + topic + " partition " +
+                                 std::to_string(message->partition) + " failed after librdkafka's retries: " +
+                                 rd_kafka_err2str(message->err) + " (" + rd_kafka_err2name(message->err) + ")");
+  }
+}
+
+void KafkaProducer::OnClientError(rd_kafka_t* rk, rd_kafka_event_t* event) {
+  if (!rd_kafka_event_error_is_fatal(event)) {
+    // Transient broker trouble: librdkafka retries by itself; deliveries fail when it gives up.
+    SLUICE_LOG_DEBUG("KafkaSink producer {}: {}", client_id_, rd_kafka_event_error_string(event));
+    return;
+  }
+  char reason[512];
+  rd_kafka_resp_err_t code = rd_kafka_fatal_error(rk, reason, sizeof(reason));
+  std::lock_guard lock(mutex_);
+  fenced_ = fenced_ || IsFencedError(code);
+  if (!error_) {
+    error_ = Status(StatusCode::kAborted, "KafkaSink: producer " + client_id_ + " failed fatally: " + reason + " (" +
+                                              rd_kafka_err2name(code) + ")");
+  }
+}
+
+std::optional<Status> KafkaProducer::Error() const {
+  std::lock_guard lock(mutex_);
+  return error_;
+}
+
+bool KafkaProducer::Fenced() const {
+  std::lock_guard lock(mutex_);
+  if (fenced_) return true;
+  // The error event may not have been handled yet; the client knows already.
+  char reason[256];
+  return IsFencedError(rd_kafka_fatal_error(handle_.get(), reason, sizeof(reason)));
+}
+
+Status KafkaProducer::Produce(const ProducerRecord& record) {
+  rd_kafka_headers_t* headers = nullptr;
+  if (!record.headers.empty()) {
+    headers = rd_kafka_headers_new(record.headers.size());
+    for (const ProducerHeader& header : record.headers) {
+      rd_kafka_header_add(headers, header.key.data(), static_cast<ssize_t>(header.key.size()),
+                          header.value ? header.value->data() : nullptr,
+                          header.value ? static_cast<ssize_t>(header.value->size()) : 0);
+    }
+  }
+  while (true) {
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        handle_.get(), RD_KAFKA_V_TOPIC(record.topic.c_str()), RD_KAFKA_V_PARTITION(record.partition),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_VALUE(record.has_value ? const_cast<char*>(record.value.data()) : nullptr,
+                         record.has_value ? record.value.size() : 0),
+        RD_KAFKA_V_KEY(record.has_key ? record.key.data() : nullptr, record.has_key ? record.key.size() : 0),
+        RD_KAFKA_V_TIMESTAMP(std::max<int64_t>(record.timestamp, 0)), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      // Backpressure: wait a little for deliveries to make room (reports are served by the
+      // background thread; flush here is only a bounded wait).
+      rd_kafka_flush(handle_.get(), 10);
+      continue;
+    }
+    if (headers != nullptr) rd_kafka_headers_destroy(headers);
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+      std::optional<Status> error = Error();
+      char reason[512];
+      rd_kafka_resp_err_t code = rd_kafka_fatal_error(handle_.get(), reason, sizeof(reason));
+      if (error) return *error;
+      return Status(StatusCode::kAborted, "KafkaSink: producer " + client_id_ + " failed fatally: " + reason + " (" +
+                                              rd_kafka_err2name(code) + ")");
+    }
+    return Status::Unavailable("KafkaSink: librdkafka refused a record for topic " + record.topic + " partition " +
+                               std::to_string(record.partition) + ": " + rd_kafka_err2str(err) + " (" +
+                               rd_kafka_err2name(err) + ")");
+  }
+}
+
+Status KafkaProducer::Flush(std::chrono::milliseconds timeout) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (rd_kafka_outq_len(handle_.get()) > 0) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return Status::TimedOut("KafkaSink: " + std::to_string(rd_kafka_outq_len(handle_.get())) +
+                              " records of producer " + client_id_ + " still had no delivery report after " +
+                              std::to_string(timeout.count()) + " ms (sluice.broker.timeout.ms)");
+    }
+    rd_kafka_flush(handle_.get(), 100);
+  }
+  return Status::Ok();
+}
+
+void KafkaProducer::Purge() {
+  purging_ = true;
+  rd_kafka_purge(handle_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+  rd_kafka_flush(handle_.get(), 0);
+}
+
+Result<std::vector<int32_t>> KafkaProducer::Partitions(const std::string& topic, std::chrono::milliseconds timeout) {
+  rd_kafka_topic_t* rkt = rd_kafka_topic_new(handle_.get(), topic.c_str(), nullptr);
+  if (rkt == nullptr) return Status::InvalidArgument("KafkaSink: bad topic name '" + topic + "'");
+  const rd_kafka_metadata_t* raw = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(handle_.get(), 0, rkt, &raw, static_cast<int>(timeout.count()));
+  rd_kafka_topic_destroy(rkt);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return Status::Unavailable("KafkaSink: no metadata for topic " + topic + " within " +
+                               std::to_string(timeout.count()) + " ms: " + rd_kafka_err2str(err) +
+                               " (check bootstrap.servers)");
+  }
+  MetadataPtr metadata(raw);
+  for (int i = 0; i < metadata->topic_cnt; ++i) {
+    const rd_kafka_metadata_topic_t& t = metadata->topics[i];
+    if (topic != t.topic) continue;
+    if (t.err != RD_KAFKA_RESP_ERR_NO_ERROR || t.partition_cnt == 0) {
+      return Status::NotFound("KafkaSink: topic " + topic + " does not exist (" + rd_kafka_err2str(t.err) +
+                              "); create it, or let the broker create topics (auto.create.topics.enable)");
+    }
+    std::vector<int32_t> ids;
+    for (int p = 0; p < t.partition_cnt; ++p) ids.push_back(t.partitions[p].id);
+    std::sort(ids.begin(), ids.end());
+    return ids;
+  }
+  return Status::NotFound("KafkaSink: topic " + topic + " does not exist");
+}
+
+}  // namespace sluice::kafka::internal

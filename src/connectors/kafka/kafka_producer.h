@@ -1,0 +1,82 @@
+// One librdkafka producer with delivery-failure capture: the sink writers' own producers
+// (NONE, AT_LEAST_ONCE) and the shared transactional pair (EXACTLY_ONCE) are all this.
+//
+// Threads: Produce, Flush, Purge and Partitions may be called from any thread (librdkafka's
+// producer is thread-safe). Delivery reports and client errors are handled on librdkafka's
+// background thread, which only records the first failure (under a mutex) and counts; the
+// owner reads it with Error() on its own thread and throws there.
+// Lifetime: the destructor destroys the librdkafka handle first, which joins the background
+// thread, so no callback outlives the object.
+#pragma once
+
+#include <librdkafka/rdkafka.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <sluice/connectors/kafka/serialization_schema.h>
+#include <sluice/status.h>
+
+#include "connectors/kafka/rdkafka_handles.h"
+
+namespace sluice::kafka::internal {
+
+class KafkaProducer {
+ public:
+  /// A producer with exactly `properties` (plus client.id). Errors name the property.
+  static Result<std::unique_ptr<KafkaProducer>> Create(const std::map<std::string, std::string>& properties,
+                                                       const std::string& client_id);
+  ~KafkaProducer();
+  KafkaProducer(const KafkaProducer&) = delete;
+  KafkaProducer& operator=(const KafkaProducer&) = delete;
+
+  rd_kafka_t* handle() const { return handle_.get(); }
+  const std::string& client_id() const { return client_id_; }
+
+  /// Hands a copy of the record to librdkafka, waiting while its queue is full (that is the
+  /// sink's backpressure). An error status when librdkafka refuses the record.
+  Status Produce(const ProducerRecord& record);
+  /// The first delivery that failed after librdkafka's retries, or a fatal client error.
+  std::optional<Status> Error() const;
+  /// True when the fatal error says another producer with our transactional.id fenced us.
+  bool Fenced() const;
+  /// Waits until every record handed over has its delivery report, at most `timeout`.
+  Status Flush(std::chrono::milliseconds timeout);
+  /// Drops queued and in-flight records (their delivery reports say purged, not failures).
+  void Purge();
+  /// The topic's partition ids, sorted (a metadata request, bounded by `timeout`).
+  Result<std::vector<int32_t>> Partitions(const std::string& topic, std::chrono::milliseconds timeout);
+
+  int64_t delivered() const { return delivered_.load(std::memory_order_relaxed); }
+  int64_t failed() const { return failed_->load(std::memory_order_relaxed); }
+  /// The failure count, shareable with a metrics gauge that may outlive the producer.
+  std::shared_ptr<const std::atomic<int64_t>> failed_counter() const { return failed_; }
+
+ private:
+  KafkaProducer() = default;
+  static void OnBackgroundEvent(rd_kafka_t* rk, rd_kafka_event_t* event, void* opaque);
+  void OnDeliveryReports(rd_kafka_event_t* event);
+  void OnClientError(rd_kafka_t* rk, rd_kafka_event_t* event);
+
+  std::string client_id_;
+  mutable std::mutex mutex_;
+  std::optional<Status> error_;
+  bool fenced_ = false;
+  std::atomic<bool> purging_{false};
+  std::atomic<int64_t> delivered_{0};
+  std::shared_ptr<std::atomic<int64_t>> failed_ = std::make_shared<std::atomic<int64_t>>(0);
+  // Last member: destroyed first, joining librdkafka's threads before the state above goes.
+  KafkaPtr handle_;
+};
+
+/// Whether a librdkafka error code means "another producer took our transactional.id".
+bool IsFencedError(rd_kafka_resp_err_t code);
+
+}  // namespace sluice::kafka::internal

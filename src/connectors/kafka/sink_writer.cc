@@ -1,0 +1,191 @@
+// The untyped half of a KafkaSink writer: which producer a record goes to, what happens at a
+// barrier and at the end of input, and turning stored delivery failures into exceptions on the
+// task thread (the only way a SinkWriter can fail its job).
+#include <librdkafka/rdkafka.h>
+
+#include <array>
+#include <charconv>
+#include <map>
+#include <stdexcept>
+
+#include <sluice/connectors/kafka/detail/kafka_sink_core.h>
+
+#include "connectors/kafka/kafka_producer.h"
+#include "connectors/kafka/transaction_participant.h"
+#include "core/log.h"
+
+namespace sluice::kafka::detail {
+namespace {
+
+using internal::KafkaProducer;
+using internal::KafkaTransactionParticipant;
+
+[[noreturn]] void Fail(const Status& status) { throw std::runtime_error(status.ToString()); }
+
+int64_t PropertyMs(const std::map<std::string, std::string>& properties, const char* key, int64_t fallback) {
+  auto it = properties.find(key);
+  if (it == properties.end()) return fallback;
+  int64_t value = 0;
+  auto [end, ec] = std::from_chars(it->second.data(), it->second.data() + it->second.size(), value);
+  return ec == std::errc() && value > 0 ? value : fallback;
+}
+
+class KafkaWriterCoreImpl final : public KafkaWriterCore {
+ public:
+  KafkaWriterCoreImpl(std::shared_ptr<const KafkaSinkSettings> settings,
+                      std::shared_ptr<CheckpointParticipant> participant, const TaskInfo& task)
+      : settings_(std::move(settings)),
+        participant_(std::static_pointer_cast<KafkaTransactionParticipant>(std::move(participant))),
+        task_(task) {
+    // librdkafka reports every record within message.timeout.ms (default 5 min); a flush that
+    // outlives it plus a margin means something is broken.
+    flush_timeout_ = std::chrono::milliseconds(
+        PropertyMs(settings_->producer_properties, "message.timeout.ms",
+                   PropertyMs(settings_->producer_properties, "delivery.timeout.ms", 300'000)) +
+        settings_->broker_timeout_ms);
+  }
+
+  void Open(RuntimeContext& context) override {
+    MetricGroup& group = context.GetMetricGroup().AddGroup("KafkaSink");
+    records_send_ = &group.GetCounter("numRecordsSend");
+    bytes_send_ = &group.GetCounter("numBytesSend");
+    dropped_ = &group.GetCounter("numRecordsDropped");
+    if (settings_->guarantee == DeliveryGuarantee::kExactlyOnce) {
+      Result<KafkaTransactionParticipant::Producers> producers = participant_->AttachWriter();
+      if (!producers.ok()) Fail(producers.status());
+      pair_ = producers->slots;
+      slot_ = producers->first_slot;
+      current_ = pair_[static_cast<size_t>(slot_)].get();
+      std::shared_ptr<KafkaTransactionParticipant> participant = participant_;
+      group.AddGauge("transactionsCommitted", [participant] { return participant->transactions_committed(); });
+      group.AddGauge("transactionsAborted", [participant] { return participant->transactions_aborted(); });
+      group.AddGauge("commitLatencyUs", [participant] { return participant->last_commit_latency_us(); });
+      auto a = pair_[0]->failed_counter(), b = pair_[1]->failed_counter();
+      group.AddGauge("numRecordsSendErrors", [a, b] { return a->load() + b->load(); });
+      return;
+    }
+    std::string client_id = (task_.operator_uid.empty() ? "sluice-kafka-sink" : task_.operator_uid) + "-" +
+                            std::to_string(task_.subtask_index);
+    Result<std::unique_ptr<KafkaProducer>> producer = KafkaProducer::Create(settings_->producer_properties, client_id);
+    if (!producer.ok()) Fail(producer.status());
+    own_ = std::move(*producer);
+    current_ = own_.get();
+    auto failed = own_->failed_counter();
+    group.AddGauge("numRecordsSendErrors", [failed] { return failed->load(); });
+  }
+
+  void Send(const ProducerRecord& record) override {
+    ThrowIfFailed();
+    Status status = current_->Produce(record);
+    if (!status.ok()) {
+      ThrowIfFailed();
+      Fail(status);
+    }
+    records_send_->Inc();
+    bytes_send_->Inc(static_cast<int64_t>(record.key.size() + record.value.size()));
+    ++since_barrier_;
+  }
+
+  void CountDropped() override { dropped_->Inc(); }
+
+  const std::vector<int32_t>& PartitionsFor(const std::string& topic) override {
+    auto it = partitions_.find(topic);
+    if (it != partitions_.end()) return it->second;
+    Result<std::vector<int32_t>> partitions =
+        current_->Partitions(topic, std::chrono::milliseconds(settings_->broker_timeout_ms));
+    if (!partitions.ok()) Fail(partitions.status());
+    return partitions_.emplace(topic, std::move(*partitions)).first->second;
+  }
+
+  void Flush(bool end_of_input) override {
+    switch (settings_->guarantee) {
+      case DeliveryGuarantee::kNone:
+        if (end_of_input) WaitForDeliveries();
+        break;
+      case DeliveryGuarantee::kAtLeastOnce:
+        // The snapshot that follows may only complete once everything before the barrier is
+        // acknowledged by the broker.
+        WaitForDeliveries();
+        break;
+      case DeliveryGuarantee::kExactlyOnce:
+        // Records are in the shared producer already; the commit flushes it.
+        if (end_of_input && since_barrier_ > 0) {
+          SLUICE_LOG_WARN(
+              "KafkaSink (EXACTLY_ONCE) subtask {}: {} records written after the last checkpoint of a bounded input "
+              "are not committed: the runtime takes no checkpoint at the end of input, and the open transaction is "
+              "aborted when the job stops",
+              task_.subtask_index, since_barrier_);
+        }
+        ThrowIfFailed();
+        break;
+    }
+    if (end_of_input) ended_ = true;
+  }
+
+  void SnapshotState(CheckpointId) override {
+    if (settings_->guarantee == DeliveryGuarantee::kExactlyOnce) {
+      // Epoch N ends here: later records belong to N+1, whose transaction is already open on
+      // the other producer.
+      slot_ = 1 - slot_;
+      current_ = pair_[static_cast<size_t>(slot_)].get();
+    }
+    since_barrier_ = 0;
+  }
+
+  void Close() override {
+    if (own_ != nullptr) {
+      // After a clean end of input everything was flushed; on cancellation nothing waits for
+      // the broker (AT_LEAST_ONCE replays from the last checkpoint anyway).
+      if (!ended_) own_->Purge();
+      own_.reset();
+    }
+    pair_ = {};
+    current_ = nullptr;
+  }
+
+ private:
+  void WaitForDeliveries() {
+    Status flushed = current_->Flush(flush_timeout_);
+    ThrowIfFailed();
+    if (!flushed.ok()) Fail(flushed);
+  }
+
+  void ThrowIfFailed() {
+    if (settings_->guarantee == DeliveryGuarantee::kExactlyOnce) {
+      for (const std::shared_ptr<KafkaProducer>& producer : pair_) {
+        if (producer->Fenced()) {
+          participant_->ReportFenced();
+          Fail(participant_->FencedStatus(producer->client_id()));
+        }
+        if (std::optional<Status> error = producer->Error()) Fail(*error);
+      }
+      return;
+    }
+    if (std::optional<Status> error = current_->Error()) Fail(*error);
+  }
+
+  std::shared_ptr<const KafkaSinkSettings> settings_;
+  std::shared_ptr<KafkaTransactionParticipant> participant_;
+  TaskInfo task_;
+  std::chrono::milliseconds flush_timeout_{0};
+  std::unique_ptr<KafkaProducer> own_;
+  std::array<std::shared_ptr<KafkaProducer>, 2> pair_;
+  int32_t slot_ = 0;
+  KafkaProducer* current_ = nullptr;
+  std::map<std::string, std::vector<int32_t>> partitions_;
+  Counter* records_send_ = nullptr;
+  Counter* bytes_send_ = nullptr;
+  Counter* dropped_ = nullptr;
+  int64_t since_barrier_ = 0;
+  bool ended_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<KafkaWriterCore> CreateKafkaWriterCore(std::shared_ptr<const KafkaSinkSettings> settings,
+                                                       std::shared_ptr<CheckpointParticipant> participant,
+                                                       const TaskInfo& task) {
+  return std::make_unique<KafkaWriterCoreImpl>(std::move(settings), std::move(participant), task);
+}
+
+}  // namespace sluice::kafka::detail

@@ -1,0 +1,436 @@
+#include "connectors/kafka/transaction_participant.h"
+
+#include <chrono>
+#include <map>
+#include <utility>
+
+#include <sluice/api/time.h>
+
+#include "connectors/kafka/transaction_marker.h"
+#include "connectors/kafka/transaction_test_hooks.h"
+#include "core/log.h"
+
+namespace sluice::kafka::internal {
+namespace {
+
+using std::chrono::milliseconds;
+
+std::mutex g_hook_mutex;
+TransactionHook g_hook;
+std::atomic<bool> g_hook_set{false};
+
+Status RunHook(TransactionPhase phase, int64_t checkpoint) {
+  if (!g_hook_set.load(std::memory_order_acquire)) return Status::Ok();
+  TransactionHook hook;
+  {
+    std::lock_guard lock(g_hook_mutex);
+    hook = g_hook;
+  }
+  return hook ? hook(phase, checkpoint) : Status::Ok();
+}
+
+// How many control-topic records recovery reads per step while walking back from the end.
+constexpr int64_t kRecoveryWindow = 1000;
+
+}  // namespace
+
+void SetTransactionHookForTesting(TransactionHook hook) {
+  std::lock_guard lock(g_hook_mutex);
+  g_hook = std::move(hook);
+  g_hook_set.store(static_cast<bool>(g_hook), std::memory_order_release);
+}
+
+KafkaTransactionParticipant::KafkaTransactionParticipant(std::shared_ptr<const detail::KafkaSinkSettings> settings)
+    : settings_(std::move(settings)) {}
+
+KafkaTransactionParticipant::~KafkaTransactionParticipant() { DropProducers(/*abort_open=*/false); }
+
+std::string KafkaTransactionParticipant::Name() const {
+  return "the EXACTLY_ONCE Kafka sink (bootstrap.servers=" + settings_->cluster_key + ", transactional id prefix '" +
+         *settings_->transactional_id_prefix + "')";
+}
+
+std::string KafkaTransactionParticipant::TransactionalId(int32_t slot) const {
+  return *settings_->transactional_id_prefix + "-" + std::to_string(job_.instance) + (slot == 0 ? "-a" : "-b");
+}
+
+Status KafkaTransactionParticipant::FencedStatus(const std::string& transactional_id) const {
+  return Status::Fenced("KafkaSink: transactional id " + transactional_id +
+                        " was taken over by another producer: another live instance of this job (or another job) "
+                        "uses the transactional id prefix '" + *settings_->transactional_id_prefix +
+                        "' on bootstrap.servers=" + settings_->cluster_key +
+                        ". Stop the other instance, or give each job its own prefix (SetTransactionalIdPrefix). "
+                        "The job stops instead of restarting, because a restart would fence the other instance in "
+                        "turn.");
+}
+
+void KafkaTransactionParticipant::ReportFenced() { fenced_ = true; }
+
+Status KafkaTransactionParticipant::CheckFenced(const std::shared_ptr<KafkaProducer>& producer) const {
+  if (producer != nullptr && producer->Fenced()) return FencedStatus(producer->client_id());
+  return Status::Ok();
+}
+
+Status KafkaTransactionParticipant::TxnError(rd_kafka_error_t* raw, const std::string& what, int32_t slot) {
+  if (raw == nullptr) return Status::Ok();
+  internal::ErrorPtr error(raw);
+  rd_kafka_resp_err_t code = rd_kafka_error_code(error.get());
+  std::string detail = std::string(rd_kafka_error_string(error.get())) + " (" + rd_kafka_error_name(error.get()) + ")";
+  const std::string id = TransactionalId(slot);
+  if (IsFencedError(code) || (producers_[static_cast<size_t>(slot)] != nullptr &&
+                              producers_[static_cast<size_t>(slot)]->Fenced())) {
+    fenced_ = true;
+    return FencedStatus(id);
+  }
+  if (code == RD_KAFKA_RESP_ERR_INVALID_TRANSACTION_TIMEOUT) {
+    return Status::InvalidArgument(
+        "KafkaSink: the broker refused transaction.timeout.ms=" + std::to_string(settings_->transaction_timeout_ms) +
+        " for " + id + ": it exceeds the broker's transaction.max.timeout.ms (900000 = 15 min unless the broker "
+        "sets it). Lower transaction.timeout.ms with SetProperty (it must still exceed checkpoint interval + "
+        "checkpoint timeout), or raise transaction.max.timeout.ms on the brokers. (" + detail + ")");
+  }
+  if (code == RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED ||
+      code == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED) {
+    return Status::Unauthenticated("KafkaSink: " + what + " for " + id + " is not authorised: " + detail +
+                                   "; grant WRITE and DESCRIBE on the transactional ids '" +
+                                   *settings_->transactional_id_prefix + "-*'");
+  }
+  Status status(rd_kafka_error_is_retriable(error.get()) || code == RD_KAFKA_RESP_ERR__TIMED_OUT
+                    ? StatusCode::kUnavailable
+                    : StatusCode::kAborted,
+                "KafkaSink: " + what + " for " + id + " failed: " + detail, true);
+  return status;
+}
+
+void KafkaTransactionParticipant::DropProducers(bool abort_open) {
+  for (size_t slot = 0; slot < producers_.size(); ++slot) {
+    std::shared_ptr<KafkaProducer>& producer = producers_[slot];
+    if (producer == nullptr) continue;
+    if (abort_open && open_[slot] && !producer->Fenced()) {
+      rd_kafka_error_t* error =
+          rd_kafka_abort_transaction(producer->handle(), static_cast<int>(settings_->broker_timeout_ms));
+      if (error == nullptr) {
+        ++aborted_;
+      } else {
+        SLUICE_LOG_WARN("KafkaSink: aborting the open transaction of {} at close: {} (the next start aborts it)",
+                        producer->client_id(), rd_kafka_error_string(error));
+        rd_kafka_error_destroy(error);
+      }
+    } else {
+      // Whatever was open is aborted by the next init_transactions on this id.
+      producer->Purge();
+    }
+    open_[slot] = false;
+    producer.reset();
+  }
+}
+
+Result<std::optional<CheckpointCompletion>> KafkaTransactionParticipant::Recover(const JobInstanceInfo& job) {
+  std::lock_guard lock(mutex_);
+  for (int32_t slot = 0; slot < 2; ++slot) {
+    Status fenced = CheckFenced(producers_[static_cast<size_t>(slot)]);
+    if (!fenced.ok()) fenced_ = true;
+  }
+  if (fenced_) return FencedStatus(TransactionalId(0) + " / " + TransactionalId(1));
+  DropProducers(/*abort_open=*/false);
+  recovered_ = false;
+  job_ = job;
+  const auto timeout = static_cast<int>(settings_->broker_timeout_ms);
+  for (int32_t slot = 0; slot < 2; ++slot) {
+    std::map<std::string, std::string> properties = settings_->producer_properties;
+    properties["transactional.id"] = TransactionalId(slot);
+    Result<std::unique_ptr<KafkaProducer>> producer = KafkaProducer::Create(properties, TransactionalId(slot));
+    if (!producer.ok()) return producer.status();
+    producers_[static_cast<size_t>(slot)] = std::shared_ptr<KafkaProducer>(std::move(*producer));
+    // Aborts whatever a previous owner of this id left open and fences that owner.
+    Status status = TxnError(rd_kafka_init_transactions(producers_[static_cast<size_t>(slot)]->handle(), timeout),
+                             "init_transactions", slot);
+    if (!status.ok()) return status;
+  }
+  Status topic = EnsureControlTopic();
+  if (!topic.ok()) return topic;
+  Result<std::optional<CheckpointCompletion>> committed = FindLastCommitted();
+  if (!committed.ok()) return committed.status();
+  for (int32_t slot = 0; slot < 2; ++slot) {
+    Status status = TxnError(rd_kafka_begin_transaction(producers_[static_cast<size_t>(slot)]->handle()),
+                             "begin_transaction", slot);
+    if (!status.ok()) return status;
+    open_[static_cast<size_t>(slot)] = true;
+  }
+  commit_slot_ = 0;
+  recovered_ = true;
+  if (*committed) {
+    SLUICE_LOG_INFO("KafkaSink: job '{}' instance {}: last committed checkpoint {} ({})", job.job_name, job.instance,
+                    (*committed)->id.value(), (*committed)->storage_path);
+  }
+  return committed;
+}
+
+Status KafkaTransactionParticipant::CompleteCheckpoint(const CheckpointCompletion& completion) {
+  std::lock_guard lock(mutex_);
+  const int64_t id = completion.id.value();
+  if (!recovered_) return Status::FailedPrecondition("KafkaSink: CompleteCheckpoint before Recover (a sluice bug)");
+  const int32_t slot = commit_slot_;
+  const std::shared_ptr<KafkaProducer>& producer = producers_[static_cast<size_t>(slot)];
+  const auto timeout = static_cast<int>(settings_->broker_timeout_ms);
+  const auto started = std::chrono::steady_clock::now();
+
+  auto abort_transaction = [&](Status why) {
+    if (rd_kafka_error_t* error = rd_kafka_abort_transaction(producer->handle(), timeout)) rd_kafka_error_destroy(error);
+    open_[static_cast<size_t>(slot)] = false;
+    recovered_ = false;  // the job fails over; Recover starts the pair afresh
+    ++aborted_;
+    return why;
+  };
+  if (Status fenced = CheckFenced(producer); !fenced.ok()) {
+    fenced_ = true;
+    return fenced;
+  }
+  if (Status hook = RunHook(TransactionPhase::kBeforeMarker, id); !hook.ok()) return abort_transaction(hook);
+  if (std::optional<Status> error = producer->Error()) return abort_transaction(*error);
+
+  CommitMarker marker{job_.job_name, job_.instance, id, completion.storage_path, completion.trigger_time_ms,
+                      CurrentTimeMillis()};
+  ProducerRecord record;
+  record.topic = settings_->control_topic;
+  record.partition = 0;
+  record.key = MarkerKey(job_.job_name, job_.instance);
+  record.has_key = true;
+  record.value = EncodeMarker(marker);
+  record.has_value = true;
+  if (Status sent = producer->Produce(record); !sent.ok()) {
+    if (producer->Fenced()) {
+      fenced_ = true;
+      return FencedStatus(producer->client_id());
+    }
+    return abort_transaction(sent);
+  }
+  // Every writer passed barrier N, so all of epoch N is in the producer; wait for it so that a
+  // failed delivery is reported with its topic and partition rather than as a failed commit.
+  if (Status flushed = producer->Flush(milliseconds(settings_->broker_timeout_ms)); !flushed.ok()) {
+    return abort_transaction(flushed);
+  }
+  if (std::optional<Status> error = producer->Error()) {
+    if (producer->Fenced()) {
+      fenced_ = true;
+      return FencedStatus(producer->client_id());
+    }
+    return abort_transaction(*error);
+  }
+  if (Status hook = RunHook(TransactionPhase::kBeforeCommit, id); !hook.ok()) {
+    recovered_ = false;  // left open on purpose: the next init_transactions must abort it
+    return hook;
+  }
+  rd_kafka_error_t* raw = rd_kafka_commit_transaction(producer->handle(), timeout);
+  if (raw != nullptr) {
+    bool requires_abort = rd_kafka_error_txn_requires_abort(raw) != 0;
+    Status status = TxnError(raw, "commit_transaction of checkpoint " + std::to_string(id), slot);
+    if (status.code() == StatusCode::kFenced) return status;
+    if (requires_abort) return abort_transaction(status);
+    recovered_ = false;
+    return status;
+  }
+  open_[static_cast<size_t>(slot)] = false;
+  ++committed_;
+  last_commit_latency_us_ =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+  if (Status hook = RunHook(TransactionPhase::kAfterCommit, id); !hook.ok()) {
+    recovered_ = false;
+    return hook;
+  }
+  // The transaction for checkpoint N+2; the writers move to it at barrier N+1.
+  Status begun = TxnError(rd_kafka_begin_transaction(producer->handle()), "begin_transaction", slot);
+  if (!begun.ok()) {
+    recovered_ = false;
+    return begun;
+  }
+  open_[static_cast<size_t>(slot)] = true;
+  commit_slot_ = 1 - slot;
+  return Status::Ok();
+}
+
+void KafkaTransactionParticipant::AbortCheckpoint(CheckpointId id) {
+  // Nothing to undo here: a failed checkpoint of an exactly-once job fails the job over, and
+  // Recover's init_transactions aborts both open transactions.
+  SLUICE_LOG_DEBUG("KafkaSink: checkpoint {} aborted; its transaction is aborted at recovery", id.value());
+}
+
+void KafkaTransactionParticipant::Close() {
+  std::lock_guard lock(mutex_);
+  recovered_ = false;
+  DropProducers(/*abort_open=*/true);
+}
+
+Result<KafkaTransactionParticipant::Producers> KafkaTransactionParticipant::AttachWriter() {
+  std::lock_guard lock(mutex_);
+  if (fenced_) return FencedStatus(TransactionalId(0) + " / " + TransactionalId(1));
+  if (!recovered_) {
+    return Status::FailedPrecondition(
+        "KafkaSink: an EXACTLY_ONCE writer opened before its transactions were recovered; the sink's checkpoint "
+        "participant must be registered with the job (a sluice bug)");
+  }
+  return Producers{producers_, commit_slot_};
+}
+
+Status KafkaTransactionParticipant::EnsureControlTopic() {
+  rd_kafka_t* rk = producers_[0]->handle();
+  char error[512];
+  int replication = -1;
+  if (auto it = settings_->properties.find("sluice.control.topic.replication.factor"); it != settings_->properties.end()) {
+    replication = std::stoi(it->second);
+  }
+  rd_kafka_NewTopic_t* topic = rd_kafka_NewTopic_new(settings_->control_topic.c_str(), 1, replication, error, sizeof(error));
+  if (topic == nullptr) return Status::InvalidArgument("KafkaSink: control topic " + settings_->control_topic + ": " + error);
+  rd_kafka_NewTopic_set_config(topic, "cleanup.policy", "compact");
+  internal::QueuePtr queue(rd_kafka_queue_new(rk));
+  rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
+  rd_kafka_AdminOptions_set_request_timeout(options, static_cast<int>(settings_->broker_timeout_ms), error, sizeof(error));
+  rd_kafka_CreateTopics(rk, &topic, 1, options, queue.get());
+  rd_kafka_AdminOptions_destroy(options);
+  rd_kafka_NewTopic_destroy(topic);
+  internal::EventPtr event(rd_kafka_queue_poll(queue.get(), static_cast<int>(settings_->broker_timeout_ms) + 1000));
+  if (event == nullptr) {
+    return Status::Unavailable("KafkaSink: no answer from bootstrap.servers=" + settings_->cluster_key +
+                               " while creating the control topic " + settings_->control_topic);
+  }
+  rd_kafka_resp_err_t err = rd_kafka_event_error(event.get());
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    size_t count = 0;
+    const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event.get()), &count);
+    if (count > 0) err = rd_kafka_topic_result_error(results[0]);
+  }
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    SLUICE_LOG_INFO("KafkaSink: created the control topic {} (compacted, 1 partition)", settings_->control_topic);
+    return Status::Ok();
+  }
+  if (err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) return Status::Ok();
+  if (err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED || err == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED) {
+    // Not allowed to create topics: fine if it exists already.
+    if (producers_[0]->Partitions(settings_->control_topic, milliseconds(settings_->broker_timeout_ms)).ok()) return Status::Ok();
+  }
+  return Status::Unavailable("KafkaSink: cannot create the control topic " + settings_->control_topic + ": " +
+                             rd_kafka_err2str(err) + "; create it (compacted, 1 partition) or set sluice.control.topic");
+}
+
+Result<std::optional<CheckpointCompletion>> KafkaTransactionParticipant::FindLastCommitted() {
+  std::map<std::string, std::string> properties = settings_->producer_properties;
+  for (const char* producer_only : {"transaction.timeout.ms", "enable.idempotence", "partitioner", "acks", "linger.ms",
+                                    "queue.buffering.max.ms", "batch.num.messages", "batch.size", "compression.type",
+                                    "compression.codec", "message.timeout.ms", "retries", "delivery.timeout.ms"}) {
+    properties.erase(producer_only);
+  }
+  properties["group.id"] = *settings_->transactional_id_prefix + "-sluice-recovery";  // assign only: never joins or commits
+  properties["enable.auto.commit"] = "false";
+  properties["isolation.level"] = "read_committed";
+  properties["enable.partition.eof"] = "true";
+  properties["auto.offset.reset"] = "earliest";
+  internal::ConfPtr conf(rd_kafka_conf_new());
+  char error[512];
+  for (const auto& [key, value] : properties) {
+    if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error, sizeof(error)) != RD_KAFKA_CONF_OK) {
+      return Status::InvalidArgument("KafkaSink: control topic reader property " + key + ": " + error);
+    }
+  }
+  rd_kafka_t* raw = rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), error, sizeof(error));
+  if (raw == nullptr) return Status::InvalidArgument(std::string("KafkaSink: control topic reader: ") + error);
+  conf.release();
+  internal::KafkaPtr consumer(raw);
+  struct Closer {
+    rd_kafka_t* rk;
+    ~Closer() { rd_kafka_consumer_close(rk); }
+  } closer{consumer.get()};
+
+  const std::string& topic = settings_->control_topic;
+  const std::string key = MarkerKey(job_.job_name, job_.instance);
+  const auto deadline = std::chrono::steady_clock::now() + milliseconds(settings_->broker_timeout_ms);
+  auto remaining = [&] {
+    return static_cast<int>(std::max<int64_t>(
+        0, std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now()).count()));
+  };
+  int64_t low = 0, high = 0;
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  do {  // a topic created a moment ago may not have a leader yet
+    err = rd_kafka_query_watermark_offsets(consumer.get(), topic.c_str(), 0, &low, &high, std::min(remaining(), 5000));
+  } while (err != RD_KAFKA_RESP_ERR_NO_ERROR && remaining() > 0);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return Status::Unavailable("KafkaSink: cannot read the end of the control topic " + topic + ": " +
+                               rd_kafka_err2str(err));
+  }
+  // Walk back from the end in windows; the newest window holding one of our markers wins.
+  // The topic is compacted per job instance, so this rarely reads more than one window.
+  int64_t end = high;
+  while (end > low) {
+    const int64_t start = std::max(low, end - kRecoveryWindow);
+    internal::PartitionListPtr assignment(rd_kafka_topic_partition_list_new(1));
+    rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), 0)->offset = start;
+    if (rd_kafka_resp_err_t e = rd_kafka_assign(consumer.get(), assignment.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Status::Unavailable("KafkaSink: cannot read the control topic " + topic + ": " + rd_kafka_err2str(e));
+    }
+    std::optional<CommitMarker> found;
+    bool window_done = false;
+    bool retry = false;
+    while (!window_done) {
+      if (remaining() == 0) {
+        return Status::Unavailable("KafkaSink: reading the control topic " + topic + " took longer than " +
+                                   std::to_string(settings_->broker_timeout_ms) +
+                                   " ms (sluice.broker.timeout.ms); is another producer holding a transaction open "
+                                   "on it?");
+      }
+      internal::MessagePtr message(rd_kafka_consumer_poll(consumer.get(), std::min(remaining(), 200)));
+      if (message == nullptr) continue;
+      if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        // Under read_committed the end is the last stable offset. Below the high watermark, a
+        // transaction is still open: wait for it rather than miss a marker behind it.
+        // librdkafka reports the end once, so read the window again.
+        if (end == high && message->offset < high) {
+          found.reset();
+          retry = true;
+        }
+        window_done = true;
+        continue;
+      }
+      if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        return Status::Unavailable("KafkaSink: reading the control topic " + topic + ": " +
+                                   rd_kafka_message_errstr(message.get()));
+      }
+      if (message->offset >= end) {
+        window_done = true;
+        continue;
+      }
+      std::string_view message_key(static_cast<const char*>(message->key), message->key_len);
+      if (message_key != key || message->payload == nullptr) continue;
+      Result<CommitMarker> marker =
+          DecodeMarker(std::string_view(static_cast<const char*>(message->payload), message->len));
+      if (!marker.ok()) return marker.status().WithContext("control topic " + topic + " offset " + std::to_string(message->offset));
+      found = std::move(*marker);
+    }
+    if (retry) continue;
+    if (found) {
+      CheckpointCompletion completion;
+      completion.id = CheckpointId(found->checkpoint);
+      completion.trigger_time_ms = found->trigger_time_ms;
+      completion.storage_path = found->storage_path;
+      return std::optional<CheckpointCompletion>(std::move(completion));
+    }
+    end = start;
+  }
+  return std::optional<CheckpointCompletion>();
+}
+
+}  // namespace sluice::kafka::internal
+
+namespace sluice::kafka::detail {
+
+std::shared_ptr<CheckpointParticipant> AcquireTransactionParticipant(std::shared_ptr<const KafkaSinkSettings> settings) {
+  // One participant per (cluster, prefix) in the process, alive while any sink holds it.
+  static std::mutex mutex;
+  static std::map<std::pair<std::string, std::string>, std::weak_ptr<internal::KafkaTransactionParticipant>> registry;
+  std::lock_guard lock(mutex);
+  auto key = std::make_pair(settings->cluster_key, *settings->transactional_id_prefix);
+  if (std::shared_ptr<internal::KafkaTransactionParticipant> existing = registry[key].lock()) return existing;
+  auto participant = std::make_shared<internal::KafkaTransactionParticipant>(std::move(settings));
+  registry[key] = participant;
+  return participant;
+}
+
+}  // namespace sluice::kafka::detail

@@ -1,0 +1,77 @@
+// EXACTLY_ONCE through transactional checkpoints (DESIGN.md section 5): the pair of
+// transactional producers of one (cluster, prefix) and the checkpoint participant that
+// commits them.
+//
+// Threads: Recover, CompleteCheckpoint, AbortCheckpoint and Close come from the checkpoint
+// coordinator / job master, one at a time and in checkpoint order; AttachWriter and
+// ReportFenced from task threads. A mutex guards the producer slots; producing itself needs
+// no lock (librdkafka's producer is thread-safe).
+//
+// Epochs: after Recover, slot 0 holds the transaction of the first epoch and slot 1 the next
+// one. A writer starts on slot 0 and flips at every barrier. CompleteCheckpoint(N) commits the
+// slot that holds N (commit_slot_), begins that slot's next transaction (N+2) and flips
+// commit_slot_. Every checkpoint that reaches CompleteCheckpoint passed every writer once, and
+// any checkpoint that fails fails the job over to Recover, so writers and commits stay in step.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include <sluice/connectors/kafka/detail/kafka_sink_core.h>
+
+#include "connectors/kafka/kafka_producer.h"
+
+namespace sluice::kafka::internal {
+
+class KafkaTransactionParticipant final : public CheckpointParticipant {
+ public:
+  explicit KafkaTransactionParticipant(std::shared_ptr<const detail::KafkaSinkSettings> settings);
+  ~KafkaTransactionParticipant() override;
+
+  std::string Name() const override;
+  Result<std::optional<CheckpointCompletion>> Recover(const JobInstanceInfo& job) override;
+  Status CompleteCheckpoint(const CheckpointCompletion& completion) override;
+  void AbortCheckpoint(CheckpointId id) override;
+  void Close() override;
+
+  struct Producers {
+    std::array<std::shared_ptr<KafkaProducer>, 2> slots;
+    int32_t first_slot = 0;
+  };
+  /// The pair a writer produces through; FailedPrecondition before Recover.
+  Result<Producers> AttachWriter();
+  /// A writer saw that a producer of the pair was fenced: the job must stop, not restart.
+  void ReportFenced();
+  Status FencedStatus(const std::string& transactional_id) const;
+
+  int64_t transactions_committed() const { return committed_.load(); }
+  int64_t transactions_aborted() const { return aborted_.load(); }
+  int64_t last_commit_latency_us() const { return last_commit_latency_us_.load(); }
+
+ private:
+  std::string TransactionalId(int32_t slot) const;
+  Status CheckFenced(const std::shared_ptr<KafkaProducer>& producer) const;
+  Status TxnError(rd_kafka_error_t* error, const std::string& what, int32_t slot);
+  void DropProducers(bool abort_open);
+  Status EnsureControlTopic();
+  Result<std::optional<CheckpointCompletion>> FindLastCommitted();
+
+  std::shared_ptr<const detail::KafkaSinkSettings> settings_;
+  std::mutex mutex_;
+  std::array<std::shared_ptr<KafkaProducer>, 2> producers_;
+  std::array<bool, 2> open_{false, false};
+  int32_t commit_slot_ = 0;
+  bool recovered_ = false;
+  std::atomic<bool> fenced_{false};
+  JobInstanceInfo job_;
+  std::atomic<int64_t> committed_{0};
+  std::atomic<int64_t> aborted_{0};
+  std::atomic<int64_t> last_commit_latency_us_{0};
+};
+
+}  // namespace sluice::kafka::internal

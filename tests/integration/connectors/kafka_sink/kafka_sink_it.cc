@@ -1,0 +1,525 @@
+// KafkaSink against the real broker of scripts/kafka: each delivery guarantee read back with
+// read_committed, recovery after failures injected at every phase of the exactly-once commit,
+// Kafka's key hash, delivery failures, and every clear error. Every test uses its own topics
+// and its own transactional id prefix.
+#include <sluice/connectors/kafka/kafka_sink.h>
+#include <sluice/sluice.h>
+
+#include <gtest/gtest.h>
+#include <librdkafka/rdkafka.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <future>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "connectors/kafka/transaction_test_hooks.h"
+#include "integration/runtime/test_jobs.h"
+#include "kafka_test_env.h"
+
+namespace sluice::testing {
+namespace {
+
+using kafka::DeliveryGuarantee;
+using kafka::KafkaRecordSerializationSchema;
+using kafka::KafkaSink;
+using kafka::SimpleStringSchema;
+using kafka::internal::TransactionPhase;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+
+// Emits `bursts` bursts of `per_burst` values (burst b: b*per_burst ... ; every `empty_every`-th
+// burst is empty when > 0). After each burst it waits until a checkpoint taken after that
+// burst has completed, so each epoch holds one burst; after the last it waits once more, so the
+// output of a bounded exactly-once job is all committed before the input ends. Its position is
+// checkpointed.
+class BurstSource final : public RichSourceFunction<int64_t>, public CheckpointedFunction, public CheckpointListener {
+ public:
+  BurstSource(int64_t bursts, int64_t per_burst, int64_t empty_every = 0)
+      : bursts_(bursts), per_burst_(per_burst), empty_every_(empty_every) {}
+  BurstSource(const BurstSource& other)
+      : RichSourceFunction<int64_t>(), bursts_(other.bursts_), per_burst_(other.per_burst_),
+        empty_every_(other.empty_every_) {}
+  void Open() override {
+    state_ = &GetRuntimeContext().GetOperatorListState(ListStateDescriptor<int64_t>("burst"));
+    for (int64_t b : state_->Get()) burst_ = b;
+  }
+  void Run(SourceContext<int64_t>& ctx) override {
+    while (running_) {
+      if (burst_ < bursts_) {
+        std::lock_guard lock(ctx.GetCheckpointLock());
+        bool empty = empty_every_ > 0 && burst_ % empty_every_ == empty_every_ - 1;
+        if (!empty) {
+          for (int64_t i = 0; i < per_burst_; ++i) ctx.Collect(burst_ * per_burst_ + i);
+        }
+        ++burst_;
+      }
+      int64_t emitted;
+      {
+        std::lock_guard lock(ctx.GetCheckpointLock());
+        emitted = burst_;
+      }
+      std::unique_lock lock(mutex_);
+      cv_.wait(lock, [&] { return covered_ >= emitted || !running_; });
+      if (emitted >= bursts_) return;
+    }
+  }
+  void Cancel() override {
+    running_ = false;
+    cv_.notify_all();
+  }
+  void SnapshotState(CheckpointId id) override {
+    state_->Update({burst_});
+    std::lock_guard lock(mutex_);
+    taken_[id.value()] = burst_;
+  }
+  void NotifyCheckpointComplete(CheckpointId id) override {
+    std::lock_guard lock(mutex_);
+    if (auto it = taken_.find(id.value()); it != taken_.end()) covered_ = std::max(covered_, it->second);
+    cv_.notify_all();
+  }
+
+ private:
+  int64_t bursts_, per_burst_, empty_every_;
+  int64_t burst_ = 0;
+  ListState<int64_t>* state_ = nullptr;
+  std::atomic<bool> running_{true};
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::map<int64_t, int64_t> taken_;
+  int64_t covered_ = 0;
+};
+
+// Sends every record to partition 5, which a one-partition topic does not have.
+class FixedPartitionerAt5 final : public kafka::KafkaPartitioner<std::string> {
+ public:
+  int32_t Partition(const std::string&, std::optional<std::string_view>, std::optional<std::string_view>,
+                    const std::string&, const std::vector<int32_t>&) override {
+    return 5;
+  }
+};
+
+// Drops odd numbers by returning false.
+class DropOddSerializer final : public kafka::KafkaRecordSerializationSchema<std::string> {
+ public:
+  explicit DropOddSerializer(std::string topic) : topic_(std::move(topic)) {}
+  bool Serialize(const std::string& element, kafka::KafkaSinkContext&, int64_t, kafka::ProducerRecord& record) override {
+    if (std::stoi(element) % 2 == 1) return false;
+    record.topic = topic_;
+    record.value = element;
+    record.has_value = true;
+    return true;
+  }
+
+ private:
+  std::string topic_;
+};
+
+struct Job {
+  std::string prefix = UniqueName("sink-txn");
+  std::string name = UniqueName("sink-job");
+  std::string checkpoints = (std::filesystem::temp_directory_path() / UniqueName("sink-chk")).string();
+  ~Job() {
+    std::error_code ignored;
+    std::filesystem::remove_all(checkpoints, ignored);
+  }
+};
+
+// Deletes the control topic a test's exactly-once sink created.
+struct ControlTopic {
+  std::string name;
+  ~ControlTopic() {
+    try {
+      DeleteTopic(name);
+    } catch (...) {
+    }
+  }
+};
+
+std::shared_ptr<const KafkaSink<std::string>> MakeSink(const std::string& topic, DeliveryGuarantee guarantee,
+                                                       const std::string& prefix,
+                                                       std::map<std::string, std::string> properties = {}) {
+  auto builder = KafkaSink<std::string>::Builder();
+  builder.SetBootstrapServers(BootstrapServers())
+      .SetRecordSerializer(KafkaRecordSerializationSchema<std::string>::Builder()
+                               .SetTopic(topic)
+                               .SetValueSerializationSchema(SimpleStringSchema())
+                               .Build())
+      .SetDeliveryGuarantee(guarantee)
+      .SetProperties(properties);
+  if (guarantee == DeliveryGuarantee::kExactlyOnce) builder.SetTransactionalIdPrefix(prefix);
+  auto sink = builder.Build();
+  if (!sink.ok()) throw std::runtime_error(sink.status().ToString());
+  return *sink;
+}
+
+std::unique_ptr<StreamExecutionEnvironment> NewEnv(const Job& job, int parallelism = 2) {
+  auto env = StreamExecutionEnvironment::Create();
+  env->SetParallelism(parallelism).SetHandleSignals(false);
+  env->EnableCheckpointing(milliseconds(30));
+  env->GetCheckpointConfig().SetCheckpointStorage(job.checkpoints);
+  env->GetCheckpointConfig().SetCheckpointTimeout(seconds(60));
+  env->SetRestartStrategy(RestartStrategy::FixedDelay(3, milliseconds(10)));
+  return env;
+}
+
+// Value -> how many times it was read.
+std::map<int64_t, int> CountValues(const std::string& topic, int partitions) {
+  std::map<int64_t, int> counts;
+  for (const Record& r : ReadToEnd(topic, partitions, {{"isolation.level", "read_committed"}})) {
+    if (r.value) ++counts[std::stoll(*r.value)];
+  }
+  return counts;
+}
+
+void ExpectExactlyOnce(const std::map<int64_t, int>& counts, int64_t total) {
+  EXPECT_EQ(static_cast<int64_t>(counts.size()), total) << "distinct values read back";
+  int64_t missing = 0, duplicated = 0;
+  for (int64_t v = 0; v < total; ++v) {
+    auto it = counts.find(v);
+    if (it == counts.end()) {
+      ++missing;
+    } else if (it->second > 1) {
+      ++duplicated;
+    }
+  }
+  EXPECT_EQ(missing, 0) << "lost values";
+  EXPECT_EQ(duplicated, 0) << "duplicated values";
+}
+
+JobExecutionResult RunBursts(const Job& job, const std::shared_ptr<const KafkaSink<std::string>>& sink, int64_t bursts,
+                             int64_t per_burst, int64_t fail_at = -1, int64_t empty_every = 0) {
+  auto env = NewEnv(job);
+  env->AddSource(BurstSource(bursts, per_burst, empty_every))
+      .Uid("bursts")
+      .SetParallelism(1)
+      .Rebalance()
+      .Map(FailOnce(fail_at))
+      .Uid("fail-once")
+      .Map([](int64_t v) { return std::to_string(v); })
+      .SinkTo(sink)
+      .Uid("kafka-sink");
+  return env->Execute(job.name);
+}
+
+TEST(KafkaSinkIT, WritesWithEachGuaranteeAndReadsBackWithReadCommitted) {
+  for (DeliveryGuarantee guarantee :
+       {DeliveryGuarantee::kNone, DeliveryGuarantee::kAtLeastOnce, DeliveryGuarantee::kExactlyOnce}) {
+    SCOPED_TRACE(std::string(kafka::DeliveryGuaranteeName(guarantee)));
+    Job job;
+    ScopedTopic out("sink-out", 3);
+    ControlTopic control{job.prefix + ".sluice-control"};
+    JobExecutionResult result = RunBursts(job, MakeSink(out.name(), guarantee, job.prefix), 5, 100);
+    ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
+    ExpectExactlyOnce(CountValues(out.name(), 3), 500);
+  }
+}
+
+TEST(KafkaSinkIT, AtLeastOnceRecoveryLosesNothing) {
+  Job job;
+  ScopedTopic out("sink-alo", 2);
+  JobExecutionResult result =
+      RunBursts(job, MakeSink(out.name(), DeliveryGuarantee::kAtLeastOnce, job.prefix), 10, 100, /*fail_at=*/333);
+  ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
+  EXPECT_EQ(result.restarts, 1);
+  std::map<int64_t, int> counts = CountValues(out.name(), 2);
+  for (int64_t v = 0; v < 1000; ++v) EXPECT_GE(counts[v], 1) << "value " << v << " lost";
+}
+
+TEST(KafkaSinkIT, ExactlyOnceFailureAfter333Of1000NeitherLosesNorDuplicates) {
+  Job job;
+  ScopedTopic out("sink-eo", 3);
+  ControlTopic control{job.prefix + ".sluice-control"};
+  JobExecutionResult result =
+      RunBursts(job, MakeSink(out.name(), DeliveryGuarantee::kExactlyOnce, job.prefix), 10, 100, /*fail_at=*/333);
+  ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
+  EXPECT_EQ(result.restarts, 1);
+  ASSERT_TRUE(result.restored_checkpoint.has_value());
+  ExpectExactlyOnce(CountValues(out.name(), 3), 1000);
+}
+
+// Fails the first commit of a checkpoint >= 3 at `phase`, once.
+class FailPhaseOnce {
+ public:
+  explicit FailPhaseOnce(TransactionPhase phase) {
+    kafka::internal::SetTransactionHookForTesting([this, phase](TransactionPhase p, int64_t checkpoint) {
+      if (p != phase || checkpoint < 3 || fired_.exchange(true)) return Status::Ok();
+      failed_checkpoint_ = checkpoint;
+      return Status::Unavailable("injected failure at checkpoint " + std::to_string(checkpoint));
+    });
+  }
+  ~FailPhaseOnce() { kafka::internal::SetTransactionHookForTesting(nullptr); }
+  bool fired() const { return fired_; }
+  int64_t failed_checkpoint() const { return failed_checkpoint_; }
+
+ private:
+  std::atomic<bool> fired_{false};
+  std::atomic<int64_t> failed_checkpoint_{-1};
+};
+
+class ExactlyOncePhaseIT : public ::testing::TestWithParam<TransactionPhase> {};
+
+TEST_P(ExactlyOncePhaseIT, RecoveryNeitherLosesNorDuplicates) {
+  Job job;
+  ScopedTopic out("sink-phase", 3);
+  ControlTopic control{job.prefix + ".sluice-control"};
+  FailPhaseOnce injection(GetParam());
+  JobExecutionResult result = RunBursts(job, MakeSink(out.name(), DeliveryGuarantee::kExactlyOnce, job.prefix), 8, 50);
+  ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
+  EXPECT_TRUE(injection.fired());
+  EXPECT_EQ(result.restarts, 1);
+  ASSERT_TRUE(result.restored_checkpoint.has_value());
+  if (GetParam() == TransactionPhase::kAfterCommit) {
+    EXPECT_EQ(*result.restored_checkpoint, injection.failed_checkpoint())
+        << "a committed checkpoint is restored although its completion was never reported";
+  } else {
+    EXPECT_LT(*result.restored_checkpoint, injection.failed_checkpoint()) << "an uncommitted checkpoint is discarded";
+  }
+  ExpectExactlyOnce(CountValues(out.name(), 3), 400);
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryCommitPhase, ExactlyOncePhaseIT,
+                         ::testing::Values(TransactionPhase::kBeforeMarker, TransactionPhase::kBeforeCommit,
+                                           TransactionPhase::kAfterCommit),
+                         [](const auto& param_info) {
+                           switch (param_info.param) {
+                             case TransactionPhase::kBeforeMarker: return std::string("AfterStateBeforeCommit");
+                             case TransactionPhase::kBeforeCommit: return std::string("DuringCommit");
+                             case TransactionPhase::kAfterCommit: return std::string("AfterCommitBeforeNotify");
+                           }
+                           return std::string("?");
+                         });
+
+TEST(KafkaSinkIT, ExactlyOnceFailureBeforeABarrierNeitherLosesNorDuplicates) {
+  // Value 250 is the middle of burst 5 (of 50 each): the failure hits an epoch whose barrier
+  // has not come yet.
+  Job job;
+  ScopedTopic out("sink-prebarrier", 2);
+  ControlTopic control{job.prefix + ".sluice-control"};
+  JobExecutionResult result =
+      RunBursts(job, MakeSink(out.name(), DeliveryGuarantee::kExactlyOnce, job.prefix), 8, 50, /*fail_at=*/275);
+  ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
+  EXPECT_EQ(result.restarts, 1);
+  ExpectExactlyOnce(CountValues(out.name(), 2), 400);
+}
+
+TEST(KafkaSinkIT, EmptyEpochsCommitCleanly) {
+  Job job;
+  ScopedTopic out("sink-empty", 1);
+  ControlTopic control{job.prefix + ".sluice-control"};
+  // Every second burst is empty: half the epochs carry only their commit marker.
+  JobExecutionResult result =
+      RunBursts(job, MakeSink(out.name(), DeliveryGuarantee::kExactlyOnce, job.prefix), 8, 10, -1, /*empty_every=*/2);
+  ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
+  EXPECT_EQ(result.restarts, 0);
+  std::map<int64_t, int> counts = CountValues(out.name(), 1);
+  EXPECT_EQ(counts.size(), 40u);
+  for (const auto& [value, n] : counts) {
+    EXPECT_EQ((value / 10) % 2, 0) << "value " << value << " comes from a non-empty burst";
+    EXPECT_EQ(n, 1);
+  }
+  // Every checkpoint committed a transaction with its marker, the empty ones too.
+  EXPECT_GE(static_cast<int64_t>(ReadToEnd(control.name, 1, {{"isolation.level", "read_committed"}}).size()), 1);
+}
+
+TEST(KafkaSinkIT, TwoExactlyOnceSinksInOneJobShareOneTransactionPair) {
+  Job job;
+  ScopedTopic a("sink-two-a", 2), b("sink-two-b", 2);
+  ControlTopic control{job.prefix + ".sluice-control"};
+  auto sink_a = MakeSink(a.name(), DeliveryGuarantee::kExactlyOnce, job.prefix);
+  auto sink_b = MakeSink(b.name(), DeliveryGuarantee::kExactlyOnce, job.prefix);
+  ASSERT_EQ(sink_a->GetCheckpointParticipant(), sink_b->GetCheckpointParticipant());
+  auto env = NewEnv(job);
+  auto strings = env->AddSource(BurstSource(6, 50))
+                     .Uid("bursts")
+                     .SetParallelism(1)
+                     .Rebalance()
+                     .Map(FailOnce(170))
+                     .Uid("fail-once")
+                     .Map([](int64_t v) { return std::to_string(v); })
+                     .Uid("to-string");
+  strings.SinkTo(sink_a).Uid("sink-a");
+  strings.SinkTo(sink_b).Uid("sink-b");
+  JobExecutionResult result = env->Execute(job.name);
+  ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
+  EXPECT_EQ(result.restarts, 1);
+  ExpectExactlyOnce(CountValues(a.name(), 2), 300);
+  ExpectExactlyOnce(CountValues(b.name(), 2), 300);
+}
+
+TEST(KafkaSinkIT, KeysLandWhereTheJavaProducerPutsThem) {
+  // Partitions of 8 from Kafka's own Utils.murmur2 (see tests/unit/.../partitioner_test.cc).
+  const std::map<std::string, int32_t> java = {{"key-0", 1}, {"key-1", 0}, {"key-2", 6}, {"key-17", 4},
+                                               {"word", 3},  {"flink", 0}, {"stream", 1}, {"exactly-once", 7}};
+  for (bool explicit_partitioner : {false, true}) {
+    SCOPED_TRACE(explicit_partitioner ? "KeyHashPartitioner" : "default (librdkafka murmur2_random)");
+    Job job;
+    ScopedTopic out("sink-keys", 8);
+    auto serializer = KafkaRecordSerializationSchema<std::string>::Builder();
+    serializer.SetTopic(out.name())
+        .SetKeySerializationSchema(SimpleStringSchema())
+        .SetValueSerializationSchema(SimpleStringSchema());
+    if (explicit_partitioner) serializer.SetPartitioner(kafka::KeyHashPartitioner<std::string>());
+    auto sink = KafkaSink<std::string>::Builder()
+                    .SetBootstrapServers(BootstrapServers())
+                    .SetRecordSerializer(serializer.Build())
+                    .Build();
+    ASSERT_TRUE(sink.ok()) << sink.status().ToString();
+    std::vector<std::string> keys;
+    for (const auto& [key, partition] : java) keys.push_back(key);
+    auto env = StreamExecutionEnvironment::Create();
+    env->SetParallelism(2).SetHandleSignals(false);
+    env->FromCollection(keys).SinkTo(*sink);
+    JobExecutionResult result = env->Execute(job.name);
+    ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
+    std::vector<Record> records = ReadToEnd(out.name(), 8);
+    ASSERT_EQ(records.size(), java.size());
+    for (const Record& r : records) EXPECT_EQ(r.partition, java.at(*r.key)) << "key " << *r.key;
+  }
+}
+
+TEST(KafkaSinkIT, AFailedDeliveryFailsTheJobWithTopicPartitionAndReason) {
+  Job job;
+  ScopedTopic out("sink-baddelivery", 1);
+  auto sink = KafkaSink<std::string>::Builder()
+                  .SetBootstrapServers(BootstrapServers())
+                  .SetRecordSerializer(KafkaRecordSerializationSchema<std::string>::Builder()
+                                           .SetTopic(out.name())
+                                           .SetValueSerializationSchema(SimpleStringSchema())
+                                           .SetPartitioner(FixedPartitionerAt5())
+                                           .Build())
+                  .SetProperty("message.timeout.ms", "3000")
+                  .Build();
+  ASSERT_TRUE(sink.ok());
+  auto env = StreamExecutionEnvironment::Create();
+  env->SetParallelism(1).SetHandleSignals(false);
+  env->FromElements(std::string("a"), std::string("b")).SinkTo(*sink);
+  JobExecutionResult result = env->Execute(job.name);
+  ASSERT_EQ(result.status, JobStatus::kFailed);
+  const std::string& message = result.failure.message();
+  EXPECT_NE(message.find(out.name()), std::string::npos) << message;
+  EXPECT_NE(message.find("partition 5"), std::string::npos) << message;
+}
+
+TEST(KafkaSinkIT, ADeliveryRefusedByTheBrokerFailsTheJobWithTopicPartitionAndReason) {
+  // librdkafka accepts the 2 MB record (its message.max.bytes is raised) and the broker
+  // (message.max.bytes about 1 MB by default) refuses it: the failure arrives as a delivery
+  // report and surfaces at the next flush on the task thread.
+  Job job;
+  ScopedTopic out("sink-toolarge", 1);
+  auto sink = MakeSink(out.name(), DeliveryGuarantee::kAtLeastOnce, job.prefix, {{"message.max.bytes", "4000000"}});
+  auto env = StreamExecutionEnvironment::Create();
+  env->SetParallelism(1).SetHandleSignals(false);
+  env->FromElements(std::string(2'000'000, 'x')).SinkTo(sink);
+  JobExecutionResult result = env->Execute(job.name);
+  ASSERT_EQ(result.status, JobStatus::kFailed);
+  const std::string& message = result.failure.message();
+  EXPECT_NE(message.find("delivery of a record to topic " + out.name() + " partition 0 failed"), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("MSG_SIZE_TOO_LARGE"), std::string::npos) << message;
+}
+
+TEST(KafkaSinkIT, ARecordSerializerReturningNothingDropsAndCountsTheRecord) {
+  Job job;
+  ScopedTopic out("sink-drop", 1);
+  auto sink = KafkaSink<std::string>::Builder()
+                  .SetBootstrapServers(BootstrapServers())
+                  .SetRecordSerializer(DropOddSerializer(out.name()))
+                  .Build();
+  ASSERT_TRUE(sink.ok());
+  auto env = StreamExecutionEnvironment::Create();
+  env->SetParallelism(1).SetHandleSignals(false);
+  env->FromCollection(std::vector<std::string>{"0", "1", "2", "3", "4"}).SinkTo(*sink).Uid("sink");
+  JobExecutionResult result = env->Execute(job.name);
+  ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
+  EXPECT_EQ(ReadToEnd(out.name(), 1).size(), 3u);
+  int64_t dropped = 0;
+  for (const auto& [name, value] : result.counters) {
+    if (name.find("numRecordsDropped") != std::string::npos) dropped += value;
+  }
+  EXPECT_EQ(dropped, 2);
+}
+
+TEST(KafkaSinkIT, ExactlyOnceWithoutCheckpointingIsRefusedAtStart) {
+  Job job;
+  auto env = StreamExecutionEnvironment::Create();
+  env->SetHandleSignals(false);
+  env->FromElements(std::string("a")).SinkTo(MakeSink("unused", DeliveryGuarantee::kExactlyOnce, job.prefix));
+  JobExecutionResult result = env->Execute(job.name);
+  ASSERT_EQ(result.status, JobStatus::kFailed);
+  EXPECT_EQ(result.failure.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(result.failure.message().find("EnableCheckpointing"), std::string::npos) << result.failure.message();
+}
+
+TEST(KafkaSinkIT, ABrokerRefusingTheTransactionTimeoutNamesBothSettings) {
+  Job job;
+  ControlTopic control{job.prefix + ".sluice-control"};
+  auto env = NewEnv(job);
+  env->FromElements(std::string("a")).SinkTo(
+      MakeSink("unused", DeliveryGuarantee::kExactlyOnce, job.prefix, {{"transaction.timeout.ms", "3600000"}}));
+  JobExecutionResult result = env->Execute(job.name);
+  ASSERT_EQ(result.status, JobStatus::kFailed);
+  EXPECT_EQ(result.failure.code(), StatusCode::kInvalidArgument) << result.failure.ToString();
+  EXPECT_EQ(result.restarts, 0) << "a configuration error does not restart";
+  EXPECT_NE(result.failure.message().find("transaction.timeout.ms"), std::string::npos) << result.failure.message();
+  EXPECT_NE(result.failure.message().find("transaction.max.timeout.ms"), std::string::npos) << result.failure.message();
+}
+
+TEST(KafkaSinkIT, ExactlyOnceSinksToTwoClustersAreRefused) {
+  Job job;
+  auto env = NewEnv(job);
+  auto strings = env->FromElements(std::string("a"));
+  strings.SinkTo(MakeSink("t1", DeliveryGuarantee::kExactlyOnce, job.prefix));
+  // Never contacted: the job is refused before any connection.
+  auto other = KafkaSink<std::string>::Builder()
+                   .SetBootstrapServers("127.0.0.1:1")
+                   .SetRecordSerializer(KafkaRecordSerializationSchema<std::string>::Builder()
+                                            .SetTopic("t2")
+                                            .SetValueSerializationSchema(SimpleStringSchema())
+                                            .Build())
+                   .SetDeliveryGuarantee(DeliveryGuarantee::kExactlyOnce)
+                   .SetTransactionalIdPrefix(job.prefix)
+                   .Build();
+  ASSERT_TRUE(other.ok());
+  strings.SinkTo(*other);
+  JobExecutionResult result = env->Execute(job.name);
+  ASSERT_EQ(result.status, JobStatus::kFailed);
+  EXPECT_EQ(result.failure.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(result.failure.message().find("127.0.0.1:1"), std::string::npos) << result.failure.message();
+  EXPECT_NE(result.failure.message().find(BootstrapServers()), std::string::npos) << result.failure.message();
+}
+
+TEST(KafkaSinkIT, AnotherLiveInstanceWithTheSamePrefixStopsTheJobAsFenced) {
+  Job job;
+  ScopedTopic out("sink-fenced", 1);
+  ControlTopic control{job.prefix + ".sluice-control"};
+  // Signals once two checkpoints have committed; then another "instance" takes the ids.
+  std::promise<void> committed_twice;
+  std::atomic<int> commits{0};
+  kafka::internal::SetTransactionHookForTesting([&](TransactionPhase phase, int64_t) {
+    if (phase == TransactionPhase::kAfterCommit && ++commits == 2) committed_twice.set_value();
+    return Status::Ok();
+  });
+  auto sink = MakeSink(out.name(), DeliveryGuarantee::kExactlyOnce, job.prefix);
+  auto done = std::async(std::launch::async, [&] { return RunBursts(job, sink, 1'000'000, 10); });
+  ASSERT_EQ(committed_twice.get_future().wait_for(Scaled(seconds(60))), std::future_status::ready);
+  std::vector<KafkaPtr> usurpers;
+  for (const char* suffix : {"-0-a", "-0-b"}) {
+    usurpers.push_back(NewClient(RD_KAFKA_PRODUCER, {{"transactional.id", job.prefix + suffix}}));
+    ThrowIfError(rd_kafka_init_transactions(usurpers.back().get(), 30'000), "init_transactions");
+  }
+  ASSERT_EQ(done.wait_for(Scaled(seconds(120))), std::future_status::ready);
+  JobExecutionResult result = done.get();
+  kafka::internal::SetTransactionHookForTesting(nullptr);
+  ASSERT_EQ(result.status, JobStatus::kFailed);
+  EXPECT_EQ(result.failure.code(), StatusCode::kFenced) << result.failure.ToString();
+  EXPECT_NE(result.failure.message().find(job.prefix), std::string::npos) << result.failure.message();
+  EXPECT_LE(result.restarts, 1) << "fencing is not retried";
+}
+
+}  // namespace
+}  // namespace sluice::testing

@@ -1,0 +1,131 @@
+// KafkaSinkBuilder::Build and Sink::Validate: every mistake is refused with the setting and
+// the fix in the message.
+#include <sluice/connectors/kafka/kafka_sink.h>
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "connectors/kafka/transaction_marker.h"
+
+namespace sluice::kafka {
+namespace {
+
+KafkaSinkBuilder<std::string> Valid() {
+  KafkaSinkBuilder<std::string> builder = KafkaSink<std::string>::Builder();
+  builder.SetBootstrapServers("127.0.0.1:19092")
+      .SetRecordSerializer(KafkaRecordSerializationSchema<std::string>::Builder()
+                               .SetTopic("out")
+                               .SetValueSerializationSchema(SimpleStringSchema())
+                               .Build());
+  return builder;
+}
+
+std::string BuildError(const KafkaSinkBuilder<std::string>& builder) {
+  auto sink = builder.Build();
+  EXPECT_FALSE(sink.ok());
+  if (sink.ok()) return "";
+  EXPECT_EQ(sink.status().code(), StatusCode::kInvalidArgument);
+  return sink.status().message();
+}
+
+TEST(KafkaSinkSettingsTest, DefaultsAreNoneMurmur2AndNoTransactions) {
+  auto sink = Valid().Build();
+  ASSERT_TRUE(sink.ok()) << sink.status().ToString();
+  const auto& settings = (*sink)->settings();
+  EXPECT_EQ(settings.guarantee, DeliveryGuarantee::kNone);
+  EXPECT_EQ(settings.producer_properties.at("partitioner"), "murmur2_random");
+  EXPECT_EQ((*sink)->GetCheckpointParticipant(), nullptr);
+}
+
+TEST(KafkaSinkSettingsTest, AtLeastOnceIsIdempotent) {
+  auto sink = Valid().SetDeliveryGuarantee(DeliveryGuarantee::kAtLeastOnce).Build();
+  ASSERT_TRUE(sink.ok());
+  EXPECT_EQ((*sink)->settings().producer_properties.at("enable.idempotence"), "true");
+}
+
+TEST(KafkaSinkSettingsTest, MissingPiecesNameTheSetter) {
+  EXPECT_NE(BuildError(KafkaSink<std::string>::Builder().SetBootstrapServers("x:1")).find("SetRecordSerializer"),
+            std::string::npos);
+  auto no_servers = KafkaSink<std::string>::Builder().SetRecordSerializer(
+      KafkaRecordSerializationSchema<std::string>::Builder().SetTopic("t").SetValueSerializationSchema(SimpleStringSchema()).Build());
+  EXPECT_NE(BuildError(no_servers).find("SetBootstrapServers"), std::string::npos);
+  auto no_topic = KafkaSink<std::string>::Builder().SetBootstrapServers("x:1").SetRecordSerializer(
+      KafkaRecordSerializationSchema<std::string>::Builder().SetValueSerializationSchema(SimpleStringSchema()).Build());
+  EXPECT_NE(BuildError(no_topic).find("SetTopic"), std::string::npos);
+  auto no_value = KafkaSink<std::string>::Builder().SetBootstrapServers("x:1").SetRecordSerializer(
+      KafkaRecordSerializationSchema<std::string>::Builder().SetTopic("t").Build());
+  EXPECT_NE(BuildError(no_value).find("SetValueSerializationSchema"), std::string::npos);
+  EXPECT_NE(BuildError(Valid().SetProperty("linger.mss", "5")).find("linger.mss"), std::string::npos);
+}
+
+TEST(KafkaSinkSettingsTest, ExactlyOnceNeedsAPrefix) {
+  std::string message = BuildError(Valid().SetDeliveryGuarantee(DeliveryGuarantee::kExactlyOnce));
+  EXPECT_NE(message.find("SetTransactionalIdPrefix"), std::string::npos) << message;
+  message = BuildError(Valid()
+                           .SetDeliveryGuarantee(DeliveryGuarantee::kExactlyOnce)
+                           .SetTransactionalIdPrefix("p")
+                           .SetProperty("transactional.id", "x"));
+  EXPECT_NE(message.find("transactional.id"), std::string::npos) << message;
+}
+
+TEST(KafkaSinkSettingsTest, ExactlyOnceDefaultsFitADefaultBrokerAndTenMinuteCheckpointTimeout) {
+  auto sink = Valid().SetDeliveryGuarantee(DeliveryGuarantee::kExactlyOnce).SetTransactionalIdPrefix("job-x").Build();
+  ASSERT_TRUE(sink.ok()) << sink.status().ToString();
+  EXPECT_EQ((*sink)->settings().transaction_timeout_ms, 900'000) << "a default broker's transaction.max.timeout.ms";
+  EXPECT_EQ((*sink)->settings().control_topic, "job-x.sluice-control");
+  SinkValidationContext job{true, 60'000, 600'000, "j"};
+  EXPECT_TRUE((*sink)->Validate(job).ok());
+}
+
+TEST(KafkaSinkSettingsTest, ExactlyOnceWithoutCheckpointingIsRefused) {
+  auto sink = Valid().SetDeliveryGuarantee(DeliveryGuarantee::kExactlyOnce).SetTransactionalIdPrefix("p").Build();
+  ASSERT_TRUE(sink.ok());
+  Status status = (*sink)->Validate(SinkValidationContext{false, 0, 600'000, "j"});
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("EnableCheckpointing"), std::string::npos) << status.message();
+}
+
+TEST(KafkaSinkSettingsTest, TransactionTimeoutMustExceedIntervalPlusCheckpointTimeout) {
+  auto sink = Valid()
+                  .SetDeliveryGuarantee(DeliveryGuarantee::kExactlyOnce)
+                  .SetTransactionalIdPrefix("p")
+                  .SetProperty("transaction.timeout.ms", "60000")
+                  .Build();
+  ASSERT_TRUE(sink.ok());
+  Status status = (*sink)->Validate(SinkValidationContext{true, 1'000, 600'000, "j"});
+  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(status.message().find("transaction.timeout.ms"), std::string::npos) << status.message();
+  EXPECT_NE(status.message().find("SetCheckpointTimeout"), std::string::npos) << status.message();
+  EXPECT_TRUE((*sink)->Validate(SinkValidationContext{true, 1'000, 30'000, "j"}).ok());
+}
+
+TEST(KafkaSinkSettingsTest, SinksOfOneClusterAndPrefixShareOneParticipant) {
+  auto eo = [](const std::string& servers, const std::string& prefix) {
+    return Valid().SetBootstrapServers(servers).SetDeliveryGuarantee(DeliveryGuarantee::kExactlyOnce).SetTransactionalIdPrefix(prefix).Build();
+  };
+  auto a = eo("127.0.0.1:19092,127.0.0.2:19092", "p");
+  auto b = eo("127.0.0.2:19092, 127.0.0.1:19092", "p");
+  auto c = eo("127.0.0.1:19093", "p");
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  EXPECT_EQ((*a)->GetCheckpointParticipant(), (*b)->GetCheckpointParticipant()) << "same cluster in another order";
+  EXPECT_NE((*a)->GetCheckpointParticipant(), (*c)->GetCheckpointParticipant());
+}
+
+TEST(CommitMarkerTest, RoundTripsAndRefusesNewerVersions) {
+  kafka::internal::CommitMarker marker{"job", 0, 42, "/tmp/chk-42", 1000, 2000};
+  auto decoded = kafka::internal::DecodeMarker(kafka::internal::EncodeMarker(marker));
+  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  EXPECT_EQ(decoded->job, "job");
+  EXPECT_EQ(decoded->checkpoint, 42);
+  EXPECT_EQ(decoded->storage_path, "/tmp/chk-42");
+  EXPECT_EQ(decoded->commit_time_ms, 2000);
+  EXPECT_EQ(kafka::internal::DecodeMarker(R"({"format_version":2,"job":"j","instance":0,"checkpoint":1,"storage_path":""})")
+                .status().code(),
+            StatusCode::kCorruption);
+  EXPECT_EQ(kafka::internal::DecodeMarker("nope").status().code(), StatusCode::kCorruption);
+  EXPECT_EQ(kafka::internal::MarkerKey("job", 3), "job/instance-3");
+}
+
+}  // namespace
+}  // namespace sluice::kafka
