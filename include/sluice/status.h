@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -79,6 +80,18 @@ class [[nodiscard]] Status {
   StatusCode code_ = StatusCode::kOk;
   bool retriable_ = false;
   std::string message_;
+};
+
+/// Thrown by a function, reader or writer that wants its task's failure to carry a Status:
+/// the job master then decides on the code (a kFenced or kInvalidArgument failure is not
+/// restarted, since restarting cannot help). Any other exception fails the task as kAborted.
+class StatusException : public std::runtime_error {
+ public:
+  explicit StatusException(Status status) : std::runtime_error(status.ToString()), status_(std::move(status)) {}
+  const Status& status() const noexcept { return status_; }
+
+ private:
+  Status status_;
 };
 
 /// A value of type T, or the Status saying why there is none. Never holds an OK status.

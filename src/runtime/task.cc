@@ -143,6 +143,15 @@ void Task::Run() {
     input_->Shutdown();
     CloseOperators();
     listener_->OnTaskCanceled(config_.index);
+  } catch (const StatusException& e) {
+    input_->Cancel();
+    input_->Shutdown();
+    CloseOperators();
+    if (cancelled_) {
+      listener_->OnTaskCanceled(config_.index);
+    } else {
+      listener_->OnTaskFailed(config_.index, e.status().WithContext("task " + config_.name + " failed"));
+    }
   } catch (const std::exception& e) {
     input_->Cancel();
     input_->Shutdown();

@@ -215,6 +215,24 @@ TEST(EnvironmentTest, FixedDelayRestartsExactlyTheGivenNumberOfTimesThenFailsWit
   EXPECT_TRUE(Contains(result.failure.message(), "after 2 restarts")) << result.failure.ToString();
 }
 
+TEST(EnvironmentTest, AFailureCarryingFencedIsNotRestarted) {
+  Collected<int64_t> out;
+  auto env = TestEnv(1);
+  env->SetRestartStrategy(RestartStrategy::FixedDelay(3, milliseconds(1)));
+  env->FromElements<int64_t>(7)
+      .Map([](int64_t n) -> int64_t {
+        throw StatusException(Status::Fenced("another instance owns the transactional ids of record " + std::to_string(n)));
+      })
+      .AddSink(CollectSink<int64_t>(&out));
+
+  JobExecutionResult result = env->Execute("fenced");
+
+  EXPECT_EQ(result.status, JobStatus::kFailed);
+  EXPECT_EQ(result.restarts, 0) << "restarting cannot help a fenced job";
+  EXPECT_EQ(result.failure.code(), StatusCode::kFenced) << result.failure.ToString();
+  EXPECT_TRUE(Contains(result.failure.message(), "another instance owns")) << result.failure.ToString();
+}
+
 // Throws in attempt 0 only.
 class FailsInFirstAttempt final : public RichMapFunction<int64_t, std::string> {
  public:

@@ -70,5 +70,16 @@ TEST(ResultTest, MovesOutMoveOnlyValues) {
   EXPECT_EQ(*owned, 5);
 }
 
+TEST(StatusExceptionTest, CarriesTheStatus) {
+  try {
+    throw StatusException(Status::Fenced("transactional id wc-0-a belongs to another instance"));
+  } catch (const std::exception& e) {
+    const auto* carried = dynamic_cast<const StatusException*>(&e);
+    ASSERT_NE(carried, nullptr);
+    EXPECT_EQ(carried->status().code(), StatusCode::kFenced);
+    EXPECT_STREQ(e.what(), "Fenced: transactional id wc-0-a belongs to another instance");
+  }
+}
+
 }  // namespace
 }  // namespace sluice
