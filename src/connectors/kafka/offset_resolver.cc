@@ -22,6 +22,21 @@ Status ApplyReset(OffsetResetStrategy reset, const std::vector<TopicPartition>& 
   return Status::Ok();
 }
 
+// Copies the offsets `known` has for `partitions` into `out`; returns the partitions it lacks.
+std::vector<TopicPartition> TakeKnown(const std::vector<TopicPartition>& partitions, const OffsetMap& known,
+                                      OffsetMap& out) {
+  std::vector<TopicPartition> missing;
+  for (const TopicPartition& tp : partitions) {
+    auto it = known.find(tp);
+    if (it != known.end()) {
+      out[tp] = it->second;
+    } else {
+      missing.push_back(tp);
+    }
+  }
+  return missing;
+}
+
 }  // namespace
 
 Result<OffsetMap> ResolveOffsets(const OffsetsInitializer& initializer, const std::vector<TopicPartition>& partitions,
@@ -34,15 +49,7 @@ Result<OffsetMap> ResolveOffsets(const OffsetsInitializer& initializer, const st
       Result<OffsetMap> committed = lookup.Committed(partitions);
       if (!committed.ok()) return committed.status();
       OffsetMap out;
-      std::vector<TopicPartition> missing;
-      for (const TopicPartition& tp : partitions) {
-        auto it = committed->find(tp);
-        if (it != committed->end()) {
-          out[tp] = it->second;
-        } else {
-          missing.push_back(tp);
-        }
-      }
+      std::vector<TopicPartition> missing = TakeKnown(partitions, *committed, out);
       if (Status st = ApplyReset(initializer.reset_strategy(), missing, initializer, group_id, lookup, out); !st.ok()) {
         return st;
       }
@@ -50,29 +57,13 @@ Result<OffsetMap> ResolveOffsets(const OffsetsInitializer& initializer, const st
     }
     case OffsetsInitializer::Kind::kSpecific: {
       OffsetMap out;
-      std::vector<TopicPartition> unspecified;
-      for (const TopicPartition& tp : partitions) {
-        auto it = initializer.offsets().find(tp);
-        if (it != initializer.offsets().end()) {
-          out[tp] = it->second;
-        } else {
-          unspecified.push_back(tp);
-        }
-      }
+      std::vector<TopicPartition> unspecified = TakeKnown(partitions, initializer.offsets(), out);
       // Partitions missing from the map: the group's committed offset, then the reset strategy.
       std::vector<TopicPartition> missing = unspecified;
       if (!unspecified.empty() && group_id) {
         Result<OffsetMap> committed = lookup.Committed(unspecified);
         if (!committed.ok()) return committed.status();
-        missing.clear();
-        for (const TopicPartition& tp : unspecified) {
-          auto it = committed->find(tp);
-          if (it != committed->end()) {
-            out[tp] = it->second;
-          } else {
-            missing.push_back(tp);
-          }
-        }
+        missing = TakeKnown(unspecified, *committed, out);
       }
       if (Status st = ApplyReset(initializer.reset_strategy(), missing, initializer, group_id, lookup, out); !st.ok()) {
         return st;
