@@ -18,10 +18,13 @@
 #include <thread>
 #include <vector>
 
+#include "kafka_it_support.h"
 #include "kafka_test_env.h"
 
 namespace sluice::testing {
 namespace {
+
+Seen g_seen;
 
 using kafka::KafkaSource;
 using kafka::OffsetsInitializer;
@@ -29,11 +32,6 @@ using kafka::SimpleStringSchema;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-std::vector<std::pair<std::string, std::string>> Values(const std::string& tag, int32_t partition, int from, int to) {
-  std::vector<std::pair<std::string, std::string>> records;
-  for (int i = from; i < to; ++i) records.emplace_back("k", tag + "-p" + std::to_string(partition) + "-" + std::to_string(i));
-  return records;
-}
 
 void Produce(const std::string& topic, int32_t first_partition, int32_t partitions, int per_partition,
              const std::string& tag = "v") {
@@ -43,37 +41,7 @@ void Produce(const std::string& topic, int32_t first_partition, int32_t partitio
   }
 }
 
-// Everything the sinks saw, from any task thread.
-struct Seen {
-  std::mutex mutex;
-  std::condition_variable changed;
-  std::vector<std::string> values;
-  void Add(std::string v) {
-    {
-      std::lock_guard lock(mutex);
-      values.push_back(std::move(v));
-    }
-    changed.notify_all();
-  }
-  void Reset() {
-    std::lock_guard lock(mutex);
-    values.clear();
-  }
-  std::vector<std::string> Snapshot() {
-    std::lock_guard lock(mutex);
-    return values;
-  }
-  bool WaitForAtLeast(size_t n, milliseconds timeout) {
-    std::unique_lock lock(mutex);
-    return changed.wait_for(lock, Scaled(timeout), [&] { return values.size() >= n; });
-  }
-};
-Seen g_seen;
 
-class SeenSink final : public SinkFunction<std::string> {
- public:
-  void Invoke(const std::string& value, const SinkContext&) override { g_seen.Add(value); }
-};
 
 void WaitForPartitionCount(const std::string& topic, int partitions) {
   KafkaPtr client = NewClient(RD_KAFKA_PRODUCER, {});
@@ -148,7 +116,7 @@ void ReadsAddedPartitionsExactlyOnce(bool legacy) {
         topic.name(), SimpleStringSchema(),
         {{"bootstrap.servers", BootstrapServers()}, {"flink.partition-discovery.interval-millis", "200"}});
     consumer.SetStartFromEarliest();
-    env->AddSource(consumer).AddSink(SeenSink());
+    env->AddSource(consumer).AddSink(SeenSink(&g_seen));
   } else {
     auto source = KafkaSource<std::string>::Builder()
                       .SetBootstrapServers(BootstrapServers())
@@ -157,7 +125,7 @@ void ReadsAddedPartitionsExactlyOnce(bool legacy) {
                       .SetValueOnlyDeserializer(SimpleStringSchema())
                       .Build();
     ASSERT_TRUE(source.ok()) << source.status().ToString();
-    env->FromSource(*source, WatermarkStrategy<std::string>::NoWatermarks(), "Kafka Source").AddSink(SeenSink());
+    env->FromSource(*source, WatermarkStrategy<std::string>::NoWatermarks(), "Kafka Source").AddSink(SeenSink(&g_seen));
   }
   std::unique_ptr<JobClient> client = env->ExecuteAsync("kafka-discovery");
   ASSERT_TRUE(g_seen.WaitForAtLeast(20, seconds(60)));
@@ -199,7 +167,7 @@ TEST(KafkaSourceFeaturesIT, ANewTopicMatchingThePatternIsReadFromItsStart) {
                     .SetValueOnlyDeserializer(SimpleStringSchema())
                     .Build();
   ASSERT_TRUE(source.ok());
-  env->FromSource(*source, WatermarkStrategy<std::string>::NoWatermarks(), "Kafka Source").AddSink(SeenSink());
+  env->FromSource(*source, WatermarkStrategy<std::string>::NoWatermarks(), "Kafka Source").AddSink(SeenSink(&g_seen));
   std::unique_ptr<JobClient> client = env->ExecuteAsync("kafka-discovery-pattern");
   ASSERT_TRUE(g_seen.WaitForAtLeast(5, seconds(60)));
   ScopedTopic second(prefix + "-b", 3);
@@ -353,7 +321,7 @@ JobExecutionResult RunBounded(const kafka::KafkaSourceBuilder<std::string>& buil
   g_seen.Reset();
   auto env = StreamExecutionEnvironment::Create();
   env->SetParallelism(1).SetHandleSignals(false);
-  env->FromSource(*source, WatermarkStrategy<std::string>::NoWatermarks(), "Kafka Source").AddSink(SeenSink());
+  env->FromSource(*source, WatermarkStrategy<std::string>::NoWatermarks(), "Kafka Source").AddSink(SeenSink(&g_seen));
   return env->Execute("kafka-bounded");
 }
 
@@ -412,7 +380,7 @@ TEST(KafkaSourceFeaturesIT, LegacyIsEndOfStreamStopsTheSubtask) {
   env->SetParallelism(1).SetHandleSignals(false);
   kafka::KafkaConsumerSource<std::string> consumer(topic.name(), EndAtFive(), {{"bootstrap.servers", BootstrapServers()}});
   consumer.SetStartFromEarliest();
-  env->AddSource(consumer).AddSink(SeenSink());
+  env->AddSource(consumer).AddSink(SeenSink(&g_seen));
   JobExecutionResult result = env->Execute("kafka-legacy-eos");
   ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
   EXPECT_EQ(g_seen.Snapshot(), (std::vector<std::string>{"v-p0-0", "v-p0-1", "v-p0-2", "v-p0-3", "v-p0-4"}));
@@ -437,7 +405,7 @@ TEST(KafkaSourceFeaturesIT, LegacySpecificOffsetsFallBackToGroupOffsetsAndAutoCo
       {{"bootstrap.servers", BootstrapServers()}, {"group.id", group}, {"auto.offset.reset", "earliest"},
        {"auto.commit.interval.ms", "100"}});
   consumer.SetStartFromSpecificOffsets({{{topic.name(), 0}, 3}, {{"not-subscribed", 0}, 1}});
-  env->AddSource(consumer).AddSink(SeenSink());
+  env->AddSource(consumer).AddSink(SeenSink(&g_seen));
   std::unique_ptr<JobClient> client = env->ExecuteAsync("kafka-legacy-specific");
   // 7 from the map, 4 from the committed offset, 10 from auto.offset.reset=earliest.
   ASSERT_TRUE(g_seen.WaitForAtLeast(21, seconds(60)));
@@ -488,7 +456,7 @@ TEST(KafkaSourceFeaturesIT, LegacyCommitsOnCheckpointsWithAPattern) {
                                                    {{"bootstrap.servers", BootstrapServers()},
                                                     {"group.id", group},
                                                     {"auto.offset.reset", "earliest"}});
-  env->AddSource(consumer).Uid("kafka").AddSink(SeenSink());
+  env->AddSource(consumer).Uid("kafka").AddSink(SeenSink(&g_seen));
   std::unique_ptr<JobClient> client = env->ExecuteAsync("kafka-legacy-commit");
   ASSERT_TRUE(g_seen.WaitForAtLeast(150, seconds(60)));
   std::map<int32_t, int64_t> committed;

@@ -16,10 +16,13 @@
 #include <vector>
 
 #include "integration/runtime/test_jobs.h"
+#include "kafka_it_support.h"
 #include "kafka_test_env.h"
 
 namespace sluice::testing {
 namespace {
+
+Seen g_seen;
 
 using kafka::KafkaSource;
 using kafka::OffsetResetStrategy;
@@ -29,14 +32,6 @@ using kafka::TopicPartition;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-// Values are "<tag>-p<partition>-<index>".
-std::vector<std::pair<std::string, std::string>> Values(const std::string& tag, int32_t partition, int from, int to) {
-  std::vector<std::pair<std::string, std::string>> records;
-  for (int i = from; i < to; ++i) {
-    records.emplace_back("k", tag + "-p" + std::to_string(partition) + "-" + std::to_string(i));
-  }
-  return records;
-}
 
 void Produce(const std::string& topic, int partitions, int per_partition, const std::string& tag = "v",
              int from = 0) {
@@ -44,37 +39,7 @@ void Produce(const std::string& topic, int partitions, int per_partition, const 
   for (int32_t p = 0; p < partitions; ++p) ProduceAndWait(producer.get(), topic, p, Values(tag, p, from, from + per_partition));
 }
 
-// What the sink saw, from any task thread.
-struct Seen {
-  std::mutex mutex;
-  std::condition_variable changed;
-  std::vector<std::string> values;
 
-  void Reset() {
-    std::lock_guard lock(mutex);
-    values.clear();
-  }
-  std::vector<std::string> Snapshot() {
-    std::lock_guard lock(mutex);
-    return values;
-  }
-  bool WaitForAtLeast(size_t n, milliseconds timeout) {
-    std::unique_lock lock(mutex);
-    return changed.wait_for(lock, Scaled(timeout), [&] { return values.size() >= n; });
-  }
-};
-Seen g_seen;
-
-class SeenSink final : public SinkFunction<std::string> {
- public:
-  void Invoke(const std::string& value, const SinkContext&) override {
-    {
-      std::lock_guard lock(g_seen.mutex);
-      g_seen.values.push_back(value);
-    }
-    g_seen.changed.notify_all();
-  }
-};
 
 // Per partition, the indices in arrival order.
 std::map<int32_t, std::vector<int>> ByPartition(const std::vector<std::string>& values, const std::string& tag = "v") {
@@ -93,25 +58,13 @@ std::vector<int> Range(int from, int to) {
   return r;
 }
 
-kafka::KafkaSourceBuilder<std::string> Builder(const std::string& topic) {
-  return KafkaSource<std::string>::Builder()
-      .SetBootstrapServers(BootstrapServers())
-      .SetTopics(topic)
-      .SetValueOnlyDeserializer(SimpleStringSchema());
-}
-
-std::shared_ptr<const KafkaSource<std::string>> Built(const kafka::KafkaSourceBuilder<std::string>& builder) {
-  auto source = builder.Build();
-  if (!source.ok()) throw std::runtime_error(source.status().ToString());
-  return *source;
-}
 
 JobExecutionResult RunBounded(std::shared_ptr<const KafkaSource<std::string>> source, int32_t parallelism) {
   g_seen.Reset();
   auto env = StreamExecutionEnvironment::Create();
   env->SetParallelism(parallelism).SetHandleSignals(false);
   env->FromSource<std::string>(source, WatermarkStrategy<std::string>::NoWatermarks(), "Kafka Source")
-      .AddSink(SeenSink());
+      .AddSink(SeenSink(&g_seen));
   return env->Execute("kafka-bounded");
 }
 
@@ -180,7 +133,7 @@ TEST(KafkaSourceIT, LatestReadsOnlyRecordsProducedAfterTheReaderStarted) {
   env->SetParallelism(1).SetHandleSignals(false);
   env->FromSource<std::string>(Built(Builder(topic.name()).SetStartingOffsets(OffsetsInitializer::Latest())),
                                WatermarkStrategy<std::string>::NoWatermarks(), "Kafka Source")
-      .AddSink(SeenSink());
+      .AddSink(SeenSink(&g_seen));
   std::unique_ptr<JobClient> client = env->ExecuteAsync("kafka-latest");
   // The reader has started once a probe record produced now comes through.
   KafkaPtr producer = NewClient(RD_KAFKA_PRODUCER, {});
@@ -427,7 +380,7 @@ TEST(KafkaSourceIT, CommitsCheckpointedOffsetsToTheGroup) {
   env->FromSource<std::string>(Built(Builder(topic.name()).SetGroupId(group)),
                                WatermarkStrategy<std::string>::NoWatermarks(), "Kafka Source")
       .Uid("kafka")
-      .AddSink(SeenSink());
+      .AddSink(SeenSink(&g_seen));
   std::unique_ptr<JobClient> client = env->ExecuteAsync("kafka-commit");
   ASSERT_TRUE(g_seen.WaitForAtLeast(150, seconds(60)));
   std::map<int32_t, int64_t> committed;
