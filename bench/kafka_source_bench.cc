@@ -97,6 +97,10 @@ void Prepare(const std::string& bootstrap, const std::string& topic, int partiti
   rd_kafka_destroy(producer);
 }
 
+// Extra client properties given with --property, applied to both readers (for experiments
+// such as debug=fetch or fetch.* tuning).
+std::vector<std::pair<std::string, std::string>> g_properties;
+
 struct Measurement {
   double seconds;
   double cpu_seconds;
@@ -108,9 +112,11 @@ struct Measurement {
 Measurement PlainLoop(const std::string& bootstrap, const std::string& topic, int partitions) {
   auto start = std::chrono::steady_clock::now();
   double cpu = CpuSeconds();
-  rd_kafka_t* consumer = NewClient(RD_KAFKA_CONSUMER, bootstrap,
-                                   {{"group.id", "sluice-bench-plain"}, {"enable.auto.commit", "false"},
-                                    {"enable.partition.eof", "true"}});
+  std::vector<std::pair<std::string, std::string>> properties = {
+      {"group.id", "sluice-bench-plain"}, {"enable.auto.commit", "false"}, {"enable.partition.eof", "true"}};
+  properties.insert(properties.end(), g_properties.begin(), g_properties.end());
+  rd_kafka_t* consumer = NewClient(RD_KAFKA_CONSUMER, bootstrap, properties);
+
   rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(partitions);
   for (int p = 0; p < partitions; ++p) {
     rd_kafka_topic_partition_list_add(assignment, topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
@@ -176,6 +182,7 @@ Measurement SluiceJob(const std::string& bootstrap, const std::string& topic, in
                     .SetStartingOffsets(sluice::kafka::OffsetsInitializer::Earliest())
                     .SetBounded(sluice::kafka::OffsetsInitializer::Latest())
                     .SetValueOnlyDeserializer(LengthSchema())
+                    .SetProperties({g_properties.begin(), g_properties.end()})
                     .Build();
   if (!source.ok()) throw std::runtime_error(source.status().ToString());
   auto env = sluice::StreamExecutionEnvironment::Create();
@@ -207,7 +214,19 @@ int main(int argc, char** argv) {
   app.add_option("--size", size, "bytes per record")->capture_default_str();
   app.add_option("--partitions", partitions)->capture_default_str();
   app.add_option("--reps", reps, "repetitions (medians reported)")->capture_default_str();
+  std::vector<std::string> properties;
+  std::string only;
+  app.add_option("--property", properties, "key=value client property for both readers (repeatable)");
+  app.add_option("--only", only, "run only this reader: plain, p1 or p2");
   CLI11_PARSE(app, argc, argv);
+  for (const std::string& property : properties) {
+    size_t eq = property.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      std::fprintf(stderr, "kafka_source_bench: --property %s: expected key=value\n", property.c_str());
+      return 2;
+    }
+    g_properties.emplace_back(property.substr(0, eq), property.substr(eq + 1));
+  }
 
   const std::string topic = "sluice-bench-source-" + std::to_string(records) + "-" + std::to_string(size) + "-" +
                             std::to_string(partitions);
@@ -221,6 +240,7 @@ int main(int argc, char** argv) {
     std::vector<Row> rows = {{"plain librdkafka loop", {}, {}}, {"sluice p=1", {}, {}}, {"sluice p=2", {}, {}}};
     for (int rep = 0; rep < reps; ++rep) {
       for (size_t r = 0; r < rows.size(); ++r) {
+        if (!only.empty() && only != (r == 0 ? "plain" : "p" + std::to_string(r))) continue;
         Measurement m = r == 0 ? PlainLoop(bootstrap, topic, partitions)
                                : SluiceJob(bootstrap, topic, static_cast<int>(r));
         if (m.records != records) {
@@ -234,6 +254,7 @@ int main(int argc, char** argv) {
                      rows[r].rate.back() / 1e6, rows[r].cpu_us.back());
       }
     }
+    if (!only.empty()) return 0;  // a partial run has no table
     double plain_rate = Median(rows[0].rate);
     double plain_cpu = Median(rows[0].cpu_us);
     std::printf("| reader | M records/s (median of %d) | CPU us/record | throughput vs plain | CPU vs plain |\n", reps);

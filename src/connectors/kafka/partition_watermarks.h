@@ -2,7 +2,9 @@
 // watermark: the minimum over partitions that are neither idle nor finished (Flink's
 // per-split watermarks, plus sluice's default idleness).
 //
-// A partition is idle after `idle_timeout_ms` of processing time without a record (or when
+// A partition is idle after `idle_timeout_ms` of processing time without a record, as seen by
+// the periodic emissions (a record counts as arriving at the first emission after it, so a
+// partition turns idle up to one emission period late, never early) (or when
 // its own generator, e.g. a WithIdleness one, marks it idle); its next record makes it active
 // again. A finished partition (a bounded one that reached its stopping offset) never holds
 // the watermark back again. When no partition is active (or the reader has none) the reader's
@@ -52,6 +54,7 @@ class PartitionWatermarks {
     std::unique_ptr<WatermarkGenerator> generator;
     int64_t watermark = kMinWatermark;
     int64_t last_record_ms = 0;
+    bool record_since_emit = false;
     bool generator_idle = false;  // the generator itself said idle
     bool timed_out = false;       // no record for the idle timeout
     bool finished = false;

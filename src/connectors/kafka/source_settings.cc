@@ -21,6 +21,8 @@ constexpr std::string_view kBrokerTimeout = "sluice.broker.timeout.ms";
 constexpr std::string_view kPartitionIdleTimeout = "sluice.partition.idle.timeout.ms";
 constexpr std::string_view kLegacyDiscoveryInterval = "flink.partition-discovery.interval-millis";
 constexpr int64_t kDefaultDiscoveryIntervalMs = 5 * 60 * 1000;  // Flink's builder default
+// Far above what queued.max.messages.kbytes (64 MB by default) lets in: the byte limit governs.
+constexpr int64_t kDefaultQueuedMinMessages = 10'000'000;
 
 Status Invalid(std::string message) { return Status::InvalidArgument("KafkaSource: " + std::move(message)); }
 
@@ -170,6 +172,14 @@ Result<KafkaSourceSettings> NormalizeSettings(KafkaSourceSettings s) {
   // the starting initializer's reset strategy.
   client["auto.offset.reset"] = ResetName(s.starting_offsets.reset_strategy());
   if (s.bounded) client["enable.partition.eof"] = "true";
+  // librdkafka checks queued.min.messages per partition against the length of the partition's
+  // fetch queue, but with assign() every partition's queue is forwarded to the one consumer
+  // queue, so the check sees the sum over all partitions: with 8 partitions the default
+  // (100000) is hit by a single round of fetches and every partition then stops fetching for
+  // about a second. That alone made the source 4-9x slower than a plain loop reading the same
+  // queue (bench/README.md). Memory stays bounded by queued.max.messages.kbytes, which is
+  // checked against the same shared queue.
+  client.emplace("queued.min.messages", std::to_string(kDefaultQueuedMinMessages));
 
   internal::ConfPtr conf(rd_kafka_conf_new());
   char error[512];

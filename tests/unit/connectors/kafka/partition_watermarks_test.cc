@@ -46,9 +46,13 @@ TEST(PartitionWatermarksTest, AnIdlePartitionStopsHoldingBackAndComesBackWithIts
   f.wm.OnEvent(a, 10'000);
   f.wm.OnRecord(b);
   f.wm.OnEvent(b, 3'000);
+  f.wm.OnPeriodicEmit(f.out);  // records are stamped with the time of the emission after them
+  EXPECT_EQ(f.out.watermarks.back(), 2'999);
   f.now += 400;
   f.wm.OnRecord(a);
   f.wm.OnEvent(a, 20'000);
+  f.wm.OnPeriodicEmit(f.out);
+  EXPECT_EQ(f.out.watermarks.back(), 2'999) << "b: 400 ms without a record, not idle yet";
   f.now += 200;  // b: 600 ms without a record; a: 200 ms
   f.wm.OnPeriodicEmit(f.out);
   EXPECT_EQ(f.out.watermarks.back(), 19'999);

@@ -30,6 +30,18 @@ TEST(KafkaSourceSettingsTest, ValidBuilderHasFlinksDefaults) {
   EXPECT_EQ(s.starting_offsets.kind(), OffsetsInitializer::Kind::kEarliest);
 }
 
+// librdkafka compares queued.min.messages with the shared consumer queue (all partitions), so
+// its default stalls fetching; the byte limit is what bounds memory. A user's value wins.
+TEST(KafkaSourceSettingsTest, QueuedMinMessagesIsRaisedUnlessTheUserSetsIt) {
+  auto source = Valid().Build();
+  ASSERT_TRUE(source.ok());
+  EXPECT_EQ((*source)->settings().client_properties.at("queued.min.messages"), "10000000");
+  EXPECT_FALSE((*source)->settings().client_properties.contains("queued.max.messages.kbytes"));
+  auto own = Valid().SetProperty("queued.min.messages", "5000").Build();
+  ASSERT_TRUE(own.ok());
+  EXPECT_EQ((*own)->settings().client_properties.at("queued.min.messages"), "5000");
+}
+
 TEST(KafkaSourceSettingsTest, GroupIdTurnsCommitOnCheckpointOn) {
   auto source = Valid().SetGroupId("g").Build();
   ASSERT_TRUE(source.ok());
