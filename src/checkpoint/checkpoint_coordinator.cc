@@ -63,10 +63,8 @@ int64_t CheckpointCoordinator::next_checkpoint_id() const {
   return next_id_;
 }
 
-bool CheckpointCoordinator::SourcesRunning() const {
-  // Once a task finished, its barrier would never come: checkpoints stop (as in Flink
-  // before final checkpoints). The task list is fixed, so no lock is needed for it.
-  return finished_tasks_.empty();
+void CheckpointCoordinator::ReleaseFinishedTasks() {
+  for (Task* task : tasks_) task->ReleaseAfterFinalCheckpoint();
 }
 
 Result<std::string> CheckpointCoordinator::TriggerSavepoint(const std::filesystem::path& directory) {
@@ -85,7 +83,7 @@ void CheckpointCoordinator::Loop() {
     auto now = std::chrono::steady_clock::now();
     if (pending_) {
       if (pending_->declined) {
-        Abort(lock, *pending_->declined, !pending_->dropped_at_end_of_input);
+        Abort(lock, *pending_->declined);
       } else if (pending_->acks.size() == tasks_.size()) {
         Complete(lock);
       } else if (now >= pending_->deadline) {
@@ -100,11 +98,6 @@ void CheckpointCoordinator::Loop() {
     if (!savepoint_queue_.empty()) {
       SavepointRequest* request = savepoint_queue_.front();
       savepoint_queue_.erase(savepoint_queue_.begin());
-      if (!SourcesRunning()) {
-        request->outcome = Status::FailedPrecondition("a savepoint needs every source running; some have finished");
-        cv_.notify_all();
-        continue;
-      }
       Status status = Trigger(lock, request);
       if (!status.ok()) {
         request->outcome = status;
@@ -112,8 +105,18 @@ void CheckpointCoordinator::Loop() {
       }
       continue;
     }
-    if (options_.interval.count() <= 0 || !SourcesRunning()) {
+    if (options_.interval.count() <= 0 || final_checkpoint_triggered_) {
       cv_.wait(lock);
+      continue;
+    }
+    if (AllTasksFinished()) {
+      // Right away, not at the next interval: the job is done apart from this.
+      final_checkpoint_triggered_ = true;
+      Status status = Trigger(lock, nullptr, /*final=*/true);
+      if (!status.ok()) {
+        ++failed_;
+        FinalCheckpointFailed(lock, status);
+      }
       continue;
     }
     auto due = std::max(last_trigger_ + options_.interval, last_completion_ + options_.min_pause);
@@ -136,11 +139,12 @@ void CheckpointCoordinator::Loop() {
   }
 }
 
-Status CheckpointCoordinator::Trigger(std::unique_lock<std::mutex>& lock, SavepointRequest* savepoint) {
+Status CheckpointCoordinator::Trigger(std::unique_lock<std::mutex>& lock, SavepointRequest* savepoint, bool final) {
   (void)lock;
   Pending pending;
   pending.id = next_id_++;
   pending.savepoint = savepoint != nullptr;
+  pending.final = final;
   pending.trigger_time_ms = CurrentTimeMillis();
   pending.deadline = std::chrono::steady_clock::now() + options_.timeout;
   Result<SnapshotLocation> location = savepoint != nullptr ? storage_->BeginSavepoint(savepoint->directory, pending.id)
@@ -151,8 +155,11 @@ Status CheckpointCoordinator::Trigger(std::unique_lock<std::mutex>& lock, Savepo
   pending_savepoint_ = savepoint;
   last_trigger_ = std::chrono::steady_clock::now();
   detail::CheckpointBarrier barrier{pending_->id, pending_->trigger_time_ms, pending_->savepoint};
+  pending_->barrier = barrier;
   for (Task* task : tasks_) {
-    if (task->is_source()) task->TriggerCheckpoint(barrier);
+    // Running sources inject the barrier; finished tasks snapshot directly. A task that
+    // finishes later without having seen the barrier learns of it from TaskFinished.
+    if (task->is_source() || finished_tasks_.count(task->config().index) != 0) task->TriggerCheckpoint(barrier);
   }
   return Status::Ok();
 }
@@ -203,6 +210,10 @@ void CheckpointCoordinator::Complete(std::unique_lock<std::mutex>& lock) {
     if (savepoint != nullptr) savepoint->outcome = status;
     cv_.notify_all();
     if (participant_ != nullptr) participant_->AbortCheckpoint(CheckpointId(pending.id));
+    if (pending.final) {
+      FinalCheckpointFailed(lock, status.WithContext("completing the final checkpoint " + std::to_string(pending.id)));
+      return;
+    }
     // The barrier reached every sink: with a participant, carrying on would split an epoch
     // across two transactions (DESIGN.md section 5), so the job fails over.
     if (!failed_job_ && (participant_ != nullptr || ++consecutive_failures_ > options_.tolerable_failures)) {
@@ -220,6 +231,7 @@ void CheckpointCoordinator::Complete(std::unique_lock<std::mutex>& lock) {
   if (savepoint != nullptr) savepoint->outcome = pending.location->directory().string();
   cv_.notify_all();
   for (Task* task : tasks_) task->NotifyCheckpointComplete(pending.id);
+  if (pending.final) ReleaseFinishedTasks();
   if (!pending.savepoint) {
     lock.unlock();
     Status pruned = storage_->Prune(options_.retained);
@@ -240,6 +252,10 @@ void CheckpointCoordinator::Abort(std::unique_lock<std::mutex>& lock, const Stat
   SLUICE_LOG_WARN("checkpoint {} aborted: {}", pending.id, reason.ToString());
   for (Task* task : tasks_) task->NotifyCheckpointAborted(pending.id);
   if (participant_ != nullptr) participant_->AbortCheckpoint(CheckpointId(pending.id));
+  if (pending.final && !stopping_) {
+    FinalCheckpointFailed(lock, reason.WithContext("the final checkpoint " + std::to_string(pending.id)));
+    return;
+  }
   if (stopping_ || failed_job_ || !may_fail_job) return;
   // With an exactly-once participant the barrier may already have switched a sink to the
   // next epoch: fail over instead of carrying on (DESIGN.md section 5).
@@ -278,17 +294,32 @@ void CheckpointCoordinator::Decline(int32_t task, int64_t id, Status reason) {
   cv_.notify_all();
 }
 
-void CheckpointCoordinator::TaskFinished(int32_t task) {
+std::optional<detail::CheckpointBarrier> CheckpointCoordinator::TaskFinished(int32_t task) {
+  std::optional<detail::CheckpointBarrier> missed;
   {
     std::lock_guard lock(mutex_);
     finished_tasks_.insert(task);
-    if (pending_ && pending_->acks.count(task) == 0 && !pending_->declined) {
-      pending_->declined = Status::Aborted("a task finished before checkpoint " + std::to_string(pending_->id) +
-                                           " reached it");
-      pending_->dropped_at_end_of_input = true;
-    }
+    if (pending_ && pending_->acks.count(task) == 0 && !pending_->declined) missed = pending_->barrier;
   }
   cv_.notify_all();
+  return missed;
+}
+
+void CheckpointCoordinator::FinalCheckpointFailed(std::unique_lock<std::mutex>& lock, const Status& reason) {
+  // With an exactly-once participant the last epoch is not committed: fail over, and the
+  // restarted job reads that epoch's input again from the last committed checkpoint.
+  // Otherwise everything was already flushed at the end of input: the tasks may close.
+  if (participant_ != nullptr) {
+    if (!failed_job_) {
+      failed_job_ = true;
+      lock.unlock();
+      fail_job_(reason);
+      lock.lock();
+    }
+    return;
+  }
+  SLUICE_LOG_WARN("{}; the job finishes without it", reason.ToString());
+  ReleaseFinishedTasks();
 }
 
 }  // namespace sluice::internal

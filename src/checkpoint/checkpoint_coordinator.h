@@ -4,6 +4,11 @@
 // One checkpoint at a time, strictly in order; the next barrier is injected only after the
 // previous checkpoint committed.
 //
+// Finished tasks keep taking part (Flink's checkpoints after tasks finished, FLIP-147): a
+// task that reached the end of its input snapshots its final state when triggered, without a
+// barrier. Once every task has finished, one final checkpoint is triggered at once; when it
+// completes the tasks are released and close, so a bounded job's last epoch is committed.
+//
 // Threads: a coordinator thread triggers and completes checkpoints (all participant calls
 // happen there). Acknowledge/Decline/LocationFor/TaskFinished come from task threads and
 // TriggerSavepoint from any thread; all are thread-safe.
@@ -68,7 +73,8 @@ class CheckpointCoordinator final : public CheckpointAcknowledger {
   std::optional<SnapshotLocation> LocationFor(int64_t id) override;
   void Acknowledge(int32_t task, int64_t id, std::vector<OperatorSubtaskSnapshot> snapshots) override;
   void Decline(int32_t task, int64_t id, Status reason) override;
-  void TaskFinished(int32_t task) override;
+  std::optional<detail::CheckpointBarrier> TaskFinished(int32_t task) override;
+  bool TakesFinalCheckpoint() const override { return options_.interval.count() > 0; }
 
  private:
   struct Pending {
@@ -79,9 +85,9 @@ class CheckpointCoordinator final : public CheckpointAcknowledger {
     std::chrono::steady_clock::time_point deadline;
     std::map<int32_t, std::vector<OperatorSubtaskSnapshot>> acks;
     std::optional<Status> declined;
-    /// Declined because a task finished before the barrier reached it: no sink saw the
-    /// barrier from that path, and the checkpoint is dropped without failing the job.
-    bool dropped_at_end_of_input = false;
+    /// Triggered after every task had finished: its completion releases the tasks.
+    bool final = false;
+    detail::CheckpointBarrier barrier;
   };
   struct SavepointRequest {
     std::filesystem::path directory;
@@ -89,9 +95,12 @@ class CheckpointCoordinator final : public CheckpointAcknowledger {
   };
 
   void Loop();
-  bool SourcesRunning() const;
+  bool AllTasksFinished() const { return finished_tasks_.size() == tasks_.size(); }
   /// Starts checkpoint (or savepoint) next_id_; the caller holds mutex_.
-  Status Trigger(std::unique_lock<std::mutex>& lock, SavepointRequest* savepoint);
+  Status Trigger(std::unique_lock<std::mutex>& lock, SavepointRequest* savepoint, bool final = false);
+  /// Lets tasks waiting after their end of input close; the caller holds mutex_.
+  void ReleaseFinishedTasks();
+  void FinalCheckpointFailed(std::unique_lock<std::mutex>& lock, const Status& reason);
   /// Finishes the pending checkpoint once every task acknowledged; the caller holds mutex_.
   void Complete(std::unique_lock<std::mutex>& lock);
   void Abort(std::unique_lock<std::mutex>& lock, const Status& reason, bool may_fail_job = true);
@@ -111,6 +120,7 @@ class CheckpointCoordinator final : public CheckpointAcknowledger {
   SavepointRequest* pending_savepoint_ = nullptr;
   std::vector<SavepointRequest*> savepoint_queue_;
   std::set<int32_t> finished_tasks_;
+  bool final_checkpoint_triggered_ = false;
   int64_t completed_ = 0;
   int64_t failed_ = 0;
   int32_t consecutive_failures_ = 0;

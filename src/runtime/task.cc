@@ -101,7 +101,18 @@ void Task::Join() {
 }
 
 void Task::TriggerCheckpoint(const CheckpointBarrier& barrier) {
-  mailbox_.Put([this, barrier] { input_->TriggerCheckpoint(barrier, *this); });
+  mailbox_.Put([this, barrier] {
+    // A finished task (any task, not only a source) has its final state: no barrier needed.
+    if (input_finished_) {
+      Snapshot(barrier, /*forward_barrier=*/false);
+    } else {
+      input_->TriggerCheckpoint(barrier, *this);
+    }
+  });
+}
+
+void Task::ReleaseAfterFinalCheckpoint() {
+  mailbox_.Put([this] { released_ = true; });
 }
 
 void Task::NotifyCheckpointComplete(int64_t id) {
@@ -200,8 +211,7 @@ void Task::RunLoop() {
     TaskInput::Status status = input_->ProcessSome();
     if (status == TaskInput::Status::kEndOfInput) {
       Locked([this] { FinishInput(); });
-      // A finished task still answers its mailbox until the job ends (completion
-      // notifications), but takes part in no new checkpoint.
+      WaitForFinalCheckpoint();
       return;
     }
     auto now = std::chrono::steady_clock::now();
@@ -226,7 +236,25 @@ void Task::FinishInput() {
   for (OperatorSlot& slot : slots_) slot.op->EndInput();
   for (auto& writer : writers_) writer->BroadcastEndOfInput();
   last_flush_ = std::chrono::steady_clock::now();
-  if (checkpoints_ != nullptr) checkpoints_->TaskFinished(config_.index);
+  input_finished_ = true;
+  if (checkpoints_ == nullptr) return;
+  if (std::optional<CheckpointBarrier> pending = checkpoints_->TaskFinished(config_.index)) {
+    Snapshot(*pending, /*forward_barrier=*/false);
+  }
+}
+
+void Task::WaitForFinalCheckpoint() {
+  // Flink's final checkpoint (FLIP-147): a finished task stays until a checkpoint taken after
+  // every task finished has completed, so the output of the last epoch is committed instead
+  // of aborted. Without periodic checkpoints there is nothing to wait for.
+  if (checkpoints_ == nullptr || !checkpoints_->TakesFinalCheckpoint()) return;
+  while (!cancelled_ && !released_) {
+    if (mailbox_.HasMail()) {
+      Locked([this] { mailbox_.RunAll(); });
+      continue;
+    }
+    notifier_.WaitUntil(std::chrono::steady_clock::now() + std::chrono::milliseconds(100));
+  }
 }
 
 void Task::CloseOperators() noexcept {
@@ -282,12 +310,20 @@ void Task::RegisterTimer(int64_t time, std::function<void(int64_t)> callback) {
   notifier_.Notify();
 }
 
-void Task::PerformCheckpoint(const CheckpointBarrier& barrier) {
+void Task::PerformCheckpoint(const CheckpointBarrier& barrier) { Snapshot(barrier, /*forward_barrier=*/true); }
+
+void Task::Snapshot(const CheckpointBarrier& barrier, bool forward_barrier) {
   const int64_t id = barrier.checkpoint_id;
+  // A task that finishes while a trigger for the same checkpoint waits in its mailbox is
+  // asked twice; one snapshot per checkpoint.
+  if (id <= last_snapshot_id_) return;
+  last_snapshot_id_ = id;
   // Operators bring their state up to date (sinks flush here), then the barrier goes
   // downstream, then the state is written. Everything after the barrier belongs to id + 1.
   for (OperatorSlot& slot : slots_) slot.op->SnapshotState(CheckpointId(id));
-  for (auto& writer : writers_) writer->BroadcastBarrier(barrier);
+  if (forward_barrier) {
+    for (auto& writer : writers_) writer->BroadcastBarrier(barrier);
+  }
   last_flush_ = std::chrono::steady_clock::now();
 
   std::optional<SnapshotLocation> location =

@@ -48,7 +48,14 @@ class CheckpointAcknowledger {
   virtual std::optional<SnapshotLocation> LocationFor(int64_t id) = 0;
   virtual void Acknowledge(int32_t task, int64_t id, std::vector<OperatorSubtaskSnapshot> snapshots) = 0;
   virtual void Decline(int32_t task, int64_t id, Status reason) = 0;
-  virtual void TaskFinished(int32_t task) = 0;
+  /// The task has processed all its input and sent end-of-input downstream. Returns the
+  /// pending checkpoint it has not acknowledged: its barrier can no longer reach the task,
+  /// so the task snapshots its final state for it directly.
+  virtual std::optional<detail::CheckpointBarrier> TaskFinished(int32_t task) = 0;
+  /// True when finished tasks must wait for the job's final checkpoint before closing
+  /// (periodic checkpointing is on): what they wrote after the last barrier is only safe
+  /// (committed, for an exactly-once sink) once that checkpoint completes.
+  virtual bool TakesFinalCheckpoint() const = 0;
 };
 
 /// What tasks report to the job master (thread-safe).
@@ -125,6 +132,9 @@ class Task final : public detail::TaskHooks, private detail::ProcessingTimeServi
   void TriggerCheckpoint(const detail::CheckpointBarrier& barrier);
   void NotifyCheckpointComplete(int64_t id);
   void NotifyCheckpointAborted(int64_t id);
+  /// The job's final checkpoint completed (or was given up): a task waiting after the end of
+  /// its input may close now (any thread).
+  void ReleaseAfterFinalCheckpoint();
 
   // ---- detail::TaskHooks (task thread) ----
   void PerformCheckpoint(const detail::CheckpointBarrier& barrier) override;
@@ -138,6 +148,11 @@ class Task final : public detail::TaskHooks, private detail::ProcessingTimeServi
   void RunLoop();
   void SetupAndRestore();
   void FinishInput();
+  /// After the end of input: answers checkpoints with the final state until released.
+  void WaitForFinalCheckpoint();
+  /// Snapshots every operator for `barrier` and acknowledges; forwards the barrier unless the
+  /// task already sent end-of-input downstream.
+  void Snapshot(const detail::CheckpointBarrier& barrier, bool forward_barrier);
   void CloseOperators() noexcept;
   void RunDueTimers();
   void FlushWriters();
@@ -165,6 +180,9 @@ class Task final : public detail::TaskHooks, private detail::ProcessingTimeServi
   detail::Notifier notifier_;
   Mailbox mailbox_{&notifier_};
   std::atomic<bool> cancelled_{false};
+  bool input_finished_ = false;           // task thread
+  bool released_ = false;                 // task thread (set by a mail)
+  int64_t last_snapshot_id_ = -1;         // task thread
   std::thread thread_;
 
   struct Timer {

@@ -108,14 +108,8 @@ class KafkaWriterCoreImpl final : public KafkaWriterCore {
         WaitForDeliveries();
         break;
       case DeliveryGuarantee::kExactlyOnce:
-        // Records are in the shared producer already; the commit flushes it.
-        if (end_of_input && since_barrier_ > 0) {
-          SLUICE_LOG_WARN(
-              "KafkaSink (EXACTLY_ONCE) subtask {}: {} records written after the last checkpoint of a bounded input "
-              "are not committed: the runtime takes no checkpoint at the end of input, and the open transaction is "
-              "aborted when the job stops",
-              task_.subtask_index, since_barrier_);
-        }
+        // Records are in the shared producer already; the commit flushes it. At the end of
+        // input the runtime's final checkpoint commits what came after the last barrier.
         ThrowIfFailed();
         break;
     }
@@ -133,6 +127,12 @@ class KafkaWriterCoreImpl final : public KafkaWriterCore {
   }
 
   void Close() override {
+    if (settings_->guarantee == DeliveryGuarantee::kExactlyOnce && ended_ && since_barrier_ > 0) {
+      SLUICE_LOG_WARN(
+          "KafkaSink (EXACTLY_ONCE) subtask {}: {} records written after the last completed checkpoint are not "
+          "committed (the job's final checkpoint did not complete); their transaction is aborted",
+          task_.subtask_index, since_barrier_);
+    }
     if (own_ != nullptr) {
       // After a clean end of input everything was flushed; on cancellation nothing waits for
       // the broker (AT_LEAST_ONCE replays from the last checkpoint anyway).

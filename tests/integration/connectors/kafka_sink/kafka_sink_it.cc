@@ -326,6 +326,28 @@ TEST(KafkaSinkIT, EmptyEpochsCommitCleanly) {
   EXPECT_GE(static_cast<int64_t>(ReadToEnd(control.name, 1, {{"isolation.level", "read_committed"}}).size()), 1);
 }
 
+// The runtime's final checkpoint (docs/runtime.md, "Checkpoints after tasks finish"): a bounded
+// job whose checkpoint interval is far longer than the job takes no periodic checkpoint, so
+// only the checkpoint taken after every task finished can commit its exactly-once output.
+TEST(KafkaSinkIT, TheFinalCheckpointCommitsTheOutputOfABoundedExactlyOnceJob) {
+  Job job;
+  ScopedTopic out("sink-final", 3);
+  ControlTopic control{job.prefix + ".sluice-control"};
+  auto env = NewEnv(job);
+  env->EnableCheckpointing(seconds(60));
+  std::vector<int64_t> values(1000);
+  for (int64_t i = 0; i < 1000; ++i) values[static_cast<size_t>(i)] = i;
+  env->FromCollection(values)
+      .Rebalance()
+      .Map([](int64_t v) { return std::to_string(v); })
+      .SinkTo(MakeSink(out.name(), DeliveryGuarantee::kExactlyOnce, job.prefix))
+      .Uid("kafka-sink");
+  JobExecutionResult result = env->Execute(job.name);
+  ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
+  EXPECT_EQ(result.completed_checkpoints, 1) << "exactly one checkpoint: the final one";
+  ExpectExactlyOnce(CountValues(out.name(), 3), 1000);
+}
+
 TEST(KafkaSinkIT, TwoExactlyOnceSinksInOneJobShareOneTransactionPair) {
   Job job;
   ScopedTopic a("sink-two-a", 2), b("sink-two-b", 2);
