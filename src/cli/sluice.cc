@@ -5,6 +5,10 @@
 //       (COMPLETED, or COMMITTED once an exactly-once Kafka transaction made it final), time,
 //       operators, size; marks the one a restarted job would restore.
 //
+//   sluice txn abort --bootstrap-servers B --prefix P [--instances N] [--property k=v ...]
+//                    [--timeout-ms T] [--dry-run]
+//       aborts the open Kafka transactions of an EXACTLY_ONCE job that is gone (txn_abort.h).
+//
 // Exit codes: 0 success, 1 an error (message on stderr), 2 bad usage.
 #include <CLI/CLI.hpp>
 
@@ -16,6 +20,7 @@
 #include <vector>
 
 #include "checkpoint/checkpoint_storage.h"
+#include "cli/txn_abort.h"
 
 namespace {
 
@@ -90,7 +95,19 @@ int main(int argc, char** argv) {
   checkpoints->add_option("--job", job, "only this job (its name as given to Execute)");
   checkpoints->add_option("--instance", instance, "only this instance (default: all)");
 
-  CLI11_PARSE(app, argc, argv);
+  CLI::App* txn = app.add_subcommand("txn", "Administer the Kafka transactions of EXACTLY_ONCE sinks");
+  txn->require_subcommand(1);
+  sluice::cli::TxnAbortOptions txn_abort_options;
+  CLI::App* txn_abort = sluice::cli::AddTxnAbortCommand(*txn, txn_abort_options);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // app.exit prints help (exit 0) or the message; every other parse failure is bad usage.
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+
+  if (*txn_abort) return sluice::cli::RunTxnAbort(txn_abort_options);
 
   if (*checkpoints) {
     if (!std::filesystem::is_directory(dir)) {
