@@ -28,6 +28,7 @@
 #include "connectors/kafka/partition_discovery.h"
 #include "connectors/kafka/partition_watermarks.h"
 #include "connectors/kafka/rdkafka_handles.h"
+#include "connectors/kafka/transactional_offsets.h"
 #include "core/log.h"
 
 namespace sluice::kafka::detail {
@@ -72,6 +73,7 @@ class ReaderCore final : public KafkaReaderCore {
     std::optional<std::vector<PartitionOffset>> restored;
     if (runtime.IsRestored()) restored = state_->Get();
 
+    cluster_key_ = internal::ClusterKey(settings_->client_properties.at("bootstrap.servers"));
     MetricGroup& metrics = runtime.GetMetricGroup().AddGroup("KafkaSourceReader");
     commits_succeeded_ = &metrics.GetCounter("commitsSucceeded");
     commits_failed_ = &metrics.GetCounter("commitsFailed");
@@ -231,7 +233,12 @@ class ReaderCore final : public KafkaReaderCore {
         // A discovered partition with nothing read yet has no offset to commit.
         if (item.next_offset >= 0) offsets[{item.topic, item.partition}] = item.next_offset;
       }
-      pending_commits_[id] = std::move(offsets);
+      // With an exactly-once sink on this cluster the checkpoint's own transaction commits
+      // them (DESIGN.md section 5); the reader commits only what nobody else does.
+      bool in_transaction = !offsets.empty() && settings_->group_id &&
+                            internal::TransactionalOffsets::Instance().Publish(
+                                task_.job_name, cluster_key_, id, *settings_->group_id, offsets);
+      pending_commits_[id] = PendingCommit{std::move(offsets), in_transaction};
     }
     state_->Update(std::move(items));
   }
@@ -240,10 +247,20 @@ class ReaderCore final : public KafkaReaderCore {
     if (!settings_->commit_offsets_on_checkpoint || consumer_ == nullptr) return;
     auto it = pending_commits_.find(id);
     if (it == pending_commits_.end()) return;
-    std::map<TopicPartition, int64_t> offsets = std::move(it->second);
+    PendingCommit pending = std::move(it->second);
+    std::map<TopicPartition, int64_t>& offsets = pending.offsets;
     // Older pending checkpoints are subsumed by this one; drop them so the map cannot grow.
     pending_commits_.erase(pending_commits_.begin(), std::next(it));
     if (offsets.empty()) return;
+    if (pending.in_transaction) {
+      // Committed already: the transaction that completed this checkpoint carried them.
+      for (const auto& [tp, offset] : offsets) {
+        auto owned = index_.find({tp.topic, tp.partition});
+        if (owned != index_.end()) owned->second->committed_offset.store(offset, std::memory_order_relaxed);
+      }
+      commits_succeeded_->Inc();
+      return;
+    }
     internal::PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
     for (const auto& [tp, offset] : offsets) {
       rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = offset;
@@ -540,7 +557,12 @@ class ReaderCore final : public KafkaReaderCore {
   std::vector<std::shared_ptr<OwnedPartition>> partitions_;
   std::map<std::pair<std::string, int32_t>, OwnedPartition*> index_;
   OwnedPartition* last_ = nullptr;
-  std::map<CheckpointId, std::map<TopicPartition, int64_t>> pending_commits_;
+  struct PendingCommit {
+    std::map<TopicPartition, int64_t> offsets;
+    bool in_transaction = false;  // an exactly-once sink's transaction commits them
+  };
+  std::map<CheckpointId, PendingCommit> pending_commits_;
+  std::string cluster_key_;
   std::array<rd_kafka_message_t*, kBatchSize> batch_{};
   std::vector<KafkaHeader> headers_;
   bool idle_ = false;

@@ -8,6 +8,7 @@
 
 #include "connectors/kafka/transaction_marker.h"
 #include "connectors/kafka/transaction_test_hooks.h"
+#include "connectors/kafka/transactional_offsets.h"
 #include "core/log.h"
 
 namespace sluice::kafka::internal {
@@ -159,6 +160,7 @@ Result<std::optional<CheckpointCompletion>> KafkaTransactionParticipant::Recover
   }
   commit_slot_ = 0;
   recovered_ = true;
+  TransactionalOffsets::Instance().Subscribe(job.job_name, settings_->cluster_key);
   if (*committed) {
     SLUICE_LOG_INFO("KafkaSink: job '{}' instance {}: last committed checkpoint {} ({})", job.job_name, job.instance,
                     (*committed)->id.value(), (*committed)->storage_path);
@@ -204,6 +206,13 @@ Status KafkaTransactionParticipant::CompleteCheckpoint(const CheckpointCompletio
       return FencedStatus(producer->client_id());
     }
     return abort_transaction(sent);
+  }
+  if (Status offsets = SendSourceOffsets(*producer, id); !offsets.ok()) {
+    if (offsets.code() == StatusCode::kFenced) {
+      fenced_ = true;
+      return offsets;
+    }
+    return abort_transaction(offsets);
   }
   // Every writer passed barrier N, so all of epoch N is in the producer; wait for it so that a
   // failed delivery is reported with its topic and partition rather than as a failed commit.
@@ -255,8 +264,32 @@ void KafkaTransactionParticipant::AbortCheckpoint(CheckpointId id) {
   SLUICE_LOG_DEBUG("KafkaSink: checkpoint {} aborted; its transaction is aborted at recovery", id.value());
 }
 
+Status KafkaTransactionParticipant::SendSourceOffsets(KafkaProducer& producer, int64_t id) {
+  TransactionalOffsets::GroupOffsets groups =
+      TransactionalOffsets::Instance().Take(job_.job_name, settings_->cluster_key, CheckpointId(id));
+  for (const auto& [group, offsets] : groups) {
+    if (offsets.empty()) continue;
+    PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
+    for (const auto& [tp, offset] : offsets) {
+      rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = offset;
+    }
+    // The source reads with assign(), not as a group member: a metadata with the group id
+    // alone (generation -1) is what the broker expects for such a group.
+    std::unique_ptr<rd_kafka_consumer_group_metadata_t, decltype(&rd_kafka_consumer_group_metadata_destroy)> metadata(
+        rd_kafka_consumer_group_metadata_new(group.c_str()), &rd_kafka_consumer_group_metadata_destroy);
+    Status status = TxnError(rd_kafka_send_offsets_to_transaction(producer.handle(), list.get(), metadata.get(),
+                                                                  static_cast<int>(settings_->broker_timeout_ms)),
+                             "send_offsets_to_transaction (group '" + group + "') of checkpoint " + std::to_string(id),
+                             commit_slot_);
+    if (!status.ok()) return status;
+    ++offset_commits_;
+  }
+  return Status::Ok();
+}
+
 void KafkaTransactionParticipant::Close() {
   std::lock_guard lock(mutex_);
+  if (!job_.job_name.empty()) TransactionalOffsets::Instance().Unsubscribe(job_.job_name, settings_->cluster_key);
   recovered_ = false;
   DropProducers(/*abort_open=*/true);
 }

@@ -52,11 +52,17 @@ class KafkaTransactionParticipant final : public CheckpointParticipant {
   int64_t transactions_committed() const { return committed_.load(); }
   int64_t transactions_aborted() const { return aborted_.load(); }
   int64_t last_commit_latency_us() const { return last_commit_latency_us_.load(); }
+  /// Source-offset sends (one per consumer group and checkpoint) inside committed or aborted
+  /// transactions.
+  int64_t offset_commits() const { return offset_commits_.load(); }
 
  private:
   std::string TransactionalId(int32_t slot) const;
   Status CheckFenced(const std::shared_ptr<KafkaProducer>& producer) const;
   Status TxnError(rd_kafka_error_t* error, const std::string& what, int32_t slot);
+  /// send_offsets_to_transaction for what the job's Kafka sources published for checkpoint
+  /// `id` (TransactionalOffsets); the caller holds mutex_.
+  Status SendSourceOffsets(KafkaProducer& producer, int64_t id);
   void DropProducers(bool abort_open);
   Status EnsureControlTopic();
   Result<std::optional<CheckpointCompletion>> FindLastCommitted();
@@ -72,6 +78,7 @@ class KafkaTransactionParticipant final : public CheckpointParticipant {
   std::atomic<int64_t> committed_{0};
   std::atomic<int64_t> aborted_{0};
   std::atomic<int64_t> last_commit_latency_us_{0};
+  std::atomic<int64_t> offset_commits_{0};
 };
 
 }  // namespace sluice::kafka::internal
