@@ -30,7 +30,10 @@ class KafkaRecordEmitter final : public RecordHandler, private Collector<T> {
 
   KafkaRecordEmitter(KafkaReaderCore& core, std::unique_ptr<KafkaRecordDeserializationSchema<T>> schema,
                      DeserializationFailurePolicy policy)
-      : core_(core), schema_(std::move(schema)), policy_(std::move(policy)) {}
+      : core_(core), schema_(std::move(schema)), policy_(std::move(policy)),
+        // A value-only schema never looks at headers; a dead letter carries them along.
+        needs_headers_(dynamic_cast<const ValueOnlyDeserializationSchema<T>*>(schema_.get()) == nullptr ||
+                       policy_.kind() == DeserializationFailurePolicy::Kind::kDeadLetter) {}
 
   void Open(RuntimeContext& context) {
     MetricGroup& metrics = context.GetMetricGroup().AddGroup("KafkaSourceReader");
@@ -84,6 +87,7 @@ class KafkaRecordEmitter final : public RecordHandler, private Collector<T> {
   void MarkIdle() override { output_->MarkIdle(); }
   void MarkActive() override { output_->MarkActive(); }
   bool StopRequested() const override { return end_of_stream_; }
+  bool NeedsHeaders() const override { return needs_headers_; }
 
  private:
   void Collect(T value) override { pending_.push_back(std::move(value)); }
@@ -106,6 +110,7 @@ class KafkaRecordEmitter final : public RecordHandler, private Collector<T> {
   DeserializationFailurePolicy policy_;
   typename WatermarkStrategy<T>::TimestampAssigner assigner_;
   EndOfStream end_of_stream_fn_;
+  bool needs_headers_;
   ReaderOutput<T>* output_ = nullptr;
   Counter* failures_ = nullptr;
   Counter* dead_letters_ = nullptr;

@@ -75,6 +75,9 @@ class RecordHandler {
   /// True once the handler wants no more records (IsEndOfStream): the core stops at once,
   /// after counting the current record as read, and its PollNext returns kEndOfInput.
   virtual bool StopRequested() const { return false; }
+  /// Whether ConsumerRecord::headers must be filled (false: left empty, which saves parsing
+  /// them for value-only schemas).
+  virtual bool NeedsHeaders() const { return true; }
 };
 
 /// One parallel reader's consumer, partitions, offsets and commits. Threads: the task thread
