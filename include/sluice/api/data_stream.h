@@ -229,6 +229,13 @@ class DataStream {
     };
     return AddSinkNode("Sink", factory, nullptr);
   }
+  /// `sink` is a Sink<T> value in Flink's legacy AddSink shape (e.g.
+  /// kafka::KafkaProducerSink<T>): copied once, then as SinkTo.
+  template <typename S>
+    requires std::derived_from<S, Sink<T>> && std::copy_constructible<S>
+  DataStreamSink AddSink(S sink) {
+    return SinkTo(std::make_shared<const S>(std::move(sink)));
+  }
   /// Writes through a Sink (e.g. KafkaSink); the definition is shared by all instances.
   DataStreamSink SinkTo(std::shared_ptr<const Sink<T>> sink, std::string name = "Sink") {
     auto factory = [sink]() -> std::unique_ptr<detail::StreamOperator> {

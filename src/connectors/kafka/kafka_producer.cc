@@ -12,9 +12,10 @@ bool IsFencedError(rd_kafka_resp_err_t code) {
 }
 
 Result<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(const std::map<std::string, std::string>& properties,
-                                                             const std::string& client_id) {
+                                                             const std::string& client_id, DeliveryFailures failures) {
   std::unique_ptr<KafkaProducer> producer(new KafkaProducer());
   producer->client_id_ = client_id;
+  producer->failures_ = failures;
   ConfPtr conf(rd_kafka_conf_new());
   char error[512];
   auto set = [&](const std::string& key, const std::string& value) -> Status {
@@ -69,12 +70,45 @@ void KafkaProducer::OnDeliveryReports(rd_kafka_event_t* event) {
     }
     failed_->fetch_add(1, std::memory_order_relaxed);
     std::lock_guard lock(mutex_);
-    if (error_) continue;
+    if (error_ && failures_ == DeliveryFailures::kFailTheJob) continue;
     std::string topic = message->rkt != nullptr ? rd_kafka_topic_name(message->rkt) : "?";
-    error_ = Status::Unavailable("KafkaSink: delivery of a record to topic " + topic + " partition " +
-                                 std::to_string(message->partition) + " failed after librdkafka's retries: " +
-                                 rd_kafka_err2str(message->err) + " (" + rd_kafka_err2name(message->err) + ")");
+    std::string what = "KafkaSink: delivery of a record to topic " + topic + " partition " +
+                       std::to_string(message->partition) + " failed after librdkafka's retries: " +
+                       rd_kafka_err2str(message->err) + " (" + rd_kafka_err2name(message->err) + ")";
+    if (failures_ == DeliveryFailures::kLogAndCount) {
+      LogFailureLocked(what);
+    } else {
+      error_ = Status::Unavailable(std::move(what));
+    }
   }
+}
+
+void KafkaProducer::LogFailureLocked(const std::string& what) {
+  auto now = std::chrono::steady_clock::now();
+  if (last_failure_log_ != std::chrono::steady_clock::time_point{} &&
+      now - last_failure_log_ < std::chrono::seconds(1)) {
+    ++failures_not_logged_;
+    return;
+  }
+  if (failures_not_logged_ > 0) {
+    SLUICE_LOG_ERROR("{}; the record is lost (SetLogFailuresOnly), and so are {} more since the last such line",
+                     what, failures_not_logged_);
+  } else {
+    SLUICE_LOG_ERROR("{}; the record is lost (SetLogFailuresOnly)", what);
+  }
+  last_failure_log_ = now;
+  failures_not_logged_ = 0;
+}
+
+void KafkaProducer::CountRefused(const Status& refusal) {
+  failed_->fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard lock(mutex_);
+  LogFailureLocked(refusal.message());
+}
+
+bool KafkaProducer::FatallyFailed() const {
+  char reason[256];
+  return rd_kafka_fatal_error(handle_.get(), reason, sizeof(reason)) != RD_KAFKA_RESP_ERR_NO_ERROR;
 }
 
 void KafkaProducer::OnClientError(rd_kafka_t* rk, rd_kafka_event_t* event) {

@@ -4,7 +4,9 @@
 // Threads: Produce, Flush, Purge and Partitions may be called from any thread (librdkafka's
 // producer is thread-safe). Delivery reports and client errors are handled on librdkafka's
 // background thread, which only records the first failure (under a mutex) and counts; the
-// owner reads it with Error() on its own thread and throws there.
+// owner reads it with Error() on its own thread and throws there. With
+// DeliveryFailures::kLogAndCount (the legacy SetLogFailuresOnly) a failed delivery is logged
+// and counted instead of recorded; only fatal client errors are recorded then.
 // Lifetime: the destructor destroys the librdkafka handle first, which joins the background
 // thread, so no callback outlives the object.
 #pragma once
@@ -28,11 +30,15 @@
 
 namespace sluice::kafka::internal {
 
+/// What a failed delivery does: become Error() (the job fails), or only a log line and a count.
+enum class DeliveryFailures { kFailTheJob, kLogAndCount };
+
 class KafkaProducer {
  public:
   /// A producer with exactly `properties` (plus client.id). Errors name the property.
   static Result<std::unique_ptr<KafkaProducer>> Create(const std::map<std::string, std::string>& properties,
-                                                       const std::string& client_id);
+                                                       const std::string& client_id,
+                                                       DeliveryFailures failures = DeliveryFailures::kFailTheJob);
   ~KafkaProducer();
   KafkaProducer(const KafkaProducer&) = delete;
   KafkaProducer& operator=(const KafkaProducer&) = delete;
@@ -47,6 +53,11 @@ class KafkaProducer {
   std::optional<Status> Error() const;
   /// True when the fatal error says another producer with our transactional.id fenced us.
   bool Fenced() const;
+  /// True once librdkafka raised a fatal error: nothing can be produced any more.
+  bool FatallyFailed() const;
+  /// kLogAndCount: a record librdkafka refused (Produce's error) is logged and counted like a
+  /// failed delivery.
+  void CountRefused(const Status& refusal);
   /// Waits until every record handed over has its delivery report, at most `timeout`.
   Status Flush(std::chrono::milliseconds timeout);
   /// Drops queued and in-flight records (their delivery reports say purged, not failures).
@@ -64,10 +75,16 @@ class KafkaProducer {
   static void OnBackgroundEvent(rd_kafka_t* rk, rd_kafka_event_t* event, void* opaque);
   void OnDeliveryReports(rd_kafka_event_t* event);
   void OnClientError(rd_kafka_t* rk, rd_kafka_event_t* event);
+  // Counts a failure that does not fail the job and logs it, at most one line a second (a
+  // broker outage can fail thousands of records); the caller holds mutex_.
+  void LogFailureLocked(const std::string& what);
 
   std::string client_id_;
+  DeliveryFailures failures_ = DeliveryFailures::kFailTheJob;
   mutable std::mutex mutex_;
   std::optional<Status> error_;
+  std::chrono::steady_clock::time_point last_failure_log_{};
+  int64_t failures_not_logged_ = 0;
   bool fenced_ = false;
   std::atomic<bool> purging_{false};
   std::atomic<int64_t> delivered_{0};

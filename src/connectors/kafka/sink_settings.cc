@@ -13,6 +13,7 @@
 #include <sluice/connectors/kafka/detail/kafka_sink_core.h>
 
 #include "connectors/kafka/rdkafka_handles.h"
+#include "connectors/kafka/transactional_offsets.h"
 
 namespace sluice::kafka::detail {
 namespace {
@@ -37,19 +38,6 @@ std::string Trim(std::string_view text) {
   return std::string(text.substr(begin, end - begin + 1));
 }
 
-// The same cluster may be spelled with its brokers in another order.
-std::string ClusterKey(const std::string& servers) {
-  std::set<std::string> hosts;
-  std::stringstream in(servers);
-  std::string host;
-  while (std::getline(in, host, ',')) {
-    std::string trimmed = Trim(host);
-    if (!trimmed.empty()) hosts.insert(trimmed);
-  }
-  std::string key;
-  for (const std::string& h : hosts) key += (key.empty() ? "" : ",") + h;
-  return key;
-}
 
 }  // namespace
 
@@ -61,7 +49,7 @@ Result<KafkaSinkSettings> NormalizeSinkSettings(KafkaSinkSettings settings) {
     return Invalid("no bootstrap servers: call SetBootstrapServers(\"host:port,...\")");
   }
   settings.bootstrap_servers = servers->second;
-  settings.cluster_key = ClusterKey(servers->second);
+  settings.cluster_key = internal::ClusterKey(servers->second);  // same cluster, any broker order
 
   if (auto it = client.find(std::string(kBrokerTimeout)); it != client.end()) {
     std::optional<int64_t> ms = ParseInt(it->second);
@@ -96,6 +84,11 @@ Result<KafkaSinkSettings> NormalizeSinkSettings(KafkaSinkSettings settings) {
       return Invalid(
           "transactional.id is set by the sink (\"<prefix>-<instance>-a\" and \"-b\"); remove the property and use "
           "SetTransactionalIdPrefix");
+    }
+    if (settings.log_failures_only) {
+      return Invalid(
+          "SetLogFailuresOnly(true) cannot be combined with EXACTLY_ONCE: a transaction holding a failed record can "
+          "never commit; use AT_LEAST_ONCE or NONE, or leave SetLogFailuresOnly(false)");
     }
     if (client.count("enable.idempotence") != 0 && client["enable.idempotence"] == "false") {
       return Invalid("enable.idempotence=false contradicts DeliveryGuarantee::kExactlyOnce; remove the property");

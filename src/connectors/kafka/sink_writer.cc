@@ -66,7 +66,10 @@ class KafkaWriterCoreImpl final : public KafkaWriterCore {
     }
     std::string client_id = (task_.operator_uid.empty() ? "sluice-kafka-sink" : task_.operator_uid) + "-" +
                             std::to_string(task_.subtask_index);
-    Result<std::unique_ptr<KafkaProducer>> producer = KafkaProducer::Create(settings_->producer_properties, client_id);
+    Result<std::unique_ptr<KafkaProducer>> producer = KafkaProducer::Create(
+        settings_->producer_properties, client_id,
+        settings_->log_failures_only ? internal::DeliveryFailures::kLogAndCount
+                                     : internal::DeliveryFailures::kFailTheJob);
     if (!producer.ok()) Fail(producer.status());
     own_ = std::move(*producer);
     current_ = own_.get();
@@ -79,6 +82,12 @@ class KafkaWriterCoreImpl final : public KafkaWriterCore {
     Status status = current_->Produce(record);
     if (!status.ok()) {
       ThrowIfFailed();
+      // A refused record (too large, unknown partition, ...) is a failed delivery that
+      // librdkafka reports early; a fatal producer error ends everything anyway.
+      if (settings_->log_failures_only && !current_->FatallyFailed()) {
+        current_->CountRefused(status);
+        return;
+      }
       Fail(status);
     }
     records_send_->Inc();

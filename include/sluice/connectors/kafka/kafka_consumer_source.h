@@ -63,12 +63,10 @@
 #include <sluice/connectors/kafka/detail/kafka_record_emitter.h>
 #include <sluice/connectors/kafka/detail/kafka_source_core.h>
 #include <sluice/connectors/kafka/offsets_initializer.h>
+#include <sluice/connectors/kafka/properties.h>
 #include <sluice/connectors/kafka/topic_partition.h>
 
 namespace sluice::kafka {
-
-/// Client properties: any librdkafka property plus the source's own keys.
-using Properties = std::map<std::string, std::string>;
 
 /// A topic regular expression (whole-name match) for KafkaConsumerSource, like Java's Pattern.
 struct TopicPattern {

@@ -30,6 +30,11 @@ struct KafkaSinkSettings {
   std::map<std::string, std::string> properties;
   bool has_serializer = false;
   Status serializer_status;
+  /// The legacy SetLogFailuresOnly(true): a record whose delivery fails (or that librdkafka
+  /// refuses) is logged and counted in numRecordsSendErrors, and the job goes on. A fatal
+  /// producer error still fails the job. Refused with kExactlyOnce (a transaction with a
+  /// failed record cannot commit).
+  bool log_failures_only = false;
 
   // ---- filled in by NormalizeSinkSettings ----
   std::string bootstrap_servers;
@@ -51,6 +56,28 @@ Result<KafkaSinkSettings> NormalizeSinkSettings(KafkaSinkSettings settings);
 
 /// Sink::Validate: the settings against the job's checkpointing.
 Status ValidateSinkForJob(const KafkaSinkSettings& settings, const SinkValidationContext& job);
+
+/// What a KafkaProducerSink (Flink's legacy FlinkKafkaProducer shape) was configured with.
+struct LegacyProducerConfig {
+  std::string topic;
+  /// librdkafka properties plus sluice.transactional.id.prefix and the sink's own keys.
+  std::map<std::string, std::string> properties;
+  /// The Semantic asked for (Semantic is DeliveryGuarantee).
+  DeliveryGuarantee semantic = DeliveryGuarantee::kAtLeastOnce;
+  /// SetTransactionalIdPrefix; wins over the property.
+  std::optional<std::string> transactional_id_prefix;
+  bool log_failures_only = false;
+};
+
+/// The property that overrides the legacy sink's default transactional id prefix.
+inline constexpr const char* kLegacyTransactionalIdPrefixProperty = "sluice.transactional.id.prefix";
+
+/// KafkaProducerSink's Sink::Validate: the KafkaSink settings for this job. Without
+/// checkpointing the semantic becomes kNone (logged once per call, as Flink does); EXACTLY_ONCE
+/// gets its prefix from SetTransactionalIdPrefix, the property, or "sluice-<job name>".
+/// Normalised and checked against the job like a built KafkaSink (InvalidArgument naming the
+/// setting and the fix).
+Result<KafkaSinkSettings> LegacyProducerSettings(const LegacyProducerConfig& config, const SinkValidationContext& job);
 
 /// The process-wide participant of (cluster, transactional id prefix): the same object for
 /// every EXACTLY_ONCE sink of that pair while any of them is alive.
