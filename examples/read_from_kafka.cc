@@ -19,6 +19,7 @@
 //
 // The seed's Kerberos properties are given as for write_into_kafka:
 //   --property security.protocol=SASL_PLAINTEXT --property sasl.kerberos.service.name=kafka
+//   --property sasl.kerberos.principal=me@EXAMPLE.COM --property sasl.kerberos.keytab=me.keytab
 // Like every sluice job it resumes from its own latest checkpoint when started again (the
 // checkpoint's offsets win over --start-from); --fresh starts over.
 #include <sluice/connectors/kafka/kafka_consumer_source.h>

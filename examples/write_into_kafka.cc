@@ -11,6 +11,11 @@
 // pass through to librdkafka unchanged:
 //   write_into_kafka --bootstrap-servers broker:21007 --property security.protocol=SASL_PLAINTEXT
 //                    --property sasl.kerberos.service.name=kafka
+//                    --property sasl.kerberos.principal=me@EXAMPLE.COM
+//                    --property sasl.kerberos.keytab=/etc/security/me.keytab
+// (librdkafka, unlike the Java client, also needs the principal and keytab, or
+// sasl.kerberos.min.time.before.relogin=0 when a ticket cache is kept fresh outside the job;
+// docs/operations.md has the details.)
 // By default it writes to the local PLAINTEXT broker of scripts/kafka.
 //
 // Like the seed it runs without checkpointing, so the producer's default Semantic

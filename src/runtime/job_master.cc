@@ -172,8 +172,12 @@ Result<std::optional<JobMaster::RestorePlan>> JobMaster::ChooseRestore(int32_t a
     plan.metadata = std::move(*metadata);
     return std::optional<RestorePlan>(std::move(plan));
   };
-  if (attempt == 0 && spec_.restore.savepoint_path) return load(*spec_.restore.savepoint_path);
-  if (attempt == 0 && spec_.restore.fresh) return std::optional<RestorePlan>();
+  // Until this run completes a checkpoint of its own, a restart starts where the first attempt
+  // did (Flink restores the savepoint again): the newest checkpoint in storage may belong to
+  // an earlier run that --fresh or --from-savepoint asked to ignore.
+  const bool as_first_attempt = attempt == 0 || completed_checkpoints_ == 0;
+  if (as_first_attempt && spec_.restore.savepoint_path) return load(*spec_.restore.savepoint_path);
+  if (as_first_attempt && spec_.restore.fresh) return std::optional<RestorePlan>();
   if (storage_ == nullptr) return std::optional<RestorePlan>();
   if (participant_ != nullptr) {
     // Only what the participant committed counts; newer checkpoints were never committed.

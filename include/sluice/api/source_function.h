@@ -3,6 +3,10 @@
 //
 //   class SimpleStringGenerator : public sluice::SourceFunction<std::string> {
 //    public:
+//     SimpleStringGenerator() = default;
+//     // AddSource copies the function (one copy per parallel instance); std::atomic is not
+//     // copyable, so say what a copy starts with.
+//     SimpleStringGenerator(const SimpleStringGenerator&) {}
 //     void Run(sluice::SourceContext<std::string>& ctx) override {
 //       for (int64_t i = 0; running_; ++i) {
 //         ctx.Collect("add element : " + std::to_string(i));
