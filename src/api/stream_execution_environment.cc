@@ -277,6 +277,7 @@ class AsyncJobClient final : public JobClient {
     return master_->StopWithSavepoint(directory);
   }
   JobExecutionResult WaitForResult() override { return result_.get(); }
+  std::map<std::string, int64_t> GetMetrics() const override { return master_->MetricsSnapshot(); }
 
  private:
   std::unique_ptr<internal::JobMaster> master_;
@@ -291,6 +292,7 @@ class FailedJobClient final : public JobClient {
   Result<std::string> TriggerSavepoint(const std::string&) override { return result_.failure; }
   Result<std::string> StopWithSavepoint(const std::string&) override { return result_.failure; }
   JobExecutionResult WaitForResult() override { return result_; }
+  std::map<std::string, int64_t> GetMetrics() const override { return result_.counters; }
 
  private:
   JobExecutionResult result_;

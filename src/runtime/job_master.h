@@ -12,6 +12,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -57,6 +58,8 @@ class JobMaster final : public TaskListener {
   Result<std::string> TriggerSavepoint(const std::string& directory);
   Result<std::string> StopWithSavepoint(const std::string& directory);
   JobStatus status() const;
+  /// Every metric of the job now (MetricGroup::Snapshot is thread-safe).
+  std::map<std::string, int64_t> MetricsSnapshot() const { return metrics_.Snapshot(); }
 
   // ---- TaskListener ----
   void OnTaskFinished(int32_t task) override;

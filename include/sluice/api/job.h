@@ -53,6 +53,10 @@ class JobClient {
   virtual Result<std::string> StopWithSavepoint(const std::string& directory = "") = 0;
   /// Blocks until the job has ended.
   virtual JobExecutionResult WaitForResult() = 0;
+  /// Every metric of the job now, named as in JobExecutionResult::counters (counters summed
+  /// over attempts, gauges as their owners last published them). Safe while the job runs, so
+  /// monitoring code and tests can watch metrics move; after the end it matches the result's.
+  virtual std::map<std::string, int64_t> GetMetrics() const = 0;
 };
 
 }  // namespace sluice

@@ -198,6 +198,12 @@ class ReaderCore final : public KafkaReaderCore {
     if (n < 0) {
       throw std::runtime_error("Kafka source: consuming failed: " + internal::DescribeError(rd_kafka_last_error()));
     }
+    // The lag is refreshed at once at its edges. Records after a quiet spell: a slow downstream
+    // may now hold this thread for long, and the lag must show the backlog meanwhile (librdkafka
+    // updates a partition's high watermark before it queues the fetched records). An empty
+    // poll after records: the reader caught up.
+    if ((n > 0) == quiet_since_last_batch_) RefreshLag(/*force=*/true);
+    quiet_since_last_batch_ = n == 0;
     // Every message must be destroyed, also when the handler throws.
     struct BatchGuard {
       std::array<rd_kafka_message_t*, kBatchSize>& batch;
@@ -335,6 +341,7 @@ class ReaderCore final : public KafkaReaderCore {
   void Finish(OwnedPartition& p) {
     if (p.finished) return;
     p.finished = true;
+    RefreshLag(/*force=*/true);  // a finished partition has no lag; a bounded reader may end now
     if (watermarks_ != nullptr) watermarks_->FinishPartition(p.watermark_slot);
     // Stop fetching it: records past the stop would only be dropped.
     internal::PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
@@ -509,10 +516,11 @@ class ReaderCore final : public KafkaReaderCore {
   }
 
   // pendingRecords: the sum over owned partitions of (high watermark - next offset), from the
-  // high watermarks librdkafka caches from fetch answers (no broker request).
-  void RefreshLag() {
+  // high watermarks librdkafka caches from fetch answers (no broker request). At most once a
+  // second while batches come back to back, unless `force`.
+  void RefreshLag(bool force = false) {
     int64_t now = CurrentTimeMillis();
-    if (now - last_lag_refresh_ms_ < kLagRefreshMs) return;
+    if (!force && now - last_lag_refresh_ms_ < kLagRefreshMs) return;
     last_lag_refresh_ms_ = now;
     int64_t pending = 0;
     for (auto& p : partitions_) {
@@ -590,6 +598,7 @@ class ReaderCore final : public KafkaReaderCore {
   MetricGroup* metrics_ = nullptr;
   std::shared_ptr<std::atomic<int64_t>> pending_records_ = std::make_shared<std::atomic<int64_t>>(0);
   int64_t last_lag_refresh_ms_ = 0;
+  bool quiet_since_last_batch_ = true;  // the last poll found nothing (or none happened yet)
   std::function<std::unique_ptr<WatermarkGenerator>()> watermark_factory_;
   std::optional<int64_t> watermark_idle_ms_;
   std::unique_ptr<internal::PartitionWatermarks> watermarks_;

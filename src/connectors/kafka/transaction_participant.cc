@@ -108,10 +108,12 @@ void KafkaTransactionParticipant::DropProducers(bool abort_open) {
     std::shared_ptr<KafkaProducer>& producer = producers_[slot];
     if (producer == nullptr) continue;
     if (abort_open && open_[slot] && !producer->Fenced()) {
+      producer->Purge();  // the abort purges its records anyway: not failed deliveries
       rd_kafka_error_t* error =
           rd_kafka_abort_transaction(producer->handle(), static_cast<int>(settings_->broker_timeout_ms));
       if (error == nullptr) {
-        ++aborted_;
+        // The writers' next epoch is always open and usually empty at the end: that is no loss.
+        if (written_[slot].load()) ++aborted_;
       } else {
         SLUICE_LOG_WARN("KafkaSink: aborting the open transaction of {} at close: {} (the next start aborts it)",
                         producer->client_id(), rd_kafka_error_string(error));
@@ -133,6 +135,9 @@ Result<std::optional<CheckpointCompletion>> KafkaTransactionParticipant::Recover
     if (!fenced.ok()) fenced_ = true;
   }
   if (fenced_) return FencedStatus(TransactionalId(0) + " / " + TransactionalId(1));
+  // Transactions of the failed attempt that hold records: init_transactions aborts them below.
+  std::array<bool, 2> discarded{};
+  for (size_t slot = 0; slot < discarded.size(); ++slot) discarded[slot] = open_[slot] && written_[slot].load();
   DropProducers(/*abort_open=*/false);
   recovered_ = false;
   job_ = job;
@@ -147,6 +152,7 @@ Result<std::optional<CheckpointCompletion>> KafkaTransactionParticipant::Recover
     Status status = TxnError(rd_kafka_init_transactions(producers_[static_cast<size_t>(slot)]->handle(), timeout),
                              "init_transactions", slot);
     if (!status.ok()) return status;
+    if (discarded[static_cast<size_t>(slot)]) ++aborted_;
   }
   Status topic = EnsureControlTopic();
   if (!topic.ok()) return topic;
@@ -157,6 +163,7 @@ Result<std::optional<CheckpointCompletion>> KafkaTransactionParticipant::Recover
                              "begin_transaction", slot);
     if (!status.ok()) return status;
     open_[static_cast<size_t>(slot)] = true;
+    written_[static_cast<size_t>(slot)] = false;
   }
   commit_slot_ = 0;
   recovered_ = true;
@@ -178,6 +185,7 @@ Status KafkaTransactionParticipant::CompleteCheckpoint(const CheckpointCompletio
   const auto started = std::chrono::steady_clock::now();
 
   auto abort_transaction = [&](Status why) {
+    producer->Purge();  // the abort purges its records anyway: not failed deliveries
     if (rd_kafka_error_t* error = rd_kafka_abort_transaction(producer->handle(), timeout)) rd_kafka_error_destroy(error);
     open_[static_cast<size_t>(slot)] = false;
     recovered_ = false;  // the job fails over; Recover starts the pair afresh
@@ -254,6 +262,7 @@ Status KafkaTransactionParticipant::CompleteCheckpoint(const CheckpointCompletio
     return begun;
   }
   open_[static_cast<size_t>(slot)] = true;
+  written_[static_cast<size_t>(slot)] = false;
   commit_slot_ = 1 - slot;
   return Status::Ok();
 }

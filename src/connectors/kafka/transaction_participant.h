@@ -47,9 +47,15 @@ class KafkaTransactionParticipant final : public CheckpointParticipant {
   Result<Producers> AttachWriter();
   /// A writer saw that a producer of the pair was fenced: the job must stop, not restart.
   void ReportFenced();
+  /// A writer wrote records into the open transaction of `slot` (called once per epoch, at the
+  /// writer's barrier or close, not per record), so aborting it discards output.
+  void NoteWritten(int32_t slot) { written_[static_cast<size_t>(slot)].store(true, std::memory_order_relaxed); }
   Status FencedStatus(const std::string& transactional_id) const;
 
   int64_t transactions_committed() const { return committed_.load(); }
+  /// Commits that failed (their transaction aborted), plus transactions holding records that
+  /// this process aborted at a failover or at the end of the job. Empty transactions aborted
+  /// at the end are not counted; a crashed process's are aborted by the next start uncounted.
   int64_t transactions_aborted() const { return aborted_.load(); }
   int64_t last_commit_latency_us() const { return last_commit_latency_us_.load(); }
   /// Source-offset sends (one per consumer group and checkpoint) inside committed or aborted
@@ -71,6 +77,7 @@ class KafkaTransactionParticipant final : public CheckpointParticipant {
   std::mutex mutex_;
   std::array<std::shared_ptr<KafkaProducer>, 2> producers_;
   std::array<bool, 2> open_{false, false};
+  std::array<std::atomic<bool>, 2> written_{};  // the open transaction of a slot holds records
   int32_t commit_slot_ = 0;
   bool recovered_ = false;
   std::atomic<bool> fenced_{false};
