@@ -61,6 +61,8 @@ void KafkaProducer::OnBackgroundEvent(rd_kafka_t* rk, rd_kafka_event_t* event, v
 void KafkaProducer::OnDeliveryReports(rd_kafka_event_t* event) {
   const rd_kafka_message_t* message = nullptr;
   while ((message = rd_kafka_event_message_next(event)) != nullptr) {
+    // Every report, failed or purged too, ends the record's flight for its writer.
+    if (message->_private != nullptr) static_cast<DeliveryTracker*>(message->_private)->Done();
     if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       delivered_.fetch_add(1, std::memory_order_relaxed);
       continue;
@@ -79,6 +81,7 @@ void KafkaProducer::OnDeliveryReports(rd_kafka_event_t* event) {
       LogFailureLocked(what);
     } else {
       error_ = Status::Unavailable(std::move(what));
+      troubled_.store(true, std::memory_order_release);
     }
   }
 }
@@ -106,6 +109,13 @@ void KafkaProducer::CountRefused(const Status& refusal) {
   LogFailureLocked(refusal.message());
 }
 
+bool KafkaProducer::MayHaveFailed() const {
+  if (troubled_.load(std::memory_order_acquire)) return true;
+  // A fatal error whose event the background thread has not handled yet (an atomic read).
+  char reason[8];
+  return rd_kafka_fatal_error(handle_.get(), reason, sizeof(reason)) != RD_KAFKA_RESP_ERR_NO_ERROR;
+}
+
 bool KafkaProducer::FatallyFailed() const {
   char reason[256];
   return rd_kafka_fatal_error(handle_.get(), reason, sizeof(reason)) != RD_KAFKA_RESP_ERR_NO_ERROR;
@@ -120,6 +130,7 @@ void KafkaProducer::OnClientError(rd_kafka_t* rk, rd_kafka_event_t* event) {
   char reason[512];
   rd_kafka_resp_err_t code = rd_kafka_fatal_error(rk, reason, sizeof(reason));
   std::lock_guard lock(mutex_);
+  troubled_.store(true, std::memory_order_release);
   fenced_ = fenced_ || IsFencedError(code);
   if (!error_) {
     error_ = Status(StatusCode::kAborted, "KafkaSink: producer " + client_id_ + " failed fatally: " + reason + " (" +
@@ -140,7 +151,21 @@ bool KafkaProducer::Fenced() const {
   return IsFencedError(rd_kafka_fatal_error(handle_.get(), reason, sizeof(reason)));
 }
 
-Status KafkaProducer::Produce(const ProducerRecord& record) {
+DeliveryTracker* KafkaProducer::NewTracker() {
+  std::lock_guard lock(mutex_);
+  trackers_.push_back(std::make_unique<DeliveryTracker>());
+  return trackers_.back().get();
+}
+
+Result<TopicPtr> KafkaProducer::TopicHandle(const std::string& topic, std::chrono::milliseconds timeout) {
+  Result<std::vector<int32_t>> partitions = Partitions(topic, timeout);
+  if (!partitions.ok()) return partitions.status();
+  TopicPtr handle(rd_kafka_topic_new(handle_.get(), topic.c_str(), nullptr));
+  if (handle == nullptr) return Status::InvalidArgument("KafkaSink: bad topic name '" + topic + "'");
+  return handle;
+}
+
+Status KafkaProducer::Produce(const ProducerRecord& record, DeliveryTracker* tracker, rd_kafka_topic_t* topic) {
   rd_kafka_headers_t* headers = nullptr;
   if (!record.headers.empty()) {
     headers = rd_kafka_headers_new(record.headers.size());
@@ -151,14 +176,22 @@ Status KafkaProducer::Produce(const ProducerRecord& record) {
     }
   }
   while (true) {
-    rd_kafka_resp_err_t err = rd_kafka_producev(
-        handle_.get(), RD_KAFKA_V_TOPIC(record.topic.c_str()), RD_KAFKA_V_PARTITION(record.partition),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_VALUE(record.has_value ? const_cast<char*>(record.value.data()) : nullptr,
-                         record.has_value ? record.value.size() : 0),
-        RD_KAFKA_V_KEY(record.has_key ? record.key.data() : nullptr, record.has_key ? record.key.size() : 0),
-        RD_KAFKA_V_TIMESTAMP(std::max<int64_t>(record.timestamp, 0)), RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END);
+    if (tracker != nullptr) tracker->Sent();  // before: the report may come at once
+    // Everything but the topic, which is a handle (RKT) or a name (TOPIC).
+#define SLUICE_RECORD_ARGS                                                                                        \
+  RD_KAFKA_V_PARTITION(record.partition), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),                               \
+      RD_KAFKA_V_VALUE(record.has_value ? const_cast<char*>(record.value.data()) : nullptr,                        \
+                       record.has_value ? record.value.size() : 0),                                                \
+      RD_KAFKA_V_KEY(record.has_key ? record.key.data() : nullptr, record.has_key ? record.key.size() : 0),       \
+      RD_KAFKA_V_TIMESTAMP(std::max<int64_t>(record.timestamp, 0)), RD_KAFKA_V_HEADERS(headers),                   \
+      RD_KAFKA_V_OPAQUE(tracker), RD_KAFKA_V_END
+    rd_kafka_resp_err_t err = topic != nullptr
+                                  ? rd_kafka_producev(handle_.get(), RD_KAFKA_V_RKT(topic), SLUICE_RECORD_ARGS)
+                                  : rd_kafka_producev(handle_.get(), RD_KAFKA_V_TOPIC(record.topic.c_str()),
+                                                      SLUICE_RECORD_ARGS);
+#undef SLUICE_RECORD_ARGS
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();
+    if (tracker != nullptr) tracker->Done();  // refused: no report will come
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
       // Backpressure: wait a little for deliveries to make room (reports are served by the
       // background thread; flush here is only a bounded wait).

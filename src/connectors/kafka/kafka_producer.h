@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -33,6 +34,35 @@ namespace sluice::kafka::internal {
 /// What a failed delivery does: become Error() (the job fails), or only a log line and a count.
 enum class DeliveryFailures { kFailTheJob, kLogAndCount };
 
+/// The records one writer has handed to a shared producer and that have no delivery report
+/// yet. An EXACTLY_ONCE writer waits for its tracker to drain at a barrier before it writes to
+/// the other producer of the pair: records of two producers are appended to a partition in
+/// the order the broker receives them, so without the wait a word's count from epoch N could
+/// land after its next count from epoch N+1 (the crash test saw exactly that).
+/// Owned by the producer (KafkaProducer::NewTracker) so that a delivery report arriving after
+/// the writer is gone never touches freed memory. Thread-safe.
+class DeliveryTracker {
+ public:
+  void Sent() { outstanding_.fetch_add(1, std::memory_order_relaxed); }
+  void Done() {
+    if (outstanding_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
+      std::lock_guard lock(mutex_);  // a waiter checks under the lock: no lost wake-up
+      drained_.notify_all();
+    }
+  }
+  int64_t outstanding() const { return outstanding_.load(std::memory_order_acquire); }
+  /// True when every record sent has its delivery report, false after `timeout`.
+  bool WaitUntilDrained(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    return drained_.wait_for(lock, timeout, [this] { return outstanding() == 0; });
+  }
+
+ private:
+  std::atomic<int64_t> outstanding_{0};
+  std::mutex mutex_;
+  std::condition_variable drained_;
+};
+
 class KafkaProducer {
  public:
   /// A producer with exactly `properties` (plus client.id). Errors name the property.
@@ -48,13 +78,24 @@ class KafkaProducer {
 
   /// Hands a copy of the record to librdkafka, waiting while its queue is full (that is the
   /// sink's backpressure). An error status when librdkafka refuses the record.
-  Status Produce(const ProducerRecord& record);
+  /// `topic`, when given, is this producer's handle for record.topic (TopicHandle): it saves
+  /// librdkafka a lookup by name under its lock per record.
+  Status Produce(const ProducerRecord& record, DeliveryTracker* tracker = nullptr, rd_kafka_topic_t* topic = nullptr);
+  /// A handle for `topic` on this producer, after a metadata request for it (bounded by
+  /// `timeout`) so that the first records need not wait for librdkafka's periodic topic scan
+  /// (up to a second). NotFound when the topic does not exist.
+  Result<TopicPtr> TopicHandle(const std::string& topic, std::chrono::milliseconds timeout);
+  /// A tracker for one writer's records, living as long as this producer.
+  DeliveryTracker* NewTracker();
   /// The first delivery that failed after librdkafka's retries, or a fatal client error.
   std::optional<Status> Error() const;
   /// True when the fatal error says another producer with our transactional.id fenced us.
   bool Fenced() const;
   /// True once librdkafka raised a fatal error: nothing can be produced any more.
   bool FatallyFailed() const;
+  /// Cheap, lock-free, for the per-record path: false means Error() is empty and the producer
+  /// is not fenced; true means look closer (Error(), Fenced()).
+  bool MayHaveFailed() const;
   /// kLogAndCount: a record librdkafka refused (Produce's error) is logged and counted like a
   /// failed delivery.
   void CountRefused(const Status& refusal);
@@ -87,8 +128,10 @@ class KafkaProducer {
   int64_t failures_not_logged_ = 0;
   bool fenced_ = false;
   std::atomic<bool> purging_{false};
+  std::atomic<bool> troubled_{false};  // error_ or fenced_ was set
   std::atomic<int64_t> delivered_{0};
   std::shared_ptr<std::atomic<int64_t>> failed_ = std::make_shared<std::atomic<int64_t>>(0);
+  std::vector<std::unique_ptr<DeliveryTracker>> trackers_;  // guarded by mutex_
   // Last member: destroyed first, joining librdkafka's threads before the state above goes.
   KafkaPtr handle_;
 };

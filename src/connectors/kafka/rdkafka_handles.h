@@ -30,6 +30,12 @@ struct QueueDeleter {
 };
 using QueuePtr = std::unique_ptr<rd_kafka_queue_t, QueueDeleter>;
 
+// Must go before the client it belongs to.
+struct TopicDeleter {
+  void operator()(rd_kafka_topic_t* topic) const { rd_kafka_topic_destroy(topic); }
+};
+using TopicPtr = std::unique_ptr<rd_kafka_topic_t, TopicDeleter>;
+
 struct PartitionListDeleter {
   void operator()(rd_kafka_topic_partition_list_t* list) const noexcept {
     rd_kafka_topic_partition_list_destroy(list);

@@ -17,6 +17,7 @@
 namespace sluice::kafka::detail {
 namespace {
 
+using internal::DeliveryTracker;
 using internal::KafkaProducer;
 using internal::KafkaTransactionParticipant;
 
@@ -56,6 +57,7 @@ class KafkaWriterCoreImpl final : public KafkaWriterCore {
       pair_ = producers->slots;
       slot_ = producers->first_slot;
       current_ = pair_[static_cast<size_t>(slot_)].get();
+      for (size_t i = 0; i < pair_.size(); ++i) trackers_[i] = pair_[i]->NewTracker();
       std::shared_ptr<KafkaTransactionParticipant> participant = participant_;
       group.AddGauge("transactionsCommitted", [participant] { return participant->transactions_committed(); });
       group.AddGauge("transactionsAborted", [participant] { return participant->transactions_aborted(); });
@@ -79,7 +81,7 @@ class KafkaWriterCoreImpl final : public KafkaWriterCore {
 
   void Send(const ProducerRecord& record) override {
     ThrowIfFailed();
-    Status status = current_->Produce(record);
+    Status status = current_->Produce(record, tracker(), TopicHandle(record.topic));
     if (!status.ok()) {
       ThrowIfFailed();
       // A refused record (too large, unknown partition, ...) is a failed delivery that
@@ -127,8 +129,13 @@ class KafkaWriterCoreImpl final : public KafkaWriterCore {
 
   void SnapshotState(CheckpointId) override {
     if (settings_->guarantee == DeliveryGuarantee::kExactlyOnce) {
+      if (since_barrier_ > 0) participant_->NoteWritten(slot_);
       // Epoch N ends here: later records belong to N+1, whose transaction is already open on
-      // the other producer.
+      // the other producer. First every record of N must be in the broker's log: records of
+      // the two producers reach a partition in arrival order, and N+1's must come after N's
+      // (per-key order, and the last value a compacted topic keeps). One round trip per
+      // checkpoint, not a wait for the commit.
+      WaitForOwnDeliveries();
       slot_ = 1 - slot_;
       current_ = pair_[static_cast<size_t>(slot_)].get();
     }
@@ -142,17 +149,70 @@ class KafkaWriterCoreImpl final : public KafkaWriterCore {
           "committed (the job's final checkpoint did not complete); their transaction is aborted",
           task_.subtask_index, since_barrier_);
     }
+    // The open epoch's transaction is aborted next (failover or end): it discards records.
+    if (settings_->guarantee == DeliveryGuarantee::kExactlyOnce && since_barrier_ > 0) {
+      participant_->NoteWritten(slot_);
+    }
+    last_topic_ = nullptr;
+    topics_.clear();  // topic handles before their producers
     if (own_ != nullptr) {
       // After a clean end of input everything was flushed; on cancellation nothing waits for
       // the broker (AT_LEAST_ONCE replays from the last checkpoint anyway).
       if (!ended_) own_->Purge();
       own_.reset();
     }
+    trackers_ = {};
     pair_ = {};
     current_ = nullptr;
   }
 
  private:
+  // This writer's topic handles, one per producer it writes through: made (with a metadata
+  // request, so the first records are not held back and a missing topic fails at once) the
+  // first time a topic appears; the last one used is found without a map lookup.
+  struct TopicHandles {
+    std::string name;
+    std::array<internal::TopicPtr, 2> per_producer;
+  };
+
+  rd_kafka_topic_t* TopicHandle(const std::string& topic) {
+    if (last_topic_ == nullptr || last_topic_->name != topic) {
+      auto it = topics_.find(topic);
+      if (it == topics_.end()) it = topics_.emplace(topic, OpenTopic(topic)).first;
+      last_topic_ = &it->second;
+    }
+    size_t index = settings_->guarantee == DeliveryGuarantee::kExactlyOnce ? static_cast<size_t>(slot_) : 0;
+    return last_topic_->per_producer[index].get();
+  }
+
+  TopicHandles OpenTopic(const std::string& topic) {
+    TopicHandles handles{topic, {}};
+    std::array<KafkaProducer*, 2> producers = {own_.get(), nullptr};
+    if (settings_->guarantee == DeliveryGuarantee::kExactlyOnce) producers = {pair_[0].get(), pair_[1].get()};
+    for (size_t i = 0; i < producers.size(); ++i) {
+      if (producers[i] == nullptr) continue;
+      Result<internal::TopicPtr> handle =
+          producers[i]->TopicHandle(topic, std::chrono::milliseconds(settings_->broker_timeout_ms));
+      if (!handle.ok()) Fail(handle.status());
+      handles.per_producer[i] = std::move(*handle);
+    }
+    return handles;
+  }
+
+  DeliveryTracker* tracker() const {
+    return settings_->guarantee == DeliveryGuarantee::kExactlyOnce ? trackers_[static_cast<size_t>(slot_)] : nullptr;
+  }
+
+  void WaitForOwnDeliveries() {
+    DeliveryTracker* own = tracker();
+    if (!own->WaitUntilDrained(flush_timeout_)) {
+      Fail(Status::TimedOut("KafkaSink: " + std::to_string(own->outstanding()) + " records of subtask " +
+                            std::to_string(task_.subtask_index) + " still had no delivery report after " +
+                            std::to_string(flush_timeout_.count()) + " ms at a checkpoint barrier"));
+    }
+    ThrowIfFailed();
+  }
+
   void WaitForDeliveries() {
     Status flushed = current_->Flush(flush_timeout_);
     ThrowIfFailed();
@@ -162,6 +222,7 @@ class KafkaWriterCoreImpl final : public KafkaWriterCore {
   void ThrowIfFailed() {
     if (settings_->guarantee == DeliveryGuarantee::kExactlyOnce) {
       for (const std::shared_ptr<KafkaProducer>& producer : pair_) {
+        if (!producer->MayHaveFailed()) continue;  // per record: no locks on the way
         if (producer->Fenced()) {
           participant_->ReportFenced();
           Fail(participant_->FencedStatus(producer->client_id()));
@@ -170,6 +231,7 @@ class KafkaWriterCoreImpl final : public KafkaWriterCore {
       }
       return;
     }
+    if (!current_->MayHaveFailed()) return;
     if (std::optional<Status> error = current_->Error()) Fail(*error);
   }
 
@@ -179,6 +241,9 @@ class KafkaWriterCoreImpl final : public KafkaWriterCore {
   std::chrono::milliseconds flush_timeout_{0};
   std::unique_ptr<KafkaProducer> own_;
   std::array<std::shared_ptr<KafkaProducer>, 2> pair_;
+  std::array<DeliveryTracker*, 2> trackers_{};  // owned by pair_'s producers
+  std::map<std::string, TopicHandles> topics_;
+  TopicHandles* last_topic_ = nullptr;
   int32_t slot_ = 0;
   KafkaProducer* current_ = nullptr;
   std::map<std::string, std::vector<int32_t>> partitions_;
