@@ -29,9 +29,9 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 // Emits `bursts` bursts of `per_burst` numbers as strings; after each burst it waits until a
-// checkpoint taken after it has completed, so an exactly-once job commits all of its output
-// before the input ends (the runtime takes no checkpoint at the end of input). Without
-// checkpointing it does not wait.
+// checkpoint taken after it has completed, so each epoch holds one burst (the job's final
+// checkpoint commits whatever comes after the last one). Without checkpointing it does not
+// wait.
 class CheckpointedBursts final : public RichSourceFunction<std::string>, public CheckpointedFunction,
                                  public CheckpointListener {
  public:

@@ -19,6 +19,7 @@
 
 #include "connectors/kafka/transaction_test_hooks.h"
 #include "integration/runtime/test_jobs.h"
+#include "kafka_sink_it_support.h"
 #include "kafka_test_env.h"
 
 namespace sluice::testing {
@@ -29,72 +30,10 @@ using kafka::KafkaRecordSerializationSchema;
 using kafka::KafkaSink;
 using kafka::SimpleStringSchema;
 using kafka::internal::TransactionPhase;
+using sink_it::BurstSource;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-// Emits `bursts` bursts of `per_burst` values (burst b: b*per_burst ... ; every `empty_every`-th
-// burst is empty when > 0). After each burst it waits until a checkpoint taken after that
-// burst has completed, so each epoch holds one burst; after the last it waits once more, so the
-// output of a bounded exactly-once job is all committed before the input ends. Its position is
-// checkpointed.
-class BurstSource final : public RichSourceFunction<int64_t>, public CheckpointedFunction, public CheckpointListener {
- public:
-  BurstSource(int64_t bursts, int64_t per_burst, int64_t empty_every = 0)
-      : bursts_(bursts), per_burst_(per_burst), empty_every_(empty_every) {}
-  BurstSource(const BurstSource& other)
-      : RichSourceFunction<int64_t>(), bursts_(other.bursts_), per_burst_(other.per_burst_),
-        empty_every_(other.empty_every_) {}
-  void Open() override {
-    state_ = &GetRuntimeContext().GetOperatorListState(ListStateDescriptor<int64_t>("burst"));
-    for (int64_t b : state_->Get()) burst_ = b;
-  }
-  void Run(SourceContext<int64_t>& ctx) override {
-    while (running_) {
-      if (burst_ < bursts_) {
-        std::lock_guard lock(ctx.GetCheckpointLock());
-        bool empty = empty_every_ > 0 && burst_ % empty_every_ == empty_every_ - 1;
-        if (!empty) {
-          for (int64_t i = 0; i < per_burst_; ++i) ctx.Collect(burst_ * per_burst_ + i);
-        }
-        ++burst_;
-      }
-      int64_t emitted;
-      {
-        std::lock_guard lock(ctx.GetCheckpointLock());
-        emitted = burst_;
-      }
-      std::unique_lock lock(mutex_);
-      cv_.wait(lock, [&] { return covered_ >= emitted || !running_; });
-      if (emitted >= bursts_) return;
-    }
-  }
-  void Cancel() override {
-    running_ = false;
-    cv_.notify_all();
-  }
-  void SnapshotState(CheckpointId id) override {
-    state_->Update({burst_});
-    std::lock_guard lock(mutex_);
-    taken_[id.value()] = burst_;
-  }
-  void NotifyCheckpointComplete(CheckpointId id) override {
-    std::lock_guard lock(mutex_);
-    if (auto it = taken_.find(id.value()); it != taken_.end()) covered_ = std::max(covered_, it->second);
-    cv_.notify_all();
-  }
-
- private:
-  int64_t bursts_, per_burst_, empty_every_;
-  int64_t burst_ = 0;
-  ListState<int64_t>* state_ = nullptr;
-  std::atomic<bool> running_{true};
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::map<int64_t, int64_t> taken_;
-  int64_t covered_ = 0;
-};
-
-// Sends every record to partition 5, which a one-partition topic does not have.
 class FixedPartitionerAt5 final : public kafka::KafkaPartitioner<std::string> {
  public:
   int32_t Partition(const std::string&, std::optional<std::string_view>, std::optional<std::string_view>,

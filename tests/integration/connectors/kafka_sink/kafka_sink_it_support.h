@@ -1,7 +1,6 @@
 // Helpers shared by the KafkaSink metrics and rescaling integration tests: a checkpointed
 // source that emits one burst per epoch, a job's names and checkpoint directory, the control
 // topic clean-up, a string sink builder, and read_committed counts of a topic.
-// (kafka_sink_it.cc keeps its own copies in an anonymous namespace.)
 #pragma once
 
 #include <sluice/connectors/kafka/kafka_sink.h>
@@ -22,15 +21,18 @@
 
 namespace sluice::testing::sink_it {
 
-// Emits `bursts` bursts of `per_burst` values (burst b: b*per_burst, b*per_burst+1, ...). After
-// each burst it waits until a checkpoint taken after that burst has completed, so each epoch
-// holds one burst; after the last one it waits once more and ends. Its position is
-// checkpointed.
+// Emits `bursts` bursts of `per_burst` values (burst b: b*per_burst ... ; every `empty_every`-th
+// burst is empty when > 0). After each burst it waits until a checkpoint taken after that
+// burst has completed, so each epoch holds one burst; after the last it waits once more, so the
+// last burst is committed by a periodic checkpoint, not only by the job's final one. Its
+// position is checkpointed.
 class BurstSource final : public RichSourceFunction<int64_t>, public CheckpointedFunction, public CheckpointListener {
  public:
-  BurstSource(int64_t bursts, int64_t per_burst) : bursts_(bursts), per_burst_(per_burst) {}
+  BurstSource(int64_t bursts, int64_t per_burst, int64_t empty_every = 0)
+      : bursts_(bursts), per_burst_(per_burst), empty_every_(empty_every) {}
   BurstSource(const BurstSource& other)
-      : RichSourceFunction<int64_t>(), bursts_(other.bursts_), per_burst_(other.per_burst_) {}
+      : RichSourceFunction<int64_t>(), bursts_(other.bursts_), per_burst_(other.per_burst_),
+        empty_every_(other.empty_every_) {}
   void Open() override {
     state_ = &GetRuntimeContext().GetOperatorListState(ListStateDescriptor<int64_t>("burst"));
     for (int64_t b : state_->Get()) burst_ = b;
@@ -39,7 +41,10 @@ class BurstSource final : public RichSourceFunction<int64_t>, public Checkpointe
     while (running_) {
       if (burst_ < bursts_) {
         std::lock_guard lock(ctx.GetCheckpointLock());
-        for (int64_t i = 0; i < per_burst_; ++i) ctx.Collect(burst_ * per_burst_ + i);
+        bool empty = empty_every_ > 0 && burst_ % empty_every_ == empty_every_ - 1;
+        if (!empty) {
+          for (int64_t i = 0; i < per_burst_; ++i) ctx.Collect(burst_ * per_burst_ + i);
+        }
         ++burst_;
       }
       int64_t emitted;
@@ -68,7 +73,7 @@ class BurstSource final : public RichSourceFunction<int64_t>, public Checkpointe
   }
 
  private:
-  int64_t bursts_, per_burst_;
+  int64_t bursts_, per_burst_, empty_every_;
   int64_t burst_ = 0;
   ListState<int64_t>* state_ = nullptr;
   std::atomic<bool> running_{true};
@@ -78,8 +83,7 @@ class BurstSource final : public RichSourceFunction<int64_t>, public Checkpointe
   int64_t covered_ = 0;
 };
 
-/// A job's unique names and checkpoint directory (removed at the end), and the control topic
-/// its exactly-once sink creates (deleted at the end when it exists).
+// Sends every record to partition 5, which a one-partition topic does not have.
 struct SinkJob {
   std::string prefix = UniqueName("sink-txn");
   std::string name = UniqueName("sink-job");
