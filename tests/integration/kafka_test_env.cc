@@ -181,6 +181,18 @@ ScopedTopic::~ScopedTopic() {
   }
 }
 
+std::map<int32_t, int64_t> CommittedOffsets(const std::string& group, const std::string& topic, int partitions) {
+  KafkaPtr consumer = NewClient(RD_KAFKA_CONSUMER, {{"group.id", group}});
+  PartitionListPtr list(rd_kafka_topic_partition_list_new(partitions));
+  for (int32_t p = 0; p < partitions; ++p) rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), p);
+  std::map<int32_t, int64_t> offsets;
+  if (rd_kafka_committed(consumer.get(), list.get(), 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    for (int i = 0; i < list->cnt; ++i) offsets[list->elems[i].partition] = list->elems[i].offset;
+  }
+  rd_kafka_consumer_close(consumer.get());
+  return offsets;
+}
+
 Record CopyRecord(const rd_kafka_message_t& message) {
   Record record;
   record.topic = rd_kafka_topic_name(message.rkt);

@@ -105,6 +105,10 @@ std::vector<Record> ReadToEnd(const std::string& topic, int partitions,
                               const Properties& properties = {},
                               std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
+/// The offsets consumer group `group` has committed for partitions 0..partitions-1 of `topic`
+/// (partition -> offset; negative when none); empty when the broker did not answer in 10 s.
+std::map<int32_t, int64_t> CommittedOffsets(const std::string& group, const std::string& topic, int partitions);
+
 /// Produces (key, value) pairs to one partition and waits for every delivery report. Throws on
 /// any delivery failure.
 void ProduceAndWait(rd_kafka_t* producer, const std::string& topic, int32_t partition,

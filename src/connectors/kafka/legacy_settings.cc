@@ -20,15 +20,6 @@ OffsetResetStrategy ParseReset(const std::map<std::string, std::string>& props) 
   throw std::invalid_argument("KafkaConsumerSource: auto.offset.reset='" + v + "': use earliest, latest or none");
 }
 
-const char* ResetName(OffsetResetStrategy reset) {
-  switch (reset) {
-    case OffsetResetStrategy::kEarliest: return "earliest";
-    case OffsetResetStrategy::kLatest: return "latest";
-    case OffsetResetStrategy::kNone: return "error";
-  }
-  return "error";
-}
-
 }  // namespace
 
 KafkaSourceSettings LegacySettings(KafkaSourceSettings raw, bool group_offsets, bool commit_on_checkpoints,
@@ -74,7 +65,7 @@ KafkaSourceSettings LegacySettings(KafkaSourceSettings raw, bool group_offsets, 
   }
   KafkaSourceSettings settings = std::move(normalized).value();
   // Out-of-range offsets follow the user's auto.offset.reset, whatever the start mode.
-  settings.client_properties["auto.offset.reset"] = ResetName(reset);
+  settings.client_properties["auto.offset.reset"] = AutoOffsetResetValue(reset);
   return settings;
 }
 

@@ -54,7 +54,9 @@ Status CheckInitializer(const OffsetsInitializer& init, const char* setter, bool
   return Status::Ok();
 }
 
-const char* ResetName(OffsetResetStrategy reset) {
+}  // namespace
+
+const char* AutoOffsetResetValue(OffsetResetStrategy reset) {
   switch (reset) {
     case OffsetResetStrategy::kEarliest: return "earliest";
     case OffsetResetStrategy::kLatest: return "latest";
@@ -62,8 +64,6 @@ const char* ResetName(OffsetResetStrategy reset) {
   }
   return "error";
 }
-
-}  // namespace
 
 Result<KafkaSourceSettings> NormalizeSettings(KafkaSourceSettings s) {
   std::map<std::string, std::string>& props = s.properties;
@@ -170,7 +170,7 @@ Result<KafkaSourceSettings> NormalizeSettings(KafkaSourceSettings s) {
   }
   // Offsets out of range (and nothing else: start offsets are resolved by the source) follow
   // the starting initializer's reset strategy.
-  client["auto.offset.reset"] = ResetName(s.starting_offsets.reset_strategy());
+  client["auto.offset.reset"] = AutoOffsetResetValue(s.starting_offsets.reset_strategy());
   if (s.bounded) client["enable.partition.eof"] = "true";
   // librdkafka checks queued.min.messages per partition against the length of the partition's
   // fetch queue, but with assign() every partition's queue is forwarded to the one consumer

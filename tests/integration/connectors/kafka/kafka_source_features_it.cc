@@ -414,13 +414,7 @@ TEST(KafkaSourceFeaturesIT, LegacySpecificOffsetsFallBackToGroupOffsetsAndAutoCo
   const std::map<int32_t, int64_t> expected{{0, 10}, {1, 10}, {2, 10}};
   auto deadline = std::chrono::steady_clock::now() + Scaled(seconds(60));
   while (committed != expected && std::chrono::steady_clock::now() < deadline) {
-    KafkaPtr c = NewClient(RD_KAFKA_CONSUMER, {{"group.id", group}});
-    PartitionListPtr list(rd_kafka_topic_partition_list_new(3));
-    for (int32_t p = 0; p < 3; ++p) rd_kafka_topic_partition_list_add(list.get(), topic.name().c_str(), p);
-    if (rd_kafka_committed(c.get(), list.get(), 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      for (int i = 0; i < list->cnt; ++i) committed[list->elems[i].partition] = list->elems[i].offset;
-    }
-    rd_kafka_consumer_close(c.get());
+    committed = CommittedOffsets(group, topic.name(), 3);
   }
   client->Cancel();
   client->WaitForResult();
@@ -463,13 +457,7 @@ TEST(KafkaSourceFeaturesIT, LegacyCommitsOnCheckpointsWithAPattern) {
   const std::map<int32_t, int64_t> expected{{0, 50}, {1, 50}, {2, 50}};
   auto deadline = std::chrono::steady_clock::now() + Scaled(seconds(60));
   while (committed != expected && std::chrono::steady_clock::now() < deadline) {
-    KafkaPtr c = NewClient(RD_KAFKA_CONSUMER, {{"group.id", group}});
-    PartitionListPtr list(rd_kafka_topic_partition_list_new(3));
-    for (int32_t p = 0; p < 3; ++p) rd_kafka_topic_partition_list_add(list.get(), topic.name().c_str(), p);
-    if (rd_kafka_committed(c.get(), list.get(), 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      for (int i = 0; i < list->cnt; ++i) committed[list->elems[i].partition] = list->elems[i].offset;
-    }
-    rd_kafka_consumer_close(c.get());
+    committed = CommittedOffsets(group, topic.name(), 3);
   }
   client->Cancel();
   JobExecutionResult result = client->WaitForResult();

@@ -78,18 +78,6 @@ void CommitOffsets(const std::string& group, const std::map<TopicPartition, int6
   rd_kafka_consumer_close(consumer.get());
 }
 
-std::map<int32_t, int64_t> Committed(const std::string& group, const std::string& topic, int partitions) {
-  KafkaPtr consumer = NewClient(RD_KAFKA_CONSUMER, {{"group.id", group}});
-  PartitionListPtr list(rd_kafka_topic_partition_list_new(partitions));
-  for (int32_t p = 0; p < partitions; ++p) rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), p);
-  std::map<int32_t, int64_t> out;
-  if (rd_kafka_committed(consumer.get(), list.get(), 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    for (int i = 0; i < list->cnt; ++i) out[list->elems[i].partition] = list->elems[i].offset;
-  }
-  rd_kafka_consumer_close(consumer.get());
-  return out;
-}
-
 std::filesystem::path TempDir(const std::string& name) {
   auto dir = std::filesystem::temp_directory_path() / UniqueName(name);
   std::filesystem::create_directories(dir);
@@ -387,7 +375,7 @@ TEST(KafkaSourceIT, CommitsCheckpointedOffsetsToTheGroup) {
   const std::map<int32_t, int64_t> expected{{0, 50}, {1, 50}, {2, 50}};
   auto deadline = std::chrono::steady_clock::now() + Scaled(seconds(60));
   while (committed != expected && std::chrono::steady_clock::now() < deadline) {
-    committed = Committed(group, topic.name(), 3);
+    committed = CommittedOffsets(group, topic.name(), 3);
   }
   client->Cancel();
   JobExecutionResult result = client->WaitForResult();

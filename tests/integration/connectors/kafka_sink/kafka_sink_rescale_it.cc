@@ -102,15 +102,7 @@ struct RescaleJob {
   }
 
   std::map<int32_t, int64_t> GroupOffsets() const {
-    KafkaPtr consumer = NewClient(RD_KAFKA_CONSUMER, {{"group.id", group}});
-    PartitionListPtr list(rd_kafka_topic_partition_list_new(kInputPartitions));
-    for (int32_t p = 0; p < kInputPartitions; ++p) rd_kafka_topic_partition_list_add(list.get(), in.name().c_str(), p);
-    std::map<int32_t, int64_t> offsets;
-    if (rd_kafka_committed(consumer.get(), list.get(), 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-      for (int i = 0; i < list->cnt; ++i) offsets[list->elems[i].partition] = list->elems[i].offset;
-    }
-    rd_kafka_consumer_close(consumer.get());
-    return offsets;
+    return CommittedOffsets(group, in.name(), kInputPartitions);
   }
 };
 

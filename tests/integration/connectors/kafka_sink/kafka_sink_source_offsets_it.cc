@@ -14,7 +14,6 @@
 #include <memory>
 #include <string>
 
-#include "connectors/kafka/rdkafka_handles.h"
 #include "connectors/kafka/transaction_participant.h"
 #include "kafka_test_env.h"
 
@@ -27,18 +26,6 @@ using kafka::KafkaSink;
 using kafka::KafkaSource;
 using kafka::OffsetsInitializer;
 using kafka::SimpleStringSchema;
-
-std::map<int32_t, int64_t> CommittedOffsets(const std::string& group, const std::string& topic, int partitions) {
-  KafkaPtr consumer = NewClient(RD_KAFKA_CONSUMER, {{"group.id", group}});
-  kafka::internal::PartitionListPtr list(rd_kafka_topic_partition_list_new(partitions));
-  for (int32_t p = 0; p < partitions; ++p) rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), p);
-  std::map<int32_t, int64_t> out;
-  if (rd_kafka_committed(consumer.get(), list.get(), 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    for (int i = 0; i < list->cnt; ++i) out[list->elems[i].partition] = list->elems[i].offset;
-  }
-  rd_kafka_consumer_close(consumer.get());
-  return out;
-}
 
 TEST(KafkaSinkSourceOffsetsIT, TheCheckpointsTransactionCommitsTheSourceGroupsOffsets) {
   const std::string prefix = UniqueName("sink-offsets-txn");

@@ -62,6 +62,8 @@ struct KafkaSourceSettings {
 /// Checks a builder's settings and fills in the derived fields. Errors name the setting and
 /// the fix (InvalidArgument).
 Result<KafkaSourceSettings> NormalizeSettings(KafkaSourceSettings settings);
+/// librdkafka's auto.offset.reset value for a reset strategy (kNone -> "error").
+const char* AutoOffsetResetValue(OffsetResetStrategy reset);
 
 /// What the reader core hands the typed reader.
 class RecordHandler {
