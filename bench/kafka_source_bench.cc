@@ -29,7 +29,9 @@ namespace {
 double CpuSeconds() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  auto seconds = [](const timeval& t) {
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6;
+  };
   return seconds(usage.ru_utime) + seconds(usage.ru_stime);
 }
 
@@ -38,7 +40,8 @@ rd_kafka_t* NewClient(rd_kafka_type_t type, const std::string& bootstrap,
   char error[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   auto set = [&](const std::string& key, const std::string& value) {
-    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK) {
+    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), error, sizeof error) !=
+        RD_KAFKA_CONF_OK) {
       throw std::runtime_error(key + ": " + error);
     }
   };
@@ -53,7 +56,8 @@ int64_t TopicSize(rd_kafka_t* rk, const std::string& topic, int partitions) {
   int64_t total = 0;
   for (int p = 0; p < partitions; ++p) {
     int64_t low = 0, high = 0;
-    if (rd_kafka_query_watermark_offsets(rk, topic.c_str(), p, &low, &high, 10000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (rd_kafka_query_watermark_offsets(rk, topic.c_str(), p, &low, &high, 10000) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
       return -1;
     }
     total += high - low;
@@ -62,9 +66,11 @@ int64_t TopicSize(rd_kafka_t* rk, const std::string& topic, int partitions) {
 }
 
 // Creates and fills the topic unless it already holds exactly `records` records.
-void Prepare(const std::string& bootstrap, const std::string& topic, int partitions, int64_t records, int size) {
-  rd_kafka_t* producer = NewClient(RD_KAFKA_PRODUCER, bootstrap,
-                                   {{"linger.ms", "20"}, {"batch.size", "1000000"}, {"compression.type", "none"}});
+void Prepare(const std::string& bootstrap, const std::string& topic, int partitions,
+             int64_t records, int size) {
+  rd_kafka_t* producer =
+      NewClient(RD_KAFKA_PRODUCER, bootstrap,
+                {{"linger.ms", "20"}, {"batch.size", "1000000"}, {"compression.type", "none"}});
   if (TopicSize(producer, topic, partitions) == records) {
     rd_kafka_destroy(producer);
     return;
@@ -72,7 +78,8 @@ void Prepare(const std::string& bootstrap, const std::string& topic, int partiti
   std::fprintf(stderr, "preparing %s: %lld records of %d bytes in %d partitions\n", topic.c_str(),
                static_cast<long long>(records), size, partitions);
   char error[512];
-  rd_kafka_NewTopic_t* new_topic = rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, error, sizeof error);
+  rd_kafka_NewTopic_t* new_topic =
+      rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, error, sizeof error);
   rd_kafka_queue_t* queue = rd_kafka_queue_new(producer);
   rd_kafka_CreateTopics(producer, &new_topic, 1, nullptr, queue);
   rd_kafka_event_t* event = rd_kafka_queue_poll(queue, 30000);
@@ -82,9 +89,11 @@ void Prepare(const std::string& bootstrap, const std::string& topic, int partiti
   std::string payload(static_cast<size_t>(size), 'x');
   for (int64_t i = 0; i < records; ++i) {
     while (true) {
-      rd_kafka_resp_err_t err = rd_kafka_producev(
-          producer, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(static_cast<int32_t>(i % partitions)),
-          RD_KAFKA_V_VALUE(payload.data(), payload.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+      rd_kafka_resp_err_t err =
+          rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(topic.c_str()),
+                            RD_KAFKA_V_PARTITION(static_cast<int32_t>(i % partitions)),
+                            RD_KAFKA_V_VALUE(payload.data(), payload.size()),
+                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
       if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         rd_kafka_poll(producer, 10);
         continue;
@@ -93,7 +102,8 @@ void Prepare(const std::string& bootstrap, const std::string& topic, int partiti
       break;
     }
   }
-  if (rd_kafka_flush(producer, 120000) != RD_KAFKA_RESP_ERR_NO_ERROR) throw std::runtime_error("flush timed out");
+  if (rd_kafka_flush(producer, 120000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+    throw std::runtime_error("flush timed out");
   rd_kafka_destroy(producer);
 }
 
@@ -112,14 +122,16 @@ struct Measurement {
 Measurement PlainLoop(const std::string& bootstrap, const std::string& topic, int partitions) {
   auto start = std::chrono::steady_clock::now();
   double cpu = CpuSeconds();
-  std::vector<std::pair<std::string, std::string>> properties = {
-      {"group.id", "sluice-bench-plain"}, {"enable.auto.commit", "false"}, {"enable.partition.eof", "true"}};
+  std::vector<std::pair<std::string, std::string>> properties = {{"group.id", "sluice-bench-plain"},
+                                                                 {"enable.auto.commit", "false"},
+                                                                 {"enable.partition.eof", "true"}};
   properties.insert(properties.end(), g_properties.begin(), g_properties.end());
   rd_kafka_t* consumer = NewClient(RD_KAFKA_CONSUMER, bootstrap, properties);
 
   rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(partitions);
   for (int p = 0; p < partitions; ++p) {
-    rd_kafka_topic_partition_list_add(assignment, topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_topic_partition_list_add(assignment, topic.c_str(), p)->offset =
+        RD_KAFKA_OFFSET_BEGINNING;
   }
   rd_kafka_assign(consumer, assignment);
   rd_kafka_topic_partition_list_destroy(assignment);
@@ -187,7 +199,8 @@ Measurement SluiceJob(const std::string& bootstrap, const std::string& topic, in
   if (!source.ok()) throw std::runtime_error(source.status().ToString());
   auto env = sluice::StreamExecutionEnvironment::Create();
   env->SetParallelism(parallelism).SetHandleSignals(false);
-  env->FromSource(*source, sluice::WatermarkStrategy<int64_t>::NoWatermarks(), "Kafka Source").AddSink(CountingSink());
+  env->FromSource(*source, sluice::WatermarkStrategy<int64_t>::NoWatermarks(), "Kafka Source")
+      .AddSink(CountingSink());
   sluice::JobExecutionResult result = env->Execute("kafka-source-bench");
   if (!result.ok()) throw std::runtime_error(result.failure.ToString());
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -216,20 +229,22 @@ int main(int argc, char** argv) {
   app.add_option("--reps", reps, "repetitions (medians reported)")->capture_default_str();
   std::vector<std::string> properties;
   std::string only;
-  app.add_option("--property", properties, "key=value client property for both readers (repeatable)");
+  app.add_option("--property", properties,
+                 "key=value client property for both readers (repeatable)");
   app.add_option("--only", only, "run only this reader: plain, p1 or p2");
   CLI11_PARSE(app, argc, argv);
   for (const std::string& property : properties) {
     size_t eq = property.find('=');
     if (eq == std::string::npos || eq == 0) {
-      std::fprintf(stderr, "kafka_source_bench: --property %s: expected key=value\n", property.c_str());
+      std::fprintf(stderr, "kafka_source_bench: --property %s: expected key=value\n",
+                   property.c_str());
       return 2;
     }
     g_properties.emplace_back(property.substr(0, eq), property.substr(eq + 1));
   }
 
-  const std::string topic = "sluice-bench-source-" + std::to_string(records) + "-" + std::to_string(size) + "-" +
-                            std::to_string(partitions);
+  const std::string topic = "sluice-bench-source-" + std::to_string(records) + "-" +
+                            std::to_string(size) + "-" + std::to_string(partitions);
   try {
     Prepare(bootstrap, topic, partitions, records, size);
     struct Row {
@@ -237,7 +252,8 @@ int main(int argc, char** argv) {
       std::vector<double> rate;
       std::vector<double> cpu_us;
     };
-    std::vector<Row> rows = {{"plain librdkafka loop", {}, {}}, {"sluice p=1", {}, {}}, {"sluice p=2", {}, {}}};
+    std::vector<Row> rows = {
+        {"plain librdkafka loop", {}, {}}, {"sluice p=1", {}, {}}, {"sluice p=2", {}, {}}};
     for (int rep = 0; rep < reps; ++rep) {
       for (size_t r = 0; r < rows.size(); ++r) {
         if (!only.empty() && only != (r == 0 ? "plain" : "p" + std::to_string(r))) continue;
@@ -250,18 +266,22 @@ int main(int argc, char** argv) {
         }
         rows[r].rate.push_back(static_cast<double>(m.records) / m.seconds);
         rows[r].cpu_us.push_back(m.cpu_seconds * 1e6 / static_cast<double>(m.records));
-        std::fprintf(stderr, "rep %d %-22s %8.2f M records/s %6.3f CPU us/record\n", rep, rows[r].name.c_str(),
-                     rows[r].rate.back() / 1e6, rows[r].cpu_us.back());
+        std::fprintf(stderr, "rep %d %-22s %8.2f M records/s %6.3f CPU us/record\n", rep,
+                     rows[r].name.c_str(), rows[r].rate.back() / 1e6, rows[r].cpu_us.back());
       }
     }
     if (!only.empty()) return 0;  // a partial run has no table
     double plain_rate = Median(rows[0].rate);
     double plain_cpu = Median(rows[0].cpu_us);
-    std::printf("| reader | M records/s (median of %d) | CPU us/record | throughput vs plain | CPU vs plain |\n", reps);
+    std::printf(
+        "| reader | M records/s (median of %d) | CPU us/record | throughput vs plain | CPU vs "
+        "plain |\n",
+        reps);
     std::printf("|---|---|---|---|---|\n");
     for (const Row& row : rows) {
-      std::printf("| %s | %.2f | %.3f | %.2f | %.2f |\n", row.name.c_str(), Median(row.rate) / 1e6, Median(row.cpu_us),
-                  Median(row.rate) / plain_rate, Median(row.cpu_us) / plain_cpu);
+      std::printf("| %s | %.2f | %.3f | %.2f | %.2f |\n", row.name.c_str(), Median(row.rate) / 1e6,
+                  Median(row.cpu_us), Median(row.rate) / plain_rate,
+                  Median(row.cpu_us) / plain_cpu);
     }
   } catch (const std::exception& e) {
     std::fprintf(stderr, "kafka_source_bench: %s\n", e.what());

@@ -66,7 +66,9 @@ class DiscardSink final : public sluice::SinkFunction<T> {
 // Counts records per key in a ValueState and emits the new count.
 class CountPerKey final : public sluice::KeyedProcessFunction<int64_t, int64_t, int64_t> {
  public:
-  void Open() override { count_ = &GetRuntimeContext().GetState(sluice::ValueStateDescriptor<int64_t>("count")); }
+  void Open() override {
+    count_ = &GetRuntimeContext().GetState(sluice::ValueStateDescriptor<int64_t>("count"));
+  }
   void ProcessElement(int64_t, Context&, sluice::Collector<int64_t>& out) override {
     int64_t count = count_->Value().value_or(0) + 1;
     count_->Update(count);
@@ -83,18 +85,24 @@ enum class JobKind { kMap, kReduce, kProcess };
 
 const char* JobName(JobKind kind) {
   switch (kind) {
-    case JobKind::kMap: return "map";
-    case JobKind::kReduce: return "reduce";
-    case JobKind::kProcess: return "process";
+    case JobKind::kMap:
+      return "map";
+    case JobKind::kReduce:
+      return "reduce";
+    case JobKind::kProcess:
+      return "process";
   }
   return "?";
 }
 
 const char* JobDescription(JobKind kind) {
   switch (kind) {
-    case JobKind::kMap: return "GenerateSequence -> Map(x*2+1) -> discard (chained)";
-    case JobKind::kReduce: return "GenerateSequence -> KeyBy(x % keys) -> Reduce(a+b) -> discard";
-    case JobKind::kProcess: return "GenerateSequence -> KeyBy(x % keys) -> Process(ValueState count) -> discard";
+    case JobKind::kMap:
+      return "GenerateSequence -> Map(x*2+1) -> discard (chained)";
+    case JobKind::kReduce:
+      return "GenerateSequence -> KeyBy(x % keys) -> Reduce(a+b) -> discard";
+    case JobKind::kProcess:
+      return "GenerateSequence -> KeyBy(x % keys) -> Process(ValueState count) -> discard";
   }
   return "?";
 }
@@ -120,24 +128,29 @@ struct RunResult {
 };
 
 struct Usage {
-  double cpu_s = 0;                 // user + sys of every thread, finished ones included
-  int64_t context_switches = 0;     // voluntary (blocking) + involuntary (preempted)
+  double cpu_s = 0;              // user + sys of every thread, finished ones included
+  int64_t context_switches = 0;  // voluntary (blocking) + involuntary (preempted)
 };
 
 Usage ProcessUsage() {
   rusage usage{};
   getrusage(RUSAGE_SELF, &usage);
-  auto seconds = [](const timeval& tv) { return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) * 1e-6; };
+  auto seconds = [](const timeval& tv) {
+    return static_cast<double>(tv.tv_sec) + static_cast<double>(tv.tv_usec) * 1e-6;
+  };
   return Usage{seconds(usage.ru_utime) + seconds(usage.ru_stime), usage.ru_nvcsw + usage.ru_nivcsw};
 }
 
 std::filesystem::path MakeTempDir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "sluice-bench-chk-XXXXXX").string();
-  if (::mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed for " + pattern);
+  std::string pattern =
+      (std::filesystem::temp_directory_path() / "sluice-bench-chk-XXXXXX").string();
+  if (::mkdtemp(pattern.data()) == nullptr)
+    throw std::runtime_error("mkdtemp failed for " + pattern);
   return pattern;
 }
 
-RunResult RunJob(JobKind kind, int parallelism, bool checkpointing, int64_t n, int64_t keys, int64_t interval_ms) {
+RunResult RunJob(JobKind kind, int parallelism, bool checkpointing, int64_t n, int64_t keys,
+                 int64_t interval_ms) {
   g_sink_records = 0;
   g_sink_checksum = 0;
   auto env = StreamExecutionEnvironment::Create();
@@ -152,7 +165,10 @@ RunResult RunJob(JobKind kind, int parallelism, bool checkpointing, int64_t n, i
   source.Uid("source");
   switch (kind) {
     case JobKind::kMap:
-      source.Map([](int64_t x) { return x * 2 + 1; }).Uid("map").AddSink(DiscardSink<int64_t>()).Uid("sink");
+      source.Map([](int64_t x) { return x * 2 + 1; })
+          .Uid("map")
+          .AddSink(DiscardSink<int64_t>())
+          .Uid("sink");
       break;
     case JobKind::kReduce:
       source.KeyBy([keys](int64_t x) { return x % keys; })
@@ -184,17 +200,21 @@ RunResult RunJob(JobKind kind, int parallelism, bool checkpointing, int64_t n, i
   run.checkpoints = result.completed_checkpoints;
   run.ok = result.ok() && run.records == n;
   if (!result.ok()) {
-    std::fprintf(stderr, "runtime_bench: job %s failed: %s\n", JobName(kind), result.failure.ToString().c_str());
+    std::fprintf(stderr, "runtime_bench: job %s failed: %s\n", JobName(kind),
+                 result.failure.ToString().c_str());
   } else if (run.records != n) {
-    std::fprintf(stderr, "runtime_bench: job %s delivered %lld records to the sink, expected %lld\n", JobName(kind),
-                 static_cast<long long>(run.records), static_cast<long long>(n));
+    std::fprintf(stderr,
+                 "runtime_bench: job %s delivered %lld records to the sink, expected %lld\n",
+                 JobName(kind), static_cast<long long>(run.records), static_cast<long long>(n));
   }
   if (kind == JobKind::kMap && run.ok) {
-    // sum over x in [0, n) of 2x + 1 is n^2 (mod 2^64): a check that every record went through the map.
+    // sum over x in [0, n) of 2x + 1 is n^2 (mod 2^64): a check that every record went through the
+    // map.
     uint64_t expected = static_cast<uint64_t>(n) * static_cast<uint64_t>(n);
     if (g_sink_checksum.load() != expected) {
       std::fprintf(stderr, "runtime_bench: map checksum %llu, expected %llu\n",
-                   static_cast<unsigned long long>(g_sink_checksum.load()), static_cast<unsigned long long>(expected));
+                   static_cast<unsigned long long>(g_sink_checksum.load()),
+                   static_cast<unsigned long long>(expected));
       run.ok = false;
     }
   }
@@ -256,7 +276,8 @@ struct Row {
   }
   Summary ContextSwitchesPerMillion() const {
     std::vector<double> v;
-    for (const RunResult& r : runs) v.push_back(static_cast<double>(r.context_switches) * 1e6 / static_cast<double>(n));
+    for (const RunResult& r : runs)
+      v.push_back(static_cast<double>(r.context_switches) * 1e6 / static_cast<double>(n));
     return Summarize(v);
   }
   Summary Checkpoints() const {
@@ -282,10 +303,11 @@ std::vector<std::string> SplitCommas(const std::string& text) {
 
 [[noreturn]] void PrintUsageAndExit(const char* program, const std::string& error) {
   if (!error.empty()) std::fprintf(stderr, "%s: %s\n", program, error.c_str());
-  std::fprintf(stderr,
-               "usage: %s [--reps=7] [--seconds=3] [--records=N] [--jobs=map,reduce,process]\n"
-               "          [--parallelism=1,2] [--checkpointing=off,on] [--keys=1000] [--interval-ms=1000]\n",
-               program);
+  std::fprintf(
+      stderr,
+      "usage: %s [--reps=7] [--seconds=3] [--records=N] [--jobs=map,reduce,process]\n"
+      "          [--parallelism=1,2] [--checkpointing=off,on] [--keys=1000] [--interval-ms=1000]\n",
+      program);
   std::exit(error.empty() ? 0 : 2);
 }
 
@@ -295,7 +317,8 @@ Options ParseFlags(int argc, char** argv) {
     std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") PrintUsageAndExit(argv[0], "");
     size_t eq = arg.find('=');
-    if (arg.rfind("--", 0) != 0 || eq == std::string::npos) PrintUsageAndExit(argv[0], "unknown argument " + arg);
+    if (arg.rfind("--", 0) != 0 || eq == std::string::npos)
+      PrintUsageAndExit(argv[0], "unknown argument " + arg);
     std::string key = arg.substr(2, eq - 2);
     std::string value = arg.substr(eq + 1);
     try {
@@ -312,10 +335,14 @@ Options ParseFlags(int argc, char** argv) {
       } else if (key == "jobs") {
         options.jobs.clear();
         for (const std::string& j : SplitCommas(value)) {
-          if (j == "map") options.jobs.push_back(JobKind::kMap);
-          else if (j == "reduce") options.jobs.push_back(JobKind::kReduce);
-          else if (j == "process") options.jobs.push_back(JobKind::kProcess);
-          else PrintUsageAndExit(argv[0], "unknown job " + j);
+          if (j == "map")
+            options.jobs.push_back(JobKind::kMap);
+          else if (j == "reduce")
+            options.jobs.push_back(JobKind::kReduce);
+          else if (j == "process")
+            options.jobs.push_back(JobKind::kProcess);
+          else
+            PrintUsageAndExit(argv[0], "unknown job " + j);
         }
       } else if (key == "parallelism") {
         options.parallelism.clear();
@@ -323,9 +350,12 @@ Options ParseFlags(int argc, char** argv) {
       } else if (key == "checkpointing") {
         options.checkpointing.clear();
         for (const std::string& c : SplitCommas(value)) {
-          if (c == "off") options.checkpointing.push_back(false);
-          else if (c == "on") options.checkpointing.push_back(true);
-          else PrintUsageAndExit(argv[0], "--checkpointing takes off, on or off,on");
+          if (c == "off")
+            options.checkpointing.push_back(false);
+          else if (c == "on")
+            options.checkpointing.push_back(true);
+          else
+            PrintUsageAndExit(argv[0], "--checkpointing takes off, on or off,on");
         }
       } else {
         PrintUsageAndExit(argv[0], "unknown flag --" + key);
@@ -334,9 +364,11 @@ Options ParseFlags(int argc, char** argv) {
       PrintUsageAndExit(argv[0], "bad value in " + arg);
     }
   }
-  if (options.reps < 1 || options.seconds <= 0 || options.records < 0 || options.keys < 1 || options.interval_ms < 1 || options.jobs.empty() ||
-      options.parallelism.empty() || options.checkpointing.empty()) {
-    PrintUsageAndExit(argv[0], "every flag needs a positive value and every list at least one entry");
+  if (options.reps < 1 || options.seconds <= 0 || options.records < 0 || options.keys < 1 ||
+      options.interval_ms < 1 || options.jobs.empty() || options.parallelism.empty() ||
+      options.checkpointing.empty()) {
+    PrintUsageAndExit(argv[0],
+                      "every flag needs a positive value and every list at least one entry");
   }
   return options;
 }
@@ -382,20 +414,24 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s p=%d: N=%lld, %d repetitions\n", JobName(kind), parallelism,
                    static_cast<long long>(n), options.reps);
       size_t first = rows.size();
-      for (bool checkpointing : options.checkpointing) rows.push_back(Row{kind, parallelism, checkpointing, n, {}});
+      for (bool checkpointing : options.checkpointing)
+        rows.push_back(Row{kind, parallelism, checkpointing, n, {}});
       for (int rep = 0; rep < options.reps; ++rep) {
         // Alternate the order of the variants so that a slow phase of the machine hits both.
         for (size_t v = 0; v < options.checkpointing.size(); ++v) {
           size_t index = rep % 2 == 0 ? v : options.checkpointing.size() - 1 - v;
           Row& row = rows[first + index];
-          RunResult run = RunJob(kind, parallelism, row.checkpointing, n, options.keys, options.interval_ms);
+          RunResult run =
+              RunJob(kind, parallelism, row.checkpointing, n, options.keys, options.interval_ms);
           ok = ok && run.ok;
           std::fprintf(stderr,
-                       "  rep %d checkpointing=%-3s  %6.3f s  %7s M rec/s  %6.1f ns CPU/rec  %5.2f cores  %7lld ctx sw  "
+                       "  rep %d checkpointing=%-3s  %6.3f s  %7s M rec/s  %6.1f ns CPU/rec  %5.2f "
+                       "cores  %7lld ctx sw  "
                        "%lld checkpoints\n",
                        rep + 1, row.checkpointing ? "on" : "off", run.wall_s,
-                       Millions(static_cast<double>(n) / run.wall_s).c_str(), run.cpu_s * 1e9 / static_cast<double>(n),
-                       run.cpu_s / run.wall_s, static_cast<long long>(run.context_switches),
+                       Millions(static_cast<double>(n) / run.wall_s).c_str(),
+                       run.cpu_s * 1e9 / static_cast<double>(n), run.cpu_s / run.wall_s,
+                       static_cast<long long>(run.context_switches),
                        static_cast<long long>(run.checkpoints));
           row.runs.push_back(run);
         }
@@ -403,9 +439,13 @@ int main(int argc, char** argv) {
     }
   }
 
-  std::printf("\nrecords/s in millions and CPU ns per record (getrusage user+sys / N): median [min, max] of %d runs\n\n",
-              options.reps);
-  std::printf("| job | p | checkpointing | N | M records/s | CPU ns/record | wall s | cores busy | ctx switches/M records | checkpoints/run |\n");
+  std::printf(
+      "\nrecords/s in millions and CPU ns per record (getrusage user+sys / N): median [min, max] "
+      "of %d runs\n\n",
+      options.reps);
+  std::printf(
+      "| job | p | checkpointing | N | M records/s | CPU ns/record | wall s | cores busy | ctx "
+      "switches/M records | checkpoints/run |\n");
   std::printf("|---|---|---|---|---|---|---|---|---|---|\n");
   for (const Row& row : rows) {
     Summary rate = row.RecordsPerSecond();
@@ -414,13 +454,15 @@ int main(int argc, char** argv) {
     Summary checkpoints = row.Checkpoints();
     Summary cores = row.Cores();
     Summary switches = row.ContextSwitchesPerMillion();
-    std::string mode = row.checkpointing ? "every " + std::to_string(options.interval_ms) + " ms" : "off";
-    std::printf("| %s | %d | %s | %lldM | %s [%s, %s] | %s [%s, %s] | %s | %s | %s | %s |\n", JobName(row.kind),
-                row.parallelism, mode.c_str(), static_cast<long long>(row.n / 1'000'000),
-                Millions(rate.median).c_str(), Millions(rate.min).c_str(), Millions(rate.max).c_str(),
+    std::string mode =
+        row.checkpointing ? "every " + std::to_string(options.interval_ms) + " ms" : "off";
+    std::printf("| %s | %d | %s | %lldM | %s [%s, %s] | %s [%s, %s] | %s | %s | %s | %s |\n",
+                JobName(row.kind), row.parallelism, mode.c_str(),
+                static_cast<long long>(row.n / 1'000'000), Millions(rate.median).c_str(),
+                Millions(rate.min).c_str(), Millions(rate.max).c_str(),
                 Fixed(cpu.median, 1).c_str(), Fixed(cpu.min, 1).c_str(), Fixed(cpu.max, 1).c_str(),
-                Fixed(wall.median, 2).c_str(), Fixed(cores.median, 2).c_str(), Fixed(switches.median, 0).c_str(),
-                Fixed(checkpoints.median, 0).c_str());
+                Fixed(wall.median, 2).c_str(), Fixed(cores.median, 2).c_str(),
+                Fixed(switches.median, 0).c_str(), Fixed(checkpoints.median, 0).c_str());
   }
 
   // Checkpoint overhead: the medians with checkpointing against those without.
@@ -428,14 +470,22 @@ int main(int argc, char** argv) {
   for (size_t i = 0; i + 1 < rows.size(); ++i) {
     const Row& off = rows[i];
     const Row& on = rows[i + 1];
-    if (off.checkpointing || !on.checkpointing || off.kind != on.kind || off.parallelism != on.parallelism) continue;
+    if (off.checkpointing || !on.checkpointing || off.kind != on.kind ||
+        off.parallelism != on.parallelism)
+      continue;
     if (!header) {
-      std::printf("\ncheckpointing every %lld ms, relative to none (positive = costs more); medians against\n"
-                  "medians, and best run against best run (noise on a shared machine only ever slows a run)\n\n",
-                  static_cast<long long>(options.interval_ms));
-      std::printf("| job | p | throughput loss, medians | CPU/record increase, medians | throughput loss, best | "
-                  "CPU/record increase, best | extra wall ms per checkpoint | extra CPU ms per checkpoint |\n"
-                  "|---|---|---|---|---|---|---|---|\n");
+      std::printf(
+          "\ncheckpointing every %lld ms, relative to none (positive = costs more); medians "
+          "against\n"
+          "medians, and best run against best run (noise on a shared machine only ever slows a "
+          "run)\n\n",
+          static_cast<long long>(options.interval_ms));
+      std::printf(
+          "| job | p | throughput loss, medians | CPU/record increase, medians | throughput loss, "
+          "best | "
+          "CPU/record increase, best | extra wall ms per checkpoint | extra CPU ms per checkpoint "
+          "|\n"
+          "|---|---|---|---|---|---|---|---|\n");
       header = true;
     }
     double loss = (1.0 - on.RecordsPerSecond().median / off.RecordsPerSecond().median) * 100.0;
@@ -450,13 +500,16 @@ int main(int argc, char** argv) {
       wall_per = Fixed((on.Wall().median - off.Wall().median) * 1e3 / checkpoints, 2);
       cpu_per = Fixed((on.CpuSeconds().median - off.CpuSeconds().median) * 1e3 / checkpoints, 2);
     }
-    std::printf("| %s | %d | %+.1f %% | %+.1f %% | %+.1f %% | %+.1f %% | %s | %s |\n", JobName(off.kind), off.parallelism,
-                loss, cpu, best_loss, best_cpu, wall_per.c_str(), cpu_per.c_str());
+    std::printf("| %s | %d | %+.1f %% | %+.1f %% | %+.1f %% | %+.1f %% | %s | %s |\n",
+                JobName(off.kind), off.parallelism, loss, cpu, best_loss, best_cpu,
+                wall_per.c_str(), cpu_per.c_str());
   }
 
   std::printf("\njobs:\n");
   for (JobKind kind : options.jobs) std::printf("  %-8s %s\n", JobName(kind), JobDescription(kind));
   std::printf("  keys: %lld\n", static_cast<long long>(options.keys));
-  if (!ok) std::fprintf(stderr, "runtime_bench: some runs failed or lost records; their figures mean nothing\n");
+  if (!ok)
+    std::fprintf(stderr,
+                 "runtime_bench: some runs failed or lost records; their figures mean nothing\n");
   return ok ? 0 : 1;
 }

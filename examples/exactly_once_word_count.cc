@@ -67,7 +67,8 @@ struct Line {
 // job resumes. Tombstones carry no words and are skipped.
 class LineDeserializer final : public sluice::kafka::KafkaRecordDeserializationSchema<Line> {
  public:
-  void Deserialize(const sluice::kafka::ConsumerRecord& record, sluice::Collector<Line>& out) override {
+  void Deserialize(const sluice::kafka::ConsumerRecord& record,
+                   sluice::Collector<Line>& out) override {
     if (!record.value) return;
     out.Collect(Line{record.partition, record.offset, std::string(*record.value)});
   }
@@ -81,7 +82,8 @@ class LineDeserializer final : public sluice::kafka::KafkaRecordDeserializationS
 // which checkpoint was restored and where reading resumes. The splitter is chained to the
 // source, so at a checkpoint it has seen exactly the lines the source read before the barrier,
 // and its positions are the source's checkpointed offsets.
-class SplitWords final : public sluice::RichFlatMapFunction<Line, std::string>, public sluice::CheckpointedFunction {
+class SplitWords final : public sluice::RichFlatMapFunction<Line, std::string>,
+                         public sluice::CheckpointedFunction {
  public:
   explicit SplitWords(std::string input_topic) : input_topic_(std::move(input_topic)) {}
 
@@ -89,12 +91,14 @@ class SplitWords final : public sluice::RichFlatMapFunction<Line, std::string>, 
     sluice::RuntimeContext& context = GetRuntimeContext();
     // Union state: after a restore every instance sees what every instance saved, whatever
     // partitions it reads now.
-    checkpoint_ids_ = &context.GetUnionListState(sluice::ListStateDescriptor<int64_t>("restored-checkpoint-id"));
+    checkpoint_ids_ =
+        &context.GetUnionListState(sluice::ListStateDescriptor<int64_t>("restored-checkpoint-id"));
     positions_ = &context.GetUnionListState(
         sluice::ListStateDescriptor<std::pair<int32_t, int64_t>>("next-offset-per-partition"));
     if (!context.IsRestored()) {
       if (context.GetIndexOfThisSubtask() == 0) {
-        std::printf("no checkpoint to restore: reading '%s' from the earliest offsets\n", input_topic_.c_str());
+        std::printf("no checkpoint to restore: reading '%s' from the earliest offsets\n",
+                    input_topic_.c_str());
         std::fflush(stdout);
       }
       return;
@@ -110,7 +114,8 @@ class SplitWords final : public sluice::RichFlatMapFunction<Line, std::string>, 
     if (context.GetIndexOfThisSubtask() == 0) {
       std::string offsets;
       for (const auto& [partition, next_offset] : next_offsets_) {
-        offsets += (offsets.empty() ? "" : " ") + ("p" + std::to_string(partition)) + "=" + std::to_string(next_offset);
+        offsets += (offsets.empty() ? "" : " ") + ("p" + std::to_string(partition)) + "=" +
+                   std::to_string(next_offset);
       }
       std::printf("restored checkpoint %lld (offsets %s)\n", static_cast<long long>(restored_id),
                   offsets.empty() ? "none yet" : offsets.c_str());
@@ -125,7 +130,8 @@ class SplitWords final : public sluice::RichFlatMapFunction<Line, std::string>, 
     size_t begin = text.find_first_not_of(kWhitespace);
     while (begin != std::string_view::npos) {
       size_t end = text.find_first_of(kWhitespace, begin);
-      out.Collect(std::string(text.substr(begin, end == std::string_view::npos ? end : end - begin)));
+      out.Collect(
+          std::string(text.substr(begin, end == std::string_view::npos ? end : end - begin)));
       if (end == std::string_view::npos) break;
       begin = text.find_first_not_of(kWhitespace, end);
     }
@@ -133,7 +139,8 @@ class SplitWords final : public sluice::RichFlatMapFunction<Line, std::string>, 
 
   void SnapshotState(sluice::CheckpointId id) override {
     checkpoint_ids_->Update({id.value()});
-    positions_->Update(std::vector<std::pair<int32_t, int64_t>>(next_offsets_.begin(), next_offsets_.end()));
+    positions_->Update(
+        std::vector<std::pair<int32_t, int64_t>>(next_offsets_.begin(), next_offsets_.end()));
   }
 
  private:
@@ -146,7 +153,9 @@ class SplitWords final : public sluice::RichFlatMapFunction<Line, std::string>, 
 // The running count per word, kept in keyed state so that it survives failures.
 class CountWords final : public sluice::KeyedProcessFunction<std::string, std::string, WordCount> {
  public:
-  void Open() override { count_ = &GetRuntimeContext().GetState(sluice::ValueStateDescriptor<int64_t>("count")); }
+  void Open() override {
+    count_ = &GetRuntimeContext().GetState(sluice::ValueStateDescriptor<int64_t>("count"));
+  }
 
   void ProcessElement(std::string word, Context&, sluice::Collector<WordCount>& out) override {
     int64_t count = count_->Value().value_or(0) + 1;
@@ -179,7 +188,8 @@ class CountSchema final : public sluice::kafka::SerializationSchema<WordCount> {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"A running word count from Kafka to Kafka, exactly once across crashes and restarts"};
+  CLI::App app{
+      "A running word count from Kafka to Kafka, exactly once across crashes and restarts"};
   std::string input_topic = "words";
   std::string output_topic = "word-counts";
   std::string group_id = "word-count";
@@ -191,17 +201,22 @@ int main(int argc, char** argv) {
   std::string guarantee_name = "exactly-once";
   app.add_option("--input-topic", input_topic, "the topic of text lines to count (it must exist)")
       ->capture_default_str();
-  app.add_option("--output-topic", output_topic, "the topic the running counts go to (it must exist)")
+  app.add_option("--output-topic", output_topic,
+                 "the topic the running counts go to (it must exist)")
       ->capture_default_str();
-  app.add_option("--group-id", group_id, "the consumer group that completed checkpoints commit offsets to")
+  app.add_option("--group-id", group_id,
+                 "the consumer group that completed checkpoints commit offsets to")
       ->capture_default_str();
-  app.add_option("--transactional-id-prefix", transactional_id_prefix,
-                 "prefix of the sink's transactional ids and control topic; one running job per prefix")
+  app.add_option(
+         "--transactional-id-prefix", transactional_id_prefix,
+         "prefix of the sink's transactional ids and control topic; one running job per prefix")
       ->capture_default_str();
-  app.add_option("--bootstrap-servers", bootstrap_servers, "Kafka bootstrap servers (or SLUICE_BOOTSTRAP_SERVERS)")
+  app.add_option("--bootstrap-servers", bootstrap_servers,
+                 "Kafka bootstrap servers (or SLUICE_BOOTSTRAP_SERVERS)")
       ->capture_default_str();
   app.add_flag("--bounded", bounded, "stop at the end offsets seen at start (commit, then exit 0)");
-  app.add_option("--savepoint-dir", savepoint_dir, "where SIGTERM's savepoint goes")->capture_default_str();
+  app.add_option("--savepoint-dir", savepoint_dir, "where SIGTERM's savepoint goes")
+      ->capture_default_str();
   app.add_option("--delivery-guarantee", guarantee_name,
                  "exactly-once; at-least-once or none only to compare what a crash does to them")
       ->check(CLI::IsMember({"exactly-once", "at-least-once", "none"}))
@@ -231,22 +246,24 @@ int main(int argc, char** argv) {
   auto source = source_builder.Build();
   if (!source.ok()) sluice_examples::ExitWithUsageError(argv[0], source.status().message());
 
-  auto sink = sluice::kafka::KafkaSink<WordCount>::Builder()
-                  .SetBootstrapServers(bootstrap_servers)
-                  .SetRecordSerializer(sluice::kafka::KafkaRecordSerializationSchema<WordCount>::Builder()
-                                           .SetTopic(output_topic)
-                                           .SetKeySerializationSchema(WordSchema())
-                                           .SetValueSerializationSchema(CountSchema())
-                                           // One word, one partition: its counts stay in order.
-                                           .SetPartitioner(sluice::kafka::KeyHashPartitioner<WordCount>())
-                                           .Build())
-                  .SetDeliveryGuarantee(guarantee)
-                  .SetTransactionalIdPrefix(transactional_id_prefix)
-                  .SetProperties(properties)
-                  .Build();
+  auto sink =
+      sluice::kafka::KafkaSink<WordCount>::Builder()
+          .SetBootstrapServers(bootstrap_servers)
+          .SetRecordSerializer(sluice::kafka::KafkaRecordSerializationSchema<WordCount>::Builder()
+                                   .SetTopic(output_topic)
+                                   .SetKeySerializationSchema(WordSchema())
+                                   .SetValueSerializationSchema(CountSchema())
+                                   // One word, one partition: its counts stay in order.
+                                   .SetPartitioner(sluice::kafka::KeyHashPartitioner<WordCount>())
+                                   .Build())
+          .SetDeliveryGuarantee(guarantee)
+          .SetTransactionalIdPrefix(transactional_id_prefix)
+          .SetProperties(properties)
+          .Build();
   if (!sink.ok()) sluice_examples::ExitWithUsageError(argv[0], sink.status().message());
 
-  env->FromSource<Line>(*source, sluice::WatermarkStrategy<Line>::NoWatermarks(), "Kafka: " + input_topic)
+  env->FromSource<Line>(*source, sluice::WatermarkStrategy<Line>::NoWatermarks(),
+                        "Kafka: " + input_topic)
       .Uid("kafka-source")
       .FlatMap(SplitWords(input_topic))
       .Name("split words")
@@ -260,6 +277,7 @@ int main(int argc, char** argv) {
       .Uid("kafka-sink");
 
   sluice::JobExecutionResult result = env->Execute("exactly-once word count");
-  if (result.savepoint_path) std::printf("stopped with a savepoint in %s\n", result.savepoint_path->c_str());
+  if (result.savepoint_path)
+    std::printf("stopped with a savepoint in %s\n", result.savepoint_path->c_str());
   return sluice_examples::ExitCode(argv[0], result);
 }

@@ -22,8 +22,10 @@
 
 namespace sluice_examples {
 
-[[noreturn]] inline void ExitWithUsageError(const std::string& program, const std::string& message) {
-  std::fprintf(stderr, "%s: %s\nRun %s --help for the flags.\n", program.c_str(), message.c_str(), program.c_str());
+[[noreturn]] inline void ExitWithUsageError(const std::string& program,
+                                            const std::string& message) {
+  std::fprintf(stderr, "%s: %s\nRun %s --help for the flags.\n", program.c_str(), message.c_str(),
+               program.c_str());
   std::exit(2);
 }
 
@@ -55,7 +57,8 @@ inline CLI::Option* AddPropertyFlag(CLI::App& app, std::vector<std::string>& pai
 }
 
 /// `base` with every --property pair added (a later pair for a key wins).
-inline sluice::kafka::Properties WithProperties(sluice::kafka::Properties base, const std::vector<std::string>& pairs) {
+inline sluice::kafka::Properties WithProperties(sluice::kafka::Properties base,
+                                                const std::vector<std::string>& pairs) {
   for (const std::string& pair : pairs) {
     size_t eq = pair.find('=');
     base[pair.substr(0, eq)] = pair.substr(eq + 1);
@@ -65,7 +68,8 @@ inline sluice::kafka::Properties WithProperties(sluice::kafka::Properties base, 
 
 /// Parses the example's flags (declared on `app`) and passes the rest to
 /// StreamExecutionEnvironment::FromArgs. Exits 0 after --help, 2 on any flag error.
-inline std::unique_ptr<sluice::StreamExecutionEnvironment> ParseExampleArgs(CLI::App& app, int argc, char** argv) {
+inline std::unique_ptr<sluice::StreamExecutionEnvironment> ParseExampleArgs(CLI::App& app, int argc,
+                                                                            char** argv) {
   const std::string program = argc > 0 ? argv[0] : "example";
   // Anything the example does not declare is the runtime's to judge.
   app.allow_extras();
@@ -73,7 +77,8 @@ inline std::unique_ptr<sluice::StreamExecutionEnvironment> ParseExampleArgs(CLI:
   app.set_help_flag();
   bool help = false;
   app.add_flag("-h,--help", help, "print this help and exit");
-  app.footer("The runtime's standard flags below work too; this program reads no other --key=value.");
+  app.footer(
+      "The runtime's standard flags below work too; this program reads no other --key=value.");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -83,19 +88,27 @@ inline std::unique_ptr<sluice::StreamExecutionEnvironment> ParseExampleArgs(CLI:
     std::cout << app.help() << "\n" << std::flush;
     std::string help_flag = "--help";
     char* help_args[] = {argv[0], help_flag.data()};
-    sluice::StreamExecutionEnvironment::FromArgs(2, help_args);  // prints the standard flags, exits 0
+    sluice::StreamExecutionEnvironment::FromArgs(2,
+                                                 help_args);  // prints the standard flags, exits 0
   }
 
   std::vector<std::string> rest = app.remaining();
   std::vector<char*> runtime_args{argv[0]};
   for (std::string& arg : rest) runtime_args.push_back(arg.data());
-  auto env = sluice::StreamExecutionEnvironment::FromArgs(static_cast<int>(runtime_args.size()), runtime_args.data());
+  auto env = sluice::StreamExecutionEnvironment::FromArgs(static_cast<int>(runtime_args.size()),
+                                                          runtime_args.data());
 
   // FromArgs keeps every non-standard flag as a job parameter; these examples read none, so
   // each one is a typo. Suggest among the example's flags and the standard ones.
-  static const std::vector<std::string> kStandardFlags = {
-      "parallelism", "checkpoint-interval", "checkpoint-dir",   "fresh", "from-savepoint",
-      "allow-non-restored-state", "restart-attempts", "log-level", "help"};
+  static const std::vector<std::string> kStandardFlags = {"parallelism",
+                                                          "checkpoint-interval",
+                                                          "checkpoint-dir",
+                                                          "fresh",
+                                                          "from-savepoint",
+                                                          "allow-non-restored-state",
+                                                          "restart-attempts",
+                                                          "log-level",
+                                                          "help"};
   std::vector<std::string> known = kStandardFlags;
   for (const CLI::Option* option : app.get_options()) {
     for (const std::string& name : option->get_lnames()) known.push_back(name);

@@ -23,7 +23,8 @@ struct KafkaDeleter {
 };
 using KafkaPtr = std::unique_ptr<rd_kafka_t, KafkaDeleter>;
 
-KafkaPtr NewClient(rd_kafka_type_t type, const std::string& bootstrap, const std::string& group = "") {
+KafkaPtr NewClient(rd_kafka_type_t type, const std::string& bootstrap,
+                   const std::string& group = "") {
   char error[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   auto set = [&](const char* key, const std::string& value) {
@@ -48,7 +49,8 @@ void EnsureTopic(rd_kafka_t* rk, const std::string& topic) {
   rd_kafka_event_t* event = rd_kafka_queue_poll(queue, 15000);
   rd_kafka_queue_destroy(queue);
   if (event == nullptr) {
-    throw std::runtime_error("no answer from the broker within 15s; is it running? (scripts/kafka start)");
+    throw std::runtime_error(
+        "no answer from the broker within 15s; is it running? (scripts/kafka start)");
   }
   std::string failure;
   if (rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -74,33 +76,41 @@ int main(int argc, char** argv) {
   std::string bootstrap = env_bootstrap != nullptr ? env_bootstrap : "127.0.0.1:19092";
   std::string topic = "sluice-hello";
   int count = 5;
-  app.add_option("--bootstrap-servers", bootstrap, "Kafka bootstrap servers")->capture_default_str();
-  app.add_option("--topic", topic, "topic to create (if missing), write and read")->capture_default_str();
-  app.add_option("--count", count, "records to write")->check(CLI::Range(1, 1000000))->capture_default_str();
+  app.add_option("--bootstrap-servers", bootstrap, "Kafka bootstrap servers")
+      ->capture_default_str();
+  app.add_option("--topic", topic, "topic to create (if missing), write and read")
+      ->capture_default_str();
+  app.add_option("--count", count, "records to write")
+      ->check(CLI::Range(1, 1000000))
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
 
-  std::printf("sluice %s with librdkafka %s\n", sluice::VersionString(), sluice::RdKafkaVersionString());
+  std::printf("sluice %s with librdkafka %s\n", sluice::VersionString(),
+              sluice::RdKafkaVersionString());
   try {
     KafkaPtr producer = NewClient(RD_KAFKA_PRODUCER, bootstrap);
     EnsureTopic(producer.get(), topic);
     // Note where this run's records start, so exactly they are read back.
     int64_t low = 0, start = 0;
-    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(producer.get(), topic.c_str(), 0, &low, &start, 10000);
+    rd_kafka_resp_err_t err =
+        rd_kafka_query_watermark_offsets(producer.get(), topic.c_str(), 0, &low, &start, 10000);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      throw std::runtime_error(std::string("watermarks of ") + topic + ": " + rd_kafka_err2str(err));
+      throw std::runtime_error(std::string("watermarks of ") + topic + ": " +
+                               rd_kafka_err2str(err));
     }
     for (int i = 0; i < count; ++i) {
       std::string value = "hello from sluice #" + std::to_string(i);
-      err = rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(0),
-                              RD_KAFKA_V_VALUE(value.data(), value.size()),
+      err = rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(topic.c_str()),
+                              RD_KAFKA_V_PARTITION(0), RD_KAFKA_V_VALUE(value.data(), value.size()),
                               RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
       if (err != RD_KAFKA_RESP_ERR_NO_ERROR) throw std::runtime_error(rd_kafka_err2str(err));
     }
     if (rd_kafka_flush(producer.get(), 30000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
       throw std::runtime_error("records not acknowledged within 30s");
     }
-    std::printf("wrote %d records to %s (partition 0, offsets %lld..%lld) at %s\n", count, topic.c_str(),
-                static_cast<long long>(start), static_cast<long long>(start + count - 1), bootstrap.c_str());
+    std::printf("wrote %d records to %s (partition 0, offsets %lld..%lld) at %s\n", count,
+                topic.c_str(), static_cast<long long>(start),
+                static_cast<long long>(start + count - 1), bootstrap.c_str());
 
     KafkaPtr consumer = NewClient(RD_KAFKA_CONSUMER, bootstrap, "sluice-hello");
     rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(1);
@@ -114,14 +124,16 @@ int main(int argc, char** argv) {
       rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer.get(), 200);
       if (m == nullptr) continue;
       if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-        std::printf("  read offset %lld: %.*s\n", static_cast<long long>(m->offset), static_cast<int>(m->len),
-                    static_cast<const char*>(m->payload));
+        std::printf("  read offset %lld: %.*s\n", static_cast<long long>(m->offset),
+                    static_cast<int>(m->len), static_cast<const char*>(m->payload));
         ++read;
       }
       rd_kafka_message_destroy(m);
     }
     rd_kafka_consumer_close(consumer.get());
-    if (read != count) throw std::runtime_error("read back " + std::to_string(read) + " of " + std::to_string(count));
+    if (read != count)
+      throw std::runtime_error("read back " + std::to_string(read) + " of " +
+                               std::to_string(count));
     std::printf("read back all %d records\n", read);
     return 0;
   } catch (const std::exception& e) {

@@ -72,8 +72,9 @@ StartFrom ParseStartFrom(const std::string& text) {
   if (text.rfind("timestamp:", 0) == 0) {
     std::optional<int64_t> ms = ParseNumber(std::string_view(text).substr(10));
     if (!ms || *ms > sluice::CurrentTimeMillis()) {
-      throw std::invalid_argument("--start-from " + text +
-                                  ": the timestamp must be milliseconds since the epoch, not in the future");
+      throw std::invalid_argument(
+          "--start-from " + text +
+          ": the timestamp must be milliseconds since the epoch, not in the future");
     }
     start.kind = StartFrom::Kind::kTimestamp;
     start.timestamp_ms = *ms;
@@ -92,11 +93,14 @@ StartFrom ParseStartFrom(const std::string& text) {
         offset = ParseNumber(std::string_view(entry).substr(eq + 1));
       }
       if (!partition || !offset || *partition > INT32_MAX) {
-        throw std::invalid_argument("--start-from: '" + entry + "' is not TOPIC/PARTITION=OFFSET; " + forms);
+        throw std::invalid_argument("--start-from: '" + entry +
+                                    "' is not TOPIC/PARTITION=OFFSET; " + forms);
       }
-      start.offsets[TopicPartition{entry.substr(0, slash), static_cast<int32_t>(*partition)}] = *offset;
+      start.offsets[TopicPartition{entry.substr(0, slash), static_cast<int32_t>(*partition)}] =
+          *offset;
     }
-    if (start.offsets.empty()) throw std::invalid_argument("--start-from offsets: lists no partition; " + forms);
+    if (start.offsets.empty())
+      throw std::invalid_argument("--start-from offsets: lists no partition; " + forms);
     return start;
   }
   throw std::invalid_argument("--start-from " + text + ": " + forms);
@@ -105,28 +109,47 @@ StartFrom ParseStartFrom(const std::string& text) {
 // The seed's start mode on the legacy consumer.
 void ApplyStart(const StartFrom& start, sluice::kafka::KafkaConsumerSource<std::string>& consumer) {
   switch (start.kind) {
-    case StartFrom::Kind::kGroup: consumer.SetStartFromGroupOffsets(); break;
-    case StartFrom::Kind::kEarliest: consumer.SetStartFromEarliest(); break;
-    case StartFrom::Kind::kLatest: consumer.SetStartFromLatest(); break;
-    case StartFrom::Kind::kTimestamp: consumer.SetStartFromTimestamp(start.timestamp_ms); break;
-    case StartFrom::Kind::kOffsets: consumer.SetStartFromSpecificOffsets(start.offsets); break;
+    case StartFrom::Kind::kGroup:
+      consumer.SetStartFromGroupOffsets();
+      break;
+    case StartFrom::Kind::kEarliest:
+      consumer.SetStartFromEarliest();
+      break;
+    case StartFrom::Kind::kLatest:
+      consumer.SetStartFromLatest();
+      break;
+    case StartFrom::Kind::kTimestamp:
+      consumer.SetStartFromTimestamp(start.timestamp_ms);
+      break;
+    case StartFrom::Kind::kOffsets:
+      consumer.SetStartFromSpecificOffsets(start.offsets);
+      break;
   }
 }
 
 // The same start on the builder's KafkaSource (for --bounded). Partitions without a committed
 // offset follow auto.offset.reset, as the legacy consumer's do.
-OffsetsInitializer StartingOffsets(const StartFrom& start, const sluice::kafka::Properties& properties) {
-  sluice::kafka::OffsetResetStrategy reset = sluice::kafka::OffsetResetStrategy::kLatest;  // Kafka's default
+OffsetsInitializer StartingOffsets(const StartFrom& start,
+                                   const sluice::kafka::Properties& properties) {
+  sluice::kafka::OffsetResetStrategy reset =
+      sluice::kafka::OffsetResetStrategy::kLatest;  // Kafka's default
   if (auto it = properties.find("auto.offset.reset"); it != properties.end()) {
-    if (it->second == "earliest" || it->second == "smallest") reset = sluice::kafka::OffsetResetStrategy::kEarliest;
-    if (it->second == "none" || it->second == "error") reset = sluice::kafka::OffsetResetStrategy::kNone;
+    if (it->second == "earliest" || it->second == "smallest")
+      reset = sluice::kafka::OffsetResetStrategy::kEarliest;
+    if (it->second == "none" || it->second == "error")
+      reset = sluice::kafka::OffsetResetStrategy::kNone;
   }
   switch (start.kind) {
-    case StartFrom::Kind::kGroup: return OffsetsInitializer::Committed(reset);
-    case StartFrom::Kind::kEarliest: return OffsetsInitializer::Earliest();
-    case StartFrom::Kind::kLatest: return OffsetsInitializer::Latest();
-    case StartFrom::Kind::kTimestamp: return OffsetsInitializer::Timestamp(start.timestamp_ms);
-    case StartFrom::Kind::kOffsets: return OffsetsInitializer::Offsets(start.offsets, reset);
+    case StartFrom::Kind::kGroup:
+      return OffsetsInitializer::Committed(reset);
+    case StartFrom::Kind::kEarliest:
+      return OffsetsInitializer::Earliest();
+    case StartFrom::Kind::kLatest:
+      return OffsetsInitializer::Latest();
+    case StartFrom::Kind::kTimestamp:
+      return OffsetsInitializer::Timestamp(start.timestamp_ms);
+    case StartFrom::Kind::kOffsets:
+      return OffsetsInitializer::Offsets(start.offsets, reset);
   }
   return OffsetsInitializer::Earliest();
 }
@@ -134,7 +157,8 @@ OffsetsInitializer StartingOffsets(const StartFrom& start, const sluice::kafka::
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Prints every record value of a Kafka topic, one per line (the seed's ReadFromKafka)"};
+  CLI::App app{
+      "Prints every record value of a Kafka topic, one per line (the seed's ReadFromKafka)"};
   std::string topic = "flink001";
   std::string group_id = "test";
   std::string start_text = "group";
@@ -147,7 +171,8 @@ int main(int argc, char** argv) {
                  "group | earliest | latest | timestamp:MS | offsets:TOPIC/PARTITION=OFFSET,...")
       ->capture_default_str();
   app.add_flag("--bounded", bounded, "stop at the end offsets seen at start and exit 0");
-  app.add_option("--bootstrap-servers", bootstrap_servers, "Kafka bootstrap servers (or SLUICE_BOOTSTRAP_SERVERS)")
+  app.add_option("--bootstrap-servers", bootstrap_servers,
+                 "Kafka bootstrap servers (or SLUICE_BOOTSTRAP_SERVERS)")
       ->capture_default_str();
   sluice_examples::AddPropertyFlag(app, property_pairs);
   auto env = sluice_examples::ParseExampleArgs(app, argc, argv);
@@ -164,12 +189,15 @@ int main(int argc, char** argv) {
   // state for a later one.
   if (!bounded) env->EnableCheckpointing(std::chrono::seconds(5));
 
-  sluice::kafka::Properties properties = sluice_examples::WithProperties(
-      {{"bootstrap.servers", bootstrap_servers}, {"group.id", group_id}, {"auto.offset.reset", "earliest"}},
-      property_pairs);
+  sluice::kafka::Properties properties =
+      sluice_examples::WithProperties({{"bootstrap.servers", bootstrap_servers},
+                                       {"group.id", group_id},
+                                       {"auto.offset.reset", "earliest"}},
+                                      property_pairs);
 
   if (!bounded) {
-    sluice::kafka::KafkaConsumerSource<std::string> consumer(topic, sluice::kafka::SimpleStringSchema(), properties);
+    sluice::kafka::KafkaConsumerSource<std::string> consumer(
+        topic, sluice::kafka::SimpleStringSchema(), properties);
     ApplyStart(start, consumer);
     auto stream = env->AddSource(consumer, "Kafka: " + topic).Uid("kafka-consumer");
     stream.Print();
@@ -187,9 +215,10 @@ int main(int argc, char** argv) {
                       .SetValueOnlyDeserializer(sluice::kafka::SimpleStringSchema())
                       .Build();
     if (!source.ok()) sluice_examples::ExitWithUsageError(argv[0], source.status().message());
-    auto stream = env->FromSource<std::string>(*source, sluice::WatermarkStrategy<std::string>::NoWatermarks(),
-                                               "Kafka: " + topic)
-                      .Uid("kafka-source-bounded");
+    auto stream =
+        env->FromSource<std::string>(
+               *source, sluice::WatermarkStrategy<std::string>::NoWatermarks(), "Kafka: " + topic)
+            .Uid("kafka-source-bounded");
     stream.Print();
   }
 

@@ -46,7 +46,8 @@ class SimpleStringGenerator final : public sluice::SourceFunction<std::string> {
  public:
   SimpleStringGenerator(std::chrono::milliseconds interval, std::optional<int64_t> count)
       : interval_(interval), count_(count) {}
-  SimpleStringGenerator(const SimpleStringGenerator& other) : interval_(other.interval_), count_(other.count_) {}
+  SimpleStringGenerator(const SimpleStringGenerator& other)
+      : interval_(other.interval_), count_(other.count_) {}
 
   void Run(sluice::SourceContext<std::string>& ctx) override {
     for (int64_t i = 0; running_ && (!count_ || i < *count_); ++i) {
@@ -77,7 +78,9 @@ class SimpleStringGenerator final : public sluice::SourceFunction<std::string> {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"Writes \"add element : i\" every --interval into a Kafka topic (the seed's WriteIntoKafkaProducer)"};
+  CLI::App app{
+      "Writes \"add element : i\" every --interval into a Kafka topic (the seed's "
+      "WriteIntoKafkaProducer)"};
   std::string interval_text = "3s";
   int64_t count = 0;
   std::string topic = "flink001";
@@ -89,7 +92,8 @@ int main(int argc, char** argv) {
   app.add_option("--count", count, "stop after this many elements (default: run until SIGINT)")
       ->check(CLI::Range(int64_t{1}, INT64_MAX));
   app.add_option("--topic", topic, "the topic to write (it must exist)")->capture_default_str();
-  app.add_option("--bootstrap-servers", bootstrap_servers, "Kafka bootstrap servers (or SLUICE_BOOTSTRAP_SERVERS)")
+  app.add_option("--bootstrap-servers", bootstrap_servers,
+                 "Kafka bootstrap servers (or SLUICE_BOOTSTRAP_SERVERS)")
       ->capture_default_str();
   sluice_examples::AddPropertyFlag(app, property_pairs);
   auto env = sluice_examples::ParseExampleArgs(app, argc, argv);
@@ -101,9 +105,11 @@ int main(int argc, char** argv) {
   sluice::kafka::Properties properties =
       sluice_examples::WithProperties({{"bootstrap.servers", bootstrap_servers}}, property_pairs);
 
-  auto stream = env->AddSource(SimpleStringGenerator(interval, stop_after), "SimpleStringGenerator");
+  auto stream =
+      env->AddSource(SimpleStringGenerator(interval, stop_after), "SimpleStringGenerator");
 
-  sluice::kafka::KafkaProducerSink<std::string> my_producer(topic, sluice::kafka::SimpleStringSchema(), properties);
+  sluice::kafka::KafkaProducerSink<std::string> my_producer(
+      topic, sluice::kafka::SimpleStringSchema(), properties);
   stream.AddSink(my_producer).Name("Kafka: " + topic).Uid("kafka-producer");
 
   // The seed calls execute() without a name; a name of its own keeps this job's checkpoints
@@ -112,10 +118,12 @@ int main(int argc, char** argv) {
   int64_t written = 0;
   const std::string sent = ".KafkaSink.numRecordsSend";
   for (const auto& [metric, value] : result.counters) {
-    if (metric.size() > sent.size() && metric.compare(metric.size() - sent.size(), sent.size(), sent) == 0) {
+    if (metric.size() > sent.size() &&
+        metric.compare(metric.size() - sent.size(), sent.size(), sent) == 0) {
       written += value;
     }
   }
-  if (result.ok()) std::printf("wrote %lld records to %s\n", static_cast<long long>(written), topic.c_str());
+  if (result.ok())
+    std::printf("wrote %lld records to %s\n", static_cast<long long>(written), topic.c_str());
   return sluice_examples::ExitCode(argv[0], result);
 }

@@ -51,7 +51,9 @@ struct Args {
     if (fallback.empty()) throw std::runtime_error("--" + key + " is required");
     return fallback;
   }
-  int64_t GetLong(const std::string& key, const std::string& fallback = "") const { return std::stoll(Get(key, fallback)); }
+  int64_t GetLong(const std::string& key, const std::string& fallback = "") const {
+    return std::stoll(Get(key, fallback));
+  }
 };
 
 std::string Bootstrap() {
@@ -60,7 +62,8 @@ std::string Bootstrap() {
 }
 
 int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
@@ -68,7 +71,8 @@ rd_kafka_t* NewClient(rd_kafka_type_t type, const std::map<std::string, std::str
   char error[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   auto set = [&](const std::string& key, const std::string& value) {
-    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK) {
+    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), error, sizeof error) !=
+        RD_KAFKA_CONF_OK) {
       throw std::runtime_error(key + ": " + error);
     }
   };
@@ -85,7 +89,8 @@ int PartitionCount(rd_kafka_t* client, const std::string& topic) {
   const rd_kafka_metadata_t* metadata = nullptr;
   rd_kafka_resp_err_t err = rd_kafka_metadata(client, 0, handle, &metadata, 10000);
   rd_kafka_topic_destroy(handle);
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) throw std::runtime_error("metadata of " + topic + ": " + rd_kafka_err2str(err));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    throw std::runtime_error("metadata of " + topic + ": " + rd_kafka_err2str(err));
   int partitions = -1;
   if (metadata->topic_cnt == 1 && metadata->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     partitions = metadata->topics[0].partition_cnt;
@@ -98,8 +103,10 @@ int64_t TopicSize(rd_kafka_t* client, const std::string& topic, int partitions) 
   int64_t total = 0;
   for (int p = 0; p < partitions; ++p) {
     int64_t low = 0, high = 0;
-    rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(client, topic.c_str(), p, &low, &high, 10000);
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) throw std::runtime_error(topic + ": " + rd_kafka_err2str(err));
+    rd_kafka_resp_err_t err =
+        rd_kafka_query_watermark_offsets(client, topic.c_str(), p, &low, &high, 10000);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+      throw std::runtime_error(topic + ": " + rd_kafka_err2str(err));
     total += high - low;
   }
   return total;
@@ -115,11 +122,14 @@ void AdminRequest(rd_kafka_t* client, const std::string& what, rd_kafka_resp_err
   rd_kafka_queue_destroy(queue);
   if (event == nullptr) throw std::runtime_error(what + ": no answer from the broker within 60 s");
   std::string failure;
-  if (rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR) failure = rd_kafka_event_error_string(event);
+  if (rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR)
+    failure = rd_kafka_event_error_string(event);
   const rd_kafka_topic_result_t** results = nullptr;
   size_t count = 0;
-  if (const auto* created = rd_kafka_event_CreateTopics_result(event)) results = rd_kafka_CreateTopics_result_topics(created, &count);
-  if (const auto* deleted = rd_kafka_event_DeleteTopics_result(event)) results = rd_kafka_DeleteTopics_result_topics(deleted, &count);
+  if (const auto* created = rd_kafka_event_CreateTopics_result(event))
+    results = rd_kafka_CreateTopics_result_topics(created, &count);
+  if (const auto* deleted = rd_kafka_event_DeleteTopics_result(event))
+    results = rd_kafka_DeleteTopics_result_topics(deleted, &count);
   for (size_t i = 0; i < count; ++i) {
     rd_kafka_resp_err_t err = rd_kafka_topic_result_error(results[i]);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR && err != tolerated) failure = rd_kafka_err2str(err);
@@ -129,44 +139,53 @@ void AdminRequest(rd_kafka_t* client, const std::string& what, rd_kafka_resp_err
 }
 
 void DeleteTopic(rd_kafka_t* client, const std::string& topic) {
-  AdminRequest(client, "delete topic " + topic, RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART, [&](rd_kafka_queue_t* queue) {
-    rd_kafka_DeleteTopic_t* request = rd_kafka_DeleteTopic_new(topic.c_str());
-    rd_kafka_DeleteTopics(client, &request, 1, nullptr, queue);
-    rd_kafka_DeleteTopic_destroy(request);
-  });
+  AdminRequest(client, "delete topic " + topic, RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
+               [&](rd_kafka_queue_t* queue) {
+                 rd_kafka_DeleteTopic_t* request = rd_kafka_DeleteTopic_new(topic.c_str());
+                 rd_kafka_DeleteTopics(client, &request, 1, nullptr, queue);
+                 rd_kafka_DeleteTopic_destroy(request);
+               });
   // Deletion is asynchronous on the broker: wait until the metadata no longer shows the topic,
   // so that a create of the same name right after does not fail.
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (PartitionCount(client, topic) >= 0) {
-    if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("topic " + topic + " still exists 60 s after its deletion");
+    if (std::chrono::steady_clock::now() > deadline)
+      throw std::runtime_error("topic " + topic + " still exists 60 s after its deletion");
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }
 
 void CreateTopic(rd_kafka_t* client, const std::string& topic, int partitions,
                  const std::map<std::string, std::string>& config) {
-  AdminRequest(client, "create topic " + topic, RD_KAFKA_RESP_ERR_NO_ERROR, [&](rd_kafka_queue_t* queue) {
-    char error[512];
-    rd_kafka_NewTopic_t* request = rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, error, sizeof error);
-    if (request == nullptr) throw std::runtime_error(error);
-    for (const auto& [key, value] : config) rd_kafka_NewTopic_set_config(request, key.c_str(), value.c_str());
-    rd_kafka_CreateTopics(client, &request, 1, nullptr, queue);
-    rd_kafka_NewTopic_destroy(request);
-  });
+  AdminRequest(client, "create topic " + topic, RD_KAFKA_RESP_ERR_NO_ERROR,
+               [&](rd_kafka_queue_t* queue) {
+                 char error[512];
+                 rd_kafka_NewTopic_t* request =
+                     rd_kafka_NewTopic_new(topic.c_str(), partitions, 1, error, sizeof error);
+                 if (request == nullptr) throw std::runtime_error(error);
+                 for (const auto& [key, value] : config)
+                   rd_kafka_NewTopic_set_config(request, key.c_str(), value.c_str());
+                 rd_kafka_CreateTopics(client, &request, 1, nullptr, queue);
+                 rd_kafka_NewTopic_destroy(request);
+               });
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   while (PartitionCount(client, topic) != partitions) {
-    if (std::chrono::steady_clock::now() > deadline) throw std::runtime_error("topic " + topic + " not visible 60 s after its creation");
+    if (std::chrono::steady_clock::now() > deadline)
+      throw std::runtime_error("topic " + topic + " not visible 60 s after its creation");
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }
 
-void Produce(rd_kafka_t* producer, const std::string& topic, int32_t partition, const std::string& value) {
+void Produce(rd_kafka_t* producer, const std::string& topic, int32_t partition,
+             const std::string& value) {
   while (true) {
-    rd_kafka_resp_err_t err = rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
-                                                RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-                                                RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        producer, RD_KAFKA_V_TOPIC(topic.c_str()), RD_KAFKA_V_PARTITION(partition),
+        RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return;
-    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) throw std::runtime_error(std::string("produce: ") + rd_kafka_err2str(err));
+    if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+      throw std::runtime_error(std::string("produce: ") + rd_kafka_err2str(err));
     rd_kafka_poll(producer, 10);
   }
 }
@@ -183,7 +202,8 @@ rd_kafka_t* NewProducer(const std::map<std::string, std::string>& properties) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "bootstrap.servers", Bootstrap().c_str(), error, sizeof error);
   for (const auto& [key, value] : properties) {
-    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK) {
+    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), error, sizeof error) !=
+        RD_KAFKA_CONF_OK) {
       throw std::runtime_error(key + ": " + error);
     }
   }
@@ -198,19 +218,23 @@ int Prepare(const Args& args) {
   const int64_t records = args.GetLong("records");
   const int size = static_cast<int>(args.GetLong("size"));
   const int partitions = static_cast<int>(args.GetLong("partitions"));
-  if (size < kIdDigits) throw std::runtime_error("--size must be at least 12 bytes (the record id)");
+  if (size < kIdDigits)
+    throw std::runtime_error("--size must be at least 12 bytes (the record id)");
   // Fast filling: large batches; the broker's own defaults otherwise.
-  rd_kafka_t* producer = NewProducer({{"linger.ms", "20"}, {"batch.size", "1000000"}, {"enable.idempotence", "true"}});
+  rd_kafka_t* producer =
+      NewProducer({{"linger.ms", "20"}, {"batch.size", "1000000"}, {"enable.idempotence", "true"}});
   int existing = PartitionCount(producer, topic);
   if (existing == partitions && TopicSize(producer, topic, partitions) == records) {
     std::fprintf(stderr, "e2e_tool: reusing %s (%" PRId64 " records)\n", topic.c_str(), records);
     rd_kafka_destroy(producer);
-    std::printf("{\"topic\":\"%s\",\"records\":%" PRId64 ",\"reused\":true}\n", topic.c_str(), records);
+    std::printf("{\"topic\":\"%s\",\"records\":%" PRId64 ",\"reused\":true}\n", topic.c_str(),
+                records);
     return 0;
   }
   if (existing >= 0) DeleteTopic(producer, topic);
-  std::fprintf(stderr, "e2e_tool: filling %s with %" PRId64 " records of %d bytes in %d partitions\n", topic.c_str(),
-               records, size, partitions);
+  std::fprintf(stderr,
+               "e2e_tool: filling %s with %" PRId64 " records of %d bytes in %d partitions\n",
+               topic.c_str(), records, size, partitions);
   CreateTopic(producer, topic, partitions, {});
   std::string value(static_cast<size_t>(size), 'x');
   char id[32];
@@ -220,12 +244,16 @@ int Prepare(const Args& args) {
     Produce(producer, topic, static_cast<int32_t>(i % partitions), value);
     if (g_delivery_failed) throw std::runtime_error("filling " + topic + " failed");
   }
-  if (rd_kafka_flush(producer, 300000) != RD_KAFKA_RESP_ERR_NO_ERROR) throw std::runtime_error("flush timed out");
+  if (rd_kafka_flush(producer, 300000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+    throw std::runtime_error("flush timed out");
   if (g_delivery_failed) throw std::runtime_error("filling " + topic + " failed");
   int64_t size_now = TopicSize(producer, topic, partitions);
   rd_kafka_destroy(producer);
-  if (size_now != records) throw std::runtime_error(topic + " holds " + std::to_string(size_now) + " records after filling");
-  std::printf("{\"topic\":\"%s\",\"records\":%" PRId64 ",\"reused\":false}\n", topic.c_str(), records);
+  if (size_now != records)
+    throw std::runtime_error(topic + " holds " + std::to_string(size_now) +
+                             " records after filling");
+  std::printf("{\"topic\":\"%s\",\"records\":%" PRId64 ",\"reused\":false}\n", topic.c_str(),
+              records);
   return 0;
 }
 
@@ -233,7 +261,8 @@ int CreateOutput(const Args& args) {
   const std::string topic = args.Get("topic");
   rd_kafka_t* client = NewClient(RD_KAFKA_PRODUCER, {});
   if (PartitionCount(client, topic) >= 0) DeleteTopic(client, topic);
-  CreateTopic(client, topic, static_cast<int>(args.GetLong("partitions")), {{"message.timestamp.type", "LogAppendTime"}});
+  CreateTopic(client, topic, static_cast<int>(args.GetLong("partitions")),
+              {{"message.timestamp.type", "LogAppendTime"}});
   rd_kafka_destroy(client);
   std::printf("{\"topic\":\"%s\"}\n", topic.c_str());
   return 0;
@@ -249,17 +278,20 @@ int Delete(const Args& args) {
 
 // A consumer of every partition of `topic` from its start, read_committed.
 rd_kafka_t* OutputConsumer(const std::string& topic, int partitions, bool partition_eof) {
-  rd_kafka_t* consumer = NewClient(RD_KAFKA_CONSUMER, {{"group.id", "e2e-tool-reader"},
-                                                       {"enable.auto.commit", "false"},
-                                                       {"isolation.level", "read_committed"},
-                                                       {"enable.partition.eof", partition_eof ? "true" : "false"}});
+  rd_kafka_t* consumer =
+      NewClient(RD_KAFKA_CONSUMER, {{"group.id", "e2e-tool-reader"},
+                                    {"enable.auto.commit", "false"},
+                                    {"isolation.level", "read_committed"},
+                                    {"enable.partition.eof", partition_eof ? "true" : "false"}});
   rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(partitions);
   for (int p = 0; p < partitions; ++p) {
-    rd_kafka_topic_partition_list_add(assignment, topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_topic_partition_list_add(assignment, topic.c_str(), p)->offset =
+        RD_KAFKA_OFFSET_BEGINNING;
   }
   rd_kafka_resp_err_t err = rd_kafka_assign(consumer, assignment);
   rd_kafka_topic_partition_list_destroy(assignment);
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) throw std::runtime_error(std::string("assign: ") + rd_kafka_err2str(err));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    throw std::runtime_error(std::string("assign: ") + rd_kafka_err2str(err));
   return consumer;
 }
 
@@ -287,7 +319,8 @@ int Count(const Args& args) {
     ssize_t n = rd_kafka_consume_batch_queue(queue, 200, batch.data(), batch.size());
     if (n > 0) last_progress = std::chrono::steady_clock::now();
     if (std::chrono::steady_clock::now() - last_progress > std::chrono::seconds(60)) {
-      throw std::runtime_error("reading " + topic + " made no progress for 60 s (an open transaction?)");
+      throw std::runtime_error("reading " + topic +
+                               " made no progress for 60 s (an open transaction?)");
     }
     for (ssize_t i = 0; i < n; ++i) {
       rd_kafka_message_t* m = batch[static_cast<size_t>(i)];
@@ -303,7 +336,8 @@ int Count(const Args& args) {
         append_ms.push_back(ts);
         const char* value = static_cast<const char*>(m->payload);
         int64_t id = -1;
-        if (m->len == value_size && std::string_view(value + m->len - kSuffix.size(), kSuffix.size()) == kSuffix) {
+        if (m->len == value_size &&
+            std::string_view(value + m->len - kSuffix.size(), kSuffix.size()) == kSuffix) {
           id = std::strtoll(std::string(value, kIdDigits).c_str(), nullptr, 10);
         }
         if (id < 0 || id >= expected) {
@@ -326,12 +360,16 @@ int Count(const Args& args) {
   // burst, or by a slow end.
   std::sort(append_ms.begin(), append_ms.end());
   auto at = [&](double q) {
-    return append_ms.empty() ? 0 : append_ms[static_cast<size_t>(q * static_cast<double>(append_ms.size() - 1))];
+    return append_ms.empty()
+               ? 0
+               : append_ms[static_cast<size_t>(q * static_cast<double>(append_ms.size() - 1))];
   };
-  std::printf("{\"records\":%" PRId64 ",\"distinct\":%" PRId64 ",\"duplicates\":%" PRId64 ",\"missing\":%" PRId64
-              ",\"malformed\":%" PRId64 ",\"first_append_ms\":%" PRId64 ",\"last_append_ms\":%" PRId64
-              ",\"p10_append_ms\":%" PRId64 ",\"p90_append_ms\":%" PRId64 "}\n",
-              records, distinct, duplicates, expected - distinct, malformed, first_ms, last_ms, at(0.1), at(0.9));
+  std::printf("{\"records\":%" PRId64 ",\"distinct\":%" PRId64 ",\"duplicates\":%" PRId64
+              ",\"missing\":%" PRId64 ",\"malformed\":%" PRId64 ",\"first_append_ms\":%" PRId64
+              ",\"last_append_ms\":%" PRId64 ",\"p10_append_ms\":%" PRId64
+              ",\"p90_append_ms\":%" PRId64 "}\n",
+              records, distinct, duplicates, expected - distinct, malformed, first_ms, last_ms,
+              at(0.1), at(0.9));
   return 0;
 }
 
@@ -354,7 +392,8 @@ int Latency(const Args& args) {
   const int in_partitions = PartitionCount(probe, input);
   const int out_partitions = PartitionCount(probe, output);
   rd_kafka_destroy(probe);
-  if (in_partitions < 0 || out_partitions < 0) throw std::runtime_error("create " + input + " and " + output + " first");
+  if (in_partitions < 0 || out_partitions < 0)
+    throw std::runtime_error("create " + input + " and " + output + " first");
 
   // The window is set once the first output record is seen: [window_start, window_end) in
   // event time (µs). Records outside it are read but not measured.
@@ -378,7 +417,8 @@ int Latency(const Args& args) {
       if (!first_output_seen && now - started_wall > std::chrono::seconds(start_deadline_s)) break;
       int64_t now_us = NowMicros();
       if (now_us >= window_end.load()) break;
-      int64_t due = std::chrono::duration_cast<std::chrono::microseconds>(now - start).count() * rate / 1'000'000;
+      int64_t due = std::chrono::duration_cast<std::chrono::microseconds>(now - start).count() *
+                    rate / 1'000'000;
       for (; sent < due; ++sent) {
         int64_t event_us = NowMicros();
         std::string head = std::to_string(event_us) + "|";
@@ -420,10 +460,12 @@ int Latency(const Args& args) {
           first_output_seen = true;
           window_start = now_us + warmup_s * 1'000'000;
           window_end = window_start + measure_s * 1'000'000;
-          std::fprintf(stderr, "e2e_tool: first output record; measuring from %lld s on for %lld s\n",
+          std::fprintf(stderr,
+                       "e2e_tool: first output record; measuring from %lld s on for %lld s\n",
                        static_cast<long long>(warmup_s), static_cast<long long>(measure_s));
         }
-        if (event_us >= window_start && event_us < window_end) latencies_us.push_back(now_us - event_us);
+        if (event_us >= window_start && event_us < window_end)
+          latencies_us.push_back(now_us - event_us);
       }
       rd_kafka_message_destroy(m);
     }
@@ -448,7 +490,8 @@ int Latency(const Args& args) {
   std::printf("{\"rate\":%" PRId64 ",\"measured\":%zu,\"produced\":%" PRId64
               ",\"p50_ms\":%.3f,\"p99_ms\":%.3f,\"p999_ms\":%.3f,\"max_ms\":%.3f}\n",
               rate, latencies_us.size(), produced_in_window.load(), Percentile(latencies_us, 0.5),
-              Percentile(latencies_us, 0.99), Percentile(latencies_us, 0.999), Percentile(latencies_us, 1.0));
+              Percentile(latencies_us, 0.99), Percentile(latencies_us, 0.999),
+              Percentile(latencies_us, 1.0));
   return 0;
 }
 
@@ -456,7 +499,9 @@ int Latency(const Args& args) {
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::fprintf(stderr, "usage: e2e_tool prepare|create-output|delete|count|latency --flag value ... (see the source)\n");
+    std::fprintf(stderr,
+                 "usage: e2e_tool prepare|create-output|delete|count|latency --flag value ... (see "
+                 "the source)\n");
     return 2;
   }
   Args args;

@@ -81,7 +81,8 @@ rd_kafka_t* NewClient(rd_kafka_type_t type, std::map<std::string, std::string> p
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   if (!g_debug.empty()) properties["debug"] = g_debug;
   for (const auto& [key, value] : properties) {
-    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK) {
+    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), error, sizeof error) !=
+        RD_KAFKA_CONF_OK) {
       Fail(key + "=" + value + ": " + error);
     }
   }
@@ -105,17 +106,18 @@ class Worker {
 
   WorkerResult Run() {
     const std::string group = "plain-e2e-" + options_.run_id;
-    consumer_ = NewClient(RD_KAFKA_CONSUMER, {{"bootstrap.servers", options_.bootstrap},
-                                              {"group.id", group},
-                                              {"enable.auto.commit", "false"},
-                                              {"client.id", group + "-" + std::to_string(index_)},
-                                              // As sluice's source sets it (src/connectors/kafka/
-                                              // source_settings.cc): with assign() librdkafka 2.0.2
-                                              // checks the default (100000) against the one shared
-                                              // consumer queue and stops fetching for ~1 s per round.
-                                              {"queued.min.messages", "10000000"}});
-    std::map<std::string, std::string> producer_properties = {{"bootstrap.servers", options_.bootstrap},
-                                                              {"partitioner", "murmur2_random"}};
+    consumer_ =
+        NewClient(RD_KAFKA_CONSUMER, {{"bootstrap.servers", options_.bootstrap},
+                                      {"group.id", group},
+                                      {"enable.auto.commit", "false"},
+                                      {"client.id", group + "-" + std::to_string(index_)},
+                                      // As sluice's source sets it (src/connectors/kafka/
+                                      // source_settings.cc): with assign() librdkafka 2.0.2
+                                      // checks the default (100000) against the one shared
+                                      // consumer queue and stops fetching for ~1 s per round.
+                                      {"queued.min.messages", "10000000"}});
+    std::map<std::string, std::string> producer_properties = {
+        {"bootstrap.servers", options_.bootstrap}, {"partitioner", "murmur2_random"}};
     if (options_.guarantee == "at_least_once") producer_properties["enable.idempotence"] = "true";
     if (options_.guarantee == "exactly_once") {
       producer_properties["transactional.id"] = group + "-" + std::to_string(index_);
@@ -135,14 +137,17 @@ class Worker {
       CheckError(rd_kafka_begin_transaction(producer_), "begin_transaction");
     }
 
-    rd_kafka_topic_partition_list_t* assignment = rd_kafka_topic_partition_list_new(static_cast<int>(partitions_.size()));
+    rd_kafka_topic_partition_list_t* assignment =
+        rd_kafka_topic_partition_list_new(static_cast<int>(partitions_.size()));
     // Start and stop offsets are looked up here, as sluice's and Flink's sources do: assigning
     // RD_KAFKA_OFFSET_BEGINNING instead makes librdkafka 2.0.2 start fetching about 500 ms
     // later at random (its own offset query waits for a retry).
     for (int p : partitions_) {
       int64_t low = 0, high = 0;
-      rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(consumer_, options_.input.c_str(), p, &low, &high, 10000);
-      if (err != RD_KAFKA_RESP_ERR_NO_ERROR) Fail("offsets of " + options_.input + ": " + rd_kafka_err2str(err));
+      rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(consumer_, options_.input.c_str(),
+                                                                 p, &low, &high, 10000);
+      if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+        Fail("offsets of " + options_.input + ": " + rd_kafka_err2str(err));
       rd_kafka_topic_partition_list_add(assignment, options_.input.c_str(), p)->offset = low;
       if (options_.bounded) {
         stop_[p] = high;
@@ -157,7 +162,8 @@ class Worker {
 
     std::vector<rd_kafka_message_t*> batch(1024);
     std::string value;
-    auto next_commit = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.commit_interval_ms);
+    auto next_commit =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.commit_interval_ms);
     while (!g_stop && !(options_.bounded && ended_ == static_cast<int>(partitions_.size()))) {
       // Take what is there without waiting; only when nothing is, wait for one record.
       // (consume_batch_queue with a timeout waits for a full batch, which would add up to the
@@ -169,20 +175,26 @@ class Worker {
       }
       for (ssize_t i = 0; i < n; ++i) {
         rd_kafka_message_t* m = batch[static_cast<size_t>(i)];
-        if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) Process(m, value);
-        else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) Fail(std::string("consume: ") + rd_kafka_err2str(m->err));
+        if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR)
+          Process(m, value);
+        else if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+          Fail(std::string("consume: ") + rd_kafka_err2str(m->err));
         rd_kafka_message_destroy(m);
       }
       rd_kafka_poll(producer_, 0);  // delivery reports
       if (g_delivery_failed) std::exit(1);
       if (std::chrono::steady_clock::now() >= next_commit) {
         Commit();
-        next_commit = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.commit_interval_ms);
+        next_commit = std::chrono::steady_clock::now() +
+                      std::chrono::milliseconds(options_.commit_interval_ms);
       }
     }
     Commit();
-    if (!transactional() && rd_kafka_flush(producer_, 120000) != RD_KAFKA_RESP_ERR_NO_ERROR) Fail("final flush timed out");
-    if (transactional()) CheckError(rd_kafka_abort_transaction(producer_, 60000), "abort_transaction (empty, at close)");
+    if (!transactional() && rd_kafka_flush(producer_, 120000) != RD_KAFKA_RESP_ERR_NO_ERROR)
+      Fail("final flush timed out");
+    if (transactional())
+      CheckError(rd_kafka_abort_transaction(producer_, 60000),
+                 "abort_transaction (empty, at close)");
     if (g_delivery_failed) std::exit(1);
     rd_kafka_queue_destroy(queue);
     rd_kafka_consumer_close(consumer_);
@@ -200,19 +212,23 @@ class Worker {
     next_[m->partition] = m->offset + 1;
     if (options_.bounded && m->offset + 1 >= stop_[m->partition]) ++ended_;
     value.assign(static_cast<const char*>(m->payload), m->len).append(kSuffix);
-    while (rd_kafka_produce(output_, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, value.data(), value.size(), nullptr,
-                            0, nullptr) != 0) {
+    while (rd_kafka_produce(output_, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, value.data(),
+                            value.size(), nullptr, 0, nullptr) != 0) {
       rd_kafka_resp_err_t err = rd_kafka_last_error();
-      if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) Fail(std::string("produce: ") + rd_kafka_err2str(err));
+      if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL)
+        Fail(std::string("produce: ") + rd_kafka_err2str(err));
       rd_kafka_poll(producer_, 10);
     }
     ++result_.written;
   }
 
   rd_kafka_topic_partition_list_t* Offsets() const {
-    rd_kafka_topic_partition_list_t* offsets = rd_kafka_topic_partition_list_new(static_cast<int>(next_.size()));
+    rd_kafka_topic_partition_list_t* offsets =
+        rd_kafka_topic_partition_list_new(static_cast<int>(next_.size()));
     for (const auto& [partition, next] : next_) {
-      if (next >= 0) rd_kafka_topic_partition_list_add(offsets, options_.input.c_str(), partition)->offset = next;
+      if (next >= 0)
+        rd_kafka_topic_partition_list_add(offsets, options_.input.c_str(), partition)->offset =
+            next;
     }
     return offsets;
   }
@@ -222,7 +238,8 @@ class Worker {
     if (transactional()) {
       if (offsets->cnt > 0) {
         rd_kafka_consumer_group_metadata_t* group = rd_kafka_consumer_group_metadata(consumer_);
-        CheckError(rd_kafka_send_offsets_to_transaction(producer_, offsets, group, 60000), "send_offsets_to_transaction");
+        CheckError(rd_kafka_send_offsets_to_transaction(producer_, offsets, group, 60000),
+                   "send_offsets_to_transaction");
         rd_kafka_consumer_group_metadata_destroy(group);
       }
       CheckError(rd_kafka_commit_transaction(producer_, 60000), "commit_transaction");
@@ -230,7 +247,8 @@ class Worker {
     } else if (offsets->cnt > 0) {
       // AT_LEAST_ONCE: the records of everything consumed so far must be in Kafka before the
       // offsets say so.
-      if (options_.guarantee == "at_least_once" && rd_kafka_flush(producer_, 120000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      if (options_.guarantee == "at_least_once" &&
+          rd_kafka_flush(producer_, 120000) != RD_KAFKA_RESP_ERR_NO_ERROR) {
         Fail("flush before the offset commit timed out");
       }
       if (g_delivery_failed) std::exit(1);
@@ -257,7 +275,8 @@ int PartitionCount(const Options& options) {
   rd_kafka_topic_t* topic = rd_kafka_topic_new(client, options.input.c_str(), nullptr);
   const rd_kafka_metadata_t* metadata = nullptr;
   rd_kafka_resp_err_t err = rd_kafka_metadata(client, 0, topic, &metadata, 10000);
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) Fail("metadata of " + options.input + ": " + rd_kafka_err2str(err));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    Fail("metadata of " + options.input + ": " + rd_kafka_err2str(err));
   if (metadata->topic_cnt != 1 || metadata->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     Fail("input topic " + options.input + " not found: create it first (bench/e2e/run does)");
   }
@@ -272,23 +291,36 @@ int PartitionCount(const Options& options) {
 
 int main(int argc, char** argv) {
   Options options;
-  if (const char* bootstrap = std::getenv("SLUICE_BOOTSTRAP_SERVERS")) options.bootstrap = bootstrap;
+  if (const char* bootstrap = std::getenv("SLUICE_BOOTSTRAP_SERVERS"))
+    options.bootstrap = bootstrap;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     std::string value = argv[i + 1];
-    if (flag == "--input") options.input = value;
-    else if (flag == "--output") options.output = value;
-    else if (flag == "--guarantee") options.guarantee = value;
-    else if (flag == "--parallelism") options.parallelism = std::stoi(value);
-    else if (flag == "--commit-interval-ms") options.commit_interval_ms = std::stoi(value);
-    else if (flag == "--bounded") options.bounded = value == "true";
-    else if (flag == "--bootstrap-servers") options.bootstrap = value;
-    else if (flag == "--run-id") options.run_id = value;
-    else if (flag == "--debug") g_debug = value;
-    else Fail("unknown flag " + flag + " (see the top of bench/e2e/plain_pipeline.cc)");
+    if (flag == "--input")
+      options.input = value;
+    else if (flag == "--output")
+      options.output = value;
+    else if (flag == "--guarantee")
+      options.guarantee = value;
+    else if (flag == "--parallelism")
+      options.parallelism = std::stoi(value);
+    else if (flag == "--commit-interval-ms")
+      options.commit_interval_ms = std::stoi(value);
+    else if (flag == "--bounded")
+      options.bounded = value == "true";
+    else if (flag == "--bootstrap-servers")
+      options.bootstrap = value;
+    else if (flag == "--run-id")
+      options.run_id = value;
+    else if (flag == "--debug")
+      g_debug = value;
+    else
+      Fail("unknown flag " + flag + " (see the top of bench/e2e/plain_pipeline.cc)");
   }
-  if (options.input.empty() || options.output.empty()) Fail("--input TOPIC and --output TOPIC are required");
-  if (options.guarantee != "none" && options.guarantee != "at_least_once" && options.guarantee != "exactly_once") {
+  if (options.input.empty() || options.output.empty())
+    Fail("--input TOPIC and --output TOPIC are required");
+  if (options.guarantee != "none" && options.guarantee != "at_least_once" &&
+      options.guarantee != "exactly_once") {
     Fail("--guarantee " + options.guarantee + ": expected none, at_least_once or exactly_once");
   }
   std::signal(SIGINT, OnSignal);
@@ -298,7 +330,8 @@ int main(int argc, char** argv) {
   std::vector<WorkerResult> results(static_cast<size_t>(options.parallelism));
   std::vector<std::thread> threads;
   for (int i = 0; i < options.parallelism; ++i) {
-    threads.emplace_back([&, i] { results[static_cast<size_t>(i)] = Worker(options, i, partitions).Run(); });
+    threads.emplace_back(
+        [&, i] { results[static_cast<size_t>(i)] = Worker(options, i, partitions).Run(); });
   }
   for (std::thread& t : threads) t.join();
   WorkerResult total;
@@ -307,8 +340,9 @@ int main(int argc, char** argv) {
     total.written += r.written;
     total.commits += r.commits;
   }
-  std::printf("plain_pipeline: {\"guarantee\":\"%s\",\"read\":%lld,\"written\":%lld,\"commits\":%lld}\n",
-              options.guarantee.c_str(), static_cast<long long>(total.read), static_cast<long long>(total.written),
-              static_cast<long long>(total.commits));
+  std::printf(
+      "plain_pipeline: {\"guarantee\":\"%s\",\"read\":%lld,\"written\":%lld,\"commits\":%lld}\n",
+      options.guarantee.c_str(), static_cast<long long>(total.read),
+      static_cast<long long>(total.written), static_cast<long long>(total.commits));
   return 0;
 }

@@ -12,9 +12,9 @@
 // The standard flags (parallelism, checkpointing, storage) are sluice's own (FromArgs), so the
 // driver passes exactly what a user would. Settings not named here are the library's defaults:
 // the benchmark measures sluice as shipped. The *-properties flags (librdkafka properties, e.g.
-// "debug=fetch") are for diagnosis; bench/e2e/run passes none. Prints one line "sluice_pipeline: {json}" with the
-// job's status, sink counters and checkpoint count on stdout at the end; exit code 0 only if
-// the job finished (bounded) or was cancelled by SIGINT (unbounded, the latency runs).
+// "debug=fetch") are for diagnosis; bench/e2e/run passes none. Prints one line "sluice_pipeline:
+// {json}" with the job's status, sink counters and checkpoint count on stdout at the end; exit code
+// 0 only if the job finished (bounded) or was cancelled by SIGINT (unbounded, the latency runs).
 #include <sluice/connectors/kafka/kafka_sink.h>
 #include <sluice/connectors/kafka/kafka_source.h>
 #include <sluice/sluice.h>
@@ -34,7 +34,9 @@ sluice::kafka::DeliveryGuarantee ParseGuarantee(const std::string& name) {
   if (name == "none") return sluice::kafka::DeliveryGuarantee::kNone;
   if (name == "at_least_once") return sluice::kafka::DeliveryGuarantee::kAtLeastOnce;
   if (name == "exactly_once") return sluice::kafka::DeliveryGuarantee::kExactlyOnce;
-  std::fprintf(stderr, "sluice_pipeline: --guarantee=%s: expected none, at_least_once or exactly_once\n", name.c_str());
+  std::fprintf(stderr,
+               "sluice_pipeline: --guarantee=%s: expected none, at_least_once or exactly_once\n",
+               name.c_str());
   std::exit(2);
 }
 
@@ -100,14 +102,16 @@ int main(int argc, char** argv) {
       .SetProperties(ParseProperties(params.Get("sink-properties", "")));
   // One prefix per run: a transactional id must never be shared by two live jobs, and the
   // runs of one invocation follow each other closely.
-  if (guarantee == sluice::kafka::DeliveryGuarantee::kExactlyOnce) sink_builder.SetTransactionalIdPrefix("e2e-" + run_id);
+  if (guarantee == sluice::kafka::DeliveryGuarantee::kExactlyOnce)
+    sink_builder.SetTransactionalIdPrefix("e2e-" + run_id);
   auto sink = sink_builder.Build();
   if (!sink.ok()) {
     std::fprintf(stderr, "sluice_pipeline: sink: %s\n", sink.status().ToString().c_str());
     return 1;
   }
 
-  env->FromSource<std::string>(*source, sluice::WatermarkStrategy<std::string>::NoWatermarks(), "Kafka Source")
+  env->FromSource<std::string>(*source, sluice::WatermarkStrategy<std::string>::NoWatermarks(),
+                               "Kafka Source")
       .Uid("source")
       .Map([](const std::string& value) {
         std::string mapped;
@@ -122,15 +126,18 @@ int main(int argc, char** argv) {
   sluice::JobExecutionResult result = env->Execute("e2e-" + run_id);
   std::string counters;
   for (const auto& [name, value] : result.counters) {
-    if (name.find("KafkaSink") == std::string::npos && name.find("numRecordsIn") == std::string::npos) continue;
+    if (name.find("KafkaSink") == std::string::npos &&
+        name.find("numRecordsIn") == std::string::npos)
+      continue;
     counters += (counters.empty() ? "" : ",") + ("\"" + name + "\":" + std::to_string(value));
   }
   std::printf(
       "sluice_pipeline: {\"status\":\"%s\",\"guarantee\":\"%s\",\"completed_checkpoints\":%lld,"
       "\"failed_checkpoints\":%lld,\"restarts\":%d,\"runtime_ms\":%lld,\"counters\":{%s}}\n",
       std::string(sluice::JobStatusName(result.status)).c_str(), guarantee_name.c_str(),
-      static_cast<long long>(result.completed_checkpoints), static_cast<long long>(result.failed_checkpoints),
-      result.restarts, static_cast<long long>(result.runtime.count()), counters.c_str());
+      static_cast<long long>(result.completed_checkpoints),
+      static_cast<long long>(result.failed_checkpoints), result.restarts,
+      static_cast<long long>(result.runtime.count()), counters.c_str());
   std::fflush(stdout);
   if (!result.ok()) {
     std::fprintf(stderr, "sluice_pipeline: job failed: %s\n", result.failure.ToString().c_str());

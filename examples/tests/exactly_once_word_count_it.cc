@@ -31,7 +31,8 @@ struct CountsByWord {
 
 CountsByWord ReadCounts(const std::string& topic, int partitions) {
   CountsByWord counts;
-  for (const Record& record : ReadToEnd(topic, partitions, {{"isolation.level", "read_committed"}})) {
+  for (const Record& record :
+       ReadToEnd(topic, partitions, {{"isolation.level", "read_committed"}})) {
     ++counts.records;
     std::string word = record.key.value_or("<null key>");
     counts.values[word].push_back(std::stoll(record.value.value_or("-1")));
@@ -41,11 +42,13 @@ CountsByWord ReadCounts(const std::string& topic, int partitions) {
 }
 
 // Reads the committed output until it holds `records` records (or more), or the deadline passes.
-CountsByWord WaitForCounts(const std::string& topic, int partitions, size_t records, ChildProcess& job) {
+CountsByWord WaitForCounts(const std::string& topic, int partitions, size_t records,
+                           ChildProcess& job) {
   auto deadline = std::chrono::steady_clock::now() + Scaled(milliseconds(90000));
   CountsByWord counts = ReadCounts(topic, partitions);
   while (counts.records < records && std::chrono::steady_clock::now() < deadline && !job.Poll()) {
-    std::this_thread::sleep_for(milliseconds(200));  // polling the topic; output appears with each commit
+    std::this_thread::sleep_for(
+        milliseconds(200));  // polling the topic; output appears with each commit
     counts = ReadCounts(topic, partitions);
   }
   return counts;
@@ -62,7 +65,8 @@ void ExpectExactCounts(const CountsByWord& counts, const std::map<std::string, i
   for (const auto& [word, n] : expected) want[word] = OneTo(n);
   EXPECT_EQ(counts.values, want);
   for (const auto& [word, partitions] : counts.partitions) {
-    EXPECT_EQ(partitions.size(), 1U) << "the counts of '" << word << "' are spread over several partitions";
+    EXPECT_EQ(partitions.size(), 1U)
+        << "the counts of '" << word << "' are spread over several partitions";
   }
 }
 
@@ -73,22 +77,32 @@ TEST(ExactlyOnceWordCountIT, CountsEveryWordExactlyOnceStopsOnSigtermAndResumesW
   const auto dir = std::filesystem::temp_directory_path() / prefix;
   std::filesystem::create_directories(dir);
   const std::vector<std::string> args = {SLUICE_WORD_COUNT_PATH,
-                                         "--input-topic", input.name(),
-                                         "--output-topic", output.name(),
-                                         "--group-id", prefix,
-                                         "--transactional-id-prefix", prefix,
-                                         "--bootstrap-servers", BootstrapServers(),
-                                         "--parallelism", "2",
-                                         "--checkpoint-interval", "500ms",
-                                         "--checkpoint-dir", (dir / "checkpoints").string(),
-                                         "--savepoint-dir", (dir / "savepoints").string()};
+                                         "--input-topic",
+                                         input.name(),
+                                         "--output-topic",
+                                         output.name(),
+                                         "--group-id",
+                                         prefix,
+                                         "--transactional-id-prefix",
+                                         prefix,
+                                         "--bootstrap-servers",
+                                         BootstrapServers(),
+                                         "--parallelism",
+                                         "2",
+                                         "--checkpoint-interval",
+                                         "500ms",
+                                         "--checkpoint-dir",
+                                         (dir / "checkpoints").string(),
+                                         "--savepoint-dir",
+                                         (dir / "savepoints").string()};
 
   // Words separated by runs of spaces, tabs and a trailing newline all count alike.
   KafkaPtr producer = NewClient(RD_KAFKA_PRODUCER, {});
-  ProduceAndWait(producer.get(), input.name(), 0, {{"", "the quick brown fox"}, {"", "the lazy dog"}});
+  ProduceAndWait(producer.get(), input.name(), 0,
+                 {{"", "the quick brown fox"}, {"", "the lazy dog"}});
   ProduceAndWait(producer.get(), input.name(), 1, {{"", "  the\tdog   barks \n"}, {"", "fox"}});
-  std::map<std::string, int64_t> expected = {{"the", 3}, {"quick", 1}, {"brown", 1}, {"fox", 2},
-                                             {"lazy", 1}, {"dog", 2},  {"barks", 1}};
+  std::map<std::string, int64_t> expected = {{"the", 3},  {"quick", 1}, {"brown", 1}, {"fox", 2},
+                                             {"lazy", 1}, {"dog", 2},   {"barks", 1}};
 
   {
     ChildProcess job;
@@ -98,11 +112,16 @@ TEST(ExactlyOnceWordCountIT, CountsEveryWordExactlyOnceStopsOnSigtermAndResumesW
     std::optional<int> status = job.Wait(Scaled(milliseconds(60000)));
     const std::string log = job.Output();
     ASSERT_TRUE(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
-        << "SIGTERM should stop the job with a savepoint and exit 0; it " << ChildProcess::Describe(status)
-        << "; its output:\n" << LastLines(log, 40);
-    EXPECT_NE(log.find("no checkpoint to restore: reading '" + input.name() + "' from the earliest offsets"),
-              std::string::npos) << log;
-    EXPECT_NE(log.find("stopped with a savepoint in " + (dir / "savepoints").string()), std::string::npos) << log;
+        << "SIGTERM should stop the job with a savepoint and exit 0; it "
+        << ChildProcess::Describe(status) << "; its output:\n"
+        << LastLines(log, 40);
+    EXPECT_NE(log.find("no checkpoint to restore: reading '" + input.name() +
+                       "' from the earliest offsets"),
+              std::string::npos)
+        << log;
+    EXPECT_NE(log.find("stopped with a savepoint in " + (dir / "savepoints").string()),
+              std::string::npos)
+        << log;
     ExpectExactCounts(counts, expected);
     ExpectExactCounts(ReadCounts(output.name(), 2), expected);  // nothing more after the stop
   }
@@ -119,9 +138,11 @@ TEST(ExactlyOnceWordCountIT, CountsEveryWordExactlyOnceStopsOnSigtermAndResumesW
     std::optional<int> status = job.Wait(Scaled(milliseconds(60000)));
     const std::string log = job.Output();
     ASSERT_TRUE(status && WIFEXITED(*status) && WEXITSTATUS(*status) == 0)
-        << "the second run " << ChildProcess::Describe(status) << "; its output:\n" << LastLines(log, 40);
+        << "the second run " << ChildProcess::Describe(status) << "; its output:\n"
+        << LastLines(log, 40);
     EXPECT_NE(log.find(" (offsets p0=2 p1=2)"), std::string::npos)
-        << "the restart should say it resumes after the 2 lines of each partition; its output:\n" << log;
+        << "the restart should say it resumes after the 2 lines of each partition; its output:\n"
+        << log;
     EXPECT_NE(log.find("restored checkpoint "), std::string::npos) << log;
     ExpectExactCounts(counts, expected);
   }

@@ -20,19 +20,19 @@ namespace sluice {
 
 enum class StatusCode : std::uint8_t {
   kOk = 0,
-  kInvalidArgument,     // bad configuration or call: fix the input
-  kNotFound,            // topic, file, checkpoint or key that does not exist
+  kInvalidArgument,  // bad configuration or call: fix the input
+  kNotFound,         // topic, file, checkpoint or key that does not exist
   kAlreadyExists,
   kFailedPrecondition,  // the call is valid but not in this state
   kUnavailable,         // broker or storage unreachable; retriable
   kTimedOut,            // a bounded wait expired; usually retriable
   kCancelled,
-  kAborted,             // a checkpoint or transaction was aborted
-  kFenced,              // another live instance owns this identity; never retriable
-  kUnauthenticated,     // wrong credentials; never retriable
-  kCorruption,          // bytes on disk or on the wire do not parse
+  kAborted,          // a checkpoint or transaction was aborted
+  kFenced,           // another live instance owns this identity; never retriable
+  kUnauthenticated,  // wrong credentials; never retriable
+  kCorruption,       // bytes on disk or on the wire do not parse
   kIoError,
-  kInternal,            // a sluice bug
+  kInternal,  // a sluice bug
 };
 
 /// The name of a code, e.g. "InvalidArgument".
@@ -46,16 +46,24 @@ class [[nodiscard]] Status {
       : code_(code), retriable_(retriable), message_(std::move(message)) {}
 
   static Status Ok() noexcept { return {}; }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
-  static Status FailedPrecondition(std::string m) { return {StatusCode::kFailedPrecondition, std::move(m)}; }
-  static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m), true}; }
+  static Status FailedPrecondition(std::string m) {
+    return {StatusCode::kFailedPrecondition, std::move(m)};
+  }
+  static Status Unavailable(std::string m) {
+    return {StatusCode::kUnavailable, std::move(m), true};
+  }
   static Status TimedOut(std::string m) { return {StatusCode::kTimedOut, std::move(m), true}; }
   static Status Cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
   static Status Aborted(std::string m) { return {StatusCode::kAborted, std::move(m)}; }
   static Status Fenced(std::string m) { return {StatusCode::kFenced, std::move(m)}; }
-  static Status Unauthenticated(std::string m) { return {StatusCode::kUnauthenticated, std::move(m)}; }
+  static Status Unauthenticated(std::string m) {
+    return {StatusCode::kUnauthenticated, std::move(m)};
+  }
   static Status Corruption(std::string m) { return {StatusCode::kCorruption, std::move(m)}; }
   static Status IoError(std::string m) { return {StatusCode::kIoError, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
@@ -87,7 +95,8 @@ class [[nodiscard]] Status {
 /// restarted, since restarting cannot help). Any other exception fails the task as kAborted.
 class StatusException : public std::runtime_error {
  public:
-  explicit StatusException(Status status) : std::runtime_error(status.ToString()), status_(std::move(status)) {}
+  explicit StatusException(Status status)
+      : std::runtime_error(status.ToString()), status_(std::move(status)) {}
   const Status& status() const noexcept { return status_; }
 
  private:
@@ -100,7 +109,8 @@ class [[nodiscard]] Result {
   static_assert(!std::is_same_v<std::remove_cv_t<T>, Status>, "Result<Status> is meaningless");
 
  public:
-  Result(T value) : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit on purpose
+  Result(T value)
+      : state_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit on purpose
   Result(Status status) : state_(std::in_place_index<1>, std::move(status)) {  // NOLINT
     if (std::get<1>(state_).ok()) {
       state_.template emplace<1>(StatusCode::kInternal, "Result constructed from an OK status");

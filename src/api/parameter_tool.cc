@@ -90,8 +90,7 @@ Result<bool> ParseBool(std::string_view key, std::string_view value) {
   return Malformed(key, value, "is not a boolean (expected true/false, yes/no or 1/0)");
 }
 
-Result<std::chrono::milliseconds> ParseDurationFlag(std::string_view key,
-                                                    std::string_view value) {
+Result<std::chrono::milliseconds> ParseDurationFlag(std::string_view key, std::string_view value) {
   auto parsed = ParseDuration(value);
   if (!parsed.ok()) return parsed.status().WithContext("flag " + FlagName(key));
   return parsed;
@@ -222,8 +221,7 @@ Result<std::int32_t> ParameterTool::GetInt(std::string_view key) const {
   return ParseInteger<std::int32_t>(key, *value, "a 32-bit integer");
 }
 
-Result<std::int32_t> ParameterTool::GetInt(std::string_view key,
-                                           std::int32_t default_value) const {
+Result<std::int32_t> ParameterTool::GetInt(std::string_view key, std::int32_t default_value) const {
   const std::string* value = Lookup(key);
   if (value == nullptr) return default_value;
   return ParseInteger<std::int32_t>(key, *value, "a 32-bit integer");

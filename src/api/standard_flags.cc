@@ -72,10 +72,10 @@ Status ParseValidated(const ParameterTool& all, StandardFlags& flags) {
       auto interval = all.GetDuration("checkpoint-interval");
       if (!interval.ok()) return interval.status();
       if (interval->count() != 0 && *interval < kMinCheckpointInterval) {
-        return Status::InvalidArgument(
-            "flag --checkpoint-interval: " + FormatDuration(*interval) +
-            " is below the minimum of " + FormatDuration(kMinCheckpointInterval) +
-            " (use 0 or off to disable checkpointing)");
+        return Status::InvalidArgument("flag --checkpoint-interval: " + FormatDuration(*interval) +
+                                       " is below the minimum of " +
+                                       FormatDuration(kMinCheckpointInterval) +
+                                       " (use 0 or off to disable checkpointing)");
       }
       flags.checkpoint_interval = *interval;
     }
@@ -133,10 +133,9 @@ Result<StandardFlags> ParseStandardFlags(int argc, const char* const* argv) {
   StandardFlags flags;
   std::map<std::string, std::string> job_values;
   for (const auto& [key, value] : all.ToMap()) {
-    const bool is_standard =
-        key == "p" || key == "h" ||
-        std::find(kStandardFlagNames.begin(), kStandardFlagNames.end(), key) !=
-            kStandardFlagNames.end();
+    const bool is_standard = key == "p" || key == "h" ||
+                             std::find(kStandardFlagNames.begin(), kStandardFlagNames.end(), key) !=
+                                 kStandardFlagNames.end();
     if (!is_standard) job_values.emplace(key, value);
   }
   flags.job_parameters = ParameterTool::FromMap(std::move(job_values));

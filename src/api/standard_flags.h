@@ -22,9 +22,9 @@ namespace sluice::internal {
 /// The short aliases -p and -h are left out: one-letter names would be suggested for every
 /// one- or two-letter typo.
 inline constexpr std::array<std::string_view, 9> kStandardFlagNames = {
-    "parallelism",      "checkpoint-interval",      "checkpoint-dir",
-    "fresh",            "from-savepoint",           "allow-non-restored-state",
-    "restart-attempts", "log-level",                "help",
+    "parallelism",    "checkpoint-interval",      "checkpoint-dir",   "fresh",
+    "from-savepoint", "allow-non-restored-state", "restart-attempts", "log-level",
+    "help",
 };
 
 inline constexpr std::int32_t kMinParallelism = 1;

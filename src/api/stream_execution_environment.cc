@@ -25,12 +25,18 @@ int32_t OperatorIndexForKeyGroup(int32_t max_parallelism, int32_t parallelism, i
 
 std::string PartitionerName(PartitionerKind kind) {
   switch (kind) {
-    case PartitionerKind::kForward: return "FORWARD";
-    case PartitionerKind::kRebalance: return "REBALANCE";
-    case PartitionerKind::kShuffle: return "SHUFFLE";
-    case PartitionerKind::kBroadcast: return "BROADCAST";
-    case PartitionerKind::kCustom: return "CUSTOM";
-    case PartitionerKind::kKeyGroup: return "HASH";
+    case PartitionerKind::kForward:
+      return "FORWARD";
+    case PartitionerKind::kRebalance:
+      return "REBALANCE";
+    case PartitionerKind::kShuffle:
+      return "SHUFFLE";
+    case PartitionerKind::kBroadcast:
+      return "BROADCAST";
+    case PartitionerKind::kCustom:
+      return "CUSTOM";
+    case PartitionerKind::kKeyGroup:
+      return "HASH";
   }
   return "UNKNOWN";
 }
@@ -39,10 +45,12 @@ namespace {
 
 class SequenceReader final : public SourceReader<int64_t> {
  public:
-  SequenceReader(int64_t from, int64_t to, const TaskInfo& task) : from_(from), to_(to), task_(task) {}
+  SequenceReader(int64_t from, int64_t to, const TaskInfo& task)
+      : from_(from), to_(to), task_(task) {}
 
   void Open(SourceReaderContext& ctx) override {
-    state_ = &ctx.GetRuntimeContext().GetOperatorListState(ListStateDescriptor<std::pair<int64_t, int64_t>>("ranges"));
+    state_ = &ctx.GetRuntimeContext().GetOperatorListState(
+        ListStateDescriptor<std::pair<int64_t, int64_t>>("ranges"));
     if (ctx.GetRuntimeContext().IsRestored()) {
       for (auto range : state_->Get()) ranges_.push_back(range);
       return;
@@ -57,7 +65,8 @@ class SequenceReader final : public SourceReader<int64_t> {
     uint64_t begin = index * base + std::min(index, extra);
     uint64_t size = base + (index < extra ? 1 : 0);
     if (size > 0) {
-      ranges_.emplace_back(from_ + static_cast<int64_t>(begin), from_ + static_cast<int64_t>(begin + size - 1));
+      ranges_.emplace_back(from_ + static_cast<int64_t>(begin),
+                           from_ + static_cast<int64_t>(begin + size - 1));
     }
   }
 
@@ -94,12 +103,18 @@ std::unique_ptr<SourceReader<int64_t>> SequenceSource::CreateReader(const TaskIn
 
 std::string_view JobStatusName(JobStatus status) {
   switch (status) {
-    case JobStatus::kCreated: return "CREATED";
-    case JobStatus::kRunning: return "RUNNING";
-    case JobStatus::kRestarting: return "RESTARTING";
-    case JobStatus::kFinished: return "FINISHED";
-    case JobStatus::kCanceled: return "CANCELED";
-    case JobStatus::kFailed: return "FAILED";
+    case JobStatus::kCreated:
+      return "CREATED";
+    case JobStatus::kRunning:
+      return "RUNNING";
+    case JobStatus::kRestarting:
+      return "RESTARTING";
+    case JobStatus::kFinished:
+      return "FINISHED";
+    case JobStatus::kCanceled:
+      return "CANCELED";
+    case JobStatus::kFailed:
+      return "FAILED";
   }
   return "UNKNOWN";
 }
@@ -113,7 +128,8 @@ std::unique_ptr<StreamExecutionEnvironment> StreamExecutionEnvironment::Create()
   return std::unique_ptr<StreamExecutionEnvironment>(new StreamExecutionEnvironment());
 }
 
-std::unique_ptr<StreamExecutionEnvironment> StreamExecutionEnvironment::FromArgs(int argc, char** argv) {
+std::unique_ptr<StreamExecutionEnvironment> StreamExecutionEnvironment::FromArgs(int argc,
+                                                                                 char** argv) {
   std::string program = argc > 0 ? argv[0] : "job";
   Result<internal::StandardFlags> flags = internal::ParseStandardFlags(argc, argv);
   if (!flags.ok()) {
@@ -136,7 +152,8 @@ std::unique_ptr<StreamExecutionEnvironment> StreamExecutionEnvironment::FromArgs
   env->restore_.savepoint_path = flags->from_savepoint;
   env->restore_.allow_non_restored_state = flags->allow_non_restored_state;
   if (flags->restart_attempts) {
-    env->restart_strategy_ = RestartStrategy::FixedDelay(*flags->restart_attempts, std::chrono::seconds(1));
+    env->restart_strategy_ =
+        RestartStrategy::FixedDelay(*flags->restart_attempts, std::chrono::seconds(1));
     env->restart_from_flags_ = true;
   }
   if (flags->log_level) {
@@ -161,18 +178,21 @@ StreamExecutionEnvironment& StreamExecutionEnvironment::SetMaxParallelism(int32_
   return *this;
 }
 
-StreamExecutionEnvironment& StreamExecutionEnvironment::EnableCheckpointing(std::chrono::milliseconds interval) {
+StreamExecutionEnvironment& StreamExecutionEnvironment::EnableCheckpointing(
+    std::chrono::milliseconds interval) {
   // A --checkpoint-interval flag (including "off") wins over the job's own choice.
   if (!checkpoint_interval_from_flags_) checkpoint_config_.SetCheckpointInterval(interval);
   return *this;
 }
 
-StreamExecutionEnvironment& StreamExecutionEnvironment::SetRestartStrategy(RestartStrategy strategy) {
+StreamExecutionEnvironment& StreamExecutionEnvironment::SetRestartStrategy(
+    RestartStrategy strategy) {
   if (!restart_from_flags_) restart_strategy_ = strategy;
   return *this;
 }
 
-StreamExecutionEnvironment& StreamExecutionEnvironment::SetAutoWatermarkInterval(std::chrono::milliseconds interval) {
+StreamExecutionEnvironment& StreamExecutionEnvironment::SetAutoWatermarkInterval(
+    std::chrono::milliseconds interval) {
   auto_watermark_interval_ = interval;
   return *this;
 }
@@ -182,12 +202,14 @@ StreamExecutionEnvironment& StreamExecutionEnvironment::DisableOperatorChaining(
   return *this;
 }
 
-StreamExecutionEnvironment& StreamExecutionEnvironment::SetRestoreSettings(RestoreSettings settings) {
+StreamExecutionEnvironment& StreamExecutionEnvironment::SetRestoreSettings(
+    RestoreSettings settings) {
   restore_ = std::move(settings);
   return *this;
 }
 
-detail::Transformation* StreamExecutionEnvironment::Add(std::unique_ptr<detail::Transformation> node) {
+detail::Transformation* StreamExecutionEnvironment::Add(
+    std::unique_ptr<detail::Transformation> node) {
   nodes_.push_back(std::move(node));
   return nodes_.back().get();
 }
@@ -197,11 +219,13 @@ DataStream<int64_t> StreamExecutionEnvironment::GenerateSequence(int64_t from, i
   return FromSource<int64_t>(source, WatermarkStrategy<int64_t>::NoWatermarks(), "Sequence Source");
 }
 
-Result<std::unique_ptr<internal::JobMaster>> StreamExecutionEnvironment::PrepareJob(const std::string& job_name,
-                                                                                     bool handle_signals) {
-  if (executed_) return Status::FailedPrecondition("Execute() was already called on this environment");
+Result<std::unique_ptr<internal::JobMaster>> StreamExecutionEnvironment::PrepareJob(
+    const std::string& job_name, bool handle_signals) {
+  if (executed_)
+    return Status::FailedPrecondition("Execute() was already called on this environment");
   executed_ = true;
-  if (Status status = internal::ValidateMaxParallelism(max_parallelism_); !status.ok()) return status;
+  if (Status status = internal::ValidateMaxParallelism(max_parallelism_); !status.ok())
+    return status;
   if (check_parameters_) {
     Status unknown = parameters_.CheckAllRequested(internal::kStandardFlagNames);
     if (!unknown.ok()) return unknown;
@@ -222,15 +246,18 @@ Result<std::unique_ptr<internal::JobMaster>> StreamExecutionEnvironment::Prepare
   spec.checkpoint_config = checkpoint_config_;
   // Flink's default: no restarts without checkpointing, restart (practically) forever with it.
   spec.restart_strategy = restart_strategy_.value_or(
-      checkpoint_config_.IsCheckpointingEnabled() ? RestartStrategy::FixedDelay(INT32_MAX, std::chrono::seconds(1))
-                                                  : RestartStrategy::NoRestart());
+      checkpoint_config_.IsCheckpointingEnabled()
+          ? RestartStrategy::FixedDelay(INT32_MAX, std::chrono::seconds(1))
+          : RestartStrategy::NoRestart());
   spec.restore = restore_;
   spec.auto_watermark_interval_ms = auto_watermark_interval_.count();
   // A copy shares the record of which flags were read (ParameterTool's contract).
   spec.parameters = parameters_;
   // The graph points into the transformations: hand them to the job, which may outlive this
   // environment (ExecuteAsync). Execute() runs once, so the environment no longer needs them.
-  spec.transformations = std::make_shared<const std::vector<std::unique_ptr<detail::Transformation>>>(std::move(nodes_));
+  spec.transformations =
+      std::make_shared<const std::vector<std::unique_ptr<detail::Transformation>>>(
+          std::move(nodes_));
   spec.handle_signals = handle_signals;
   return std::make_unique<internal::JobMaster>(std::move(spec));
 }
@@ -264,7 +291,8 @@ namespace {
 
 class AsyncJobClient final : public JobClient {
  public:
-  explicit AsyncJobClient(std::unique_ptr<internal::JobMaster> master) : master_(std::move(master)) {
+  explicit AsyncJobClient(std::unique_ptr<internal::JobMaster> master)
+      : master_(std::move(master)) {
     result_ = std::async(std::launch::async, [this] { return master_->Run(); }).share();
   }
   ~AsyncJobClient() override { result_.wait(); }
@@ -303,7 +331,8 @@ class FailedJobClient final : public JobClient {
 std::unique_ptr<JobClient> StreamExecutionEnvironment::ExecuteAsync(const std::string& job_name) {
   // Signals belong to the process's blocking Execute(); an async job is controlled by its client.
   Result<std::unique_ptr<internal::JobMaster>> master = PrepareJob(job_name, false);
-  if (!master.ok()) return std::make_unique<FailedJobClient>(FailedBeforeStart(job_name, master.status()));
+  if (!master.ok())
+    return std::make_unique<FailedJobClient>(FailedBeforeStart(job_name, master.status()));
   return std::make_unique<AsyncJobClient>(std::move(*master));
 }
 

@@ -14,7 +14,8 @@ namespace {
 
 class BoundedOutOfOrdernessGenerator final : public WatermarkGenerator {
  public:
-  explicit BoundedOutOfOrdernessGenerator(std::chrono::milliseconds bound) : bound_(bound.count()) {}
+  explicit BoundedOutOfOrdernessGenerator(std::chrono::milliseconds bound)
+      : bound_(bound.count()) {}
 
   void OnEvent(int64_t event_timestamp, WatermarkOutput&) override {
     if (event_timestamp != kNoTimestamp) max_timestamp_ = std::max(max_timestamp_, event_timestamp);
@@ -35,7 +36,10 @@ class IdlenessGenerator final : public WatermarkGenerator {
  public:
   IdlenessGenerator(std::unique_ptr<WatermarkGenerator> inner, std::chrono::milliseconds timeout,
                     std::function<int64_t()> clock)
-      : inner_(std::move(inner)), timeout_(timeout.count()), clock_(std::move(clock)), last_activity_(clock_()) {}
+      : inner_(std::move(inner)),
+        timeout_(timeout.count()),
+        clock_(std::move(clock)),
+        last_activity_(clock_()) {}
 
   void OnEvent(int64_t event_timestamp, WatermarkOutput& output) override {
     last_activity_ = clock_();
@@ -66,7 +70,8 @@ class IdlenessGenerator final : public WatermarkGenerator {
 
 }  // namespace
 
-std::unique_ptr<WatermarkGenerator> MakeBoundedOutOfOrdernessGenerator(std::chrono::milliseconds bound) {
+std::unique_ptr<WatermarkGenerator> MakeBoundedOutOfOrdernessGenerator(
+    std::chrono::milliseconds bound) {
   return std::make_unique<BoundedOutOfOrdernessGenerator>(bound);
 }
 

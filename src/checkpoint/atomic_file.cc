@@ -77,9 +77,10 @@ std::string RandomHex(int count) {
   thread_local std::mt19937_64 engine = [] {
     static std::atomic<std::uint64_t> counter{0};
     std::random_device device;
-    std::seed_seq seed{device(), device(),
-                       static_cast<unsigned>(std::hash<std::thread::id>{}(std::this_thread::get_id())),
-                       static_cast<unsigned>(counter.fetch_add(1))};
+    std::seed_seq seed{
+        device(), device(),
+        static_cast<unsigned>(std::hash<std::thread::id>{}(std::this_thread::get_id())),
+        static_cast<unsigned>(counter.fetch_add(1))};
     return std::mt19937_64(seed);
   }();
   static constexpr char kDigits[] = "0123456789abcdef";
@@ -117,7 +118,8 @@ Status SyncDirectory(const std::filesystem::path& dir) {
   return Status::Ok();
 }
 
-Status WriteFileAtomically(const std::filesystem::path& path, std::string_view bytes, DirectorySync directory_sync) {
+Status WriteFileAtomically(const std::filesystem::path& path, std::string_view bytes,
+                           DirectorySync directory_sync) {
   if (!path.has_filename()) {
     return Status::InvalidArgument(fmt::format("cannot write {}: not a file path", path.string()));
   }
@@ -154,7 +156,7 @@ Result<std::string> ReadFile(const std::filesystem::path& path) {
   int fd = OpenRetryingOnEintr(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return ErrnoStatus(errno, "cannot open", path);
   FileDescriptor file(fd);
-  struct stat st {};
+  struct stat st{};
   if (::fstat(fd, &st) != 0) return ErrnoStatus(errno, "cannot stat", path);
   if (S_ISDIR(st.st_mode)) {
     return Status::IoError(fmt::format("cannot read {}: it is a directory", path.string()));

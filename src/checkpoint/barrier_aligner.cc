@@ -5,7 +5,8 @@
 namespace sluice::detail {
 
 BarrierAligner::BarrierAligner(int num_channels)
-    : blocked_(static_cast<size_t>(num_channels), false), ended_(static_cast<size_t>(num_channels), false) {}
+    : blocked_(static_cast<size_t>(num_channels), false),
+      ended_(static_cast<size_t>(num_channels), false) {}
 
 void BarrierAligner::UnblockAll() { std::fill(blocked_.begin(), blocked_.end(), false); }
 

@@ -10,7 +10,8 @@ namespace sluice::internal {
 
 CheckpointCoordinator::CheckpointCoordinator(Options options, CheckpointStorage* storage,
                                              std::shared_ptr<CheckpointParticipant> participant,
-                                             std::vector<Task*> tasks, int64_t first_checkpoint_id, FailJob fail_job)
+                                             std::vector<Task*> tasks, int64_t first_checkpoint_id,
+                                             FailJob fail_job)
     : options_(std::move(options)),
       storage_(storage),
       participant_(std::move(participant)),
@@ -67,7 +68,8 @@ void CheckpointCoordinator::ReleaseFinishedTasks() {
   for (Task* task : tasks_) task->ReleaseAfterFinalCheckpoint();
 }
 
-Result<std::string> CheckpointCoordinator::TriggerSavepoint(const std::filesystem::path& directory) {
+Result<std::string> CheckpointCoordinator::TriggerSavepoint(
+    const std::filesystem::path& directory) {
   SavepointRequest request{directory, std::nullopt};
   std::unique_lock lock(mutex_);
   if (stopping_) return Status::FailedPrecondition("the job is not running");
@@ -87,7 +89,8 @@ void CheckpointCoordinator::Loop() {
       } else if (pending_->acks.size() == tasks_.size()) {
         Complete(lock);
       } else if (now >= pending_->deadline) {
-        Abort(lock, Status::TimedOut("checkpoint " + std::to_string(pending_->id) + " was not complete within " +
+        Abort(lock, Status::TimedOut("checkpoint " + std::to_string(pending_->id) +
+                                     " was not complete within " +
                                      std::to_string(options_.timeout.count()) +
                                      " ms (CheckpointConfig::SetCheckpointTimeout)"));
       } else {
@@ -139,7 +142,8 @@ void CheckpointCoordinator::Loop() {
   }
 }
 
-Status CheckpointCoordinator::Trigger(std::unique_lock<std::mutex>& lock, SavepointRequest* savepoint, bool final) {
+Status CheckpointCoordinator::Trigger(std::unique_lock<std::mutex>& lock,
+                                      SavepointRequest* savepoint, bool final) {
   (void)lock;
   Pending pending;
   pending.id = next_id_++;
@@ -147,8 +151,9 @@ Status CheckpointCoordinator::Trigger(std::unique_lock<std::mutex>& lock, Savepo
   pending.final = final;
   pending.trigger_time_ms = CurrentTimeMillis();
   pending.deadline = std::chrono::steady_clock::now() + options_.timeout;
-  Result<SnapshotLocation> location = savepoint != nullptr ? storage_->BeginSavepoint(savepoint->directory, pending.id)
-                                                           : storage_->BeginCheckpoint(pending.id);
+  Result<SnapshotLocation> location =
+      savepoint != nullptr ? storage_->BeginSavepoint(savepoint->directory, pending.id)
+                           : storage_->BeginCheckpoint(pending.id);
   if (!location.ok()) return location.status();
   pending.location = std::move(*location);
   pending_ = std::move(pending);
@@ -159,7 +164,8 @@ Status CheckpointCoordinator::Trigger(std::unique_lock<std::mutex>& lock, Savepo
   for (Task* task : tasks_) {
     // Running sources inject the barrier; finished tasks snapshot directly. A task that
     // finishes later without having seen the barrier learns of it from TaskFinished.
-    if (task->is_source() || finished_tasks_.count(task->config().index) != 0) task->TriggerCheckpoint(barrier);
+    if (task->is_source() || finished_tasks_.count(task->config().index) != 0)
+      task->TriggerCheckpoint(barrier);
   }
   return Status::Ok();
 }
@@ -185,8 +191,9 @@ void CheckpointCoordinator::Complete(std::unique_lock<std::mutex>& lock) {
     }
   }
   for (auto& [uid, op] : operators) {
-    std::sort(op.subtasks.begin(), op.subtasks.end(),
-              [](const SubtaskStateMeta& a, const SubtaskStateMeta& b) { return a.subtask < b.subtask; });
+    std::sort(
+        op.subtasks.begin(), op.subtasks.end(),
+        [](const SubtaskStateMeta& a, const SubtaskStateMeta& b) { return a.subtask < b.subtask; });
     metadata.operators.push_back(std::move(op));
   }
   metadata.completion_time_ms = CurrentTimeMillis();
@@ -211,12 +218,14 @@ void CheckpointCoordinator::Complete(std::unique_lock<std::mutex>& lock) {
     cv_.notify_all();
     if (participant_ != nullptr) participant_->AbortCheckpoint(CheckpointId(pending.id));
     if (pending.final) {
-      FinalCheckpointFailed(lock, status.WithContext("completing the final checkpoint " + std::to_string(pending.id)));
+      FinalCheckpointFailed(lock, status.WithContext("completing the final checkpoint " +
+                                                     std::to_string(pending.id)));
       return;
     }
     // The barrier reached every sink: with a participant, carrying on would split an epoch
     // across two transactions (DESIGN.md section 5), so the job fails over.
-    if (!failed_job_ && (participant_ != nullptr || ++consecutive_failures_ > options_.tolerable_failures)) {
+    if (!failed_job_ &&
+        (participant_ != nullptr || ++consecutive_failures_ > options_.tolerable_failures)) {
       failed_job_ = true;
       lock.unlock();
       fail_job_(status.WithContext("completing checkpoint " + std::to_string(pending.id)));
@@ -241,19 +250,22 @@ void CheckpointCoordinator::Complete(std::unique_lock<std::mutex>& lock) {
   SLUICE_LOG_DEBUG("checkpoint {} complete", pending.id);
 }
 
-void CheckpointCoordinator::Abort(std::unique_lock<std::mutex>& lock, const Status& reason, bool may_fail_job) {
+void CheckpointCoordinator::Abort(std::unique_lock<std::mutex>& lock, const Status& reason,
+                                  bool may_fail_job) {
   Pending pending = std::move(*pending_);
   pending_.reset();
   SavepointRequest* savepoint = pending_savepoint_;
   pending_savepoint_ = nullptr;
   ++failed_;
-  if (savepoint != nullptr) savepoint->outcome = reason.WithContext("savepoint " + std::to_string(pending.id));
+  if (savepoint != nullptr)
+    savepoint->outcome = reason.WithContext("savepoint " + std::to_string(pending.id));
   cv_.notify_all();
   SLUICE_LOG_WARN("checkpoint {} aborted: {}", pending.id, reason.ToString());
   for (Task* task : tasks_) task->NotifyCheckpointAborted(pending.id);
   if (participant_ != nullptr) participant_->AbortCheckpoint(CheckpointId(pending.id));
   if (pending.final && !stopping_) {
-    FinalCheckpointFailed(lock, reason.WithContext("the final checkpoint " + std::to_string(pending.id)));
+    FinalCheckpointFailed(lock,
+                          reason.WithContext("the final checkpoint " + std::to_string(pending.id)));
     return;
   }
   if (stopping_ || failed_job_ || !may_fail_job) return;
@@ -263,7 +275,8 @@ void CheckpointCoordinator::Abort(std::unique_lock<std::mutex>& lock, const Stat
     failed_job_ = true;
     lock.unlock();
     fail_job_(reason.WithContext(participant_ != nullptr
-                                     ? "checkpoint " + std::to_string(pending.id) + " failed in an exactly-once job"
+                                     ? "checkpoint " + std::to_string(pending.id) +
+                                           " failed in an exactly-once job"
                                      : "too many consecutive failed checkpoints (CheckpointConfig::"
                                        "SetTolerableCheckpointFailureNumber)"));
     lock.lock();
@@ -276,7 +289,8 @@ std::optional<SnapshotLocation> CheckpointCoordinator::LocationFor(int64_t id) {
   return pending_->location;
 }
 
-void CheckpointCoordinator::Acknowledge(int32_t task, int64_t id, std::vector<OperatorSubtaskSnapshot> snapshots) {
+void CheckpointCoordinator::Acknowledge(int32_t task, int64_t id,
+                                        std::vector<OperatorSubtaskSnapshot> snapshots) {
   {
     std::lock_guard lock(mutex_);
     if (!pending_ || pending_->id != id) return;  // late ack of an aborted checkpoint
@@ -289,7 +303,8 @@ void CheckpointCoordinator::Decline(int32_t task, int64_t id, Status reason) {
   {
     std::lock_guard lock(mutex_);
     if (!pending_ || pending_->id != id || pending_->declined) return;
-    pending_->declined = reason.WithContext("task " + std::to_string(task) + " declined checkpoint " + std::to_string(id));
+    pending_->declined = reason.WithContext("task " + std::to_string(task) +
+                                            " declined checkpoint " + std::to_string(id));
   }
   cv_.notify_all();
 }
@@ -299,13 +314,15 @@ std::optional<detail::CheckpointBarrier> CheckpointCoordinator::TaskFinished(int
   {
     std::lock_guard lock(mutex_);
     finished_tasks_.insert(task);
-    if (pending_ && pending_->acks.count(task) == 0 && !pending_->declined) missed = pending_->barrier;
+    if (pending_ && pending_->acks.count(task) == 0 && !pending_->declined)
+      missed = pending_->barrier;
   }
   cv_.notify_all();
   return missed;
 }
 
-void CheckpointCoordinator::FinalCheckpointFailed(std::unique_lock<std::mutex>& lock, const Status& reason) {
+void CheckpointCoordinator::FinalCheckpointFailed(std::unique_lock<std::mutex>& lock,
+                                                  const Status& reason) {
   // With an exactly-once participant the last epoch is not committed: fail over, and the
   // restarted job reads that epoch's input again from the last committed checkpoint.
   // Otherwise everything was already flushed at the end of input: the tasks may close.

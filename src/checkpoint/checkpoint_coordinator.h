@@ -51,7 +51,8 @@ class CheckpointCoordinator final : public CheckpointAcknowledger {
   /// Called (once, from the coordinator thread) when the job must fail over.
   using FailJob = std::function<void(Status cause)>;
 
-  CheckpointCoordinator(Options options, CheckpointStorage* storage, std::shared_ptr<CheckpointParticipant> participant,
+  CheckpointCoordinator(Options options, CheckpointStorage* storage,
+                        std::shared_ptr<CheckpointParticipant> participant,
                         std::vector<Task*> tasks, int64_t first_checkpoint_id, FailJob fail_job);
   ~CheckpointCoordinator() override;
 
@@ -71,7 +72,8 @@ class CheckpointCoordinator final : public CheckpointAcknowledger {
 
   // ---- CheckpointAcknowledger ----
   std::optional<SnapshotLocation> LocationFor(int64_t id) override;
-  void Acknowledge(int32_t task, int64_t id, std::vector<OperatorSubtaskSnapshot> snapshots) override;
+  void Acknowledge(int32_t task, int64_t id,
+                   std::vector<OperatorSubtaskSnapshot> snapshots) override;
   void Decline(int32_t task, int64_t id, Status reason) override;
   std::optional<detail::CheckpointBarrier> TaskFinished(int32_t task) override;
   bool TakesFinalCheckpoint() const override { return options_.interval.count() > 0; }
@@ -97,7 +99,8 @@ class CheckpointCoordinator final : public CheckpointAcknowledger {
   void Loop();
   bool AllTasksFinished() const { return finished_tasks_.size() == tasks_.size(); }
   /// Starts checkpoint (or savepoint) next_id_; the caller holds mutex_.
-  Status Trigger(std::unique_lock<std::mutex>& lock, SavepointRequest* savepoint, bool final = false);
+  Status Trigger(std::unique_lock<std::mutex>& lock, SavepointRequest* savepoint,
+                 bool final = false);
   /// Lets tasks waiting after their end of input close; the caller holds mutex_.
   void ReleaseFinishedTasks();
   void FinalCheckpointFailed(std::unique_lock<std::mutex>& lock, const Status& reason);

@@ -207,12 +207,14 @@ SubtaskStateMeta DecodeSubtask(FieldReader& reader, const Json& in, const std::s
 
   // Consistency a reader relies on; a violation means the file is not what a writer produced.
   if (!IsSafeStateFileName(subtask.file)) {
-    reader.Fail(fmt::format("field '{}' = \"{}\" is not a plain file name inside the snapshot "
-                            "directory",
-                            FieldReader::Path(path, "file"), subtask.file));
+    reader.Fail(
+        fmt::format("field '{}' = \"{}\" is not a plain file name inside the snapshot "
+                    "directory",
+                    FieldReader::Path(path, "file"), subtask.file));
   } else if (subtask.file.empty() && subtask.size != 0) {
-    reader.Fail(fmt::format("field '{}' is {} but '{}' names no file", FieldReader::Path(path, "size"),
-                            subtask.size, FieldReader::Path(path, "file")));
+    reader.Fail(fmt::format("field '{}' is {} but '{}' names no file",
+                            FieldReader::Path(path, "size"), subtask.size,
+                            FieldReader::Path(path, "file")));
   } else if (subtask.key_groups) {
     const KeyGroupRangeMeta& range = *subtask.key_groups;
     if (range.start < 0 || range.end < range.start - 1) {
@@ -312,10 +314,10 @@ Result<CheckpointMetadata> DecodeMetadata(std::string_view bytes) {
         version, kCheckpointMetadataVersion));
   }
   if (version != kCheckpointMetadataVersion) {
-    return Status::Corruption(fmt::format(
-        "checkpoint metadata has unknown format_version {}; this build of sluice reads "
-        "format_version {}",
-        version, kCheckpointMetadataVersion));
+    return Status::Corruption(
+        fmt::format("checkpoint metadata has unknown format_version {}; this build of sluice reads "
+                    "format_version {}",
+                    version, kCheckpointMetadataVersion));
   }
 
   CheckpointMetadata metadata;

@@ -70,8 +70,9 @@ Result<CheckpointMetadata> ReadCheckpointMetadataIn(const fs::path& dir, std::in
   fs::path metadata_file = dir / kMetadataFileName;
   Result<CheckpointMetadata> metadata = ReadMetadataFile(metadata_file);
   if (metadata.ok() && metadata->checkpoint_id != id) {
-    return Status::Corruption(fmt::format("{}: records checkpoint_id {} but its directory is chk-{}",
-                                          metadata_file.string(), metadata->checkpoint_id, id));
+    return Status::Corruption(
+        fmt::format("{}: records checkpoint_id {} but its directory is chk-{}",
+                    metadata_file.string(), metadata->checkpoint_id, id));
   }
   return metadata;
 }
@@ -192,19 +193,19 @@ Result<CheckpointStorage> CheckpointStorage::Open(fs::path checkpoint_dir, std::
 
   fs::create_directories(storage.instance_dir_, ec);
   if (ec) {
-    return Status::IoError(fmt::format("cannot create checkpoint directory {} (under "
-                                       "--checkpoint-dir {}): {}",
-                                       storage.instance_dir_.string(), checkpoint_dir.string(),
-                                       ec.message()));
+    return Status::IoError(
+        fmt::format("cannot create checkpoint directory {} (under "
+                    "--checkpoint-dir {}): {}",
+                    storage.instance_dir_.string(), checkpoint_dir.string(), ec.message()));
   }
   // Find out now, not at the first checkpoint minutes later, that the directory is read-only
   // or full: write and remove a probe file the same way state files are written.
   fs::path probe = storage.instance_dir_ / kWriteProbeName;
   if (Status s = WriteFileAtomically(probe, "probe"); !s.ok()) {
-    return Status::IoError(fmt::format("checkpoint directory {} is not writable (check "
-                                       "--checkpoint-dir {}): {}",
-                                       storage.instance_dir_.string(), checkpoint_dir.string(),
-                                       s.message()));
+    return Status::IoError(
+        fmt::format("checkpoint directory {} is not writable (check "
+                    "--checkpoint-dir {}): {}",
+                    storage.instance_dir_.string(), checkpoint_dir.string(), s.message()));
   }
   fs::remove(probe, ec);
   return storage;
@@ -221,8 +222,8 @@ Result<SnapshotLocation> CheckpointStorage::BeginCheckpoint(std::int64_t id) {
   std::lock_guard lock(*mutex_);
   fs::path dir = CheckpointDir(id);
   if (Exists(dir / kMetadataFileName)) {
-    return Status::AlreadyExists(fmt::format("checkpoint {} is already complete in {}", id,
-                                             dir.string()));
+    return Status::AlreadyExists(
+        fmt::format("checkpoint {} is already complete in {}", id, dir.string()));
   }
   std::error_code ec;
   fs::create_directories(dir, ec);
@@ -230,7 +231,8 @@ Result<SnapshotLocation> CheckpointStorage::BeginCheckpoint(std::int64_t id) {
   return SnapshotLocation(std::move(dir), id, /*is_savepoint=*/false);
 }
 
-Result<SnapshotLocation> CheckpointStorage::BeginSavepoint(fs::path savepoint_dir, std::int64_t id) {
+Result<SnapshotLocation> CheckpointStorage::BeginSavepoint(fs::path savepoint_dir,
+                                                           std::int64_t id) {
   if (id < 0) return Status::InvalidArgument(fmt::format("checkpoint id must be >= 0, got {}", id));
   if (savepoint_dir.empty()) return Status::InvalidArgument("no savepoint directory given");
   std::error_code ec;
@@ -248,16 +250,18 @@ Result<SnapshotLocation> CheckpointStorage::BeginSavepoint(fs::path savepoint_di
     if (Status s = SyncDirectory(savepoint_dir); !s.ok()) return s;
     return SnapshotLocation(std::move(dir), id, /*is_savepoint=*/true);
   }
-  return Status::IoError(fmt::format("cannot find a free savepoint directory name in {} after {} "
-                                     "attempts",
-                                     savepoint_dir.string(), kSavepointNameAttempts));
+  return Status::IoError(
+      fmt::format("cannot find a free savepoint directory name in {} after {} "
+                  "attempts",
+                  savepoint_dir.string(), kSavepointNameAttempts));
 }
 
 Result<std::string> CheckpointStorage::WriteStateFile(std::int64_t checkpoint_id,
                                                       std::string_view file_name,
                                                       std::string_view bytes) {
   if (checkpoint_id < 0) {
-    return Status::InvalidArgument(fmt::format("checkpoint id must be >= 0, got {}", checkpoint_id));
+    return Status::InvalidArgument(
+        fmt::format("checkpoint id must be >= 0, got {}", checkpoint_id));
   }
   // No lock: task threads write their own files concurrently.
   return SnapshotLocation(CheckpointDir(checkpoint_id), checkpoint_id, false)
@@ -268,10 +272,9 @@ Status CheckpointStorage::Complete(const SnapshotLocation& location,
                                    const CheckpointMetadata& metadata) {
   const fs::path& dir = location.directory();
   auto mismatch = [&](std::string what) {
-    return Status::InvalidArgument(
-        fmt::format("cannot complete {} {} in {}: {}",
-                    location.is_savepoint() ? "savepoint" : "checkpoint",
-                    location.checkpoint_id(), dir.string(), what));
+    return Status::InvalidArgument(fmt::format("cannot complete {} {} in {}: {}",
+                                               location.is_savepoint() ? "savepoint" : "checkpoint",
+                                               location.checkpoint_id(), dir.string(), what));
   };
   if (metadata.checkpoint_id != location.checkpoint_id()) {
     return mismatch(fmt::format("metadata is for checkpoint {}", metadata.checkpoint_id));
@@ -280,9 +283,10 @@ Status CheckpointStorage::Complete(const SnapshotLocation& location,
     return mismatch(fmt::format("metadata says is_savepoint={}", metadata.is_savepoint));
   }
   if (metadata.job_name != job_name_ || metadata.instance != instance_) {
-    return mismatch(fmt::format("metadata is for job \"{}\" instance {}, storage for \"{}\" "
-                                "instance {}",
-                                metadata.job_name, metadata.instance, job_name_, instance_));
+    return mismatch(
+        fmt::format("metadata is for job \"{}\" instance {}, storage for \"{}\" "
+                    "instance {}",
+                    metadata.job_name, metadata.instance, job_name_, instance_));
   }
   if (metadata.format_version != kCheckpointMetadataVersion) {
     return mismatch(fmt::format("metadata has format_version {}, this build writes {}",
@@ -307,9 +311,10 @@ Status CheckpointStorage::Complete(const SnapshotLocation& location,
                                     subtask.subtask, subtask.file, ec.message()));
       }
       if (size != subtask.size) {
-        return mismatch(fmt::format("operator \"{}\" subtask {}: state file {} has {} bytes, "
-                                    "metadata says {}",
-                                    op.uid, subtask.subtask, subtask.file, size, subtask.size));
+        return mismatch(
+            fmt::format("operator \"{}\" subtask {}: state file {} has {} bytes, "
+                        "metadata says {}",
+                        op.uid, subtask.subtask, subtask.file, size, subtask.size));
       }
     }
   }
@@ -347,7 +352,8 @@ Status CheckpointStorage::CompleteCheckpoint(const CheckpointMetadata& metadata)
 Result<fs::path> CheckpointStorage::WriteSavepoint(fs::path savepoint_dir,
                                                    const std::map<std::string, std::string>& files,
                                                    const CheckpointMetadata& metadata) {
-  Result<SnapshotLocation> location = BeginSavepoint(std::move(savepoint_dir), metadata.checkpoint_id);
+  Result<SnapshotLocation> location =
+      BeginSavepoint(std::move(savepoint_dir), metadata.checkpoint_id);
   if (!location.ok()) return location.status();
   Status status;
   for (const auto& [name, bytes] : files) {
@@ -369,9 +375,10 @@ Result<fs::path> CheckpointStorage::WriteSavepoint(fs::path savepoint_dir,
 Status CheckpointStorage::RewriteStatus(const fs::path& dir) {
   fs::path metadata_file = dir / kMetadataFileName;
   if (!Exists(metadata_file)) {
-    return Status::NotFound(fmt::format("cannot mark {} committed: it has no _metadata (not a "
-                                        "complete checkpoint)",
-                                        dir.string()));
+    return Status::NotFound(
+        fmt::format("cannot mark {} committed: it has no _metadata (not a "
+                    "complete checkpoint)",
+                    dir.string()));
   }
   Result<CheckpointMetadata> metadata = ReadMetadataFile(metadata_file);
   if (!metadata.ok()) return metadata.status();
@@ -567,17 +574,19 @@ Result<CheckpointMetadata> CheckpointStorage::ReadMetadataAt(const fs::path& pat
   std::error_code ec;
   fs::file_status status = fs::status(path, ec);
   if (!fs::exists(status)) {
-    return Status::NotFound(fmt::format("no checkpoint or savepoint at {}: the path does not "
-                                        "exist (check --from-savepoint)",
-                                        path.string()));
+    return Status::NotFound(
+        fmt::format("no checkpoint or savepoint at {}: the path does not "
+                    "exist (check --from-savepoint)",
+                    path.string()));
   }
   fs::path metadata_file = path;
   if (fs::is_directory(status)) {
     metadata_file = path / kMetadataFileName;
     if (!Exists(metadata_file)) {
-      return Status::NotFound(fmt::format("{} has no {}: it is not a complete checkpoint or "
-                                          "savepoint (check --from-savepoint)",
-                                          path.string(), kMetadataFileName));
+      return Status::NotFound(
+          fmt::format("{} has no {}: it is not a complete checkpoint or "
+                      "savepoint (check --from-savepoint)",
+                      path.string(), kMetadataFileName));
     }
   }
   return ReadMetadataFile(metadata_file);
@@ -599,15 +608,16 @@ Result<std::string> CheckpointStorage::ReadStateFile(const fs::path& checkpoint_
   if (!bytes.ok()) return bytes;
   fs::path path = ResolveSnapshotDir(checkpoint_or_savepoint_dir) / subtask.file;
   if (bytes->size() != subtask.size) {
-    return Status::Corruption(fmt::format("state file {} (subtask {}) has {} bytes, _metadata "
-                                          "records {}",
-                                          path.string(), subtask.subtask, bytes->size(),
-                                          subtask.size));
+    return Status::Corruption(
+        fmt::format("state file {} (subtask {}) has {} bytes, _metadata "
+                    "records {}",
+                    path.string(), subtask.subtask, bytes->size(), subtask.size));
   }
   if (std::uint32_t crc = Crc32c(*bytes); crc != subtask.crc32c) {
-    return Status::Corruption(fmt::format("state file {} (subtask {}) fails its checksum: "
-                                          "CRC-32C is {:#010x}, _metadata records {:#010x}",
-                                          path.string(), subtask.subtask, crc, subtask.crc32c));
+    return Status::Corruption(
+        fmt::format("state file {} (subtask {}) fails its checksum: "
+                    "CRC-32C is {:#010x}, _metadata records {:#010x}",
+                    path.string(), subtask.subtask, crc, subtask.crc32c));
   }
   return bytes;
 }

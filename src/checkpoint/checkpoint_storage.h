@@ -61,7 +61,9 @@ std::optional<std::int64_t> ParseCheckpointDirName(std::string_view name);
 class SnapshotLocation {
  public:
   SnapshotLocation(std::filesystem::path directory, std::int64_t checkpoint_id, bool is_savepoint)
-      : directory_(std::move(directory)), checkpoint_id_(checkpoint_id), is_savepoint_(is_savepoint) {}
+      : directory_(std::move(directory)),
+        checkpoint_id_(checkpoint_id),
+        is_savepoint_(is_savepoint) {}
 
   const std::filesystem::path& directory() const { return directory_; }
   std::int64_t checkpoint_id() const { return checkpoint_id_; }

@@ -40,8 +40,8 @@ std::uint32_t Crc32cExtend(std::uint32_t crc, std::string_view data) noexcept {
     // Assembled byte by byte: independent of host endianness and alignment.
     std::uint32_t lo = c ^ (std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 |
                             std::uint32_t{p[2]} << 16 | std::uint32_t{p[3]} << 24);
-    std::uint32_t hi = std::uint32_t{p[4]} | std::uint32_t{p[5]} << 8 |
-                       std::uint32_t{p[6]} << 16 | std::uint32_t{p[7]} << 24;
+    std::uint32_t hi = std::uint32_t{p[4]} | std::uint32_t{p[5]} << 8 | std::uint32_t{p[6]} << 16 |
+                       std::uint32_t{p[7]} << 24;
     c = kTables[7][Byte(lo, 0)] ^ kTables[6][Byte(lo, 8)] ^ kTables[5][Byte(lo, 16)] ^
         kTables[4][Byte(lo, 24)] ^ kTables[3][Byte(hi, 0)] ^ kTables[2][Byte(hi, 8)] ^
         kTables[1][Byte(hi, 16)] ^ kTables[0][Byte(hi, 24)];

@@ -73,9 +73,11 @@ bool ListInstance(const std::filesystem::path& dir, const std::string& job_name,
   for (const CheckpointMetadata& metadata : all) {
     bool committed = metadata.status == CheckpointMetadata::Status::kCommitted;
     std::printf("  %s chk-%-6lld %-9s %s  %zu operator(s), %llu bytes\n",
-                restore == metadata.checkpoint_id ? "*" : " ", static_cast<long long>(metadata.checkpoint_id),
-                committed ? "COMMITTED" : "COMPLETED", FormatTime(metadata.completion_time_ms).c_str(),
-                metadata.operators.size(), static_cast<unsigned long long>(StateBytes(metadata)));
+                restore == metadata.checkpoint_id ? "*" : " ",
+                static_cast<long long>(metadata.checkpoint_id),
+                committed ? "COMMITTED" : "COMPLETED",
+                FormatTime(metadata.completion_time_ms).c_str(), metadata.operators.size(),
+                static_cast<unsigned long long>(StateBytes(metadata)));
   }
   if (restore) std::printf("  * = what the job restores when started again (without --fresh)\n");
   return true;
@@ -87,7 +89,8 @@ int main(int argc, char** argv) {
   CLI::App app{"sluice: administer sluice jobs"};
   app.require_subcommand(1);
 
-  CLI::App* checkpoints = app.add_subcommand("checkpoints", "List the checkpoints in a checkpoint directory");
+  CLI::App* checkpoints =
+      app.add_subcommand("checkpoints", "List the checkpoints in a checkpoint directory");
   std::string dir;
   std::string job;
   int32_t instance = -1;
@@ -95,7 +98,8 @@ int main(int argc, char** argv) {
   checkpoints->add_option("--job", job, "only this job (its name as given to Execute)");
   checkpoints->add_option("--instance", instance, "only this instance (default: all)");
 
-  CLI::App* txn = app.add_subcommand("txn", "Administer the Kafka transactions of EXACTLY_ONCE sinks");
+  CLI::App* txn =
+      app.add_subcommand("txn", "Administer the Kafka transactions of EXACTLY_ONCE sinks");
   txn->require_subcommand(1);
   sluice::cli::TxnAbortOptions txn_abort_options;
   CLI::App* txn_abort = sluice::cli::AddTxnAbortCommand(*txn, txn_abort_options);
@@ -127,7 +131,8 @@ int main(int argc, char** argv) {
         if (instance >= 0 && i != instance) continue;
         std::string job_name;
         for (const auto& chk : std::filesystem::directory_iterator(instance_dir.path())) {
-          sluice::Result<CheckpointMetadata> metadata = CheckpointStorage::ReadMetadataAt(chk.path());
+          sluice::Result<CheckpointMetadata> metadata =
+              CheckpointStorage::ReadMetadataAt(chk.path());
           if (metadata.ok()) {
             job_name = metadata->job_name;
             break;
@@ -139,7 +144,8 @@ int main(int argc, char** argv) {
       }
     }
     if (!any) {
-      std::printf("no checkpoints%s in %s\n", job.empty() ? "" : (" of job '" + job + "'").c_str(), dir.c_str());
+      std::printf("no checkpoints%s in %s\n", job.empty() ? "" : (" of job '" + job + "'").c_str(),
+                  dir.c_str());
     }
     return ok ? 0 : 1;
   }

@@ -77,9 +77,11 @@ class ClientReport {
       long long id = 0;
       int epoch = 0;
       if (const char* acquired = std::strstr(message, "Acquired PID{Id:");
-          acquired != nullptr && std::sscanf(acquired, "Acquired PID{Id:%lld,Epoch:%d}", &id, &epoch) == 2) {
+          acquired != nullptr &&
+          std::sscanf(acquired, "Acquired PID{Id:%lld,Epoch:%d}", &id, &epoch) == 2) {
         producer_id_and_epoch_ = std::make_pair(static_cast<int64_t>(id), epoch);
-      } else if (std::strstr(message, rd_kafka_err2str(RD_KAFKA_RESP_ERR_CONCURRENT_TRANSACTIONS)) != nullptr) {
+      } else if (std::strstr(message, rd_kafka_err2str(
+                                          RD_KAFKA_RESP_ERR_CONCURRENT_TRANSACTIONS)) != nullptr) {
         ended_earlier_transaction_ = true;
       }
       return;  // retries of InitProducerId are expected, not problems
@@ -91,7 +93,8 @@ class ClientReport {
     std::lock_guard lock(mutex_);
     error_codes_.insert(code);
     // "1/1 brokers are down" follows the error that says why; keep the why.
-    if (code != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || last_problem_.empty()) last_problem_ = reason;
+    if (code != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || last_problem_.empty())
+      last_problem_ = reason;
   }
 
   const bool forward_debug_;
@@ -108,7 +111,8 @@ ConfPtr BaseConf(const TxnAbortOptions& options, bool* forward_debug, std::strin
   ConfPtr conf(rd_kafka_conf_new());
   char error[512];
   auto set = [&](const std::string& key, const std::string& value) {
-    if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK) {
+    if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error, sizeof error) !=
+        RD_KAFKA_CONF_OK) {
       *problem = "--property " + key + "=" + value + " is refused by librdkafka: " + error +
                  " (see librdkafka's CONFIGURATION.md for producer properties)";
       return false;
@@ -120,17 +124,21 @@ ConfPtr BaseConf(const TxnAbortOptions& options, bool* forward_debug, std::strin
   for (const std::string& property : options.properties) {
     size_t equals = property.find('=');
     if (equals == std::string::npos || equals == 0) {
-      *problem = "--property '" + property + "' is not of the form key=value (e.g. --property security.protocol=SASL_PLAINTEXT)";
+      *problem =
+          "--property '" + property +
+          "' is not of the form key=value (e.g. --property security.protocol=SASL_PLAINTEXT)";
       return nullptr;
     }
     std::string key = property.substr(0, equals);
     std::string value = property.substr(equals + 1);
     if (key == "bootstrap.servers") {
-      *problem = "--property bootstrap.servers is not allowed: give the brokers with --bootstrap-servers";
+      *problem =
+          "--property bootstrap.servers is not allowed: give the brokers with --bootstrap-servers";
       return nullptr;
     }
     if (key == "transactional.id") {
-      *problem = "--property transactional.id is not allowed: the ids come from --prefix and --instances";
+      *problem =
+          "--property transactional.id is not allowed: the ids come from --prefix and --instances";
       return nullptr;
     }
     if (key == "debug") {
@@ -140,7 +148,8 @@ ConfPtr BaseConf(const TxnAbortOptions& options, bool* forward_debug, std::strin
     pairs.emplace_back(std::move(key), std::move(value));
   }
   // A recognisable client.id in the brokers' logs; --property client.id=... overrides it.
-  if (!set("client.id", "sluice-txn-abort") || !set("bootstrap.servers", options.bootstrap_servers)) return nullptr;
+  if (!set("client.id", "sluice-txn-abort") || !set("bootstrap.servers", options.bootstrap_servers))
+    return nullptr;
   for (const auto& [key, value] : pairs) {
     if (!set(key, value)) return nullptr;
   }
@@ -170,51 +179,61 @@ std::string ErrorText(const TxnAbortOptions& options, const std::string& id, rd_
                       const ClientReport& report) {
   ErrorPtr error(raw);
   rd_kafka_resp_err_t code = rd_kafka_error_code(error.get());
-  std::string detail = std::string(rd_kafka_error_string(error.get())) + " (" + rd_kafka_error_name(error.get()) + ")";
+  std::string detail = std::string(rd_kafka_error_string(error.get())) + " (" +
+                       rd_kafka_error_name(error.get()) + ")";
   std::string problem = report.last_problem();
   std::string cause = problem.empty() ? "" : " (last error: " + problem + ")";
   if (code == RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED) {
-    return id + ": not authorised: " + detail + ". The principal needs WRITE and DESCRIBE on TransactionalId '" +
-           options.prefix + "-' (resource pattern type PREFIXED), e.g. kafka-acls.sh --add --allow-principal " +
-           "User:<name> --operation Write --operation Describe --transactional-id '" + options.prefix + "-' " +
-           "--resource-pattern-type prefixed";
+    return id + ": not authorised: " + detail +
+           ". The principal needs WRITE and DESCRIBE on TransactionalId '" + options.prefix +
+           "-' (resource pattern type PREFIXED), e.g. kafka-acls.sh --add --allow-principal " +
+           "User:<name> --operation Write --operation Describe --transactional-id '" +
+           options.prefix + "-' " + "--resource-pattern-type prefixed";
   }
   if (code == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED) {
-    return id + ": not authorised: " + detail + ". The principal needs WRITE and DESCRIBE on TransactionalId '" +
-           options.prefix + "-' (PREFIXED) and, on brokers before Kafka 3.0, IDEMPOTENT_WRITE on the cluster";
+    return id + ": not authorised: " + detail +
+           ". The principal needs WRITE and DESCRIBE on TransactionalId '" + options.prefix +
+           "-' (PREFIXED) and, on brokers before Kafka 3.0, IDEMPOTENT_WRITE on the cluster";
   }
-  if (code == RD_KAFKA_RESP_ERR__AUTHENTICATION || report.saw_any({RD_KAFKA_RESP_ERR__AUTHENTICATION})) {
-    return "authentication with the Kafka brokers at " + options.bootstrap_servers + " failed" + cause +
+  if (code == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
+      report.saw_any({RD_KAFKA_RESP_ERR__AUTHENTICATION})) {
+    return "authentication with the Kafka brokers at " + options.bootstrap_servers + " failed" +
+           cause +
            ". Check --property sasl.mechanism, sasl.username, sasl.password and security.protocol";
   }
   if (code == RD_KAFKA_RESP_ERR_INVALID_TRANSACTION_TIMEOUT) {
     return id + ": the broker refused the producer's transaction.timeout.ms: " + detail +
-           ". Give a smaller one with --property transaction.timeout.ms=60000 (it must not exceed the brokers' "
+           ". Give a smaller one with --property transaction.timeout.ms=60000 (it must not exceed "
+           "the brokers' "
            "transaction.max.timeout.ms)";
   }
   if (code == RD_KAFKA_RESP_ERR__TIMED_OUT) {
-    if (report.saw_any({RD_KAFKA_RESP_ERR__TRANSPORT, RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN, RD_KAFKA_RESP_ERR__RESOLVE,
-                        RD_KAFKA_RESP_ERR__SSL})) {
+    if (report.saw_any({RD_KAFKA_RESP_ERR__TRANSPORT, RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN,
+                        RD_KAFKA_RESP_ERR__RESOLVE, RD_KAFKA_RESP_ERR__SSL})) {
       return "could not reach the Kafka brokers at " + options.bootstrap_servers + " within " +
              std::to_string(options.timeout_ms) + " ms" + cause +
-             ". Check --bootstrap-servers, that the brokers are running, and that --property security.protocol "
+             ". Check --bootstrap-servers, that the brokers are running, and that --property "
+             "security.protocol "
              "matches their listener";
     }
     return id + ": the transaction coordinator did not finish init_transactions within " +
-           std::to_string(options.timeout_ms) + " ms (brokers at " + options.bootstrap_servers + ")" + cause +
-           ". The coordinator may still be loading or aborting; run the command again or raise --timeout-ms";
+           std::to_string(options.timeout_ms) + " ms (brokers at " + options.bootstrap_servers +
+           ")" + cause +
+           ". The coordinator may still be loading or aborting; run the command again or raise "
+           "--timeout-ms";
   }
   return id + ": init_transactions failed: " + detail + cause;
 }
 
-IdOutcome FenceAndAbort(const TxnAbortOptions& options, const rd_kafka_conf_t* base, bool forward_debug,
-                        const std::string& id) {
+IdOutcome FenceAndAbort(const TxnAbortOptions& options, const rd_kafka_conf_t* base,
+                        bool forward_debug, const std::string& id) {
   IdOutcome outcome;
   // Declared before the producer: librdkafka calls into it until rd_kafka_destroy returns.
   ClientReport report(forward_debug);
   ConfPtr conf(rd_kafka_conf_dup(base));
   char error[512];
-  if (rd_kafka_conf_set(conf.get(), "transactional.id", id.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK) {
+  if (rd_kafka_conf_set(conf.get(), "transactional.id", id.c_str(), error, sizeof error) !=
+      RD_KAFKA_CONF_OK) {
     outcome.error = id + ": " + error;
     return outcome;
   }
@@ -271,40 +290,59 @@ std::vector<std::string> SinkTransactionalIds(std::string_view prefix, int32_t i
 }
 
 CLI::App* AddTxnAbortCommand(CLI::App& txn, TxnAbortOptions& options) {
-  CLI::App* abort = txn.add_subcommand(
-      "abort",
-      "Abort the open Kafka transactions of an EXACTLY_ONCE job that will not come back, so read_committed "
-      "readers of its output move on. For each transactional id <prefix>-<instance>-a and -b it calls "
-      "init_transactions, which aborts what the previous producer left open and fences that producer.");
-  abort->add_option("--bootstrap-servers", options.bootstrap_servers, "the Kafka cluster the job wrote to")
+  CLI::App* abort = txn.add_subcommand("abort",
+                                       "Abort the open Kafka transactions of an EXACTLY_ONCE job "
+                                       "that will not come back, so read_committed "
+                                       "readers of its output move on. For each transactional id "
+                                       "<prefix>-<instance>-a and -b it calls "
+                                       "init_transactions, which aborts what the previous producer "
+                                       "left open and fences that producer.");
+  abort
+      ->add_option("--bootstrap-servers", options.bootstrap_servers,
+                   "the Kafka cluster the job wrote to")
       ->required();
-  abort->add_option("--prefix", options.prefix, "the sink's transactional id prefix (SetTransactionalIdPrefix)")
+  abort
+      ->add_option("--prefix", options.prefix,
+                   "the sink's transactional id prefix (SetTransactionalIdPrefix)")
       ->required();
-  abort->add_option("--instances", options.instances, "number of job instances: ids for instances 0..N-1")
+  abort
+      ->add_option("--instances", options.instances,
+                   "number of job instances: ids for instances 0..N-1")
       ->check(CLI::Range(1, 1 << 20))
       ->capture_default_str();
-  abort->add_option("--property", options.properties,
-                    "a librdkafka producer property, repeatable, e.g. security.protocol=SASL_PLAINTEXT")
+  abort
+      ->add_option(
+          "--property", options.properties,
+          "a librdkafka producer property, repeatable, e.g. security.protocol=SASL_PLAINTEXT")
       ->type_name("KEY=VALUE")
       ->take_all();
-  abort->add_option("--timeout-ms", options.timeout_ms, "how long to wait for the brokers, per transactional id")
+  abort
+      ->add_option("--timeout-ms", options.timeout_ms,
+                   "how long to wait for the brokers, per transactional id")
       ->check(CLI::Range(1, INT32_MAX))
       ->capture_default_str();
   abort->add_flag("--dry-run", options.dry_run, "only list the transactional ids it would touch");
   abort->footer(
-      "WARNING: running this against a LIVE job fences that job: its next commit fails with a 'fenced' error "
-      "and the job stops. Only use it for a job that is gone for good. Without it, the brokers abort the "
-      "open transactions themselves after the job's transaction.timeout.ms (15 minutes by default).");
+      "WARNING: running this against a LIVE job fences that job: its next commit fails with a "
+      "'fenced' error "
+      "and the job stops. Only use it for a job that is gone for good. Without it, the brokers "
+      "abort the "
+      "open transactions themselves after the job's transaction.timeout.ms (15 minutes by "
+      "default).");
   return abort;
 }
 
 int RunTxnAbort(const TxnAbortOptions& options) {
   if (options.prefix.empty()) {
-    std::fprintf(stderr, "%s: --prefix must not be empty: give the sink's SetTransactionalIdPrefix\n", kCommand);
+    std::fprintf(stderr,
+                 "%s: --prefix must not be empty: give the sink's SetTransactionalIdPrefix\n",
+                 kCommand);
     return 2;
   }
   if (options.bootstrap_servers.empty()) {
-    std::fprintf(stderr, "%s: --bootstrap-servers must not be empty: give the brokers the job wrote to\n", kCommand);
+    std::fprintf(stderr,
+                 "%s: --bootstrap-servers must not be empty: give the brokers the job wrote to\n",
+                 kCommand);
     return 2;
   }
   bool forward_debug = false;
@@ -316,14 +354,15 @@ int RunTxnAbort(const TxnAbortOptions& options) {
   }
   const std::vector<std::string> ids = SinkTransactionalIds(options.prefix, options.instances);
   if (options.dry_run) {
-    std::printf("dry run: would fence and abort the open transactions of %zu transactional id(s) on %s:\n",
-                ids.size(), options.bootstrap_servers.c_str());
+    std::printf(
+        "dry run: would fence and abort the open transactions of %zu transactional id(s) on %s:\n",
+        ids.size(), options.bootstrap_servers.c_str());
     for (const std::string& id : ids) std::printf("  %s\n", id.c_str());
     std::printf("nothing was sent to the brokers\n");
     return 0;
   }
-  std::printf("%s: %zu transactional id(s) of prefix '%s' on %s\n", kCommand, ids.size(), options.prefix.c_str(),
-              options.bootstrap_servers.c_str());
+  std::printf("%s: %zu transactional id(s) of prefix '%s' on %s\n", kCommand, ids.size(),
+              options.prefix.c_str(), options.bootstrap_servers.c_str());
   std::fflush(stdout);
   int aborted = 0;
   bool all_known = true;
@@ -333,8 +372,10 @@ int RunTxnAbort(const TxnAbortOptions& options) {
       std::fprintf(stderr, "%s: %s\n", kCommand, outcome.error.c_str());
       std::string untouched;
       for (size_t j = i; j < ids.size(); ++j) untouched += " " + ids[j];
-      std::fprintf(stderr, "%s: stopped; %zu of %zu id(s) done, not done:%s. Running the command again is safe.\n",
-                   kCommand, i, ids.size(), untouched.c_str());
+      std::fprintf(
+          stderr,
+          "%s: stopped; %zu of %zu id(s) done, not done:%s. Running the command again is safe.\n",
+          kCommand, i, ids.size(), untouched.c_str());
       return 1;
     }
     if (*outcome.finding == Finding::kEndedOpenTransaction) ++aborted;
@@ -349,8 +390,10 @@ int RunTxnAbort(const TxnAbortOptions& options) {
   }
   std::string aborted_text = all_known ? std::to_string(aborted) + " open transaction(s) aborted"
                                        : "any open transactions aborted";
-  std::printf("done: %zu transactional id(s) handled, %s; read_committed readers are no longer held back by them\n",
-              ids.size(), aborted_text.c_str());
+  std::printf(
+      "done: %zu transactional id(s) handled, %s; read_committed readers are no longer held back "
+      "by them\n",
+      ids.size(), aborted_text.c_str());
   return 0;
 }
 

@@ -23,10 +23,10 @@ namespace sluice::cli {
 
 struct TxnAbortOptions {
   std::string bootstrap_servers;
-  std::string prefix;             // the sink's SetTransactionalIdPrefix
-  int32_t instances = 1;          // job instances 0..instances-1
+  std::string prefix;                   // the sink's SetTransactionalIdPrefix
+  int32_t instances = 1;                // job instances 0..instances-1
   std::vector<std::string> properties;  // "key=value" librdkafka producer properties
-  int32_t timeout_ms = 60000;     // per transactional id
+  int32_t timeout_ms = 60000;           // per transactional id
   bool dry_run = false;
 };
 

@@ -6,14 +6,18 @@
 namespace sluice::internal {
 namespace {
 
-std::string Describe(const Transformation* t) { return "'" + t->name() + "' (#" + std::to_string(t->id()) + ")"; }
+std::string Describe(const Transformation* t) {
+  return "'" + t->name() + "' (#" + std::to_string(t->id()) + ")";
+}
 
 // Walks from a consumer's input through union and partition nodes to the operators that
 // produce its records; the partitioner closest to the consumer wins.
-void ResolveInputs(const Transformation* input, const detail::PartitionerBase* partitioner,
-                   std::vector<std::pair<const Transformation*, const detail::PartitionerBase*>>& out) {
+void ResolveInputs(
+    const Transformation* input, const detail::PartitionerBase* partitioner,
+    std::vector<std::pair<const Transformation*, const detail::PartitionerBase*>>& out) {
   if (input->kind() == Transformation::Kind::kPartition) {
-    ResolveInputs(input->inputs().at(0), partitioner != nullptr ? partitioner : input->partitioner(), out);
+    ResolveInputs(input->inputs().at(0),
+                  partitioner != nullptr ? partitioner : input->partitioner(), out);
   } else if (input->kind() == Transformation::Kind::kUnion) {
     for (const Transformation* in : input->inputs()) ResolveInputs(in, partitioner, out);
   } else {
@@ -32,7 +36,8 @@ Result<JobGraph> BuildJobGraph(const std::vector<std::unique_ptr<Transformation>
     if (!t->is_virtual()) physical.push_back(t.get());
   }
   if (physical.empty()) {
-    return Status::FailedPrecondition("the job has no operators; add a source and a sink before Execute()");
+    return Status::FailedPrecondition(
+        "the job has no operators; add a source and a sink before Execute()");
   }
 
   // Parallelism and uids.
@@ -43,22 +48,26 @@ Result<JobGraph> BuildJobGraph(const std::vector<std::unique_ptr<Transformation>
     int32_t p = t->parallelism() > 0 ? t->parallelism() : options.default_parallelism;
     if (t->non_parallel()) {
       if (t->parallelism() > 1) {
-        return Status::InvalidArgument("operator " + Describe(t) + " is not a parallel source; its parallelism must be 1, not " +
-                                       std::to_string(t->parallelism()));
+        return Status::InvalidArgument(
+            "operator " + Describe(t) +
+            " is not a parallel source; its parallelism must be 1, not " +
+            std::to_string(t->parallelism()));
       }
       p = 1;
     }
     if (p < 1 || p > options.max_parallelism) {
-      return Status::InvalidArgument("operator " + Describe(t) + " has parallelism " + std::to_string(p) +
-                                     "; it must be between 1 and the max parallelism " +
-                                     std::to_string(options.max_parallelism) + " (SetMaxParallelism)");
+      return Status::InvalidArgument(
+          "operator " + Describe(t) + " has parallelism " + std::to_string(p) +
+          "; it must be between 1 and the max parallelism " +
+          std::to_string(options.max_parallelism) + " (SetMaxParallelism)");
     }
     node.parallelism = p;
     if (t->uid()) {
       auto [it, inserted] = uids.emplace(*t->uid(), t);
       if (!inserted) {
-        return Status::InvalidArgument("two operators have uid '" + *t->uid() + "': " + Describe(it->second) + " and " +
-                                       Describe(t) + "; a uid identifies one operator's state, so each must be unique");
+        return Status::InvalidArgument(
+            "two operators have uid '" + *t->uid() + "': " + Describe(it->second) + " and " +
+            Describe(t) + "; a uid identifies one operator's state, so each must be unique");
       }
       node.uid = *t->uid();
     }
@@ -93,9 +102,10 @@ Result<JobGraph> BuildJobGraph(const std::vector<std::unique_ptr<Transformation>
         edge.kind = up == down ? PartitionerKind::kForward : PartitionerKind::kRebalance;
       }
       if (edge.kind == PartitionerKind::kForward && up != down) {
-        return Status::InvalidArgument("Forward() between " + Describe(producer) + " with parallelism " +
-                                       std::to_string(up) + " and " + Describe(t) + " with parallelism " +
-                                       std::to_string(down) + ": forward needs equal parallelism; use Rebalance()");
+        return Status::InvalidArgument("Forward() between " + Describe(producer) +
+                                       " with parallelism " + std::to_string(up) + " and " +
+                                       Describe(t) + " with parallelism " + std::to_string(down) +
+                                       ": forward needs equal parallelism; use Rebalance()");
       }
       graph.nodes.at(producer).out_edges.push_back(edge.id);
       graph.nodes.at(t).in_edges.push_back(edge.id);
@@ -137,8 +147,9 @@ Result<JobGraph> BuildJobGraph(const std::vector<std::unique_ptr<Transformation>
   for (const Transformation* t : physical) {
     const JobNode& node = graph.nodes.at(t);
     if (node.uid_generated) {
-      warnings.push_back("operator " + Describe(t) + " has no uid; its state is matched by the generated uid '" +
-                         node.uid + "', which changes when the job's operators change; set .Uid(...) on it");
+      warnings.push_back("operator " + Describe(t) +
+                         " has no uid; its state is matched by the generated uid '" + node.uid +
+                         "', which changes when the job's operators change; set .Uid(...) on it");
     }
   }
   return graph;

@@ -1,7 +1,7 @@
 #include "runtime/job_master.h"
 
-#include <csignal>
 #include <cmath>
+#include <csignal>
 #include <set>
 
 #include "core/log.h"
@@ -71,7 +71,8 @@ Result<std::string> JobMaster::TriggerSavepoint(const std::string& directory) {
   {
     std::lock_guard lock(mutex_);
     if (status_ != JobStatus::kRunning || coordinator_ == nullptr) {
-      return Status::FailedPrecondition("the job is not running (status " + std::string(JobStatusName(status_)) + ")");
+      return Status::FailedPrecondition("the job is not running (status " +
+                                        std::string(JobStatusName(status_)) + ")");
     }
     coordinator = coordinator_.get();
   }
@@ -81,7 +82,8 @@ Result<std::string> JobMaster::TriggerSavepoint(const std::string& directory) {
 Result<std::string> JobMaster::StopWithSavepoint(const std::string& directory) {
   std::unique_lock lock(mutex_);
   if (status_ != JobStatus::kRunning) {
-    return Status::FailedPrecondition("the job is not running (status " + std::string(JobStatusName(status_)) + ")");
+    return Status::FailedPrecondition("the job is not running (status " +
+                                      std::string(JobStatusName(status_)) + ")");
   }
   stop_requested_ = true;
   stop_savepoint_directory_ = directory;
@@ -136,16 +138,17 @@ Status JobMaster::Prepare() {
     std::shared_ptr<CheckpointParticipant> participant = t->GetCheckpointParticipant();
     if (participant == nullptr || participant == participant_) continue;
     if (participant_ != nullptr) {
-      return Status::InvalidArgument("two sinks need to complete checkpoints (" + participant_->Name() + " and " +
-                                     participant->Name() + "); one job can commit atomically to one system only");
+      return Status::InvalidArgument("two sinks need to complete checkpoints (" +
+                                     participant_->Name() + " and " + participant->Name() +
+                                     "); one job can commit atomically to one system only");
     }
     participant_ = std::move(participant);
   }
-  bool need_storage = spec_.checkpoint_config.IsCheckpointingEnabled() || spec_.restore.savepoint_path.has_value() ||
-                      participant_ != nullptr;
+  bool need_storage = spec_.checkpoint_config.IsCheckpointingEnabled() ||
+                      spec_.restore.savepoint_path.has_value() || participant_ != nullptr;
   if (need_storage) {
-    Result<CheckpointStorage> storage =
-        CheckpointStorage::Open(spec_.checkpoint_config.GetCheckpointStorage(), spec_.job_name, spec_.instance);
+    Result<CheckpointStorage> storage = CheckpointStorage::Open(
+        spec_.checkpoint_config.GetCheckpointStorage(), spec_.job_name, spec_.instance);
     if (!storage.ok()) return storage.status();
     storage_ = std::make_unique<CheckpointStorage>(std::move(*storage));
     Status discarded = storage_->DiscardIncomplete();
@@ -159,7 +162,8 @@ Status JobMaster::Prepare() {
 Result<std::optional<JobMaster::RestorePlan>> JobMaster::ChooseRestore(int32_t attempt) {
   std::optional<CheckpointCompletion> committed;
   if (participant_ != nullptr) {
-    JobInstanceInfo info{spec_.job_name, spec_.instance, attempt, storage_->instance_dir().string()};
+    JobInstanceInfo info{spec_.job_name, spec_.instance, attempt,
+                         storage_->instance_dir().string()};
     Result<std::optional<CheckpointCompletion>> recovered = participant_->Recover(info);
     if (!recovered.ok()) return recovered.status().WithContext(participant_->Name() + " recovery");
     committed = *recovered;
@@ -201,25 +205,27 @@ Status JobMaster::CheckRestoreMatchesJob(const RestorePlan& plan) const {
   for (const auto& [t, node] : spec_.graph.nodes) uids.insert(node.uid);
   for (const OperatorStateMeta& op : plan.metadata.operators) {
     if (uids.count(op.uid) == 0 && !spec_.restore.allow_non_restored_state) {
-      return Status::FailedPrecondition("checkpoint " + plan.directory.string() + " holds state of operator uid '" +
-                                        op.uid + "' (" + op.name +
-                                        "), which this job does not have; give the operator its old uid, or pass "
-                                        "--allow-non-restored-state to drop that state");
+      return Status::FailedPrecondition(
+          "checkpoint " + plan.directory.string() + " holds state of operator uid '" + op.uid +
+          "' (" + op.name +
+          "), which this job does not have; give the operator its old uid, or pass "
+          "--allow-non-restored-state to drop that state");
     }
     if (op.max_parallelism != spec_.graph.max_parallelism && uids.count(op.uid) != 0) {
-      return Status::FailedPrecondition("operator '" + op.uid + "' was checkpointed with max parallelism " +
-                                        std::to_string(op.max_parallelism) + ", but the job now has " +
-                                        std::to_string(spec_.graph.max_parallelism) +
-                                        "; keyed state cannot move between different numbers of key groups "
-                                        "(SetMaxParallelism)");
+      return Status::FailedPrecondition(
+          "operator '" + op.uid + "' was checkpointed with max parallelism " +
+          std::to_string(op.max_parallelism) + ", but the job now has " +
+          std::to_string(spec_.graph.max_parallelism) +
+          "; keyed state cannot move between different numbers of key groups "
+          "(SetMaxParallelism)");
     }
   }
   return Status::Ok();
 }
 
-Result<std::optional<OperatorRestore>> JobMaster::RestoreFor(RestorePlan& plan, const std::string& uid,
-                                                            int32_t subtask,
-                                                            std::optional<std::pair<int32_t, int32_t>> key_groups) {
+Result<std::optional<OperatorRestore>> JobMaster::RestoreFor(
+    RestorePlan& plan, const std::string& uid, int32_t subtask,
+    std::optional<std::pair<int32_t, int32_t>> key_groups) {
   const OperatorStateMeta* op = nullptr;
   for (const OperatorStateMeta& candidate : plan.metadata.operators) {
     if (candidate.uid == uid) op = &candidate;
@@ -245,10 +251,11 @@ Result<std::optional<OperatorRestore>> JobMaster::RestoreFor(RestorePlan& plan, 
     for (int32_t kg = first; kg <= last; ++kg) {
       size_t index = static_cast<size_t>(kg - meta.key_groups->start);
       if (index >= meta.key_group_offsets.size()) {
-        return Status::Corruption("checkpoint metadata of " + meta.file + " lacks the offset of key group " +
-                                  std::to_string(kg));
+        return Status::Corruption("checkpoint metadata of " + meta.file +
+                                  " lacks the offset of key group " + std::to_string(kg));
       }
-      Result<KeyGroupRecord> record = DecodeKeyGroupAt(bytes, meta.key_group_offsets[index], kg, meta.file);
+      Result<KeyGroupRecord> record =
+          DecodeKeyGroupAt(bytes, meta.key_group_offsets[index], kg, meta.file);
       if (!record.ok()) return record.status();
       restore.key_groups.push_back({kg, record->keyed, record->extras});
     }
@@ -265,7 +272,8 @@ Status JobMaster::BuildTasks(int32_t attempt, RestorePlan* plan) {
     int32_t up = graph.node(edge.producer).parallelism;
     int32_t down = graph.node(edge.consumer).parallelism;
     auto& matrix = channels[edge.id];
-    matrix.assign(static_cast<size_t>(up), std::vector<std::shared_ptr<detail::ChannelBase>>(static_cast<size_t>(down)));
+    matrix.assign(static_cast<size_t>(up),
+                  std::vector<std::shared_ptr<detail::ChannelBase>>(static_cast<size_t>(down)));
     for (int32_t a = 0; a < up; ++a) {
       for (int32_t b = 0; b < down; ++b) {
         if (edge.kind == PartitionerKind::kForward && a != b) continue;
@@ -281,7 +289,8 @@ Status JobMaster::BuildTasks(int32_t attempt, RestorePlan* plan) {
     for (int32_t s = 0; s < vertex.parallelism; ++s) {
       Task::Config config;
       config.index = index++;
-      config.name = vertex.name + " (" + std::to_string(s + 1) + "/" + std::to_string(vertex.parallelism) + ")";
+      config.name = vertex.name + " (" + std::to_string(s + 1) + "/" +
+                    std::to_string(vertex.parallelism) + ")";
       config.info.job_name = spec_.job_name;
       config.info.subtask_index = s;
       config.info.parallelism = vertex.parallelism;
@@ -289,19 +298,23 @@ Status JobMaster::BuildTasks(int32_t attempt, RestorePlan* plan) {
       config.info.attempt_number = attempt;
       config.info.checkpointing_enabled = spec_.checkpoint_config.IsCheckpointingEnabled();
       config.auto_watermark_interval_ms = spec_.auto_watermark_interval_ms;
-      auto task = std::make_unique<Task>(std::move(config), &spec_.parameters, &metrics_, nullptr, this);
+      auto task =
+          std::make_unique<Task>(std::move(config), &spec_.parameters, &metrics_, nullptr, this);
 
       std::map<const Transformation*, detail::StreamOperator*> ops;
       for (const Transformation* t : vertex.nodes) {
         const JobNode& node = graph.node(t);
         std::optional<std::pair<int32_t, int32_t>> key_groups;
         if (t->keyed()) {
-          KeyGroupRange range = ComputeKeyGroupRangeForOperatorIndex(graph.max_parallelism, node.parallelism, s);
+          KeyGroupRange range =
+              ComputeKeyGroupRangeForOperatorIndex(graph.max_parallelism, node.parallelism, s);
           key_groups = std::make_pair(range.start, range.end);
         }
-        OperatorSlot& slot = task->AddOperator(node.uid, t->name(), t->id(), t->CreateOperator(), node.parallelism, key_groups);
+        OperatorSlot& slot = task->AddOperator(node.uid, t->name(), t->id(), t->CreateOperator(),
+                                               node.parallelism, key_groups);
         if (plan != nullptr) {
-          Result<std::optional<OperatorRestore>> restore = RestoreFor(*plan, node.uid, s, key_groups);
+          Result<std::optional<OperatorRestore>> restore =
+              RestoreFor(*plan, node.uid, s, key_groups);
           if (!restore.ok()) return restore.status();
           slot.restore = std::move(*restore);
         }
@@ -331,14 +344,16 @@ Status JobMaster::BuildTasks(int32_t attempt, RestorePlan* plan) {
       detail::StreamOperator* head_op = ops.at(head);
       if (vertex.is_source) {
         auto* input = dynamic_cast<detail::TaskInput*>(head_op);
-        if (input == nullptr) return Status::Internal("source operator '" + head->name() + "' is not a task input");
+        if (input == nullptr)
+          return Status::Internal("source operator '" + head->name() + "' is not a task input");
         task->SetInput(input);
       } else {
         std::vector<std::shared_ptr<detail::ChannelBase>> inputs;
         for (int32_t e : graph.node(head).in_edges) {
           const auto& matrix = channels.at(e);
           for (const auto& row : matrix) {
-            if (row[static_cast<size_t>(s)] != nullptr) inputs.push_back(row[static_cast<size_t>(s)]);
+            if (row[static_cast<size_t>(s)] != nullptr)
+              inputs.push_back(row[static_cast<size_t>(s)]);
           }
         }
         auto input = head->CreateNetworkInput(head_op, std::move(inputs), task.get());
@@ -356,7 +371,8 @@ void JobMaster::StopAttempt() {
     coordinator_->Stop();
     completed_checkpoints_ += coordinator_->completed_checkpoints();
     failed_checkpoints_ += coordinator_->failed_checkpoints();
-    highest_checkpoint_id_ = std::max(highest_checkpoint_id_, coordinator_->next_checkpoint_id() - 1);
+    highest_checkpoint_id_ =
+        std::max(highest_checkpoint_id_, coordinator_->next_checkpoint_id() - 1);
   }
   for (auto& task : tasks_) task->Cancel();
   for (auto& channel : channels_) channel->Cancel();
@@ -384,8 +400,8 @@ JobMaster::AttemptEnd JobMaster::RunAttempt(int32_t attempt, Status& cause) {
     }
     restored_checkpoint_ = (*plan)->metadata.checkpoint_id;
     highest_checkpoint_id_ = std::max(highest_checkpoint_id_, (*plan)->metadata.checkpoint_id);
-    SLUICE_LOG_INFO("job '{}' restores checkpoint {} from {}", spec_.job_name, (*plan)->metadata.checkpoint_id,
-                    (*plan)->directory.string());
+    SLUICE_LOG_INFO("job '{}' restores checkpoint {} from {}", spec_.job_name,
+                    (*plan)->metadata.checkpoint_id, (*plan)->directory.string());
   }
   {
     std::lock_guard lock(mutex_);
@@ -403,7 +419,8 @@ JobMaster::AttemptEnd JobMaster::RunAttempt(int32_t attempt, Status& cause) {
   if (storage_ != nullptr) {
     CheckpointCoordinator::Options options;
     const CheckpointConfig& config = spec_.checkpoint_config;
-    options.interval = config.IsCheckpointingEnabled() ? config.GetCheckpointInterval() : std::chrono::milliseconds(0);
+    options.interval = config.IsCheckpointingEnabled() ? config.GetCheckpointInterval()
+                                                       : std::chrono::milliseconds(0);
     options.timeout = config.GetCheckpointTimeout();
     options.min_pause = config.GetMinPauseBetweenCheckpoints();
     options.tolerable_failures = config.GetTolerableCheckpointFailureNumber();
@@ -411,9 +428,9 @@ JobMaster::AttemptEnd JobMaster::RunAttempt(int32_t attempt, Status& cause) {
     options.job_name = spec_.job_name;
     options.instance = spec_.instance;
     options.max_parallelism = spec_.graph.max_parallelism;
-    auto coordinator = std::make_unique<CheckpointCoordinator>(options, storage_.get(), participant_, task_pointers,
-                                                               highest_checkpoint_id_ + 1,
-                                                               [this](Status status) { FailAttempt(std::move(status)); });
+    auto coordinator = std::make_unique<CheckpointCoordinator>(
+        options, storage_.get(), participant_, task_pointers, highest_checkpoint_id_ + 1,
+        [this](Status status) { FailAttempt(std::move(status)); });
     std::lock_guard lock(mutex_);
     coordinator_ = std::move(coordinator);
   }
@@ -446,9 +463,10 @@ JobMaster::AttemptEnd JobMaster::RunAttempt(int32_t attempt, Status& cause) {
       CheckpointCoordinator* coordinator = coordinator_.get();
       lock.unlock();
       Result<std::string> savepoint =
-          coordinator != nullptr ? coordinator->TriggerSavepoint(SavepointDirectory(stop_savepoint_directory_))
-                                 : Result<std::string>(Status::FailedPrecondition(
-                                       "stop-with-savepoint needs checkpoint storage; enable checkpointing"));
+          coordinator != nullptr
+              ? coordinator->TriggerSavepoint(SavepointDirectory(stop_savepoint_directory_))
+              : Result<std::string>(Status::FailedPrecondition(
+                    "stop-with-savepoint needs checkpoint storage; enable checkpointing"));
       lock.lock();
       stop_outcome_ = savepoint;
       cv_.notify_all();
@@ -457,7 +475,8 @@ JobMaster::AttemptEnd JobMaster::RunAttempt(int32_t attempt, Status& cause) {
         end = AttemptEnd::kStoppedWithSavepoint;
         break;
       }
-      SLUICE_LOG_WARN("stop-with-savepoint failed, the job keeps running: {}", savepoint.status().ToString());
+      SLUICE_LOG_WARN("stop-with-savepoint failed, the job keeps running: {}",
+                      savepoint.status().ToString());
       continue;
     }
     if (running_tasks_ == 0) {
@@ -471,8 +490,8 @@ JobMaster::AttemptEnd JobMaster::RunAttempt(int32_t attempt, Status& cause) {
   return end;
 }
 
-std::optional<std::chrono::milliseconds> JobMaster::NextRestartDelay(int32_t restarts,
-                                                                     std::chrono::steady_clock::time_point last_failure) {
+std::optional<std::chrono::milliseconds> JobMaster::NextRestartDelay(
+    int32_t restarts, std::chrono::steady_clock::time_point last_failure) {
   const RestartStrategy& strategy = spec_.restart_strategy;
   switch (strategy.kind()) {
     case RestartStrategy::Kind::kNone:
@@ -530,18 +549,21 @@ JobExecutionResult JobMaster::Run() {
         now - healthy_since >= spec_.restart_strategy.reset_after()) {
       backoff_step = 0;
     }
-    std::optional<std::chrono::milliseconds> delay =
-        NextRestartDelay(spec_.restart_strategy.kind() == RestartStrategy::Kind::kExponentialDelay ? backoff_step : restarts,
-                         now);
+    std::optional<std::chrono::milliseconds> delay = NextRestartDelay(
+        spec_.restart_strategy.kind() == RestartStrategy::Kind::kExponentialDelay ? backoff_step
+                                                                                  : restarts,
+        now);
     // Configuration errors and fencing cannot heal by restarting.
-    bool hopeless = cause.code() == StatusCode::kInvalidArgument || cause.code() == StatusCode::kFenced ||
-                    cause.code() == StatusCode::kFailedPrecondition || cause.code() == StatusCode::kCorruption ||
-                    cause.code() == StatusCode::kUnauthenticated;
+    bool hopeless =
+        cause.code() == StatusCode::kInvalidArgument || cause.code() == StatusCode::kFenced ||
+        cause.code() == StatusCode::kFailedPrecondition ||
+        cause.code() == StatusCode::kCorruption || cause.code() == StatusCode::kUnauthenticated;
     if (!delay || hopeless) {
       result.status = JobStatus::kFailed;
-      result.failure = restarts > 0 && !hopeless
-                           ? cause.WithContext("the job failed after " + std::to_string(restarts) + " restarts")
-                           : cause;
+      result.failure =
+          restarts > 0 && !hopeless
+              ? cause.WithContext("the job failed after " + std::to_string(restarts) + " restarts")
+              : cause;
       break;
     }
     SetStatus(JobStatus::kRestarting);
@@ -566,7 +588,8 @@ JobExecutionResult JobMaster::Run() {
   result.restarts = restarts;
   result.completed_checkpoints = completed_checkpoints_;
   result.failed_checkpoints = failed_checkpoints_;
-  result.runtime = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
+  result.runtime = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - start);
   result.counters = metrics_.Snapshot();
   return result;
 }

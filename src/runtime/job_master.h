@@ -79,11 +79,13 @@ class JobMaster final : public TaskListener {
   Result<std::optional<RestorePlan>> ChooseRestore(int32_t attempt);
   Status CheckRestoreMatchesJob(const RestorePlan& plan) const;
   Status BuildTasks(int32_t attempt, RestorePlan* plan);
-  Result<std::optional<OperatorRestore>> RestoreFor(RestorePlan& plan, const std::string& uid, int32_t subtask,
-                                                    std::optional<std::pair<int32_t, int32_t>> key_groups);
+  Result<std::optional<OperatorRestore>> RestoreFor(
+      RestorePlan& plan, const std::string& uid, int32_t subtask,
+      std::optional<std::pair<int32_t, int32_t>> key_groups);
   AttemptEnd RunAttempt(int32_t attempt, Status& cause);
   void StopAttempt();
-  std::optional<std::chrono::milliseconds> NextRestartDelay(int32_t restarts, std::chrono::steady_clock::time_point last_failure);
+  std::optional<std::chrono::milliseconds> NextRestartDelay(
+      int32_t restarts, std::chrono::steady_clock::time_point last_failure);
   void FailAttempt(Status cause);
   void SetStatus(JobStatus status);
   std::filesystem::path SavepointDirectory(const std::string& requested) const;

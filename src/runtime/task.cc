@@ -19,7 +19,9 @@ class TaskOperatorContext final : public detail::OperatorContext {
   detail::KeyedStateStore* GetKeyedStateStore() override { return slot_->keyed_state.get(); }
   detail::OperatorStateStore& GetOperatorStateStore() override { return *slot_->operator_state; }
   const TaskInfo& GetTaskInfo() const override { return slot_->runtime_context->GetTaskInfo(); }
-  int64_t GetAutoWatermarkInterval() const override { return task_->config_.auto_watermark_interval_ms; }
+  int64_t GetAutoWatermarkInterval() const override {
+    return task_->config_.auto_watermark_interval_ms;
+  }
   void SignalAvailable() override { task_->notifier_.Notify(); }
 
  private:
@@ -32,7 +34,9 @@ namespace {
 std::string FileSafe(std::string_view text) {
   std::string out;
   for (char c : text) {
-    out += (std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.') ? c : '_';
+    out += (std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '-' || c == '_' || c == '.')
+               ? c
+               : '_';
   }
   return out;
 }
@@ -46,7 +50,8 @@ Task::Task(Config config, const ParameterTool* job_parameters, MetricGroup* job_
       job_metrics_(job_metrics),
       checkpoints_(checkpoints),
       listener_(listener) {
-  slots_.reserve(16);  // slots are referenced by their contexts: no reallocation (checked in AddOperator)
+  slots_.reserve(
+      16);  // slots are referenced by their contexts: no reallocation (checked in AddOperator)
 }
 
 Task::~Task() {
@@ -57,7 +62,8 @@ Task::~Task() {
 OperatorSlot& Task::AddOperator(std::string uid, std::string name, int32_t node_id,
                                 std::unique_ptr<detail::StreamOperator> op, int32_t parallelism,
                                 std::optional<std::pair<int32_t, int32_t>> key_groups) {
-  if (slots_.size() == slots_.capacity()) throw std::logic_error("a chain of more than 16 operators");
+  if (slots_.size() == slots_.capacity())
+    throw std::logic_error("a chain of more than 16 operators");
   OperatorSlot& slot = slots_.emplace_back();
   slot.uid = std::move(uid);
   slot.name = std::move(name);
@@ -66,20 +72,25 @@ OperatorSlot& Task::AddOperator(std::string uid, std::string name, int32_t node_
   slot.key_groups = key_groups;
   slot.operator_state = std::make_unique<detail::OperatorStateStore>(slot.name);
   if (key_groups) {
-    slot.keyed_state = std::make_unique<detail::KeyedStateStore>(slot.name, key_groups->first, key_groups->second);
+    slot.keyed_state =
+        std::make_unique<detail::KeyedStateStore>(slot.name, key_groups->first, key_groups->second);
   }
   TaskInfo info = config_.info;
   info.operator_name = slot.name;
   info.operator_uid = slot.uid;
   info.parallelism = parallelism;
-  MetricGroup& metrics = job_metrics_->AddGroup(slot.uid).AddGroup(std::to_string(info.subtask_index));
-  slot.runtime_context = std::make_unique<RuntimeContext>(std::move(info), &metrics, job_parameters_,
-                                                          slot.keyed_state.get(), slot.operator_state.get());
+  MetricGroup& metrics =
+      job_metrics_->AddGroup(slot.uid).AddGroup(std::to_string(info.subtask_index));
+  slot.runtime_context =
+      std::make_unique<RuntimeContext>(std::move(info), &metrics, job_parameters_,
+                                       slot.keyed_state.get(), slot.operator_state.get());
   slot.context = std::make_unique<TaskOperatorContext>(this, &slot);
   return slot;
 }
 
-void Task::AddWriter(std::unique_ptr<detail::RecordWriterBase> writer) { writers_.push_back(std::move(writer)); }
+void Task::AddWriter(std::unique_ptr<detail::RecordWriterBase> writer) {
+  writers_.push_back(std::move(writer));
+}
 
 void Task::SetInput(TaskInput* input, std::unique_ptr<TaskInput> owned) {
   input_ = input;
@@ -161,7 +172,8 @@ void Task::Run() {
     if (cancelled_) {
       listener_->OnTaskCanceled(config_.index);
     } else {
-      listener_->OnTaskFailed(config_.index, e.status().WithContext("task " + config_.name + " failed"));
+      listener_->OnTaskFailed(config_.index,
+                              e.status().WithContext("task " + config_.name + " failed"));
     }
   } catch (const std::exception& e) {
     input_->Cancel();
@@ -170,13 +182,16 @@ void Task::Run() {
     if (cancelled_) {
       listener_->OnTaskCanceled(config_.index);
     } else {
-      listener_->OnTaskFailed(config_.index, Status::Aborted("task " + config_.name + " failed: " + e.what()));
+      listener_->OnTaskFailed(config_.index,
+                              Status::Aborted("task " + config_.name + " failed: " + e.what()));
     }
   } catch (...) {
     input_->Cancel();
     input_->Shutdown();
     CloseOperators();
-    listener_->OnTaskFailed(config_.index, Status::Aborted("task " + config_.name + " failed with a non-standard exception"));
+    listener_->OnTaskFailed(
+        config_.index,
+        Status::Aborted("task " + config_.name + " failed with a non-standard exception"));
   }
 }
 
@@ -215,7 +230,8 @@ void Task::RunLoop() {
       return;
     }
     auto now = std::chrono::steady_clock::now();
-    if (status == TaskInput::Status::kNothingAvailable || now - last_flush_ >= config_.buffer_timeout) {
+    if (status == TaskInput::Status::kNothingAvailable ||
+        now - last_flush_ >= config_.buffer_timeout) {
       Locked([this] { FlushWriters(); });
     }
     if (status == TaskInput::Status::kNothingAvailable && !mailbox_.HasMail()) {
@@ -262,7 +278,8 @@ void Task::CloseOperators() noexcept {
     try {
       slot.op->Close();
     } catch (const std::exception& e) {
-      SLUICE_LOG_WARN("closing operator '{}' of task {} threw: {}", slot.name, config_.name, e.what());
+      SLUICE_LOG_WARN("closing operator '{}' of task {} threw: {}", slot.name, config_.name,
+                      e.what());
     } catch (...) {
       SLUICE_LOG_WARN("closing operator '{}' of task {} threw", slot.name, config_.name);
     }
@@ -280,7 +297,8 @@ std::optional<std::chrono::steady_clock::time_point> Task::NextDeadline() const 
     int64_t wait_ms = std::max<int64_t>(0, timers_.top().time - CurrentProcessingTime());
     deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
   }
-  bool buffered = std::any_of(writers_.begin(), writers_.end(), [](const auto& w) { return w->HasBufferedElements(); });
+  bool buffered = std::any_of(writers_.begin(), writers_.end(),
+                              [](const auto& w) { return w->HasBufferedElements(); });
   if (buffered) {
     auto flush_at = last_flush_ + config_.buffer_timeout;
     deadline = deadline ? std::min(*deadline, flush_at) : flush_at;
@@ -310,7 +328,9 @@ void Task::RegisterTimer(int64_t time, std::function<void(int64_t)> callback) {
   notifier_.Notify();
 }
 
-void Task::PerformCheckpoint(const CheckpointBarrier& barrier) { Snapshot(barrier, /*forward_barrier=*/true); }
+void Task::PerformCheckpoint(const CheckpointBarrier& barrier) {
+  Snapshot(barrier, /*forward_barrier=*/true);
+}
 
 void Task::Snapshot(const CheckpointBarrier& barrier, bool forward_barrier) {
   const int64_t id = barrier.checkpoint_id;
@@ -333,14 +353,16 @@ void Task::Snapshot(const CheckpointBarrier& barrier, bool forward_barrier) {
   for (OperatorSlot& slot : slots_) {
     DataOutput operator_section;
     slot.operator_state->Snapshot(operator_section);
-    EncodedSubtaskState encoded = EncodeSubtaskState(
-        slot.uid, operator_section.data(), slot.key_groups, [&](int32_t kg, DataOutput& keyed, DataOutput& extras) {
-          slot.keyed_state->SnapshotKeyGroup(kg, keyed);
-          slot.op->SnapshotKeyGroupExtras(kg, extras);
-        });
+    EncodedSubtaskState encoded =
+        EncodeSubtaskState(slot.uid, operator_section.data(), slot.key_groups,
+                           [&](int32_t kg, DataOutput& keyed, DataOutput& extras) {
+                             slot.keyed_state->SnapshotKeyGroup(kg, keyed);
+                             slot.op->SnapshotKeyGroupExtras(kg, extras);
+                           });
     std::string file = std::to_string(slot.node_id) + "-" + FileSafe(slot.uid) + "-" +
                        std::to_string(config_.info.subtask_index) + ".state";
-    Result<SubtaskStateMeta> meta = location->WriteSubtaskState(config_.info.subtask_index, file, encoded.bytes);
+    Result<SubtaskStateMeta> meta =
+        location->WriteSubtaskState(config_.info.subtask_index, file, encoded.bytes);
     if (!meta.ok()) {
       checkpoints_->Decline(config_.index, id, meta.status());
       return;
@@ -362,7 +384,9 @@ void Task::Snapshot(const CheckpointBarrier& barrier, bool forward_barrier) {
 
 void Task::AbortCheckpointOnBarrier(int64_t id) {
   for (OperatorSlot& slot : slots_) slot.op->NotifyCheckpointAborted(CheckpointId(id));
-  if (checkpoints_ != nullptr) checkpoints_->Decline(config_.index, id, Status::Aborted("alignment overtaken by a newer barrier"));
+  if (checkpoints_ != nullptr)
+    checkpoints_->Decline(config_.index, id,
+                          Status::Aborted("alignment overtaken by a newer barrier"));
 }
 
 }  // namespace sluice::internal

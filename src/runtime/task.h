@@ -46,7 +46,8 @@ class CheckpointAcknowledger {
   virtual ~CheckpointAcknowledger() = default;
   /// Where checkpoint `id` is written; nullopt when it was aborted meanwhile.
   virtual std::optional<SnapshotLocation> LocationFor(int64_t id) = 0;
-  virtual void Acknowledge(int32_t task, int64_t id, std::vector<OperatorSubtaskSnapshot> snapshots) = 0;
+  virtual void Acknowledge(int32_t task, int64_t id,
+                           std::vector<OperatorSubtaskSnapshot> snapshots) = 0;
   virtual void Decline(int32_t task, int64_t id, Status reason) = 0;
   /// The task has processed all its input and sent end-of-input downstream. Returns the
   /// pending checkpoint it has not acknowledged: its barrier can no longer reach the task,
@@ -103,20 +104,23 @@ class Task final : public detail::TaskHooks, private detail::ProcessingTimeServi
     std::chrono::milliseconds buffer_timeout{10};
   };
 
-  Task(Config config, const ParameterTool* job_parameters, MetricGroup* job_metrics, CheckpointAcknowledger* checkpoints,
-       TaskListener* listener);
+  Task(Config config, const ParameterTool* job_parameters, MetricGroup* job_metrics,
+       CheckpointAcknowledger* checkpoints, TaskListener* listener);
   ~Task() override;
 
   // ---- building, before Start() ----
   /// Appends the next operator of the chain (head first) and creates its stores.
-  OperatorSlot& AddOperator(std::string uid, std::string name, int32_t node_id, std::unique_ptr<detail::StreamOperator> op,
-                            int32_t parallelism, std::optional<std::pair<int32_t, int32_t>> key_groups);
+  OperatorSlot& AddOperator(std::string uid, std::string name, int32_t node_id,
+                            std::unique_ptr<detail::StreamOperator> op, int32_t parallelism,
+                            std::optional<std::pair<int32_t, int32_t>> key_groups);
   void AddWriter(std::unique_ptr<detail::RecordWriterBase> writer);
   /// The task's input; for a source, the head operator itself.
   void SetInput(detail::TaskInput* input, std::unique_ptr<detail::TaskInput> owned = nullptr);
   std::vector<std::shared_ptr<void>>& keep_alive() { return keep_alive_; }
   /// Null when the job has no checkpoint storage (checkpointing off).
-  void SetCheckpointAcknowledger(CheckpointAcknowledger* checkpoints) { checkpoints_ = checkpoints; }
+  void SetCheckpointAcknowledger(CheckpointAcknowledger* checkpoints) {
+    checkpoints_ = checkpoints;
+  }
   const std::vector<OperatorSlot>& slots() const { return slots_; }
   bool is_source() const { return input_ != nullptr && input_->IsSource(); }
   const Config& config() const { return config_; }
@@ -180,9 +184,9 @@ class Task final : public detail::TaskHooks, private detail::ProcessingTimeServi
   detail::Notifier notifier_;
   Mailbox mailbox_{&notifier_};
   std::atomic<bool> cancelled_{false};
-  bool input_finished_ = false;           // task thread
-  bool released_ = false;                 // task thread (set by a mail)
-  int64_t last_snapshot_id_ = -1;         // task thread
+  bool input_finished_ = false;    // task thread
+  bool released_ = false;          // task thread (set by a mail)
+  int64_t last_snapshot_id_ = -1;  // task thread
   std::thread thread_;
 
   struct Timer {

@@ -7,10 +7,12 @@
 namespace sluice::detail {
 
 WatermarkValve::WatermarkValve(int num_channels)
-    : channels_(static_cast<size_t>(num_channels), ChannelState{kMinWatermark}), last_output_(kMinWatermark) {}
+    : channels_(static_cast<size_t>(num_channels), ChannelState{kMinWatermark}),
+      last_output_(kMinWatermark) {}
 
 bool WatermarkValve::AllInactive() const {
-  return std::all_of(channels_.begin(), channels_.end(), [](const ChannelState& c) { return c.idle || c.ended; });
+  return std::all_of(channels_.begin(), channels_.end(),
+                     [](const ChannelState& c) { return c.idle || c.ended; });
 }
 
 WatermarkValve::Output WatermarkValve::Recompute() {

@@ -36,10 +36,14 @@ std::string StateOf(std::string_view name, std::string_view operator_name) {
 
 std::string_view KeyedStateKindName(KeyedStateKind kind) {
   switch (kind) {
-    case KeyedStateKind::kValue: return "value";
-    case KeyedStateKind::kList: return "list";
-    case KeyedStateKind::kMap: return "map";
-    case KeyedStateKind::kReducing: return "reducing";
+    case KeyedStateKind::kValue:
+      return "value";
+    case KeyedStateKind::kList:
+      return "list";
+    case KeyedStateKind::kMap:
+      return "map";
+    case KeyedStateKind::kReducing:
+      return "reducing";
   }
   return "unknown";
 }
@@ -58,12 +62,13 @@ void ThrowDuplicateRestoredKey(std::string_view state_name, std::size_t offset) 
 
 KeyedStateStore::KeyedStateStore(std::string operator_name, std::int32_t key_group_start,
                                  std::int32_t key_group_end)
-    : operator_name_(std::move(operator_name)), key_group_start_(key_group_start),
+    : operator_name_(std::move(operator_name)),
+      key_group_start_(key_group_start),
       key_group_end_(key_group_end) {
   if (key_group_start < 0 || key_group_end < key_group_start - 1) {
     throw std::logic_error("keyed state store of operator '" + operator_name_ +
-                           "': invalid key group range [" + std::to_string(key_group_start) +
-                           ", " + std::to_string(key_group_end) + "]");
+                           "': invalid key group range [" + std::to_string(key_group_start) + ", " +
+                           std::to_string(key_group_end) + "]");
   }
   restored_key_groups_.assign(KeyGroupCount(), false);
 }
@@ -78,11 +83,10 @@ void KeyedStateStore::CheckInRange(std::int32_t key_group, std::string_view call
 
 void KeyedStateStore::ThrowKeyGroupOutOfRange(std::int32_t key_group,
                                               std::string_view caller) const {
-  throw std::logic_error(std::string(caller) + " of operator '" + operator_name_ +
-                         "': key group " + std::to_string(key_group) +
-                         " is outside this instance's key group range [" +
-                         std::to_string(key_group_start_) + ", " +
-                         std::to_string(key_group_end_) + "]");
+  throw std::logic_error(
+      std::string(caller) + " of operator '" + operator_name_ + "': key group " +
+      std::to_string(key_group) + " is outside this instance's key group range [" +
+      std::to_string(key_group_start_) + ", " + std::to_string(key_group_end_) + "]");
 }
 
 void KeyedStateStore::ThrowIncompatible(std::string_view name, const Slot& slot,
@@ -135,8 +139,8 @@ void KeyedStateStore::SnapshotKeyGroup(std::int32_t key_group, DataOutput& out) 
   const auto index = static_cast<std::size_t>(key_group - key_group_start_);
   std::uint64_t count = 0;
   for (const auto& [name, slot] : states_) {
-    const bool has_entries = slot.table != nullptr ? slot.table->HasEntries(index)
-                                                   : slot.pending[index].has_value();
+    const bool has_entries =
+        slot.table != nullptr ? slot.table->HasEntries(index) : slot.pending[index].has_value();
     count += has_entries ? 1 : 0;
   }
   out.WriteU8(kKeyedSectionVersion);
@@ -155,7 +159,8 @@ void KeyedStateStore::SnapshotKeyGroup(std::int32_t key_group, DataOutput& out) 
     out.WriteString(name);
     out.WriteU8(static_cast<std::uint8_t>(slot.kind));
     out.WriteString(slot.type_name);
-    out.WriteString(slot.table != nullptr ? payload.data() : std::string_view(*slot.pending[index]));
+    out.WriteString(slot.table != nullptr ? payload.data()
+                                          : std::string_view(*slot.pending[index]));
   }
 }
 
@@ -170,11 +175,10 @@ void KeyedStateStore::RestoreKeyGroup(std::int32_t key_group, DataInput& in) {
   const std::size_t version_offset = in.position();
   const std::uint8_t version = in.ReadU8();
   if (version != kKeyedSectionVersion) {
-    ThrowSerializationError(what, version_offset,
-                            "format version " + std::to_string(version) +
-                                " is not one this program reads (" +
-                                std::to_string(kKeyedSectionVersion) +
-                                "); was it written by a newer release?");
+    ThrowSerializationError(
+        what, version_offset,
+        "format version " + std::to_string(version) + " is not one this program reads (" +
+            std::to_string(kKeyedSectionVersion) + "); was it written by a newer release?");
   }
   const std::uint64_t count = in.ReadVarU64();
   std::vector<std::string_view> seen;
@@ -226,9 +230,8 @@ void KeyedStateStore::RestoreKeyGroup(std::int32_t key_group, DataInput& in) {
     }
     if (slot.kind != kind || slot.type_name != type_name) {
       ThrowSerializationError(what, name_offset,
-                              "state '" + std::string(name) + "' is " +
-                                  Describe(kind, type_name) + " here but " +
-                                  Describe(slot.kind, slot.type_name) +
+                              "state '" + std::string(name) + "' is " + Describe(kind, type_name) +
+                                  " here but " + Describe(slot.kind, slot.type_name) +
                                   " in another key group (inconsistent checkpoint)");
     }
     slot.pending[index].emplace(payload);

@@ -38,8 +38,10 @@ struct GatheredState {
 
 std::string_view OperatorStateModeName(OperatorStateMode mode) {
   switch (mode) {
-    case OperatorStateMode::kSplit: return "split";
-    case OperatorStateMode::kUnion: return "union";
+    case OperatorStateMode::kSplit:
+      return "split";
+    case OperatorStateMode::kUnion:
+      return "union";
   }
   return "unknown";
 }
@@ -144,11 +146,10 @@ void OperatorStateStore::Restore(const std::vector<std::string_view>& old_sectio
     const std::string what = "operator state section of old subtask " + std::to_string(old);
     const std::uint8_t version = in.ReadU8();
     if (version != kOperatorSectionVersion) {
-      ThrowSerializationError(what, 0,
-                              "format version " + std::to_string(version) +
-                                  " is not one this program reads (" +
-                                  std::to_string(kOperatorSectionVersion) +
-                                  "); was it written by a newer release?");
+      ThrowSerializationError(
+          what, 0,
+          "format version " + std::to_string(version) + " is not one this program reads (" +
+              std::to_string(kOperatorSectionVersion) + "); was it written by a newer release?");
     }
     const std::uint64_t state_count = in.ReadVarU64();
     std::vector<std::string_view> seen;
@@ -163,19 +164,21 @@ void OperatorStateStore::Restore(const std::vector<std::string_view>& old_sectio
       const std::size_t mode_offset = in.position();
       const std::uint8_t mode_byte = in.ReadU8();
       if (mode_byte > kLastMode) {
-        ThrowSerializationError(what, mode_offset,
-                                "unknown mode " + std::to_string(mode_byte) + " of state '" +
-                                    std::string(name) + "'");
+        ThrowSerializationError(
+            what, mode_offset,
+            "unknown mode " + std::to_string(mode_byte) + " of state '" + std::string(name) + "'");
       }
       const auto mode = static_cast<OperatorStateMode>(mode_byte);
       const std::string_view type_name = in.ReadStringView();
       auto [it, inserted] = gathered.try_emplace(
-          name, GatheredState{mode, type_name, std::vector<std::vector<std::string_view>>(old_sections.size())});
+          name, GatheredState{mode, type_name,
+                              std::vector<std::vector<std::string_view>>(old_sections.size())});
       GatheredState& state = it->second;
       if (!inserted && (state.mode != mode || state.type_name != type_name)) {
         ThrowSerializationError(what, name_offset,
-                                "state '" + std::string(name) + "' is " + Describe(mode, type_name) +
-                                    " here but " + Describe(state.mode, state.type_name) +
+                                "state '" + std::string(name) + "' is " +
+                                    Describe(mode, type_name) + " here but " +
+                                    Describe(state.mode, state.type_name) +
                                     " in another old subtask (inconsistent checkpoint)");
       }
       std::vector<std::string_view>& items = state.items[old];
@@ -210,7 +213,8 @@ void OperatorStateStore::Restore(const std::vector<std::string_view>& old_sectio
     if (existing != states_.end()) {
       // Registered before Restore (the runtime normally restores first): append.
       Slot& slot = existing->second;
-      CheckRestoredCompatible(name, Slot{state.mode, std::string(state.type_name), nullptr, {}, 0, 0},
+      CheckRestoredCompatible(name,
+                              Slot{state.mode, std::string(state.type_name), nullptr, {}, 0, 0},
                               slot.mode, slot.type_name);
       try {
         for (std::string_view item : mine) slot.state->AppendItem(item);

@@ -40,12 +40,14 @@ Result<SubtaskStateHeader> DecodeSubtaskHeader(std::string_view bytes, std::stri
   try {
     DataInput in(bytes);
     if (in.ReadBytes(kMagic.size()) != kMagic) {
-      return Status::Corruption("state file " + std::string(file) + " is not a sluice state file (bad magic)");
+      return Status::Corruption("state file " + std::string(file) +
+                                " is not a sluice state file (bad magic)");
     }
     uint32_t version = in.ReadU32();
     if (version != kSubtaskStateFormatVersion) {
-      return Status::Corruption("state file " + std::string(file) + " has format version " + std::to_string(version) +
-                                "; this build reads version " + std::to_string(kSubtaskStateFormatVersion));
+      return Status::Corruption("state file " + std::string(file) + " has format version " +
+                                std::to_string(version) + "; this build reads version " +
+                                std::to_string(kSubtaskStateFormatVersion));
     }
     SubtaskStateHeader header;
     header.uid = in.ReadString();
@@ -64,15 +66,17 @@ Result<SubtaskStateHeader> DecodeSubtaskHeader(std::string_view bytes, std::stri
 Result<KeyGroupRecord> DecodeKeyGroupAt(std::string_view bytes, uint64_t offset, int32_t key_group,
                                         std::string_view file) {
   if (offset >= bytes.size()) {
-    return Status::Corruption("state file " + std::string(file) + ": key group " + std::to_string(key_group) +
-                              " offset " + std::to_string(offset) + " is past the end");
+    return Status::Corruption("state file " + std::string(file) + ": key group " +
+                              std::to_string(key_group) + " offset " + std::to_string(offset) +
+                              " is past the end");
   }
   try {
     DataInput in(bytes.substr(offset));
     int32_t found = in.ReadVarI32();
     if (found != key_group) {
-      return Status::Corruption("state file " + std::string(file) + ": expected key group " + std::to_string(key_group) +
-                                " at offset " + std::to_string(offset) + ", found " + std::to_string(found));
+      return Status::Corruption("state file " + std::string(file) + ": expected key group " +
+                                std::to_string(key_group) + " at offset " + std::to_string(offset) +
+                                ", found " + std::to_string(found));
     }
     KeyGroupRecord record;
     record.keyed = in.ReadStringView();

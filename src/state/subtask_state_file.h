@@ -31,7 +31,8 @@ struct EncodedSubtaskState {
   std::vector<uint64_t> key_group_offsets;
 };
 
-using KeyGroupWriter = std::function<void(int32_t key_group, DataOutput& keyed, DataOutput& extras)>;
+using KeyGroupWriter =
+    std::function<void(int32_t key_group, DataOutput& keyed, DataOutput& extras)>;
 
 EncodedSubtaskState EncodeSubtaskState(std::string_view uid, std::string_view operator_section,
                                        std::optional<std::pair<int32_t, int32_t>> key_groups,

@@ -51,7 +51,8 @@ class ChildProcess {
     exit_status_.reset();
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log_path.c_str(),
+                                     O_WRONLY | O_CREAT | O_APPEND, 0644);
     posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
     std::vector<char*> argv;
     for (std::string& arg : args) argv.push_back(arg.data());
@@ -86,7 +87,8 @@ class ChildProcess {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (!Poll()) {
       if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));  // polling waitpid, not a sync stand-in
+      std::this_thread::sleep_for(
+          std::chrono::milliseconds(20));  // polling waitpid, not a sync stand-in
     }
     return exit_status_;
   }
@@ -104,7 +106,8 @@ class ChildProcess {
     if (!status) return "still running";
     if (WIFEXITED(*status)) return "exited with status " + std::to_string(WEXITSTATUS(*status));
     if (WIFSIGNALED(*status)) {
-      return "killed by signal " + std::to_string(WTERMSIG(*status)) + " (" + strsignal(WTERMSIG(*status)) + ")";
+      return "killed by signal " + std::to_string(WTERMSIG(*status)) + " (" +
+             strsignal(WTERMSIG(*status)) + ")";
     }
     return "ended with wait status " + std::to_string(*status);
   }

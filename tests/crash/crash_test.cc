@@ -67,14 +67,14 @@ constexpr int kPartitions = 4;
 // The fixed vocabulary. Words are drawn with a skew (a few are frequent, most are rare), so
 // some counts run into the thousands and some stay small.
 constexpr std::array<const char*, 64> kVocabulary = {
-    "the",     "of",      "and",     "to",      "in",      "stream",  "kafka",   "state",
-    "barrier", "offset",  "epoch",   "commit",  "abort",   "fence",   "replay",  "record",
-    "key",     "value",   "topic",   "broker",  "leader",  "replica", "segment", "index",
-    "window",  "timer",   "source",  "sink",    "task",    "thread",  "channel", "batch",
-    "watermark", "savepoint", "checkpoint", "restore", "crash", "signal", "kill", "resume",
-    "exactly", "once",    "least",   "most",    "order",   "count",   "word",    "line",
-    "river",   "sluice",  "gate",    "flow",    "water",   "mill",    "canal",   "lock",
-    "delta",   "basin",   "spring",  "brook",   "creek",   "rapids",  "weir",    "dam"};
+    "the",       "of",        "and",        "to",      "in",     "stream",  "kafka",   "state",
+    "barrier",   "offset",    "epoch",      "commit",  "abort",  "fence",   "replay",  "record",
+    "key",       "value",     "topic",      "broker",  "leader", "replica", "segment", "index",
+    "window",    "timer",     "source",     "sink",    "task",   "thread",  "channel", "batch",
+    "watermark", "savepoint", "checkpoint", "restore", "crash",  "signal",  "kill",    "resume",
+    "exactly",   "once",      "least",      "most",    "order",  "count",   "word",    "line",
+    "river",     "sluice",    "gate",       "flow",    "water",  "mill",    "canal",   "lock",
+    "delta",     "basin",     "spring",     "brook",   "creek",  "rapids",  "weir",    "dam"};
 
 void Say(const char* format, auto... args) {
   std::printf(format, args...);
@@ -117,7 +117,9 @@ void OnInputDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void*) {
   }
 }
 
-void UseInputDeliveryCallback(rd_kafka_conf_t* conf) { rd_kafka_conf_set_dr_msg_cb(conf, &OnInputDelivery); }
+void UseInputDeliveryCallback(rd_kafka_conf_t* conf) {
+  rd_kafka_conf_set_dr_msg_cb(conf, &OnInputDelivery);
+}
 
 // Produces `rate` lines a second, spread evenly, on its own thread until RequestStop() and at least
 // `min_lines` lines. Idempotent, so the input holds every line exactly once even when the
@@ -141,16 +143,19 @@ class LineProducer {
     RequestStop();
     if (thread_.joinable()) thread_.join();
     if (!error_.empty()) throw std::runtime_error(error_);
-    rd_kafka_resp_err_t err = rd_kafka_flush(producer_.get(), static_cast<int>(Scaled(milliseconds(60000)).count()));
+    rd_kafka_resp_err_t err =
+        rd_kafka_flush(producer_.get(), static_cast<int>(Scaled(milliseconds(60000)).count()));
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      throw std::runtime_error("the input producer could not flush within 60 s: " + std::string(rd_kafka_err2str(err)));
+      throw std::runtime_error("the input producer could not flush within 60 s: " +
+                               std::string(rd_kafka_err2str(err)));
     }
     if (g_deliveries.failed > 0 || g_deliveries.delivered != produced_) {
       std::lock_guard lock(g_deliveries.mutex);
-      throw std::runtime_error("the input producer lost lines: " + std::to_string(g_deliveries.failed.load()) +
-                               " deliveries failed (" + g_deliveries.first_error + "), " +
-                               std::to_string(g_deliveries.delivered.load()) + " of " + std::to_string(produced_) +
-                               " delivered");
+      throw std::runtime_error(
+          "the input producer lost lines: " + std::to_string(g_deliveries.failed.load()) +
+          " deliveries failed (" + g_deliveries.first_error + "), " +
+          std::to_string(g_deliveries.delivered.load()) + " of " + std::to_string(produced_) +
+          " delivered");
     }
     return produced_;
   }
@@ -166,7 +171,8 @@ class LineProducer {
       double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
       auto due = static_cast<int64_t>(elapsed * rate_);
       if (produced_ >= due) {
-        std::this_thread::sleep_for(milliseconds(5));  // pacing the producer, not waiting for an event
+        std::this_thread::sleep_for(
+            milliseconds(5));  // pacing the producer, not waiting for an event
         rd_kafka_poll(producer_.get(), 0);
         continue;
       }
@@ -174,13 +180,15 @@ class LineProducer {
       int words = words_per_line(random_);
       for (int i = 0; i < words; ++i) {
         double u = uniform(random_);
-        auto index = static_cast<size_t>(u * u * static_cast<double>(kVocabulary.size()));  // skewed to the front
+        auto index = static_cast<size_t>(
+            u * u * static_cast<double>(kVocabulary.size()));  // skewed to the front
         if (i > 0) line += ' ';
         line += kVocabulary[std::min(index, kVocabulary.size() - 1)];
       }
       auto partition = static_cast<int32_t>(produced_ % kPartitions);
       rd_kafka_resp_err_t err;
-      while ((err = rd_kafka_producev(producer_.get(), RD_KAFKA_V_TOPIC(topic_.c_str()), RD_KAFKA_V_PARTITION(partition),
+      while ((err = rd_kafka_producev(producer_.get(), RD_KAFKA_V_TOPIC(topic_.c_str()),
+                                      RD_KAFKA_V_PARTITION(partition),
                                       RD_KAFKA_V_VALUE(line.data(), line.size()),
                                       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END)) ==
              RD_KAFKA_RESP_ERR__QUEUE_FULL) {
@@ -216,10 +224,12 @@ class CommittedOutputCounter {
                                               {"isolation.level", "read_committed"}});
     PartitionListPtr assignment(rd_kafka_topic_partition_list_new(kPartitions));
     for (int p = 0; p < kPartitions; ++p) {
-      rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+      rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), p)->offset =
+          RD_KAFKA_OFFSET_BEGINNING;
     }
     if (rd_kafka_resp_err_t err = rd_kafka_assign(consumer_.get(), assignment.get()); err) {
-      throw std::runtime_error("assigning the output topic " + topic + " failed: " + rd_kafka_err2str(err));
+      throw std::runtime_error("assigning the output topic " + topic +
+                               " failed: " + rd_kafka_err2str(err));
     }
     thread_ = std::thread([this] { Run(); });
   }
@@ -293,9 +303,11 @@ struct Verdict {
 
 // For every word w occurring n times in the input, the committed output for key w must be
 // exactly 1..n, each once, in this order, all on one partition.
-Verdict CheckOutput(const std::map<std::string, int64_t>& expected, const std::vector<Record>& output) {
+Verdict CheckOutput(const std::map<std::string, int64_t>& expected,
+                    const std::vector<Record>& output) {
   struct Seen {
-    std::map<int32_t, std::vector<int64_t>> by_partition;  // in offset order; one partition when correct
+    std::map<int32_t, std::vector<int64_t>>
+        by_partition;  // in offset order; one partition when correct
     size_t records = 0;
   };
   std::map<std::string, Seen> by_word;
@@ -303,7 +315,8 @@ Verdict CheckOutput(const std::map<std::string, int64_t>& expected, const std::v
   for (const Record& record : output) {  // ReadToEnd returns each partition in offset order
     if (!record.key || !record.value) {
       ++verdict.duplicated;
-      verdict.Example("a record without key or value at partition " + std::to_string(record.partition) + " offset " +
+      verdict.Example("a record without key or value at partition " +
+                      std::to_string(record.partition) + " offset " +
                       std::to_string(record.offset));
       continue;
     }
@@ -323,7 +336,8 @@ Verdict CheckOutput(const std::map<std::string, int64_t>& expected, const std::v
     auto found = by_word.find(word);
     if (found == by_word.end()) {
       verdict.lost += n;
-      verdict.Example("'" + word + "': occurs " + std::to_string(n) + " times in the input, no count in the output");
+      verdict.Example("'" + word + "': occurs " + std::to_string(n) +
+                      " times in the input, no count in the output");
       continue;
     }
     const Seen& seen = found->second;
@@ -350,7 +364,8 @@ Verdict CheckOutput(const std::map<std::string, int64_t>& expected, const std::v
         if (++occurrences[static_cast<size_t>(value)] > 1) {
           if (repeated++ == 0) first_repeated = std::to_string(value);
         } else if (value < previous) {
-          if (backwards++ == 0) first_backwards = std::to_string(value) + " after " + std::to_string(previous);
+          if (backwards++ == 0)
+            first_backwards = std::to_string(value) + " after " + std::to_string(previous);
         }
         previous = std::max(previous, value);
       }
@@ -368,23 +383,25 @@ Verdict CheckOutput(const std::map<std::string, int64_t>& expected, const std::v
     }
     if (repeated > 0) {
       verdict.duplicated += repeated;
-      verdict.Example(quoted + std::to_string(repeated) + " counts committed more than once, the first " +
-                      first_repeated);
+      verdict.Example(quoted + std::to_string(repeated) +
+                      " counts committed more than once, the first " + first_repeated);
     }
     if (unexplained > 0) {
       verdict.duplicated += unexplained;
-      verdict.Example(quoted + std::to_string(unexplained) + " counts outside 1.." + std::to_string(n) +
-                      ", the first " + first_unexplained);
+      verdict.Example(quoted + std::to_string(unexplained) + " counts outside 1.." +
+                      std::to_string(n) + ", the first " + first_unexplained);
     }
     if (backwards > 0) {
       verdict.out_of_order += backwards;
-      verdict.Example(quoted + std::to_string(backwards) + " counts out of order, the first " + first_backwards);
+      verdict.Example(quoted + std::to_string(backwards) + " counts out of order, the first " +
+                      first_backwards);
     }
   }
   for (const auto& [word, seen] : by_word) {
     if (!expected.contains(word)) {
       verdict.duplicated += static_cast<int64_t>(seen.records);
-      verdict.Example("'" + word + "': " + std::to_string(seen.records) + " counts, but it is not in the input");
+      verdict.Example("'" + word + "': " + std::to_string(seen.records) +
+                      " counts, but it is not in the input");
     }
   }
   return verdict;
@@ -408,7 +425,8 @@ std::map<std::string, int64_t> CountWords(const std::vector<Record>& input, int6
 
 class CrashTest {
  public:
-  explicit CrashTest(Options options) : options_(std::move(options)), random_(options_.seed ^ 0x6b696c6cULL) {}
+  explicit CrashTest(Options options)
+      : options_(std::move(options)), random_(options_.seed ^ 0x6b696c6cULL) {}
 
   int Run() {
     const std::string run_name = UniqueName("crash");
@@ -419,16 +437,18 @@ class CrashTest {
                                           : std::filesystem::path(options_.work_dir) / run_name;
     std::filesystem::create_directories(work_dir_);
 
-    Say("crash-test: seed %" PRIu64 " (replay with --seed %" PRIu64 ")", options_.seed, options_.seed);
+    Say("crash-test: seed %" PRIu64 " (replay with --seed %" PRIu64 ")", options_.seed,
+        options_.seed);
     CreateTopic(input_topic_, kPartitions);
     topics_.push_back(input_topic_);
     CreateTopic(output_topic_, kPartitions);
     topics_.push_back(output_topic_);
     topics_.push_back(prefix_ + ".sluice-control");  // created by the job's sink
-    Say("crash-test: input %s and output %s (%d partitions each); job %s at parallelism %d, a checkpoint every %s, "
+    Say("crash-test: input %s and output %s (%d partitions each); job %s at parallelism %d, a "
+        "checkpoint every %s, "
         "state in %s",
-        input_topic_.c_str(), output_topic_.c_str(), kPartitions, options_.job.c_str(), options_.parallelism,
-        options_.checkpoint_interval.c_str(), work_dir_.c_str());
+        input_topic_.c_str(), output_topic_.c_str(), kPartitions, options_.job.c_str(),
+        options_.parallelism, options_.checkpoint_interval.c_str(), work_dir_.c_str());
 
     bool passed = false;
     try {
@@ -443,26 +463,38 @@ class CrashTest {
  private:
   std::vector<std::string> JobArgs() const {
     std::vector<std::string> args = {options_.job,
-            "--input-topic", input_topic_,
-            "--output-topic", output_topic_,
-            "--group-id", prefix_,
-            "--transactional-id-prefix", prefix_,
-            "--bootstrap-servers", BootstrapServers(),
-            "--parallelism", std::to_string(options_.parallelism),
-            "--checkpoint-interval", options_.checkpoint_interval,
-            "--checkpoint-dir", (work_dir_ / "checkpoints").string(),
-            "--savepoint-dir", (work_dir_ / "savepoints").string()};
+                                     "--input-topic",
+                                     input_topic_,
+                                     "--output-topic",
+                                     output_topic_,
+                                     "--group-id",
+                                     prefix_,
+                                     "--transactional-id-prefix",
+                                     prefix_,
+                                     "--bootstrap-servers",
+                                     BootstrapServers(),
+                                     "--parallelism",
+                                     std::to_string(options_.parallelism),
+                                     "--checkpoint-interval",
+                                     options_.checkpoint_interval,
+                                     "--checkpoint-dir",
+                                     (work_dir_ / "checkpoints").string(),
+                                     "--savepoint-dir",
+                                     (work_dir_ / "savepoints").string()};
     args.insert(args.end(), options_.job_args.begin(), options_.job_args.end());
     return args;
   }
 
-  std::string LogPath(int run) const { return (work_dir_ / ("job-run-" + std::to_string(run) + ".log")).string(); }
+  std::string LogPath(int run) const {
+    return (work_dir_ / ("job-run-" + std::to_string(run) + ".log")).string();
+  }
 
   // Fails (throws) if the job ended by itself: nothing in this test stops it but the driver.
   void ExpectRunning(ChildProcess& job, int run) {
     if (std::optional<int> status = job.Poll()) {
-      throw std::runtime_error("run " + std::to_string(run) + " of the job " + ChildProcess::Describe(status) +
-                               " by itself; its last lines:\n" + LastLines(job.Output(), 30));
+      throw std::runtime_error("run " + std::to_string(run) + " of the job " +
+                               ChildProcess::Describe(status) + " by itself; its last lines:\n" +
+                               LastLines(job.Output(), 30));
     }
   }
 
@@ -474,12 +506,14 @@ class CrashTest {
     if (!report.printed) return "(killed before it said what it restored)";
     const std::string which = "run " + std::to_string(run);
     if (report.checkpoint && report.runtime_log && *report.checkpoint != *report.runtime_log) {
-      problems_.push_back(which + " printed '" + report.line + "' but the runtime logged that it restores checkpoint " +
+      problems_.push_back(which + " printed '" + report.line +
+                          "' but the runtime logged that it restores checkpoint " +
                           std::to_string(*report.runtime_log));
     }
     if (output_committed_before && !report.checkpoint) {
-      problems_.push_back(which + " restored no checkpoint although output had been committed before it started " +
-                          "(with EXACTLY_ONCE that means a committed checkpoint): '" + report.line + "'");
+      problems_.push_back(
+          which + " restored no checkpoint although output had been committed before it started " +
+          "(with EXACTLY_ONCE that means a committed checkpoint): '" + report.line + "'");
     }
     if (report.checkpoint) {
       if (last_restored_ && *report.checkpoint < *last_restored_) {
@@ -518,7 +552,8 @@ class CrashTest {
       if (early) {
         while (Clock::now() - started < delay) {
           ExpectRunning(job, run);
-          std::this_thread::sleep_for(milliseconds(10));  // the kill moment is chosen at random, on purpose
+          std::this_thread::sleep_for(
+              milliseconds(10));  // the kill moment is chosen at random, on purpose
         }
         when = "early kill";
       } else {
@@ -526,15 +561,17 @@ class CrashTest {
         while (committed.count() == committed_at_start) {
           ExpectRunning(job, run);
           if (Clock::now() > deadline) {
-            throw std::runtime_error("run " + std::to_string(run) + " committed no output within 120 s; its last " +
-                                     "lines:\n" + LastLines(job.Output(), 30));
+            throw std::runtime_error("run " + std::to_string(run) +
+                                     " committed no output within 120 s; its last " + "lines:\n" +
+                                     LastLines(job.Output(), 30));
           }
           std::this_thread::sleep_for(milliseconds(10));  // polling the consumer's count
         }
         const auto grew = Clock::now();
         while (Clock::now() - grew < delay) {
           ExpectRunning(job, run);
-          std::this_thread::sleep_for(milliseconds(10));  // the kill moment is chosen at random, on purpose
+          std::this_thread::sleep_for(
+              milliseconds(10));  // the kill moment is chosen at random, on purpose
         }
         when = "after its output grew, +" + std::to_string(delay.count()) + " ms";
       }
@@ -542,18 +579,19 @@ class CrashTest {
       job.Signal(SIGKILL);
       std::optional<int> status = job.Wait(Scaled(milliseconds(30000)));
       if (!status || !WIFSIGNALED(*status) || WTERMSIG(*status) != SIGKILL) {
-        throw std::runtime_error("run " + std::to_string(run) + " did not die of SIGKILL: " +
-                                 ChildProcess::Describe(status));
+        throw std::runtime_error("run " + std::to_string(run) +
+                                 " did not die of SIGKILL: " + ChildProcess::Describe(status));
       }
       const int64_t committed_now = committed.count();
       const bool made_progress = committed_now > committed_at_start;
       if (made_progress) ++runs_with_progress;
       std::string restore = CheckRestore(job, run, committed_at_start > 0);
-      Say("run %d (pid %d): %s; killed with SIGKILL %.1f s after start (%s); %" PRId64 " counts committed so far, "
+      Say("run %d (pid %d): %s; killed with SIGKILL %.1f s after start (%s); %" PRId64
+          " counts committed so far, "
           "%" PRId64 " lines in",
           run, static_cast<int>(job.pid()), restore.c_str(),
-          std::chrono::duration<double>(Clock::now() - started).count(), when.c_str(), committed_now,
-          producer.produced());
+          std::chrono::duration<double>(Clock::now() - started).count(), when.c_str(),
+          committed_now, producer.produced());
     }
     if (options_.kills > 0 && runs_with_progress == 0) {
       throw std::runtime_error("no killed run committed any output: the kills prove nothing");
@@ -567,12 +605,13 @@ class CrashTest {
     const int64_t lines = producer.Finish();
     std::vector<Record> input = ReadToEnd(input_topic_, kPartitions, {}, milliseconds(120000));
     if (static_cast<int64_t>(input.size()) != lines) {
-      throw std::runtime_error("the input topic holds " + std::to_string(input.size()) + " lines, the producer " +
-                               "delivered " + std::to_string(lines));
+      throw std::runtime_error("the input topic holds " + std::to_string(input.size()) +
+                               " lines, the producer " + "delivered " + std::to_string(lines));
     }
     int64_t total_words = 0;
     std::map<std::string, int64_t> expected = CountWords(input, total_words);
-    Say("crash-test: producer stopped: %" PRId64 " lines, %" PRId64 " words (%zu distinct); run %d (pid %d) "
+    Say("crash-test: producer stopped: %" PRId64 " lines, %" PRId64
+        " words (%zu distinct); run %d (pid %d) "
         "counts the rest",
         lines, total_words, expected.size(), run, static_cast<int>(job.pid()));
 
@@ -586,8 +625,8 @@ class CrashTest {
         last_count = committed.count();
         last_growth = Clock::now();
       } else if (Clock::now() - last_growth > Scaled(milliseconds(120000))) {
-        Say("crash-test: the committed output stopped growing at %" PRId64 " of %" PRId64 " counts", last_count,
-            total_words);
+        Say("crash-test: the committed output stopped growing at %" PRId64 " of %" PRId64 " counts",
+            last_count, total_words);
         break;
       }
       std::this_thread::sleep_for(milliseconds(20));  // polling the consumer's count
@@ -597,32 +636,38 @@ class CrashTest {
     std::optional<int> status = job.Wait(Scaled(milliseconds(120000)));
     if (!status || !WIFEXITED(*status) || WEXITSTATUS(*status) != 0) {
       job.Signal(SIGKILL);
-      throw std::runtime_error("run " + std::to_string(run) + " did not stop with exit status 0 on SIGTERM: " +
-                               ChildProcess::Describe(status) + "; its last lines:\n" + LastLines(job.Output(), 30));
+      throw std::runtime_error(
+          "run " + std::to_string(run) + " did not stop with exit status 0 on SIGTERM: " +
+          ChildProcess::Describe(status) + "; its last lines:\n" + LastLines(job.Output(), 30));
     }
-    Say("run %d (pid %d): %s; stopped with SIGTERM (savepoint), exit status 0", run, static_cast<int>(job.pid()),
-        restore.c_str());
+    Say("run %d (pid %d): %s; stopped with SIGTERM (savepoint), exit status 0", run,
+        static_cast<int>(job.pid()), restore.c_str());
     if (restores_ == 0 && options_.kills > 0) {
-      problems_.push_back("no run restored a checkpoint: the job never resumed, so nothing was proven");
+      problems_.push_back(
+          "no run restored a checkpoint: the job never resumed, so nothing was proven");
     }
 
     // The independent check: a fresh read_committed consumer reads the whole output.
-    std::vector<Record> output =
-        ReadToEnd(output_topic_, kPartitions, {{"isolation.level", "read_committed"}}, milliseconds(120000));
+    std::vector<Record> output = ReadToEnd(
+        output_topic_, kPartitions, {{"isolation.level", "read_committed"}}, milliseconds(120000));
     Verdict verdict = CheckOutput(expected, output);
-    Say("crash-test: a read_committed consumer read %zu counts for %zu words (expected %" PRId64 "); %d of %d "
+    Say("crash-test: a read_committed consumer read %zu counts for %zu words (expected %" PRId64
+        "); %d of %d "
         "runs restored a checkpoint, the last one checkpoint %" PRId64,
         output.size(), expected.size(), total_words, restores_, run, last_restored_.value_or(0));
-    std::string line = "crash-test: " + std::to_string(options_.kills) + " kills, " + std::to_string(lines) +
-                       " records, " + std::to_string(verdict.lost) + " lost, " + std::to_string(verdict.duplicated) +
-                       " duplicated";
-    if (verdict.out_of_order > 0) line += ", " + std::to_string(verdict.out_of_order) + " out of order";
-    if (verdict.split_words > 0) line += ", " + std::to_string(verdict.split_words) + " words on several partitions";
+    std::string line = "crash-test: " + std::to_string(options_.kills) + " kills, " +
+                       std::to_string(lines) + " records, " + std::to_string(verdict.lost) +
+                       " lost, " + std::to_string(verdict.duplicated) + " duplicated";
+    if (verdict.out_of_order > 0)
+      line += ", " + std::to_string(verdict.out_of_order) + " out of order";
+    if (verdict.split_words > 0)
+      line += ", " + std::to_string(verdict.split_words) + " words on several partitions";
     Say("%s", line.c_str());
     for (const std::string& example : verdict.examples) Say("  e.g. %s", example.c_str());
     for (const std::string& problem : problems_) Say("crash-test: FAILED: %s", problem.c_str());
     if (verdict.ok() && problems_.empty()) {
-      Say("verified: %s%s; %" PRId64 " words in (%" PRId64 " lines), counts exact, 0 lost, 0 duplicated",
+      Say("verified: %s%s; %" PRId64 " words in (%" PRId64
+          " lines), counts exact, 0 lost, 0 duplicated",
           options_.kills > 0 ? "after the last kill, " : "", restore.c_str(), total_words, lines);
     }
     return verdict.ok() && problems_.empty();
@@ -630,8 +675,8 @@ class CrashTest {
 
   void Cleanup(bool passed) {
     if (options_.keep) {
-      Say("crash-test: kept (--keep): topics %s, %s, %s; job logs and checkpoints in %s", topics_[0].c_str(),
-          topics_[1].c_str(), topics_[2].c_str(), work_dir_.c_str());
+      Say("crash-test: kept (--keep): topics %s, %s, %s; job logs and checkpoints in %s",
+          topics_[0].c_str(), topics_[1].c_str(), topics_[2].c_str(), work_dir_.c_str());
       return;
     }
     for (const std::string& topic : topics_) {
@@ -665,25 +710,38 @@ class CrashTest {
 
 int main(int argc, char** argv) {
   sluice::testing::Options options;
-  CLI::App app{"Kills an exactly-once word count job with SIGKILL at random moments and checks its committed output"};
-  app.add_option("--job", options.job, "the job binary (examples/exactly_once_word_count)")->required();
-  app.add_option("--kills", options.kills, "how many times to kill the job")->check(CLI::Range(0, 100000))
+  CLI::App app{
+      "Kills an exactly-once word count job with SIGKILL at random moments and checks its "
+      "committed output"};
+  app.add_option("--job", options.job, "the job binary (examples/exactly_once_word_count)")
+      ->required();
+  app.add_option("--kills", options.kills, "how many times to kill the job")
+      ->check(CLI::Range(0, 100000))
       ->capture_default_str();
-  app.add_option("--seed", options.seed, "seed of the input and the kill schedule (default: random, printed)");
-  app.add_option("--rate", options.rate, "input lines per second")->check(CLI::Range(1, 1000000))
+  app.add_option("--seed", options.seed,
+                 "seed of the input and the kill schedule (default: random, printed)");
+  app.add_option("--rate", options.rate, "input lines per second")
+      ->check(CLI::Range(1, 1000000))
       ->capture_default_str();
   app.add_option("--min-lines", options.min_lines, "produce at least this many lines")
-      ->check(CLI::Range(int64_t{1}, INT64_MAX))->capture_default_str();
-  app.add_option("--parallelism", options.parallelism, "the job's parallelism")->check(CLI::Range(1, 128))
+      ->check(CLI::Range(int64_t{1}, INT64_MAX))
       ->capture_default_str();
-  app.add_option("--checkpoint-interval", options.checkpoint_interval, "the job's checkpoint interval")
+  app.add_option("--parallelism", options.parallelism, "the job's parallelism")
+      ->check(CLI::Range(1, 128))
       ->capture_default_str();
-  app.add_option("--max-delay-ms", options.max_delay_ms, "upper bound of the random part of a kill's delay")
-      ->check(CLI::Range(0, 600000))->capture_default_str();
+  app.add_option("--checkpoint-interval", options.checkpoint_interval,
+                 "the job's checkpoint interval")
+      ->capture_default_str();
+  app.add_option("--max-delay-ms", options.max_delay_ms,
+                 "upper bound of the random part of a kill's delay")
+      ->check(CLI::Range(0, 600000))
+      ->capture_default_str();
   app.add_flag("--keep", options.keep, "keep the topics, job logs and checkpoints");
-  app.add_option("--work-dir", options.work_dir, "where job logs and checkpoints go (default: the temp directory)");
+  app.add_option("--work-dir", options.work_dir,
+                 "where job logs and checkpoints go (default: the temp directory)");
   app.add_option("--job-arg", options.job_args,
-                 "one more argument for the job, repeatable; e.g. --job-arg=--delivery-guarantee=at-least-once "
+                 "one more argument for the job, repeatable; e.g. "
+                 "--job-arg=--delivery-guarantee=at-least-once "
                  "shows what the check reports for a job that is not exactly-once")
       ->allow_extra_args(false);
   try {
@@ -691,10 +749,14 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& error) {
     return app.exit(error);
   }
-  if (app.count("--seed") == 0) options.seed = std::random_device{}() * 0x100000000ULL + std::random_device{}();
+  if (app.count("--seed") == 0)
+    options.seed = std::random_device{}() * 0x100000000ULL + std::random_device{}();
   if (!std::filesystem::exists(options.job)) {
-    std::fprintf(stderr, "crash_test: --job %s does not exist; build it first (cmake --build BUILD_DIR --target "
-                 "exactly_once_word_count)\n", options.job.c_str());
+    std::fprintf(
+        stderr,
+        "crash_test: --job %s does not exist; build it first (cmake --build BUILD_DIR --target "
+        "exactly_once_word_count)\n",
+        options.job.c_str());
     return 2;
   }
   // A pipe reader that went away (| head) must not kill the driver before it cleans up.

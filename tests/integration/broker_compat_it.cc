@@ -71,8 +71,8 @@ TEST(BrokerCompatIT, ProducesAndConsumesKeysValuesHeadersAndTombstones) {
   ASSERT_EQ(rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(topic.name().c_str()),
                               RD_KAFKA_V_PARTITION(0), RD_KAFKA_V_KEY("hk", 2),
                               RD_KAFKA_V_VALUE(const_cast<char*>("hv"), 2),
-                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                              RD_KAFKA_V_HEADERS(headers), RD_KAFKA_V_END),
+                              RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_HEADERS(headers),
+                              RD_KAFKA_V_END),
             RD_KAFKA_RESP_ERR_NO_ERROR);
   ASSERT_EQ(rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(topic.name().c_str()),
                               RD_KAFKA_V_PARTITION(1), RD_KAFKA_V_KEY("gone", 4),
@@ -89,7 +89,8 @@ TEST(BrokerCompatIT, ProducesAndConsumesKeysValuesHeadersAndTombstones) {
     for (int i = 0; i < 10; ++i) {
       EXPECT_EQ(part[static_cast<size_t>(i)].offset, i);
       EXPECT_EQ(part[static_cast<size_t>(i)].key, "k" + std::to_string(i));
-      EXPECT_EQ(part[static_cast<size_t>(i)].value, "p" + std::to_string(p) + "-" + std::to_string(i));
+      EXPECT_EQ(part[static_cast<size_t>(i)].value,
+                "p" + std::to_string(p) + "-" + std::to_string(i));
     }
   }
   const Record& with_headers = by_partition[0].back();
@@ -106,10 +107,12 @@ TEST(BrokerCompatIT, CommitsGroupOffsetsAndFetchesThemBackWithCommitted) {
   ScopedTopic topic("compat-commit", 3);
   const std::string group = UniqueName("compat-group");
   {
-    KafkaPtr consumer = NewClient(RD_KAFKA_CONSUMER, {{"group.id", group}, {"enable.auto.commit", "false"}});
+    KafkaPtr consumer =
+        NewClient(RD_KAFKA_CONSUMER, {{"group.id", group}, {"enable.auto.commit", "false"}});
     PartitionListPtr offsets(rd_kafka_topic_partition_list_new(3));
     for (int32_t p = 0; p < 3; ++p) {
-      rd_kafka_topic_partition_t* tp = rd_kafka_topic_partition_list_add(offsets.get(), topic.name().c_str(), p);
+      rd_kafka_topic_partition_t* tp =
+          rd_kafka_topic_partition_list_add(offsets.get(), topic.name().c_str(), p);
       tp->offset = 50 + p;
       // Offset metadata carries sluice's checkpoint id in the design; it must survive.
       std::string metadata = "chk-" + std::to_string(p);
@@ -121,10 +124,12 @@ TEST(BrokerCompatIT, CommitsGroupOffsetsAndFetchesThemBackWithCommitted) {
   }
   KafkaPtr other = NewClient(RD_KAFKA_CONSUMER, {{"group.id", group}});
   PartitionListPtr wanted(rd_kafka_topic_partition_list_new(4));
-  for (int32_t p = 0; p < 3; ++p) rd_kafka_topic_partition_list_add(wanted.get(), topic.name().c_str(), p);
+  for (int32_t p = 0; p < 3; ++p)
+    rd_kafka_topic_partition_list_add(wanted.get(), topic.name().c_str(), p);
   ScopedTopic uncommitted("compat-uncommitted", 1);
   rd_kafka_topic_partition_list_add(wanted.get(), uncommitted.name().c_str(), 0);
-  ASSERT_EQ(rd_kafka_committed(other.get(), wanted.get(), TimeoutMs(seconds(30))), RD_KAFKA_RESP_ERR_NO_ERROR);
+  ASSERT_EQ(rd_kafka_committed(other.get(), wanted.get(), TimeoutMs(seconds(30))),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
   for (int i = 0; i < 3; ++i) {
     const rd_kafka_topic_partition_t& tp = wanted->elems[i];
     EXPECT_EQ(tp.err, RD_KAFKA_RESP_ERR_NO_ERROR);
@@ -132,7 +137,8 @@ TEST(BrokerCompatIT, CommitsGroupOffsetsAndFetchesThemBackWithCommitted) {
     EXPECT_EQ(std::string(static_cast<const char*>(tp.metadata), tp.metadata_size),
               "chk-" + std::to_string(tp.partition));
   }
-  EXPECT_EQ(wanted->elems[3].offset, RD_KAFKA_OFFSET_INVALID) << "a partition never committed has no offset";
+  EXPECT_EQ(wanted->elems[3].offset, RD_KAFKA_OFFSET_INVALID)
+      << "a partition never committed has no offset";
   rd_kafka_consumer_close(other.get());
 }
 
@@ -141,7 +147,8 @@ TEST(BrokerCompatIT, OffsetsForTimesFindsTheFirstRecordAtOrAfterTheTimestamp) {
   KafkaPtr producer = NewClient(RD_KAFKA_PRODUCER, {});
   const int64_t base = 1'700'000'000'000;
   for (int i = 0; i < 5; ++i) {  // offsets 0..4 with timestamps base, base+1000, ...
-    ProduceAndWait(producer.get(), topic.name(), 0, {{"k", "v" + std::to_string(i)}}, base + 1000 * i);
+    ProduceAndWait(producer.get(), topic.name(), 0, {{"k", "v" + std::to_string(i)}},
+                   base + 1000 * i);
   }
   auto lookup = [&](int64_t timestamp) {
     PartitionListPtr query(rd_kafka_topic_partition_list_new(1));
@@ -169,9 +176,11 @@ TEST(BrokerCompatIT, ReadCommittedSeesCommittedRecordsAndNeverAbortedOnes) {
       ProduceAndWait(producer.get(), topic.name(), p, Numbered(std::string(outcome) + "-", 3));
     }
     if (std::string(outcome) == "commit") {
-      ThrowIfError(rd_kafka_commit_transaction(producer.get(), TimeoutMs(seconds(30))), "commit_transaction");
+      ThrowIfError(rd_kafka_commit_transaction(producer.get(), TimeoutMs(seconds(30))),
+                   "commit_transaction");
     } else {
-      ThrowIfError(rd_kafka_abort_transaction(producer.get(), TimeoutMs(seconds(30))), "abort_transaction");
+      ThrowIfError(rd_kafka_abort_transaction(producer.get(), TimeoutMs(seconds(30))),
+                   "abort_transaction");
     }
   }
   std::vector<Record> committed = ReadToEnd(topic.name(), 2, kReadCommitted);
@@ -192,12 +201,15 @@ TEST(BrokerCompatIT, SendOffsetsToTransactionWithGroupMetadataFromAGroupNameWhil
   ProduceAndWait(seed.get(), input.name(), 1, Numbered("b", 4));
 
   // sluice's sources assign() partitions themselves: no subscribe(), no group membership.
-  KafkaPtr consumer = NewClient(RD_KAFKA_CONSUMER, {{"group.id", group}, {"enable.auto.commit", "false"}});
+  KafkaPtr consumer =
+      NewClient(RD_KAFKA_CONSUMER, {{"group.id", group}, {"enable.auto.commit", "false"}});
   PartitionListPtr assignment(rd_kafka_topic_partition_list_new(2));
   for (int32_t p = 0; p < 2; ++p) {
-    rd_kafka_topic_partition_list_add(assignment.get(), input.name().c_str(), p)->offset = RD_KAFKA_OFFSET_BEGINNING;
+    rd_kafka_topic_partition_list_add(assignment.get(), input.name().c_str(), p)->offset =
+        RD_KAFKA_OFFSET_BEGINNING;
   }
-  if (rd_kafka_assign(consumer.get(), assignment.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) throw std::runtime_error("assign failed");
+  if (rd_kafka_assign(consumer.get(), assignment.get()) != RD_KAFKA_RESP_ERR_NO_ERROR)
+    throw std::runtime_error("assign failed");
   std::map<int32_t, int64_t> next_offset;
   int read = 0;
   auto deadline = std::chrono::steady_clock::now() + Scaled(seconds(30));
@@ -216,21 +228,26 @@ TEST(BrokerCompatIT, SendOffsetsToTransactionWithGroupMetadataFromAGroupNameWhil
   for (auto [p, offset] : next_offset) {
     rd_kafka_topic_partition_list_add(offsets.get(), input.name().c_str(), p)->offset = offset;
   }
-  rd_kafka_consumer_group_metadata_t* metadata = rd_kafka_consumer_group_metadata_new(group.c_str());
-  rd_kafka_error_t* send_error =
-      rd_kafka_send_offsets_to_transaction(producer.get(), offsets.get(), metadata, TimeoutMs(seconds(30)));
+  rd_kafka_consumer_group_metadata_t* metadata =
+      rd_kafka_consumer_group_metadata_new(group.c_str());
+  rd_kafka_error_t* send_error = rd_kafka_send_offsets_to_transaction(
+      producer.get(), offsets.get(), metadata, TimeoutMs(seconds(30)));
   rd_kafka_consumer_group_metadata_destroy(metadata);
   ThrowIfError(send_error, "send_offsets_to_transaction");
-  ThrowIfError(rd_kafka_commit_transaction(producer.get(), TimeoutMs(seconds(30))), "commit_transaction");
+  ThrowIfError(rd_kafka_commit_transaction(producer.get(), TimeoutMs(seconds(30))),
+               "commit_transaction");
   rd_kafka_consumer_close(consumer.get());
 
   // The group's committed offsets are exactly what the transaction carried.
   KafkaPtr checker = NewClient(RD_KAFKA_CONSUMER, {{"group.id", group}});
   PartitionListPtr wanted(rd_kafka_topic_partition_list_new(2));
-  for (int32_t p = 0; p < 2; ++p) rd_kafka_topic_partition_list_add(wanted.get(), input.name().c_str(), p);
-  ASSERT_EQ(rd_kafka_committed(checker.get(), wanted.get(), TimeoutMs(seconds(30))), RD_KAFKA_RESP_ERR_NO_ERROR);
+  for (int32_t p = 0; p < 2; ++p)
+    rd_kafka_topic_partition_list_add(wanted.get(), input.name().c_str(), p);
+  ASSERT_EQ(rd_kafka_committed(checker.get(), wanted.get(), TimeoutMs(seconds(30))),
+            RD_KAFKA_RESP_ERR_NO_ERROR);
   std::map<int32_t, int64_t> committed;
-  for (int i = 0; i < wanted->cnt; ++i) committed[wanted->elems[i].partition] = wanted->elems[i].offset;
+  for (int i = 0; i < wanted->cnt; ++i)
+    committed[wanted->elems[i].partition] = wanted->elems[i].offset;
   EXPECT_EQ(committed, (std::map<int32_t, int64_t>{{0, 7}, {1, 4}}));
   rd_kafka_consumer_close(checker.get());
   EXPECT_EQ(ReadToEnd(output.name(), 1, kReadCommitted).size(), 11u);
@@ -243,10 +260,12 @@ TEST(BrokerCompatIT, TwoTransactionalProducersAlternateTransactionsOnTheSamePart
   KafkaPtr a = NewTransactionalProducer(prefix + "-a");
   KafkaPtr b = NewTransactionalProducer(prefix + "-b");
   auto write = [&](rd_kafka_t* producer, const std::string& epoch) {
-    for (int32_t p = 0; p < 2; ++p) ProduceAndWait(producer, topic.name(), p, Numbered(epoch + "-", 5));
+    for (int32_t p = 0; p < 2; ++p)
+      ProduceAndWait(producer, topic.name(), p, Numbered(epoch + "-", 5));
   };
   auto commit = [&](rd_kafka_t* producer) {
-    ThrowIfError(rd_kafka_commit_transaction(producer, TimeoutMs(seconds(30))), "commit_transaction");
+    ThrowIfError(rd_kafka_commit_transaction(producer, TimeoutMs(seconds(30))),
+                 "commit_transaction");
   };
   ThrowIfError(rd_kafka_begin_transaction(a.get()), "begin a");
   write(a.get(), "e1");
@@ -293,7 +312,8 @@ TEST(BrokerCompatIT, InitTransactionsAbortsTheOpenTransactionOfADeadPreviousOwne
   KafkaPtr heir = NewTransactionalProducer(transactional_id);
   ThrowIfError(rd_kafka_begin_transaction(heir.get()), "begin_transaction");
   ProduceAndWait(heir.get(), topic.name(), 0, {{"k", "heir"}});
-  ThrowIfError(rd_kafka_commit_transaction(heir.get(), TimeoutMs(seconds(30))), "commit_transaction");
+  ThrowIfError(rd_kafka_commit_transaction(heir.get(), TimeoutMs(seconds(30))),
+               "commit_transaction");
   EXPECT_EQ(Values(ReadToEnd(topic.name(), 1, kReadCommitted)), std::vector<std::string>{"heir"});
 }
 
@@ -343,8 +363,9 @@ TEST(BrokerCompatIT, SaslPlainWithAWrongPasswordFailsWithAnAuthenticationErrorWi
   while (!authentication_failed && std::chrono::steady_clock::now() < deadline) {
     rd_kafka_poll(producer.get(), 100);
     std::lock_guard lock(sasl_errors.mutex);
-    authentication_failed = std::find(sasl_errors.errors.begin(), sasl_errors.errors.end(),
-                                      RD_KAFKA_RESP_ERR__AUTHENTICATION) != sasl_errors.errors.end();
+    authentication_failed =
+        std::find(sasl_errors.errors.begin(), sasl_errors.errors.end(),
+                  RD_KAFKA_RESP_ERR__AUTHENTICATION) != sasl_errors.errors.end();
   }
   // ...and a metadata request fails instead of hanging.
   const rd_kafka_metadata_t* metadata = nullptr;

@@ -98,9 +98,10 @@ void ThrowIfError(rd_kafka_error_t* error, std::string_view what) {
 namespace {
 
 // Runs one admin request and returns its result event, or throws.
-std::unique_ptr<rd_kafka_event_t, AdminResultDeleter> AwaitAdminResult(
-    rd_kafka_queue_t* queue, std::string_view what) {
-  rd_kafka_event_t* event = rd_kafka_queue_poll(queue, static_cast<int>(Scaled(std::chrono::seconds(30)).count()));
+std::unique_ptr<rd_kafka_event_t, AdminResultDeleter> AwaitAdminResult(rd_kafka_queue_t* queue,
+                                                                       std::string_view what) {
+  rd_kafka_event_t* event =
+      rd_kafka_queue_poll(queue, static_cast<int>(Scaled(std::chrono::seconds(30)).count()));
   if (event == nullptr) throw std::runtime_error(std::string(what) + ": no answer within 30s");
   std::unique_ptr<rd_kafka_event_t, AdminResultDeleter> owned(event);
   if (rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -128,7 +129,8 @@ void WaitForLeaders(const std::string& name, int partitions) {
     }
     if (metadata != nullptr) rd_kafka_metadata_destroy(metadata);
     if (ready) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // polling metadata, not a sync stand-in
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(50));  // polling metadata, not a sync stand-in
   }
   throw std::runtime_error("topic " + name + " has no leader for every partition after 30s");
 }
@@ -138,7 +140,8 @@ void WaitForLeaders(const std::string& name, int partitions) {
 void CreateTopic(const std::string& name, int partitions, const Properties& configs) {
   KafkaPtr admin = NewClient(RD_KAFKA_PRODUCER, {});
   char error[512];
-  rd_kafka_NewTopic_t* topic = rd_kafka_NewTopic_new(name.c_str(), partitions, 1, error, sizeof error);
+  rd_kafka_NewTopic_t* topic =
+      rd_kafka_NewTopic_new(name.c_str(), partitions, 1, error, sizeof error);
   if (topic == nullptr) throw std::runtime_error("NewTopic " + name + ": " + error);
   for (const auto& [key, value] : configs) {
     rd_kafka_NewTopic_set_config(topic, key.c_str(), value.c_str());
@@ -181,10 +184,12 @@ ScopedTopic::~ScopedTopic() {
   }
 }
 
-std::map<int32_t, int64_t> CommittedOffsets(const std::string& group, const std::string& topic, int partitions) {
+std::map<int32_t, int64_t> CommittedOffsets(const std::string& group, const std::string& topic,
+                                            int partitions) {
   KafkaPtr consumer = NewClient(RD_KAFKA_CONSUMER, {{"group.id", group}});
   PartitionListPtr list(rd_kafka_topic_partition_list_new(partitions));
-  for (int32_t p = 0; p < partitions; ++p) rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), p);
+  for (int32_t p = 0; p < partitions; ++p)
+    rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), p);
   std::map<int32_t, int64_t> offsets;
   if (rd_kafka_committed(consumer.get(), list.get(), 10000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
     for (int i = 0; i < list->cnt; ++i) offsets[list->elems[i].partition] = list->elems[i].offset;
@@ -200,7 +205,8 @@ Record CopyRecord(const rd_kafka_message_t& message) {
   record.offset = message.offset;
   rd_kafka_timestamp_type_t type;
   record.timestamp = rd_kafka_message_timestamp(&message, &type);
-  if (message.key != nullptr) record.key.emplace(static_cast<const char*>(message.key), message.key_len);
+  if (message.key != nullptr)
+    record.key.emplace(static_cast<const char*>(message.key), message.key_len);
   if (message.payload != nullptr) {
     record.value.emplace(static_cast<const char*>(message.payload), message.len);
   }
@@ -209,8 +215,8 @@ Record CopyRecord(const rd_kafka_message_t& message) {
     const char* name;
     const void* value;
     size_t size;
-    for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) ==
-                       RD_KAFKA_RESP_ERR_NO_ERROR;
+    for (size_t i = 0;
+         rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
          ++i) {
       record.headers.emplace_back(name, std::string(static_cast<const char*>(value), size));
     }
@@ -218,8 +224,8 @@ Record CopyRecord(const rd_kafka_message_t& message) {
   return record;
 }
 
-std::vector<Record> ReadToEnd(const std::string& topic, int partitions, const Properties& properties,
-                              std::chrono::milliseconds timeout) {
+std::vector<Record> ReadToEnd(const std::string& topic, int partitions,
+                              const Properties& properties, std::chrono::milliseconds timeout) {
   Properties all = properties;
   all.emplace("group.id", UniqueName("read-to-end"));
   all.emplace("enable.partition.eof", "true");
@@ -230,7 +236,8 @@ std::vector<Record> ReadToEnd(const std::string& topic, int partitions, const Pr
     rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), p)->offset =
         RD_KAFKA_OFFSET_BEGINNING;
   }
-  if (rd_kafka_assign(consumer.get(), assignment.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) throw std::runtime_error("assign failed");
+  if (rd_kafka_assign(consumer.get(), assignment.get()) != RD_KAFKA_RESP_ERR_NO_ERROR)
+    throw std::runtime_error("assign failed");
   std::vector<Record> records;
   std::set<int32_t> at_end;
   auto deadline = std::chrono::steady_clock::now() + Scaled(timeout);
@@ -238,7 +245,8 @@ std::vector<Record> ReadToEnd(const std::string& topic, int partitions, const Pr
     if (std::chrono::steady_clock::now() > deadline) {
       rd_kafka_consumer_close(consumer.get());
       throw std::runtime_error("ReadToEnd(" + topic + "): only " + std::to_string(at_end.size()) +
-                               " of " + std::to_string(partitions) + " partitions reached their end");
+                               " of " + std::to_string(partitions) +
+                               " partitions reached their end");
     }
     MessagePtr message(rd_kafka_consumer_poll(consumer.get(), 100));
     if (!message) continue;

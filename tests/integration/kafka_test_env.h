@@ -107,7 +107,8 @@ std::vector<Record> ReadToEnd(const std::string& topic, int partitions,
 
 /// The offsets consumer group `group` has committed for partitions 0..partitions-1 of `topic`
 /// (partition -> offset; negative when none); empty when the broker did not answer in 10 s.
-std::map<int32_t, int64_t> CommittedOffsets(const std::string& group, const std::string& topic, int partitions);
+std::map<int32_t, int64_t> CommittedOffsets(const std::string& group, const std::string& topic,
+                                            int partitions);
 
 /// Produces (key, value) pairs to one partition and waits for every delivery report. Throws on
 /// any delivery failure.

@@ -42,15 +42,16 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "txn_zombie: %s\n", error);
     return 2;
   }
-  if (rd_kafka_error_t* e = rd_kafka_init_transactions(producer, 30000)) Die("init_transactions", e);
+  if (rd_kafka_error_t* e = rd_kafka_init_transactions(producer, 30000))
+    Die("init_transactions", e);
   if (rd_kafka_error_t* e = rd_kafka_begin_transaction(producer)) Die("begin_transaction", e);
   int count = std::atoi(argv[4]);
   for (int i = 0; i < count; ++i) {
     std::string value = "zombie-" + std::to_string(i);
-    rd_kafka_resp_err_t err = rd_kafka_producev(
-        producer, RD_KAFKA_V_TOPIC(argv[3]), RD_KAFKA_V_PARTITION(0),
-        RD_KAFKA_V_VALUE(value.data(), value.size()), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_END);
+    rd_kafka_resp_err_t err =
+        rd_kafka_producev(producer, RD_KAFKA_V_TOPIC(argv[3]), RD_KAFKA_V_PARTITION(0),
+                          RD_KAFKA_V_VALUE(value.data(), value.size()),
+                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       std::fprintf(stderr, "txn_zombie: produce: %s\n", rd_kafka_err2str(err));
       return 2;

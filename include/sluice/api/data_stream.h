@@ -64,8 +64,11 @@ concept Streamable = requires(std::ostream& os, const T& value) { os << value; }
 template <typename K, typename In>
 class KeySettingOperator final : public StreamOperator, public Input<In> {
  public:
-  KeySettingOperator(std::unique_ptr<StreamOperator> inner, std::function<K(const In&)> key_selector)
-      : inner_(std::move(inner)), input_(dynamic_cast<Input<In>*>(inner_.get())), key_selector_(std::move(key_selector)) {}
+  KeySettingOperator(std::unique_ptr<StreamOperator> inner,
+                     std::function<K(const In&)> key_selector)
+      : inner_(std::move(inner)),
+        input_(dynamic_cast<Input<In>*>(inner_.get())),
+        key_selector_(std::move(key_selector)) {}
   StreamOperator* OutputOperator() override { return inner_.get(); }
   void Setup(OperatorContext& context) override {
     StreamOperator::Setup(context);
@@ -84,8 +87,12 @@ class KeySettingOperator final : public StreamOperator, public Input<In> {
   void NotifyCheckpointComplete(CheckpointId id) override { inner_->NotifyCheckpointComplete(id); }
   void NotifyCheckpointAborted(CheckpointId id) override { inner_->NotifyCheckpointAborted(id); }
   void Close() override { inner_->Close(); }
-  void SnapshotKeyGroupExtras(int32_t key_group, DataOutput& out) override { inner_->SnapshotKeyGroupExtras(key_group, out); }
-  void RestoreKeyGroupExtras(int32_t key_group, DataInput& in) override { inner_->RestoreKeyGroupExtras(key_group, in); }
+  void SnapshotKeyGroupExtras(int32_t key_group, DataOutput& out) override {
+    inner_->SnapshotKeyGroupExtras(key_group, out);
+  }
+  void RestoreKeyGroupExtras(int32_t key_group, DataInput& in) override {
+    inner_->RestoreKeyGroupExtras(key_group, in);
+  }
 
  private:
   std::unique_ptr<StreamOperator> inner_;
@@ -149,10 +156,12 @@ class DataStream {
   auto Map(F f) {
     if constexpr (std::is_base_of_v<RichFunction, F>) {
       using Out = decltype(f.Map(std::declval<T>()));
-      return AddOneInput<Out>("Map", MakeOperator<detail::MapOperator<T, Out, F>, Out>(std::move(f)));
+      return AddOneInput<Out>("Map",
+                              MakeOperator<detail::MapOperator<T, Out, F>, Out>(std::move(f)));
     } else {
       using Out = std::decay_t<std::invoke_result_t<F&, T>>;
-      return AddOneInput<Out>("Map", MakeOperator<detail::MapOperator<T, Out, F>, Out>(std::move(f)));
+      return AddOneInput<Out>("Map",
+                              MakeOperator<detail::MapOperator<T, Out, F>, Out>(std::move(f)));
     }
   }
 
@@ -160,7 +169,8 @@ class DataStream {
   /// left out).
   template <typename Out, typename F>
   DataStream<Out> FlatMap(F f) {
-    return AddOneInput<Out>("FlatMap", MakeOperator<detail::FlatMapOperator<T, Out, F>, Out>(std::move(f)));
+    return AddOneInput<Out>("FlatMap",
+                            MakeOperator<detail::FlatMapOperator<T, Out, F>, Out>(std::move(f)));
   }
   template <typename F>
     requires std::is_base_of_v<RichFunction, F>
@@ -169,7 +179,8 @@ class DataStream {
     return FlatMap<Out, F>(std::move(f));
   }
 
-  /// Keeps elements for which `f` (a callable const T& -> bool, or a RichFilterFunction<T>) is true.
+  /// Keeps elements for which `f` (a callable const T& -> bool, or a RichFilterFunction<T>) is
+  /// true.
   template <typename F>
   DataStream<T> Filter(F f) {
     return AddOneInput<T>("Filter", MakeOperator<detail::FilterOperator<T, F>, T>(std::move(f)));
@@ -182,30 +193,40 @@ class DataStream {
     using K = std::decay_t<std::invoke_result_t<F&, const T&>>;
     static_assert(HasTypeSerializer<K>, "KeyBy: the key type needs a sluice::TypeSerializer<K>");
     std::function<K(const T&)> selector = std::move(key_selector);
-    auto* partition = AddVirtual("KeyBy", detail::Transformation::Kind::kPartition,
-                                 std::make_unique<detail::KeyGroupPartitioner<T, K>>(selector, env_->max_parallelism()));
+    auto* partition = AddVirtual(
+        "KeyBy", detail::Transformation::Kind::kPartition,
+        std::make_unique<detail::KeyGroupPartitioner<T, K>>(selector, env_->max_parallelism()));
     return KeyedStream<K, T>(env_, partition, std::move(selector));
   }
 
-  DataStream<T> Rebalance() { return Partition("Rebalance", std::make_unique<detail::RebalancePartitioner<T>>()); }
-  DataStream<T> Shuffle() { return Partition("Shuffle", std::make_unique<detail::ShufflePartitioner<T>>()); }
-  DataStream<T> Broadcast() { return Partition("Broadcast", std::make_unique<detail::BroadcastPartitioner<T>>()); }
+  DataStream<T> Rebalance() {
+    return Partition("Rebalance", std::make_unique<detail::RebalancePartitioner<T>>());
+  }
+  DataStream<T> Shuffle() {
+    return Partition("Shuffle", std::make_unique<detail::ShufflePartitioner<T>>());
+  }
+  DataStream<T> Broadcast() {
+    return Partition("Broadcast", std::make_unique<detail::BroadcastPartitioner<T>>());
+  }
   /// Each instance sends to the instance with the same index; needs equal parallelism.
-  DataStream<T> Forward() { return Partition("Forward", std::make_unique<detail::ForwardPartitioner<T>>()); }
+  DataStream<T> Forward() {
+    return Partition("Forward", std::make_unique<detail::ForwardPartitioner<T>>());
+  }
   /// `partitioner(key, num_partitions)` picks the downstream instance for the key of each record.
   template <typename P, typename F>
   DataStream<T> PartitionCustom(P partitioner, F key_selector) {
     using K = std::decay_t<std::invoke_result_t<F&, const T&>>;
-    return Partition("PartitionCustom", std::make_unique<detail::CustomPartitioner<T, K>>(
-                                            std::function<int(const K&, int)>(std::move(partitioner)),
-                                            std::function<K(const T&)>(std::move(key_selector))));
+    return Partition("PartitionCustom",
+                     std::make_unique<detail::CustomPartitioner<T, K>>(
+                         std::function<int(const K&, int)>(std::move(partitioner)),
+                         std::function<K(const T&)>(std::move(key_selector))));
   }
 
   /// This stream and the others, merged (records of all inputs, in no particular order).
   template <typename... Streams>
   DataStream<T> Union(const Streams&... others) {
-    auto node = std::make_unique<detail::VirtualTransformation<T>>(env_->NextId(), "Union",
-                                                                    detail::Transformation::Kind::kUnion);
+    auto node = std::make_unique<detail::VirtualTransformation<T>>(
+        env_->NextId(), "Union", detail::Transformation::Kind::kUnion);
     node->AddInput(node_);
     (node->AddInput(others.node()), ...);
     return DataStream<T>(env_, env_->Add(std::move(node)));
@@ -268,8 +289,8 @@ class DataStream {
 
   template <typename Out>
   DataStream<Out> AddOneInput(std::string name, Factory factory) {
-    auto node = std::make_unique<detail::OneInputTransformation<T, Out>>(env_->NextId(), std::move(name),
-                                                                         WrapFactory<Out>(std::move(factory)), node_);
+    auto node = std::make_unique<detail::OneInputTransformation<T, Out>>(
+        env_->NextId(), std::move(name), WrapFactory<Out>(std::move(factory)), node_);
     if (keyed_) node->set_keyed();
     return DataStream<Out>(env_, env_->Add(std::move(node)));
   }
@@ -280,9 +301,11 @@ class DataStream {
     return key_wrapper_ ? key_wrapper_(std::move(factory)) : factory;
   }
 
-  DataStreamSink AddSinkNode(std::string name, Factory factory, std::shared_ptr<const Sink<T>> sink) {
+  DataStreamSink AddSinkNode(std::string name, Factory factory,
+                             std::shared_ptr<const Sink<T>> sink) {
     auto node = std::make_unique<detail::SinkTransformation<T>>(env_->NextId(), std::move(name),
-                                                                WrapFactory<T>(std::move(factory)), node_, std::move(sink));
+                                                                WrapFactory<T>(std::move(factory)),
+                                                                node_, std::move(sink));
     if (keyed_) node->set_keyed();
     return DataStreamSink(env_->Add(std::move(node)));
   }
@@ -293,12 +316,13 @@ class DataStream {
   }
 
   DataStream<T> Partition(std::string name, std::unique_ptr<detail::Partitioner<T>> partitioner) {
-    return DataStream<T>(env_, AddVirtual(std::move(name), detail::Transformation::Kind::kPartition, std::move(partitioner)));
+    return DataStream<T>(env_, AddVirtual(std::move(name), detail::Transformation::Kind::kPartition,
+                                          std::move(partitioner)));
   }
   detail::Transformation* AddVirtual(std::string name, detail::Transformation::Kind kind,
                                      std::unique_ptr<detail::Partitioner<T>> partitioner) {
-    auto node = std::make_unique<detail::VirtualTransformation<T>>(env_->NextId(), std::move(name), kind,
-                                                                    std::move(partitioner));
+    auto node = std::make_unique<detail::VirtualTransformation<T>>(env_->NextId(), std::move(name),
+                                                                   kind, std::move(partitioner));
     node->AddInput(node_);
     return env_->Add(std::move(node));
   }
@@ -321,11 +345,12 @@ class KeyedStream : public DataStream<T> {
       : DataStream<T>(env, node), key_selector_(std::move(key_selector)) {
     this->keyed_ = true;
     KeySelector selector = key_selector_;
-    this->key_wrapper_ = [selector](typename DataStream<T>::Factory factory) -> typename DataStream<T>::Factory {
-      return [factory, selector]() -> std::unique_ptr<detail::StreamOperator> {
-        return std::make_unique<detail::KeySettingOperator<K, T>>(factory(), selector);
-      };
-    };
+    this->key_wrapper_ = [selector](typename DataStream<T>::Factory factory) ->
+        typename DataStream<T>::Factory {
+          return [factory, selector]() -> std::unique_ptr<detail::StreamOperator> {
+            return std::make_unique<detail::KeySettingOperator<K, T>>(factory(), selector);
+          };
+        };
   }
 
   const KeySelector& key_selector() const { return key_selector_; }
@@ -344,7 +369,8 @@ class KeyedStream : public DataStream<T> {
   /// The running reduction per key, emitted after every element.
   template <typename F>
   DataStream<T> Reduce(F reduce) {
-    static_assert(HasTypeSerializer<T>, "Reduce keeps T in keyed state: T needs a sluice::TypeSerializer<T>");
+    static_assert(HasTypeSerializer<T>,
+                  "Reduce keeps T in keyed state: T needs a sluice::TypeSerializer<T>");
     std::function<T(const T&, const T&)> fn = std::move(reduce);
     KeySelector selector = key_selector_;
     auto factory = [fn, selector]() -> std::unique_ptr<detail::StreamOperator> {
@@ -355,13 +381,19 @@ class KeyedStream : public DataStream<T> {
 
   /// Running sum / min / max of an arithmetic stream, or of one arithmetic field of a struct
   /// (the other fields are those of the first element of the key, as in Flink).
-  DataStream<T> Sum() requires std::is_arithmetic_v<T> {
+  DataStream<T> Sum()
+    requires std::is_arithmetic_v<T>
+  {
     return Reduce([](const T& a, const T& b) { return static_cast<T>(a + b); }).Name("Sum");
   }
-  DataStream<T> Min() requires std::is_arithmetic_v<T> {
+  DataStream<T> Min()
+    requires std::is_arithmetic_v<T>
+  {
     return Reduce([](const T& a, const T& b) { return b < a ? b : a; }).Name("Min");
   }
-  DataStream<T> Max() requires std::is_arithmetic_v<T> {
+  DataStream<T> Max()
+    requires std::is_arithmetic_v<T>
+  {
     return Reduce([](const T& a, const T& b) { return a < b ? b : a; }).Name("Max");
   }
   template <typename Field>
@@ -371,7 +403,8 @@ class KeyedStream : public DataStream<T> {
              T out = a;
              out.*field = a.*field + b.*field;
              return out;
-           }).Name("Sum");
+           })
+        .Name("Sum");
   }
   template <typename Field>
     requires std::is_member_object_pointer_v<Field>
@@ -380,7 +413,8 @@ class KeyedStream : public DataStream<T> {
              T out = a;
              if (b.*field < a.*field) out.*field = b.*field;
              return out;
-           }).Name("Min");
+           })
+        .Name("Min");
   }
   template <typename Field>
     requires std::is_member_object_pointer_v<Field>
@@ -389,7 +423,8 @@ class KeyedStream : public DataStream<T> {
              T out = a;
              if (a.*field < b.*field) out.*field = b.*field;
              return out;
-           }).Name("Max");
+           })
+        .Name("Max");
   }
   /// For std::pair / std::tuple elements: the field with index I.
   template <size_t I>
@@ -398,7 +433,8 @@ class KeyedStream : public DataStream<T> {
              T out = a;
              std::get<I>(out) = std::get<I>(a) + std::get<I>(b);
              return out;
-           }).Name("Sum");
+           })
+        .Name("Sum");
   }
 
  private:
@@ -412,8 +448,8 @@ class KeyedStream : public DataStream<T> {
 
   template <typename Out>
   DataStream<Out> AddKeyedNode(std::string name, typename DataStream<T>::Factory factory) {
-    auto node = std::make_unique<detail::OneInputTransformation<T, Out>>(this->env_->NextId(), std::move(name),
-                                                                         std::move(factory), this->node_);
+    auto node = std::make_unique<detail::OneInputTransformation<T, Out>>(
+        this->env_->NextId(), std::move(name), std::move(factory), this->node_);
     node->set_keyed();
     return DataStream<Out>(this->env_, this->env_->Add(std::move(node)));
   }

@@ -33,7 +33,8 @@ class RichFunction {
   virtual void Close() {}
 
   RuntimeContext& GetRuntimeContext() {
-    if (context_ == nullptr) throw std::logic_error("GetRuntimeContext() called before the function was opened");
+    if (context_ == nullptr)
+      throw std::logic_error("GetRuntimeContext() called before the function was opened");
     return *context_;
   }
   /// Runtime use only.

@@ -41,8 +41,11 @@ class RuntimeContext {
   /// Made by the runtime; `keyed_store` is null outside keyed streams.
   RuntimeContext(TaskInfo info, MetricGroup* metrics, const ParameterTool* job_parameters,
                  detail::KeyedStateStore* keyed_store, detail::OperatorStateStore* operator_store)
-      : info_(std::move(info)), metrics_(metrics), job_parameters_(job_parameters),
-        keyed_store_(keyed_store), operator_store_(operator_store) {}
+      : info_(std::move(info)),
+        metrics_(metrics),
+        job_parameters_(job_parameters),
+        keyed_store_(keyed_store),
+        operator_store_(operator_store) {}
 
   int32_t GetIndexOfThisSubtask() const { return info_.subtask_index; }
   int32_t GetNumberOfParallelSubtasks() const { return info_.parallelism; }
@@ -91,9 +94,10 @@ class RuntimeContext {
  private:
   detail::KeyedStateStore& Keyed(const std::string& state_name) const {
     if (keyed_store_ == nullptr) {
-      throw std::logic_error("keyed state '" + state_name + "' requested in operator '" + info_.operator_name +
-                             "', which is not on a keyed stream; use KeyBy(...) before this operator, or "
-                             "operator state (GetOperatorListState)");
+      throw std::logic_error(
+          "keyed state '" + state_name + "' requested in operator '" + info_.operator_name +
+          "', which is not on a keyed stream; use KeyBy(...) before this operator, or "
+          "operator state (GetOperatorListState)");
     }
     return *keyed_store_;
   }

@@ -64,7 +64,9 @@ class Sink {
   /// Checked before the job starts; an error stops Execute() with this status.
   virtual Status Validate(const SinkValidationContext& /*job*/) const { return Status::Ok(); }
   /// The participant that completes this job's checkpoints, if the sink needs one.
-  virtual std::shared_ptr<CheckpointParticipant> GetCheckpointParticipant() const { return nullptr; }
+  virtual std::shared_ptr<CheckpointParticipant> GetCheckpointParticipant() const {
+    return nullptr;
+  }
 };
 
 }  // namespace sluice

@@ -94,17 +94,22 @@ class StreamExecutionEnvironment final : public detail::GraphBuilder {
     requires std::is_base_of_v<SourceFunction<typename F::output_type>, F>
   DataStream<typename F::output_type> AddSource(F function, std::string name = "Custom Source") {
     using T = typename F::output_type;
-    return AddSource<T>([function]() -> std::unique_ptr<SourceFunction<T>> { return std::make_unique<F>(function); },
-                        std::move(name), std::is_base_of_v<RichParallelSourceFunction<T>, F>);
+    return AddSource<T>(
+        [function]() -> std::unique_ptr<SourceFunction<T>> {
+          return std::make_unique<F>(function);
+        },
+        std::move(name), std::is_base_of_v<RichParallelSourceFunction<T>, F>);
   }
   /// A SourceFunction made by `factory` for each parallel instance and each restart.
   template <typename T>
-  DataStream<T> AddSource(std::function<std::unique_ptr<SourceFunction<T>>()> factory, std::string name,
-                          bool parallel = false) {
+  DataStream<T> AddSource(std::function<std::unique_ptr<SourceFunction<T>>()> factory,
+                          std::string name, bool parallel = false) {
     auto operator_factory = [factory]() -> std::unique_ptr<detail::StreamOperator> {
-      return std::make_unique<detail::LegacySourceOperator<T>>(factory, WatermarkStrategy<T>::NoWatermarks());
+      return std::make_unique<detail::LegacySourceOperator<T>>(
+          factory, WatermarkStrategy<T>::NoWatermarks());
     };
-    auto node = std::make_unique<detail::SourceTransformation<T>>(NextId(), std::move(name), operator_factory,
+    auto node = std::make_unique<detail::SourceTransformation<T>>(NextId(), std::move(name),
+                                                                  operator_factory,
                                                                   /*bounded=*/false);
     if (!parallel) node->set_non_parallel();
     return DataStream<T>(this, Add(std::move(node)));
@@ -117,8 +122,8 @@ class StreamExecutionEnvironment final : public detail::GraphBuilder {
     auto factory = [source, watermarks]() -> std::unique_ptr<detail::StreamOperator> {
       return std::make_unique<detail::ReaderSourceOperator<T>>(source, watermarks);
     };
-    return DataStream<T>(this, Add(std::make_unique<detail::SourceTransformation<T>>(NextId(), std::move(name),
-                                                                                    factory, bounded)));
+    return DataStream<T>(this, Add(std::make_unique<detail::SourceTransformation<T>>(
+                                   NextId(), std::move(name), factory, bounded)));
   }
   /// A bounded stream of the given elements (parallelism 1).
   template <typename T>
@@ -145,7 +150,8 @@ class StreamExecutionEnvironment final : public detail::GraphBuilder {
 
  private:
   StreamExecutionEnvironment();
-  Result<std::unique_ptr<internal::JobMaster>> PrepareJob(const std::string& job_name, bool handle_signals);
+  Result<std::unique_ptr<internal::JobMaster>> PrepareJob(const std::string& job_name,
+                                                          bool handle_signals);
 
   int32_t parallelism_;
   int32_t max_parallelism_ = 128;
@@ -175,7 +181,8 @@ namespace detail {
 template <typename T>
 class CollectionSource final : public Source<T> {
  public:
-  explicit CollectionSource(std::vector<T> elements) : elements_(std::make_shared<const std::vector<T>>(std::move(elements))) {}
+  explicit CollectionSource(std::vector<T> elements)
+      : elements_(std::make_shared<const std::vector<T>>(std::move(elements))) {}
   bool IsBounded() const override { return true; }
   std::unique_ptr<SourceReader<T>> CreateReader(const TaskInfo&) const override {
     return std::make_unique<Reader>(elements_);
@@ -184,13 +191,16 @@ class CollectionSource final : public Source<T> {
  private:
   class Reader final : public SourceReader<T> {
    public:
-    explicit Reader(std::shared_ptr<const std::vector<T>> elements) : elements_(std::move(elements)) {}
+    explicit Reader(std::shared_ptr<const std::vector<T>> elements)
+        : elements_(std::move(elements)) {}
     void Open(SourceReaderContext& ctx) override {
-      state_ = &ctx.GetRuntimeContext().GetOperatorListState(ListStateDescriptor<int64_t>("emitted"));
+      state_ =
+          &ctx.GetRuntimeContext().GetOperatorListState(ListStateDescriptor<int64_t>("emitted"));
       for (int64_t n : state_->Get()) next_ += static_cast<size_t>(n);
     }
     InputStatus PollNext(ReaderOutput<T>& output) override {
-      for (int i = 0; i < 1024 && next_ < elements_->size(); ++i) output.Collect((*elements_)[next_++]);
+      for (int i = 0; i < 1024 && next_ < elements_->size(); ++i)
+        output.Collect((*elements_)[next_++]);
       return next_ < elements_->size() ? InputStatus::kMoreAvailable : InputStatus::kEndOfInput;
     }
     void SnapshotState(CheckpointId) override { state_->Update({static_cast<int64_t>(next_)}); }
@@ -223,7 +233,8 @@ template <typename T>
 DataStream<T> StreamExecutionEnvironment::FromCollection(std::vector<T> elements) {
   static_assert(HasTypeSerializer<int64_t>);
   auto source = std::make_shared<const detail::CollectionSource<T>>(std::move(elements));
-  DataStream<T> stream = FromSource<T>(source, WatermarkStrategy<T>::NoWatermarks(), "Collection Source");
+  DataStream<T> stream =
+      FromSource<T>(source, WatermarkStrategy<T>::NoWatermarks(), "Collection Source");
   stream.node()->set_non_parallel();
   return stream;
 }

@@ -30,5 +30,7 @@ using SubtaskIndex = StrongId<struct SubtaskIndexTag, int32_t>;
 
 template <typename Tag, typename Rep>
 struct std::hash<sluice::StrongId<Tag, Rep>> {
-  size_t operator()(sluice::StrongId<Tag, Rep> id) const noexcept { return std::hash<Rep>{}(id.value()); }
+  size_t operator()(sluice::StrongId<Tag, Rep> id) const noexcept {
+    return std::hash<Rep>{}(id.value());
+  }
 };

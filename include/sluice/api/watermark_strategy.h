@@ -32,7 +32,8 @@ class WatermarkGenerator {
 };
 
 /// Watermark = highest timestamp seen - bound - 1 (Flink's BoundedOutOfOrdernessWatermarks).
-std::unique_ptr<WatermarkGenerator> MakeBoundedOutOfOrdernessGenerator(std::chrono::milliseconds bound);
+std::unique_ptr<WatermarkGenerator> MakeBoundedOutOfOrdernessGenerator(
+    std::chrono::milliseconds bound);
 /// Marks the output idle when no record arrived for `timeout` of processing time.
 std::unique_ptr<WatermarkGenerator> MakeIdlenessGenerator(std::unique_ptr<WatermarkGenerator> inner,
                                                           std::chrono::milliseconds timeout,
@@ -48,7 +49,9 @@ class WatermarkStrategy {
   /// No watermarks at all (records keep the timestamps their source gave them).
   static WatermarkStrategy NoWatermarks() { return WatermarkStrategy(Kind::kNone, {}); }
   /// Timestamps only ever increase: watermark = highest timestamp - 1.
-  static WatermarkStrategy ForMonotonousTimestamps() { return WatermarkStrategy(Kind::kBounded, {}); }
+  static WatermarkStrategy ForMonotonousTimestamps() {
+    return WatermarkStrategy(Kind::kBounded, {});
+  }
   /// Records may be up to `bound` late.
   static WatermarkStrategy ForBoundedOutOfOrderness(std::chrono::milliseconds bound) {
     return WatermarkStrategy(Kind::kBounded, bound);
@@ -71,10 +74,12 @@ class WatermarkStrategy {
   const TimestampAssigner& timestamp_assigner() const { return assigner_; }
   std::optional<std::chrono::milliseconds> idle_timeout() const { return idle_timeout_; }
   /// A generator, or null for NoWatermarks(). `clock` gives processing time for idleness.
-  std::unique_ptr<WatermarkGenerator> CreateGenerator(std::function<int64_t()> clock = &CurrentTimeMillis) const {
+  std::unique_ptr<WatermarkGenerator> CreateGenerator(
+      std::function<int64_t()> clock = &CurrentTimeMillis) const {
     if (kind_ == Kind::kNone) return nullptr;
     auto generator = MakeBoundedOutOfOrdernessGenerator(bound_);
-    if (idle_timeout_) generator = MakeIdlenessGenerator(std::move(generator), *idle_timeout_, std::move(clock));
+    if (idle_timeout_)
+      generator = MakeIdlenessGenerator(std::move(generator), *idle_timeout_, std::move(clock));
     return generator;
   }
 

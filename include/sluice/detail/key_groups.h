@@ -1,5 +1,6 @@
 // Key groups as Flink computes them (DESIGN.md section 2), for templates in headers.
-// Implemented in src/api/stream_execution_environment.cc on top of src/state/key_group_assignment.h.
+// Implemented in src/api/stream_execution_environment.cc on top of
+// src/state/key_group_assignment.h.
 #pragma once
 
 #include <cstdint>

@@ -19,8 +19,8 @@ class NetworkInput final : public TaskInput {
   /// Elements handled per ProcessSome() call before the task looks at its mailbox again.
   static constexpr int kElementsPerRound = 4096;
 
-  NetworkInput(std::vector<std::shared_ptr<Channel<T>>> channels, Input<T>* head, StreamOperator* head_operator,
-               TaskHooks* hooks)
+  NetworkInput(std::vector<std::shared_ptr<Channel<T>>> channels, Input<T>* head,
+               StreamOperator* head_operator, TaskHooks* hooks)
       : channels_(std::move(channels)),
         cursors_(channels_.size()),
         ended_(channels_.size(), false),

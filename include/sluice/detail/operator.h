@@ -104,7 +104,9 @@ template <typename In, typename Out>
 class OneInputOperator : public StreamOperator, public Input<In>, public HasOutput<Out> {
  public:
   void ProcessWatermark(Watermark watermark) override { this->output_->EmitWatermark(watermark); }
-  void ProcessWatermarkStatus(WatermarkStatus status) override { this->output_->EmitWatermarkStatus(status); }
+  void ProcessWatermarkStatus(WatermarkStatus status) override {
+    this->output_->EmitWatermarkStatus(status);
+  }
 };
 
 /// A source operator: it has an output but no input; the task drives it.

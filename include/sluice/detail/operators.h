@@ -87,7 +87,9 @@ class TimestampedCollector final : public Collector<Out> {
  public:
   explicit TimestampedCollector(Output<Out>** output) : output_(output) {}
   void SetTimestamp(int64_t timestamp) { timestamp_ = timestamp; }
-  void Collect(Out value) override { (*output_)->Collect(StreamRecord<Out>{std::move(value), timestamp_}); }
+  void Collect(Out value) override {
+    (*output_)->Collect(StreamRecord<Out>{std::move(value), timestamp_});
+  }
 
  private:
   Output<Out>** output_;
@@ -97,7 +99,8 @@ class TimestampedCollector final : public Collector<Out> {
 template <typename In, typename Out, typename F>
 class FlatMapOperator final : public FunctionOperator<In, Out, F> {
  public:
-  explicit FlatMapOperator(F function) : FunctionOperator<In, Out, F>(std::move(function)), collector_(&this->output_) {}
+  explicit FlatMapOperator(F function)
+      : FunctionOperator<In, Out, F>(std::move(function)), collector_(&this->output_) {}
   void ProcessElement(StreamRecord<In>&& record) override {
     collector_.SetTimestamp(record.timestamp);
     F& f = this->function_.get();
@@ -143,7 +146,9 @@ class KeyContext {
     store_->SetCurrentKey(buffer_.data(), key_group);
   }
   /// Restores a key from its bytes (timers store keys serialized).
-  void SetCurrentKeyBytes(std::string_view bytes, int32_t key_group) { store_->SetCurrentKey(bytes, key_group); }
+  void SetCurrentKeyBytes(std::string_view bytes, int32_t key_group) {
+    store_->SetCurrentKey(bytes, key_group);
+  }
   std::string_view current_key_bytes() const { return store_->current_key(); }
   int32_t current_key_group() const { return store_->current_key_group(); }
   KeyedStateStore& store() { return *store_; }
@@ -204,7 +209,9 @@ class KeyedProcessOperator final : public OneInputOperator<In, Out>,
                                    private TimerService {
  public:
   KeyedProcessOperator(F function, std::function<K(const In&)> key_selector)
-      : function_(std::move(function)), key_selector_(std::move(key_selector)), collector_(&this->output_) {}
+      : function_(std::move(function)),
+        key_selector_(std::move(key_selector)),
+        collector_(&this->output_) {}
 
   void Setup(OperatorContext& context) override {
     OneInputOperator<In, Out>::Setup(context);
@@ -227,7 +234,8 @@ class KeyedProcessOperator final : public OneInputOperator<In, Out>,
 
   void ProcessWatermark(Watermark watermark) override {
     watermark_ = watermark.timestamp;
-    while (auto timer = event_timers_.PopDue(watermark.timestamp)) Fire(*timer, TimeDomain::kEventTime);
+    while (auto timer = event_timers_.PopDue(watermark.timestamp))
+      Fire(*timer, TimeDomain::kEventTime);
     this->output_->EmitWatermark(watermark);
   }
 
@@ -255,12 +263,15 @@ class KeyedProcessOperator final : public OneInputOperator<In, Out>,
     processing_timers_.Add(CurrentTimer(time));
     ScheduleProcessingWakeup();
   }
-  void DeleteProcessingTimeTimer(int64_t time) override { processing_timers_.Remove(CurrentTimer(time)); }
+  void DeleteProcessingTimeTimer(int64_t time) override {
+    processing_timers_.Remove(CurrentTimer(time));
+  }
   void RegisterEventTimeTimer(int64_t time) override { event_timers_.Add(CurrentTimer(time)); }
   void DeleteEventTimeTimer(int64_t time) override { event_timers_.Remove(CurrentTimer(time)); }
 
   KeyedTimers::Timer CurrentTimer(int64_t time) {
-    return KeyedTimers::Timer{time, keys_.current_key_group(), std::string(keys_.current_key_bytes())};
+    return KeyedTimers::Timer{time, keys_.current_key_group(),
+                              std::string(keys_.current_key_bytes())};
   }
 
   // One task-level timer at the earliest processing-time timer; re-armed after each firing.
@@ -316,7 +327,9 @@ class ReduceOperator final : public OneInputOperator<T, T> {
     OneInputOperator<T, T>::Setup(context);
     keys_.Setup(context);
   }
-  void Open() override { state_ = &keys_.store().GetValueState(ValueStateDescriptor<T>("_reduce")); }
+  void Open() override {
+    state_ = &keys_.store().GetValueState(ValueStateDescriptor<T>("_reduce"));
+  }
   void ProcessElement(StreamRecord<T>&& record) override {
     keys_.SetCurrentKey(key_selector_(record.value));
     std::optional<T> current = state_->Value();
@@ -334,9 +347,11 @@ class ReduceOperator final : public OneInputOperator<T, T> {
 
 /// AssignTimestampsAndWatermarks: replaces upstream watermarks with the strategy's own.
 template <typename T>
-class TimestampsAndWatermarksOperator final : public OneInputOperator<T, T>, private WatermarkOutput {
+class TimestampsAndWatermarksOperator final : public OneInputOperator<T, T>,
+                                              private WatermarkOutput {
  public:
-  explicit TimestampsAndWatermarksOperator(WatermarkStrategy<T> strategy) : strategy_(std::move(strategy)) {}
+  explicit TimestampsAndWatermarksOperator(WatermarkStrategy<T> strategy)
+      : strategy_(std::move(strategy)) {}
 
   void Open() override {
     generator_ = strategy_.CreateGenerator();
@@ -344,7 +359,8 @@ class TimestampsAndWatermarksOperator final : public OneInputOperator<T, T>, pri
     if (generator_ != nullptr && interval_ > 0) Schedule();
   }
   void ProcessElement(StreamRecord<T>&& record) override {
-    if (strategy_.timestamp_assigner()) record.timestamp = strategy_.timestamp_assigner()(record.value, record.timestamp);
+    if (strategy_.timestamp_assigner())
+      record.timestamp = strategy_.timestamp_assigner()(record.value, record.timestamp);
     if (generator_ != nullptr) generator_->OnEvent(record.timestamp, *this);
     this->output_->Collect(std::move(record));
   }
@@ -420,10 +436,12 @@ class SinkWriterOperator final : public OneInputOperator<T, T> {
     writer_->SnapshotState(id);
   }
   void NotifyCheckpointComplete(CheckpointId id) override {
-    if (auto* listener = dynamic_cast<CheckpointListener*>(writer_.get())) listener->NotifyCheckpointComplete(id);
+    if (auto* listener = dynamic_cast<CheckpointListener*>(writer_.get()))
+      listener->NotifyCheckpointComplete(id);
   }
   void NotifyCheckpointAborted(CheckpointId id) override {
-    if (auto* listener = dynamic_cast<CheckpointListener*>(writer_.get())) listener->NotifyCheckpointAborted(id);
+    if (auto* listener = dynamic_cast<CheckpointListener*>(writer_.get()))
+      listener->NotifyCheckpointAborted(id);
   }
   void EndInput() override { writer_->Flush(true); }
   void Close() override {
@@ -443,7 +461,8 @@ class PrintSinkFunction final : public RichSinkFunction<T> {
   explicit PrintSinkFunction(bool to_stderr) : to_stderr_(to_stderr) {}
   void Open() override {
     const RuntimeContext& context = this->GetRuntimeContext();
-    if (context.GetNumberOfParallelSubtasks() > 1) prefix_ = std::to_string(context.GetIndexOfThisSubtask() + 1) + "> ";
+    if (context.GetNumberOfParallelSubtasks() > 1)
+      prefix_ = std::to_string(context.GetIndexOfThisSubtask() + 1) + "> ";
   }
   void Invoke(const T& value, const SinkContext&) override {
     std::ostringstream line;

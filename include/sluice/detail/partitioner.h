@@ -43,7 +43,9 @@ template <typename T>
 class ForwardPartitioner final : public Partitioner<T> {
  public:
   PartitionerKind kind() const override { return PartitionerKind::kForward; }
-  std::unique_ptr<Partitioner<T>> Clone() const override { return std::make_unique<ForwardPartitioner>(*this); }
+  std::unique_ptr<Partitioner<T>> Clone() const override {
+    return std::make_unique<ForwardPartitioner>(*this);
+  }
   int SelectChannel(const StreamRecord<T>&) override { return 0; }
 };
 
@@ -51,7 +53,9 @@ template <typename T>
 class RebalancePartitioner final : public Partitioner<T> {
  public:
   PartitionerKind kind() const override { return PartitionerKind::kRebalance; }
-  std::unique_ptr<Partitioner<T>> Clone() const override { return std::make_unique<RebalancePartitioner>(*this); }
+  std::unique_ptr<Partitioner<T>> Clone() const override {
+    return std::make_unique<RebalancePartitioner>(*this);
+  }
   void Setup(int num_channels, int producer_subtask) override {
     Partitioner<T>::Setup(num_channels, producer_subtask);
     // Start at a different channel per producer so that small outputs spread too (Flink
@@ -72,7 +76,9 @@ template <typename T>
 class ShufflePartitioner final : public Partitioner<T> {
  public:
   PartitionerKind kind() const override { return PartitionerKind::kShuffle; }
-  std::unique_ptr<Partitioner<T>> Clone() const override { return std::make_unique<ShufflePartitioner>(*this); }
+  std::unique_ptr<Partitioner<T>> Clone() const override {
+    return std::make_unique<ShufflePartitioner>(*this);
+  }
   void Setup(int num_channels, int producer_subtask) override {
     Partitioner<T>::Setup(num_channels, producer_subtask);
     random_.seed(std::random_device{}());
@@ -89,7 +95,9 @@ template <typename T>
 class BroadcastPartitioner final : public Partitioner<T> {
  public:
   PartitionerKind kind() const override { return PartitionerKind::kBroadcast; }
-  std::unique_ptr<Partitioner<T>> Clone() const override { return std::make_unique<BroadcastPartitioner>(*this); }
+  std::unique_ptr<Partitioner<T>> Clone() const override {
+    return std::make_unique<BroadcastPartitioner>(*this);
+  }
   int SelectChannel(const StreamRecord<T>&) override { return Partitioner<T>::kAllChannels; }
 };
 
@@ -102,12 +110,15 @@ class CustomPartitioner final : public Partitioner<T> {
   CustomPartitioner(Function function, KeySelector key_selector)
       : function_(std::move(function)), key_selector_(std::move(key_selector)) {}
   PartitionerKind kind() const override { return PartitionerKind::kCustom; }
-  std::unique_ptr<Partitioner<T>> Clone() const override { return std::make_unique<CustomPartitioner>(*this); }
+  std::unique_ptr<Partitioner<T>> Clone() const override {
+    return std::make_unique<CustomPartitioner>(*this);
+  }
   int SelectChannel(const StreamRecord<T>& record) override {
     int channel = function_(key_selector_(record.value), this->num_channels_);
     if (channel < 0 || channel >= this->num_channels_) {
-      throw std::out_of_range("PartitionCustom function returned partition " + std::to_string(channel) +
-                              " for " + std::to_string(this->num_channels_) + " partitions");
+      throw std::out_of_range("PartitionCustom function returned partition " +
+                              std::to_string(channel) + " for " +
+                              std::to_string(this->num_channels_) + " partitions");
     }
     return channel;
   }
@@ -125,9 +136,12 @@ class KeyGroupPartitioner final : public Partitioner<T> {
   KeyGroupPartitioner(KeySelector key_selector, int32_t max_parallelism)
       : key_selector_(std::move(key_selector)), max_parallelism_(max_parallelism) {}
   PartitionerKind kind() const override { return PartitionerKind::kKeyGroup; }
-  std::unique_ptr<Partitioner<T>> Clone() const override { return std::make_unique<KeyGroupPartitioner>(*this); }
+  std::unique_ptr<Partitioner<T>> Clone() const override {
+    return std::make_unique<KeyGroupPartitioner>(*this);
+  }
   int SelectChannel(const StreamRecord<T>& record) override {
-    int32_t key_group = KeyGroupForKeyHash(KeyHash<K>::HashCode(key_selector_(record.value)), max_parallelism_);
+    int32_t key_group =
+        KeyGroupForKeyHash(KeyHash<K>::HashCode(key_selector_(record.value)), max_parallelism_);
     return OperatorIndexForKeyGroup(max_parallelism_, this->num_channels_, key_group);
   }
 

@@ -29,9 +29,11 @@ class RecordWriter final : public Output<T>, public RecordWriterBase {
  public:
   static constexpr size_t kMaxBatch = 1024;
 
-  RecordWriter(std::unique_ptr<Partitioner<T>> partitioner, std::vector<std::shared_ptr<Channel<T>>> channels,
-               int producer_subtask)
-      : partitioner_(std::move(partitioner)), channels_(std::move(channels)), batches_(channels_.size()) {
+  RecordWriter(std::unique_ptr<Partitioner<T>> partitioner,
+               std::vector<std::shared_ptr<Channel<T>>> channels, int producer_subtask)
+      : partitioner_(std::move(partitioner)),
+        channels_(std::move(channels)),
+        batches_(channels_.size()) {
     partitioner_->Setup(static_cast<int>(channels_.size()), producer_subtask);
     for (auto& batch : batches_) batch.reserve(kMaxBatch);
   }

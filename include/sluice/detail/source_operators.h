@@ -62,8 +62,9 @@ class SourceWatermarks {
   }
 
   void Collect(T&& value, int64_t record_timestamp) {
-    int64_t timestamp = strategy_.timestamp_assigner() ? strategy_.timestamp_assigner()(value, record_timestamp)
-                                                       : record_timestamp;
+    int64_t timestamp = strategy_.timestamp_assigner()
+                            ? strategy_.timestamp_assigner()(value, record_timestamp)
+                            : record_timestamp;
     if (generator_ != nullptr) generator_->OnEvent(timestamp, watermark_output_);
     (*output_)->Collect(StreamRecord<T>{std::move(value), timestamp});
   }
@@ -81,7 +82,9 @@ class SourceWatermarks {
     interval_ = context.GetAutoWatermarkInterval();
     if (interval_ > 0) Schedule(context);
   }
-  void CollectAssigned(T&& value, int64_t timestamp) { (*output_)->Collect(StreamRecord<T>{std::move(value), timestamp}); }
+  void CollectAssigned(T&& value, int64_t timestamp) {
+    (*output_)->Collect(StreamRecord<T>{std::move(value), timestamp});
+  }
   bool delegated() const { return delegated_; }
 
  private:
@@ -123,7 +126,8 @@ class ReaderSourceOperator final : public SourceOperatorBase<T>,
     if (watermarking != nullptr) watermarking->SetWatermarkStrategy(watermarks_.strategy());
     reader_->Open(*this);
     if (watermarking != nullptr) {
-      watermarks_.OpenDelegated(this->context(), [this, watermarking] { watermarking->EmitPeriodicWatermark(*this); });
+      watermarks_.OpenDelegated(
+          this->context(), [this, watermarking] { watermarking->EmitPeriodicWatermark(*this); });
     } else {
       watermarks_.Open(this->context());
     }
@@ -139,9 +143,12 @@ class ReaderSourceOperator final : public SourceOperatorBase<T>,
   bool IsSource() const override { return true; }
   Status ProcessSome() override {
     switch (reader_->PollNext(*this)) {
-      case InputStatus::kMoreAvailable: return Status::kMoreAvailable;
-      case InputStatus::kNothingAvailable: return Status::kNothingAvailable;
-      case InputStatus::kEndOfInput: return Status::kEndOfInput;
+      case InputStatus::kMoreAvailable:
+        return Status::kMoreAvailable;
+      case InputStatus::kNothingAvailable:
+        return Status::kNothingAvailable;
+      case InputStatus::kEndOfInput:
+        return Status::kEndOfInput;
     }
     return Status::kEndOfInput;
   }
@@ -156,7 +163,9 @@ class ReaderSourceOperator final : public SourceOperatorBase<T>,
       watermarks_.Collect(std::move(value), timestamp);
     }
   }
-  void EmitWatermark(int64_t timestamp) override { watermarks_.watermark_output().EmitWatermark(timestamp); }
+  void EmitWatermark(int64_t timestamp) override {
+    watermarks_.watermark_output().EmitWatermark(timestamp);
+  }
   void MarkIdle() override { watermarks_.watermark_output().MarkIdle(); }
   void MarkActive() override { watermarks_.watermark_output().MarkActive(); }
   // ---- SourceReaderContext ----
@@ -172,7 +181,9 @@ class ReaderSourceOperator final : public SourceOperatorBase<T>,
 /// checkpoint lock; the task thread takes it for checkpoints, timers and flushes, so the two
 /// never interleave (Flink's legacy source thread).
 template <typename T>
-class LegacySourceOperator final : public SourceOperatorBase<T>, public TaskInput, private SourceContext<T> {
+class LegacySourceOperator final : public SourceOperatorBase<T>,
+                                   public TaskInput,
+                                   private SourceContext<T> {
  public:
   using Factory = std::function<std::unique_ptr<SourceFunction<T>>()>;
 
@@ -190,13 +201,16 @@ class LegacySourceOperator final : public SourceOperatorBase<T>, public TaskInpu
     watermarks_.Open(this->context());
   }
   void SnapshotState(CheckpointId id) override {
-    if (auto* checkpointed = dynamic_cast<CheckpointedFunction*>(function_.get())) checkpointed->SnapshotState(id);
+    if (auto* checkpointed = dynamic_cast<CheckpointedFunction*>(function_.get()))
+      checkpointed->SnapshotState(id);
   }
   void NotifyCheckpointComplete(CheckpointId id) override {
-    if (auto* listener = dynamic_cast<CheckpointListener*>(function_.get())) listener->NotifyCheckpointComplete(id);
+    if (auto* listener = dynamic_cast<CheckpointListener*>(function_.get()))
+      listener->NotifyCheckpointComplete(id);
   }
   void NotifyCheckpointAborted(CheckpointId id) override {
-    if (auto* listener = dynamic_cast<CheckpointListener*>(function_.get())) listener->NotifyCheckpointAborted(id);
+    if (auto* listener = dynamic_cast<CheckpointListener*>(function_.get()))
+      listener->NotifyCheckpointAborted(id);
   }
   void Close() override {
     if (auto* rich = dynamic_cast<RichFunction*>(function_.get())) rich->Close();

@@ -36,7 +36,8 @@ struct CheckpointBarrier {
 struct EndOfInput {};
 
 template <typename T>
-using StreamElement = std::variant<StreamRecord<T>, Watermark, WatermarkStatus, CheckpointBarrier, EndOfInput>;
+using StreamElement =
+    std::variant<StreamRecord<T>, Watermark, WatermarkStatus, CheckpointBarrier, EndOfInput>;
 
 /// Elements travel between tasks in batches to amortise synchronisation.
 template <typename T>

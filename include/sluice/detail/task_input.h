@@ -34,7 +34,9 @@ class TaskInput {
   virtual Status ProcessSome() = 0;
   virtual bool IsSource() const = 0;
   /// Sources only: take checkpoint `barrier` now (called between two records).
-  virtual void TriggerCheckpoint(const CheckpointBarrier& barrier, TaskHooks& hooks) { hooks.PerformCheckpoint(barrier); }
+  virtual void TriggerCheckpoint(const CheckpointBarrier& barrier, TaskHooks& hooks) {
+    hooks.PerformCheckpoint(barrier);
+  }
   /// Sources only: emit the final watermark (bounded sources reaching their end).
   virtual void EmitFinalWatermark() {}
   /// Stops a source from producing (any thread).

@@ -25,7 +25,8 @@ class Transformation {
  public:
   enum class Kind { kSource, kOneInput, kSink, kUnion, kPartition };
 
-  Transformation(int32_t id, std::string name, Kind kind) : id_(id), name_(std::move(name)), kind_(kind) {}
+  Transformation(int32_t id, std::string name, Kind kind)
+      : id_(id), name_(std::move(name)), kind_(kind) {}
   virtual ~Transformation() = default;
 
   int32_t id() const { return id_; }
@@ -58,24 +59,25 @@ class Transformation {
   virtual std::shared_ptr<ChannelBase> CreateChannel(size_t capacity_batches) const = 0;
   /// A writer for a network edge leaving this node; `partitioner` null means the default
   /// (forward or rebalance by `default_kind`).
-  virtual std::unique_ptr<RecordWriterBase> CreateRecordWriter(const PartitionerBase* partitioner,
-                                                               PartitionerKind default_kind,
-                                                               const std::vector<std::shared_ptr<ChannelBase>>& channels,
-                                                               int producer_subtask) const = 0;
+  virtual std::unique_ptr<RecordWriterBase> CreateRecordWriter(
+      const PartitionerBase* partitioner, PartitionerKind default_kind,
+      const std::vector<std::shared_ptr<ChannelBase>>& channels, int producer_subtask) const = 0;
   /// Connects `op` (made by this node) to its chained consumers and network writers. Output
   /// objects are kept alive by `keep_alive`.
   virtual void ConnectOutputs(StreamOperator* op, const std::vector<StreamOperator*>& chained,
                               const std::vector<RecordWriterBase*>& writers,
                               std::vector<std::shared_ptr<void>>& keep_alive) const = 0;
   /// The input of a task headed by `head` (made by this node) reading `channels`.
-  virtual std::unique_ptr<TaskInput> CreateNetworkInput(StreamOperator* /*head*/,
-                                                        std::vector<std::shared_ptr<ChannelBase>> /*channels*/,
-                                                        TaskHooks* /*hooks*/) const {
+  virtual std::unique_ptr<TaskInput> CreateNetworkInput(
+      StreamOperator* /*head*/, std::vector<std::shared_ptr<ChannelBase>> /*channels*/,
+      TaskHooks* /*hooks*/) const {
     return nullptr;
   }
   /// Sinks only: checked before the job starts, and the participant completing checkpoints.
   virtual Status ValidateSink(const SinkValidationContext&) const { return Status::Ok(); }
-  virtual std::shared_ptr<CheckpointParticipant> GetCheckpointParticipant() const { return nullptr; }
+  virtual std::shared_ptr<CheckpointParticipant> GetCheckpointParticipant() const {
+    return nullptr;
+  }
 
  private:
   int32_t id_;
@@ -99,9 +101,10 @@ class TypedTransformation : public Transformation {
     return std::make_shared<Channel<Out>>(capacity_batches);
   }
 
-  std::unique_ptr<RecordWriterBase> CreateRecordWriter(const PartitionerBase* partitioner, PartitionerKind default_kind,
-                                                       const std::vector<std::shared_ptr<ChannelBase>>& channels,
-                                                       int producer_subtask) const override {
+  std::unique_ptr<RecordWriterBase> CreateRecordWriter(
+      const PartitionerBase* partitioner, PartitionerKind default_kind,
+      const std::vector<std::shared_ptr<ChannelBase>>& channels,
+      int producer_subtask) const override {
     std::unique_ptr<Partitioner<Out>> typed;
     if (partitioner != nullptr) {
       typed = dynamic_cast<const Partitioner<Out>&>(*partitioner).Clone();
@@ -111,8 +114,10 @@ class TypedTransformation : public Transformation {
       typed = std::make_unique<RebalancePartitioner<Out>>();
     }
     std::vector<std::shared_ptr<Channel<Out>>> typed_channels;
-    for (const auto& channel : channels) typed_channels.push_back(std::dynamic_pointer_cast<Channel<Out>>(channel));
-    return std::make_unique<RecordWriter<Out>>(std::move(typed), std::move(typed_channels), producer_subtask);
+    for (const auto& channel : channels)
+      typed_channels.push_back(std::dynamic_pointer_cast<Channel<Out>>(channel));
+    return std::make_unique<RecordWriter<Out>>(std::move(typed), std::move(typed_channels),
+                                               producer_subtask);
   }
 
   void ConnectOutputs(StreamOperator* op, const std::vector<StreamOperator*>& chained,
@@ -122,11 +127,13 @@ class TypedTransformation : public Transformation {
     if (producer == nullptr) return;  // sinks produce nothing
     std::vector<Output<Out>*> outputs;
     for (StreamOperator* consumer : chained) {
-      auto chaining = std::make_shared<ChainingOutput<Out>>(dynamic_cast<Input<Out>*>(consumer), consumer);
+      auto chaining =
+          std::make_shared<ChainingOutput<Out>>(dynamic_cast<Input<Out>*>(consumer), consumer);
       outputs.push_back(chaining.get());
       keep_alive.push_back(chaining);
     }
-    for (RecordWriterBase* writer : writers) outputs.push_back(dynamic_cast<RecordWriter<Out>*>(writer));
+    for (RecordWriterBase* writer : writers)
+      outputs.push_back(dynamic_cast<RecordWriter<Out>*>(writer));
     if (outputs.empty()) {
       auto discard = std::make_shared<DiscardingOutput<Out>>();
       producer->SetOutput(discard.get());
@@ -146,7 +153,8 @@ class SourceTransformation final : public TypedTransformation<Out> {
  public:
   using Factory = std::function<std::unique_ptr<StreamOperator>()>;
   SourceTransformation(int32_t id, std::string name, Factory factory, bool bounded)
-      : TypedTransformation<Out>(id, std::move(name), Transformation::Kind::kSource), factory_(std::move(factory)) {
+      : TypedTransformation<Out>(id, std::move(name), Transformation::Kind::kSource),
+        factory_(std::move(factory)) {
     this->set_bounded(bounded);
   }
   std::unique_ptr<StreamOperator> CreateOperator() const override { return factory_(); }
@@ -166,11 +174,14 @@ class OneInputTransformation : public TypedTransformation<Out> {
   }
   std::unique_ptr<StreamOperator> CreateOperator() const override { return factory_(); }
 
-  std::unique_ptr<TaskInput> CreateNetworkInput(StreamOperator* head, std::vector<std::shared_ptr<ChannelBase>> channels,
+  std::unique_ptr<TaskInput> CreateNetworkInput(StreamOperator* head,
+                                                std::vector<std::shared_ptr<ChannelBase>> channels,
                                                 TaskHooks* hooks) const override {
     std::vector<std::shared_ptr<Channel<In>>> typed;
-    for (const auto& channel : channels) typed.push_back(std::dynamic_pointer_cast<Channel<In>>(channel));
-    return std::make_unique<NetworkInput<In>>(std::move(typed), dynamic_cast<Input<In>*>(head), head, hooks);
+    for (const auto& channel : channels)
+      typed.push_back(std::dynamic_pointer_cast<Channel<In>>(channel));
+    return std::make_unique<NetworkInput<In>>(std::move(typed), dynamic_cast<Input<In>*>(head),
+                                              head, hooks);
   }
 
  private:
@@ -183,7 +194,8 @@ class SinkTransformation final : public OneInputTransformation<In, In> {
   using Factory = typename OneInputTransformation<In, In>::Factory;
   SinkTransformation(int32_t id, std::string name, Factory factory, Transformation* input,
                      std::shared_ptr<const Sink<In>> sink = nullptr)
-      : OneInputTransformation<In, In>(id, std::move(name), std::move(factory), input, Transformation::Kind::kSink),
+      : OneInputTransformation<In, In>(id, std::move(name), std::move(factory), input,
+                                       Transformation::Kind::kSink),
         sink_(std::move(sink)) {}
   Status ValidateSink(const SinkValidationContext& job) const override {
     return sink_ ? sink_->Validate(job) : Status::Ok();

@@ -150,8 +150,7 @@ class DataInput {
   bool ReadBool() {
     const auto byte = static_cast<std::uint8_t>(PeekLittleEndian<1>("bool"));
     if (byte > 1) [[unlikely]] {
-      ThrowSerializationError("bool", pos_,
-                              "byte " + std::to_string(byte) + " is neither 0 nor 1");
+      ThrowSerializationError("bool", pos_, "byte " + std::to_string(byte) + " is neither 0 nor 1");
     }
     ++pos_;
     return byte == 1;
@@ -188,7 +187,8 @@ class DataInput {
 
   /// The next `size` bytes, as a view into the input (see the ownership note at the top).
   std::string_view ReadBytes(std::size_t size) {
-    if (size > remaining()) [[unlikely]] ThrowTruncated("bytes", pos_, size);
+    if (size > remaining()) [[unlikely]]
+      ThrowTruncated("bytes", pos_, size);
     const std::string_view bytes = data_.substr(pos_, size);
     pos_ += size;
     return bytes;
@@ -215,7 +215,8 @@ class DataInput {
  private:
   template <std::size_t N>
   std::uint64_t PeekLittleEndian(std::string_view what) const {
-    if (remaining() < N) [[unlikely]] ThrowTruncated(what, pos_, N);
+    if (remaining() < N) [[unlikely]]
+      ThrowTruncated(what, pos_, N);
     std::uint64_t value = 0;
     for (std::size_t i = 0; i < N; ++i) {
       value |= static_cast<std::uint64_t>(static_cast<unsigned char>(data_[pos_ + i])) << (8 * i);
@@ -235,10 +236,12 @@ class DataInput {
     std::uint64_t value = 0;
     std::size_t at = pos_;
     for (unsigned shift = 0;; shift += 7) {
-      if (at == data_.size()) [[unlikely]] ThrowTruncated(what, pos_, at - pos_ + 1);
+      if (at == data_.size()) [[unlikely]]
+        ThrowTruncated(what, pos_, at - pos_ + 1);
       const auto byte = static_cast<unsigned char>(data_[at++]);
       // The tenth byte holds only bit 63: anything more is corruption, not a bigger number.
-      if (shift == 63 && byte > 1) [[unlikely]] ThrowOverlongVarint(what);
+      if (shift == 63 && byte > 1) [[unlikely]]
+        ThrowOverlongVarint(what);
       value |= static_cast<std::uint64_t>(byte & 0x7f) << shift;
       if ((byte & 0x80) == 0) {
         end = at;

@@ -154,7 +154,9 @@ struct TypeSerializer {
 
   static constexpr std::uint32_t kVersion = detail::NoTypeSerializer<T>();
   template <typename U = T>
-  static void Serialize(const U&, DataOutput&) { detail::NoTypeSerializer<U>(); }
+  static void Serialize(const U&, DataOutput&) {
+    detail::NoTypeSerializer<U>();
+  }
   template <typename U = T>
   static U Deserialize(DataInput&, std::uint32_t) {
     detail::NoTypeSerializer<U>();
@@ -170,13 +172,13 @@ struct TypeSerializer {
 /// True when T has a complete TypeSerializer: kVersion as a constant expression, Serialize and
 /// Deserialize with the signatures above. For containers, true iff their elements have one.
 template <typename T>
-concept HasTypeSerializer =
-    !requires { typename TypeSerializer<T>::SluiceUnspecialisedTag; } &&
-    requires(const T& value, DataOutput& out, DataInput& in, std::uint32_t version) {
-      typename std::integral_constant<std::uint32_t, TypeSerializer<T>::kVersion>;
-      TypeSerializer<T>::Serialize(value, out);
-      { TypeSerializer<T>::Deserialize(in, version) } -> std::same_as<T>;
-    };
+concept HasTypeSerializer = !requires {
+  typename TypeSerializer<T>::SluiceUnspecialisedTag;
+} && requires(const T& value, DataOutput& out, DataInput& in, std::uint32_t version) {
+  typename std::integral_constant<std::uint32_t, TypeSerializer<T>::kVersion>;
+  TypeSerializer<T>::Serialize(value, out);
+  { TypeSerializer<T>::Deserialize(in, version) } -> std::same_as<T>;
+};
 
 namespace detail {
 
@@ -249,11 +251,11 @@ namespace detail {
 [[noreturn]] inline void ThrowUnsupportedVersion(std::string_view type_name, std::size_t offset,
                                                  std::uint32_t found, std::uint32_t newest) {
   const std::string problem =
-      found == 0 ? "format version 0 is never written for a versioned type (corrupt input, or "
-                   "the type was written with kVersion 0)"
-                 : "format version " + std::to_string(found) +
-                       " is newer than this program reads (1 to " + std::to_string(newest) +
-                       "); was it written by a newer release?";
+      found == 0
+          ? "format version 0 is never written for a versioned type (corrupt input, or "
+            "the type was written with kVersion 0)"
+          : "format version " + std::to_string(found) + " is newer than this program reads (1 to " +
+                std::to_string(newest) + "); was it written by a newer release?";
   ThrowSerializationError(type_name, offset, problem);
 }
 }  // namespace detail
@@ -397,19 +399,28 @@ struct TypeSerializer<T> {
       return static_cast<T>(in.ReadU16());
     } else if constexpr (sizeof(T) == 4) {
       // The 32-bit readers reject values written by a wider type.
-      if constexpr (std::is_signed_v<T>) return static_cast<T>(in.ReadVarI32());
-      else return static_cast<T>(in.ReadVarU32());
+      if constexpr (std::is_signed_v<T>)
+        return static_cast<T>(in.ReadVarI32());
+      else
+        return static_cast<T>(in.ReadVarU32());
     } else {
-      if constexpr (std::is_signed_v<T>) return static_cast<T>(in.ReadVarI64());
-      else return static_cast<T>(in.ReadVarU64());
+      if constexpr (std::is_signed_v<T>)
+        return static_cast<T>(in.ReadVarI64());
+      else
+        return static_cast<T>(in.ReadVarU64());
     }
   }
   static std::string TypeName() {
-    if constexpr (std::is_same_v<T, char>) return "char";
-    else if constexpr (std::is_same_v<T, char8_t>) return "char8";
-    else if constexpr (std::is_same_v<T, char16_t>) return "char16";
-    else if constexpr (std::is_same_v<T, char32_t>) return "char32";
-    else return (std::is_signed_v<T> ? "int" : "uint") + std::to_string(sizeof(T) * 8);
+    if constexpr (std::is_same_v<T, char>)
+      return "char";
+    else if constexpr (std::is_same_v<T, char8_t>)
+      return "char8";
+    else if constexpr (std::is_same_v<T, char16_t>)
+      return "char16";
+    else if constexpr (std::is_same_v<T, char32_t>)
+      return "char32";
+    else
+      return (std::is_signed_v<T> ? "int" : "uint") + std::to_string(sizeof(T) * 8);
   }
 };
 
@@ -501,13 +512,21 @@ struct TypeSerializer<std::vector<T, Alloc>> {
 
 namespace detail {
 template <typename T>
-std::string SetTypeName() { return "set<" + TypeNameOf<T>() + ">"; }
+std::string SetTypeName() {
+  return "set<" + TypeNameOf<T>() + ">";
+}
 template <typename T>
-std::string UnorderedSetTypeName() { return "unordered_set<" + TypeNameOf<T>() + ">"; }
+std::string UnorderedSetTypeName() {
+  return "unordered_set<" + TypeNameOf<T>() + ">";
+}
 template <typename K, typename V>
-std::string MapTypeName() { return "map<" + JoinTypeNames<K, V>() + ">"; }
+std::string MapTypeName() {
+  return "map<" + JoinTypeNames<K, V>() + ">";
+}
 template <typename K, typename V>
-std::string UnorderedMapTypeName() { return "unordered_map<" + JoinTypeNames<K, V>() + ">"; }
+std::string UnorderedMapTypeName() {
+  return "unordered_map<" + JoinTypeNames<K, V>() + ">";
+}
 }  // namespace detail
 
 template <typename T, typename Compare, typename Alloc>

@@ -36,11 +36,13 @@ namespace sluice::testing {
 /// An operator's state as a checkpoint would hold it (all key groups, one instance).
 struct OperatorSnapshot {
   std::string operator_section;
-  std::map<int32_t, std::pair<std::string, std::string>> key_groups;  // key group -> (keyed, extras)
+  std::map<int32_t, std::pair<std::string, std::string>>
+      key_groups;  // key group -> (keyed, extras)
 };
 
 template <typename In, typename Out>
-class OneInputOperatorHarness : private detail::OperatorContext, private detail::ProcessingTimeService {
+class OneInputOperatorHarness : private detail::OperatorContext,
+                                private detail::ProcessingTimeService {
  public:
   /// `keyed`: give the operator a keyed state store for all key groups.
   OneInputOperatorHarness(std::unique_ptr<detail::StreamOperator> op, bool keyed,
@@ -50,9 +52,13 @@ class OneInputOperatorHarness : private detail::OperatorContext, private detail:
     info_.operator_name = "operator under test";
     info_.operator_uid = "operator-under-test";
     info_.max_parallelism = max_parallelism;
-    if (keyed) keyed_ = std::make_unique<detail::KeyedStateStore>(info_.operator_name, 0, max_parallelism - 1);
-    runtime_context_ = std::make_unique<RuntimeContext>(info_, &metrics_, &parameters_, keyed_.get(), &operator_state_);
-    if (auto* producer = dynamic_cast<detail::HasOutput<Out>*>(op_->OutputOperator())) producer->SetOutput(&output_);
+    if (keyed)
+      keyed_ =
+          std::make_unique<detail::KeyedStateStore>(info_.operator_name, 0, max_parallelism - 1);
+    runtime_context_ = std::make_unique<RuntimeContext>(info_, &metrics_, &parameters_,
+                                                        keyed_.get(), &operator_state_);
+    if (auto* producer = dynamic_cast<detail::HasOutput<Out>*>(op_->OutputOperator()))
+      producer->SetOutput(&output_);
     op_->Setup(*this);
     if (restore != nullptr) {
       std::vector<std::string_view> sections{restore->operator_section};
@@ -127,7 +133,8 @@ class OneInputOperatorHarness : private detail::OperatorContext, private detail:
   std::optional<T> ValueStateOf(const K& key, const std::string& name) {
     DataOutput bytes;
     SerializeValue(key, bytes);
-    keyed_->SetCurrentKey(bytes.data(), detail::KeyGroupForKeyHash(KeyHash<K>::HashCode(key), info_.max_parallelism));
+    keyed_->SetCurrentKey(
+        bytes.data(), detail::KeyGroupForKeyHash(KeyHash<K>::HashCode(key), info_.max_parallelism));
     return keyed_->GetValueState(ValueStateDescriptor<T>(name)).Value();
   }
 
@@ -138,8 +145,12 @@ class OneInputOperatorHarness : private detail::OperatorContext, private detail:
   struct CollectingOutput final : detail::Output<Out> {
     std::vector<detail::StreamRecord<Out>> records;
     std::vector<int64_t> watermarks;
-    void Collect(detail::StreamRecord<Out>&& record) override { records.push_back(std::move(record)); }
-    void EmitWatermark(detail::Watermark watermark) override { watermarks.push_back(watermark.timestamp); }
+    void Collect(detail::StreamRecord<Out>&& record) override {
+      records.push_back(std::move(record));
+    }
+    void EmitWatermark(detail::Watermark watermark) override {
+      watermarks.push_back(watermark.timestamp);
+    }
     void EmitWatermarkStatus(detail::WatermarkStatus) override {}
   };
 
@@ -172,18 +183,21 @@ class OneInputOperatorHarness : private detail::OperatorContext, private detail:
 
 /// A harness around KeyedStream::Process(function).
 template <typename K, typename In, typename Out, typename F>
-OneInputOperatorHarness<In, Out> KeyedProcessHarness(F function, std::function<K(const In&)> key_selector,
+OneInputOperatorHarness<In, Out> KeyedProcessHarness(F function,
+                                                     std::function<K(const In&)> key_selector,
                                                      const OperatorSnapshot* restore = nullptr) {
   return OneInputOperatorHarness<In, Out>(
-      std::make_unique<detail::KeyedProcessOperator<K, In, Out, F>>(std::move(function), std::move(key_selector)),
+      std::make_unique<detail::KeyedProcessOperator<K, In, Out, F>>(std::move(function),
+                                                                    std::move(key_selector)),
       /*keyed=*/true, restore);
 }
 
 /// A harness around DataStream::Map(function) (a lambda or a RichMapFunction).
 template <typename In, typename Out, typename F>
 OneInputOperatorHarness<In, Out> MapHarness(F function, const OperatorSnapshot* restore = nullptr) {
-  return OneInputOperatorHarness<In, Out>(std::make_unique<detail::MapOperator<In, Out, F>>(std::move(function)),
-                                          /*keyed=*/false, restore);
+  return OneInputOperatorHarness<In, Out>(
+      std::make_unique<detail::MapOperator<In, Out, F>>(std::move(function)),
+      /*keyed=*/false, restore);
 }
 
 }  // namespace sluice::testing

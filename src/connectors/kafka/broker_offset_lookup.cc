@@ -13,13 +13,15 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 int RemainingMs(Clock::time_point deadline, int cap_ms) {
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+  auto left =
+      std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
   return static_cast<int>(std::clamp<int64_t>(left, 1, cap_ms));
 }
 
 PartitionListPtr ToList(const std::vector<TopicPartition>& partitions) {
   PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size())));
-  for (const TopicPartition& tp : partitions) rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition);
+  for (const TopicPartition& tp : partitions)
+    rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition);
   return list;
 }
 
@@ -35,9 +37,9 @@ std::map<std::string, int> PartitionCounts(const rd_kafka_metadata_t& metadata) 
   return partition_counts;
 }
 
-Result<std::vector<TopicPartition>> MatchSubscription(const std::map<std::string, int>& partition_counts,
-                                                      const detail::KafkaSourceSettings& settings,
-                                                      const std::string& bootstrap_servers, bool strict) {
+Result<std::vector<TopicPartition>> MatchSubscription(
+    const std::map<std::string, int>& partition_counts, const detail::KafkaSourceSettings& settings,
+    const std::string& bootstrap_servers, bool strict) {
   std::vector<TopicPartition> result;
   auto add_all = [&](const std::string& topic, int count) {
     for (int p = 0; p < count; ++p) result.push_back({topic, p});
@@ -54,22 +56,24 @@ Result<std::vector<TopicPartition>> MatchSubscription(const std::map<std::string
       auto it = partition_counts.find(tp.topic);
       if (it == partition_counts.end() || (!strict && tp.partition >= it->second)) {
         if (!strict) continue;
-        return Status::NotFound("topic '" + tp.topic + "' (of SetPartitions) does not exist at bootstrap.servers=" +
+        return Status::NotFound("topic '" + tp.topic +
+                                "' (of SetPartitions) does not exist at bootstrap.servers=" +
                                 bootstrap_servers + "; create it or fix the partition list");
       }
       if (tp.partition >= it->second) {
-        return Status::NotFound("partition " + ToString(tp) + " does not exist: topic '" + tp.topic + "' has " +
-                                std::to_string(it->second) + " partitions");
+        return Status::NotFound("partition " + ToString(tp) + " does not exist: topic '" +
+                                tp.topic + "' has " + std::to_string(it->second) + " partitions");
       }
       result.push_back(tp);
     }
   } else {
-    for (const std::string& topic : std::set<std::string>(settings.topics.begin(), settings.topics.end())) {
+    for (const std::string& topic :
+         std::set<std::string>(settings.topics.begin(), settings.topics.end())) {
       auto it = partition_counts.find(topic);
       if (it == partition_counts.end()) {
         if (!strict) continue;
-        return Status::NotFound("topic '" + topic + "' does not exist at bootstrap.servers=" + bootstrap_servers +
-                                "; create it, or fix SetTopics");
+        return Status::NotFound("topic '" + topic + "' does not exist at bootstrap.servers=" +
+                                bootstrap_servers + "; create it, or fix SetTopics");
       }
       add_all(topic, it->second);
     }
@@ -79,23 +83,25 @@ Result<std::vector<TopicPartition>> MatchSubscription(const std::map<std::string
 
 Status BrokerOffsetLookup::FatalOr(Status status) const {
   if (auto fatal = consumer_.FatalError()) {
-    return Status::Unauthenticated("the broker refused the client (bootstrap.servers=" + bootstrap_servers_ + "): " +
-                                   rd_kafka_err2name(fatal->code) + ": " + fatal->reason +
-                                   "; check security.protocol and the sasl.*/ssl.* properties");
+    return Status::Unauthenticated(
+        "the broker refused the client (bootstrap.servers=" + bootstrap_servers_ +
+        "): " + rd_kafka_err2name(fatal->code) + ": " + fatal->reason +
+        "; check security.protocol and the sasl.*/ssl.* properties");
   }
   return status;
 }
 
 Status BrokerOffsetLookup::Failure(const std::string& what, rd_kafka_resp_err_t err) const {
-  std::string message = what + " failed: " + DescribeError(err) + " (bootstrap.servers=" + bootstrap_servers_ + ")";
+  std::string message =
+      what + " failed: " + DescribeError(err) + " (bootstrap.servers=" + bootstrap_servers_ + ")";
   if (err == RD_KAFKA_RESP_ERR__TIMED_OUT || err == RD_KAFKA_RESP_ERR__TRANSPORT ||
       err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
     std::string last;
     if (auto e = consumer_.LastError()) last = "; last client error: " + e->reason;
-    return FatalOr(Status::Unavailable(what + ": no answer from the Kafka brokers at bootstrap.servers=" +
-                                       bootstrap_servers_ + " within " + std::to_string(timeout_.count()) +
-                                       " ms (sluice.broker.timeout.ms)" + last +
-                                       "; check bootstrap.servers and that the brokers are up"));
+    return FatalOr(Status::Unavailable(
+        what + ": no answer from the Kafka brokers at bootstrap.servers=" + bootstrap_servers_ +
+        " within " + std::to_string(timeout_.count()) + " ms (sluice.broker.timeout.ms)" + last +
+        "; check bootstrap.servers and that the brokers are up"));
   }
   return FatalOr(Status::Unavailable(message));
 }
@@ -119,10 +125,12 @@ Result<std::vector<TopicPartition>> BrokerOffsetLookup::SubscribedPartitions(
   }
   if (metadata == nullptr) return Failure("fetching topic metadata", err);
 
-  return MatchSubscription(PartitionCounts(*metadata), settings, bootstrap_servers_, /*strict=*/true);
+  return MatchSubscription(PartitionCounts(*metadata), settings, bootstrap_servers_,
+                           /*strict=*/true);
 }
 
-Result<OffsetMap> BrokerOffsetLookup::Watermarks(const std::vector<TopicPartition>& partitions, bool low) {
+Result<OffsetMap> BrokerOffsetLookup::Watermarks(const std::vector<TopicPartition>& partitions,
+                                                 bool low) {
   Clock::time_point deadline = Clock::now() + timeout_;
   OffsetMap out;
   for (const TopicPartition& tp : partitions) {
@@ -130,15 +138,16 @@ Result<OffsetMap> BrokerOffsetLookup::Watermarks(const std::vector<TopicPartitio
     int64_t hi = 0;
     rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
     while (Clock::now() < deadline) {
-      err = rd_kafka_query_watermark_offsets(consumer_.handle(), tp.topic.c_str(), tp.partition, &lo, &hi,
-                                             RemainingMs(deadline, 2000));
+      err = rd_kafka_query_watermark_offsets(consumer_.handle(), tp.topic.c_str(), tp.partition,
+                                             &lo, &hi, RemainingMs(deadline, 2000));
       consumer_.ServeMainQueue();
       if (err != RD_KAFKA_RESP_ERR__TIMED_OUT || consumer_.FatalError()) break;
     }
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return Failure(std::string(low ? "looking up the earliest offset" : "looking up the end offset") + " of " +
-                         ToString(tp),
-                     err);
+      return Failure(
+          std::string(low ? "looking up the earliest offset" : "looking up the end offset") +
+              " of " + ToString(tp),
+          err);
     }
     out[tp] = low ? lo : hi;
   }
@@ -155,14 +164,17 @@ Result<OffsetMap> BrokerOffsetLookup::Latest(const std::vector<TopicPartition>& 
 
 Result<OffsetMap> BrokerOffsetLookup::Committed(const std::vector<TopicPartition>& partitions) {
   PartitionListPtr list = ToList(partitions);
-  rd_kafka_resp_err_t err = rd_kafka_committed(consumer_.handle(), list.get(), static_cast<int>(timeout_.count()));
+  rd_kafka_resp_err_t err =
+      rd_kafka_committed(consumer_.handle(), list.get(), static_cast<int>(timeout_.count()));
   consumer_.ServeMainQueue();
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return Failure("reading the group's committed offsets", err);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    return Failure("reading the group's committed offsets", err);
   OffsetMap out;
   for (int i = 0; i < list->cnt; ++i) {
     const rd_kafka_topic_partition_t& tp = list->elems[i];
     if (tp.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return Failure("reading the committed offset of " + std::string(tp.topic) + "-" + std::to_string(tp.partition),
+      return Failure("reading the committed offset of " + std::string(tp.topic) + "-" +
+                         std::to_string(tp.partition),
                      tp.err);
     }
     if (tp.offset >= 0) out[{tp.topic, tp.partition}] = tp.offset;  // RD_KAFKA_OFFSET_INVALID: none
@@ -174,16 +186,16 @@ Result<OffsetMap> BrokerOffsetLookup::ForTimestamp(const std::vector<TopicPartit
                                                    int64_t timestamp_ms) {
   PartitionListPtr list = ToList(partitions);
   for (int i = 0; i < list->cnt; ++i) list->elems[i].offset = timestamp_ms;
-  rd_kafka_resp_err_t err =
-      rd_kafka_offsets_for_times(consumer_.handle(), list.get(), static_cast<int>(timeout_.count()));
+  rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(consumer_.handle(), list.get(),
+                                                       static_cast<int>(timeout_.count()));
   consumer_.ServeMainQueue();
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return Failure("looking up offsets for timestamp", err);
   OffsetMap out;
   for (int i = 0; i < list->cnt; ++i) {
     const rd_kafka_topic_partition_t& tp = list->elems[i];
     if (tp.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return Failure("looking up the offset for timestamp " + std::to_string(timestamp_ms) + " of " +
-                         std::string(tp.topic) + "-" + std::to_string(tp.partition),
+      return Failure("looking up the offset for timestamp " + std::to_string(timestamp_ms) +
+                         " of " + std::string(tp.topic) + "-" + std::to_string(tp.partition),
                      tp.err);
     }
     if (tp.offset >= 0) out[{tp.topic, tp.partition}] = tp.offset;  // -1: no record that late

@@ -27,24 +27,27 @@ std::map<std::string, int> PartitionCounts(const rd_kafka_metadata_t& metadata);
 /// The partitions the settings subscribe to, given every topic's partition count. With
 /// `strict` (at start) a missing topic or partition is NotFound naming it; without (partition
 /// discovery) it is left out.
-Result<std::vector<TopicPartition>> MatchSubscription(const std::map<std::string, int>& partition_counts,
-                                                      const detail::KafkaSourceSettings& settings,
-                                                      const std::string& bootstrap_servers, bool strict);
+Result<std::vector<TopicPartition>> MatchSubscription(
+    const std::map<std::string, int>& partition_counts, const detail::KafkaSourceSettings& settings,
+    const std::string& bootstrap_servers, bool strict);
 
 class BrokerOffsetLookup final : public OffsetLookup {
  public:
-  BrokerOffsetLookup(KafkaConsumer& consumer, std::string bootstrap_servers, std::chrono::milliseconds timeout)
+  BrokerOffsetLookup(KafkaConsumer& consumer, std::string bootstrap_servers,
+                     std::chrono::milliseconds timeout)
       : consumer_(consumer), bootstrap_servers_(std::move(bootstrap_servers)), timeout_(timeout) {}
 
   /// The partitions of the subscribed topics (or the pattern's matches, or the fixed list).
   /// NotFound naming the topic for a missing topic or partition; Unavailable naming
   /// bootstrap.servers when the broker does not answer in time.
-  Result<std::vector<TopicPartition>> SubscribedPartitions(const detail::KafkaSourceSettings& settings);
+  Result<std::vector<TopicPartition>> SubscribedPartitions(
+      const detail::KafkaSourceSettings& settings);
 
   Result<OffsetMap> Earliest(const std::vector<TopicPartition>& partitions) override;
   Result<OffsetMap> Latest(const std::vector<TopicPartition>& partitions) override;
   Result<OffsetMap> Committed(const std::vector<TopicPartition>& partitions) override;
-  Result<OffsetMap> ForTimestamp(const std::vector<TopicPartition>& partitions, int64_t timestamp_ms) override;
+  Result<OffsetMap> ForTimestamp(const std::vector<TopicPartition>& partitions,
+                                 int64_t timestamp_ms) override;
 
  private:
   Result<OffsetMap> Watermarks(const std::vector<TopicPartition>& partitions, bool low);

@@ -28,7 +28,8 @@ class DeadLetterProducer {
   /// `client_properties` are the source's consumer properties; the connection and security
   /// ones are reused, consumer-only ones are left out. Throws std::runtime_error when
   /// librdkafka refuses them.
-  DeadLetterProducer(const std::map<std::string, std::string>& client_properties, std::string topic);
+  DeadLetterProducer(const std::map<std::string, std::string>& client_properties,
+                     std::string topic);
   ~DeadLetterProducer();
   DeadLetterProducer(const DeadLetterProducer&) = delete;
   DeadLetterProducer& operator=(const DeadLetterProducer&) = delete;

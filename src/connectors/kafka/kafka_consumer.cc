@@ -14,14 +14,17 @@ KafkaConsumer::KafkaConsumer(const std::map<std::string, std::string>& propertie
   ConfPtr conf(rd_kafka_conf_new());
   char error[512];
   for (const auto& [key, value] : properties) {
-    if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK) {
-      throw std::runtime_error("Kafka source: librdkafka refused client property '" + key + "': " + error);
+    if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error, sizeof error) !=
+        RD_KAFKA_CONF_OK) {
+      throw std::runtime_error("Kafka source: librdkafka refused client property '" + key +
+                               "': " + error);
     }
   }
   rd_kafka_conf_set_opaque(conf.get(), this);
   rd_kafka_conf_set_error_cb(conf.get(), &KafkaConsumer::OnError);
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), error, sizeof error);
-  if (rk == nullptr) throw std::runtime_error(std::string("Kafka source: cannot create a consumer: ") + error);
+  if (rk == nullptr)
+    throw std::runtime_error(std::string("Kafka source: cannot create a consumer: ") + error);
   conf.release();  // rd_kafka_new took it
   rk_.reset(rk);
   consumer_queue_.reset(rd_kafka_queue_get_consumer(rk));
@@ -63,7 +66,8 @@ void KafkaConsumer::OnError(rd_kafka_t* rk, int err, const char* reason, void* o
                 error.code == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
                 error.code == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED ||
                 error.code == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED;
-  SLUICE_LOG_WARN("Kafka source consumer {}: {}: {}", rd_kafka_name(rk), rd_kafka_err2name(error.code), error.reason);
+  SLUICE_LOG_WARN("Kafka source consumer {}: {}: {}", rd_kafka_name(rk),
+                  rd_kafka_err2name(error.code), error.reason);
   std::lock_guard lock(self->mutex_);
   if (error.fatal) self->fatal_ = error;
   self->last_ = std::move(error);
@@ -91,7 +95,8 @@ void KafkaConsumer::Close(std::chrono::milliseconds timeout) {
   QueuePtr close_queue(rd_kafka_queue_new(rk_.get()));
   ErrorPtr error(rd_kafka_consumer_close_queue(rk_.get(), close_queue.get()));
   if (error != nullptr) {
-    SLUICE_LOG_WARN("Kafka source: closing consumer {}: {}", rd_kafka_name(rk_.get()), rd_kafka_error_string(error.get()));
+    SLUICE_LOG_WARN("Kafka source: closing consumer {}: {}", rd_kafka_name(rk_.get()),
+                    rd_kafka_error_string(error.get()));
   } else {
     auto deadline = std::chrono::steady_clock::now() + timeout;
     while (!rd_kafka_consumer_closed(rk_.get()) && std::chrono::steady_clock::now() < deadline) {

@@ -84,7 +84,8 @@ class KafkaConsumer {
   QueuePtr commit_queue_;
 };
 
-/// The name and text of a librdkafka error code, e.g. "_TRANSPORT (Local: Broker transport failure)".
+/// The name and text of a librdkafka error code, e.g. "_TRANSPORT (Local: Broker transport
+/// failure)".
 std::string DescribeError(rd_kafka_resp_err_t err);
 
 }  // namespace sluice::kafka::internal

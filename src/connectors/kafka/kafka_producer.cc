@@ -11,15 +11,17 @@ bool IsFencedError(rd_kafka_resp_err_t code) {
          code == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH;
 }
 
-Result<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(const std::map<std::string, std::string>& properties,
-                                                             const std::string& client_id, DeliveryFailures failures) {
+Result<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(
+    const std::map<std::string, std::string>& properties, const std::string& client_id,
+    DeliveryFailures failures) {
   std::unique_ptr<KafkaProducer> producer(new KafkaProducer());
   producer->client_id_ = client_id;
   producer->failures_ = failures;
   ConfPtr conf(rd_kafka_conf_new());
   char error[512];
   auto set = [&](const std::string& key, const std::string& value) -> Status {
-    if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error, sizeof(error)) != RD_KAFKA_CONF_OK) {
+    if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error, sizeof(error)) !=
+        RD_KAFKA_CONF_OK) {
       return Status::InvalidArgument("KafkaSink: property " + key + "=" + value + ": " + error);
     }
     return Status::Ok();
@@ -36,7 +38,8 @@ Result<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(const std::map<std:
   rd_kafka_conf_set_background_event_cb(conf.get(), &KafkaProducer::OnBackgroundEvent);
   rd_kafka_conf_set_opaque(conf.get(), producer.get());
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), error, sizeof(error));
-  if (rk == nullptr) return Status::InvalidArgument(std::string("KafkaSink: cannot create a producer: ") + error);
+  if (rk == nullptr)
+    return Status::InvalidArgument(std::string("KafkaSink: cannot create a producer: ") + error);
   conf.release();  // owned by the client now
   producer->handle_.reset(rk);
   // The main queue (delivery reports, errors) is served by the background thread from now on.
@@ -51,9 +54,14 @@ KafkaProducer::~KafkaProducer() { handle_.reset(); }
 void KafkaProducer::OnBackgroundEvent(rd_kafka_t* rk, rd_kafka_event_t* event, void* opaque) {
   auto* self = static_cast<KafkaProducer*>(opaque);
   switch (rd_kafka_event_type(event)) {
-    case RD_KAFKA_EVENT_DR: self->OnDeliveryReports(event); break;
-    case RD_KAFKA_EVENT_ERROR: self->OnClientError(rk, event); break;
-    default: break;
+    case RD_KAFKA_EVENT_DR:
+      self->OnDeliveryReports(event);
+      break;
+    case RD_KAFKA_EVENT_ERROR:
+      self->OnClientError(rk, event);
+      break;
+    default:
+      break;
   }
   rd_kafka_event_destroy(event);
 }
@@ -67,7 +75,8 @@ void KafkaProducer::OnDeliveryReports(rd_kafka_event_t* event) {
       delivered_.fetch_add(1, std::memory_order_relaxed);
       continue;
     }
-    if (message->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || message->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
+    if (message->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE ||
+        message->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT) {
       if (purging_.load()) continue;  // we asked for it
     }
     failed_->fetch_add(1, std::memory_order_relaxed);
@@ -75,8 +84,9 @@ void KafkaProducer::OnDeliveryReports(rd_kafka_event_t* event) {
     if (error_ && failures_ == DeliveryFailures::kFailTheJob) continue;
     std::string topic = message->rkt != nullptr ? rd_kafka_topic_name(message->rkt) : "?";
     std::string what = "KafkaSink: delivery of a record to topic " + topic + " partition " +
-                       std::to_string(message->partition) + " failed after librdkafka's retries: " +
-                       rd_kafka_err2str(message->err) + " (" + rd_kafka_err2name(message->err) + ")";
+                       std::to_string(message->partition) +
+                       " failed after librdkafka's retries: " + rd_kafka_err2str(message->err) +
+                       " (" + rd_kafka_err2name(message->err) + ")";
     if (failures_ == DeliveryFailures::kLogAndCount) {
       LogFailureLocked(what);
     } else {
@@ -94,8 +104,9 @@ void KafkaProducer::LogFailureLocked(const std::string& what) {
     return;
   }
   if (failures_not_logged_ > 0) {
-    SLUICE_LOG_ERROR("{}; the record is lost (SetLogFailuresOnly), and so are {} more since the last such line",
-                     what, failures_not_logged_);
+    SLUICE_LOG_ERROR(
+        "{}; the record is lost (SetLogFailuresOnly), and so are {} more since the last such line",
+        what, failures_not_logged_);
   } else {
     SLUICE_LOG_ERROR("{}; the record is lost (SetLogFailuresOnly)", what);
   }
@@ -133,7 +144,8 @@ void KafkaProducer::OnClientError(rd_kafka_t* rk, rd_kafka_event_t* event) {
   troubled_.store(true, std::memory_order_release);
   fenced_ = fenced_ || IsFencedError(code);
   if (!error_) {
-    error_ = Status(StatusCode::kAborted, "KafkaSink: producer " + client_id_ + " failed fatally: " + reason + " (" +
+    error_ = Status(StatusCode::kAborted, "KafkaSink: producer " + client_id_ +
+                                              " failed fatally: " + reason + " (" +
                                               rd_kafka_err2name(code) + ")");
   }
 }
@@ -157,15 +169,18 @@ DeliveryTracker* KafkaProducer::NewTracker() {
   return trackers_.back().get();
 }
 
-Result<TopicPtr> KafkaProducer::TopicHandle(const std::string& topic, std::chrono::milliseconds timeout) {
+Result<TopicPtr> KafkaProducer::TopicHandle(const std::string& topic,
+                                            std::chrono::milliseconds timeout) {
   Result<std::vector<int32_t>> partitions = Partitions(topic, timeout);
   if (!partitions.ok()) return partitions.status();
   TopicPtr handle(rd_kafka_topic_new(handle_.get(), topic.c_str(), nullptr));
-  if (handle == nullptr) return Status::InvalidArgument("KafkaSink: bad topic name '" + topic + "'");
+  if (handle == nullptr)
+    return Status::InvalidArgument("KafkaSink: bad topic name '" + topic + "'");
   return handle;
 }
 
-Status KafkaProducer::Produce(const ProducerRecord& record, DeliveryTracker* tracker, rd_kafka_topic_t* topic) {
+Status KafkaProducer::Produce(const ProducerRecord& record, DeliveryTracker* tracker,
+                              rd_kafka_topic_t* topic) {
   rd_kafka_headers_t* headers = nullptr;
   if (!record.headers.empty()) {
     headers = rd_kafka_headers_new(record.headers.size());
@@ -178,17 +193,19 @@ Status KafkaProducer::Produce(const ProducerRecord& record, DeliveryTracker* tra
   while (true) {
     if (tracker != nullptr) tracker->Sent();  // before: the report may come at once
     // Everything but the topic, which is a handle (RKT) or a name (TOPIC).
-#define SLUICE_RECORD_ARGS                                                                                        \
-  RD_KAFKA_V_PARTITION(record.partition), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),                               \
-      RD_KAFKA_V_VALUE(record.has_value ? const_cast<char*>(record.value.data()) : nullptr,                        \
-                       record.has_value ? record.value.size() : 0),                                                \
-      RD_KAFKA_V_KEY(record.has_key ? record.key.data() : nullptr, record.has_key ? record.key.size() : 0),       \
-      RD_KAFKA_V_TIMESTAMP(std::max<int64_t>(record.timestamp, 0)), RD_KAFKA_V_HEADERS(headers),                   \
+#define SLUICE_RECORD_ARGS                                                                       \
+  RD_KAFKA_V_PARTITION(record.partition), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),              \
+      RD_KAFKA_V_VALUE(record.has_value ? const_cast<char*>(record.value.data()) : nullptr,      \
+                       record.has_value ? record.value.size() : 0),                              \
+      RD_KAFKA_V_KEY(record.has_key ? record.key.data() : nullptr,                               \
+                     record.has_key ? record.key.size() : 0),                                    \
+      RD_KAFKA_V_TIMESTAMP(std::max<int64_t>(record.timestamp, 0)), RD_KAFKA_V_HEADERS(headers), \
       RD_KAFKA_V_OPAQUE(tracker), RD_KAFKA_V_END
-    rd_kafka_resp_err_t err = topic != nullptr
-                                  ? rd_kafka_producev(handle_.get(), RD_KAFKA_V_RKT(topic), SLUICE_RECORD_ARGS)
-                                  : rd_kafka_producev(handle_.get(), RD_KAFKA_V_TOPIC(record.topic.c_str()),
-                                                      SLUICE_RECORD_ARGS);
+    rd_kafka_resp_err_t err =
+        topic != nullptr
+            ? rd_kafka_producev(handle_.get(), RD_KAFKA_V_RKT(topic), SLUICE_RECORD_ARGS)
+            : rd_kafka_producev(handle_.get(), RD_KAFKA_V_TOPIC(record.topic.c_str()),
+                                SLUICE_RECORD_ARGS);
 #undef SLUICE_RECORD_ARGS
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();
     if (tracker != nullptr) tracker->Done();  // refused: no report will come
@@ -204,12 +221,13 @@ Status KafkaProducer::Produce(const ProducerRecord& record, DeliveryTracker* tra
       char reason[512];
       rd_kafka_resp_err_t code = rd_kafka_fatal_error(handle_.get(), reason, sizeof(reason));
       if (error) return *error;
-      return Status(StatusCode::kAborted, "KafkaSink: producer " + client_id_ + " failed fatally: " + reason + " (" +
+      return Status(StatusCode::kAborted, "KafkaSink: producer " + client_id_ +
+                                              " failed fatally: " + reason + " (" +
                                               rd_kafka_err2name(code) + ")");
     }
-    return Status::Unavailable("KafkaSink: librdkafka refused a record for topic " + record.topic + " partition " +
-                               std::to_string(record.partition) + ": " + rd_kafka_err2str(err) + " (" +
-                               rd_kafka_err2name(err) + ")");
+    return Status::Unavailable("KafkaSink: librdkafka refused a record for topic " + record.topic +
+                               " partition " + std::to_string(record.partition) + ": " +
+                               rd_kafka_err2str(err) + " (" + rd_kafka_err2name(err) + ")");
   }
 }
 
@@ -218,7 +236,8 @@ Status KafkaProducer::Flush(std::chrono::milliseconds timeout) {
   while (rd_kafka_outq_len(handle_.get()) > 0) {
     if (std::chrono::steady_clock::now() >= deadline) {
       return Status::TimedOut("KafkaSink: " + std::to_string(rd_kafka_outq_len(handle_.get())) +
-                              " records of producer " + client_id_ + " still had no delivery report after " +
+                              " records of producer " + client_id_ +
+                              " still had no delivery report after " +
                               std::to_string(timeout.count()) + " ms (sluice.broker.timeout.ms)");
     }
     rd_kafka_flush(handle_.get(), 100);
@@ -232,11 +251,13 @@ void KafkaProducer::Purge() {
   rd_kafka_flush(handle_.get(), 0);
 }
 
-Result<std::vector<int32_t>> KafkaProducer::Partitions(const std::string& topic, std::chrono::milliseconds timeout) {
+Result<std::vector<int32_t>> KafkaProducer::Partitions(const std::string& topic,
+                                                       std::chrono::milliseconds timeout) {
   rd_kafka_topic_t* rkt = rd_kafka_topic_new(handle_.get(), topic.c_str(), nullptr);
   if (rkt == nullptr) return Status::InvalidArgument("KafkaSink: bad topic name '" + topic + "'");
   const rd_kafka_metadata_t* raw = nullptr;
-  rd_kafka_resp_err_t err = rd_kafka_metadata(handle_.get(), 0, rkt, &raw, static_cast<int>(timeout.count()));
+  rd_kafka_resp_err_t err =
+      rd_kafka_metadata(handle_.get(), 0, rkt, &raw, static_cast<int>(timeout.count()));
   rd_kafka_topic_destroy(rkt);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return Status::Unavailable("KafkaSink: no metadata for topic " + topic + " within " +
@@ -248,8 +269,9 @@ Result<std::vector<int32_t>> KafkaProducer::Partitions(const std::string& topic,
     const rd_kafka_metadata_topic_t& t = metadata->topics[i];
     if (topic != t.topic) continue;
     if (t.err != RD_KAFKA_RESP_ERR_NO_ERROR || t.partition_cnt == 0) {
-      return Status::NotFound("KafkaSink: topic " + topic + " does not exist (" + rd_kafka_err2str(t.err) +
-                              "); create it, or let the broker create topics (auto.create.topics.enable)");
+      return Status::NotFound(
+          "KafkaSink: topic " + topic + " does not exist (" + rd_kafka_err2str(t.err) +
+          "); create it, or let the broker create topics (auto.create.topics.enable)");
     }
     std::vector<int32_t> ids;
     for (int p = 0; p < t.partition_cnt; ++p) ids.push_back(t.partitions[p].id);

@@ -66,9 +66,9 @@ class DeliveryTracker {
 class KafkaProducer {
  public:
   /// A producer with exactly `properties` (plus client.id). Errors name the property.
-  static Result<std::unique_ptr<KafkaProducer>> Create(const std::map<std::string, std::string>& properties,
-                                                       const std::string& client_id,
-                                                       DeliveryFailures failures = DeliveryFailures::kFailTheJob);
+  static Result<std::unique_ptr<KafkaProducer>> Create(
+      const std::map<std::string, std::string>& properties, const std::string& client_id,
+      DeliveryFailures failures = DeliveryFailures::kFailTheJob);
   ~KafkaProducer();
   KafkaProducer(const KafkaProducer&) = delete;
   KafkaProducer& operator=(const KafkaProducer&) = delete;
@@ -80,7 +80,8 @@ class KafkaProducer {
   /// sink's backpressure). An error status when librdkafka refuses the record.
   /// `topic`, when given, is this producer's handle for record.topic (TopicHandle): it saves
   /// librdkafka a lookup by name under its lock per record.
-  Status Produce(const ProducerRecord& record, DeliveryTracker* tracker = nullptr, rd_kafka_topic_t* topic = nullptr);
+  Status Produce(const ProducerRecord& record, DeliveryTracker* tracker = nullptr,
+                 rd_kafka_topic_t* topic = nullptr);
   /// A handle for `topic` on this producer, after a metadata request for it (bounded by
   /// `timeout`) so that the first records need not wait for librdkafka's periodic topic scan
   /// (up to a second). NotFound when the topic does not exist.
@@ -104,7 +105,8 @@ class KafkaProducer {
   /// Drops queued and in-flight records (their delivery reports say purged, not failures).
   void Purge();
   /// The topic's partition ids, sorted (a metadata request, bounded by `timeout`).
-  Result<std::vector<int32_t>> Partitions(const std::string& topic, std::chrono::milliseconds timeout);
+  Result<std::vector<int32_t>> Partitions(const std::string& topic,
+                                          std::chrono::milliseconds timeout);
 
   int64_t delivered() const { return delivered_.load(std::memory_order_relaxed); }
   int64_t failed() const { return failed_->load(std::memory_order_relaxed); }

@@ -34,8 +34,9 @@
 namespace sluice::kafka::detail {
 
 [[noreturn]] void ThrowDeserializationError(const ConsumerRecord& record, const char* reason) {
-  throw std::runtime_error("Kafka source: cannot deserialize the record at topic '" + std::string(record.topic) +
-                           "' partition " + std::to_string(record.partition) + " offset " +
+  throw std::runtime_error("Kafka source: cannot deserialize the record at topic '" +
+                           std::string(record.topic) + "' partition " +
+                           std::to_string(record.partition) + " offset " +
                            std::to_string(record.offset) + ": " + reason);
 }
 
@@ -69,7 +70,8 @@ class ReaderCore final : public KafkaReaderCore {
 
   void Open(SourceReaderContext& context) override {
     RuntimeContext& runtime = context.GetRuntimeContext();
-    state_ = &runtime.GetUnionListState(ListStateDescriptor<PartitionOffset>(internal::kOffsetStateName));
+    state_ = &runtime.GetUnionListState(
+        ListStateDescriptor<PartitionOffset>(internal::kOffsetStateName));
     std::optional<std::vector<PartitionOffset>> restored;
     if (runtime.IsRestored()) restored = state_->Get();
 
@@ -81,14 +83,18 @@ class ReaderCore final : public KafkaReaderCore {
     records_in_ = &metrics.GetCounter("numRecordsIn");
 
     consumer_ = std::make_unique<internal::KafkaConsumer>(ClientProperties());
-    internal::BrokerOffsetLookup lookup(*consumer_, settings_->client_properties.at("bootstrap.servers"),
+    internal::BrokerOffsetLookup lookup(*consumer_,
+                                        settings_->client_properties.at("bootstrap.servers"),
                                         milliseconds(settings_->broker_timeout_ms));
     std::vector<TopicPartition> subscribed = Throw(lookup.SubscribedPartitions(*settings_));
     internal::ReaderAssignment plan =
         internal::PlanAssignment(subscribed, restored, task_.subtask_index, task_.parallelism);
     if (!plan.dropped.empty()) {
-      SLUICE_LOG_INFO("Kafka source subtask {}: {} restored partitions are no longer subscribed and are dropped "
-                      "(first: {})", task_.subtask_index, plan.dropped.size(), ToString(plan.dropped.front()));
+      SLUICE_LOG_INFO(
+          "Kafka source subtask {}: {} restored partitions are no longer subscribed and are "
+          "dropped "
+          "(first: {})",
+          task_.subtask_index, plan.dropped.size(), ToString(plan.dropped.front()));
     }
     std::map<TopicPartition, int64_t> starts;
     for (const auto& [tp, item] : plan.restored) starts[tp] = item.next_offset;
@@ -96,14 +102,18 @@ class ReaderCore final : public KafkaReaderCore {
         settings_->starting_offsets.kind() == OffsetsInitializer::Kind::kSpecific) {
       for (const TopicPartition& tp : plan.fresh) {
         if (!settings_->starting_offsets.offsets().contains(tp)) {
-          SLUICE_LOG_WARN("Kafka source subtask {}: partition {} has no specific start offset; it starts from the "
-                          "group's committed offset (or auto.offset.reset)", task_.subtask_index, ToString(tp));
+          SLUICE_LOG_WARN(
+              "Kafka source subtask {}: partition {} has no specific start offset; it starts from "
+              "the "
+              "group's committed offset (or auto.offset.reset)",
+              task_.subtask_index, ToString(tp));
         }
       }
     }
     OffsetsInitializer fresh_init =
         plan.fresh_start_at_earliest ? OffsetsInitializer::Earliest() : settings_->starting_offsets;
-    for (auto& [tp, offset] : Throw(internal::ResolveOffsets(fresh_init, plan.fresh, settings_->group_id, lookup))) {
+    for (auto& [tp, offset] :
+         Throw(internal::ResolveOffsets(fresh_init, plan.fresh, settings_->group_id, lookup))) {
       starts[tp] = offset;
     }
     std::map<TopicPartition, int64_t> stops;
@@ -117,18 +127,22 @@ class ReaderCore final : public KafkaReaderCore {
           need_stop.push_back(tp);
         }
       }
-      for (auto& [tp, offset] :
-           Throw(internal::ResolveOffsets(*settings_->stopping_offsets, need_stop, settings_->group_id, lookup))) {
+      for (auto& [tp, offset] : Throw(internal::ResolveOffsets(
+               *settings_->stopping_offsets, need_stop, settings_->group_id, lookup))) {
         stops[tp] = offset;
       }
     }
 
     metrics_ = &metrics;
     // Gauges outlive the reader (the job result reads them after Close): they share what they read.
-    metrics.AddGauge("pendingRecords", [pending = pending_records_] { return pending->load(std::memory_order_relaxed); });
+    metrics.AddGauge("pendingRecords", [pending = pending_records_] {
+      return pending->load(std::memory_order_relaxed);
+    });
     watermarks_ = std::make_unique<internal::PartitionWatermarks>(
-        watermark_factory_, watermark_idle_ms_.value_or(settings_->partition_idle_timeout_ms), &CurrentTimeMillis);
-    internal::PartitionListPtr assignment(rd_kafka_topic_partition_list_new(static_cast<int>(starts.size())));
+        watermark_factory_, watermark_idle_ms_.value_or(settings_->partition_idle_timeout_ms),
+        &CurrentTimeMillis);
+    internal::PartitionListPtr assignment(
+        rd_kafka_topic_partition_list_new(static_cast<int>(starts.size())));
     for (const auto& [tp, start] : starts) {
       std::optional<int64_t> stop;
       if (auto s = stops.find(tp); s != stops.end()) stop = s->second;
@@ -136,8 +150,8 @@ class ReaderCore final : public KafkaReaderCore {
     }
     for (const TopicPartition& tp : subscribed) known_.insert(tp);
     if (settings_->failure_policy.kind() == DeserializationFailurePolicy::Kind::kDeadLetter) {
-      dead_letters_ = std::make_unique<internal::DeadLetterProducer>(ClientProperties(),
-                                                                     settings_->failure_policy.topic());
+      dead_letters_ = std::make_unique<internal::DeadLetterProducer>(
+          ClientProperties(), settings_->failure_policy.topic());
     }
     SLUICE_LOG_INFO("Kafka source subtask {}/{}: {} partitions ({} restored)", task_.subtask_index,
                     task_.parallelism, partitions_.size(), plan.restored.size());
@@ -145,13 +159,16 @@ class ReaderCore final : public KafkaReaderCore {
     SourceReaderContext* ctx = &context;
     consumer_->SetWakeup([ctx] { ctx->SignalAvailable(); });
     if (rd_kafka_resp_err_t err = rd_kafka_assign(consumer_->handle(), assignment.get()); err) {
-      throw std::runtime_error("Kafka source: assigning partitions failed: " + internal::DescribeError(err));
+      throw std::runtime_error("Kafka source: assigning partitions failed: " +
+                               internal::DescribeError(err));
     }
     // A fixed partition list has nothing to discover; bounded sources never discover.
-    if (settings_->partition_discovery_interval_ms > 0 && settings_->partitions.empty() && !settings_->bounded) {
+    if (settings_->partition_discovery_interval_ms > 0 && settings_->partitions.empty() &&
+        !settings_->bounded) {
       discovery_ = std::make_unique<internal::PartitionDiscovery>(
           consumer_->handle(), milliseconds(settings_->partition_discovery_interval_ms),
-          milliseconds(std::min<int64_t>(settings_->broker_timeout_ms, 10'000)), [ctx] { ctx->SignalAvailable(); });
+          milliseconds(std::min<int64_t>(settings_->broker_timeout_ms, 10'000)),
+          [ctx] { ctx->SignalAvailable(); });
     }
   }
 
@@ -172,7 +189,8 @@ class ReaderCore final : public KafkaReaderCore {
   }
 
   void SendToDeadLetter(const ConsumerRecord& record, const std::string& reason) override {
-    if (dead_letters_ == nullptr) throw std::logic_error("Kafka source: SendToDeadLetter without a dead-letter policy");
+    if (dead_letters_ == nullptr)
+      throw std::logic_error("Kafka source: SendToDeadLetter without a dead-letter policy");
     dead_letters_->Send(record, reason);
   }
 
@@ -192,11 +210,14 @@ class ReaderCore final : public KafkaReaderCore {
       idle_ = true;
       return InputStatus::kNothingAvailable;
     }
-    if (AllFinished()) return settings_->bounded ? InputStatus::kEndOfInput : InputStatus::kNothingAvailable;
+    if (AllFinished())
+      return settings_->bounded ? InputStatus::kEndOfInput : InputStatus::kNothingAvailable;
 
-    ssize_t n = rd_kafka_consume_batch_queue(consumer_->consumer_queue(), 0, batch_.data(), batch_.size());
+    ssize_t n =
+        rd_kafka_consume_batch_queue(consumer_->consumer_queue(), 0, batch_.data(), batch_.size());
     if (n < 0) {
-      throw std::runtime_error("Kafka source: consuming failed: " + internal::DescribeError(rd_kafka_last_error()));
+      throw std::runtime_error("Kafka source: consuming failed: " +
+                               internal::DescribeError(rd_kafka_last_error()));
     }
     // The lag is refreshed at once at its edges. Records after a quiet spell: a slow downstream
     // may now hold this thread for long, and the lag must show the backlog meanwhile (librdkafka
@@ -235,7 +256,8 @@ class ReaderCore final : public KafkaReaderCore {
     std::vector<PartitionOffset> items;
     items.reserve(partitions_.size());
     for (const auto& p : partitions_) {
-      items.push_back(PartitionOffset{p->tp.topic, p->tp.partition, p->next_offset.load(), p->stopping_offset});
+      items.push_back(
+          PartitionOffset{p->tp.topic, p->tp.partition, p->next_offset.load(), p->stopping_offset});
     }
     if (settings_->commit_offsets_on_checkpoint) {
       std::map<TopicPartition, int64_t> offsets;
@@ -266,19 +288,22 @@ class ReaderCore final : public KafkaReaderCore {
       // Committed already: the transaction that completed this checkpoint carried them.
       for (const auto& [tp, offset] : offsets) {
         auto owned = index_.find({tp.topic, tp.partition});
-        if (owned != index_.end()) owned->second->committed_offset.store(offset, std::memory_order_relaxed);
+        if (owned != index_.end())
+          owned->second->committed_offset.store(offset, std::memory_order_relaxed);
       }
       commits_succeeded_->Inc();
       return;
     }
-    internal::PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
+    internal::PartitionListPtr list(
+        rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
     for (const auto& [tp, offset] : offsets) {
-      rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = offset;
+      rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset =
+          offset;
     }
     // Asynchronous: the result arrives on the commit queue, served in PollNext. The commit is
     // for monitoring; the offsets that count live in the checkpoint.
-    rd_kafka_resp_err_t err = rd_kafka_commit_queue(consumer_->handle(), list.get(), consumer_->commit_queue(),
-                                                    nullptr, nullptr);
+    rd_kafka_resp_err_t err = rd_kafka_commit_queue(consumer_->handle(), list.get(),
+                                                    consumer_->commit_queue(), nullptr, nullptr);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       commits_failed_->Inc();
       SLUICE_LOG_WARN("Kafka source: committing offsets of checkpoint {} failed: {}", id.value(),
@@ -306,7 +331,8 @@ class ReaderCore final : public KafkaReaderCore {
                           std::to_string(task_.subtask_index);
     }
     if (!props.contains("client.id")) {
-      std::string prefix = settings_->client_id_prefix.value_or(settings_->group_id.value_or("sluice-kafka-source"));
+      std::string prefix =
+          settings_->client_id_prefix.value_or(settings_->group_id.value_or("sluice-kafka-source"));
       props["client.id"] = prefix + "-" + std::to_string(task_.subtask_index);
     }
     return props;
@@ -320,19 +346,22 @@ class ReaderCore final : public KafkaReaderCore {
 
   void ThrowIfFatal() {
     if (auto fatal = consumer_->FatalError()) {
-      throw std::runtime_error("Kafka source: the consumer failed with " + std::string(rd_kafka_err2name(fatal->code)) +
-                               ": " + fatal->reason + " (bootstrap.servers=" +
-                               settings_->client_properties.at("bootstrap.servers") + ")");
+      throw std::runtime_error(
+          "Kafka source: the consumer failed with " + std::string(rd_kafka_err2name(fatal->code)) +
+          ": " + fatal->reason +
+          " (bootstrap.servers=" + settings_->client_properties.at("bootstrap.servers") + ")");
     }
   }
 
   bool AllFinished() const {
-    return std::all_of(partitions_.begin(), partitions_.end(), [](const auto& p) { return p->finished; });
+    return std::all_of(partitions_.begin(), partitions_.end(),
+                       [](const auto& p) { return p->finished; });
   }
 
   OwnedPartition* Find(const rd_kafka_message_t& message) {
     const char* topic = rd_kafka_topic_name(message.rkt);
-    if (last_ != nullptr && last_->tp.partition == message.partition && last_->tp.topic == topic) return last_;
+    if (last_ != nullptr && last_->tp.partition == message.partition && last_->tp.topic == topic)
+      return last_;
     auto it = index_.find({topic, message.partition});
     last_ = it == index_.end() ? nullptr : it->second;
     return last_;
@@ -377,26 +406,33 @@ class ReaderCore final : public KafkaReaderCore {
     record.offset = message.offset;
     rd_kafka_timestamp_type_t ts_type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
     record.timestamp = rd_kafka_message_timestamp(&message, &ts_type);
-    record.timestamp_type = ts_type == RD_KAFKA_TIMESTAMP_CREATE_TIME       ? TimestampType::kCreateTime
-                            : ts_type == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME ? TimestampType::kLogAppendTime
-                                                                            : TimestampType::kNoTimestampType;
+    record.timestamp_type = ts_type == RD_KAFKA_TIMESTAMP_CREATE_TIME ? TimestampType::kCreateTime
+                            : ts_type == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME
+                                ? TimestampType::kLogAppendTime
+                                : TimestampType::kNoTimestampType;
     record.key = message.key != nullptr
-                     ? std::optional<std::string_view>(std::string_view(static_cast<const char*>(message.key), message.key_len))
+                     ? std::optional<std::string_view>(
+                           std::string_view(static_cast<const char*>(message.key), message.key_len))
                      : std::nullopt;
-    record.value = message.payload != nullptr ? std::optional<std::string_view>(std::string_view(
-                                                    static_cast<const char*>(message.payload), message.len))
-                                              : std::nullopt;
+    record.value = message.payload != nullptr
+                       ? std::optional<std::string_view>(std::string_view(
+                             static_cast<const char*>(message.payload), message.len))
+                       : std::nullopt;
     headers_.clear();
     rd_kafka_headers_t* headers = nullptr;
     // Parsing headers costs a few percent of the read path; value-only schemas never see them.
-    if (handler.NeedsHeaders() && rd_kafka_message_headers(&message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR &&
+    if (handler.NeedsHeaders() &&
+        rd_kafka_message_headers(&message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR &&
         headers != nullptr) {
       const char* name = nullptr;
       const void* value = nullptr;
       size_t size = 0;
-      for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+      for (size_t i = 0;
+           rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
+           ++i) {
         KafkaHeader header{name, std::nullopt};
-        if (value != nullptr) header.value = std::string_view(static_cast<const char*>(value), size);
+        if (value != nullptr)
+          header.value = std::string_view(static_cast<const char*>(value), size);
         headers_.push_back(header);
       }
     }
@@ -414,9 +450,10 @@ class ReaderCore final : public KafkaReaderCore {
   }
 
   void HandleConsumerError(const rd_kafka_message_t& message) {
-    std::string where = message.rkt != nullptr ? " (topic '" + std::string(rd_kafka_topic_name(message.rkt)) +
-                                                     "' partition " + std::to_string(message.partition) + ")"
-                                               : "";
+    std::string where = message.rkt != nullptr
+                            ? " (topic '" + std::string(rd_kafka_topic_name(message.rkt)) +
+                                  "' partition " + std::to_string(message.partition) + ")"
+                            : "";
     switch (message.err) {
       case RD_KAFKA_RESP_ERR__AUTHENTICATION:
       case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
@@ -428,12 +465,13 @@ class ReaderCore final : public KafkaReaderCore {
       case RD_KAFKA_RESP_ERR__FATAL:
         // Retrying cannot help: a missing topic, refused credentials, or an offset out of range
         // with reset strategy None.
-        throw std::runtime_error("Kafka source: " + internal::DescribeError(message.err) + where + ": " +
-                                 rd_kafka_message_errstr(&message));
+        throw std::runtime_error("Kafka source: " + internal::DescribeError(message.err) + where +
+                                 ": " + rd_kafka_message_errstr(&message));
       default:
         // Transient (a broker restarting, a timed-out fetch): librdkafka retries by itself.
-        SLUICE_LOG_WARN("Kafka source subtask {}: {}{}: {}", task_.subtask_index, internal::DescribeError(message.err),
-                        where, rd_kafka_message_errstr(&message));
+        SLUICE_LOG_WARN("Kafka source subtask {}: {}{}: {}", task_.subtask_index,
+                        internal::DescribeError(message.err), where,
+                        rd_kafka_message_errstr(&message));
     }
   }
 
@@ -469,10 +507,14 @@ class ReaderCore final : public KafkaReaderCore {
     if (!owned->finished) {
       rd_kafka_topic_partition_list_add(assignment, tp.topic.c_str(), tp.partition)->offset = start;
     }
-    MetricGroup& group = metrics_->AddGroup("topic").AddGroup(tp.topic).AddGroup("partition").AddGroup(
-        std::to_string(tp.partition));
-    group.AddGauge("currentOffset", [owned] { return owned->next_offset.load(std::memory_order_relaxed); });
-    group.AddGauge("committedOffset", [owned] { return owned->committed_offset.load(std::memory_order_relaxed); });
+    MetricGroup& group = metrics_->AddGroup("topic")
+                             .AddGroup(tp.topic)
+                             .AddGroup("partition")
+                             .AddGroup(std::to_string(tp.partition));
+    group.AddGauge("currentOffset",
+                   [owned] { return owned->next_offset.load(std::memory_order_relaxed); });
+    group.AddGauge("committedOffset",
+                   [owned] { return owned->committed_offset.load(std::memory_order_relaxed); });
     index_[{tp.topic, tp.partition}] = owned.get();
     last_ = nullptr;
     partitions_.push_back(std::move(owned));
@@ -481,14 +523,15 @@ class ReaderCore final : public KafkaReaderCore {
   // Partition discovery: partitions of the subscription not seen before start at the
   // earliest offset, on the subtask Flink's formula picks.
   void AddDiscovered(const std::map<std::string, int>& counts) {
-    Result<std::vector<TopicPartition>> matched =
-        internal::MatchSubscription(counts, *settings_, settings_->client_properties.at("bootstrap.servers"),
-                                    /*strict=*/false);
+    Result<std::vector<TopicPartition>> matched = internal::MatchSubscription(
+        counts, *settings_, settings_->client_properties.at("bootstrap.servers"),
+        /*strict=*/false);
     if (!matched.ok()) return;
     std::vector<TopicPartition> mine;
     for (const TopicPartition& tp : *matched) {
       if (!known_.insert(tp).second) continue;
-      if (sluice::internal::AssignPartitionToSubtask(tp.topic, tp.partition, task_.parallelism) == task_.subtask_index) {
+      if (sluice::internal::AssignPartitionToSubtask(tp.topic, tp.partition, task_.parallelism) ==
+          task_.subtask_index) {
         mine.push_back(tp);
       }
     }
@@ -496,17 +539,21 @@ class ReaderCore final : public KafkaReaderCore {
     std::map<TopicPartition, int64_t> stops;
     if (settings_->stopping_offsets) {
       // Rare (SetUnbounded with stopping offsets): a bounded lookup on the task thread.
-      internal::BrokerOffsetLookup lookup(*consumer_, settings_->client_properties.at("bootstrap.servers"),
+      internal::BrokerOffsetLookup lookup(*consumer_,
+                                          settings_->client_properties.at("bootstrap.servers"),
                                           milliseconds(settings_->broker_timeout_ms));
-      stops = Throw(internal::ResolveOffsets(*settings_->stopping_offsets, mine, settings_->group_id, lookup));
+      stops = Throw(internal::ResolveOffsets(*settings_->stopping_offsets, mine,
+                                             settings_->group_id, lookup));
     }
-    internal::PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(mine.size())));
+    internal::PartitionListPtr list(
+        rd_kafka_topic_partition_list_new(static_cast<int>(mine.size())));
     for (const TopicPartition& tp : mine) {
       std::optional<int64_t> stop;
       if (auto it = stops.find(tp); it != stops.end()) stop = it->second;
       AddOwned(tp, RD_KAFKA_OFFSET_BEGINNING, stop, list.get());
-      SLUICE_LOG_INFO("Kafka source subtask {}: discovered partition {}, reading it from the earliest offset",
-                      task_.subtask_index, ToString(tp));
+      SLUICE_LOG_INFO(
+          "Kafka source subtask {}: discovered partition {}, reading it from the earliest offset",
+          task_.subtask_index, ToString(tp));
     }
     internal::ErrorPtr error(rd_kafka_incremental_assign(consumer_->handle(), list.get()));
     if (error != nullptr) {
@@ -526,8 +573,8 @@ class ReaderCore final : public KafkaReaderCore {
     for (auto& p : partitions_) {
       int64_t low = -1;
       int64_t high = -1;
-      if (rd_kafka_get_watermark_offsets(consumer_->handle(), p->tp.topic.c_str(), p->tp.partition, &low, &high) ==
-              RD_KAFKA_RESP_ERR_NO_ERROR &&
+      if (rd_kafka_get_watermark_offsets(consumer_->handle(), p->tp.topic.c_str(), p->tp.partition,
+                                         &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR &&
           high >= 0) {
         p->high_watermark = high;
       }
@@ -552,7 +599,8 @@ class ReaderCore final : public KafkaReaderCore {
     while (internal::EventPtr event{rd_kafka_queue_poll(consumer_->commit_queue(), 0)}) {
       if (rd_kafka_event_type(event.get()) != RD_KAFKA_EVENT_OFFSET_COMMIT) continue;
       rd_kafka_resp_err_t err = rd_kafka_event_error(event.get());
-      const rd_kafka_topic_partition_list_t* list = rd_kafka_event_topic_partition_list(event.get());
+      const rd_kafka_topic_partition_list_t* list =
+          rd_kafka_event_topic_partition_list(event.get());
       bool ok = err == RD_KAFKA_RESP_ERR_NO_ERROR;
       for (int i = 0; list != nullptr && i < list->cnt; ++i) {
         const rd_kafka_topic_partition_t& tp = list->elems[i];
@@ -561,14 +609,15 @@ class ReaderCore final : public KafkaReaderCore {
           continue;
         }
         auto it = index_.find({tp.topic, tp.partition});
-        if (it != index_.end()) it->second->committed_offset.store(tp.offset, std::memory_order_relaxed);
+        if (it != index_.end())
+          it->second->committed_offset.store(tp.offset, std::memory_order_relaxed);
       }
       if (ok) {
         commits_succeeded_->Inc();
       } else {
         commits_failed_->Inc();
-        SLUICE_LOG_WARN("Kafka source subtask {}: committing offsets failed: {}", task_.subtask_index,
-                        rd_kafka_event_error_string(event.get()));
+        SLUICE_LOG_WARN("Kafka source subtask {}: committing offsets failed: {}",
+                        task_.subtask_index, rd_kafka_event_error_string(event.get()));
       }
     }
   }
@@ -596,7 +645,8 @@ class ReaderCore final : public KafkaReaderCore {
   std::vector<KafkaHeader> headers_;
   bool idle_ = false;
   MetricGroup* metrics_ = nullptr;
-  std::shared_ptr<std::atomic<int64_t>> pending_records_ = std::make_shared<std::atomic<int64_t>>(0);
+  std::shared_ptr<std::atomic<int64_t>> pending_records_ =
+      std::make_shared<std::atomic<int64_t>>(0);
   int64_t last_lag_refresh_ms_ = 0;
   bool quiet_since_last_batch_ = true;  // the last poll found nothing (or none happened yet)
   std::function<std::unique_ptr<WatermarkGenerator>()> watermark_factory_;
@@ -605,15 +655,16 @@ class ReaderCore final : public KafkaReaderCore {
   OwnedPartition* current_ = nullptr;
   std::set<TopicPartition> known_;  // every subscribed partition seen, any subtask's
   std::unique_ptr<internal::DeadLetterProducer> dead_letters_;
-  std::unique_ptr<internal::PartitionDiscovery> discovery_;  // uses consumer_: Close resets it first
+  std::unique_ptr<internal::PartitionDiscovery>
+      discovery_;  // uses consumer_: Close resets it first
   // Last: closed and destroyed first (Close), while everything above is still alive.
   std::unique_ptr<internal::KafkaConsumer> consumer_;
 };
 
 }  // namespace
 
-std::unique_ptr<KafkaReaderCore> CreateKafkaReaderCore(std::shared_ptr<const KafkaSourceSettings> settings,
-                                                       const TaskInfo& task) {
+std::unique_ptr<KafkaReaderCore> CreateKafkaReaderCore(
+    std::shared_ptr<const KafkaSourceSettings> settings, const TaskInfo& task) {
   return std::make_unique<ReaderCore>(std::move(settings), task);
 }
 

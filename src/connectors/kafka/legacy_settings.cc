@@ -17,13 +17,15 @@ OffsetResetStrategy ParseReset(const std::map<std::string, std::string>& props) 
   if (v == "earliest" || v == "smallest" || v == "beginning") return OffsetResetStrategy::kEarliest;
   if (v == "latest" || v == "largest" || v == "end") return OffsetResetStrategy::kLatest;
   if (v == "none" || v == "error") return OffsetResetStrategy::kNone;
-  throw std::invalid_argument("KafkaConsumerSource: auto.offset.reset='" + v + "': use earliest, latest or none");
+  throw std::invalid_argument("KafkaConsumerSource: auto.offset.reset='" + v +
+                              "': use earliest, latest or none");
 }
 
 }  // namespace
 
-KafkaSourceSettings LegacySettings(KafkaSourceSettings raw, bool group_offsets, bool commit_on_checkpoints,
-                                   bool commit_explicit, bool checkpointing_enabled) {
+KafkaSourceSettings LegacySettings(KafkaSourceSettings raw, bool group_offsets,
+                                   bool commit_on_checkpoints, bool commit_explicit,
+                                   bool checkpointing_enabled) {
   std::map<std::string, std::string>& props = raw.properties;
   auto group = props.find("group.id");
   bool has_group = group != props.end() && !group->second.empty();
@@ -33,19 +35,23 @@ KafkaSourceSettings LegacySettings(KafkaSourceSettings raw, bool group_offsets, 
       raw.starting_offsets = OffsetsInitializer::Committed(reset);
     } else if (reset == OffsetResetStrategy::kNone) {
       throw std::invalid_argument(
-          "KafkaConsumerSource: SetStartFromGroupOffsets() without group.id and with auto.offset.reset=none has no "
-          "start position: set group.id, or auto.offset.reset=earliest|latest, or another SetStartFrom...()");
+          "KafkaConsumerSource: SetStartFromGroupOffsets() without group.id and with "
+          "auto.offset.reset=none has no "
+          "start position: set group.id, or auto.offset.reset=earliest|latest, or another "
+          "SetStartFrom...()");
     } else {
       // No group: nothing is committed, so every partition follows auto.offset.reset.
-      raw.starting_offsets =
-          reset == OffsetResetStrategy::kEarliest ? OffsetsInitializer::Earliest() : OffsetsInitializer::Latest();
+      raw.starting_offsets = reset == OffsetResetStrategy::kEarliest
+                                 ? OffsetsInitializer::Earliest()
+                                 : OffsetsInitializer::Latest();
     }
   } else if (raw.starting_offsets.kind() == OffsetsInitializer::Kind::kSpecific) {
     raw.starting_offsets = OffsetsInitializer::Offsets(raw.starting_offsets.offsets(), reset);
   }
   if (commit_explicit && commit_on_checkpoints && checkpointing_enabled && !has_group) {
     throw std::invalid_argument(
-        "KafkaConsumerSource: SetCommitOffsetsOnCheckpoints(true) commits to a consumer group, but the properties "
+        "KafkaConsumerSource: SetCommitOffsetsOnCheckpoints(true) commits to a consumer group, but "
+        "the properties "
         "have no group.id: set group.id or call SetCommitOffsetsOnCheckpoints(false)");
   }
   props["commit.offsets.on.checkpoint"] =
@@ -55,12 +61,14 @@ KafkaSourceSettings LegacySettings(KafkaSourceSettings raw, bool group_offsets, 
     // turns auto-commit off too).
     props["enable.auto.commit"] = "false";
   } else if (has_group) {
-    props.emplace("enable.auto.commit", "true");  // Kafka's default, what Flink's legacy consumer relies on
+    props.emplace("enable.auto.commit",
+                  "true");  // Kafka's default, what Flink's legacy consumer relies on
   }
   Result<KafkaSourceSettings> normalized = NormalizeSettings(std::move(raw));
   if (!normalized.ok()) {
     std::string message = normalized.status().message();
-    if (message.starts_with("KafkaSource: ")) message = "KafkaConsumerSource: " + message.substr(13);
+    if (message.starts_with("KafkaSource: "))
+      message = "KafkaConsumerSource: " + message.substr(13);
     throw std::invalid_argument(message);
   }
   KafkaSourceSettings settings = std::move(normalized).value();

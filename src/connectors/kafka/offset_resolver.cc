@@ -10,10 +10,11 @@ Status ApplyReset(OffsetResetStrategy reset, const std::vector<TopicPartition>& 
   if (missing.empty()) return Status::Ok();
   if (reset == OffsetResetStrategy::kNone) {
     return Status::InvalidArgument(
-        "partition " + ToString(missing.front()) + " has no committed offset in group '" + group_id.value_or("") +
-        "' and " + initializer.ToString() +
+        "partition " + ToString(missing.front()) + " has no committed offset in group '" +
+        group_id.value_or("") + "' and " + initializer.ToString() +
         " has no reset strategy (undefined offset with no reset policy); use "
-        "OffsetsInitializer::Committed(OffsetResetStrategy::kEarliest) or kLatest to start such partitions");
+        "OffsetsInitializer::Committed(OffsetResetStrategy::kEarliest) or kLatest to start such "
+        "partitions");
   }
   Result<OffsetMap> fallback =
       reset == OffsetResetStrategy::kEarliest ? lookup.Earliest(missing) : lookup.Latest(missing);
@@ -23,8 +24,8 @@ Status ApplyReset(OffsetResetStrategy reset, const std::vector<TopicPartition>& 
 }
 
 // Copies the offsets `known` has for `partitions` into `out`; returns the partitions it lacks.
-std::vector<TopicPartition> TakeKnown(const std::vector<TopicPartition>& partitions, const OffsetMap& known,
-                                      OffsetMap& out) {
+std::vector<TopicPartition> TakeKnown(const std::vector<TopicPartition>& partitions,
+                                      const OffsetMap& known, OffsetMap& out) {
   std::vector<TopicPartition> missing;
   for (const TopicPartition& tp : partitions) {
     auto it = known.find(tp);
@@ -39,18 +40,23 @@ std::vector<TopicPartition> TakeKnown(const std::vector<TopicPartition>& partiti
 
 }  // namespace
 
-Result<OffsetMap> ResolveOffsets(const OffsetsInitializer& initializer, const std::vector<TopicPartition>& partitions,
+Result<OffsetMap> ResolveOffsets(const OffsetsInitializer& initializer,
+                                 const std::vector<TopicPartition>& partitions,
                                  const std::optional<std::string>& group_id, OffsetLookup& lookup) {
   if (partitions.empty()) return OffsetMap{};
   switch (initializer.kind()) {
-    case OffsetsInitializer::Kind::kEarliest: return lookup.Earliest(partitions);
-    case OffsetsInitializer::Kind::kLatest: return lookup.Latest(partitions);
+    case OffsetsInitializer::Kind::kEarliest:
+      return lookup.Earliest(partitions);
+    case OffsetsInitializer::Kind::kLatest:
+      return lookup.Latest(partitions);
     case OffsetsInitializer::Kind::kCommitted: {
       Result<OffsetMap> committed = lookup.Committed(partitions);
       if (!committed.ok()) return committed.status();
       OffsetMap out;
       std::vector<TopicPartition> missing = TakeKnown(partitions, *committed, out);
-      if (Status st = ApplyReset(initializer.reset_strategy(), missing, initializer, group_id, lookup, out); !st.ok()) {
+      if (Status st =
+              ApplyReset(initializer.reset_strategy(), missing, initializer, group_id, lookup, out);
+          !st.ok()) {
         return st;
       }
       return out;
@@ -65,7 +71,9 @@ Result<OffsetMap> ResolveOffsets(const OffsetsInitializer& initializer, const st
         if (!committed.ok()) return committed.status();
         missing = TakeKnown(unspecified, *committed, out);
       }
-      if (Status st = ApplyReset(initializer.reset_strategy(), missing, initializer, group_id, lookup, out); !st.ok()) {
+      if (Status st =
+              ApplyReset(initializer.reset_strategy(), missing, initializer, group_id, lookup, out);
+          !st.ok()) {
         return st;
       }
       return out;

@@ -30,14 +30,16 @@ class OffsetLookup {
   virtual Result<OffsetMap> Committed(const std::vector<TopicPartition>& partitions) = 0;
   /// The first offset whose timestamp is >= timestamp_ms; partitions with no such record
   /// are absent from the map.
-  virtual Result<OffsetMap> ForTimestamp(const std::vector<TopicPartition>& partitions, int64_t timestamp_ms) = 0;
+  virtual Result<OffsetMap> ForTimestamp(const std::vector<TopicPartition>& partitions,
+                                         int64_t timestamp_ms) = 0;
 };
 
 /// One offset for every partition in `partitions`. `group_id` is set when the source has one
 /// (Offsets() then tries committed offsets for partitions missing from its map). Errors:
 /// InvalidArgument naming the partition when the reset strategy is None and no offset
 /// exists; the lookup's errors unchanged.
-Result<OffsetMap> ResolveOffsets(const OffsetsInitializer& initializer, const std::vector<TopicPartition>& partitions,
+Result<OffsetMap> ResolveOffsets(const OffsetsInitializer& initializer,
+                                 const std::vector<TopicPartition>& partitions,
                                  const std::optional<std::string>& group_id, OffsetLookup& lookup);
 
 }  // namespace sluice::kafka::internal

@@ -8,8 +8,8 @@
 namespace sluice::kafka::internal {
 
 ReaderAssignment PlanAssignment(const std::vector<TopicPartition>& subscribed,
-                                const std::optional<std::vector<PartitionOffset>>& restored, int32_t subtask,
-                                int32_t parallelism) {
+                                const std::optional<std::vector<PartitionOffset>>& restored,
+                                int32_t subtask, int32_t parallelism) {
   ReaderAssignment plan;
   std::set<TopicPartition> subscribed_set(subscribed.begin(), subscribed.end());
   std::map<TopicPartition, const PartitionOffset*> in_state;
@@ -28,7 +28,9 @@ ReaderAssignment PlanAssignment(const std::vector<TopicPartition>& subscribed,
     plan.fresh_start_at_earliest = true;
   }
   for (const TopicPartition& tp : subscribed_set) {
-    if (::sluice::internal::AssignPartitionToSubtask(tp.topic, tp.partition, parallelism) != subtask) continue;
+    if (::sluice::internal::AssignPartitionToSubtask(tp.topic, tp.partition, parallelism) !=
+        subtask)
+      continue;
     auto it = in_state.find(tp);
     if (it != in_state.end()) {
       plan.restored.emplace(tp, *it->second);

@@ -49,8 +49,8 @@ struct ReaderAssignment {
 /// Which of `subscribed` subtask `subtask` of `parallelism` owns, and where each starts:
 /// `restored` is the union list state when the reader was restored, nullopt on a fresh start.
 ReaderAssignment PlanAssignment(const std::vector<TopicPartition>& subscribed,
-                                const std::optional<std::vector<PartitionOffset>>& restored, int32_t subtask,
-                                int32_t parallelism);
+                                const std::optional<std::vector<PartitionOffset>>& restored,
+                                int32_t subtask, int32_t parallelism);
 
 }  // namespace sluice::kafka::internal
 

@@ -8,8 +8,11 @@
 namespace sluice::kafka::internal {
 
 PartitionDiscovery::PartitionDiscovery(rd_kafka_t* rk, std::chrono::milliseconds interval,
-                                       std::chrono::milliseconds timeout, std::function<void()> wake)
-    : rk_(rk), interval_(interval), timeout_(timeout), wake_(std::move(wake)), thread_([this] { Loop(); }) {}
+                                       std::chrono::milliseconds timeout,
+                                       std::function<void()> wake)
+    : rk_(rk), interval_(interval), timeout_(timeout), wake_(std::move(wake)), thread_([this] {
+        Loop();
+      }) {}
 
 PartitionDiscovery::~PartitionDiscovery() {
   {
@@ -35,10 +38,12 @@ void PartitionDiscovery::Loop() {
       if (stop_changed_.wait_for(lock, interval_, [this] { return stop_; })) return;
     }
     const rd_kafka_metadata_t* md = nullptr;
-    rd_kafka_resp_err_t err = rd_kafka_metadata(rk_, 1, nullptr, &md, static_cast<int>(timeout_.count()));
+    rd_kafka_resp_err_t err =
+        rd_kafka_metadata(rk_, 1, nullptr, &md, static_cast<int>(timeout_.count()));
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       // Discovery retries at the next interval; the reader keeps reading what it has.
-      SLUICE_LOG_WARN("Kafka source: partition discovery could not fetch metadata: {}", DescribeError(err));
+      SLUICE_LOG_WARN("Kafka source: partition discovery could not fetch metadata: {}",
+                      DescribeError(err));
       continue;
     }
     MetadataPtr metadata(md);

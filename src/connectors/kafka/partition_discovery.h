@@ -26,8 +26,8 @@ class PartitionDiscovery {
  public:
   /// Starts asking at once after `interval`, then every `interval`; each lookup waits at
   /// most `timeout`. `wake` is called (on the discovery thread) when an answer is ready.
-  PartitionDiscovery(rd_kafka_t* rk, std::chrono::milliseconds interval, std::chrono::milliseconds timeout,
-                     std::function<void()> wake);
+  PartitionDiscovery(rd_kafka_t* rk, std::chrono::milliseconds interval,
+                     std::chrono::milliseconds timeout, std::function<void()> wake);
   ~PartitionDiscovery();
   PartitionDiscovery(const PartitionDiscovery&) = delete;
   PartitionDiscovery& operator=(const PartitionDiscovery&) = delete;

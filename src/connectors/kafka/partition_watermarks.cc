@@ -43,7 +43,8 @@ void PartitionWatermarks::OnPeriodicEmit(WatermarkOutput& output) {
       slot->last_record_ms = now;
       slot->record_since_emit = false;
     }
-    if (idle_timeout_ms_ > 0 && now - slot->last_record_ms >= idle_timeout_ms_) slot->timed_out = true;
+    if (idle_timeout_ms_ > 0 && now - slot->last_record_ms >= idle_timeout_ms_)
+      slot->timed_out = true;
     if (!slot->Active()) continue;
     any_active = true;
     merged = std::min(merged, slot->watermark);

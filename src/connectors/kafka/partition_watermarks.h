@@ -30,7 +30,8 @@ class PartitionWatermarks {
   using GeneratorFactory = std::function<std::unique_ptr<WatermarkGenerator>()>;
 
   /// `idle_timeout_ms` <= 0: partitions never become idle by timeout.
-  PartitionWatermarks(GeneratorFactory factory, int64_t idle_timeout_ms, std::function<int64_t()> clock);
+  PartitionWatermarks(GeneratorFactory factory, int64_t idle_timeout_ms,
+                      std::function<int64_t()> clock);
 
   /// A new partition; returns its slot. It starts active, with no watermark yet.
   size_t AddPartition();

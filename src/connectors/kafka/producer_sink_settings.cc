@@ -23,14 +23,16 @@ bool IsTopicChar(char c) {
 Status CheckTopic(const std::string& topic) {
   if (topic.empty()) {
     return Status::InvalidArgument(
-        "KafkaProducerSink: the topic is empty: pass the topic name as the constructor's first argument");
+        "KafkaProducerSink: the topic is empty: pass the topic name as the constructor's first "
+        "argument");
   }
   bool legal = topic.size() <= kMaxTopicLength && topic != "." && topic != "..";
   for (char c : topic) legal = legal && IsTopicChar(c);
   if (!legal) {
-    return Status::InvalidArgument("KafkaProducerSink: '" + topic +
-                                   "' is not a valid Kafka topic name: use letters, digits, '.', '_' and '-' "
-                                   "(at most 249 characters)");
+    return Status::InvalidArgument(
+        "KafkaProducerSink: '" + topic +
+        "' is not a valid Kafka topic name: use letters, digits, '.', '_' and '-' "
+        "(at most 249 characters)");
   }
   return Status::Ok();
 }
@@ -42,7 +44,8 @@ Status CheckTopic(const std::string& topic) {
 // become '_'.
 std::string DefaultPrefix(const std::string& job_name) {
   std::string prefix = "sluice-";
-  for (char c : job_name.empty() ? std::string("job") : job_name) prefix += IsTopicChar(c) ? c : '_';
+  for (char c : job_name.empty() ? std::string("job") : job_name)
+    prefix += IsTopicChar(c) ? c : '_';
   const size_t max = kMaxTopicLength - kControlTopicSuffix.size();
   if (prefix.size() > max) prefix.resize(max);
   return prefix;
@@ -50,7 +53,8 @@ std::string DefaultPrefix(const std::string& job_name) {
 
 }  // namespace
 
-Result<KafkaSinkSettings> LegacyProducerSettings(const LegacyProducerConfig& config, const SinkValidationContext& job) {
+Result<KafkaSinkSettings> LegacyProducerSettings(const LegacyProducerConfig& config,
+                                                 const SinkValidationContext& job) {
   if (Status topic = CheckTopic(config.topic); !topic.ok()) return topic;
   const std::string context = "KafkaProducerSink to topic " + config.topic;
 
@@ -59,14 +63,17 @@ Result<KafkaSinkSettings> LegacyProducerSettings(const LegacyProducerConfig& con
   settings.has_serializer = true;
   settings.log_failures_only = config.log_failures_only;
   auto servers = settings.properties.find("bootstrap.servers");
-  if (servers == settings.properties.end() || servers->second.find_first_not_of(" \t,") == std::string::npos) {
-    return Status::InvalidArgument(context +
-                                   ": no bootstrap.servers in the properties: add {\"bootstrap.servers\", "
-                                   "\"host:port,...\"}");
+  if (servers == settings.properties.end() ||
+      servers->second.find_first_not_of(" \t,") == std::string::npos) {
+    return Status::InvalidArgument(
+        context +
+        ": no bootstrap.servers in the properties: add {\"bootstrap.servers\", "
+        "\"host:port,...\"}");
   }
 
   std::optional<std::string> prefix = config.transactional_id_prefix;
-  if (auto it = settings.properties.find(kLegacyTransactionalIdPrefixProperty); it != settings.properties.end()) {
+  if (auto it = settings.properties.find(kLegacyTransactionalIdPrefixProperty);
+      it != settings.properties.end()) {
     if (!prefix) prefix = it->second;
     settings.properties.erase(it);  // the sink's own key, not librdkafka's
   }
@@ -74,8 +81,10 @@ Result<KafkaSinkSettings> LegacyProducerSettings(const LegacyProducerConfig& con
   settings.guarantee = config.semantic;
   if (config.semantic != DeliveryGuarantee::kNone && !job.checkpointing_enabled) {
     SLUICE_LOG_WARN(
-        "{}: checkpointing is off, so Semantic {} behaves as NONE (records are flushed only when the job ends; a "
-        "failure can lose them), as in Flink's FlinkKafkaProducer; enable checkpointing (EnableCheckpointing or "
+        "{}: checkpointing is off, so Semantic {} behaves as NONE (records are flushed only when "
+        "the job ends; a "
+        "failure can lose them), as in Flink's FlinkKafkaProducer; enable checkpointing "
+        "(EnableCheckpointing or "
         "--checkpoint-interval) to get {}",
         context, DeliveryGuaranteeName(config.semantic), DeliveryGuaranteeName(config.semantic));
     settings.guarantee = DeliveryGuarantee::kNone;
@@ -86,7 +95,8 @@ Result<KafkaSinkSettings> LegacyProducerSettings(const LegacyProducerConfig& con
 
   Result<KafkaSinkSettings> normalized = NormalizeSinkSettings(std::move(settings));
   if (!normalized.ok()) return normalized.status().WithContext(context);
-  if (Status status = ValidateSinkForJob(*normalized, job); !status.ok()) return status.WithContext(context);
+  if (Status status = ValidateSinkForJob(*normalized, job); !status.ok())
+    return status.WithContext(context);
   if (normalized->log_failures_only) {
     SLUICE_LOG_WARN(
         "{}: SetLogFailuresOnly(true): a record whose delivery fails is only logged and counted "

@@ -61,7 +61,9 @@ struct ErrorDeleter {
 using ErrorPtr = std::unique_ptr<rd_kafka_error_t, ErrorDeleter>;
 
 struct MetadataDeleter {
-  void operator()(const rd_kafka_metadata_t* metadata) const noexcept { rd_kafka_metadata_destroy(metadata); }
+  void operator()(const rd_kafka_metadata_t* metadata) const noexcept {
+    rd_kafka_metadata_destroy(metadata);
+  }
 };
 using MetadataPtr = std::unique_ptr<const rd_kafka_metadata_t, MetadataDeleter>;
 

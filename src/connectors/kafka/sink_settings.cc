@@ -22,7 +22,9 @@ constexpr std::string_view kControlTopic = "sluice.control.topic";
 constexpr std::string_view kControlTopicReplication = "sluice.control.topic.replication.factor";
 constexpr std::string_view kBrokerTimeout = "sluice.broker.timeout.ms";
 
-Status Invalid(std::string message) { return Status::InvalidArgument("KafkaSink: " + std::move(message)); }
+Status Invalid(std::string message) {
+  return Status::InvalidArgument("KafkaSink: " + std::move(message));
+}
 
 std::optional<int64_t> ParseInt(const std::string& text) {
   int64_t value = 0;
@@ -37,7 +39,6 @@ std::string Trim(std::string_view text) {
   size_t end = text.find_last_not_of(" \t");
   return std::string(text.substr(begin, end - begin + 1));
 }
-
 
 }  // namespace
 
@@ -54,7 +55,8 @@ Result<KafkaSinkSettings> NormalizeSinkSettings(KafkaSinkSettings settings) {
   if (auto it = client.find(std::string(kBrokerTimeout)); it != client.end()) {
     std::optional<int64_t> ms = ParseInt(it->second);
     if (!ms || *ms <= 0) {
-      return Invalid(std::string(kBrokerTimeout) + "=" + it->second + ": expected a positive number of milliseconds");
+      return Invalid(std::string(kBrokerTimeout) + "=" + it->second +
+                     ": expected a positive number of milliseconds");
     }
     settings.broker_timeout_ms = *ms;
     client.erase(it);
@@ -63,7 +65,8 @@ Result<KafkaSinkSettings> NormalizeSinkSettings(KafkaSinkSettings settings) {
   if (auto it = client.find(std::string(kControlTopic)); it != client.end()) {
     control_topic = it->second;
     client.erase(it);
-    if (Trim(control_topic).empty()) return Invalid(std::string(kControlTopic) + " is empty; give a topic name or leave it unset");
+    if (Trim(control_topic).empty())
+      return Invalid(std::string(kControlTopic) + " is empty; give a topic name or leave it unset");
   }
   if (auto it = client.find(std::string(kControlTopicReplication)); it != client.end()) {
     std::optional<int64_t> factor = ParseInt(it->second);
@@ -77,40 +80,51 @@ Result<KafkaSinkSettings> NormalizeSinkSettings(KafkaSinkSettings settings) {
   if (exactly_once) {
     if (!settings.transactional_id_prefix || Trim(*settings.transactional_id_prefix).empty()) {
       return Invalid(
-          "DeliveryGuarantee::kExactlyOnce needs a transactional id prefix: call SetTransactionalIdPrefix(\"...\") "
+          "DeliveryGuarantee::kExactlyOnce needs a transactional id prefix: call "
+          "SetTransactionalIdPrefix(\"...\") "
           "with a name unique to this job (two live jobs with one prefix fence each other)");
     }
     if (client.count("transactional.id") != 0) {
       return Invalid(
-          "transactional.id is set by the sink (\"<prefix>-<instance>-a\" and \"-b\"); remove the property and use "
+          "transactional.id is set by the sink (\"<prefix>-<instance>-a\" and \"-b\"); remove the "
+          "property and use "
           "SetTransactionalIdPrefix");
     }
     if (settings.log_failures_only) {
       return Invalid(
-          "SetLogFailuresOnly(true) cannot be combined with EXACTLY_ONCE: a transaction holding a failed record can "
+          "SetLogFailuresOnly(true) cannot be combined with EXACTLY_ONCE: a transaction holding a "
+          "failed record can "
           "never commit; use AT_LEAST_ONCE or NONE, or leave SetLogFailuresOnly(false)");
     }
     if (client.count("enable.idempotence") != 0 && client["enable.idempotence"] == "false") {
-      return Invalid("enable.idempotence=false contradicts DeliveryGuarantee::kExactlyOnce; remove the property");
+      return Invalid(
+          "enable.idempotence=false contradicts DeliveryGuarantee::kExactlyOnce; remove the "
+          "property");
     }
-    settings.control_topic =
-        control_topic.empty() ? *settings.transactional_id_prefix + ".sluice-control" : control_topic;
-    std::string timeout = client.count("transaction.timeout.ms") != 0 ? client["transaction.timeout.ms"]
-                                                                      : std::to_string(kDefaultTransactionTimeoutMs);
+    settings.control_topic = control_topic.empty()
+                                 ? *settings.transactional_id_prefix + ".sluice-control"
+                                 : control_topic;
+    std::string timeout = client.count("transaction.timeout.ms") != 0
+                              ? client["transaction.timeout.ms"]
+                              : std::to_string(kDefaultTransactionTimeoutMs);
     std::optional<int64_t> ms = ParseInt(timeout);
-    if (!ms || *ms <= 0) return Invalid("transaction.timeout.ms=" + timeout + ": expected a positive number of milliseconds");
+    if (!ms || *ms <= 0)
+      return Invalid("transaction.timeout.ms=" + timeout +
+                     ": expected a positive number of milliseconds");
     settings.transaction_timeout_ms = *ms;
     client["transaction.timeout.ms"] = timeout;
   } else {
     if (client.count("transactional.id") != 0) {
-      return Invalid("transactional.id is only used with DeliveryGuarantee::kExactlyOnce (set through "
-                     "SetTransactionalIdPrefix); remove the property");
+      return Invalid(
+          "transactional.id is only used with DeliveryGuarantee::kExactlyOnce (set through "
+          "SetTransactionalIdPrefix); remove the property");
     }
     if (settings.transactional_id_prefix) {
       // Flink accepts a prefix with other guarantees and ignores it; so do we.
     }
   }
-  if (settings.guarantee == DeliveryGuarantee::kAtLeastOnce && client.count("enable.idempotence") == 0) {
+  if (settings.guarantee == DeliveryGuarantee::kAtLeastOnce &&
+      client.count("enable.idempotence") == 0) {
     client["enable.idempotence"] = "true";
   }
   if (client.count("partitioner") == 0) client["partitioner"] = "murmur2_random";
@@ -119,7 +133,8 @@ Result<KafkaSinkSettings> NormalizeSinkSettings(KafkaSinkSettings settings) {
   internal::ConfPtr conf(rd_kafka_conf_new());
   char error[512];
   for (const auto& [key, value] : client) {
-    if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error, sizeof(error)) != RD_KAFKA_CONF_OK) {
+    if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error, sizeof(error)) !=
+        RD_KAFKA_CONF_OK) {
       return Invalid("property " + key + "=" + value + ": " + error);
     }
   }
@@ -131,18 +146,24 @@ Status ValidateSinkForJob(const KafkaSinkSettings& settings, const SinkValidatio
   if (settings.guarantee != DeliveryGuarantee::kExactlyOnce) return Status::Ok();
   if (!job.checkpointing_enabled) {
     return Invalid(
-        "DeliveryGuarantee::kExactlyOnce commits a Kafka transaction per checkpoint, but checkpointing is off: "
-        "call env->EnableCheckpointing(interval) (or pass --checkpoint-interval), or use kAtLeastOnce / kNone");
+        "DeliveryGuarantee::kExactlyOnce commits a Kafka transaction per checkpoint, but "
+        "checkpointing is off: "
+        "call env->EnableCheckpointing(interval) (or pass --checkpoint-interval), or use "
+        "kAtLeastOnce / kNone");
   }
   const int64_t needed = job.checkpoint_interval_ms + job.checkpoint_timeout_ms;
   if (settings.transaction_timeout_ms <= needed) {
-    return Invalid("transaction.timeout.ms is " + std::to_string(settings.transaction_timeout_ms) +
-                   " ms, but a transaction stays open for up to the checkpoint interval (" +
-                   std::to_string(job.checkpoint_interval_ms) + " ms) plus the checkpoint timeout (" +
-                   std::to_string(job.checkpoint_timeout_ms) + " ms), and the broker would abort it first; raise "
-                   "transaction.timeout.ms above " + std::to_string(needed) +
-                   " ms with SetProperty (at most the broker's transaction.max.timeout.ms, 900000 by default), or "
-                   "lower the checkpoint timeout (CheckpointConfig::SetCheckpointTimeout) or interval");
+    return Invalid(
+        "transaction.timeout.ms is " + std::to_string(settings.transaction_timeout_ms) +
+        " ms, but a transaction stays open for up to the checkpoint interval (" +
+        std::to_string(job.checkpoint_interval_ms) + " ms) plus the checkpoint timeout (" +
+        std::to_string(job.checkpoint_timeout_ms) +
+        " ms), and the broker would abort it first; raise "
+        "transaction.timeout.ms above " +
+        std::to_string(needed) +
+        " ms with SetProperty (at most the broker's transaction.max.timeout.ms, 900000 by "
+        "default), or "
+        "lower the checkpoint timeout (CheckpointConfig::SetCheckpointTimeout) or interval");
   }
   return Status::Ok();
 }

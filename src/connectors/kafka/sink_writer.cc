@@ -23,7 +23,8 @@ using internal::KafkaTransactionParticipant;
 
 [[noreturn]] void Fail(const Status& status) { throw std::runtime_error(status.ToString()); }
 
-int64_t PropertyMs(const std::map<std::string, std::string>& properties, const char* key, int64_t fallback) {
+int64_t PropertyMs(const std::map<std::string, std::string>& properties, const char* key,
+                   int64_t fallback) {
   auto it = properties.find(key);
   if (it == properties.end()) return fallback;
   int64_t value = 0;
@@ -59,15 +60,19 @@ class KafkaWriterCoreImpl final : public KafkaWriterCore {
       current_ = pair_[static_cast<size_t>(slot_)].get();
       for (size_t i = 0; i < pair_.size(); ++i) trackers_[i] = pair_[i]->NewTracker();
       std::shared_ptr<KafkaTransactionParticipant> participant = participant_;
-      group.AddGauge("transactionsCommitted", [participant] { return participant->transactions_committed(); });
-      group.AddGauge("transactionsAborted", [participant] { return participant->transactions_aborted(); });
-      group.AddGauge("commitLatencyUs", [participant] { return participant->last_commit_latency_us(); });
+      group.AddGauge("transactionsCommitted",
+                     [participant] { return participant->transactions_committed(); });
+      group.AddGauge("transactionsAborted",
+                     [participant] { return participant->transactions_aborted(); });
+      group.AddGauge("commitLatencyUs",
+                     [participant] { return participant->last_commit_latency_us(); });
       auto a = pair_[0]->failed_counter(), b = pair_[1]->failed_counter();
       group.AddGauge("numRecordsSendErrors", [a, b] { return a->load() + b->load(); });
       return;
     }
-    std::string client_id = (task_.operator_uid.empty() ? "sluice-kafka-sink" : task_.operator_uid) + "-" +
-                            std::to_string(task_.subtask_index);
+    std::string client_id =
+        (task_.operator_uid.empty() ? "sluice-kafka-sink" : task_.operator_uid) + "-" +
+        std::to_string(task_.subtask_index);
     Result<std::unique_ptr<KafkaProducer>> producer = KafkaProducer::Create(
         settings_->producer_properties, client_id,
         settings_->log_failures_only ? internal::DeliveryFailures::kLogAndCount
@@ -145,7 +150,8 @@ class KafkaWriterCoreImpl final : public KafkaWriterCore {
   void Close() override {
     if (settings_->guarantee == DeliveryGuarantee::kExactlyOnce && ended_ && since_barrier_ > 0) {
       SLUICE_LOG_WARN(
-          "KafkaSink (EXACTLY_ONCE) subtask {}: {} records written after the last completed checkpoint are not "
+          "KafkaSink (EXACTLY_ONCE) subtask {}: {} records written after the last completed "
+          "checkpoint are not "
           "committed (the job's final checkpoint did not complete); their transaction is aborted",
           task_.subtask_index, since_barrier_);
     }
@@ -181,14 +187,16 @@ class KafkaWriterCoreImpl final : public KafkaWriterCore {
       if (it == topics_.end()) it = topics_.emplace(topic, OpenTopic(topic)).first;
       last_topic_ = &it->second;
     }
-    size_t index = settings_->guarantee == DeliveryGuarantee::kExactlyOnce ? static_cast<size_t>(slot_) : 0;
+    size_t index =
+        settings_->guarantee == DeliveryGuarantee::kExactlyOnce ? static_cast<size_t>(slot_) : 0;
     return last_topic_->per_producer[index].get();
   }
 
   TopicHandles OpenTopic(const std::string& topic) {
     TopicHandles handles{topic, {}};
     std::array<KafkaProducer*, 2> producers = {own_.get(), nullptr};
-    if (settings_->guarantee == DeliveryGuarantee::kExactlyOnce) producers = {pair_[0].get(), pair_[1].get()};
+    if (settings_->guarantee == DeliveryGuarantee::kExactlyOnce)
+      producers = {pair_[0].get(), pair_[1].get()};
     for (size_t i = 0; i < producers.size(); ++i) {
       if (producers[i] == nullptr) continue;
       Result<internal::TopicPtr> handle =
@@ -200,15 +208,18 @@ class KafkaWriterCoreImpl final : public KafkaWriterCore {
   }
 
   DeliveryTracker* tracker() const {
-    return settings_->guarantee == DeliveryGuarantee::kExactlyOnce ? trackers_[static_cast<size_t>(slot_)] : nullptr;
+    return settings_->guarantee == DeliveryGuarantee::kExactlyOnce
+               ? trackers_[static_cast<size_t>(slot_)]
+               : nullptr;
   }
 
   void WaitForOwnDeliveries() {
     DeliveryTracker* own = tracker();
     if (!own->WaitUntilDrained(flush_timeout_)) {
-      Fail(Status::TimedOut("KafkaSink: " + std::to_string(own->outstanding()) + " records of subtask " +
-                            std::to_string(task_.subtask_index) + " still had no delivery report after " +
-                            std::to_string(flush_timeout_.count()) + " ms at a checkpoint barrier"));
+      Fail(Status::TimedOut(
+          "KafkaSink: " + std::to_string(own->outstanding()) + " records of subtask " +
+          std::to_string(task_.subtask_index) + " still had no delivery report after " +
+          std::to_string(flush_timeout_.count()) + " ms at a checkpoint barrier"));
     }
     ThrowIfFailed();
   }
@@ -256,9 +267,9 @@ class KafkaWriterCoreImpl final : public KafkaWriterCore {
 
 }  // namespace
 
-std::unique_ptr<KafkaWriterCore> CreateKafkaWriterCore(std::shared_ptr<const KafkaSinkSettings> settings,
-                                                       std::shared_ptr<CheckpointParticipant> participant,
-                                                       const TaskInfo& task) {
+std::unique_ptr<KafkaWriterCore> CreateKafkaWriterCore(
+    std::shared_ptr<const KafkaSinkSettings> settings,
+    std::shared_ptr<CheckpointParticipant> participant, const TaskInfo& task) {
   return std::make_unique<KafkaWriterCoreImpl>(std::move(settings), std::move(participant), task);
 }
 

@@ -24,7 +24,9 @@ constexpr int64_t kDefaultDiscoveryIntervalMs = 5 * 60 * 1000;  // Flink's build
 // Far above what queued.max.messages.kbytes (64 MB by default) lets in: the byte limit governs.
 constexpr int64_t kDefaultQueuedMinMessages = 10'000'000;
 
-Status Invalid(std::string message) { return Status::InvalidArgument("KafkaSource: " + std::move(message)); }
+Status Invalid(std::string message) {
+  return Status::InvalidArgument("KafkaSource: " + std::move(message));
+}
 
 std::optional<int64_t> ParseInt(const std::string& text) {
   int64_t value = 0;
@@ -35,21 +37,24 @@ std::optional<int64_t> ParseInt(const std::string& text) {
 
 Status CheckInitializer(const OffsetsInitializer& init, const char* setter, bool has_group) {
   if (init.kind() == OffsetsInitializer::Kind::kTimestamp && init.timestamp_ms() < 0) {
-    return Invalid(std::string(setter) + "(OffsetsInitializer::Timestamp(" + std::to_string(init.timestamp_ms()) +
+    return Invalid(std::string(setter) + "(OffsetsInitializer::Timestamp(" +
+                   std::to_string(init.timestamp_ms()) +
                    ")): the timestamp must be >= 0 (milliseconds since the epoch)");
   }
   if (init.kind() == OffsetsInitializer::Kind::kSpecific) {
     for (const auto& [tp, offset] : init.offsets()) {
       if (offset < 0 || tp.partition < 0) {
-        return Invalid(std::string(setter) + "(OffsetsInitializer::Offsets(...)): partition " + ToString(tp) +
-                       " has offset " + std::to_string(offset) + "; offsets and partitions must be >= 0");
+        return Invalid(std::string(setter) + "(OffsetsInitializer::Offsets(...)): partition " +
+                       ToString(tp) + " has offset " + std::to_string(offset) +
+                       "; offsets and partitions must be >= 0");
       }
     }
   }
   if (init.NeedsCommittedOffsets() && !has_group) {
-    return Invalid(std::string(setter) + "(" + init.ToString() +
-                   ") reads the group's committed offsets but no group id is set: call SetGroupId(...) "
-                   "(or SetProperty(\"group.id\", ...))");
+    return Invalid(
+        std::string(setter) + "(" + init.ToString() +
+        ") reads the group's committed offsets but no group id is set: call SetGroupId(...) "
+        "(or SetProperty(\"group.id\", ...))");
   }
   return Status::Ok();
 }
@@ -58,9 +63,12 @@ Status CheckInitializer(const OffsetsInitializer& init, const char* setter, bool
 
 const char* AutoOffsetResetValue(OffsetResetStrategy reset) {
   switch (reset) {
-    case OffsetResetStrategy::kEarliest: return "earliest";
-    case OffsetResetStrategy::kLatest: return "latest";
-    case OffsetResetStrategy::kNone: return "error";
+    case OffsetResetStrategy::kEarliest:
+      return "earliest";
+    case OffsetResetStrategy::kLatest:
+      return "latest";
+    case OffsetResetStrategy::kNone:
+      return "error";
   }
   return "error";
 }
@@ -73,38 +81,46 @@ Result<KafkaSourceSettings> NormalizeSettings(KafkaSourceSettings s) {
     return Invalid("no bootstrap servers: call SetBootstrapServers(\"host:port,...\")");
   }
   if (s.subscriptions_set == 0) {
-    return Invalid("no topics to read: call SetTopics(...), SetTopicPattern(...) or SetPartitions(...)");
+    return Invalid(
+        "no topics to read: call SetTopics(...), SetTopicPattern(...) or SetPartitions(...)");
   }
   if (s.subscriptions_set > 1) {
-    return Invalid("SetTopics, SetTopicPattern and SetPartitions exclude each other (or one was called twice); "
-                   "call exactly one of them once");
+    return Invalid(
+        "SetTopics, SetTopicPattern and SetPartitions exclude each other (or one was called "
+        "twice); "
+        "call exactly one of them once");
   }
   if (s.topic_pattern) {
     try {
       std::regex check(*s.topic_pattern);
     } catch (const std::regex_error& e) {
-      return Invalid("SetTopicPattern(\"" + *s.topic_pattern + "\"): not a valid regular expression: " + e.what());
+      return Invalid("SetTopicPattern(\"" + *s.topic_pattern +
+                     "\"): not a valid regular expression: " + e.what());
     }
   } else if (s.topics.empty() && s.partitions.empty()) {
     return Invalid("SetTopics(...) or SetPartitions(...) was given nothing to read");
   }
   for (const TopicPartition& tp : s.partitions) {
     if (tp.topic.empty() || tp.partition < 0) {
-      return Invalid("SetPartitions: '" + ToString(tp) + "' is not a partition (empty topic or negative number)");
+      return Invalid("SetPartitions: '" + ToString(tp) +
+                     "' is not a partition (empty topic or negative number)");
     }
   }
   for (const std::string& topic : s.topics) {
     if (topic.empty()) return Invalid("SetTopics: a topic name is empty");
   }
   if (!s.has_deserializer) {
-    return Invalid("no deserializer: call SetValueOnlyDeserializer(SimpleStringSchema()) or SetDeserializer(...)");
+    return Invalid(
+        "no deserializer: call SetValueOnlyDeserializer(SimpleStringSchema()) or "
+        "SetDeserializer(...)");
   }
 
   auto group = props.find("group.id");
   if (group != props.end() && !group->second.empty()) s.group_id = group->second;
   bool has_group = s.group_id.has_value();
 
-  if (Status st = CheckInitializer(s.starting_offsets, "SetStartingOffsets", has_group); !st.ok()) return st;
+  if (Status st = CheckInitializer(s.starting_offsets, "SetStartingOffsets", has_group); !st.ok())
+    return st;
   if (s.stopping_offsets) {
     const char* setter = s.bounded ? "SetBounded" : "SetUnbounded";
     if (Status st = CheckInitializer(*s.stopping_offsets, setter, has_group); !st.ok()) return st;
@@ -119,8 +135,10 @@ Result<KafkaSourceSettings> NormalizeSettings(KafkaSourceSettings s) {
     s.commit_offsets_on_checkpoint = it->second == "true";
     if (s.commit_offsets_on_checkpoint && !has_group) {
       return Invalid(std::string(kCommitOnCheckpoint) +
-                     "=true commits offsets to a consumer group, but no group id is set: call SetGroupId(...) or "
-                     "set " + std::string(kCommitOnCheckpoint) + "=false");
+                     "=true commits offsets to a consumer group, but no group id is set: call "
+                     "SetGroupId(...) or "
+                     "set " +
+                     std::string(kCommitOnCheckpoint) + "=false");
     }
   }
   // The builder discovers every 5 minutes unless told otherwise; the legacy shape only when
@@ -129,44 +147,52 @@ Result<KafkaSourceSettings> NormalizeSettings(KafkaSourceSettings s) {
   s.partition_discovery_interval_ms = s.bounded || s.legacy ? -1 : kDefaultDiscoveryIntervalMs;
   if (auto it = props.find(std::string(discovery_key)); it != props.end()) {
     std::optional<int64_t> value = ParseInt(it->second);
-    if (!value) return Invalid(std::string(discovery_key) + "='" + it->second + "': not a number of milliseconds");
+    if (!value)
+      return Invalid(std::string(discovery_key) + "='" + it->second +
+                     "': not a number of milliseconds");
     // A bounded source never discovers partitions (Flink's rule): its set is fixed at start.
     if (!s.bounded) s.partition_discovery_interval_ms = *value;
   }
   if (auto it = props.find(std::string(kBrokerTimeout)); it != props.end()) {
     std::optional<int64_t> value = ParseInt(it->second);
     if (!value || *value <= 0) {
-      return Invalid(std::string(kBrokerTimeout) + "='" + it->second + "': must be a positive number of milliseconds");
+      return Invalid(std::string(kBrokerTimeout) + "='" + it->second +
+                     "': must be a positive number of milliseconds");
     }
     s.broker_timeout_ms = *value;
   }
   if (auto it = props.find(std::string(kPartitionIdleTimeout)); it != props.end()) {
     std::optional<int64_t> value = ParseInt(it->second);
     if (!value) {
-      return Invalid(std::string(kPartitionIdleTimeout) + "='" + it->second +
-                     "': not a number of milliseconds (<= 0: partitions never become idle by time)");
+      return Invalid(
+          std::string(kPartitionIdleTimeout) + "='" + it->second +
+          "': not a number of milliseconds (<= 0: partitions never become idle by time)");
     }
     s.partition_idle_timeout_ms = *value;
   }
-  if (s.failure_policy.kind() == DeserializationFailurePolicy::Kind::kDeadLetter && s.failure_policy.topic().empty()) {
-    return Invalid("DeserializationFailurePolicy::DeadLetter(\"\"): the dead-letter topic name is empty");
+  if (s.failure_policy.kind() == DeserializationFailurePolicy::Kind::kDeadLetter &&
+      s.failure_policy.topic().empty()) {
+    return Invalid(
+        "DeserializationFailurePolicy::DeadLetter(\"\"): the dead-letter topic name is empty");
   }
-  if (auto it = props.find(std::string(kClientIdPrefix)); it != props.end() && !s.client_id_prefix) {
+  if (auto it = props.find(std::string(kClientIdPrefix));
+      it != props.end() && !s.client_id_prefix) {
     s.client_id_prefix = it->second;
   }
 
   // ---- what the consumer gets ----
   std::map<std::string, std::string>& client = s.client_properties;
   client = props;
-  for (std::string_view own : {kCommitOnCheckpoint, kDiscoveryInterval, kClientIdPrefix, kBrokerTimeout,
-                               kPartitionIdleTimeout, kLegacyDiscoveryInterval}) {
+  for (std::string_view own : {kCommitOnCheckpoint, kDiscoveryInterval, kClientIdPrefix,
+                               kBrokerTimeout, kPartitionIdleTimeout, kLegacyDiscoveryInterval}) {
     client.erase(std::string(own));
   }
   // As Flink's builder: Kafka's periodic commit is off unless asked for; checkpoints commit.
   client.emplace("enable.auto.commit", "false");
   if (client["enable.auto.commit"] == "true" && !has_group) {
-    return Invalid("enable.auto.commit=true commits offsets to a consumer group, but no group id is set: call "
-                   "SetGroupId(...)");
+    return Invalid(
+        "enable.auto.commit=true commits offsets to a consumer group, but no group id is set: call "
+        "SetGroupId(...)");
   }
   // Offsets out of range (and nothing else: start offsets are resolved by the source) follow
   // the starting initializer's reset strategy.
@@ -184,7 +210,8 @@ Result<KafkaSourceSettings> NormalizeSettings(KafkaSourceSettings s) {
   internal::ConfPtr conf(rd_kafka_conf_new());
   char error[512];
   for (const auto& [key, value] : client) {
-    if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error, sizeof error) != RD_KAFKA_CONF_OK) {
+    if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error, sizeof error) !=
+        RD_KAFKA_CONF_OK) {
       return Invalid("client property '" + key + "' refused by librdkafka: " + error);
     }
   }

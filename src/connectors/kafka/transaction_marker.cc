@@ -21,7 +21,8 @@ std::string EncodeMarker(const CommitMarker& marker) {
 
 Result<CommitMarker> DecodeMarker(std::string_view bytes) {
   nlohmann::json json = nlohmann::json::parse(bytes, nullptr, /*allow_exceptions=*/false);
-  if (json.is_discarded() || !json.is_object()) return Status::Corruption("commit marker: not a JSON object");
+  if (json.is_discarded() || !json.is_object())
+    return Status::Corruption("commit marker: not a JSON object");
   try {
     int32_t version = json.at("format_version").get<int32_t>();
     if (version > CommitMarker::kFormatVersion) {

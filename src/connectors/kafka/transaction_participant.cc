@@ -41,42 +41,48 @@ void SetTransactionHookForTesting(TransactionHook hook) {
   g_hook_set.store(static_cast<bool>(g_hook), std::memory_order_release);
 }
 
-KafkaTransactionParticipant::KafkaTransactionParticipant(std::shared_ptr<const detail::KafkaSinkSettings> settings)
+KafkaTransactionParticipant::KafkaTransactionParticipant(
+    std::shared_ptr<const detail::KafkaSinkSettings> settings)
     : settings_(std::move(settings)) {}
 
 KafkaTransactionParticipant::~KafkaTransactionParticipant() { DropProducers(/*abort_open=*/false); }
 
 std::string KafkaTransactionParticipant::Name() const {
-  return "the EXACTLY_ONCE Kafka sink (bootstrap.servers=" + settings_->cluster_key + ", transactional id prefix '" +
-         *settings_->transactional_id_prefix + "')";
+  return "the EXACTLY_ONCE Kafka sink (bootstrap.servers=" + settings_->cluster_key +
+         ", transactional id prefix '" + *settings_->transactional_id_prefix + "')";
 }
 
 std::string KafkaTransactionParticipant::TransactionalId(int32_t slot) const {
-  return *settings_->transactional_id_prefix + "-" + std::to_string(job_.instance) + (slot == 0 ? "-a" : "-b");
+  return *settings_->transactional_id_prefix + "-" + std::to_string(job_.instance) +
+         (slot == 0 ? "-a" : "-b");
 }
 
 Status KafkaTransactionParticipant::FencedStatus(const std::string& transactional_id) const {
-  return Status::Fenced("KafkaSink: transactional id " + transactional_id +
-                        " was taken over by another producer: another live instance of this job (or another job) "
-                        "uses the transactional id prefix '" + *settings_->transactional_id_prefix +
-                        "' on bootstrap.servers=" + settings_->cluster_key +
-                        ". Stop the other instance, or give each job its own prefix (SetTransactionalIdPrefix). "
-                        "The job stops instead of restarting, because a restart would fence the other instance in "
-                        "turn.");
+  return Status::Fenced(
+      "KafkaSink: transactional id " + transactional_id +
+      " was taken over by another producer: another live instance of this job (or another job) "
+      "uses the transactional id prefix '" +
+      *settings_->transactional_id_prefix + "' on bootstrap.servers=" + settings_->cluster_key +
+      ". Stop the other instance, or give each job its own prefix (SetTransactionalIdPrefix). "
+      "The job stops instead of restarting, because a restart would fence the other instance in "
+      "turn.");
 }
 
 void KafkaTransactionParticipant::ReportFenced() { fenced_ = true; }
 
-Status KafkaTransactionParticipant::CheckFenced(const std::shared_ptr<KafkaProducer>& producer) const {
+Status KafkaTransactionParticipant::CheckFenced(
+    const std::shared_ptr<KafkaProducer>& producer) const {
   if (producer != nullptr && producer->Fenced()) return FencedStatus(producer->client_id());
   return Status::Ok();
 }
 
-Status KafkaTransactionParticipant::TxnError(rd_kafka_error_t* raw, const std::string& what, int32_t slot) {
+Status KafkaTransactionParticipant::TxnError(rd_kafka_error_t* raw, const std::string& what,
+                                             int32_t slot) {
   if (raw == nullptr) return Status::Ok();
   internal::ErrorPtr error(raw);
   rd_kafka_resp_err_t code = rd_kafka_error_code(error.get());
-  std::string detail = std::string(rd_kafka_error_string(error.get())) + " (" + rd_kafka_error_name(error.get()) + ")";
+  std::string detail = std::string(rd_kafka_error_string(error.get())) + " (" +
+                       rd_kafka_error_name(error.get()) + ")";
   const std::string id = TransactionalId(slot);
   if (IsFencedError(code) || (producers_[static_cast<size_t>(slot)] != nullptr &&
                               producers_[static_cast<size_t>(slot)]->Fenced())) {
@@ -85,14 +91,18 @@ Status KafkaTransactionParticipant::TxnError(rd_kafka_error_t* raw, const std::s
   }
   if (code == RD_KAFKA_RESP_ERR_INVALID_TRANSACTION_TIMEOUT) {
     return Status::InvalidArgument(
-        "KafkaSink: the broker refused transaction.timeout.ms=" + std::to_string(settings_->transaction_timeout_ms) +
-        " for " + id + ": it exceeds the broker's transaction.max.timeout.ms (900000 = 15 min unless the broker "
-        "sets it). Lower transaction.timeout.ms with SetProperty (it must still exceed checkpoint interval + "
-        "checkpoint timeout), or raise transaction.max.timeout.ms on the brokers. (" + detail + ")");
+        "KafkaSink: the broker refused transaction.timeout.ms=" +
+        std::to_string(settings_->transaction_timeout_ms) + " for " + id +
+        ": it exceeds the broker's transaction.max.timeout.ms (900000 = 15 min unless the broker "
+        "sets it). Lower transaction.timeout.ms with SetProperty (it must still exceed checkpoint "
+        "interval + "
+        "checkpoint timeout), or raise transaction.max.timeout.ms on the brokers. (" +
+        detail + ")");
   }
   if (code == RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED ||
       code == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED) {
-    return Status::Unauthenticated("KafkaSink: " + what + " for " + id + " is not authorised: " + detail +
+    return Status::Unauthenticated("KafkaSink: " + what + " for " + id +
+                                   " is not authorised: " + detail +
                                    "; grant WRITE and DESCRIBE on the transactional ids '" +
                                    *settings_->transactional_id_prefix + "-*'");
   }
@@ -109,14 +119,16 @@ void KafkaTransactionParticipant::DropProducers(bool abort_open) {
     if (producer == nullptr) continue;
     if (abort_open && open_[slot] && !producer->Fenced()) {
       producer->Purge();  // the abort purges its records anyway: not failed deliveries
-      rd_kafka_error_t* error =
-          rd_kafka_abort_transaction(producer->handle(), static_cast<int>(settings_->broker_timeout_ms));
+      rd_kafka_error_t* error = rd_kafka_abort_transaction(
+          producer->handle(), static_cast<int>(settings_->broker_timeout_ms));
       if (error == nullptr) {
         // The writers' next epoch is always open and usually empty at the end: that is no loss.
         if (written_[slot].load()) ++aborted_;
       } else {
-        SLUICE_LOG_WARN("KafkaSink: aborting the open transaction of {} at close: {} (the next start aborts it)",
-                        producer->client_id(), rd_kafka_error_string(error));
+        SLUICE_LOG_WARN(
+            "KafkaSink: aborting the open transaction of {} at close: {} (the next start aborts "
+            "it)",
+            producer->client_id(), rd_kafka_error_string(error));
         rd_kafka_error_destroy(error);
       }
     } else {
@@ -128,7 +140,8 @@ void KafkaTransactionParticipant::DropProducers(bool abort_open) {
   }
 }
 
-Result<std::optional<CheckpointCompletion>> KafkaTransactionParticipant::Recover(const JobInstanceInfo& job) {
+Result<std::optional<CheckpointCompletion>> KafkaTransactionParticipant::Recover(
+    const JobInstanceInfo& job) {
   std::lock_guard lock(mutex_);
   for (int32_t slot = 0; slot < 2; ++slot) {
     Status fenced = CheckFenced(producers_[static_cast<size_t>(slot)]);
@@ -137,7 +150,8 @@ Result<std::optional<CheckpointCompletion>> KafkaTransactionParticipant::Recover
   if (fenced_) return FencedStatus(TransactionalId(0) + " / " + TransactionalId(1));
   // Transactions of the failed attempt that hold records: init_transactions aborts them below.
   std::array<bool, 2> discarded{};
-  for (size_t slot = 0; slot < discarded.size(); ++slot) discarded[slot] = open_[slot] && written_[slot].load();
+  for (size_t slot = 0; slot < discarded.size(); ++slot)
+    discarded[slot] = open_[slot] && written_[slot].load();
   DropProducers(/*abort_open=*/false);
   recovered_ = false;
   job_ = job;
@@ -145,12 +159,14 @@ Result<std::optional<CheckpointCompletion>> KafkaTransactionParticipant::Recover
   for (int32_t slot = 0; slot < 2; ++slot) {
     std::map<std::string, std::string> properties = settings_->producer_properties;
     properties["transactional.id"] = TransactionalId(slot);
-    Result<std::unique_ptr<KafkaProducer>> producer = KafkaProducer::Create(properties, TransactionalId(slot));
+    Result<std::unique_ptr<KafkaProducer>> producer =
+        KafkaProducer::Create(properties, TransactionalId(slot));
     if (!producer.ok()) return producer.status();
     producers_[static_cast<size_t>(slot)] = std::shared_ptr<KafkaProducer>(std::move(*producer));
     // Aborts whatever a previous owner of this id left open and fences that owner.
-    Status status = TxnError(rd_kafka_init_transactions(producers_[static_cast<size_t>(slot)]->handle(), timeout),
-                             "init_transactions", slot);
+    Status status = TxnError(
+        rd_kafka_init_transactions(producers_[static_cast<size_t>(slot)]->handle(), timeout),
+        "init_transactions", slot);
     if (!status.ok()) return status;
     if (discarded[static_cast<size_t>(slot)]) ++aborted_;
   }
@@ -159,8 +175,9 @@ Result<std::optional<CheckpointCompletion>> KafkaTransactionParticipant::Recover
   Result<std::optional<CheckpointCompletion>> committed = FindLastCommitted();
   if (!committed.ok()) return committed.status();
   for (int32_t slot = 0; slot < 2; ++slot) {
-    Status status = TxnError(rd_kafka_begin_transaction(producers_[static_cast<size_t>(slot)]->handle()),
-                             "begin_transaction", slot);
+    Status status =
+        TxnError(rd_kafka_begin_transaction(producers_[static_cast<size_t>(slot)]->handle()),
+                 "begin_transaction", slot);
     if (!status.ok()) return status;
     open_[static_cast<size_t>(slot)] = true;
     written_[static_cast<size_t>(slot)] = false;
@@ -169,8 +186,9 @@ Result<std::optional<CheckpointCompletion>> KafkaTransactionParticipant::Recover
   recovered_ = true;
   TransactionalOffsets::Instance().Subscribe(job.job_name, settings_->cluster_key);
   if (*committed) {
-    SLUICE_LOG_INFO("KafkaSink: job '{}' instance {}: last committed checkpoint {} ({})", job.job_name, job.instance,
-                    (*committed)->id.value(), (*committed)->storage_path);
+    SLUICE_LOG_INFO("KafkaSink: job '{}' instance {}: last committed checkpoint {} ({})",
+                    job.job_name, job.instance, (*committed)->id.value(),
+                    (*committed)->storage_path);
   }
   return committed;
 }
@@ -178,7 +196,9 @@ Result<std::optional<CheckpointCompletion>> KafkaTransactionParticipant::Recover
 Status KafkaTransactionParticipant::CompleteCheckpoint(const CheckpointCompletion& completion) {
   std::lock_guard lock(mutex_);
   const int64_t id = completion.id.value();
-  if (!recovered_) return Status::FailedPrecondition("KafkaSink: CompleteCheckpoint before Recover (a sluice bug)");
+  if (!recovered_)
+    return Status::FailedPrecondition(
+        "KafkaSink: CompleteCheckpoint before Recover (a sluice bug)");
   const int32_t slot = commit_slot_;
   const std::shared_ptr<KafkaProducer>& producer = producers_[static_cast<size_t>(slot)];
   const auto timeout = static_cast<int>(settings_->broker_timeout_ms);
@@ -186,7 +206,8 @@ Status KafkaTransactionParticipant::CompleteCheckpoint(const CheckpointCompletio
 
   auto abort_transaction = [&](Status why) {
     producer->Purge();  // the abort purges its records anyway: not failed deliveries
-    if (rd_kafka_error_t* error = rd_kafka_abort_transaction(producer->handle(), timeout)) rd_kafka_error_destroy(error);
+    if (rd_kafka_error_t* error = rd_kafka_abort_transaction(producer->handle(), timeout))
+      rd_kafka_error_destroy(error);
     open_[static_cast<size_t>(slot)] = false;
     recovered_ = false;  // the job fails over; Recover starts the pair afresh
     ++aborted_;
@@ -196,11 +217,13 @@ Status KafkaTransactionParticipant::CompleteCheckpoint(const CheckpointCompletio
     fenced_ = true;
     return fenced;
   }
-  if (Status hook = RunHook(TransactionPhase::kBeforeMarker, id); !hook.ok()) return abort_transaction(hook);
+  if (Status hook = RunHook(TransactionPhase::kBeforeMarker, id); !hook.ok())
+    return abort_transaction(hook);
   if (std::optional<Status> error = producer->Error()) return abort_transaction(*error);
 
-  CommitMarker marker{job_.job_name, job_.instance, id, completion.storage_path, completion.trigger_time_ms,
-                      CurrentTimeMillis()};
+  CommitMarker marker{
+      job_.job_name,      job_.instance, id, completion.storage_path, completion.trigger_time_ms,
+      CurrentTimeMillis()};
   ProducerRecord record;
   record.topic = settings_->control_topic;
   record.partition = 0;
@@ -249,14 +272,16 @@ Status KafkaTransactionParticipant::CompleteCheckpoint(const CheckpointCompletio
   }
   open_[static_cast<size_t>(slot)] = false;
   ++committed_;
-  last_commit_latency_us_ =
-      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count();
+  last_commit_latency_us_ = std::chrono::duration_cast<std::chrono::microseconds>(
+                                std::chrono::steady_clock::now() - started)
+                                .count();
   if (Status hook = RunHook(TransactionPhase::kAfterCommit, id); !hook.ok()) {
     recovered_ = false;
     return hook;
   }
   // The transaction for checkpoint N+2; the writers move to it at barrier N+1.
-  Status begun = TxnError(rd_kafka_begin_transaction(producer->handle()), "begin_transaction", slot);
+  Status begun =
+      TxnError(rd_kafka_begin_transaction(producer->handle()), "begin_transaction", slot);
   if (!begun.ok()) {
     recovered_ = false;
     return begun;
@@ -270,26 +295,31 @@ Status KafkaTransactionParticipant::CompleteCheckpoint(const CheckpointCompletio
 void KafkaTransactionParticipant::AbortCheckpoint(CheckpointId id) {
   // Nothing to undo here: a failed checkpoint of an exactly-once job fails the job over, and
   // Recover's init_transactions aborts both open transactions.
-  SLUICE_LOG_DEBUG("KafkaSink: checkpoint {} aborted; its transaction is aborted at recovery", id.value());
+  SLUICE_LOG_DEBUG("KafkaSink: checkpoint {} aborted; its transaction is aborted at recovery",
+                   id.value());
 }
 
 Status KafkaTransactionParticipant::SendSourceOffsets(KafkaProducer& producer, int64_t id) {
-  TransactionalOffsets::GroupOffsets groups =
-      TransactionalOffsets::Instance().Take(job_.job_name, settings_->cluster_key, CheckpointId(id));
+  TransactionalOffsets::GroupOffsets groups = TransactionalOffsets::Instance().Take(
+      job_.job_name, settings_->cluster_key, CheckpointId(id));
   for (const auto& [group, offsets] : groups) {
     if (offsets.empty()) continue;
     PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
     for (const auto& [tp, offset] : offsets) {
-      rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = offset;
+      rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset =
+          offset;
     }
     // The source reads with assign(), not as a group member: a metadata with the group id
     // alone (generation -1) is what the broker expects for such a group.
-    std::unique_ptr<rd_kafka_consumer_group_metadata_t, decltype(&rd_kafka_consumer_group_metadata_destroy)> metadata(
-        rd_kafka_consumer_group_metadata_new(group.c_str()), &rd_kafka_consumer_group_metadata_destroy);
-    Status status = TxnError(rd_kafka_send_offsets_to_transaction(producer.handle(), list.get(), metadata.get(),
-                                                                  static_cast<int>(settings_->broker_timeout_ms)),
-                             "send_offsets_to_transaction (group '" + group + "') of checkpoint " + std::to_string(id),
-                             commit_slot_);
+    std::unique_ptr<rd_kafka_consumer_group_metadata_t,
+                    decltype(&rd_kafka_consumer_group_metadata_destroy)>
+        metadata(rd_kafka_consumer_group_metadata_new(group.c_str()),
+                 &rd_kafka_consumer_group_metadata_destroy);
+    Status status = TxnError(
+        rd_kafka_send_offsets_to_transaction(producer.handle(), list.get(), metadata.get(),
+                                             static_cast<int>(settings_->broker_timeout_ms)),
+        "send_offsets_to_transaction (group '" + group + "') of checkpoint " + std::to_string(id),
+        commit_slot_);
     if (!status.ok()) return status;
     ++offset_commits_;
   }
@@ -298,7 +328,8 @@ Status KafkaTransactionParticipant::SendSourceOffsets(KafkaProducer& producer, i
 
 void KafkaTransactionParticipant::Close() {
   std::lock_guard lock(mutex_);
-  if (!job_.job_name.empty()) TransactionalOffsets::Instance().Unsubscribe(job_.job_name, settings_->cluster_key);
+  if (!job_.job_name.empty())
+    TransactionalOffsets::Instance().Unsubscribe(job_.job_name, settings_->cluster_key);
   recovered_ = false;
   DropProducers(/*abort_open=*/true);
 }
@@ -308,7 +339,8 @@ Result<KafkaTransactionParticipant::Producers> KafkaTransactionParticipant::Atta
   if (fenced_) return FencedStatus(TransactionalId(0) + " / " + TransactionalId(1));
   if (!recovered_) {
     return Status::FailedPrecondition(
-        "KafkaSink: an EXACTLY_ONCE writer opened before its transactions were recovered; the sink's checkpoint "
+        "KafkaSink: an EXACTLY_ONCE writer opened before its transactions were recovered; the "
+        "sink's checkpoint "
         "participant must be registered with the job (a sluice bug)");
   }
   return Producers{producers_, commit_slot_};
@@ -318,50 +350,66 @@ Status KafkaTransactionParticipant::EnsureControlTopic() {
   rd_kafka_t* rk = producers_[0]->handle();
   char error[512];
   int replication = -1;
-  if (auto it = settings_->properties.find("sluice.control.topic.replication.factor"); it != settings_->properties.end()) {
+  if (auto it = settings_->properties.find("sluice.control.topic.replication.factor");
+      it != settings_->properties.end()) {
     replication = std::stoi(it->second);
   }
-  rd_kafka_NewTopic_t* topic = rd_kafka_NewTopic_new(settings_->control_topic.c_str(), 1, replication, error, sizeof(error));
-  if (topic == nullptr) return Status::InvalidArgument("KafkaSink: control topic " + settings_->control_topic + ": " + error);
+  rd_kafka_NewTopic_t* topic =
+      rd_kafka_NewTopic_new(settings_->control_topic.c_str(), 1, replication, error, sizeof(error));
+  if (topic == nullptr)
+    return Status::InvalidArgument("KafkaSink: control topic " + settings_->control_topic + ": " +
+                                   error);
   rd_kafka_NewTopic_set_config(topic, "cleanup.policy", "compact");
   internal::QueuePtr queue(rd_kafka_queue_new(rk));
   rd_kafka_AdminOptions_t* options = rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS);
-  rd_kafka_AdminOptions_set_request_timeout(options, static_cast<int>(settings_->broker_timeout_ms), error, sizeof(error));
+  rd_kafka_AdminOptions_set_request_timeout(options, static_cast<int>(settings_->broker_timeout_ms),
+                                            error, sizeof(error));
   rd_kafka_CreateTopics(rk, &topic, 1, options, queue.get());
   rd_kafka_AdminOptions_destroy(options);
   rd_kafka_NewTopic_destroy(topic);
-  internal::EventPtr event(rd_kafka_queue_poll(queue.get(), static_cast<int>(settings_->broker_timeout_ms) + 1000));
+  internal::EventPtr event(
+      rd_kafka_queue_poll(queue.get(), static_cast<int>(settings_->broker_timeout_ms) + 1000));
   if (event == nullptr) {
-    return Status::Unavailable("KafkaSink: no answer from bootstrap.servers=" + settings_->cluster_key +
-                               " while creating the control topic " + settings_->control_topic);
+    return Status::Unavailable(
+        "KafkaSink: no answer from bootstrap.servers=" + settings_->cluster_key +
+        " while creating the control topic " + settings_->control_topic);
   }
   rd_kafka_resp_err_t err = rd_kafka_event_error(event.get());
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
     size_t count = 0;
-    const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event.get()), &count);
+    const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(
+        rd_kafka_event_CreateTopics_result(event.get()), &count);
     if (count > 0) err = rd_kafka_topic_result_error(results[0]);
   }
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    SLUICE_LOG_INFO("KafkaSink: created the control topic {} (compacted, 1 partition)", settings_->control_topic);
+    SLUICE_LOG_INFO("KafkaSink: created the control topic {} (compacted, 1 partition)",
+                    settings_->control_topic);
     return Status::Ok();
   }
   if (err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) return Status::Ok();
-  if (err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED || err == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED) {
+  if (err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
+      err == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED) {
     // Not allowed to create topics: fine if it exists already.
-    if (producers_[0]->Partitions(settings_->control_topic, milliseconds(settings_->broker_timeout_ms)).ok()) return Status::Ok();
+    if (producers_[0]
+            ->Partitions(settings_->control_topic, milliseconds(settings_->broker_timeout_ms))
+            .ok())
+      return Status::Ok();
   }
-  return Status::Unavailable("KafkaSink: cannot create the control topic " + settings_->control_topic + ": " +
-                             rd_kafka_err2str(err) + "; create it (compacted, 1 partition) or set sluice.control.topic");
+  return Status::Unavailable("KafkaSink: cannot create the control topic " +
+                             settings_->control_topic + ": " + rd_kafka_err2str(err) +
+                             "; create it (compacted, 1 partition) or set sluice.control.topic");
 }
 
 Result<std::optional<CheckpointCompletion>> KafkaTransactionParticipant::FindLastCommitted() {
   std::map<std::string, std::string> properties = settings_->producer_properties;
-  for (const char* producer_only : {"transaction.timeout.ms", "enable.idempotence", "partitioner", "acks", "linger.ms",
-                                    "queue.buffering.max.ms", "batch.num.messages", "batch.size", "compression.type",
-                                    "compression.codec", "message.timeout.ms", "retries", "delivery.timeout.ms"}) {
+  for (const char* producer_only :
+       {"transaction.timeout.ms", "enable.idempotence", "partitioner", "acks", "linger.ms",
+        "queue.buffering.max.ms", "batch.num.messages", "batch.size", "compression.type",
+        "compression.codec", "message.timeout.ms", "retries", "delivery.timeout.ms"}) {
     properties.erase(producer_only);
   }
-  properties["group.id"] = *settings_->transactional_id_prefix + "-sluice-recovery";  // assign only: never joins or commits
+  properties["group.id"] = *settings_->transactional_id_prefix +
+                           "-sluice-recovery";  // assign only: never joins or commits
   properties["enable.auto.commit"] = "false";
   properties["isolation.level"] = "read_committed";
   properties["enable.partition.eof"] = "true";
@@ -369,12 +417,15 @@ Result<std::optional<CheckpointCompletion>> KafkaTransactionParticipant::FindLas
   internal::ConfPtr conf(rd_kafka_conf_new());
   char error[512];
   for (const auto& [key, value] : properties) {
-    if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error, sizeof(error)) != RD_KAFKA_CONF_OK) {
-      return Status::InvalidArgument("KafkaSink: control topic reader property " + key + ": " + error);
+    if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error, sizeof(error)) !=
+        RD_KAFKA_CONF_OK) {
+      return Status::InvalidArgument("KafkaSink: control topic reader property " + key + ": " +
+                                     error);
     }
   }
   rd_kafka_t* raw = rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), error, sizeof(error));
-  if (raw == nullptr) return Status::InvalidArgument(std::string("KafkaSink: control topic reader: ") + error);
+  if (raw == nullptr)
+    return Status::InvalidArgument(std::string("KafkaSink: control topic reader: ") + error);
   conf.release();
   internal::KafkaPtr consumer(raw);
   struct Closer {
@@ -384,19 +435,22 @@ Result<std::optional<CheckpointCompletion>> KafkaTransactionParticipant::FindLas
 
   const std::string& topic = settings_->control_topic;
   const std::string key = MarkerKey(job_.job_name, job_.instance);
-  const auto deadline = std::chrono::steady_clock::now() + milliseconds(settings_->broker_timeout_ms);
+  const auto deadline =
+      std::chrono::steady_clock::now() + milliseconds(settings_->broker_timeout_ms);
   auto remaining = [&] {
     return static_cast<int>(std::max<int64_t>(
-        0, std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now()).count()));
+        0, std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now())
+               .count()));
   };
   int64_t low = 0, high = 0;
   rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
   do {  // a topic created a moment ago may not have a leader yet
-    err = rd_kafka_query_watermark_offsets(consumer.get(), topic.c_str(), 0, &low, &high, std::min(remaining(), 5000));
+    err = rd_kafka_query_watermark_offsets(consumer.get(), topic.c_str(), 0, &low, &high,
+                                           std::min(remaining(), 5000));
   } while (err != RD_KAFKA_RESP_ERR_NO_ERROR && remaining() > 0);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return Status::Unavailable("KafkaSink: cannot read the end of the control topic " + topic + ": " +
-                               rd_kafka_err2str(err));
+    return Status::Unavailable("KafkaSink: cannot read the end of the control topic " + topic +
+                               ": " + rd_kafka_err2str(err));
   }
   // Walk back from the end in windows; the newest window holding one of our markers wins.
   // The topic is compacted per job instance, so this rarely reads more than one window.
@@ -405,20 +459,24 @@ Result<std::optional<CheckpointCompletion>> KafkaTransactionParticipant::FindLas
     const int64_t start = std::max(low, end - kRecoveryWindow);
     internal::PartitionListPtr assignment(rd_kafka_topic_partition_list_new(1));
     rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), 0)->offset = start;
-    if (rd_kafka_resp_err_t e = rd_kafka_assign(consumer.get(), assignment.get()); e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return Status::Unavailable("KafkaSink: cannot read the control topic " + topic + ": " + rd_kafka_err2str(e));
+    if (rd_kafka_resp_err_t e = rd_kafka_assign(consumer.get(), assignment.get());
+        e != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return Status::Unavailable("KafkaSink: cannot read the control topic " + topic + ": " +
+                                 rd_kafka_err2str(e));
     }
     std::optional<CommitMarker> found;
     bool window_done = false;
     bool retry = false;
     while (!window_done) {
       if (remaining() == 0) {
-        return Status::Unavailable("KafkaSink: reading the control topic " + topic + " took longer than " +
-                                   std::to_string(settings_->broker_timeout_ms) +
-                                   " ms (sluice.broker.timeout.ms); is another producer holding a transaction open "
-                                   "on it?");
+        return Status::Unavailable(
+            "KafkaSink: reading the control topic " + topic + " took longer than " +
+            std::to_string(settings_->broker_timeout_ms) +
+            " ms (sluice.broker.timeout.ms); is another producer holding a transaction open "
+            "on it?");
       }
-      internal::MessagePtr message(rd_kafka_consumer_poll(consumer.get(), std::min(remaining(), 200)));
+      internal::MessagePtr message(
+          rd_kafka_consumer_poll(consumer.get(), std::min(remaining(), 200)));
       if (message == nullptr) continue;
       if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
         // Under read_committed the end is the last stable offset. Below the high watermark, a
@@ -443,7 +501,9 @@ Result<std::optional<CheckpointCompletion>> KafkaTransactionParticipant::FindLas
       if (message_key != key || message->payload == nullptr) continue;
       Result<CommitMarker> marker =
           DecodeMarker(std::string_view(static_cast<const char*>(message->payload), message->len));
-      if (!marker.ok()) return marker.status().WithContext("control topic " + topic + " offset " + std::to_string(message->offset));
+      if (!marker.ok())
+        return marker.status().WithContext("control topic " + topic + " offset " +
+                                           std::to_string(message->offset));
       found = std::move(*marker);
     }
     if (retry) continue;
@@ -463,13 +523,17 @@ Result<std::optional<CheckpointCompletion>> KafkaTransactionParticipant::FindLas
 
 namespace sluice::kafka::detail {
 
-std::shared_ptr<CheckpointParticipant> AcquireTransactionParticipant(std::shared_ptr<const KafkaSinkSettings> settings) {
+std::shared_ptr<CheckpointParticipant> AcquireTransactionParticipant(
+    std::shared_ptr<const KafkaSinkSettings> settings) {
   // One participant per (cluster, prefix) in the process, alive while any sink holds it.
   static std::mutex mutex;
-  static std::map<std::pair<std::string, std::string>, std::weak_ptr<internal::KafkaTransactionParticipant>> registry;
+  static std::map<std::pair<std::string, std::string>,
+                  std::weak_ptr<internal::KafkaTransactionParticipant>>
+      registry;
   std::lock_guard lock(mutex);
   auto key = std::make_pair(settings->cluster_key, *settings->transactional_id_prefix);
-  if (std::shared_ptr<internal::KafkaTransactionParticipant> existing = registry[key].lock()) return existing;
+  if (std::shared_ptr<internal::KafkaTransactionParticipant> existing = registry[key].lock())
+    return existing;
   auto participant = std::make_shared<internal::KafkaTransactionParticipant>(std::move(settings));
   registry[key] = participant;
   return participant;

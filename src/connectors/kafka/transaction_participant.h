@@ -49,7 +49,9 @@ class KafkaTransactionParticipant final : public CheckpointParticipant {
   void ReportFenced();
   /// A writer wrote records into the open transaction of `slot` (called once per epoch, at the
   /// writer's barrier or close, not per record), so aborting it discards output.
-  void NoteWritten(int32_t slot) { written_[static_cast<size_t>(slot)].store(true, std::memory_order_relaxed); }
+  void NoteWritten(int32_t slot) {
+    written_[static_cast<size_t>(slot)].store(true, std::memory_order_relaxed);
+  }
   Status FencedStatus(const std::string& transactional_id) const;
 
   int64_t transactions_committed() const { return committed_.load(); }

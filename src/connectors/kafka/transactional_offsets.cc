@@ -41,13 +41,15 @@ void TransactionalOffsets::Subscribe(const std::string& job_name, const std::str
   subscriptions_[{job_name, cluster_key}] = Subscription{};
 }
 
-void TransactionalOffsets::Unsubscribe(const std::string& job_name, const std::string& cluster_key) {
+void TransactionalOffsets::Unsubscribe(const std::string& job_name,
+                                       const std::string& cluster_key) {
   std::lock_guard lock(g_mutex);
   subscriptions_.erase({job_name, cluster_key});
 }
 
-bool TransactionalOffsets::Publish(const std::string& job_name, const std::string& cluster_key, CheckpointId id,
-                                   const std::string& group, const std::map<TopicPartition, int64_t>& offsets) {
+bool TransactionalOffsets::Publish(const std::string& job_name, const std::string& cluster_key,
+                                   CheckpointId id, const std::string& group,
+                                   const std::map<TopicPartition, int64_t>& offsets) {
   std::lock_guard lock(g_mutex);
   auto it = subscriptions_.find({job_name, cluster_key});
   if (it == subscriptions_.end()) return false;
@@ -57,13 +59,15 @@ bool TransactionalOffsets::Publish(const std::string& job_name, const std::strin
 }
 
 TransactionalOffsets::GroupOffsets TransactionalOffsets::Take(const std::string& job_name,
-                                                              const std::string& cluster_key, CheckpointId id) {
+                                                              const std::string& cluster_key,
+                                                              CheckpointId id) {
   std::lock_guard lock(g_mutex);
   auto it = subscriptions_.find({job_name, cluster_key});
   if (it == subscriptions_.end()) return {};
   auto& by_checkpoint = it->second.by_checkpoint;
   GroupOffsets taken;
-  if (auto found = by_checkpoint.find(id.value()); found != by_checkpoint.end()) taken = std::move(found->second);
+  if (auto found = by_checkpoint.find(id.value()); found != by_checkpoint.end())
+    taken = std::move(found->second);
   by_checkpoint.erase(by_checkpoint.begin(), by_checkpoint.upper_bound(id.value()));
   return taken;
 }

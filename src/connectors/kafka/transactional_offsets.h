@@ -40,8 +40,8 @@ class TransactionalOffsets {
   /// A source reader's offsets for `group` at checkpoint `id` (merged with other subtasks').
   /// Returns false when no participant of that job and cluster is subscribed: the reader then
   /// commits them itself after the checkpoint.
-  bool Publish(const std::string& job_name, const std::string& cluster_key, CheckpointId id, const std::string& group,
-               const std::map<TopicPartition, int64_t>& offsets);
+  bool Publish(const std::string& job_name, const std::string& cluster_key, CheckpointId id,
+               const std::string& group, const std::map<TopicPartition, int64_t>& offsets);
 
   /// Everything published for checkpoint `id`; drops it and every older checkpoint's
   /// (those were aborted or are subsumed).

@@ -41,6 +41,7 @@ int main() {
                  static_cast<long long>(g_sums[1]));
     return 1;
   }
-  std::printf("sluice %s with librdkafka %s: job ok\n", sluice::VersionString(), sluice::RdKafkaVersionString());
+  std::printf("sluice %s with librdkafka %s: job ok\n", sluice::VersionString(),
+              sluice::RdKafkaVersionString());
   return 0;
 }

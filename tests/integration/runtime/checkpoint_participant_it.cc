@@ -41,7 +41,8 @@ struct EventLog {
 
 class RecordingParticipant final : public CheckpointParticipant {
  public:
-  RecordingParticipant(EventLog* log, int64_t fail_commit_of) : log_(log), fail_commit_of_(fail_commit_of) {}
+  RecordingParticipant(EventLog* log, int64_t fail_commit_of)
+      : log_(log), fail_commit_of_(fail_commit_of) {}
   std::string Name() const override { return "recording participant"; }
   Result<std::optional<CheckpointCompletion>> Recover(const JobInstanceInfo& job) override {
     log_->Add("recover", job.attempt_number);
@@ -76,7 +77,9 @@ class RecordingSink final : public Sink<int64_t> {
   std::unique_ptr<SinkWriter<int64_t>> CreateWriter(const TaskInfo&) const override {
     return std::make_unique<Writer>(log_);
   }
-  std::shared_ptr<CheckpointParticipant> GetCheckpointParticipant() const override { return participant_; }
+  std::shared_ptr<CheckpointParticipant> GetCheckpointParticipant() const override {
+    return participant_;
+  }
 
  private:
   class Writer final : public SinkWriter<int64_t>, public CheckpointListener {
@@ -94,7 +97,9 @@ class RecordingSink final : public Sink<int64_t> {
 };
 
 // Emits bursts of records, one burst per completed checkpoint, until `bursts` bursts are out.
-class BurstSource final : public RichSourceFunction<int64_t>, public CheckpointedFunction, public CheckpointListener {
+class BurstSource final : public RichSourceFunction<int64_t>,
+                          public CheckpointedFunction,
+                          public CheckpointListener {
  public:
   explicit BurstSource(int64_t bursts) : bursts_(bursts) {}
   BurstSource(const BurstSource& other) : RichSourceFunction<int64_t>(), bursts_(other.bursts_) {}
@@ -165,7 +170,9 @@ TEST(CheckpointParticipantIT, CommitsFollowEverySnapshotAndPrecedeEveryNotificat
     // Both sink instances snapshotted before the commit...
     int snapshots_before = 0;
     auto events = log.Get();
-    for (int64_t i = 0; i < commit; ++i) snapshots_before += events[static_cast<size_t>(i)] == std::make_pair(std::string("snapshot"), id);
+    for (int64_t i = 0; i < commit; ++i)
+      snapshots_before +=
+          events[static_cast<size_t>(i)] == std::make_pair(std::string("snapshot"), id);
     EXPECT_EQ(snapshots_before, 2) << "checkpoint " << id;
     // ...and no instance heard of completion before it.
     int64_t notify = log.IndexOf("notify", id);
@@ -182,9 +189,11 @@ TEST(CheckpointParticipantIT, AFailedCommitFailsOverToTheLastCommittedCheckpoint
   ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
   EXPECT_EQ(result.restarts, 1);
   EXPECT_GE(log.IndexOf("commit-failed", 3), 0);
-  EXPECT_EQ(log.IndexOf("notify", 3), -1) << "a checkpoint whose commit failed is never reported complete";
+  EXPECT_EQ(log.IndexOf("notify", 3), -1)
+      << "a checkpoint whose commit failed is never reported complete";
   EXPECT_EQ(log.IndexOf("commit", 3), -1) << "checkpoint ids are never reused after a failure";
-  EXPECT_GE(log.IndexOf("recover", 1), 0) << "the new attempt asks the participant what was committed";
+  EXPECT_GE(log.IndexOf("recover", 1), 0)
+      << "the new attempt asks the participant what was committed";
   // The new attempt restored checkpoint 2, the last committed one; 3 was discarded.
   int64_t restored_after = log.IndexOf("recover", 1);
   EXPECT_GT(restored_after, log.IndexOf("commit-failed", 3));

@@ -1,7 +1,8 @@
 // A job process for kill_resume_it.cc: counts a sequence per key with checkpoints, and can
 // hold at its midpoint after a checkpoint so the test can kill it there with SIGKILL.
 //
-//   counting_job --checkpoint-dir=DIR [--total=N] [--keys=K] [--hold-at-pause] [--savepoint-dir=DIR]
+//   counting_job --checkpoint-dir=DIR [--total=N] [--keys=K] [--hold-at-pause]
+//   [--savepoint-dir=DIR]
 #include <sluice/sluice.h>
 
 #include <cstdio>
@@ -16,7 +17,8 @@ int main(int argc, char** argv) {
   const int64_t keys = params.GetLong("keys", 10).value();
   const bool hold = params.GetBool("hold-at-pause", false).value();
   env->EnableCheckpointing(std::chrono::milliseconds(100));
-  if (auto dir = params.Get("savepoint-dir")) env->GetCheckpointConfig().SetSavepointDirectory(*dir);
+  if (auto dir = params.Get("savepoint-dir"))
+    env->GetCheckpointConfig().SetSavepointDirectory(*dir);
   env->AddSource(testing::PausingSequence(total, total / 2, hold))
       .Uid("source")
       .KeyBy([keys](int64_t n) { return n % keys; })

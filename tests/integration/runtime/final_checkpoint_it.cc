@@ -26,7 +26,8 @@ std::filesystem::path TempDir(const std::string& name) {
 class UntilCheckpoints final : public RichSourceFunction<int64_t>, public CheckpointListener {
  public:
   explicit UntilCheckpoints(int wanted) : wanted_(wanted) {}
-  UntilCheckpoints(const UntilCheckpoints& other) : RichSourceFunction<int64_t>(), wanted_(other.wanted_) {}
+  UntilCheckpoints(const UntilCheckpoints& other)
+      : RichSourceFunction<int64_t>(), wanted_(other.wanted_) {}
   void Run(SourceContext<int64_t>& ctx) override {
     {
       std::lock_guard lock(ctx.GetCheckpointLock());
@@ -98,7 +99,11 @@ TEST(FinalCheckpointIT, ABoundedJobEndsWithOneFinalCheckpointAndNoneWithoutCheck
       env->EnableCheckpointing(std::chrono::minutes(10));  // never due while the job runs
       env->GetCheckpointConfig().SetCheckpointStorage(TempDir("final-one").string());
     }
-    env->GenerateSequence(1, 1000).Uid("sequence").Rebalance().Map([](int64_t v) { return v * 2; }).AddSink(DiscardSink());
+    env->GenerateSequence(1, 1000)
+        .Uid("sequence")
+        .Rebalance()
+        .Map([](int64_t v) { return v * 2; })
+        .AddSink(DiscardSink());
     JobExecutionResult result = env->Execute("final-checkpoint-bounded");
     ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
     EXPECT_EQ(result.completed_checkpoints, checkpointing ? 1 : 0);

@@ -15,7 +15,6 @@
 namespace sluice::testing {
 namespace {
 
-
 std::filesystem::path TempDir(const std::string& name) {
   auto dir = std::filesystem::temp_directory_path() / UniqueName(name);
   std::filesystem::create_directories(dir);
@@ -118,9 +117,13 @@ void RescaleThroughSavepoint(int32_t from, int32_t to) {
   EXPECT_EQ(g_counts.Snapshot(), expected);
 }
 
-TEST(JobRecoveryIT, SavepointAtParallelism2RestoresAt4WithEveryKeysState) { RescaleThroughSavepoint(2, 4); }
+TEST(JobRecoveryIT, SavepointAtParallelism2RestoresAt4WithEveryKeysState) {
+  RescaleThroughSavepoint(2, 4);
+}
 
-TEST(JobRecoveryIT, SavepointAtParallelism4RestoresAt2WithEveryKeysState) { RescaleThroughSavepoint(4, 2); }
+TEST(JobRecoveryIT, SavepointAtParallelism4RestoresAt2WithEveryKeysState) {
+  RescaleThroughSavepoint(4, 2);
+}
 
 // Runs the pausing counting job until its source holds, takes a savepoint with
 // TriggerSavepoint (the job keeps running), then cancels it. Returns the savepoint path.
@@ -141,14 +144,16 @@ std::string SavepointOfRunningJob(const std::string& count_uid) {
                                Scaled(std::chrono::seconds(60))));
   Result<std::string> savepoint = client->TriggerSavepoint(TempDir("triggered").string());
   EXPECT_TRUE(savepoint.ok()) << savepoint.status().ToString();
-  EXPECT_EQ(client->GetJobStatus(), JobStatus::kRunning) << "TriggerSavepoint keeps the job running";
+  EXPECT_EQ(client->GetJobStatus(), JobStatus::kRunning)
+      << "TriggerSavepoint keeps the job running";
   client->Cancel();
   EXPECT_EQ(client->WaitForResult().status, JobStatus::kCanceled);
   EXPECT_TRUE(std::filesystem::exists(std::filesystem::path(*savepoint) / "_metadata"));
   return savepoint.ValueOr("");
 }
 
-JobExecutionResult RestoreWithCountUid(const std::string& savepoint, const std::string& count_uid, bool allow) {
+JobExecutionResult RestoreWithCountUid(const std::string& savepoint, const std::string& count_uid,
+                                       bool allow) {
   g_counts.Reset();
   auto env = StreamExecutionEnvironment::Create();
   env->SetParallelism(2).SetHandleSignals(false);
@@ -173,7 +178,8 @@ TEST(JobRecoveryIT, StateOfAUidTheJobNoLongerHasFailsTheRestoreUnlessAllowed) {
 
   JobExecutionResult refused = RestoreWithCountUid(savepoint, "renamed-count", /*allow=*/false);
   EXPECT_EQ(refused.status, JobStatus::kFailed);
-  EXPECT_NE(refused.failure.message().find("uid 'count'"), std::string::npos) << refused.failure.ToString();
+  EXPECT_NE(refused.failure.message().find("uid 'count'"), std::string::npos)
+      << refused.failure.ToString();
   EXPECT_NE(refused.failure.message().find("--allow-non-restored-state"), std::string::npos);
 
   // Allowed: the source resumes at 500, the renamed count starts empty and sees 500 records.

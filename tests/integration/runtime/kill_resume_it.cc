@@ -46,11 +46,13 @@ Child Spawn(std::vector<std::string> args) {
 }
 
 // Reads the child's output until `marker` appears (true) or the deadline passes or it exits.
-bool ReadUntil(int fd, const std::string& marker, std::string& output, std::chrono::milliseconds timeout) {
+bool ReadUntil(int fd, const std::string& marker, std::string& output,
+               std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   char buffer[4096];
   while (output.find(marker) == std::string::npos) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return false;
     pollfd pfd{fd, POLLIN, 0};
     if (poll(&pfd, 1, static_cast<int>(left.count())) <= 0) continue;
@@ -65,9 +67,11 @@ TEST(KillResumeIT, AJobKilledWithSigkillResumesFromItsLastCheckpointWithExactCou
   auto dir = std::filesystem::temp_directory_path() / UniqueName("kill-resume");
   const std::string checkpoint_dir = "--checkpoint-dir=" + dir.string();
 
-  Child first = Spawn({SLUICE_COUNTING_JOB_PATH, checkpoint_dir, "--total=20000", "--keys=10", "--hold-at-pause"});
+  Child first = Spawn(
+      {SLUICE_COUNTING_JOB_PATH, checkpoint_dir, "--total=20000", "--keys=10", "--hold-at-pause"});
   std::string output;
-  bool paused = ReadUntil(first.stdout_fd, "paused after checkpoint", output, Scaled(std::chrono::seconds(60)));
+  bool paused = ReadUntil(first.stdout_fd, "paused after checkpoint", output,
+                          Scaled(std::chrono::seconds(60)));
   kill(first.pid, SIGKILL);
   int status = 0;
   waitpid(first.pid, &status, 0);
@@ -147,7 +151,9 @@ TEST(KillResumeIT, SigtermStopsWithASavepointAndExits0AndTheSavepointRestores) {
 
   Child first = Spawn({SLUICE_COUNTING_JOB_PATH, checkpoint_dir, savepoint_dir, "--hold-at-pause"});
   std::string output;
-  ASSERT_TRUE(ReadUntil(first.stdout_fd, "paused after checkpoint", output, Scaled(std::chrono::seconds(60)))) << output;
+  ASSERT_TRUE(ReadUntil(first.stdout_fd, "paused after checkpoint", output,
+                        Scaled(std::chrono::seconds(60))))
+      << output;
   kill(first.pid, SIGTERM);
   int status = 0;
   output += RunToEnd(first, status);
@@ -173,9 +179,12 @@ TEST(KillResumeIT, SigtermStopsWithASavepointAndExits0AndTheSavepointRestores) {
 
 TEST(KillResumeIT, SigintCancelsTheJob) {
   auto dir = std::filesystem::temp_directory_path() / UniqueName("sigint");
-  Child child = Spawn({SLUICE_COUNTING_JOB_PATH, "--checkpoint-dir=" + dir.string(), "--hold-at-pause"});
+  Child child =
+      Spawn({SLUICE_COUNTING_JOB_PATH, "--checkpoint-dir=" + dir.string(), "--hold-at-pause"});
   std::string output;
-  ASSERT_TRUE(ReadUntil(child.stdout_fd, "paused after checkpoint", output, Scaled(std::chrono::seconds(60)))) << output;
+  ASSERT_TRUE(ReadUntil(child.stdout_fd, "paused after checkpoint", output,
+                        Scaled(std::chrono::seconds(60))))
+      << output;
   kill(child.pid, SIGINT);
   int status = 0;
   output += RunToEnd(child, status);
@@ -188,10 +197,12 @@ TEST(KillResumeIT, FreshIgnoresExistingCheckpoints) {
   auto dir = std::filesystem::temp_directory_path() / UniqueName("fresh");
   const std::string checkpoint_dir = "--checkpoint-dir=" + dir.string();
   int status = 0;
-  std::string first = RunToEnd(Spawn({SLUICE_COUNTING_JOB_PATH, checkpoint_dir, "--total=2000"}), status);
+  std::string first =
+      RunToEnd(Spawn({SLUICE_COUNTING_JOB_PATH, checkpoint_dir, "--total=2000"}), status);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << first;
   // The finished job left its last checkpoint (taken at the pause) behind.
-  std::string second = RunToEnd(Spawn({SLUICE_COUNTING_JOB_PATH, checkpoint_dir, "--total=2000", "--fresh"}), status);
+  std::string second = RunToEnd(
+      Spawn({SLUICE_COUNTING_JOB_PATH, checkpoint_dir, "--total=2000", "--fresh"}), status);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << second;
   JobOutput parsed = Parse(second);
   EXPECT_EQ(parsed.lines["restored"], "nothing") << second;
@@ -204,7 +215,8 @@ TEST(KillResumeIT, FreshIgnoresExistingCheckpoints) {
 TEST(KillResumeIT, UnknownFlagsAreReportedWithASuggestion) {
   int status = 0;
   std::string output;
-  Child child = Spawn({SLUICE_COUNTING_JOB_PATH, "--paralelism=2", "--checkpoint-dir=/tmp/unused-sluice"});
+  Child child =
+      Spawn({SLUICE_COUNTING_JOB_PATH, "--paralelism=2", "--checkpoint-dir=/tmp/unused-sluice"});
   output = RunToEnd(child, status);
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_NE(WEXITSTATUS(status), 0);

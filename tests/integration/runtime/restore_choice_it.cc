@@ -39,12 +39,17 @@ JobExecutionResult RunSequence(const std::string& checkpoints, bool fresh, int64
   RestoreSettings restore;
   restore.fresh = fresh;
   env->SetRestoreSettings(restore);
-  env->GenerateSequence(1, 100).Uid("sequence").Map(FailOnce(fail_at)).Uid("fail-once").AddSink(RecordingSink());
+  env->GenerateSequence(1, 100)
+      .Uid("sequence")
+      .Map(FailOnce(fail_at))
+      .Uid("fail-once")
+      .AddSink(RecordingSink());
   return env->Execute("restore-choice");
 }
 
 TEST(RestoreChoiceIT, AFreshRunThatFailsBeforeItsFirstCheckpointStartsFreshAgain) {
-  const std::string checkpoints = (std::filesystem::temp_directory_path() / UniqueName("restore-choice")).string();
+  const std::string checkpoints =
+      (std::filesystem::temp_directory_path() / UniqueName("restore-choice")).string();
   // An earlier run leaves its final checkpoint (the whole sequence emitted) in the directory.
   JobExecutionResult first = RunSequence(checkpoints, /*fresh=*/false, /*fail_at=*/-1);
   ASSERT_EQ(first.status, JobStatus::kFinished) << first.failure.ToString();
@@ -54,9 +59,11 @@ TEST(RestoreChoiceIT, AFreshRunThatFailsBeforeItsFirstCheckpointStartsFreshAgain
   JobExecutionResult second = RunSequence(checkpoints, /*fresh=*/true, /*fail_at=*/50);
   ASSERT_EQ(second.status, JobStatus::kFinished) << second.failure.ToString();
   EXPECT_EQ(second.restarts, 1);
-  EXPECT_FALSE(second.restored_checkpoint.has_value()) << "the restart must not restore the earlier run's checkpoint";
+  EXPECT_FALSE(second.restored_checkpoint.has_value())
+      << "the restart must not restore the earlier run's checkpoint";
   std::lock_guard lock(g_mutex);
-  for (int64_t v = 1; v <= 100; ++v) EXPECT_GE(g_seen.count(v), 1u) << "value " << v << " never reached the sink";
+  for (int64_t v = 1; v <= 100; ++v)
+    EXPECT_GE(g_seen.count(v), 1u) << "value " << v << " never reached the sink";
   std::error_code ignored;
   std::filesystem::remove_all(checkpoints, ignored);
 }

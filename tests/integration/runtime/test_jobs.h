@@ -5,15 +5,15 @@
 
 #include <sluice/sluice.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <cstdio>
 #include <map>
+#include <mutex>
 #include <stdexcept>
 #include <string>
-#include <atomic>
-#include <cstdio>
-#include <mutex>
 #include <utility>
 
 namespace sluice::testing {
@@ -22,12 +22,17 @@ using Count = std::pair<int64_t, int64_t>;
 
 // Emits 0..total-1 in order; its position is checkpointed. At `pause_at` it waits until a
 // checkpoint completed after reaching it, so the test knows a checkpoint covers the first part.
-class PausingSequence final : public RichSourceFunction<int64_t>, public CheckpointedFunction, public CheckpointListener {
+class PausingSequence final : public RichSourceFunction<int64_t>,
+                              public CheckpointedFunction,
+                              public CheckpointListener {
  public:
   PausingSequence(int64_t total, int64_t pause_at, bool stop_at_pause = false)
       : total_(total), pause_at_(pause_at), stop_at_pause_(stop_at_pause) {}
   PausingSequence(const PausingSequence& other)
-      : RichSourceFunction<int64_t>(), total_(other.total_), pause_at_(other.pause_at_), stop_at_pause_(other.stop_at_pause_) {}
+      : RichSourceFunction<int64_t>(),
+        total_(other.total_),
+        pause_at_(other.pause_at_),
+        stop_at_pause_(other.stop_at_pause_) {}
 
   void Open() override {
     state_ = &GetRuntimeContext().GetOperatorListState(ListStateDescriptor<int64_t>("next"));
@@ -80,7 +85,9 @@ class PausingSequence final : public RichSourceFunction<int64_t>, public Checkpo
 // Counts records per key in keyed state.
 class CountPerKey final : public KeyedProcessFunction<int64_t, int64_t, Count> {
  public:
-  void Open() override { count_ = &GetRuntimeContext().GetState(ValueStateDescriptor<int64_t>("count")); }
+  void Open() override {
+    count_ = &GetRuntimeContext().GetState(ValueStateDescriptor<int64_t>("count"));
+  }
   void ProcessElement(int64_t, Context& ctx, Collector<Count>& out) override {
     int64_t count = count_->Value().value_or(0) + 1;
     count_->Update(count);
@@ -105,7 +112,6 @@ class FailOnce final : public RichMapFunction<int64_t, int64_t> {
  private:
   int64_t fail_at_;
 };
-
 
 /// Latest count per key, written by LatestPerKeySink from any task thread.
 struct LatestCounts {
@@ -158,7 +164,8 @@ class FinalCountsSink final : public SinkFunction<Count> {
     if (value.second > slot) slot = value.second;
   }
   void Finish() override {
-    for (auto [key, count] : latest_) std::printf("final %lld %lld\n", static_cast<long long>(key), static_cast<long long>(count));
+    for (auto [key, count] : latest_)
+      std::printf("final %lld %lld\n", static_cast<long long>(key), static_cast<long long>(count));
     std::fflush(stdout);
   }
 

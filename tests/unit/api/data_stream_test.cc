@@ -98,7 +98,10 @@ TEST(DataStreamMapTest, TaskNameOfARichFunctionIsTheOperatorName) {
   };
   Collected<std::string> out;
   auto env = TestEnv(1);
-  env->FromElements<int64_t>(1).Map(TaskName()).Name("describe").AddSink(CollectSink<std::string>(&out));
+  env->FromElements<int64_t>(1)
+      .Map(TaskName())
+      .Name("describe")
+      .AddSink(CollectSink<std::string>(&out));
 
   JobExecutionResult result = env->Execute("task-name");
 
@@ -176,7 +179,9 @@ class AboveThreshold final : public RichFilterFunction<int64_t> {
 TEST(DataStreamFilterTest, RichFilterFunctionIsOpenedBeforeFiltering) {
   Collected<int64_t> out;
   auto env = TestEnv(1);
-  env->FromCollection<int64_t>(Range(1, 8)).Filter(AboveThreshold()).AddSink(CollectSink<int64_t>(&out));
+  env->FromCollection<int64_t>(Range(1, 8))
+      .Filter(AboveThreshold())
+      .AddSink(CollectSink<int64_t>(&out));
 
   JobExecutionResult result = env->Execute("filter-rich");
 
@@ -330,7 +335,8 @@ TEST(DataStreamUnionTest, UnionOfThreeStreamsDeliversEveryRecordOnce) {
   auto env = TestEnv(2);
   DataStream<int64_t> a = env->FromCollection<int64_t>(Range(1, 100));
   DataStream<int64_t> b = env->GenerateSequence(101, 200);
-  DataStream<int64_t> c = env->FromElements<int64_t>(201, 202, 203).Map([](int64_t n) { return n; });
+  DataStream<int64_t> c =
+      env->FromElements<int64_t>(201, 202, 203).Map([](int64_t n) { return n; });
   a.Union(b, c).Map([](int64_t n) { return n; }).AddSink(CollectSink<int64_t>(&out));
 
   JobExecutionResult result = env->Execute("union");

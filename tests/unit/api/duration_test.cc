@@ -43,8 +43,8 @@ TEST(ParseDurationTest, RejectsFractionsOfAMillisecond) {
 }
 
 TEST(ParseDurationTest, RejectsTextOutsideTheGrammarAndQuotesIt) {
-  for (const char* text : {"", "s", "abc", "-5s", "+5s", " 5s", "5s ", "5 s", "5S", "5sec",
-                           "1m30s", ".5s", "5.s", "5d", "1e3", "5us"}) {
+  for (const char* text : {"", "s", "abc", "-5s", "+5s", " 5s", "5s ", "5 s", "5S", "5sec", "1m30s",
+                           ".5s", "5.s", "5d", "1e3", "5us"}) {
     Result<milliseconds> parsed = ParseDuration(text);
     ASSERT_FALSE(parsed.ok()) << "'" << text << "'";
     EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument);
@@ -91,11 +91,11 @@ TEST(FormatDurationTest, UsesTheLargestUnitThatDividesExactly) {
 
 TEST(FormatDurationTest, RoundTripsThroughParseDuration) {
   const std::int64_t max = std::numeric_limits<std::int64_t>::max();
-  for (std::int64_t ms : {std::int64_t{0}, std::int64_t{1}, std::int64_t{10}, std::int64_t{999},
-                          std::int64_t{1'000}, std::int64_t{1'001}, std::int64_t{59'000},
-                          std::int64_t{60'000}, std::int64_t{61'000}, std::int64_t{3'600'000},
-                          std::int64_t{86'400'000}, std::int64_t{2562047788015LL * 3'600'000},
-                          max}) {
+  for (std::int64_t ms :
+       {std::int64_t{0}, std::int64_t{1}, std::int64_t{10}, std::int64_t{999}, std::int64_t{1'000},
+        std::int64_t{1'001}, std::int64_t{59'000}, std::int64_t{60'000}, std::int64_t{61'000},
+        std::int64_t{3'600'000}, std::int64_t{86'400'000},
+        std::int64_t{2562047788015LL * 3'600'000}, max}) {
     const std::string text = FormatDuration(milliseconds(ms));
     Result<milliseconds> parsed = ParseDuration(text);
     ASSERT_TRUE(parsed.ok()) << text << ": " << parsed.status().ToString();

@@ -20,7 +20,9 @@ namespace {
 using Ints = std::vector<int64_t>;
 using std::chrono::milliseconds;
 
-bool Contains(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
+bool Contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
 
 /// An environment from command-line flags, as a job's main() makes it.
 std::unique_ptr<StreamExecutionEnvironment> EnvFromArgs(std::vector<std::string> args) {
@@ -46,7 +48,8 @@ TEST(EnvironmentTest, ExecuteTwiceFailsTheSecondTime) {
   ASSERT_EQ(first.status, JobStatus::kFinished) << first.failure.ToString();
   EXPECT_EQ(second.status, JobStatus::kFailed);
   EXPECT_EQ(second.failure.code(), StatusCode::kFailedPrecondition) << second.failure.ToString();
-  EXPECT_TRUE(Contains(second.failure.message(), "Execute() was already called")) << second.failure.ToString();
+  EXPECT_TRUE(Contains(second.failure.message(), "Execute() was already called"))
+      << second.failure.ToString();
   EXPECT_EQ(out.Values(), (Ints{1, 2})) << "the second Execute() must not run the job again";
 }
 
@@ -61,7 +64,8 @@ TEST(EnvironmentTest, ExecuteAsyncAfterExecuteFailsToo) {
 
   ASSERT_EQ(first.status, JobStatus::kFinished) << first.failure.ToString();
   EXPECT_EQ(second.status, JobStatus::kFailed);
-  EXPECT_TRUE(Contains(second.failure.message(), "Execute() was already called")) << second.failure.ToString();
+  EXPECT_TRUE(Contains(second.failure.message(), "Execute() was already called"))
+      << second.failure.ToString();
 }
 
 TEST(EnvironmentTest, TwoOperatorsWithTheSameUidFailNamingTheUid) {
@@ -114,7 +118,11 @@ class MapParallelism final : public RichMapFunction<int64_t, int32_t> {
 TEST(EnvironmentTest, SettingsAfterAddSinkApplyToTheSinkAsInFlink) {
   Collected<std::pair<int32_t, int32_t>> out;
   auto env = TestEnv(3);
-  env->GenerateSequence(1, 6).Map(MapParallelism()).AddSink(ParallelismSink(&out)).SetParallelism(1).Name("one sink");
+  env->GenerateSequence(1, 6)
+      .Map(MapParallelism())
+      .AddSink(ParallelismSink(&out))
+      .SetParallelism(1)
+      .Name("one sink");
 
   JobExecutionResult result = env->Execute("sink-settings");
 
@@ -129,7 +137,9 @@ TEST(EnvironmentTest, FromArgsParallelismFlagSetsTheDefaultParallelism) {
   Collected<std::pair<int32_t, int64_t>> out;
   auto env = EnvFromArgs({"--parallelism=3"});
   EXPECT_EQ(env->GetParallelism(), 3);
-  env->GenerateSequence(1, 30).Map(TagWithSubtask<int64_t>()).AddSink(CollectSink<std::pair<int32_t, int64_t>>(&out));
+  env->GenerateSequence(1, 30)
+      .Map(TagWithSubtask<int64_t>())
+      .AddSink(CollectSink<std::pair<int32_t, int64_t>>(&out));
 
   JobExecutionResult result = env->Execute("from-args");
 
@@ -145,7 +155,8 @@ TEST(EnvironmentTest, AJobFlagTheJobNeverReadsFailsExecuteWithASuggestion) {
   JobExecutionResult result = env->Execute("typo");
 
   EXPECT_EQ(result.status, JobStatus::kFailed);
-  EXPECT_TRUE(Contains(result.failure.message(), "unknown flag --paralelism (did you mean --parallelism?)"))
+  EXPECT_TRUE(
+      Contains(result.failure.message(), "unknown flag --paralelism (did you mean --parallelism?)"))
       << result.failure.ToString();
   EXPECT_EQ(out.size(), 0u) << "the job must not run with a mistyped flag";
 }
@@ -153,7 +164,9 @@ TEST(EnvironmentTest, AJobFlagTheJobNeverReadsFailsExecuteWithASuggestion) {
 TEST(EnvironmentTest, AJobFlagTheJobReadsIsNotReportedAndReachesFunctions) {
   class AddOffset final : public RichMapFunction<int64_t, int64_t> {
    public:
-    void Open() override { offset_ = GetRuntimeContext().GetJobParameters().GetLong("offset", 0).value(); }
+    void Open() override {
+      offset_ = GetRuntimeContext().GetJobParameters().GetLong("offset", 0).value();
+    }
     int64_t Map(int64_t n) override { return n + offset_; }
 
    private:
@@ -175,9 +188,11 @@ TEST(EnvironmentTest, AJobFlagTheJobReadsIsNotReportedAndReachesFunctions) {
 
 class AlwaysThrows final : public RichMapFunction<int64_t, int64_t> {
  public:
-  explicit AlwaysThrows(std::atomic<int>* attempts_seen = nullptr) : attempts_seen_(attempts_seen) {}
+  explicit AlwaysThrows(std::atomic<int>* attempts_seen = nullptr)
+      : attempts_seen_(attempts_seen) {}
   void Open() override {
-    if (attempts_seen_ != nullptr) attempts_seen_->fetch_or(1 << GetRuntimeContext().GetAttemptNumber());
+    if (attempts_seen_ != nullptr)
+      attempts_seen_->fetch_or(1 << GetRuntimeContext().GetAttemptNumber());
   }
   int64_t Map(int64_t n) override { throw std::runtime_error("bad record " + std::to_string(n)); }
 
@@ -189,14 +204,18 @@ TEST(EnvironmentTest, WithNoRestartAThrowingMapFailsTheJobWithTheExceptionMessag
   Collected<int64_t> out;
   auto env = TestEnv(1);
   env->SetRestartStrategy(RestartStrategy::NoRestart());
-  env->FromElements<int64_t>(7).Map(AlwaysThrows()).Name("thrower").AddSink(CollectSink<int64_t>(&out));
+  env->FromElements<int64_t>(7)
+      .Map(AlwaysThrows())
+      .Name("thrower")
+      .AddSink(CollectSink<int64_t>(&out));
 
   JobExecutionResult result = env->Execute("no-restart");
 
   EXPECT_EQ(result.status, JobStatus::kFailed);
   EXPECT_EQ(result.restarts, 0);
   EXPECT_TRUE(Contains(result.failure.message(), "bad record 7")) << result.failure.ToString();
-  EXPECT_TRUE(Contains(result.failure.message(), "thrower")) << "names the task: " << result.failure.ToString();
+  EXPECT_TRUE(Contains(result.failure.message(), "thrower"))
+      << "names the task: " << result.failure.ToString();
 }
 
 TEST(EnvironmentTest, FixedDelayRestartsExactlyTheGivenNumberOfTimesThenFailsWithTheRootCause) {
@@ -204,7 +223,9 @@ TEST(EnvironmentTest, FixedDelayRestartsExactlyTheGivenNumberOfTimesThenFailsWit
   Collected<int64_t> out;
   auto env = TestEnv(1);
   env->SetRestartStrategy(RestartStrategy::FixedDelay(2, milliseconds(1)));
-  env->FromElements<int64_t>(7).Map(AlwaysThrows(&attempts_seen)).AddSink(CollectSink<int64_t>(&out));
+  env->FromElements<int64_t>(7)
+      .Map(AlwaysThrows(&attempts_seen))
+      .AddSink(CollectSink<int64_t>(&out));
 
   JobExecutionResult result = env->Execute("fixed-delay");
 
@@ -221,7 +242,8 @@ TEST(EnvironmentTest, AFailureCarryingFencedIsNotRestarted) {
   env->SetRestartStrategy(RestartStrategy::FixedDelay(3, milliseconds(1)));
   env->FromElements<int64_t>(7)
       .Map([](int64_t n) -> int64_t {
-        throw StatusException(Status::Fenced("another instance owns the transactional ids of record " + std::to_string(n)));
+        throw StatusException(Status::Fenced(
+            "another instance owns the transactional ids of record " + std::to_string(n)));
       })
       .AddSink(CollectSink<int64_t>(&out));
 
@@ -230,7 +252,8 @@ TEST(EnvironmentTest, AFailureCarryingFencedIsNotRestarted) {
   EXPECT_EQ(result.status, JobStatus::kFailed);
   EXPECT_EQ(result.restarts, 0) << "restarting cannot help a fenced job";
   EXPECT_EQ(result.failure.code(), StatusCode::kFenced) << result.failure.ToString();
-  EXPECT_TRUE(Contains(result.failure.message(), "another instance owns")) << result.failure.ToString();
+  EXPECT_TRUE(Contains(result.failure.message(), "another instance owns"))
+      << result.failure.ToString();
 }
 
 // Throws in attempt 0 only.
@@ -247,7 +270,9 @@ TEST(EnvironmentTest, ARestartedJobRunsAgainWithTheNextAttemptNumber) {
   Collected<std::string> out;
   auto env = TestEnv(1);
   env->SetRestartStrategy(RestartStrategy::FixedDelay(3, milliseconds(1)));
-  env->FromElements<int64_t>(1, 2).Map(FailsInFirstAttempt()).AddSink(CollectSink<std::string>(&out));
+  env->FromElements<int64_t>(1, 2)
+      .Map(FailsInFirstAttempt())
+      .AddSink(CollectSink<std::string>(&out));
 
   JobExecutionResult result = env->Execute("restart-once");
 
@@ -288,7 +313,9 @@ TEST(EnvironmentTest, AnAsyncJobOutlivesItsEnvironment) {
   std::unique_ptr<JobClient> client;
   {
     auto env = TestEnv(1);
-    env->AddSource(EndlessCounter()).Filter([](const int64_t& n) { return n < 10; }).AddSink(CollectSink<int64_t>(&out));
+    env->AddSource(EndlessCounter())
+        .Filter([](const int64_t& n) { return n < 10; })
+        .AddSink(CollectSink<int64_t>(&out));
     client = env->ExecuteAsync("orphan");
   }
   bool running = out.WaitForSize(10, Scaled(milliseconds(30000)));
@@ -316,7 +343,10 @@ class CountingMap final : public RichMapFunction<int64_t, int64_t> {
 TEST(EnvironmentTest, ResultCountersIncludeUserCountersByUidSubtaskAndName) {
   Collected<int64_t> out;
   auto env = TestEnv(2);
-  env->GenerateSequence(1, 1000).Map(CountingMap()).Uid("counting-map").AddSink(CollectSink<int64_t>(&out));
+  env->GenerateSequence(1, 1000)
+      .Map(CountingMap())
+      .Uid("counting-map")
+      .AddSink(CollectSink<int64_t>(&out));
 
   JobExecutionResult result = env->Execute("counters");
 

@@ -41,97 +41,118 @@ struct Tuple3IntLongStringVector {
 // BEGIN GENERATED
 // Java String.hashCode of valid UTF-8 strings.
 constexpr StringHashVector kValidStringHashes[] = {
-    {""sv, 0},  // ""
-    {"a"sv, 97},  // "a"
-    {"A"sv, 65},  // "A"
-    {"0"sv, 48},  // "0"
-    {"-1"sv, 1444},  // "-1"
-    {" "sv, 32},  // " "
-    {"\x09\x0A"sv, 289},  // "\u0009\u000A"
-    {"hello"sv, 99162322},  // "hello"
+    {""sv, 0},                        // ""
+    {"a"sv, 97},                      // "a"
+    {"A"sv, 65},                      // "A"
+    {"0"sv, 48},                      // "0"
+    {"-1"sv, 1444},                   // "-1"
+    {" "sv, 32},                      // " "
+    {"\x09\x0A"sv, 289},              // "\u0009\u000A"
+    {"hello"sv, 99162322},            // "hello"
     {"Hello, World!"sv, 1498789909},  // "Hello, World!"
-    {"flink"sv, 97520992},  // "flink"
-    {"sluice"sv, -899285041},  // "sluice"
-    {"user-42"sv, -147182656},  // "user-42"
-    {"The quick brown fox jumps over the lazy dog"sv, -609428141},  // "The quick brown fox jumps over the lazy dog"
-    {"abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghij"sv, -1399078606},  // "abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghij"
-    {"a\x00" "b"sv, 93315},  // "a\u0000b"
-    {"\x00"sv, 0},  // "\u0000"
-    {"\x00\x00\x00"sv, 0},  // "\u0000\u0000\u0000"
-    {"caf\xC3\xA9"sv, 3045921},  // "caf\u00E9"
-    {"na\xC3\xAFve"sv, 104710475},  // "na\u00EFve"
-    {"Z\xC3\xBCrich"sv, -1482116162},  // "Z\u00FCrich"
+    {"flink"sv, 97520992},            // "flink"
+    {"sluice"sv, -899285041},         // "sluice"
+    {"user-42"sv, -147182656},        // "user-42"
+    {"The quick brown fox jumps over the lazy dog"sv,
+     -609428141},  // "The quick brown fox jumps over the lazy dog"
+    {"abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghij"sv,
+     -1399078606},  // "abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghij"
+    {"a\x00"
+     "b"sv,
+     93315},                                                    // "a\u0000b"
+    {"\x00"sv, 0},                                              // "\u0000"
+    {"\x00\x00\x00"sv, 0},                                      // "\u0000\u0000\u0000"
+    {"caf\xC3\xA9"sv, 3045921},                                 // "caf\u00E9"
+    {"na\xC3\xAFve"sv, 104710475},                              // "na\u00EFve"
+    {"Z\xC3\xBCrich"sv, -1482116162},                           // "Z\u00FCrich"
     {"\xC3\x80\xC3\x89\xC3\x8E\xC3\x95\xC3\x9C"sv, 183508812},  // "\u00C0\u00C9\u00CE\u00D5\u00DC"
-    {"\xC3\x9F"sv, 223},  // "\u00DF"
-    {"\xC3\xBF"sv, 255},  // "\u00FF"
-    {"e\xCC\x81"sv, 3900},  // "e\u0301"
-    {"\xC2\x80"sv, 128},  // "\u0080"
-    {"\xDF\xBF"sv, 2047},  // "\u07FF"
-    {"\xE0\xA0\x80"sv, 2048},  // "\u0800"
-    {"\xE4\xB8\xAD\xE6\x96\x87"sv, 646394},  // "\u4E2D\u6587"
-    {"\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E"sv, 25921943},  // "\u65E5\u672C\u8A9E"
-    {"\xED\x95\x9C\xEA\xB5\xAD\xEC\x96\xB4"sv, 53916739},  // "\uD55C\uAD6D\uC5B4"
-    {"\xE6\x9D\xB1\xE4\xBA\xAC\xE9\x83\xBD"sv, 26109698},  // "\u6771\u4EAC\u90FD"
-    {"\xCE\x95\xCE\xBB\xCE\xBB\xCE\xB7\xCE\xBD\xCE\xB9\xCE\xBA\xCE\xAC"sv, 70494064},  // "\u0395\u03BB\u03BB\u03B7\u03BD\u03B9\u03BA\u03AC"
-    {"\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82"sv, 1177014952},  // "\u041F\u0440\u0438\u0432\u0435\u0442"
+    {"\xC3\x9F"sv, 223},                                        // "\u00DF"
+    {"\xC3\xBF"sv, 255},                                        // "\u00FF"
+    {"e\xCC\x81"sv, 3900},                                      // "e\u0301"
+    {"\xC2\x80"sv, 128},                                        // "\u0080"
+    {"\xDF\xBF"sv, 2047},                                       // "\u07FF"
+    {"\xE0\xA0\x80"sv, 2048},                                   // "\u0800"
+    {"\xE4\xB8\xAD\xE6\x96\x87"sv, 646394},                     // "\u4E2D\u6587"
+    {"\xE6\x97\xA5\xE6\x9C\xAC\xE8\xAA\x9E"sv, 25921943},       // "\u65E5\u672C\u8A9E"
+    {"\xED\x95\x9C\xEA\xB5\xAD\xEC\x96\xB4"sv, 53916739},       // "\uD55C\uAD6D\uC5B4"
+    {"\xE6\x9D\xB1\xE4\xBA\xAC\xE9\x83\xBD"sv, 26109698},       // "\u6771\u4EAC\u90FD"
+    {"\xCE\x95\xCE\xBB\xCE\xBB\xCE\xB7\xCE\xBD\xCE\xB9\xCE\xBA\xCE\xAC"sv,
+     70494064},  // "\u0395\u03BB\u03BB\u03B7\u03BD\u03B9\u03BA\u03AC"
+    {"\xD0\x9F\xD1\x80\xD0\xB8\xD0\xB2\xD0\xB5\xD1\x82"sv,
+     1177014952},  // "\u041F\u0440\u0438\u0432\u0435\u0442"
     {"\xD9\x85\xD8\xB1\xD8\xAD\xD8\xA8\xD8\xA7"sv, 1531039712},  // "\u0645\u0631\u062D\u0628\u0627"
-    {"\xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D"sv, 46563067},  // "\u05E9\u05DC\u05D5\u05DD"
-    {"\xEF\xBB\xBF"sv, 65279},  // "\uFEFF"
-    {"\xEF\xBF\xBD"sv, 65533},  // "\uFFFD"
-    {"\xEF\xBF\xBF"sv, 65535},  // "\uFFFF"
-    {"\xF0\x9F\x98\x80"sv, 1772899},  // "\uD83D\uDE00"
-    {"a\xF0\x9F\x98\x80" "b"sv, 57849694},  // "a\uD83D\uDE00b"
+    {"\xD7\xA9\xD7\x9C\xD7\x95\xD7\x9D"sv, 46563067},            // "\u05E9\u05DC\u05D5\u05DD"
+    {"\xEF\xBB\xBF"sv, 65279},                                   // "\uFEFF"
+    {"\xEF\xBF\xBD"sv, 65533},                                   // "\uFFFD"
+    {"\xEF\xBF\xBF"sv, 65535},                                   // "\uFFFF"
+    {"\xF0\x9F\x98\x80"sv, 1772899},                             // "\uD83D\uDE00"
+    {"a\xF0\x9F\x98\x80"
+     "b"sv,
+     57849694},                                          // "a\uD83D\uDE00b"
     {"\xF0\x9F\x91\x8D\xF0\x9F\x8F\xBD"sv, 1705111281},  // "\uD83D\uDC4D\uD83C\uDFFD"
     {"\xF0\x9F\x87\xA9\xF0\x9F\x87\xAA"sv, 1705476891},  // "\uD83C\uDDE9\uD83C\uDDEA"
-    {"\xF0\x9D\x84\x9E"sv, 1772394},  // "\uD834\uDD1E"
-    {"\xF0\x90\x80\x80"sv, 1770496},  // "\uD800\uDC00"
-    {"\xF4\x8F\xBF\xBF"sv, 1803232},  // "\uDBFF\uDFFF"
-    {"key-\xE4\xB8\xAD-\xF0\x9F\x9A\x80-\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"sv, 418748252},  // "key-\u4E2D-\uD83D\uDE80-\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9"
+    {"\xF0\x9D\x84\x9E"sv, 1772394},                     // "\uD834\uDD1E"
+    {"\xF0\x90\x80\x80"sv, 1770496},                     // "\uD800\uDC00"
+    {"\xF4\x8F\xBF\xBF"sv, 1803232},                     // "\uDBFF\uDFFF"
+    {"key-\xE4\xB8\xAD-\xF0\x9F\x9A\x80-\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9\xC3\xA9"sv,
+     418748252},  // "key-\u4E2D-\uD83D\uDE80-\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9\u00E9"
 };
 
 // new String(bytes, StandardCharsets.UTF_8).hashCode() for byte sequences
 // that are not (all) valid UTF-8; the comment shows the decoded string.
 constexpr StringHashVector kRawByteStringHashes[] = {
-    {"\x80"sv, 65533},  // "\uFFFD"
-    {"\xBF"sv, 65533},  // "\uFFFD"
+    {"\x80"sv, 65533},        // "\uFFFD"
+    {"\xBF"sv, 65533},        // "\uFFFD"
     {"\x80\x80"sv, 2097056},  // "\uFFFD\uFFFD"
     {"\xC0\x80"sv, 2097056},  // "\uFFFD\uFFFD"
     {"\xC1\xBF"sv, 2097056},  // "\uFFFD\uFFFD"
-    {"\xC2"sv, 65533},  // "\uFFFD"
-    {"\xC2" "A"sv, 2031588},  // "\uFFFDA"
-    {"\xC2\xC2\xA9"sv, 2031692},  // "\uFFFD\u00A9"
+    {"\xC2"sv, 65533},        // "\uFFFD"
+    {"\xC2"
+     "A"sv,
+     2031588},                     // "\uFFFDA"
+    {"\xC2\xC2\xA9"sv, 2031692},   // "\uFFFD\u00A9"
     {"\xE0\x80\x80"sv, 65074269},  // "\uFFFD\uFFFD\uFFFD"
     {"\xE0\x9F\xBF"sv, 65074269},  // "\uFFFD\uFFFD\uFFFD"
-    {"\xE0\xA0"sv, 65533},  // "\uFFFD"
-    {"\xE2\x82"sv, 65533},  // "\uFFFD"
-    {"\xE2\x82" "A"sv, 2031588},  // "\uFFFDA"
-    {"\xE2" "A"sv, 2031588},  // "\uFFFDA"
-    {"\xE2\x82\xAC\xE2"sv, 324817},  // "\u20AC\uFFFD"
-    {"\xED\xA0\x80"sv, 65533},  // "\uFFFD"
-    {"\xED\xBF\xBF"sv, 65533},  // "\uFFFD"
+    {"\xE0\xA0"sv, 65533},         // "\uFFFD"
+    {"\xE2\x82"sv, 65533},         // "\uFFFD"
+    {"\xE2\x82"
+     "A"sv,
+     2031588},  // "\uFFFDA"
+    {"\xE2"
+     "A"sv,
+     2031588},                                // "\uFFFDA"
+    {"\xE2\x82\xAC\xE2"sv, 324817},           // "\u20AC\uFFFD"
+    {"\xED\xA0\x80"sv, 65533},                // "\uFFFD"
+    {"\xED\xBF\xBF"sv, 65533},                // "\uFFFD"
     {"\xED\xA0\xBD\xED\xB8\x80"sv, 2097056},  // "\uFFFD\uFFFD"
-    {"\xED\xA0"sv, 65533},  // "\uFFFD"
-    {"\xED\xA0" "A"sv, 2031588},  // "\uFFFDA"
-    {"\xED\x9F\xBF"sv, 55295},  // "\uD7FF"
-    {"\xEF\xBF\xBE"sv, 65534},  // "\uFFFE"
+    {"\xED\xA0"sv, 65533},                    // "\uFFFD"
+    {"\xED\xA0"
+     "A"sv,
+     2031588},                           // "\uFFFDA"
+    {"\xED\x9F\xBF"sv, 55295},           // "\uD7FF"
+    {"\xEF\xBF\xBE"sv, 65534},           // "\uFFFE"
     {"\xF0\x80\x80\x80"sv, 2017367872},  // "\uFFFD\uFFFD\uFFFD\uFFFD"
     {"\xF0\x8F\xBF\xBF"sv, 2017367872},  // "\uFFFD\uFFFD\uFFFD\uFFFD"
-    {"\xF0\x9F\x98"sv, 65533},  // "\uFFFD"
-    {"\xF0\x9F\x98" "A"sv, 2031588},  // "\uFFFDA"
-    {"\xF0\x9F"sv, 65533},  // "\uFFFD"
-    {"\xF0\x90\x80x"sv, 2031643},  // "\uFFFDx"
-    {"\xF4\x8F\xBF\xBF"sv, 1803232},  // "\uDBFF\uDFFF"
-    {"\xF4\x90\x80\x80"sv, 2017367872},  // "\uFFFD\uFFFD\uFFFD\uFFFD"
-    {"\xF5\x80\x80\x80"sv, 2017367872},  // "\uFFFD\uFFFD\uFFFD\uFFFD"
-    {"\xF7\xBF\xBF\xBF"sv, 2017367872},  // "\uFFFD\uFFFD\uFFFD\uFFFD"
-    {"\xF8\x88\x80\x80\x80"sv, -1886039875},  // "\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD"
+    {"\xF0\x9F\x98"sv, 65533},           // "\uFFFD"
+    {"\xF0\x9F\x98"
+     "A"sv,
+     2031588},                                   // "\uFFFDA"
+    {"\xF0\x9F"sv, 65533},                       // "\uFFFD"
+    {"\xF0\x90\x80x"sv, 2031643},                // "\uFFFDx"
+    {"\xF4\x8F\xBF\xBF"sv, 1803232},             // "\uDBFF\uDFFF"
+    {"\xF4\x90\x80\x80"sv, 2017367872},          // "\uFFFD\uFFFD\uFFFD\uFFFD"
+    {"\xF5\x80\x80\x80"sv, 2017367872},          // "\uFFFD\uFFFD\uFFFD\uFFFD"
+    {"\xF7\xBF\xBF\xBF"sv, 2017367872},          // "\uFFFD\uFFFD\uFFFD\uFFFD"
+    {"\xF8\x88\x80\x80\x80"sv, -1886039875},     // "\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD"
     {"\xFC\x84\x80\x80\x80\x80"sv, 1662371552},  // "\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD\uFFFD"
-    {"\xFE"sv, 65533},  // "\uFFFD"
-    {"\xFF"sv, 65533},  // "\uFFFD"
-    {"\xFF\xFE"sv, 2097056},  // "\uFFFD\uFFFD"
-    {"abc\xFF" "def"sv, 743022154},  // "abc\uFFFDdef"
+    {"\xFE"sv, 65533},                           // "\uFFFD"
+    {"\xFF"sv, 65533},                           // "\uFFFD"
+    {"\xFF\xFE"sv, 2097056},                     // "\uFFFD\uFFFD"
+    {"abc\xFF"
+     "def"sv,
+     743022154},                            // "abc\uFFFDdef"
     {"a\xF0\x9F\x98\x80\x80"sv, 57915129},  // "a\uD83D\uDE00\uFFFD"
-    {"\xC3\xA9\xC3"sv, 72756},  // "\u00E9\uFFFD"
+    {"\xC3\xA9\xC3"sv, 72756},              // "\u00E9\uFFFD"
 };
 
 // Decoder checksums (see DecoderDigest in this file).
@@ -193,24 +214,16 @@ constexpr int32_t kByteMinusOneHash = -1;
 
 // Long.hashCode of unsigned 32-bit values widened to long (v & 0xFFFFFFFFL).
 constexpr std::pair<uint32_t, int32_t> kUint32AsLongHashes[] = {
-    {0x00000000u, 0},
-    {0x00000001u, 1},
-    {0x7FFFFFFFu, 2147483647},
-    {0x80000000u, INT32_MIN},
-    {0xFFFFFFFFu, -1},
-    {0xDEADBEEFu, -559038737},
+    {0x00000000u, 0},         {0x00000001u, 1},  {0x7FFFFFFFu, 2147483647},
+    {0x80000000u, INT32_MIN}, {0xFFFFFFFFu, -1}, {0xDEADBEEFu, -559038737},
 };
 
 // Long.hashCode of unsigned 64-bit values reinterpreted as long.
 constexpr std::pair<uint64_t, int32_t> kUint64AsLongHashes[] = {
-    {0x0000000000000000ULL, 0},
-    {0x0000000000000001ULL, 1},
-    {0x00000000FFFFFFFFULL, -1},
-    {0x0000000100000000ULL, 1},
-    {0x7FFFFFFFFFFFFFFFULL, INT32_MIN},
-    {0x8000000000000000ULL, INT32_MIN},
-    {0xFFFFFFFFFFFFFFFFULL, 0},
-    {0xDEADBEEFCAFEBABEULL, 340984913},
+    {0x0000000000000000ULL, 0},         {0x0000000000000001ULL, 1},
+    {0x00000000FFFFFFFFULL, -1},        {0x0000000100000000ULL, 1},
+    {0x7FFFFFFFFFFFFFFFULL, INT32_MIN}, {0x8000000000000000ULL, INT32_MIN},
+    {0xFFFFFFFFFFFFFFFFULL, 0},         {0xDEADBEEFCAFEBABEULL, 340984913},
 };
 
 // Boolean.hashCode.
@@ -219,62 +232,54 @@ constexpr int32_t kFalseHash = 1237;
 
 // Character.hashCode of UTF-16 code units.
 constexpr std::pair<uint16_t, int32_t> kCharacterHashes[] = {
-    {0x0000, 0},
-    {0x0041, 65},
-    {0x007A, 122},
-    {0x007F, 127},
-    {0x0080, 128},
-    {0x00E9, 233},
-    {0x00FF, 255},
-    {0x4E2D, 20013},
-    {0xD800, 55296},
-    {0xFFFF, 65535},
+    {0x0000, 0},   {0x0041, 65},  {0x007A, 122},   {0x007F, 127},   {0x0080, 128},
+    {0x00E9, 233}, {0x00FF, 255}, {0x4E2D, 20013}, {0xD800, 55296}, {0xFFFF, 65535},
 };
 
 // Double.hashCode; the input is the IEEE 754 bit pattern.
 constexpr std::pair<uint64_t, int32_t> kDoubleHashes[] = {
-    {0x0000000000000000ULL, 0},  // 0.0
-    {0x8000000000000000ULL, INT32_MIN},  // -0.0
-    {0x3FF0000000000000ULL, 1072693248},  // 1.0
+    {0x0000000000000000ULL, 0},            // 0.0
+    {0x8000000000000000ULL, INT32_MIN},    // -0.0
+    {0x3FF0000000000000ULL, 1072693248},   // 1.0
     {0xBFF0000000000000ULL, -1074790400},  // -1.0
     {0x3FB999999999999AULL, -1507852285},  // 0.1
-    {0x3FF8000000000000ULL, 1073217536},  // 1.5
-    {0x400921FB54442D18ULL, 340593891},  // 3.141592653589793
-    {0x7E37E43C8800759CULL, -164130400},  // 1.0E300
-    {0x81A56E1FC2F8F359ULL, 1130208582},  // -1.0E-300
-    {0x0000000000000001ULL, 1},  // 4.9E-324
+    {0x3FF8000000000000ULL, 1073217536},   // 1.5
+    {0x400921FB54442D18ULL, 340593891},    // 3.141592653589793
+    {0x7E37E43C8800759CULL, -164130400},   // 1.0E300
+    {0x81A56E1FC2F8F359ULL, 1130208582},   // -1.0E-300
+    {0x0000000000000001ULL, 1},            // 4.9E-324
     {0x7FEFFFFFFFFFFFFFULL, -2146435072},  // 1.7976931348623157E308
-    {0x0010000000000000ULL, 1048576},  // 2.2250738585072014E-308
-    {0x7FF0000000000000ULL, 2146435072},  // Infinity
-    {0xFFF0000000000000ULL, -1048576},  // -Infinity
-    {0x7FF8000000000000ULL, 2146959360},  // NaN
-    {0x4045000000000000ULL, 1078263808},  // 42.0
-    {0x4278BCFE56800000ULL, 351845630},  // 1.7E12
-    {0x7FF0000000000001ULL, 2146959360},  // NaN payload
-    {0xFFF8000000000000ULL, 2146959360},  // NaN payload
-    {0x7FFFFFFFFFFFFFFFULL, 2146959360},  // NaN payload
-    {0xFFF0000000000123ULL, 2146959360},  // NaN payload
+    {0x0010000000000000ULL, 1048576},      // 2.2250738585072014E-308
+    {0x7FF0000000000000ULL, 2146435072},   // Infinity
+    {0xFFF0000000000000ULL, -1048576},     // -Infinity
+    {0x7FF8000000000000ULL, 2146959360},   // NaN
+    {0x4045000000000000ULL, 1078263808},   // 42.0
+    {0x4278BCFE56800000ULL, 351845630},    // 1.7E12
+    {0x7FF0000000000001ULL, 2146959360},   // NaN payload
+    {0xFFF8000000000000ULL, 2146959360},   // NaN payload
+    {0x7FFFFFFFFFFFFFFFULL, 2146959360},   // NaN payload
+    {0xFFF0000000000123ULL, 2146959360},   // NaN payload
 };
 
 // Float.hashCode; the input is the IEEE 754 bit pattern.
 constexpr std::pair<uint32_t, int32_t> kFloatHashes[] = {
-    {0x00000000u, 0},  // 0.0
-    {0x80000000u, INT32_MIN},  // -0.0
-    {0x3F800000u, 1065353216},  // 1.0
+    {0x00000000u, 0},            // 0.0
+    {0x80000000u, INT32_MIN},    // -0.0
+    {0x3F800000u, 1065353216},   // 1.0
     {0xBF800000u, -1082130432},  // -1.0
-    {0x3DCCCCCDu, 1036831949},  // 0.1
-    {0x3FC00000u, 1069547520},  // 1.5
-    {0x40490FDBu, 1078530011},  // 3.1415927
-    {0x00000001u, 1},  // 1.4E-45
-    {0x7F7FFFFFu, 2139095039},  // 3.4028235E38
-    {0x00800000u, 8388608},  // 1.17549435E-38
-    {0x7F800000u, 2139095040},  // Infinity
-    {0xFF800000u, -8388608},  // -Infinity
-    {0x7FC00000u, 2143289344},  // NaN
-    {0x42280000u, 1109917696},  // 42.0
-    {0x7F800001u, 2143289344},  // NaN payload
-    {0xFFC00000u, 2143289344},  // NaN payload
-    {0x7FFFFFFFu, 2143289344},  // NaN payload
+    {0x3DCCCCCDu, 1036831949},   // 0.1
+    {0x3FC00000u, 1069547520},   // 1.5
+    {0x40490FDBu, 1078530011},   // 3.1415927
+    {0x00000001u, 1},            // 1.4E-45
+    {0x7F7FFFFFu, 2139095039},   // 3.4028235E38
+    {0x00800000u, 8388608},      // 1.17549435E-38
+    {0x7F800000u, 2139095040},   // Infinity
+    {0xFF800000u, -8388608},     // -Infinity
+    {0x7FC00000u, 2143289344},   // NaN
+    {0x42280000u, 1109917696},   // 42.0
+    {0x7F800001u, 2143289344},   // NaN payload
+    {0xFFC00000u, 2143289344},   // NaN payload
+    {0x7FFFFFFFu, 2143289344},   // NaN payload
 };
 
 // Flink Tuple2<String, Integer>.hashCode.
@@ -297,11 +302,11 @@ constexpr Tuple3IntLongStringVector kTuple3IntLongStringHashes[] = {
 };
 
 // Other tuple shapes.
-constexpr int32_t kTuple0Hash = 0;  // Tuple0
+constexpr int32_t kTuple0Hash = 0;              // Tuple0
 constexpr int32_t kTuple1StringHash = 3536095;  // Tuple1.of("solo")
-constexpr int32_t kTuple4Hash = 1362334956;  // Tuple4.of(true, 2.5, (short) -3, 'x')
-constexpr int32_t kNestedTupleHash = 102865;  // Tuple2.of(Tuple2.of("k", 1L), 7)
-constexpr int32_t kTuple2WithNullHash = 120;  // Tuple2.of(null, "x")
+constexpr int32_t kTuple4Hash = 1362334956;     // Tuple4.of(true, 2.5, (short) -3, 'x')
+constexpr int32_t kNestedTupleHash = 102865;    // Tuple2.of(Tuple2.of("k", 1L), 7)
+constexpr int32_t kTuple2WithNullHash = 120;    // Tuple2.of(null, "x")
 // END GENERATED
 
 // Checksums over every byte sequence of some shape, in the order FlinkHashVectors.java
@@ -457,7 +462,7 @@ TEST(KeyHashTest, IntegersHashAsJavaIntegerAndLong) {
   EXPECT_EQ(KeyHash<uint8_t>::HashCode(255), 255);
   EXPECT_EQ(KeyHash<uint16_t>::HashCode(65535), 65535);
   EXPECT_EQ(KeyHashCode(int64_t{7}), KeyHashCode(int32_t{7}));  // Long and Integer agree >= 0
-  EXPECT_EQ(KeyHashCode(int64_t{-7}), 6);                         // but not below 0
+  EXPECT_EQ(KeyHashCode(int64_t{-7}), 6);                       // but not below 0
 }
 
 TEST(KeyHashTest, BoolAndCharactersHashAsJavaBooleanAndCharacter) {

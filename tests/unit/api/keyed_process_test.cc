@@ -28,18 +28,23 @@ std::string Wm(int64_t watermark) {
 
 // Registers a processing-time timer `delay` ms after each element; reports its key and
 // whether it fired at or after the registered time.
-class ProcessingTimeTimer final : public KeyedProcessFunction<std::string, std::string, std::string> {
+class ProcessingTimeTimer final
+    : public KeyedProcessFunction<std::string, std::string, std::string> {
  public:
   explicit ProcessingTimeTimer(int64_t delay) : delay_(delay) {}
-  void Open() override { registered_ = &GetRuntimeContext().GetState(ValueStateDescriptor<int64_t>("registered")); }
+  void Open() override {
+    registered_ = &GetRuntimeContext().GetState(ValueStateDescriptor<int64_t>("registered"));
+  }
   void ProcessElement(std::string, Context& ctx, Collector<std::string>&) override {
     int64_t time = ctx.TimerService().CurrentProcessingTime() + delay_;
     registered_->Update(time);
     ctx.TimerService().RegisterProcessingTimeTimer(time);
   }
   void OnTimer(int64_t timestamp, OnTimerContext& ctx, Collector<std::string>& out) override {
-    bool on_time = registered_->Value() == timestamp && ctx.TimerService().CurrentProcessingTime() >= timestamp;
-    out.Collect(ctx.GetCurrentKey() + (ctx.GetTimeDomain() == TimeDomain::kProcessingTime ? " processing" : " event") +
+    bool on_time = registered_->Value() == timestamp &&
+                   ctx.TimerService().CurrentProcessingTime() >= timestamp;
+    out.Collect(ctx.GetCurrentKey() +
+                (ctx.GetTimeDomain() == TimeDomain::kProcessingTime ? " processing" : " event") +
                 (on_time ? " on time" : " wrong time"));
   }
 
@@ -71,7 +76,8 @@ TEST(KeyedProcessTest, ProcessingTimeTimersFireForTheirKeyInARunningJob) {
   ASSERT_TRUE(fired) << "only " << out.size() << " of 3 timers fired";
   ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
   // Sorted: the keys are spread over two instances whose timers fire independently.
-  EXPECT_EQ(out.Sorted(), (Strings{"a processing on time", "b processing on time", "c processing on time"}));
+  EXPECT_EQ(out.Sorted(),
+            (Strings{"a processing on time", "b processing on time", "c processing on time"}));
 }
 
 // The runtime ends a bounded job as soon as its input ends; a processing-time timer that is
@@ -101,12 +107,15 @@ using Command = std::tuple<std::string, std::string, int64_t>;
 class TimerCommands final : public KeyedProcessFunction<std::string, Command, std::string> {
  public:
   explicit TimerCommands(TimeDomain domain) : domain_(domain) {}
-  void Open() override { timer_ = &GetRuntimeContext().GetState(ValueStateDescriptor<int64_t>("timer")); }
+  void Open() override {
+    timer_ = &GetRuntimeContext().GetState(ValueStateDescriptor<int64_t>("timer"));
+  }
   void ProcessElement(Command command, Context& ctx, Collector<std::string>&) override {
     auto& [key, what, time] = command;
     TimerService& timers = ctx.TimerService();
     if (what == "reg") {
-      int64_t at = domain_ == TimeDomain::kProcessingTime ? timers.CurrentProcessingTime() + time : time;
+      int64_t at =
+          domain_ == TimeDomain::kProcessingTime ? timers.CurrentProcessingTime() + time : time;
       timer_->Update(at);
       if (domain_ == TimeDomain::kProcessingTime) {
         timers.RegisterProcessingTimeTimer(at);
@@ -142,9 +151,10 @@ TEST(KeyedProcessTest, DeletedProcessingTimeTimerDoesNotFire) {
   auto env = TestEnv(1);
   // b's timer is deleted; c's is due after b's would have been, so once c fired, b would
   // have fired first had it not been deleted.
-  std::vector<std::pair<Command, int64_t>> commands = {
-      {{"a", "reg", 10}, kNoTimestamp}, {{"b", "reg", 10}, kNoTimestamp},
-      {{"b", "del", 0}, kNoTimestamp},  {{"c", "reg", 60}, kNoTimestamp}};
+  std::vector<std::pair<Command, int64_t>> commands = {{{"a", "reg", 10}, kNoTimestamp},
+                                                       {{"b", "reg", 10}, kNoTimestamp},
+                                                       {{"b", "del", 0}, kNoTimestamp},
+                                                       {{"c", "reg", 60}, kNoTimestamp}};
   env->AddSource(HoldingSource<Command>(commands, &gate))
       .KeyBy([](const Command& c) { return std::get<0>(c); })
       .Process(TimerCommands(TimeDomain::kProcessingTime))
@@ -192,16 +202,19 @@ TEST(KeyedProcessTest, EventTimeTimersFireWhenTheWatermarkPassesThem) {
   ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
   EXPECT_EQ(while_running, (Strings{"a@1010 ts=1010 wm=1999", "b@1015 ts=1015 wm=1999"}));
   // The end of input is the max watermark, which fires the rest.
-  EXPECT_EQ(out.Values(), (Strings{"a@1010 ts=1010 wm=1999", "b@1015 ts=1015 wm=1999", "a@2010 ts=2010 wm=max"}));
+  EXPECT_EQ(out.Values(),
+            (Strings{"a@1010 ts=1010 wm=1999", "b@1015 ts=1015 wm=1999", "a@2010 ts=2010 wm=max"}));
 }
 
 TEST(KeyedProcessTest, TheMaxWatermarkAtTheEndOfInputFiresEveryPendingEventTimeTimer) {
   Collected<std::string> out;
   auto env = TestEnv(2);
   // Timers far ahead of any record: only the end of input can fire them.
-  env->FromCollection<Command>({{"a", "reg", 1'000'000}, {"b", "reg", 2'000'000}, {"c", "reg", 3'000'000}})
-      .AssignTimestampsAndWatermarks(WatermarkStrategy<Command>::ForMonotonousTimestamps().WithTimestampAssigner(
-          [](const Command&, int64_t) { return int64_t{100}; }))
+  env->FromCollection<Command>(
+         {{"a", "reg", 1'000'000}, {"b", "reg", 2'000'000}, {"c", "reg", 3'000'000}})
+      .AssignTimestampsAndWatermarks(
+          WatermarkStrategy<Command>::ForMonotonousTimestamps().WithTimestampAssigner(
+              [](const Command&, int64_t) { return int64_t{100}; }))
       .KeyBy([](const Command& c) { return std::get<0>(c); })
       .Process(TimerCommands(TimeDomain::kEventTime))
       .AddSink(CollectSink<std::string>(&out));
@@ -217,9 +230,11 @@ TEST(KeyedProcessTest, TheMaxWatermarkAtTheEndOfInputFiresEveryPendingEventTimeT
 TEST(KeyedProcessTest, DeletedEventTimeTimerDoesNotFire) {
   Collected<std::string> out;
   auto env = TestEnv(1);
-  env->FromCollection<Command>({{"a", "reg", 500}, {"b", "reg", 600}, {"b", "del", 0}, {"c", "reg", 700}})
-      .AssignTimestampsAndWatermarks(WatermarkStrategy<Command>::ForMonotonousTimestamps().WithTimestampAssigner(
-          [](const Command&, int64_t) { return int64_t{100}; }))
+  env->FromCollection<Command>(
+         {{"a", "reg", 500}, {"b", "reg", 600}, {"b", "del", 0}, {"c", "reg", 700}})
+      .AssignTimestampsAndWatermarks(
+          WatermarkStrategy<Command>::ForMonotonousTimestamps().WithTimestampAssigner(
+              [](const Command&, int64_t) { return int64_t{100}; }))
       .KeyBy([](const Command& c) { return std::get<0>(c); })
       .Process(TimerCommands(TimeDomain::kEventTime))
       .AddSink(CollectSink<std::string>(&out));
@@ -235,8 +250,9 @@ TEST(KeyedProcessTest, RegisteringTheSameEventTimeTwiceFiresOnce) {
   Collected<std::string> out;
   auto env = TestEnv(1);
   env->FromCollection<Command>({{"a", "reg", 500}, {"a", "reg", 500}, {"b", "reg", 500}})
-      .AssignTimestampsAndWatermarks(WatermarkStrategy<Command>::ForMonotonousTimestamps().WithTimestampAssigner(
-          [](const Command&, int64_t) { return int64_t{100}; }))
+      .AssignTimestampsAndWatermarks(
+          WatermarkStrategy<Command>::ForMonotonousTimestamps().WithTimestampAssigner(
+              [](const Command&, int64_t) { return int64_t{100}; }))
       .KeyBy([](const Command& c) { return std::get<0>(c); })
       .Process(TimerCommands(TimeDomain::kEventTime))
       .AddSink(CollectSink<std::string>(&out));

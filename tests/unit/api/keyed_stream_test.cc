@@ -70,7 +70,9 @@ TEST(KeyedStreamReduceTest, ReduceEmitsTheRunningResultPerKeyAfterEveryElement) 
   auto env = TestEnv(3);
   env->FromCollection<Named>({{"a", 1}, {"b", 10}, {"a", 2}, {"c", 100}, {"b", 20}, {"a", 3}})
       .KeyBy([](const Named& p) { return p.first; })
-      .Reduce([](const Named& acc, const Named& v) { return Named{acc.first, acc.second * 10 + v.second}; })
+      .Reduce([](const Named& acc, const Named& v) {
+        return Named{acc.first, acc.second * 10 + v.second};
+      })
       .AddSink(CollectSink<Named>(&out));
 
   JobExecutionResult result = env->Execute("reduce");
@@ -99,7 +101,8 @@ TEST(KeyedStreamReduceTest, SumOnAnArithmeticStreamKeyedByParity) {
   EXPECT_EQ(out.Sorted(), (Ints{1, 2, 4, 6, 9, 12, 16, 20, 25, 30}));
   // Per key (the parity of a running sum of odd numbers alternates, so group by hand).
   Ints odd, even;
-  for (int64_t v : out.Values()) (v == 1 || v == 4 || v == 9 || v == 16 || v == 25 ? odd : even).push_back(v);
+  for (int64_t v : out.Values())
+    (v == 1 || v == 4 || v == 9 || v == 16 || v == 25 ? odd : even).push_back(v);
   EXPECT_EQ(odd, (Ints{1, 4, 9, 16, 25}));
   EXPECT_EQ(even, (Ints{2, 6, 12, 20, 30}));
 }
@@ -197,8 +200,8 @@ class AllKindsOfState final : public RichMapFunction<Named, std::string> {
     count_ = &ctx.GetState(ValueStateDescriptor<int64_t>("count", 0));
     history_ = &ctx.GetListState(ListStateDescriptor<int64_t>("history"));
     seen_ = &ctx.GetMapState(MapStateDescriptor<int64_t, int64_t>("seen"));
-    max_ = &ctx.GetReducingState(
-        ReducingStateDescriptor<int64_t>("max", [](const int64_t& a, const int64_t& b) { return std::max(a, b); }));
+    max_ = &ctx.GetReducingState(ReducingStateDescriptor<int64_t>(
+        "max", [](const int64_t& a, const int64_t& b) { return std::max(a, b); }));
   }
   std::string Map(Named in) override {
     count_->Update(count_->Value().value() + 1);
@@ -208,7 +211,8 @@ class AllKindsOfState final : public RichMapFunction<Named, std::string> {
     std::string list;
     for (int64_t v : history_->Get()) list += (list.empty() ? "" : ",") + std::to_string(v);
     return in.first + " count=" + std::to_string(*count_->Value()) + " list=" + list +
-           " distinct=" + std::to_string(seen_->Entries().size()) + " max=" + std::to_string(*max_->Get());
+           " distinct=" + std::to_string(seen_->Entries().size()) +
+           " max=" + std::to_string(*max_->Get());
   }
 
  private:
@@ -234,15 +238,17 @@ TEST(KeyedStreamStateTest, ValueListMapAndReducingStateArePerKey) {
                                                     "a count=2 list=5,3 distinct=2 max=5",
                                                     "a count=3 list=5,3,5 distinct=2 max=5",
                                                     "a count=4 list=5,3,5,7 distinct=3 max=7"}));
-  EXPECT_EQ(per_key["b"],
-            (std::vector<std::string>{"b count=1 list=1 distinct=1 max=1", "b count=2 list=1,2 distinct=2 max=2"}));
+  EXPECT_EQ(per_key["b"], (std::vector<std::string>{"b count=1 list=1 distinct=1 max=1",
+                                                    "b count=2 list=1,2 distinct=2 max=2"}));
   EXPECT_EQ(per_key["c"], (std::vector<std::string>{"c count=1 list=9 distinct=1 max=9"}));
 }
 
 TEST(KeyedStreamStateTest, KeyedStateInAFilterAfterKeyByDropsRepeats) {
   class FirstPerKey final : public RichFilterFunction<Named> {
    public:
-    void Open() override { seen_ = &GetRuntimeContext().GetState(ValueStateDescriptor<bool>("seen")); }
+    void Open() override {
+      seen_ = &GetRuntimeContext().GetState(ValueStateDescriptor<bool>("seen"));
+    }
     bool Filter(const Named&) override {
       if (seen_->Value().has_value()) return false;
       seen_->Update(true);
@@ -268,7 +274,9 @@ TEST(KeyedStreamStateTest, KeyedStateInAFilterAfterKeyByDropsRepeats) {
 
 class NeedsKeyedState final : public RichMapFunction<int64_t, int64_t> {
  public:
-  void Open() override { count_ = &GetRuntimeContext().GetState(ValueStateDescriptor<int64_t>("running-count")); }
+  void Open() override {
+    count_ = &GetRuntimeContext().GetState(ValueStateDescriptor<int64_t>("running-count"));
+  }
   int64_t Map(int64_t value) override { return value; }
 
  private:
@@ -278,7 +286,10 @@ class NeedsKeyedState final : public RichMapFunction<int64_t, int64_t> {
 TEST(KeyedStreamStateTest, KeyedStateOnANonKeyedStreamFailsTheJobNamingStateAndOperator) {
   Collected<int64_t> out;
   auto env = TestEnv(1);
-  env->FromElements<int64_t>(1, 2, 3).Map(NeedsKeyedState()).Name("counting-map").AddSink(CollectSink<int64_t>(&out));
+  env->FromElements<int64_t>(1, 2, 3)
+      .Map(NeedsKeyedState())
+      .Name("counting-map")
+      .AddSink(CollectSink<int64_t>(&out));
 
   JobExecutionResult result = env->Execute("no-keys");
 

@@ -32,10 +32,9 @@ Status ParseError(std::initializer_list<const char*> args) {
 }
 
 TEST(ParameterToolFromArgsTest, AcceptsEveryForm) {
-  Result<ParameterTool> parsed =
-      Parse({"--input=words.txt", "--output", "out.txt", "-k", "3", "--verbose", "-v",
-             "--empty=", "--expr=a=b", "-x=7", "--offset", "-5", "--lat", "-.5", "--file", "-",
-             "--last"});
+  Result<ParameterTool> parsed = Parse({"--input=words.txt", "--output", "out.txt", "-k", "3",
+                                        "--verbose", "-v", "--empty=", "--expr=a=b", "-x=7",
+                                        "--offset", "-5", "--lat", "-.5", "--file", "-", "--last"});
   ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
   EXPECT_EQ(parsed->ToMap(), (Map{{"input", "words.txt"},
                                   {"output", "out.txt"},
@@ -77,8 +76,7 @@ TEST(ParameterToolFromArgsTest, RejectsAPositionalArgumentNamingIt) {
   EXPECT_EQ(ParseError({"--a", "1", "2"}).message().rfind("unexpected positional argument '2'", 0),
             0u);
   EXPECT_EQ(ParseError({"-5"}).message().rfind("unexpected positional argument '-5'", 0), 0u);
-  EXPECT_EQ(ParseError({"first"}).message().rfind("unexpected positional argument 'first'", 0),
-            0u);
+  EXPECT_EQ(ParseError({"first"}).message().rfind("unexpected positional argument 'first'", 0), 0u);
 }
 
 TEST(ParameterToolFromArgsTest, RejectsAnEmptyNameNamingTheArgument) {
@@ -171,9 +169,14 @@ TEST(ParameterToolTest, IntegersRejectSignsSpacesSuffixesAndEmpty) {
 }
 
 TEST(ParameterToolTest, GetDouble) {
-  ParameterTool params = ParameterTool::FromMap(
-      {{"a", "0.75"}, {"b", "3"}, {"c", "1e-3"}, {"d", "-2.5"}, {"nan", "nan"}, {"inf", "inf"},
-       {"suffix", "0.5x"}, {"big", "1e999"}});
+  ParameterTool params = ParameterTool::FromMap({{"a", "0.75"},
+                                                 {"b", "3"},
+                                                 {"c", "1e-3"},
+                                                 {"d", "-2.5"},
+                                                 {"nan", "nan"},
+                                                 {"inf", "inf"},
+                                                 {"suffix", "0.5x"},
+                                                 {"big", "1e999"}});
   EXPECT_EQ(*params.GetDouble("a"), 0.75);
   EXPECT_EQ(*params.GetDouble("b"), 3.0);
   EXPECT_EQ(*params.GetDouble("c"), 0.001);
@@ -189,9 +192,14 @@ TEST(ParameterToolTest, GetDouble) {
 }
 
 TEST(ParameterToolTest, GetBoolAcceptsSixSpellingsInAnyCase) {
-  ParameterTool params = ParameterTool::FromMap({{"t1", "true"}, {"t2", "YES"}, {"t3", "1"},
-                                                 {"f1", "False"}, {"f2", "no"}, {"f3", "0"},
-                                                 {"bad", "maybe"}, {"two", "2"}});
+  ParameterTool params = ParameterTool::FromMap({{"t1", "true"},
+                                                 {"t2", "YES"},
+                                                 {"t3", "1"},
+                                                 {"f1", "False"},
+                                                 {"f2", "no"},
+                                                 {"f3", "0"},
+                                                 {"bad", "maybe"},
+                                                 {"two", "2"}});
   for (const char* key : {"t1", "t2", "t3"}) EXPECT_TRUE(*params.GetBool(key)) << key;
   for (const char* key : {"f1", "f2", "f3"}) EXPECT_FALSE(*params.GetBool(key, true)) << key;
   EXPECT_TRUE(*params.GetBool("missing", true));
@@ -229,14 +237,20 @@ TEST(ParameterToolTest, DefaultedGettersNeverHideAMalformedValue) {
   EXPECT_EQ(params.GetLong("v", 1).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(params.GetDouble("v", 1.0).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(params.GetBool("v", true).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(params.GetDuration("v", milliseconds(1)).status().code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(params.GetDuration("v", milliseconds(1)).status().code(), StatusCode::kInvalidArgument);
 }
 
 TEST(ParameterToolTest, TracksWhichKeysWereRequested) {
-  ParameterTool params = ParameterTool::FromMap(
-      {{"a", "1"}, {"b", "2"}, {"c", "x"}, {"d", "4"}, {"e", "5"}, {"f", "6"}, {"g", "1s"},
-       {"h", "true"}, {"i", "0.5"}, {"j", "7"}});
+  ParameterTool params = ParameterTool::FromMap({{"a", "1"},
+                                                 {"b", "2"},
+                                                 {"c", "x"},
+                                                 {"d", "4"},
+                                                 {"e", "5"},
+                                                 {"f", "6"},
+                                                 {"g", "1s"},
+                                                 {"h", "true"},
+                                                 {"i", "0.5"},
+                                                 {"j", "7"}});
   EXPECT_EQ(params.UnrequestedKeys(),
             (std::vector<std::string>{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j"}));
   (void)params.Has("a");

@@ -59,8 +59,11 @@ TEST(PartitioningTest, RebalanceSendsRecordsRoundRobinToEveryInstance) {
 TEST(PartitioningTest, ShuffleDeliversEveryRecordOnceSpreadOverSeveralInstances) {
   Collected<Tagged> out;
   auto env = TestEnv(3);
-  env->GenerateSequence(1, 3000).SetParallelism(1).Shuffle().Map(TagWithSubtask<int64_t>()).AddSink(
-      CollectSink<Tagged>(&out));
+  env->GenerateSequence(1, 3000)
+      .SetParallelism(1)
+      .Shuffle()
+      .Map(TagWithSubtask<int64_t>())
+      .AddSink(CollectSink<Tagged>(&out));
 
   JobExecutionResult result = env->Execute("shuffle");
 
@@ -73,8 +76,10 @@ TEST(PartitioningTest, ShuffleDeliversEveryRecordOnceSpreadOverSeveralInstances)
 TEST(PartitioningTest, BroadcastSendsEveryRecordToEveryInstance) {
   Collected<Tagged> out;
   auto env = TestEnv(3);
-  env->FromElements<int64_t>(1, 2, 3, 4, 5).Broadcast().Map(TagWithSubtask<int64_t>()).AddSink(
-      CollectSink<Tagged>(&out));
+  env->FromElements<int64_t>(1, 2, 3, 4, 5)
+      .Broadcast()
+      .Map(TagWithSubtask<int64_t>())
+      .AddSink(CollectSink<Tagged>(&out));
 
   JobExecutionResult result = env->Execute("broadcast");
 
@@ -82,13 +87,16 @@ TEST(PartitioningTest, BroadcastSendsEveryRecordToEveryInstance) {
   std::map<int32_t, Ints> by_subtask = BySubtask(out.Values());
   ASSERT_EQ(by_subtask.size(), 3u);
   // One producer, one channel per instance: each instance sees the records in order.
-  for (auto& [subtask, values] : by_subtask) EXPECT_EQ(values, (Ints{1, 2, 3, 4, 5})) << "subtask " << subtask;
+  for (auto& [subtask, values] : by_subtask)
+    EXPECT_EQ(values, (Ints{1, 2, 3, 4, 5})) << "subtask " << subtask;
 }
 
 // (source instance, receiving instance) for each record.
 class TagTwice final : public RichMapFunction<Tagged, std::pair<Tagged, int32_t>> {
  public:
-  std::pair<Tagged, int32_t> Map(Tagged in) override { return {in, GetRuntimeContext().GetIndexOfThisSubtask()}; }
+  std::pair<Tagged, int32_t> Map(Tagged in) override {
+    return {in, GetRuntimeContext().GetIndexOfThisSubtask()};
+  }
 };
 
 void ForwardKeepsTheInstance(bool chaining) {
@@ -114,23 +122,33 @@ void ForwardKeepsTheInstance(bool chaining) {
   EXPECT_EQ(used.size(), 3u);
 }
 
-TEST(PartitioningTest, ForwardWithEqualParallelismKeepsEachRecordOnItsInstance) { ForwardKeepsTheInstance(true); }
+TEST(PartitioningTest, ForwardWithEqualParallelismKeepsEachRecordOnItsInstance) {
+  ForwardKeepsTheInstance(true);
+}
 
-TEST(PartitioningTest, ForwardOverTheNetworkKeepsEachRecordOnItsInstance) { ForwardKeepsTheInstance(false); }
+TEST(PartitioningTest, ForwardOverTheNetworkKeepsEachRecordOnItsInstance) {
+  ForwardKeepsTheInstance(false);
+}
 
 TEST(PartitioningTest, ForwardBetweenDifferentParallelismsFailsExecuteNamingForward) {
   Collected<int64_t> out;
   auto env = TestEnv(3);
-  env->GenerateSequence(1, 10).SetParallelism(2).Forward().Map([](int64_t n) { return n; }).AddSink(
-      CollectSink<int64_t>(&out));
+  env->GenerateSequence(1, 10)
+      .SetParallelism(2)
+      .Forward()
+      .Map([](int64_t n) { return n; })
+      .AddSink(CollectSink<int64_t>(&out));
 
   JobExecutionResult result = env->Execute("bad-forward");
 
   EXPECT_EQ(result.status, JobStatus::kFailed);
   EXPECT_EQ(result.failure.code(), StatusCode::kInvalidArgument) << result.failure.ToString();
-  EXPECT_NE(result.failure.message().find("Forward()"), std::string::npos) << result.failure.ToString();
-  EXPECT_NE(result.failure.message().find("parallelism 2"), std::string::npos) << result.failure.ToString();
-  EXPECT_NE(result.failure.message().find("parallelism 3"), std::string::npos) << result.failure.ToString();
+  EXPECT_NE(result.failure.message().find("Forward()"), std::string::npos)
+      << result.failure.ToString();
+  EXPECT_NE(result.failure.message().find("parallelism 2"), std::string::npos)
+      << result.failure.ToString();
+  EXPECT_NE(result.failure.message().find("parallelism 3"), std::string::npos)
+      << result.failure.ToString();
   EXPECT_EQ(out.size(), 0u);
 }
 
@@ -151,7 +169,8 @@ TEST(PartitioningTest, PartitionCustomSendsEachRecordToTheInstanceTheFunctionCho
   ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
   std::vector<Tagged> values = out.Values();
   EXPECT_EQ(SortedValues(values), Range(0, 299));
-  for (const auto& [subtask, value] : values) EXPECT_EQ(subtask, PickInstance(value / 10, 3)) << "record " << value;
+  for (const auto& [subtask, value] : values)
+    EXPECT_EQ(subtask, PickInstance(value / 10, 3)) << "record " << value;
 }
 
 TEST(PartitioningTest, PartitionCustomReturningAnInvalidInstanceFailsTheJob) {
@@ -166,7 +185,8 @@ TEST(PartitioningTest, PartitionCustomReturningAnInvalidInstanceFailsTheJob) {
   JobExecutionResult result = env->Execute("partition-custom-bad");
 
   EXPECT_EQ(result.status, JobStatus::kFailed);
-  EXPECT_NE(result.failure.message().find("PartitionCustom function returned partition 3 for 3 partitions"),
+  EXPECT_NE(result.failure.message().find(
+                "PartitionCustom function returned partition 3 for 3 partitions"),
             std::string::npos)
       << result.failure.ToString();
 }
@@ -191,7 +211,8 @@ TEST(PartitioningTest, KeyBySendsAllRecordsOfAKeyToOneInstanceAsFlinkDoes) {
     ASSERT_EQ(instances.size(), 1u) << "key " << key;
     // Flink's placement: murmur(hashCode) -> key group -> operator index.
     int32_t key_group = detail::KeyGroupForKeyHash(KeyHash<int64_t>::HashCode(key), 128);
-    EXPECT_EQ(*instances.begin(), detail::OperatorIndexForKeyGroup(128, 3, key_group)) << "key " << key;
+    EXPECT_EQ(*instances.begin(), detail::OperatorIndexForKeyGroup(128, 3, key_group))
+        << "key " << key;
     used.insert(*instances.begin());
   }
   EXPECT_EQ(used.size(), 3u) << "17 keys spread over all three instances";

@@ -28,7 +28,8 @@ Strings Lines(const std::string& text) {
 class SayWhere final : public RichMapFunction<int64_t, std::string> {
  public:
   std::string Map(int64_t value) override {
-    return std::to_string(value) + " from " + std::to_string(GetRuntimeContext().GetIndexOfThisSubtask());
+    return std::to_string(value) + " from " +
+           std::to_string(GetRuntimeContext().GetIndexOfThisSubtask());
   }
 };
 
@@ -65,8 +66,10 @@ TEST(PrintTest, PrintWhenParallelPrefixesEachLineWithTheInstanceNumberFrom1) {
   }
   // Sorted by value: three instances print concurrently.
   Strings values;
-  for (const std::string& line : lines) values.push_back(line.substr(line.find("> ") + 2, line.find(" from") - line.find("> ") - 2));
-  std::sort(values.begin(), values.end(), [](const std::string& a, const std::string& b) { return std::stoi(a) < std::stoi(b); });
+  for (const std::string& line : lines)
+    values.push_back(line.substr(line.find("> ") + 2, line.find(" from") - line.find("> ") - 2));
+  std::sort(values.begin(), values.end(),
+            [](const std::string& a, const std::string& b) { return std::stoi(a) < std::stoi(b); });
   Strings expected;
   for (int i = 1; i <= 30; ++i) expected.push_back(std::to_string(i));
   EXPECT_EQ(values, expected);

@@ -44,9 +44,8 @@ TEST(StandardFlagsTest, NothingGivenLeavesEverythingUnset) {
 TEST(StandardFlagsTest, ParsesEveryStandardFlagAndPassesTheRestToTheJob) {
   Result<StandardFlags> flags =
       Parse({"--parallelism=8", "--checkpoint-interval", "1.5s", "--checkpoint-dir=/tmp/ckpt",
-             "--from-savepoint", "/tmp/sp-1", "--allow-non-restored-state",
-             "--restart-attempts=3", "--log-level=WARN", "--input=words.txt", "--window", "5s",
-             "--verbose"});
+             "--from-savepoint", "/tmp/sp-1", "--allow-non-restored-state", "--restart-attempts=3",
+             "--log-level=WARN", "--input=words.txt", "--window", "5s", "--verbose"});
   ASSERT_TRUE(flags.ok()) << flags.status().ToString();
   EXPECT_EQ(flags->parallelism, 8);
   EXPECT_EQ(flags->checkpoint_interval, milliseconds(1'500));
@@ -155,8 +154,9 @@ TEST(StandardFlagsTest, MalformedBooleanNamesTheFlag) {
 }
 
 TEST(StandardFlagsTest, SyntaxErrorsFromFromArgsPassThrough) {
-  EXPECT_EQ(ParseError({"--parallelism=2", "extra"}).message().rfind(
-                "unexpected positional argument 'extra'", 0),
+  EXPECT_EQ(ParseError({"--parallelism=2", "extra"})
+                .message()
+                .rfind("unexpected positional argument 'extra'", 0),
             0u);
   EXPECT_EQ(ParseError({"--input=a", "--input=b"}).message(),
             "flag --input is given twice: '--input=a' and '--input=b'");

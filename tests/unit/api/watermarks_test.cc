@@ -32,7 +32,8 @@ std::string Wm(int64_t watermark) {
 // each element with the watermark current when it arrived.
 class TimerAtTimestamp final : public KeyedProcessFunction<std::string, Event, std::string> {
  public:
-  explicit TimerAtTimestamp(std::optional<int64_t> fixed_time = std::nullopt, bool report_elements = false)
+  explicit TimerAtTimestamp(std::optional<int64_t> fixed_time = std::nullopt,
+                            bool report_elements = false)
       : fixed_time_(fixed_time), report_elements_(report_elements) {}
   void ProcessElement(Event event, Context& ctx, Collector<std::string>& out) override {
     if (report_elements_) {
@@ -42,7 +43,8 @@ class TimerAtTimestamp final : public KeyedProcessFunction<std::string, Event, s
     ctx.TimerService().RegisterEventTimeTimer(fixed_time_.value_or(ctx.Timestamp()));
   }
   void OnTimer(int64_t timestamp, OnTimerContext& ctx, Collector<std::string>& out) override {
-    out.Collect(ctx.GetCurrentKey() + "@" + Wm(timestamp) + " wm=" + Wm(ctx.TimerService().CurrentWatermark()));
+    out.Collect(ctx.GetCurrentKey() + "@" + Wm(timestamp) +
+                " wm=" + Wm(ctx.TimerService().CurrentWatermark()));
   }
 
  private:
@@ -65,7 +67,8 @@ TEST(WatermarksTest, BoundedOutOfOrdernessHoldsTheWatermarkBoundBehindTheHighest
   Collected<std::string> out;
   auto env = TestEnv(1);
   env->SetAutoWatermarkInterval(milliseconds(5));
-  env->AddSource(HoldingSource<Event>(Timed({{"a", 1000}, {"b", 950}, {"c", 1200}, {"d", 1150}}), &gate))
+  env->AddSource(
+         HoldingSource<Event>(Timed({{"a", 1000}, {"b", 950}, {"c", 1200}, {"d", 1150}}), &gate))
       .AssignTimestampsAndWatermarks(
           EventTime(WatermarkStrategy<Event>::ForBoundedOutOfOrderness(milliseconds(100))))
       .KeyBy([](const Event& e) { return e.first; })
@@ -82,7 +85,8 @@ TEST(WatermarksTest, BoundedOutOfOrdernessHoldsTheWatermarkBoundBehindTheHighest
   ASSERT_TRUE(fired) << "only " << out.size() << " of 2 timers fired while the job ran";
   ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
   EXPECT_EQ(while_running, (Strings{"b@950 wm=1099", "a@1000 wm=1099"}));
-  EXPECT_EQ(out.Values(), (Strings{"b@950 wm=1099", "a@1000 wm=1099", "d@1150 wm=max", "c@1200 wm=max"}));
+  EXPECT_EQ(out.Values(),
+            (Strings{"b@950 wm=1099", "a@1000 wm=1099", "d@1150 wm=max", "c@1200 wm=max"}));
 }
 
 TEST(WatermarksTest, DownstreamOperatorsSeeTheMaxWatermarkAtTheEndOfInput) {
@@ -100,7 +104,8 @@ TEST(WatermarksTest, DownstreamOperatorsSeeTheMaxWatermarkAtTheEndOfInput) {
 
   ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
   // Sorted: the four keys live on two instances.
-  EXPECT_EQ(out.Sorted(), (Strings{"k0@max wm=max", "k1@max wm=max", "k2@max wm=max", "k3@max wm=max"}));
+  EXPECT_EQ(out.Sorted(),
+            (Strings{"k0@max wm=max", "k1@max wm=max", "k2@max wm=max", "k3@max wm=max"}));
 }
 
 TEST(WatermarksTest, WithoutAWatermarkStrategyTheEndOfInputStillFiresEventTimeTimers) {
@@ -137,14 +142,18 @@ TEST(WatermarksTest, ElementsCarryTheAssignedTimestampAndTheFirstSeesNoWatermark
 // none at all; each source runs until its gate opens. The quiet input holds the merged
 // watermark back unless it is idle or has ended.
 // The environment owns the job graph the running job uses: it must outlive the job.
-std::unique_ptr<JobClient> RunWithAQuietInput(StreamExecutionEnvironment& env, bool quiet_input_goes_idle,
-                                              Gate& active_gate, Gate& quiet_gate, Collected<std::string>& out) {
+std::unique_ptr<JobClient> RunWithAQuietInput(StreamExecutionEnvironment& env,
+                                              bool quiet_input_goes_idle, Gate& active_gate,
+                                              Gate& quiet_gate, Collected<std::string>& out) {
   env.SetAutoWatermarkInterval(milliseconds(5));
   auto active = env.AddSource(HoldingSource<Event>(Timed({{"a", 1000}, {"b", 2000}}), &active_gate))
-                    .AssignTimestampsAndWatermarks(EventTime(WatermarkStrategy<Event>::ForMonotonousTimestamps()));
-  WatermarkStrategy<Event> quiet_strategy = EventTime(WatermarkStrategy<Event>::ForMonotonousTimestamps());
+                    .AssignTimestampsAndWatermarks(
+                        EventTime(WatermarkStrategy<Event>::ForMonotonousTimestamps()));
+  WatermarkStrategy<Event> quiet_strategy =
+      EventTime(WatermarkStrategy<Event>::ForMonotonousTimestamps());
   if (quiet_input_goes_idle) quiet_strategy = quiet_strategy.WithIdleness(milliseconds(50));
-  auto quiet = env.AddSource(HoldingSource<Event>({}, &quiet_gate)).AssignTimestampsAndWatermarks(quiet_strategy);
+  auto quiet = env.AddSource(HoldingSource<Event>({}, &quiet_gate))
+                   .AssignTimestampsAndWatermarks(quiet_strategy);
   active.Union(quiet)
       .KeyBy([](const Event& e) { return e.first; })
       .Process(TimerAtTimestamp(int64_t{1500}))
@@ -170,7 +179,8 @@ TEST(WatermarksTest, AnIdleInputStopsHoldingBackTheWatermark) {
 
   ASSERT_TRUE(fired) << "the timers did not fire while the job ran: " << out.size();
   ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
-  std::sort(while_running.begin(), while_running.end());  // timers due at one time: no defined order
+  std::sort(while_running.begin(),
+            while_running.end());  // timers due at one time: no defined order
   EXPECT_EQ(while_running, (Strings{"a@1500 wm=1999", "b@1500 wm=1999"}));
   EXPECT_EQ(out.size(), 2u);
 }

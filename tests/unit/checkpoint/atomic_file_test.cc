@@ -18,7 +18,8 @@ using testing::TempDir;
 
 std::vector<std::string> FileNames(const fs::path& dir) {
   std::vector<std::string> names;
-  for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename().string());
+  for (const auto& entry : fs::directory_iterator(dir))
+    names.push_back(entry.path().filename().string());
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -60,7 +61,8 @@ TEST(AtomicFileTest, ConcurrentWritersOfOneTargetLeaveOneWholeFile) {
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&target, t] {
       for (int i = 0; i < 20; ++i) {
-        EXPECT_TRUE(WriteFileAtomically(target, std::string(1000, static_cast<char>('a' + t))).ok());
+        EXPECT_TRUE(
+            WriteFileAtomically(target, std::string(1000, static_cast<char>('a' + t))).ok());
       }
     });
   }

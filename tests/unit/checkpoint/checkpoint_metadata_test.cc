@@ -146,16 +146,16 @@ TEST(CheckpointMetadataTest, MissingFieldIsCorruptionNamingIt) {
     const char* pointer;
     const char* name;
   };
-  for (Case c : {Case{"/format_version", "format_version"}, Case{"/checkpoint_id", "checkpoint_id"},
-                 Case{"/status", "status"}, Case{"/properties", "properties"},
-                 Case{"/operators", "operators"}, Case{"/operators/1/uid", "operators[1].uid"},
-                 Case{"/operators/2/subtasks", "operators[2].subtasks"},
-                 Case{"/operators/0/subtasks/1/crc32c", "operators[0].subtasks[1].crc32c"},
-                 Case{"/operators/1/subtasks/0/key_groups", "operators[1].subtasks[0].key_groups"},
-                 Case{"/operators/1/subtasks/0/key_groups/end",
-                      "operators[1].subtasks[0].key_groups.end"},
-                 Case{"/operators/0/subtasks/0/key_group_offsets",
-                      "operators[0].subtasks[0].key_group_offsets"}}) {
+  for (Case c :
+       {Case{"/format_version", "format_version"}, Case{"/checkpoint_id", "checkpoint_id"},
+        Case{"/status", "status"}, Case{"/properties", "properties"},
+        Case{"/operators", "operators"}, Case{"/operators/1/uid", "operators[1].uid"},
+        Case{"/operators/2/subtasks", "operators[2].subtasks"},
+        Case{"/operators/0/subtasks/1/crc32c", "operators[0].subtasks[1].crc32c"},
+        Case{"/operators/1/subtasks/0/key_groups", "operators[1].subtasks[0].key_groups"},
+        Case{"/operators/1/subtasks/0/key_groups/end", "operators[1].subtasks[0].key_groups.end"},
+        Case{"/operators/0/subtasks/0/key_group_offsets",
+             "operators[0].subtasks[0].key_group_offsets"}}) {
     Json j = Parse(FullMetadata());
     Json::json_pointer pointer(c.pointer);
     j[pointer.parent_pointer()].erase(pointer.back());

@@ -9,8 +9,8 @@
 #include <vector>
 
 #include "checkpoint/atomic_file.h"
-#include "unit/checkpoint/checkpoint_test_util.h"
 #include "checkpoint/crc32c.h"
+#include "unit/checkpoint/checkpoint_test_util.h"
 
 namespace sluice::internal {
 namespace {
@@ -22,7 +22,8 @@ constexpr char kJob[] = "word count";
 
 std::vector<std::string> FileNames(const fs::path& dir) {
   std::vector<std::string> names;
-  for (const auto& entry : fs::directory_iterator(dir)) names.push_back(entry.path().filename().string());
+  for (const auto& entry : fs::directory_iterator(dir))
+    names.push_back(entry.path().filename().string());
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -37,7 +38,8 @@ bool IsPrefixThenHex(std::string_view s, std::string_view prefix, std::size_t he
 class CheckpointStorageTest : public ::testing::Test {
  protected:
   CheckpointStorage OpenStorage() {
-    Result<CheckpointStorage> storage = CheckpointStorage::Open(tmp_.path() / "checkpoints", kJob, 0);
+    Result<CheckpointStorage> storage =
+        CheckpointStorage::Open(tmp_.path() / "checkpoints", kJob, 0);
     EXPECT_TRUE(storage.ok()) << storage.status().ToString();
     return std::move(storage).value();
   }
@@ -99,8 +101,9 @@ TEST(JobIdTest, NeverProducesAPathThatEscapesOrCollapses) {
     EXPECT_NE(id, ".");
     EXPECT_NE(id, "..");
     EXPECT_EQ(id.find('/'), std::string::npos) << id;
-    EXPECT_EQ(id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"),
-              std::string::npos)
+    EXPECT_EQ(
+        id.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"),
+        std::string::npos)
         << id;
   }
   EXPECT_NE(JobIdFromName("."), JobIdFromName(".."));
@@ -123,7 +126,8 @@ TEST(CheckpointDirNameTest, ParsesOnlyCanonicalChkNames) {
 TEST_F(CheckpointStorageTest, OpenCreatesTheInstanceDirectory) {
   CheckpointStorage storage = OpenStorage();
   EXPECT_EQ(storage.job_id(), JobIdFromName(kJob));
-  EXPECT_EQ(storage.instance_dir(), tmp_.path() / "checkpoints" / JobIdFromName(kJob) / "instance-0");
+  EXPECT_EQ(storage.instance_dir(),
+            tmp_.path() / "checkpoints" / JobIdFromName(kJob) / "instance-0");
   EXPECT_TRUE(fs::is_directory(storage.instance_dir()));
   EXPECT_TRUE(FileNames(storage.instance_dir()).empty());  // the write probe is gone
   EXPECT_EQ(storage.CheckpointDir(7), storage.instance_dir() / "chk-7");
@@ -184,8 +188,8 @@ TEST_F(CheckpointStorageTest, StateFilesFromManyThreadsAtOnce) {
   for (int t = 0; t < kThreads; ++t) {
     // No BeginCheckpoint: WriteStateFile(id, ...) creates chk-N itself, racing with the others.
     threads.emplace_back([&storage, &names, t] {
-      names[static_cast<std::size_t>(t)] =
-          storage.WriteStateFile(5, "op-x-" + std::to_string(t), std::string(10000, static_cast<char>('a' + t)));
+      names[static_cast<std::size_t>(t)] = storage.WriteStateFile(
+          5, "op-x-" + std::to_string(t), std::string(10000, static_cast<char>('a' + t)));
     });
   }
   for (std::thread& thread : threads) thread.join();
@@ -422,8 +426,7 @@ TEST_F(CheckpointStorageTest, SavepointMovedElsewhereRestoresIdentically) {
   EXPECT_TRUE(location->is_savepoint());
   EXPECT_EQ(location->directory().parent_path(), savepoints);
   std::string dir_name = location->directory().filename().string();
-  EXPECT_TRUE(IsPrefixThenHex(dir_name, "savepoint-" + storage.job_id() + "-42-", 6))
-      << dir_name;
+  EXPECT_TRUE(IsPrefixThenHex(dir_name, "savepoint-" + storage.job_id() + "-42-", 6)) << dir_name;
 
   CheckpointMetadata m = MetadataFor(storage, 42);
   m.is_savepoint = true;
@@ -466,18 +469,23 @@ TEST_F(CheckpointStorageTest, WriteSavepointInOneCallAndMarkItCommitted) {
   m.is_savepoint = true;
   std::string bytes = "offsets";
   m.operators.push_back(OperatorStateMeta{
-      "src", "Source", 1, 128,
+      "src",
+      "Source",
+      1,
+      128,
       {SubtaskStateMeta{0, "op-src-0", bytes.size(), Crc32c(bytes), std::nullopt, {}}}});
   Result<fs::path> dir = storage.WriteSavepoint(tmp_.path() / "sp", {{"op-src-0", bytes}}, m);
   ASSERT_TRUE(dir.ok()) << dir.status().ToString();
   EXPECT_EQ(CheckpointStorage::ReadMetadataAt(*dir).value(), m);
   ASSERT_TRUE(storage.MarkCommitted(SnapshotLocation(*dir, 5, true)).ok());
-  EXPECT_EQ(CheckpointStorage::ReadMetadataAt(*dir)->status, CheckpointMetadata::Status::kCommitted);
+  EXPECT_EQ(CheckpointStorage::ReadMetadataAt(*dir)->status,
+            CheckpointMetadata::Status::kCommitted);
 
   // A savepoint whose metadata names a file it does not have is not left half-written.
   CheckpointMetadata broken = m;
   broken.operators[0].subtasks[0].file = "op-src-missing";
-  Result<fs::path> failed = storage.WriteSavepoint(tmp_.path() / "sp", {{"op-src-0", bytes}}, broken);
+  Result<fs::path> failed =
+      storage.WriteSavepoint(tmp_.path() / "sp", {{"op-src-0", bytes}}, broken);
   EXPECT_EQ(failed.status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(FileNames(tmp_.path() / "sp").size(), 1u);
 }

@@ -23,7 +23,9 @@ class CountWithReminder final : public KeyedProcessFunction<std::string, std::st
   void ProcessElement(std::string word, Context& ctx, Collector<WordCount>& out) override {
     int64_t count = count_->Value().value_or(0) + 1;
     count_->Update(count);
-    if (count == 1) ctx.TimerService().RegisterProcessingTimeTimer(ctx.TimerService().CurrentProcessingTime() + 100);
+    if (count == 1)
+      ctx.TimerService().RegisterProcessingTimeTimer(ctx.TimerService().CurrentProcessingTime() +
+                                                     100);
     out.Collect({word, count});
   }
   void OnTimer(int64_t, OnTimerContext& ctx, Collector<WordCount>& out) override {
@@ -39,7 +41,8 @@ std::function<std::string(const std::string&)> Identity() {
 }
 
 TEST(OperatorHarnessTest, FeedsRecordsAndReadsOutputAndKeyedState) {
-  auto harness = KeyedProcessHarness<std::string, std::string, WordCount>(CountWithReminder(), Identity());
+  auto harness =
+      KeyedProcessHarness<std::string, std::string, WordCount>(CountWithReminder(), Identity());
   harness.Open();
   harness.ProcessElement("a", 5);
   harness.ProcessElement("b", 6);
@@ -51,7 +54,8 @@ TEST(OperatorHarnessTest, FeedsRecordsAndReadsOutputAndKeyedState) {
 }
 
 TEST(OperatorHarnessTest, ProcessingTimeTimersFireWhenTimeAdvances) {
-  auto harness = KeyedProcessHarness<std::string, std::string, WordCount>(CountWithReminder(), Identity());
+  auto harness =
+      KeyedProcessHarness<std::string, std::string, WordCount>(CountWithReminder(), Identity());
   harness.Open();
   harness.SetProcessingTime(1000);
   harness.ProcessElement("a");
@@ -70,7 +74,8 @@ TEST(OperatorHarnessTest, ProcessingTimeTimersFireWhenTimeAdvances) {
 TEST(OperatorHarnessTest, ASnapshotRestoresStateAndPendingTimersIntoANewInstance) {
   OperatorSnapshot snapshot;
   {
-    auto harness = KeyedProcessHarness<std::string, std::string, WordCount>(CountWithReminder(), Identity());
+    auto harness =
+        KeyedProcessHarness<std::string, std::string, WordCount>(CountWithReminder(), Identity());
     harness.Open();
     harness.SetProcessingTime(0);
     harness.ProcessElement("a");
@@ -78,7 +83,8 @@ TEST(OperatorHarnessTest, ASnapshotRestoresStateAndPendingTimersIntoANewInstance
     snapshot = harness.Snapshot(1);
     harness.ProcessElement("a");  // after the barrier: not in the snapshot
   }
-  auto restored = KeyedProcessHarness<std::string, std::string, WordCount>(CountWithReminder(), Identity(), &snapshot);
+  auto restored = KeyedProcessHarness<std::string, std::string, WordCount>(CountWithReminder(),
+                                                                           Identity(), &snapshot);
   restored.Open();
   EXPECT_EQ((restored.ValueStateOf<std::string, int64_t>("a", "count")), 2);
   restored.ProcessElement("a");
@@ -99,7 +105,8 @@ TEST(OperatorHarnessTest, EventTimeTimersFireWhenTheWatermarkPasses) {
       out.Collect(ctx.GetCurrentKey() + "@" + std::to_string(timestamp));
     }
   };
-  auto harness = KeyedProcessHarness<std::string, std::string, std::string>(EventTimer(), Identity());
+  auto harness =
+      KeyedProcessHarness<std::string, std::string, std::string>(EventTimer(), Identity());
   harness.Open();
   harness.ProcessElement("x", 100);
   harness.ProcessElement("y", 105);

@@ -122,11 +122,24 @@ TEST(DataIoTest, SignedVarintsAreZigzagThenLeb128) {
 }
 
 TEST(DataIoTest, VarintsRoundTripAtTheirLimits) {
-  const std::uint64_t unsigned_values[] = {0, 1, 127, 128, 255, 300, 16383, 16384,
+  const std::uint64_t unsigned_values[] = {0,
+                                           1,
+                                           127,
+                                           128,
+                                           255,
+                                           300,
+                                           16383,
+                                           16384,
                                            std::numeric_limits<std::uint32_t>::max(),
                                            std::numeric_limits<std::uint64_t>::max() - 1,
                                            std::numeric_limits<std::uint64_t>::max()};
-  const std::int64_t signed_values[] = {0, -1, 1, -64, 64, -65, 65,
+  const std::int64_t signed_values[] = {0,
+                                        -1,
+                                        1,
+                                        -64,
+                                        64,
+                                        -65,
+                                        65,
                                         std::numeric_limits<std::int32_t>::min(),
                                         std::numeric_limits<std::int32_t>::max(),
                                         std::numeric_limits<std::int64_t>::min(),
@@ -178,8 +191,10 @@ TEST(DataIoTest, FloatsRoundTripBitExactIncludingNanPayloadsAndSignedZero) {
   for (std::uint32_t bits : float_bits) out.WriteFloat(std::bit_cast<float>(bits));
 
   DataInput in(out.data());
-  for (std::uint64_t bits : double_bits) EXPECT_EQ(std::bit_cast<std::uint64_t>(in.ReadDouble()), bits);
-  for (std::uint32_t bits : float_bits) EXPECT_EQ(std::bit_cast<std::uint32_t>(in.ReadFloat()), bits);
+  for (std::uint64_t bits : double_bits)
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(in.ReadDouble()), bits);
+  for (std::uint32_t bits : float_bits)
+    EXPECT_EQ(std::bit_cast<std::uint32_t>(in.ReadFloat()), bits);
   EXPECT_TRUE(in.AtEnd());
 }
 
@@ -193,7 +208,9 @@ TEST(DataIoTest, StringsAreVarintLengthThenBytes) {
 TEST(DataIoTest, StringsKeepNulBytesAndUtf8) {
   using namespace std::string_literals;
   const std::string with_nul = "a\0b\0"s;
-  const std::string utf8 = "Gr\xC3\xBC\xC3\x9F" "e \xE6\x97\xA5\xE6\x9C\xAC \xF0\x9F\x8C\x8A";
+  const std::string utf8 =
+      "Gr\xC3\xBC\xC3\x9F"
+      "e \xE6\x97\xA5\xE6\x9C\xAC \xF0\x9F\x8C\x8A";
   const std::string long_string(300, 'x');  // needs a two-byte length
   DataOutput out;
   out.WriteString(with_nul);
@@ -279,8 +296,9 @@ TEST(DataIoTest, TruncatedFixedWidthReadThrowsWithOffsetAndLeavesPosition) {
   EXPECT_EQ(ErrorOf([&] { in.ReadU32(); }),
             "sluice: cannot read u32 at byte offset 1: input is truncated (needs 4 bytes, 2 left)");
   EXPECT_EQ(in.position(), 1u);
-  EXPECT_EQ(ErrorOf([&] { in.ReadDouble(); }),
-            "sluice: cannot read double at byte offset 1: input is truncated (needs 8 bytes, 2 left)");
+  EXPECT_EQ(
+      ErrorOf([&] { in.ReadDouble(); }),
+      "sluice: cannot read double at byte offset 1: input is truncated (needs 8 bytes, 2 left)");
   EXPECT_EQ(ErrorOf([&] { in.ReadI64(); }),
             "sluice: cannot read i64 at byte offset 1: input is truncated (needs 8 bytes, 2 left)");
   EXPECT_EQ(in.ReadU16(), 0x0302);
@@ -315,7 +333,8 @@ TEST(DataIoTest, OverlongVarintIsRejected) {
             "sluice: cannot read varint u64 at byte offset 0: varint is longer than 10 bytes or "
             "exceeds 64 bits");
   // Eleven bytes: the tenth still says "more follows".
-  const std::string too_long = Raw({0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00});
+  const std::string too_long =
+      Raw({0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00});
   DataInput longer(too_long);
   EXPECT_THROW(longer.ReadVarI64(), SerializationError);
   EXPECT_EQ(longer.position(), 0u);
@@ -326,14 +345,15 @@ TEST(DataIoTest, ThirtyTwoBitVarintReadersRejectWiderValues) {
   out.WriteVarU64(std::uint64_t{1} << 32);
   out.WriteVarI64(std::int64_t{std::numeric_limits<std::int32_t>::min()} - 1);
   DataInput in(out.data());
-  EXPECT_EQ(ErrorOf([&] { in.ReadVarU32(); }),
-            "sluice: cannot read varint u32 at byte offset 0: value 4294967296 does not fit in 32 bits");
+  EXPECT_EQ(
+      ErrorOf([&] { in.ReadVarU32(); }),
+      "sluice: cannot read varint u32 at byte offset 0: value 4294967296 does not fit in 32 bits");
   EXPECT_EQ(in.position(), 0u);
   EXPECT_EQ(in.ReadVarU64(), std::uint64_t{1} << 32);
   const std::size_t offset = in.position();
-  EXPECT_EQ(ErrorOf([&] { in.ReadVarI32(); }),
-            "sluice: cannot read varint i32 at byte offset " + std::to_string(offset) +
-                ": value -2147483649 does not fit in 32 bits");
+  EXPECT_EQ(ErrorOf([&] { in.ReadVarI32(); }), "sluice: cannot read varint i32 at byte offset " +
+                                                   std::to_string(offset) +
+                                                   ": value -2147483649 does not fit in 32 bits");
 }
 
 TEST(DataIoTest, StringLongerThanTheInputThrowsBeforeAllocating) {
@@ -344,17 +364,20 @@ TEST(DataIoTest, StringLongerThanTheInputThrowsBeforeAllocating) {
   out.WriteBytes("abc", 3);
   DataInput in(out.data());
   EXPECT_EQ(in.ReadU8(), 0);
-  EXPECT_EQ(ErrorOf([&] { in.ReadString(); }),
-            "sluice: cannot read string at byte offset 1: input is truncated (needs 4611686018427387913 "
-            "bytes, 12 left)");
+  EXPECT_EQ(
+      ErrorOf([&] { in.ReadString(); }),
+      "sluice: cannot read string at byte offset 1: input is truncated (needs 4611686018427387913 "
+      "bytes, 12 left)");
   EXPECT_EQ(in.position(), 1u);
 
   const std::string short_body = Raw({0x05, 'a', 'b'});
   DataInput truncated(short_body);
-  EXPECT_EQ(ErrorOf([&] { truncated.ReadStringView(); }),
-            "sluice: cannot read string at byte offset 0: input is truncated (needs 6 bytes, 3 left)");
-  EXPECT_EQ(ErrorOf([&] { truncated.ReadBytes(4); }),
-            "sluice: cannot read bytes at byte offset 0: input is truncated (needs 4 bytes, 3 left)");
+  EXPECT_EQ(
+      ErrorOf([&] { truncated.ReadStringView(); }),
+      "sluice: cannot read string at byte offset 0: input is truncated (needs 6 bytes, 3 left)");
+  EXPECT_EQ(
+      ErrorOf([&] { truncated.ReadBytes(4); }),
+      "sluice: cannot read bytes at byte offset 0: input is truncated (needs 4 bytes, 3 left)");
 }
 
 TEST(DataIoTest, BoolOtherThanZeroOrOneIsRejected) {

@@ -267,9 +267,8 @@ TEST(KeyedStateStore, RegisteringOneNameWithAnotherKindOrTypeThrowsNamingBoth) {
   EXPECT_TRUE(Contains(message, "value state of type int64")) << message;
   EXPECT_TRUE(Contains(message, "list state of type int64")) << message;
 
-  message = MessageOf<std::logic_error>([&] {
-    store.GetMapState(MapStateDescriptor<std::string, int64_t>("count"));
-  });
+  message = MessageOf<std::logic_error>(
+      [&] { store.GetMapState(MapStateDescriptor<std::string, int64_t>("count")); });
   EXPECT_TRUE(Contains(message, "map state of type map<string,int64>")) << message;
 
   message = MessageOf<std::logic_error>([&] {
@@ -299,35 +298,62 @@ TEST(KeyedStateStore, SectionBytesArePinned) {
   // Registered without entries: omitted.
   store.GetMapState(MapStateDescriptor<std::string, int32_t>("m"));
   const std::string expected =
-      "\x01"        // section format version
-      "\x02"        // two states, in name order
-      "\x01" "l"    // name
-      "\x01"        // kind: list
-      "\x05" "int32"
-      "\x06"        // payload length
-      "\x01"        //   one entry
-      "\x01" "k"    //   key bytes
+      "\x01"  // section format version
+      "\x02"  // two states, in name order
+      "\x01"
+      "l"     // name
+      "\x01"  // kind: list
+      "\x05"
+      "int32"
+      "\x06"  // payload length
+      "\x01"  //   one entry
+      "\x01"
+      "k"             //   key bytes
       "\x02\x02\x04"  // vector<int32>: count 2, zigzag 1, zigzag 2
-      "\x01" "v"
-      "\x00"        // kind: value
-      "\x05" "int32"
+      "\x01"
+      "v"
+      "\x00"  // kind: value
+      "\x05"
+      "int32"
       "\x04"
       "\x01"
-      "\x01" "k"
-      "\x0a"s;      // zigzag 5
+      "\x01"
+      "k"
+      "\x0a"s;  // zigzag 5
   EXPECT_EQ(Snapshot(store, 7), expected);
 
   KeyedStateStore map_store("op", 0, 0);
   map_store.SetCurrentKey("k", 0);
   map_store.GetMapState(MapStateDescriptor<std::string, int32_t>("m")).Put("a", -1);
-  map_store.GetReducingState(ReducingStateDescriptor<int32_t>(
-      "r", [](const int32_t& a, const int32_t& b) { return a + b; })).Add(1);
+  map_store
+      .GetReducingState(ReducingStateDescriptor<int32_t>(
+          "r", [](const int32_t& a, const int32_t& b) { return a + b; }))
+      .Add(1);
   const std::string expected_map =
       "\x01\x02"
-      "\x01" "m" "\x02" "\x11" "map<string,int32>"
-      "\x07" "\x01" "\x01" "k" "\x01" "\x01" "a" "\x01"  // map: count 1, "a", zigzag -1
-      "\x01" "r" "\x03" "\x05" "int32"
-      "\x04" "\x01" "\x01" "k" "\x02"s;
+      "\x01"
+      "m"
+      "\x02"
+      "\x11"
+      "map<string,int32>"
+      "\x07"
+      "\x01"
+      "\x01"
+      "k"
+      "\x01"
+      "\x01"
+      "a"
+      "\x01"  // map: count 1, "a", zigzag -1
+      "\x01"
+      "r"
+      "\x03"
+      "\x05"
+      "int32"
+      "\x04"
+      "\x01"
+      "\x01"
+      "k"
+      "\x02"s;
   EXPECT_EQ(Snapshot(map_store, 0), expected_map);
 
   // And it reads back.
@@ -349,12 +375,24 @@ TEST(KeyedStateStore, UnknownSectionVersionIsRejected) {
 TEST(KeyedStateStore, CorruptSectionsAreRejected) {
   {
     KeyedStateStore store("op", 0, 0);
-    DataInput in("\x01\x01\x01" "v" "\x09" "\x05" "int32" "\x00"sv);  // kind 9
+    DataInput in(
+        "\x01\x01\x01"
+        "v"
+        "\x09"
+        "\x05"
+        "int32"
+        "\x00"sv);  // kind 9
     EXPECT_THROW(store.RestoreKeyGroup(0, in), SerializationError);
   }
   {
     KeyedStateStore store("op", 0, 0);
-    DataInput in("\x01\x01\x01" "v" "\x00" "\x05" "int32" "\x09\x01"sv);  // payload truncated
+    DataInput in(
+        "\x01\x01\x01"
+        "v"
+        "\x00"
+        "\x05"
+        "int32"
+        "\x09\x01"sv);  // payload truncated
     EXPECT_THROW(store.RestoreKeyGroup(0, in), SerializationError);
   }
   {
@@ -367,7 +405,14 @@ TEST(KeyedStateStore, CorruptSectionsAreRejected) {
     // the state.
     KeyedStateStore store("op", 0, 0);
     const std::string section =
-        "\x01\x01\x01" "v" "\x00" "\x05" "int32" "\x0c" "\x01\x01" "k"
+        "\x01\x01\x01"
+        "v"
+        "\x00"
+        "\x05"
+        "int32"
+        "\x0c"
+        "\x01\x01"
+        "k"
         "\xff\xff\xff\xff\xff\xff\xff\xff\x7f"s;
     Restore(store, 0, section);
     const std::string message = MessageOf<SerializationError>(
@@ -412,7 +457,8 @@ TEST(KeyedStateStore, RestoredTypeMismatchThrowsNamingStateAndBothTypes) {
   KeyedStateStore registered_first("trader", 0, 0);
   registered_first.GetValueState(ValueStateDescriptor<int64_t>("positions"));
   DataInput in(section);
-  const std::string late = MessageOf<std::logic_error>([&] { registered_first.RestoreKeyGroup(0, in); });
+  const std::string late =
+      MessageOf<std::logic_error>([&] { registered_first.RestoreKeyGroup(0, in); });
   EXPECT_TRUE(Contains(late, "map state of type map<string,int64>")) << late;
   EXPECT_TRUE(Contains(late, "value state of type int64")) << late;
 }
@@ -480,10 +526,11 @@ TEST(KeyedStateStore, UnregisteredRestoredStateSurvivesAnotherRoundTripByteForBy
   for (int64_t key = 0; key < 40; ++key) {
     third.SetCurrentKey(KeyBytes(key), static_cast<int32_t>(key % 4));
     EXPECT_EQ(value3.Value(), "v" + std::to_string(key));
-    EXPECT_EQ(list3.Get(), key == 5 ? (std::vector<int64_t>{5, -5, 100})
-                                    : (std::vector<int64_t>{key, -key}));
-    EXPECT_EQ(map3.Entries(),
-              (std::map<int32_t, double>{{static_cast<int32_t>(key), 0.5 * static_cast<double>(key)}}));
+    EXPECT_EQ(list3.Get(),
+              key == 5 ? (std::vector<int64_t>{5, -5, 100}) : (std::vector<int64_t>{key, -key}));
+    EXPECT_EQ(
+        map3.Entries(),
+        (std::map<int32_t, double>{{static_cast<int32_t>(key), 0.5 * static_cast<double>(key)}}));
     EXPECT_EQ(sum3.Get(), key + 1);
   }
 }
@@ -584,7 +631,8 @@ TEST(KeyedStateStore, OverlappingRangeKeepsOnlyTheRestoredKeyGroups) {
   for (int32_t key_group = 5; key_group <= 9; ++key_group) {
     const auto states = DecodeSection<int32_t>(Snapshot(store, key_group));
     ASSERT_EQ(states.size(), 1u);
-    EXPECT_EQ(states.at("v"), (std::map<std::string, int32_t>{{"k" + std::to_string(key_group), key_group}}));
+    EXPECT_EQ(states.at("v"),
+              (std::map<std::string, int32_t>{{"k" + std::to_string(key_group), key_group}}));
   }
   for (int32_t key_group = 10; key_group <= 14; ++key_group) {
     EXPECT_TRUE(DecodeSection<int32_t>(Snapshot(store, key_group)).empty());

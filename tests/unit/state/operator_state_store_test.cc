@@ -79,8 +79,8 @@ std::vector<std::vector<int64_t>> RestoreSplit(const std::vector<std::string>& s
   return lists;
 }
 
-void ExpectEveryItemExactlyOnceInContiguousEvenShares(const std::vector<std::vector<int64_t>>& lists,
-                                                      const std::vector<int64_t>& all) {
+void ExpectEveryItemExactlyOnceInContiguousEvenShares(
+    const std::vector<std::vector<int64_t>>& lists, const std::vector<int64_t>& all) {
   std::vector<int64_t> concatenated;
   size_t smallest = all.size();
   size_t largest = 0;
@@ -117,14 +117,31 @@ TEST(OperatorStateStore, SectionBytesArePinned) {
   store.GetUnionListState(ListStateDescriptor<std::string>("u")).Add("ab");
   store.GetListState(ListStateDescriptor<bool>("empty"));
   const std::string expected =
-      "\x01"                        // section format version
-      "\x03"                        // three states, in name order
-      "\x05" "empty" "\x00" "\x04" "bool" "\x00"       // split, no items
-      "\x01" "s" "\x00" "\x05" "int32" "\x02"          // split, two items
-      "\x01\x02"                                       //   "zigzag 1" as a string
-      "\x01\x01"                                       //   "zigzag -1"
-      "\x01" "u" "\x01" "\x06" "string" "\x01"         // union, one item
-      "\x03" "\x02" "ab"s;                             //   the string "ab" as a string
+      "\x01"  // section format version
+      "\x03"  // three states, in name order
+      "\x05"
+      "empty"
+      "\x00"
+      "\x04"
+      "bool"
+      "\x00"  // split, no items
+      "\x01"
+      "s"
+      "\x00"
+      "\x05"
+      "int32"
+      "\x02"      // split, two items
+      "\x01\x02"  //   "zigzag 1" as a string
+      "\x01\x01"  //   "zigzag -1"
+      "\x01"
+      "u"
+      "\x01"
+      "\x06"
+      "string"
+      "\x01"  // union, one item
+      "\x03"
+      "\x02"
+      "ab"s;  //   the string "ab" as a string
   EXPECT_EQ(Snapshot(store), expected);
 }
 
@@ -244,8 +261,7 @@ TEST(OperatorStateStore, UnregisteredUnionStateIsCarriedOnceNotOncePerInstance) 
   }
   OperatorStateStore store("op");
   store.Restore(Views(sections), 2, 4);
-  EXPECT_EQ(store.GetUnionListState(ListStateDescriptor<int64_t>("union")).Get(),
-            AllItems(counts));
+  EXPECT_EQ(store.GetUnionListState(ListStateDescriptor<int64_t>("union")).Get(), AllItems(counts));
 }
 
 TEST(OperatorStateStore, TypeAndModeMismatchesThrowNamingStateAndBothTypes) {
@@ -310,11 +326,33 @@ TEST(OperatorStateStore, CorruptOrUnknownSectionsAreRejected) {
   const std::string message = MessageOf<SerializationError>([&] { restore("\x02\x00"s); });
   EXPECT_TRUE(Contains(message, "format version 2")) << message;
   EXPECT_THROW(restore(""s), SerializationError);
-  EXPECT_THROW(restore("\x01\x00\x00"s), SerializationError);                     // trailing
-  EXPECT_THROW(restore("\x01\x01\x01" "s" "\x02" "\x05" "int32" "\x00"s), SerializationError);  // mode 2
-  EXPECT_THROW(restore("\x01\x01\x01" "s" "\x00" "\x05" "int32" "\x02\x01"s), SerializationError);
-  EXPECT_THROW(restore("\x01\x02\x01" "s" "\x00" "\x05" "int32" "\x00"
-                       "\x01" "s" "\x00" "\x05" "int32" "\x00"s),
+  EXPECT_THROW(restore("\x01\x00\x00"s), SerializationError);  // trailing
+  EXPECT_THROW(restore("\x01\x01\x01"
+                       "s"
+                       "\x02"
+                       "\x05"
+                       "int32"
+                       "\x00"s),
+               SerializationError);  // mode 2
+  EXPECT_THROW(restore("\x01\x01\x01"
+                       "s"
+                       "\x00"
+                       "\x05"
+                       "int32"
+                       "\x02\x01"s),
+               SerializationError);
+  EXPECT_THROW(restore("\x01\x02\x01"
+                       "s"
+                       "\x00"
+                       "\x05"
+                       "int32"
+                       "\x00"
+                       "\x01"
+                       "s"
+                       "\x00"
+                       "\x05"
+                       "int32"
+                       "\x00"s),
                SerializationError);  // a name twice
 
   // Two old instances disagreeing about a state's type.
@@ -328,7 +366,14 @@ TEST(OperatorStateStore, CorruptOrUnknownSectionsAreRejected) {
 
   // Item bytes decoded at registration: an item with bytes after its value names the state.
   OperatorStateStore trailing("op");
-  trailing.Restore({"\x01\x01\x01" "s" "\x00" "\x05" "int32" "\x01" "\x02\x02\x02"sv}, 0, 1);
+  trailing.Restore({"\x01\x01\x01"
+                    "s"
+                    "\x00"
+                    "\x05"
+                    "int32"
+                    "\x01"
+                    "\x02\x02\x02"sv},
+                   0, 1);
   const std::string item_message = MessageOf<SerializationError>(
       [&] { trailing.GetListState(ListStateDescriptor<int32_t>("s")); });
   EXPECT_TRUE(Contains(item_message, "'s'")) << item_message;

@@ -215,7 +215,8 @@ TYPED_TEST(IntegerRoundTripTest, RoundTripsAtLimitsAndAroundZero) {
 TEST(TypeSerializerTest, ThirtyTwoBitIntegersRejectSixtyFourBitValues) {
   const std::string wide = Encode(std::int64_t{1} << 40);
   EXPECT_EQ(DecodeError<std::int32_t>(wide),
-            "sluice: cannot read varint i32 at byte offset 0: value 1099511627776 does not fit in 32 bits");
+            "sluice: cannot read varint i32 at byte offset 0: value 1099511627776 does not fit in "
+            "32 bits");
   EXPECT_THROW(Decode<std::uint32_t>(Encode(std::uint64_t{1} << 32)), SerializationError);
 }
 
@@ -248,7 +249,8 @@ TEST(TypeSerializerTest, StringsRoundTripWithNulAndNonAscii) {
   using namespace std::string_literals;
   EXPECT_EQ(RoundTrip(std::string()), "");
   EXPECT_EQ(RoundTrip("\0\0x\0"s), "\0\0x\0"s);
-  const std::string non_ascii = "na\xC3\xAFve \xE2\x82\xAC \xF0\x9F\x9A\x80 \xFF\xFE";  // and invalid UTF-8
+  const std::string non_ascii =
+      "na\xC3\xAFve \xE2\x82\xAC \xF0\x9F\x9A\x80 \xFF\xFE";  // and invalid UTF-8
   EXPECT_EQ(RoundTrip(non_ascii), non_ascii);
   const std::string big(100000, '\x80');
   EXPECT_EQ(RoundTrip(big), big);
@@ -282,27 +284,32 @@ TEST(TypeSerializerTest, VectorsRoundTripIncludingEmptyNestedAndBool) {
 }
 
 TEST(TypeSerializerTest, MapsAndSetsRoundTrip) {
-  EXPECT_EQ(RoundTrip(std::map<std::string, std::int32_t>{}), (std::map<std::string, std::int32_t>{}));
-  const std::map<std::string, std::vector<double>> map = {{"", {}}, {"a", {1.5, -2.0}}, {"z", {0.0}}};
+  EXPECT_EQ(RoundTrip(std::map<std::string, std::int32_t>{}),
+            (std::map<std::string, std::int32_t>{}));
+  const std::map<std::string, std::vector<double>> map = {
+      {"", {}}, {"a", {1.5, -2.0}}, {"z", {0.0}}};
   EXPECT_EQ(RoundTrip(map), map);
   const std::unordered_map<std::int64_t, std::string> unordered = {
       {-5, "minus five"}, {7, ""}, {std::int64_t{1} << 40, "big"}};
   EXPECT_EQ(RoundTrip(unordered), unordered);
-  EXPECT_EQ(RoundTrip(std::unordered_map<std::string, bool>{}), (std::unordered_map<std::string, bool>{}));
+  EXPECT_EQ(RoundTrip(std::unordered_map<std::string, bool>{}),
+            (std::unordered_map<std::string, bool>{}));
   const std::map<std::int32_t, std::map<std::string, std::set<std::int16_t>>> nested = {
       {1, {{"x", {1, 2, 3}}, {"y", {}}}}, {-1, {}}};
   EXPECT_EQ(RoundTrip(nested), nested);
   const std::set<std::string> set = {"b", "a", "c"};
   EXPECT_EQ(RoundTrip(set), set);
   EXPECT_EQ(RoundTrip(std::set<std::int32_t>{}), std::set<std::int32_t>{});
-  const std::unordered_set<std::uint64_t> unordered_set = {0, 1, std::numeric_limits<std::uint64_t>::max()};
+  const std::unordered_set<std::uint64_t> unordered_set = {
+      0, 1, std::numeric_limits<std::uint64_t>::max()};
   EXPECT_EQ(RoundTrip(unordered_set), unordered_set);
 }
 
 TEST(TypeSerializerTest, PairsTuplesOptionalsAndArraysRoundTrip) {
   const std::pair<std::string, std::int64_t> pair = {"k", -9};
   EXPECT_EQ(RoundTrip(pair), pair);
-  const std::tuple<bool, std::string, double, std::vector<std::int32_t>> tuple = {true, "t", 0.5, {3, 4}};
+  const std::tuple<bool, std::string, double, std::vector<std::int32_t>> tuple = {
+      true, "t", 0.5, {3, 4}};
   EXPECT_EQ(RoundTrip(tuple), tuple);
   EXPECT_EQ(RoundTrip(std::tuple<>{}), std::tuple<>{});
   EXPECT_EQ(Encode(std::tuple<>{}), "");
@@ -355,7 +362,8 @@ TEST(TypeSerializerTest, ExactBytesOfContainers) {
   EXPECT_EQ(Encode(std::vector<std::int32_t>{}), Raw({0x00}));
   EXPECT_EQ(Encode(std::map<std::string, std::int32_t>{{"b", -1}, {"a", 1}}),
             Raw({0x02, 0x01, 'a', 0x02, 0x01, 'b', 0x01}));
-  EXPECT_EQ(Encode(std::unordered_map<std::string, std::int32_t>{{"a", 1}}), Raw({0x01, 0x01, 'a', 0x02}));
+  EXPECT_EQ(Encode(std::unordered_map<std::string, std::int32_t>{{"a", 1}}),
+            Raw({0x01, 0x01, 'a', 0x02}));
   EXPECT_EQ(Encode(std::set<std::uint8_t>{3, 1}), Raw({0x02, 0x01, 0x03}));
   EXPECT_EQ(Encode(std::pair<bool, std::uint16_t>{true, 0x0102}), Raw({0x01, 0x02, 0x01}));
   EXPECT_EQ(Encode(std::tuple<std::int8_t, std::string, bool>{-2, "x", false}),
@@ -393,7 +401,8 @@ TEST(TypeSerializerTest, TypeNamesAreStable) {
   EXPECT_EQ(TypeNameOf<std::set<double>>(), "set<double>");
   EXPECT_EQ(TypeNameOf<std::unordered_set<std::string>>(), "unordered_set<string>");
   EXPECT_EQ((TypeNameOf<std::pair<std::string, float>>()), "pair<string,float>");
-  EXPECT_EQ((TypeNameOf<std::tuple<bool, std::int16_t, std::string>>()), "tuple<bool,int16,string>");
+  EXPECT_EQ((TypeNameOf<std::tuple<bool, std::int16_t, std::string>>()),
+            "tuple<bool,int16,string>");
   EXPECT_EQ(TypeNameOf<std::tuple<>>(), "tuple<>");
   EXPECT_EQ(TypeNameOf<std::optional<Reading>>(), "optional<test.Reading>");
   EXPECT_EQ((TypeNameOf<std::array<std::uint32_t, 4>>()), "array<uint32,4>");
@@ -408,10 +417,10 @@ TEST(TypeSerializerTest, TypeNameDefaultsToTheDemangledCppNameWithoutTheVersion)
 
 TEST(TypeSerializerTest, VersionedUserTypeWritesItsVersionFirst) {
   const Reading reading{"t", -1, {"x"}};
-  EXPECT_EQ(Encode(reading), Raw({0x02,                  // version 2
-                                  0x01, 't',             // name
-                                  0x01,                  // count -1, zigzag
-                                  0x01, 0x01, 'x'}));    // tags
+  EXPECT_EQ(Encode(reading), Raw({0x02,                // version 2
+                                  0x01, 't',           // name
+                                  0x01,                // count -1, zigzag
+                                  0x01, 0x01, 'x'}));  // tags
   EXPECT_EQ(RoundTrip(reading), reading);
   EXPECT_EQ(RoundTrip(Unnamed{-7}), Unnamed{-7});
   EXPECT_EQ(Encode(Unnamed{-7}), Raw({0x01, 0x0D}));
@@ -423,18 +432,20 @@ TEST(TypeSerializerTest, VersionTwoReadsBytesWrittenByVersionOne) {
   EXPECT_EQ(Decode<Reading>(v1), (Reading{"cpu", 300, {}}));
 
   // Inside a container each element carries its own version, so old and new mix.
-  const std::string mixed = Raw({0x02,                       // two elements
-                                 0x01, 0x01, 'a', 0x02,      // v1: "a", 1
-                                 0x02, 0x01, 'b', 0x04,      // v2: "b", 2,
-                                 0x01, 0x02, 'h', 'i'});     //     tags {"hi"}
-  EXPECT_EQ(Decode<std::vector<Reading>>(mixed), (std::vector<Reading>{{"a", 1, {}}, {"b", 2, {"hi"}}}));
+  const std::string mixed = Raw({0x02,                    // two elements
+                                 0x01, 0x01, 'a', 0x02,   // v1: "a", 1
+                                 0x02, 0x01, 'b', 0x04,   // v2: "b", 2,
+                                 0x01, 0x02, 'h', 'i'});  //     tags {"hi"}
+  EXPECT_EQ(Decode<std::vector<Reading>>(mixed),
+            (std::vector<Reading>{{"a", 1, {}}, {"b", 2, {"hi"}}}));
 }
 
 TEST(TypeSerializerTest, VersionNewerThanSupportedThrowsNamingTheType) {
   const std::string v3 = Raw({0x03, 0x01, 'a', 0x02});
-  EXPECT_EQ(DecodeError<Reading>(v3),
-            "sluice: cannot read test.Reading at byte offset 0: format version 3 is newer than this "
-            "program reads (1 to 2); was it written by a newer release?");
+  EXPECT_EQ(
+      DecodeError<Reading>(v3),
+      "sluice: cannot read test.Reading at byte offset 0: format version 3 is newer than this "
+      "program reads (1 to 2); was it written by a newer release?");
   // Nested: the offset is that of the element's version.
   EXPECT_EQ(DecodeError<std::vector<Unnamed>>(Raw({0x02, 0x01, 0x00, 0x05, 0x00})),
             "sluice: cannot read sluice_test::Unnamed at byte offset 3: format version 5 is newer "
@@ -460,13 +471,17 @@ TEST(TypeSerializerTest, PartialSpecialisationThroughEnableWorks) {
 TEST(TypeSerializerTest, TruncatedContainerThrowsWithTheOffset) {
   // Says three elements, holds two.
   EXPECT_EQ(DecodeError<std::vector<std::int32_t>>(Raw({0x03, 0x02, 0x04})),
-            "sluice: cannot read varint i32 at byte offset 3: input is truncated (needs 1 bytes, 0 left)");
-  EXPECT_EQ((DecodeError<std::map<std::string, std::int64_t>>(Raw({0x01, 0x05, 'a', 'b'}))),
-            "sluice: cannot read string at byte offset 1: input is truncated (needs 6 bytes, 3 left)");
+            "sluice: cannot read varint i32 at byte offset 3: input is truncated (needs 1 bytes, 0 "
+            "left)");
+  EXPECT_EQ(
+      (DecodeError<std::map<std::string, std::int64_t>>(Raw({0x01, 0x05, 'a', 'b'}))),
+      "sluice: cannot read string at byte offset 1: input is truncated (needs 6 bytes, 3 left)");
   EXPECT_EQ(DecodeError<std::int64_t>(""),
-            "sluice: cannot read varint i64 at byte offset 0: input is truncated (needs 1 bytes, 0 left)");
+            "sluice: cannot read varint i64 at byte offset 0: input is truncated (needs 1 bytes, 0 "
+            "left)");
   EXPECT_EQ(DecodeError<Reading>(Raw({0x02, 0x01, 't', 0x01})),
-            "sluice: cannot read varint u64 at byte offset 4: input is truncated (needs 1 bytes, 0 left)");
+            "sluice: cannot read varint u64 at byte offset 4: input is truncated (needs 1 bytes, 0 "
+            "left)");
   // A count far beyond the input fails on the data, not by reserving memory for it.
   const std::string huge_count = Raw({0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x7F, 0x00});
   EXPECT_THROW(Decode<std::vector<std::string>>(huge_count), SerializationError);
@@ -486,13 +501,17 @@ TEST(TypeSerializerTest, EveryPrefixOfAValidEncodingIsRejected) {
 }
 
 TEST(TypeSerializerTest, DuplicateKeysAreCorruption) {
-  EXPECT_EQ((DecodeError<std::map<std::string, bool>>(Raw({0x02, 0x01, 'a', 0x01, 0x01, 'a', 0x00}))),
-            "sluice: cannot read map<string,bool> at byte offset 4: duplicate key (corrupt input)");
-  EXPECT_EQ((DecodeError<std::unordered_map<std::uint8_t, bool>>(Raw({0x02, 0x07, 0x01, 0x07, 0x00}))),
-            "sluice: cannot read unordered_map<uint8,bool> at byte offset 3: duplicate key (corrupt input)");
+  EXPECT_EQ(
+      (DecodeError<std::map<std::string, bool>>(Raw({0x02, 0x01, 'a', 0x01, 0x01, 'a', 0x00}))),
+      "sluice: cannot read map<string,bool> at byte offset 4: duplicate key (corrupt input)");
+  EXPECT_EQ(
+      (DecodeError<std::unordered_map<std::uint8_t, bool>>(Raw({0x02, 0x07, 0x01, 0x07, 0x00}))),
+      "sluice: cannot read unordered_map<uint8,bool> at byte offset 3: duplicate key (corrupt "
+      "input)");
   EXPECT_EQ(DecodeError<std::set<std::uint8_t>>(Raw({0x02, 0x07, 0x07})),
             "sluice: cannot read set<uint8> at byte offset 2: duplicate element (corrupt input)");
-  EXPECT_THROW(Decode<std::unordered_set<std::int32_t>>(Raw({0x02, 0x02, 0x02})), SerializationError);
+  EXPECT_THROW(Decode<std::unordered_set<std::int32_t>>(Raw({0x02, 0x02, 0x02})),
+               SerializationError);
 }
 
 TEST(TypeSerializerTest, TupleElementsAreReadInOrder) {

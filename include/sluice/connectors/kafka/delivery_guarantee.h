@@ -18,9 +18,12 @@ enum class DeliveryGuarantee {
 
 inline std::string_view DeliveryGuaranteeName(DeliveryGuarantee guarantee) {
   switch (guarantee) {
-    case DeliveryGuarantee::kNone: return "NONE";
-    case DeliveryGuarantee::kAtLeastOnce: return "AT_LEAST_ONCE";
-    case DeliveryGuarantee::kExactlyOnce: return "EXACTLY_ONCE";
+    case DeliveryGuarantee::kNone:
+      return "NONE";
+    case DeliveryGuarantee::kAtLeastOnce:
+      return "AT_LEAST_ONCE";
+    case DeliveryGuarantee::kExactlyOnce:
+      return "EXACTLY_ONCE";
   }
   return "?";
 }

@@ -53,8 +53,9 @@ class DeserializationSchema {
 /// What the source does with a record its schema cannot deserialize (Deserialize threw).
 ///
 ///   Fail()            the job fails; the error names topic, partition and offset (default)
-///   Skip()            the record is dropped and counted (KafkaSourceReader.deserializationFailures)
-///   DeadLetter(topic) the raw record (key, value, headers, timestamp) is produced to `topic`
+///   Skip()            the record is dropped and counted
+///   (KafkaSourceReader.deserializationFailures) DeadLetter(topic) the raw record (key, value,
+///   headers, timestamp) is produced to `topic`
 ///                     on the same cluster with extra headers: sluice.dlq.error (the
 ///                     exception's text), sluice.dlq.topic, sluice.dlq.partition and
 ///                     sluice.dlq.offset (decimal text); counted in deserializationFailures
@@ -64,8 +65,12 @@ class DeserializationSchema {
 class DeserializationFailurePolicy {
  public:
   enum class Kind { kFail, kSkip, kDeadLetter };
-  static DeserializationFailurePolicy Fail() { return DeserializationFailurePolicy(Kind::kFail, ""); }
-  static DeserializationFailurePolicy Skip() { return DeserializationFailurePolicy(Kind::kSkip, ""); }
+  static DeserializationFailurePolicy Fail() {
+    return DeserializationFailurePolicy(Kind::kFail, "");
+  }
+  static DeserializationFailurePolicy Skip() {
+    return DeserializationFailurePolicy(Kind::kSkip, "");
+  }
   static DeserializationFailurePolicy DeadLetter(std::string topic) {
     return DeserializationFailurePolicy(Kind::kDeadLetter, std::move(topic));
   }
@@ -74,7 +79,8 @@ class DeserializationFailurePolicy {
   const std::string& topic() const { return topic_; }
 
  private:
-  DeserializationFailurePolicy(Kind kind, std::string topic) : kind_(kind), topic_(std::move(topic)) {}
+  DeserializationFailurePolicy(Kind kind, std::string topic)
+      : kind_(kind), topic_(std::move(topic)) {}
   Kind kind_;
   std::string topic_;
 };
@@ -138,7 +144,8 @@ class ValueOnlyDeserializationSchema final : public KafkaRecordDeserializationSc
   explicit ValueOnlyDeserializationSchema(std::unique_ptr<DeserializationSchema<T>> schema)
       : schema_(std::move(schema)) {}
   void Open(RuntimeContext& context) override {
-    tombstones_ = &context.GetMetricGroup().AddGroup("KafkaSourceReader").GetCounter("tombstonesSkipped");
+    tombstones_ =
+        &context.GetMetricGroup().AddGroup("KafkaSourceReader").GetCounter("tombstonesSkipped");
     schema_->Open(context);
   }
   void Deserialize(const ConsumerRecord& record, Collector<T>& out) override {

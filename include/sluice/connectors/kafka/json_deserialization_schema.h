@@ -1,6 +1,7 @@
 // JsonDeserializationSchema: a Kafka value parsed as JSON into nlohmann::json (Flink's
-// JsonDeserializationSchema to ObjectNode). Header: <sluice/connectors/kafka/json_deserialization_schema.h>;
-// it makes nlohmann_json part of sluice's public interface (the package config finds it).
+// JsonDeserializationSchema to ObjectNode). Header:
+// <sluice/connectors/kafka/json_deserialization_schema.h>; it makes nlohmann_json part of sluice's
+// public interface (the package config finds it).
 //
 //   KafkaSource<nlohmann::json>::Builder()...SetValueOnlyDeserializer(JsonDeserializationSchema())
 //

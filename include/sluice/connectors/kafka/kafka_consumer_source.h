@@ -1,8 +1,9 @@
 // KafkaConsumerSource: Flink's legacy FlinkKafkaConsumer shape, used with AddSource.
 //
-//   sluice::kafka::Properties props{{"bootstrap.servers", "127.0.0.1:19092"}, {"group.id", "test"}};
-//   sluice::kafka::KafkaConsumerSource<std::string> consumer("input-topic",
-//                                                            sluice::kafka::SimpleStringSchema(), props);
+//   sluice::kafka::Properties props{{"bootstrap.servers", "127.0.0.1:19092"}, {"group.id",
+//   "test"}}; sluice::kafka::KafkaConsumerSource<std::string> consumer("input-topic",
+//                                                            sluice::kafka::SimpleStringSchema(),
+//                                                            props);
 //   consumer.SetStartFromEarliest();
 //   env->AddSource(consumer).Print();
 //
@@ -76,8 +77,9 @@ struct TopicPattern {
 namespace detail {
 /// Builds the shared settings for a legacy consumer (kafka_consumer_source.cc). Throws
 /// std::invalid_argument naming the setting.
-KafkaSourceSettings LegacySettings(KafkaSourceSettings raw, bool group_offsets, bool commit_on_checkpoints,
-                                   bool commit_explicit, bool checkpointing_enabled);
+KafkaSourceSettings LegacySettings(KafkaSourceSettings raw, bool group_offsets,
+                                   bool commit_on_checkpoints, bool commit_explicit,
+                                   bool checkpointing_enabled);
 }  // namespace detail
 
 template <typename T>
@@ -88,11 +90,13 @@ class KafkaConsumerSource final : public RichParallelSourceFunction<T>,
   template <typename S>
     requires std::derived_from<S, DeserializationSchema<T>> && std::copy_constructible<S>
   KafkaConsumerSource(std::string topic, S schema, Properties properties)
-      : KafkaConsumerSource(std::vector<std::string>{std::move(topic)}, std::move(schema), std::move(properties)) {}
+      : KafkaConsumerSource(std::vector<std::string>{std::move(topic)}, std::move(schema),
+                            std::move(properties)) {}
 
   template <typename S>
     requires std::derived_from<S, DeserializationSchema<T>> && std::copy_constructible<S>
-  KafkaConsumerSource(std::vector<std::string> topics, S schema, Properties properties) : schema_(Factory(schema)) {
+  KafkaConsumerSource(std::vector<std::string> topics, S schema, Properties properties)
+      : schema_(Factory(schema)) {
     raw_.topics = std::move(topics);
     raw_.subscriptions_set = 1;
     Init(std::move(properties));
@@ -100,7 +104,8 @@ class KafkaConsumerSource final : public RichParallelSourceFunction<T>,
 
   template <typename S>
     requires std::derived_from<S, DeserializationSchema<T>> && std::copy_constructible<S>
-  KafkaConsumerSource(TopicPattern pattern, S schema, Properties properties) : schema_(Factory(schema)) {
+  KafkaConsumerSource(TopicPattern pattern, S schema, Properties properties)
+      : schema_(Factory(schema)) {
     raw_.topic_pattern = std::move(pattern.regex);
     raw_.subscriptions_set = 1;
     Init(std::move(properties));
@@ -118,7 +123,8 @@ class KafkaConsumerSource final : public RichParallelSourceFunction<T>,
   /// Throws std::invalid_argument unless 0 <= timestamp_ms <= now.
   KafkaConsumerSource& SetStartFromTimestamp(int64_t timestamp_ms) {
     if (timestamp_ms < 0 || timestamp_ms > CurrentTimeMillis()) {
-      throw std::invalid_argument("KafkaConsumerSource::SetStartFromTimestamp(" + std::to_string(timestamp_ms) +
+      throw std::invalid_argument("KafkaConsumerSource::SetStartFromTimestamp(" +
+                                  std::to_string(timestamp_ms) +
                                   "): the timestamp must be >= 0 and not in the future");
     }
     return Start(OffsetsInitializer::Timestamp(timestamp_ms));
@@ -142,14 +148,16 @@ class KafkaConsumerSource final : public RichParallelSourceFunction<T>,
   // ---- RichFunction / SourceFunction / checkpoints (runtime use) ----
   void Open() override {
     RuntimeContext& runtime = this->GetRuntimeContext();
-    auto settings = std::make_shared<const detail::KafkaSourceSettings>(detail::LegacySettings(
-        raw_, group_offsets_, commit_on_checkpoints_, commit_explicit_, runtime.IsCheckpointingEnabled()));
+    auto settings = std::make_shared<const detail::KafkaSourceSettings>(
+        detail::LegacySettings(raw_, group_offsets_, commit_on_checkpoints_, commit_explicit_,
+                               runtime.IsCheckpointingEnabled()));
     run_ = std::make_shared<RunState>();
     run_->core = detail::CreateKafkaReaderCore(settings, runtime.GetTaskInfo());
     auto schema = schema_();
-    const auto& inner = static_cast<const detail::ValueOnlyDeserializationSchema<T>&>(*schema).inner();
-    run_->emitter =
-        std::make_unique<detail::KafkaRecordEmitter<T>>(*run_->core, std::move(schema), settings->failure_policy);
+    const auto& inner =
+        static_cast<const detail::ValueOnlyDeserializationSchema<T>&>(*schema).inner();
+    run_->emitter = std::make_unique<detail::KafkaRecordEmitter<T>>(*run_->core, std::move(schema),
+                                                                    settings->failure_policy);
     run_->emitter->SetEndOfStream([&inner](const T& value) { return inner.IsEndOfStream(value); });
     run_->watermarks = strategy_.GeneratesWatermarks();
     run_->emitter->SetWatermarkStrategy(strategy_);
@@ -209,7 +217,8 @@ class KafkaConsumerSource final : public RichParallelSourceFunction<T>,
   template <typename S>
   static SchemaFactory Factory(const S& schema) {
     return [schema]() -> std::unique_ptr<KafkaRecordDeserializationSchema<T>> {
-      return std::make_unique<detail::ValueOnlyDeserializationSchema<T>>(std::make_unique<S>(schema));
+      return std::make_unique<detail::ValueOnlyDeserializationSchema<T>>(
+          std::make_unique<S>(schema));
     };
   }
 

@@ -1,8 +1,10 @@
 // KafkaProducerSink: Flink's legacy FlinkKafkaProducer shape, used with AddSink.
 //
 //   sluice::kafka::Properties props{{"bootstrap.servers", "127.0.0.1:19092"}};
-//   sluice::kafka::KafkaProducerSink<std::string> producer("flink001", sluice::kafka::SimpleStringSchema(),
-//                                                          props);   // AT_LEAST_ONCE, FixedPartitioner
+//   sluice::kafka::KafkaProducerSink<std::string> producer("flink001",
+//   sluice::kafka::SimpleStringSchema(),
+//                                                          props);   // AT_LEAST_ONCE,
+//                                                          FixedPartitioner
 //   producer.SetWriteTimestampToKafka(true);
 //   stream.AddSink(producer);
 //
@@ -96,12 +98,14 @@ inline constexpr KafkaDefaultPartitioning kKafkaDefaultPartitioning{};
 namespace detail {
 
 template <typename S, typename T>
-concept LegacyValueSchema = (std::derived_from<S, SerializationSchema<T>> && std::copy_constructible<S>) ||
-                            (std::same_as<S, SimpleStringSchema> && std::same_as<T, std::string>);
+concept LegacyValueSchema =
+    (std::derived_from<S, SerializationSchema<T>> && std::copy_constructible<S>) ||
+    (std::same_as<S, SimpleStringSchema> && std::same_as<T, std::string>);
 
 template <typename P, typename T>
-concept LegacyPartitionerChoice = (std::derived_from<P, KafkaPartitioner<T>> && std::copy_constructible<P>) ||
-                                  std::same_as<P, KafkaDefaultPartitioning>;
+concept LegacyPartitionerChoice =
+    (std::derived_from<P, KafkaPartitioner<T>> && std::copy_constructible<P>) ||
+    std::same_as<P, KafkaDefaultPartitioning>;
 
 }  // namespace detail
 
@@ -113,19 +117,22 @@ class KafkaProducerSink final : public Sink<T> {
   /// Semantic::kAtLeastOnce unless given, FixedPartitioner<T>.
   template <typename S>
     requires detail::LegacyValueSchema<S, T>
-  KafkaProducerSink(std::string topic, S schema, Properties properties, Semantic semantic = Semantic::kAtLeastOnce)
-      : KafkaProducerSink(std::move(topic), std::move(schema), std::move(properties), semantic, FixedPartitioner<T>()) {}
+  KafkaProducerSink(std::string topic, S schema, Properties properties,
+                    Semantic semantic = Semantic::kAtLeastOnce)
+      : KafkaProducerSink(std::move(topic), std::move(schema), std::move(properties), semantic,
+                          FixedPartitioner<T>()) {}
 
   /// Semantic::kAtLeastOnce with `partitioner` (or kKafkaDefaultPartitioning).
   template <typename S, typename P>
     requires detail::LegacyValueSchema<S, T> && detail::LegacyPartitionerChoice<P, T>
   KafkaProducerSink(std::string topic, S schema, Properties properties, P partitioner)
-      : KafkaProducerSink(std::move(topic), std::move(schema), std::move(properties), Semantic::kAtLeastOnce,
-                          std::move(partitioner)) {}
+      : KafkaProducerSink(std::move(topic), std::move(schema), std::move(properties),
+                          Semantic::kAtLeastOnce, std::move(partitioner)) {}
 
   template <typename S, typename P>
     requires detail::LegacyValueSchema<S, T> && detail::LegacyPartitionerChoice<P, T>
-  KafkaProducerSink(std::string topic, S schema, Properties properties, Semantic semantic, P partitioner) {
+  KafkaProducerSink(std::string topic, S schema, Properties properties, Semantic semantic,
+                    P partitioner) {
     config_.legacy.topic = std::move(topic);
     config_.legacy.properties = std::move(properties);
     config_.legacy.semantic = semantic;
@@ -170,17 +177,22 @@ class KafkaProducerSink final : public Sink<T> {
   /// Resolves the settings for `job` (see the top of this file) and builds the KafkaSink the
   /// writers use.
   Status Validate(const SinkValidationContext& job) const override {
-    Result<detail::KafkaSinkSettings> settings = detail::LegacyProducerSettings(config_.legacy, job);
+    Result<detail::KafkaSinkSettings> settings =
+        detail::LegacyProducerSettings(config_.legacy, job);
     std::lock_guard lock(mutex_);
     resolved_.reset();
     if (!settings.ok()) return settings.status();
     auto shared = std::make_shared<const detail::KafkaSinkSettings>(std::move(settings).value());
     std::shared_ptr<CheckpointParticipant> participant;
-    if (shared->guarantee == DeliveryGuarantee::kExactlyOnce) participant = detail::AcquireTransactionParticipant(shared);
-    resolved_ = std::make_shared<const KafkaSink<T>>(std::move(shared), RecordSchemaFactory(), std::move(participant));
+    if (shared->guarantee == DeliveryGuarantee::kExactlyOnce)
+      participant = detail::AcquireTransactionParticipant(shared);
+    resolved_ = std::make_shared<const KafkaSink<T>>(std::move(shared), RecordSchemaFactory(),
+                                                     std::move(participant));
     return Status::Ok();
   }
-  std::unique_ptr<SinkWriter<T>> CreateWriter(const TaskInfo& task) const override { return Resolved()->CreateWriter(task); }
+  std::unique_ptr<SinkWriter<T>> CreateWriter(const TaskInfo& task) const override {
+    return Resolved()->CreateWriter(task);
+  }
   std::shared_ptr<CheckpointParticipant> GetCheckpointParticipant() const override {
     std::lock_guard lock(mutex_);
     return resolved_ != nullptr ? resolved_->GetCheckpointParticipant() : nullptr;
@@ -210,19 +222,24 @@ class KafkaProducerSink final : public Sink<T> {
     parts->value = config_.value;
     parts->partitioner = config_.partitioner;
     if (config_.write_timestamp) {
-      parts->timestamp = [](const T&, int64_t timestamp) { return timestamp >= 0 ? timestamp : int64_t{-1}; };
+      parts->timestamp = [](const T&, int64_t timestamp) {
+        return timestamp >= 0 ? timestamp : int64_t{-1};
+      };
     } else {
       parts->timestamp = [](const T&, int64_t) { return int64_t{-1}; };
     }
     std::shared_ptr<const typename Composed::Parts> frozen = std::move(parts);
-    return [frozen]() -> std::unique_ptr<KafkaRecordSerializationSchema<T>> { return std::make_unique<Composed>(frozen); };
+    return [frozen]() -> std::unique_ptr<KafkaRecordSerializationSchema<T>> {
+      return std::make_unique<Composed>(frozen);
+    };
   }
 
   std::shared_ptr<const KafkaSink<T>> Resolved() const {
     std::lock_guard lock(mutex_);
     if (resolved_ == nullptr) {
-      throw std::logic_error("KafkaProducerSink to topic " + config_.legacy.topic +
-                             ": used before Sink::Validate; add it to a job with stream.AddSink(sink)");
+      throw std::logic_error(
+          "KafkaProducerSink to topic " + config_.legacy.topic +
+          ": used before Sink::Validate; add it to a job with stream.AddSink(sink)");
     }
     return resolved_;
   }

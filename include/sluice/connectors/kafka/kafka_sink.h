@@ -70,15 +70,20 @@ class KafkaSink final : public Sink<T> {
 
   KafkaSink(std::shared_ptr<const detail::KafkaSinkSettings> settings, SchemaFactory schema,
             std::shared_ptr<CheckpointParticipant> participant)
-      : settings_(std::move(settings)), schema_(std::move(schema)), participant_(std::move(participant)) {}
+      : settings_(std::move(settings)),
+        schema_(std::move(schema)),
+        participant_(std::move(participant)) {}
 
   std::unique_ptr<SinkWriter<T>> CreateWriter(const TaskInfo& task) const override {
-    return std::make_unique<Writer>(detail::CreateKafkaWriterCore(settings_, participant_, task), schema_(), task);
+    return std::make_unique<Writer>(detail::CreateKafkaWriterCore(settings_, participant_, task),
+                                    schema_(), task);
   }
   Status Validate(const SinkValidationContext& job) const override {
     return detail::ValidateSinkForJob(*settings_, job);
   }
-  std::shared_ptr<CheckpointParticipant> GetCheckpointParticipant() const override { return participant_; }
+  std::shared_ptr<CheckpointParticipant> GetCheckpointParticipant() const override {
+    return participant_;
+  }
 
   /// The normalised settings (for tests and diagnostics).
   const detail::KafkaSinkSettings& settings() const { return *settings_; }
@@ -86,9 +91,11 @@ class KafkaSink final : public Sink<T> {
  private:
   class Writer final : public SinkWriter<T>, private KafkaSinkContext {
    public:
-    Writer(std::unique_ptr<detail::KafkaWriterCore> core, std::unique_ptr<KafkaRecordSerializationSchema<T>> schema,
-           const TaskInfo& task)
-        : core_(std::move(core)), schema_(std::move(schema)), subtask_(task.subtask_index),
+    Writer(std::unique_ptr<detail::KafkaWriterCore> core,
+           std::unique_ptr<KafkaRecordSerializationSchema<T>> schema, const TaskInfo& task)
+        : core_(std::move(core)),
+          schema_(std::move(schema)),
+          subtask_(task.subtask_index),
           parallelism_(task.parallelism) {}
 
     void Open(RuntimeContext& context) override {
@@ -142,7 +149,9 @@ class KafkaSinkBuilder {
     requires std::derived_from<S, KafkaRecordSerializationSchema<T>> && std::copy_constructible<S>
   KafkaSinkBuilder& SetRecordSerializer(S schema) {
     settings_.serializer_status = schema.Validate();
-    schema_ = [schema]() -> std::unique_ptr<KafkaRecordSerializationSchema<T>> { return std::make_unique<S>(schema); };
+    schema_ = [schema]() -> std::unique_ptr<KafkaRecordSerializationSchema<T>> {
+      return std::make_unique<S>(schema);
+    };
     settings_.has_serializer = true;
     return *this;
   }
@@ -171,15 +180,19 @@ class KafkaSinkBuilder {
   Result<std::shared_ptr<const KafkaSink<T>>> Build() const {
     if (!settings_.has_serializer) {
       return Status::InvalidArgument(
-          "KafkaSink: no record serializer: call SetRecordSerializer(KafkaRecordSerializationSchema<T>::Builder()"
+          "KafkaSink: no record serializer: call "
+          "SetRecordSerializer(KafkaRecordSerializationSchema<T>::Builder()"
           ".SetTopic(...).SetValueSerializationSchema(...).Build())");
     }
     Result<detail::KafkaSinkSettings> normalized = detail::NormalizeSinkSettings(settings_);
     if (!normalized.ok()) return normalized.status();
-    auto settings = std::make_shared<const detail::KafkaSinkSettings>(std::move(normalized).value());
+    auto settings =
+        std::make_shared<const detail::KafkaSinkSettings>(std::move(normalized).value());
     std::shared_ptr<CheckpointParticipant> participant;
-    if (settings->guarantee == DeliveryGuarantee::kExactlyOnce) participant = detail::AcquireTransactionParticipant(settings);
-    return std::make_shared<const KafkaSink<T>>(std::move(settings), schema_, std::move(participant));
+    if (settings->guarantee == DeliveryGuarantee::kExactlyOnce)
+      participant = detail::AcquireTransactionParticipant(settings);
+    return std::make_shared<const KafkaSink<T>>(std::move(settings), schema_,
+                                                std::move(participant));
   }
 
  private:

@@ -41,7 +41,8 @@
 // (security.protocol, sasl.*, ssl.*, isolation.level, ...), checked by Build(). The source's
 // own keys, not passed to librdkafka:
 //   commit.offsets.on.checkpoint     true|false; default true when a group id is set
-//   partition.discovery.interval.ms  partition discovery interval; default 300000 (unbounded), <= 0 off,
+//   partition.discovery.interval.ms  partition discovery interval; default 300000 (unbounded), <= 0
+//   off,
 //                                    always off when bounded
 //   sluice.partition.idle.timeout.ms a partition without records this long is idle (default 60000;
 //                                    <= 0 never; WatermarkStrategy::WithIdleness wins)
@@ -78,9 +79,9 @@
 #include <sluice/connectors/kafka/deserialization_schema.h>
 #include <sluice/connectors/kafka/detail/kafka_record_emitter.h>
 #include <sluice/connectors/kafka/detail/kafka_source_core.h>
-#include <sluice/detail/watermarking_reader.h>
 #include <sluice/connectors/kafka/offsets_initializer.h>
 #include <sluice/connectors/kafka/topic_partition.h>
+#include <sluice/detail/watermarking_reader.h>
 #include <sluice/status.h>
 
 namespace sluice::kafka {
@@ -111,11 +112,14 @@ class KafkaSource final : public Source<T> {
   // A reader: the core (consumer, partitions, offsets, watermarks) and the typed emitter.
   class Reader final : public SourceReader<T>, public sluice::detail::WatermarkingSourceReader<T> {
    public:
-    Reader(std::unique_ptr<detail::KafkaReaderCore> core, std::unique_ptr<KafkaRecordDeserializationSchema<T>> schema,
+    Reader(std::unique_ptr<detail::KafkaReaderCore> core,
+           std::unique_ptr<KafkaRecordDeserializationSchema<T>> schema,
            DeserializationFailurePolicy policy)
         : core_(std::move(core)), emitter_(*core_, std::move(schema), std::move(policy)) {}
 
-    void SetWatermarkStrategy(const WatermarkStrategy<T>& strategy) override { emitter_.SetWatermarkStrategy(strategy); }
+    void SetWatermarkStrategy(const WatermarkStrategy<T>& strategy) override {
+      emitter_.SetWatermarkStrategy(strategy);
+    }
     void EmitPeriodicWatermark(ReaderOutput<T>& output) override {
       emitter_.SetOutput(&output);
       core_->EmitPeriodicWatermark(emitter_);
@@ -161,7 +165,8 @@ class KafkaSourceBuilder {
   template <typename... More>
     requires(std::convertible_to<More, std::string> && ...)
   KafkaSourceBuilder& SetTopics(std::string first, More&&... more) {
-    return SetTopics(std::vector<std::string>{std::move(first), std::string(std::forward<More>(more))...});
+    return SetTopics(
+        std::vector<std::string>{std::move(first), std::string(std::forward<More>(more))...});
   }
   /// Read every topic whose whole name matches this ECMAScript regular expression (topics
   /// whose names start with "__", Kafka's internal ones, never match). It may match nothing
@@ -207,7 +212,8 @@ class KafkaSourceBuilder {
     requires std::derived_from<S, DeserializationSchema<T>> && std::copy_constructible<S>
   KafkaSourceBuilder& SetValueOnlyDeserializer(S schema) {
     schema_ = [schema]() -> std::unique_ptr<KafkaRecordDeserializationSchema<T>> {
-      return std::make_unique<detail::ValueOnlyDeserializationSchema<T>>(std::make_unique<S>(schema));
+      return std::make_unique<detail::ValueOnlyDeserializationSchema<T>>(
+          std::make_unique<S>(schema));
     };
     settings_.has_deserializer = true;
     return *this;
@@ -216,7 +222,9 @@ class KafkaSourceBuilder {
   template <typename S>
     requires std::derived_from<S, KafkaRecordDeserializationSchema<T>> && std::copy_constructible<S>
   KafkaSourceBuilder& SetDeserializer(S schema) {
-    schema_ = [schema]() -> std::unique_ptr<KafkaRecordDeserializationSchema<T>> { return std::make_unique<S>(schema); };
+    schema_ = [schema]() -> std::unique_ptr<KafkaRecordDeserializationSchema<T>> {
+      return std::make_unique<S>(schema);
+    };
     settings_.has_deserializer = true;
     return *this;
   }
@@ -248,7 +256,8 @@ class KafkaSourceBuilder {
     Result<detail::KafkaSourceSettings> normalized = detail::NormalizeSettings(settings_);
     if (!normalized.ok()) return normalized.status();
     return std::make_shared<const KafkaSource<T>>(
-        std::make_shared<const detail::KafkaSourceSettings>(std::move(normalized).value()), schema_);
+        std::make_shared<const detail::KafkaSourceSettings>(std::move(normalized).value()),
+        schema_);
   }
 
  private:

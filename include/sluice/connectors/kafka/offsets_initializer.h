@@ -40,10 +40,16 @@ class OffsetsInitializer {
  public:
   enum class Kind { kEarliest, kLatest, kCommitted, kSpecific, kTimestamp };
 
-  static OffsetsInitializer Earliest() { return OffsetsInitializer(Kind::kEarliest, OffsetResetStrategy::kEarliest); }
-  static OffsetsInitializer Latest() { return OffsetsInitializer(Kind::kLatest, OffsetResetStrategy::kLatest); }
+  static OffsetsInitializer Earliest() {
+    return OffsetsInitializer(Kind::kEarliest, OffsetResetStrategy::kEarliest);
+  }
+  static OffsetsInitializer Latest() {
+    return OffsetsInitializer(Kind::kLatest, OffsetResetStrategy::kLatest);
+  }
   static OffsetsInitializer Committed() { return Committed(OffsetResetStrategy::kNone); }
-  static OffsetsInitializer Committed(OffsetResetStrategy reset) { return OffsetsInitializer(Kind::kCommitted, reset); }
+  static OffsetsInitializer Committed(OffsetResetStrategy reset) {
+    return OffsetsInitializer(Kind::kCommitted, reset);
+  }
   static OffsetsInitializer Offsets(std::map<TopicPartition, int64_t> offsets,
                                     OffsetResetStrategy reset = OffsetResetStrategy::kEarliest) {
     OffsetsInitializer init(Kind::kSpecific, reset);

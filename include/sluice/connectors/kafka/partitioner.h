@@ -53,8 +53,8 @@ template <typename T>
 class FixedPartitioner final : public KafkaPartitioner<T> {
  public:
   void Open(int32_t subtask_index, int32_t /*parallelism*/) override { subtask_ = subtask_index; }
-  int32_t Partition(const T&, std::optional<std::string_view>, std::optional<std::string_view>, const std::string&,
-                    const std::vector<int32_t>& partitions) override {
+  int32_t Partition(const T&, std::optional<std::string_view>, std::optional<std::string_view>,
+                    const std::string&, const std::vector<int32_t>& partitions) override {
     return partitions[static_cast<size_t>(subtask_) % partitions.size()];
   }
 
@@ -65,18 +65,19 @@ class FixedPartitioner final : public KafkaPartitioner<T> {
 template <typename T>
 class KeyHashPartitioner final : public KafkaPartitioner<T> {
  public:
-  int32_t Partition(const T&, std::optional<std::string_view> key, std::optional<std::string_view>, const std::string&,
-                    const std::vector<int32_t>& partitions) override {
+  int32_t Partition(const T&, std::optional<std::string_view> key, std::optional<std::string_view>,
+                    const std::string&, const std::vector<int32_t>& partitions) override {
     if (!key) return kAnyPartition;
-    return partitions[static_cast<size_t>(KafkaKeyPartition(*key, static_cast<int32_t>(partitions.size())))];
+    return partitions[static_cast<size_t>(
+        KafkaKeyPartition(*key, static_cast<int32_t>(partitions.size())))];
   }
 };
 
 template <typename T>
 class RoundRobinPartitioner final : public KafkaPartitioner<T> {
  public:
-  int32_t Partition(const T&, std::optional<std::string_view>, std::optional<std::string_view>, const std::string& topic,
-                    const std::vector<int32_t>& partitions) override {
+  int32_t Partition(const T&, std::optional<std::string_view>, std::optional<std::string_view>,
+                    const std::string& topic, const std::vector<int32_t>& partitions) override {
     uint64_t& next = next_[topic];
     return partitions[next++ % partitions.size()];
   }

@@ -116,7 +116,8 @@ class KafkaRecordSerializationSchema {
   virtual void Open(RuntimeContext& /*context*/, KafkaSinkContext& /*sink_context*/) {}
   /// Fills `record` (cleared before the call) for `element`, whose event timestamp is
   /// `timestamp` (-1: none). Returning false drops the element.
-  virtual bool Serialize(const T& element, KafkaSinkContext& context, int64_t timestamp, ProducerRecord& record) = 0;
+  virtual bool Serialize(const T& element, KafkaSinkContext& context, int64_t timestamp,
+                         ProducerRecord& record) = 0;
   /// A configuration mistake, reported by KafkaSinkBuilder::Build().
   virtual Status Validate() const { return Status::Ok(); }
 };
@@ -133,12 +134,16 @@ using PartitionerFactory = std::function<std::unique_ptr<KafkaPartitioner<T>>()>
 template <typename T, typename S>
 SerializationFactory<T> MakeSerializationFactory(S schema) {
   if constexpr (std::same_as<S, SimpleStringSchema>) {
-    static_assert(std::same_as<T, std::string>, "SimpleStringSchema serialises std::string elements only");
-    return [] { return std::unique_ptr<SerializationSchema<T>>(std::make_unique<StringSerializationSchema>()); };
+    static_assert(std::same_as<T, std::string>,
+                  "SimpleStringSchema serialises std::string elements only");
+    return [] {
+      return std::unique_ptr<SerializationSchema<T>>(std::make_unique<StringSerializationSchema>());
+    };
   } else {
     static_assert(std::derived_from<S, SerializationSchema<T>> && std::copy_constructible<S>,
                   "a key or value schema derives from SerializationSchema<T> and is copyable");
-    return [schema] { return std::unique_ptr<SerializationSchema<T>>(std::make_unique<S>(schema)); };
+    return
+        [schema] { return std::unique_ptr<SerializationSchema<T>>(std::make_unique<S>(schema)); };
   }
 }
 
@@ -159,8 +164,10 @@ class ComposedRecordSerializationSchema final : public KafkaRecordSerializationS
     std::function<int64_t(const T&, int64_t)> timestamp;
     int topic_setters = 0;
   };
-  explicit ComposedRecordSerializationSchema(std::shared_ptr<const Parts> parts) : parts_(std::move(parts)) {}
-  ComposedRecordSerializationSchema(const ComposedRecordSerializationSchema& other) : parts_(other.parts_) {}
+  explicit ComposedRecordSerializationSchema(std::shared_ptr<const Parts> parts)
+      : parts_(std::move(parts)) {}
+  ComposedRecordSerializationSchema(const ComposedRecordSerializationSchema& other)
+      : parts_(other.parts_) {}
 
   void Open(RuntimeContext& context, KafkaSinkContext& sink_context) override {
     if (parts_->key) {
@@ -171,10 +178,12 @@ class ComposedRecordSerializationSchema final : public KafkaRecordSerializationS
     value_->Open(context);
     if (parts_->partitioner) {
       partitioner_ = parts_->partitioner();
-      partitioner_->Open(sink_context.GetParallelInstanceId(), sink_context.GetNumberOfParallelInstances());
+      partitioner_->Open(sink_context.GetParallelInstanceId(),
+                         sink_context.GetNumberOfParallelInstances());
     }
   }
-  bool Serialize(const T& element, KafkaSinkContext& context, int64_t timestamp, ProducerRecord& record) override {
+  bool Serialize(const T& element, KafkaSinkContext& context, int64_t timestamp,
+                 ProducerRecord& record) override {
     if (parts_->topic_selector) {
       record.topic = parts_->topic_selector(element);
     } else {
@@ -196,14 +205,17 @@ class ComposedRecordSerializationSchema final : public KafkaRecordSerializationS
   Status Validate() const override {
     const char* prefix = "KafkaRecordSerializationSchema: ";
     if (parts_->topic_setters == 0) {
-      return Status::InvalidArgument(std::string(prefix) + "no topic: call SetTopic(name) or SetTopicSelector(fn)");
+      return Status::InvalidArgument(std::string(prefix) +
+                                     "no topic: call SetTopic(name) or SetTopicSelector(fn)");
     }
     if (parts_->topic_setters > 1) {
-      return Status::InvalidArgument(std::string(prefix) +
-                                     "SetTopic and SetTopicSelector were both called; use exactly one of them");
+      return Status::InvalidArgument(
+          std::string(prefix) +
+          "SetTopic and SetTopicSelector were both called; use exactly one of them");
     }
     if (parts_->topic && parts_->topic->empty()) {
-      return Status::InvalidArgument(std::string(prefix) + "SetTopic(\"\"): the topic name is empty");
+      return Status::InvalidArgument(std::string(prefix) +
+                                     "SetTopic(\"\"): the topic name is empty");
     }
     if (!parts_->value) {
       return Status::InvalidArgument(std::string(prefix) +
@@ -234,7 +246,8 @@ class KafkaRecordSerializationSchemaBuilder {
     return *this;
   }
   /// The topic per element (called on the writer's thread for every element).
-  KafkaRecordSerializationSchemaBuilder& SetTopicSelector(std::function<std::string(const T&)> selector) {
+  KafkaRecordSerializationSchemaBuilder& SetTopicSelector(
+      std::function<std::string(const T&)> selector) {
     parts_.topic_selector = std::move(selector);
     ++parts_.topic_setters;
     return *this;
@@ -256,7 +269,9 @@ class KafkaRecordSerializationSchemaBuilder {
   template <typename P>
     requires std::derived_from<P, KafkaPartitioner<T>> && std::copy_constructible<P>
   KafkaRecordSerializationSchemaBuilder& SetPartitioner(P partitioner) {
-    parts_.partitioner = [partitioner] { return std::unique_ptr<KafkaPartitioner<T>>(std::make_unique<P>(partitioner)); };
+    parts_.partitioner = [partitioner] {
+      return std::unique_ptr<KafkaPartitioner<T>>(std::make_unique<P>(partitioner));
+    };
     return *this;
   }
   /// Appends headers for an element.
@@ -267,7 +282,8 @@ class KafkaRecordSerializationSchemaBuilder {
   }
   /// The record timestamp from the element and its event timestamp (-1: none). Default: the
   /// event timestamp when there is one, else the send time.
-  KafkaRecordSerializationSchemaBuilder& SetTimestampAssigner(std::function<int64_t(const T&, int64_t)> assigner) {
+  KafkaRecordSerializationSchemaBuilder& SetTimestampAssigner(
+      std::function<int64_t(const T&, int64_t)> assigner) {
     parts_.timestamp = std::move(assigner);
     return *this;
   }

@@ -18,6 +18,8 @@ struct TopicPartition {
 };
 
 /// "topic-3", as Kafka's TopicPartition.toString() writes it.
-inline std::string ToString(const TopicPartition& tp) { return tp.topic + "-" + std::to_string(tp.partition); }
+inline std::string ToString(const TopicPartition& tp) {
+  return tp.topic + "-" + std::to_string(tp.partition);
+}
 
 }  // namespace sluice::kafka

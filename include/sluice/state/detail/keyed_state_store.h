@@ -140,7 +140,8 @@ class HeapKeyedTable : public KeyedStateTable {
     KeyBytesMap<Stored>& table = tables_[index];
     const std::uint64_t count = in.ReadVarU64();
     // Every entry takes at least two bytes, so the bytes left bound a corrupt count.
-    table.reserve(table.size() + static_cast<std::size_t>(count < in.remaining() ? count : in.remaining()));
+    table.reserve(table.size() +
+                  static_cast<std::size_t>(count < in.remaining() ? count : in.remaining()));
     for (std::uint64_t i = 0; i < count; ++i) {
       const std::size_t offset = in.position();
       std::string key = in.ReadString();
@@ -157,7 +158,9 @@ class HeapKeyedTable : public KeyedStateTable {
  protected:
   HeapKeyedTable(const CurrentKey& current, const std::string& operator_name,
                  std::string state_name, std::size_t key_groups)
-      : current_(current), operator_name_(operator_name), state_name_(std::move(state_name)),
+      : current_(current),
+        operator_name_(operator_name),
+        state_name_(std::move(state_name)),
         tables_(key_groups) {}
 
   /// The current key's value, or null.
@@ -197,11 +200,13 @@ class HeapKeyedTable : public KeyedStateTable {
  private:
   KeyBytesRef Ref() const { return KeyBytesRef{current_.bytes, current_.hash}; }
   const KeyBytesMap<Stored>& CurrentTable() const {
-    if (current_.index < 0) [[unlikely]] ThrowNoCurrentKey(operator_name_, state_name_);
+    if (current_.index < 0) [[unlikely]]
+      ThrowNoCurrentKey(operator_name_, state_name_);
     return tables_[static_cast<std::size_t>(current_.index)];
   }
   KeyBytesMap<Stored>& CurrentTable() {
-    if (current_.index < 0) [[unlikely]] ThrowNoCurrentKey(operator_name_, state_name_);
+    if (current_.index < 0) [[unlikely]]
+      ThrowNoCurrentKey(operator_name_, state_name_);
     return tables_[static_cast<std::size_t>(current_.index)];
   }
 
@@ -263,8 +268,7 @@ class HeapListState final : public ListState<T>, public HeapKeyedTable<std::vect
 };
 
 template <typename UK, typename UV>
-class HeapMapState final : public MapState<UK, UV>,
-                           public HeapKeyedTable<std::map<UK, UV>, true> {
+class HeapMapState final : public MapState<UK, UV>, public HeapKeyedTable<std::map<UK, UV>, true> {
  public:
   HeapMapState(const MapStateDescriptor<UK, UV>& descriptor, const CurrentKey& current,
                const std::string& operator_name, std::size_t key_groups)
@@ -439,8 +443,8 @@ class KeyedStateStore {
   void CheckInRange(std::int32_t key_group, std::string_view caller) const;
   [[noreturn]] void ThrowKeyGroupOutOfRange(std::int32_t key_group, std::string_view caller) const;
   /// A registered state requested as another kind, type, or C++ type with the same type name.
-  [[noreturn]] void ThrowIncompatible(std::string_view name, const Slot& slot,
-                                      KeyedStateKind kind, const std::string& type_name) const;
+  [[noreturn]] void ThrowIncompatible(std::string_view name, const Slot& slot, KeyedStateKind kind,
+                                      const std::string& type_name) const;
   void CheckRestoredCompatible(std::string_view name, const Slot& slot, KeyedStateKind kind,
                                const std::string& type_name) const;
   void DecodePending(std::string_view name, const Slot& slot, KeyedStateTable& table) const;

@@ -26,7 +26,8 @@
 namespace sluice::testing {
 
 /// (key "k", value "<tag>-p<partition>-<index>") for index in [from, to).
-inline std::vector<std::pair<std::string, std::string>> Values(const std::string& tag, int32_t partition, int from,
+inline std::vector<std::pair<std::string, std::string>> Values(const std::string& tag,
+                                                               int32_t partition, int from,
                                                                int to) {
   std::vector<std::pair<std::string, std::string>> records;
   for (int i = from; i < to; ++i) {
@@ -78,7 +79,8 @@ inline kafka::KafkaSourceBuilder<std::string> Builder(const std::string& topic) 
       .SetValueOnlyDeserializer(kafka::SimpleStringSchema());
 }
 
-inline std::shared_ptr<const kafka::KafkaSource<std::string>> Built(const kafka::KafkaSourceBuilder<std::string>& builder) {
+inline std::shared_ptr<const kafka::KafkaSource<std::string>> Built(
+    const kafka::KafkaSourceBuilder<std::string>& builder) {
   auto source = builder.Build();
   if (!source.ok()) throw std::runtime_error(source.status().ToString());
   return *source;
@@ -95,7 +97,8 @@ inline void GrowPartitions(const std::string& topic, int total) {
   rd_kafka_queue_t* queue = rd_kafka_queue_new(admin.get());
   rd_kafka_CreatePartitions(admin.get(), &request, 1, nullptr, queue);
   rd_kafka_NewPartitions_destroy(request);
-  rd_kafka_event_t* event = rd_kafka_queue_poll(queue, static_cast<int>(Scaled(std::chrono::seconds(30)).count()));
+  rd_kafka_event_t* event =
+      rd_kafka_queue_poll(queue, static_cast<int>(Scaled(std::chrono::seconds(30)).count()));
   std::string failure;
   if (event == nullptr) {
     failure = "no answer";
@@ -103,8 +106,8 @@ inline void GrowPartitions(const std::string& topic, int total) {
     failure = rd_kafka_event_error_string(event);
   } else {
     size_t count = 0;
-    const rd_kafka_topic_result_t** results =
-        rd_kafka_CreatePartitions_result_topics(rd_kafka_event_CreatePartitions_result(event), &count);
+    const rd_kafka_topic_result_t** results = rd_kafka_CreatePartitions_result_topics(
+        rd_kafka_event_CreatePartitions_result(event), &count);
     for (size_t i = 0; i < count; ++i) {
       if (rd_kafka_topic_result_error(results[i]) != RD_KAFKA_RESP_ERR_NO_ERROR) {
         failure = rd_kafka_topic_result_error_string(results[i]);
@@ -113,7 +116,8 @@ inline void GrowPartitions(const std::string& topic, int total) {
   }
   if (event != nullptr) rd_kafka_event_destroy(event);
   rd_kafka_queue_destroy(queue);
-  if (!failure.empty()) throw std::runtime_error("CreatePartitions of " + topic + " failed: " + failure);
+  if (!failure.empty())
+    throw std::runtime_error("CreatePartitions of " + topic + " failed: " + failure);
   auto deadline = std::chrono::steady_clock::now() + Scaled(std::chrono::seconds(30));
   while (std::chrono::steady_clock::now() < deadline) {
     rd_kafka_topic_t* handle = rd_kafka_topic_new(admin.get(), topic.c_str(), nullptr);
@@ -125,9 +129,11 @@ inline void GrowPartitions(const std::string& topic, int total) {
     for (int i = 0; ready && i < total; ++i) ready = metadata->topics[0].partitions[i].leader >= 0;
     if (metadata != nullptr) rd_kafka_metadata_destroy(metadata);
     if (ready) return;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));  // polling metadata, not a sync stand-in
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(50));  // polling metadata, not a sync stand-in
   }
-  throw std::runtime_error("topic " + topic + " never showed " + std::to_string(total) + " partitions");
+  throw std::runtime_error("topic " + topic + " never showed " + std::to_string(total) +
+                           " partitions");
 }
 
 /// Cancels a job that a failed assertion would leave running (dropping a JobClient waits for
@@ -172,7 +178,8 @@ inline std::string Describe(const MetricMap& metrics) {
 /// Polls the metrics of a running job until `condition` holds or Scaled(timeout) passes;
 /// `last` receives the last snapshot read (for the failure message). Metrics are read, not
 /// pushed, so this polls; the poll interval is not a synchronisation.
-inline bool WaitForMetrics(const JobClient& client, const std::function<bool(const MetricMap&)>& condition,
+inline bool WaitForMetrics(const JobClient& client,
+                           const std::function<bool(const MetricMap&)>& condition,
                            std::chrono::milliseconds timeout, MetricMap* last = nullptr) {
   auto deadline = std::chrono::steady_clock::now() + Scaled(timeout);
   while (true) {

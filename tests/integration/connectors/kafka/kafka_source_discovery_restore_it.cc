@@ -65,7 +65,8 @@ struct Checkpoints {
 };
 Checkpoints g_checkpoints;
 
-class WatchCheckpoints final : public RichMapFunction<std::string, std::string>, public CheckpointListener {
+class WatchCheckpoints final : public RichMapFunction<std::string, std::string>,
+                               public CheckpointListener {
  public:
   std::string Map(std::string value) override {
     if (GetRuntimeContext().GetAttemptNumber() == 0 && g_checkpoints.FailsOn(value)) {
@@ -79,7 +80,8 @@ class WatchCheckpoints final : public RichMapFunction<std::string, std::string>,
 struct JobSetup {
   std::string topic;
   std::string name = UniqueName("src-disc-restore-job");
-  std::filesystem::path checkpoints = std::filesystem::temp_directory_path() / UniqueName("src-disc-restore-chk");
+  std::filesystem::path checkpoints =
+      std::filesystem::temp_directory_path() / UniqueName("src-disc-restore-chk");
   ~JobSetup() {
     std::error_code ignored;
     std::filesystem::remove_all(checkpoints, ignored);
@@ -105,7 +107,8 @@ struct JobSetup {
 };
 
 std::string OffsetOf(const std::string& topic, int32_t partition) {
-  return "KafkaSourceReader.topic." + topic + ".partition." + std::to_string(partition) + ".currentOffset";
+  return "KafkaSourceReader.topic." + topic + ".partition." + std::to_string(partition) +
+         ".currentOffset";
 }
 
 std::map<std::string, int> CountEach(const std::vector<std::string>& values) {
@@ -128,7 +131,8 @@ void ReadsADiscoveredPartitionFromItsStartAfterRestore(bool restart_in_process) 
   MetricMap metrics;
   // Partition 0 is assigned (at Latest, the empty topic's end) before anything is produced.
   ASSERT_TRUE(WaitForMetrics(
-      *first, [&](const MetricMap& m) { return MetricValue(m, OffsetOf(topic.name(), 0)) == 0; }, seconds(60), &metrics))
+      *first, [&](const MetricMap& m) { return MetricValue(m, OffsetOf(topic.name(), 0)) == 0; },
+      seconds(60), &metrics))
       << Describe(metrics);
   ProduceAndWait(producer.get(), topic.name(), 0, Values("a", 0, 0, 5));
   ASSERT_TRUE(g_seen.WaitForAtLeast(5, seconds(60)));
@@ -136,9 +140,10 @@ void ReadsADiscoveredPartitionFromItsStartAfterRestore(bool restart_in_process) 
   // Discovered, nothing read yet: the reader holds it at "earliest".
   GrowPartitions(topic.name(), 2);
   ASSERT_TRUE(WaitForMetrics(
-      *first, [&](const MetricMap& m) { return MetricValue(m, OffsetOf(topic.name(), 1)) == -2; }, seconds(60),
-      &metrics))
-      << "partition 1 was not discovered:\n" << Describe(metrics);
+      *first, [&](const MetricMap& m) { return MetricValue(m, OffsetOf(topic.name(), 1)) == -2; },
+      seconds(60), &metrics))
+      << "partition 1 was not discovered:\n"
+      << Describe(metrics);
   // A checkpoint triggered after that (the one in flight now may predate it) holds partition 1
   // with the sentinel: partition 1 has no records yet.
   const int64_t with_partition_1 = g_checkpoints.Highest() + 2;
@@ -169,7 +174,8 @@ void ReadsADiscoveredPartitionFromItsStartAfterRestore(bool restart_in_process) 
   ASSERT_TRUE(WaitForMetrics(
       *running,
       [&](const MetricMap& m) {
-        return MetricValue(m, OffsetOf(topic.name(), 0)) == end0 && MetricValue(m, OffsetOf(topic.name(), 1)) == 10;
+        return MetricValue(m, OffsetOf(topic.name(), 0)) == end0 &&
+               MetricValue(m, OffsetOf(topic.name(), 1)) == 10;
       },
       seconds(60), &metrics))
       << Describe(metrics);
@@ -183,14 +189,17 @@ void ReadsADiscoveredPartitionFromItsStartAfterRestore(bool restart_in_process) 
   std::map<std::string, int> counts = CountEach(g_seen.Snapshot());
   EXPECT_EQ(counts.size(), expected_records);
   for (const auto& [key, value] : b_records) EXPECT_EQ(counts[value], 1) << value;
-  for (const auto& [key, value] : Values("a", 0, 0, static_cast<int>(end0))) EXPECT_EQ(counts[value], 1) << value;
+  for (const auto& [key, value] : Values("a", 0, 0, static_cast<int>(end0)))
+    EXPECT_EQ(counts[value], 1) << value;
 }
 
-TEST(KafkaSourceDiscoveryRestoreIT, ANewProcessReadsADiscoveredPartitionCheckpointedBeforeItsFirstRecordFromItsStart) {
+TEST(KafkaSourceDiscoveryRestoreIT,
+     ANewProcessReadsADiscoveredPartitionCheckpointedBeforeItsFirstRecordFromItsStart) {
   ReadsADiscoveredPartitionFromItsStartAfterRestore(/*restart_in_process=*/false);
 }
 
-TEST(KafkaSourceDiscoveryRestoreIT, AFailoverReadsADiscoveredPartitionCheckpointedBeforeItsFirstRecordFromItsStart) {
+TEST(KafkaSourceDiscoveryRestoreIT,
+     AFailoverReadsADiscoveredPartitionCheckpointedBeforeItsFirstRecordFromItsStart) {
   ReadsADiscoveredPartitionFromItsStartAfterRestore(/*restart_in_process=*/true);
 }
 

@@ -32,16 +32,13 @@ using kafka::SimpleStringSchema;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-
-void Produce(const std::string& topic, int32_t first_partition, int32_t partitions, int per_partition,
-             const std::string& tag = "v") {
+void Produce(const std::string& topic, int32_t first_partition, int32_t partitions,
+             int per_partition, const std::string& tag = "v") {
   KafkaPtr producer = NewClient(RD_KAFKA_PRODUCER, {});
   for (int32_t p = first_partition; p < first_partition + partitions; ++p) {
     ProduceAndWait(producer.get(), topic, p, Values(tag, p, 0, per_partition));
   }
 }
-
-
 
 void WaitForPartitionCount(const std::string& topic, int partitions) {
   KafkaPtr client = NewClient(RD_KAFKA_PRODUCER, {});
@@ -51,29 +48,34 @@ void WaitForPartitionCount(const std::string& topic, int partitions) {
     const rd_kafka_metadata_t* md = nullptr;
     rd_kafka_resp_err_t err = rd_kafka_metadata(client.get(), 0, t, &md, 5000);
     rd_kafka_topic_destroy(t);
-    bool ready = err == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1 && md->topics[0].partition_cnt == partitions;
+    bool ready = err == RD_KAFKA_RESP_ERR_NO_ERROR && md->topic_cnt == 1 &&
+                 md->topics[0].partition_cnt == partitions;
     for (int i = 0; ready && i < partitions; ++i) ready = md->topics[0].partitions[i].leader >= 0;
     if (md != nullptr) rd_kafka_metadata_destroy(md);
     if (ready) return;
     std::this_thread::sleep_for(milliseconds(50));  // polling metadata, not a sync stand-in
   }
-  throw std::runtime_error("topic " + topic + " never showed " + std::to_string(partitions) + " partitions");
+  throw std::runtime_error("topic " + topic + " never showed " + std::to_string(partitions) +
+                           " partitions");
 }
 
 void AddPartitions(const std::string& topic, int total) {
   KafkaPtr admin = NewClient(RD_KAFKA_PRODUCER, {});
   char error[512];
-  rd_kafka_NewPartitions_t* np = rd_kafka_NewPartitions_new(topic.c_str(), static_cast<size_t>(total), error, sizeof error);
+  rd_kafka_NewPartitions_t* np =
+      rd_kafka_NewPartitions_new(topic.c_str(), static_cast<size_t>(total), error, sizeof error);
   ASSERT_NE(np, nullptr) << error;
   rd_kafka_queue_t* queue = rd_kafka_queue_new(admin.get());
   rd_kafka_CreatePartitions(admin.get(), &np, 1, nullptr, queue);
   rd_kafka_NewPartitions_destroy(np);
-  rd_kafka_event_t* event = rd_kafka_queue_poll(queue, static_cast<int>(Scaled(seconds(30)).count()));
+  rd_kafka_event_t* event =
+      rd_kafka_queue_poll(queue, static_cast<int>(Scaled(seconds(30)).count()));
   ASSERT_NE(event, nullptr);
-  EXPECT_EQ(rd_kafka_event_error(event), RD_KAFKA_RESP_ERR_NO_ERROR) << rd_kafka_event_error_string(event);
+  EXPECT_EQ(rd_kafka_event_error(event), RD_KAFKA_RESP_ERR_NO_ERROR)
+      << rd_kafka_event_error_string(event);
   size_t count = 0;
-  const rd_kafka_topic_result_t** results =
-      rd_kafka_CreatePartitions_result_topics(rd_kafka_event_CreatePartitions_result(event), &count);
+  const rd_kafka_topic_result_t** results = rd_kafka_CreatePartitions_result_topics(
+      rd_kafka_event_CreatePartitions_result(event), &count);
   for (size_t i = 0; i < count; ++i) {
     EXPECT_EQ(rd_kafka_topic_result_error(results[i]), RD_KAFKA_RESP_ERR_NO_ERROR)
         << rd_kafka_topic_result_error_string(results[i]);
@@ -114,7 +116,8 @@ void ReadsAddedPartitionsExactlyOnce(bool legacy) {
   if (legacy) {
     kafka::KafkaConsumerSource<std::string> consumer(
         topic.name(), SimpleStringSchema(),
-        {{"bootstrap.servers", BootstrapServers()}, {"flink.partition-discovery.interval-millis", "200"}});
+        {{"bootstrap.servers", BootstrapServers()},
+         {"flink.partition-discovery.interval-millis", "200"}});
     consumer.SetStartFromEarliest();
     env->AddSource(consumer).AddSink(SeenSink(&g_seen));
   } else {
@@ -125,7 +128,8 @@ void ReadsAddedPartitionsExactlyOnce(bool legacy) {
                       .SetValueOnlyDeserializer(SimpleStringSchema())
                       .Build();
     ASSERT_TRUE(source.ok()) << source.status().ToString();
-    env->FromSource(*source, WatermarkStrategy<std::string>::NoWatermarks(), "Kafka Source").AddSink(SeenSink(&g_seen));
+    env->FromSource(*source, WatermarkStrategy<std::string>::NoWatermarks(), "Kafka Source")
+        .AddSink(SeenSink(&g_seen));
   }
   std::unique_ptr<JobClient> client = env->ExecuteAsync("kafka-discovery");
   ASSERT_TRUE(g_seen.WaitForAtLeast(20, seconds(60)));
@@ -167,7 +171,8 @@ TEST(KafkaSourceFeaturesIT, ANewTopicMatchingThePatternIsReadFromItsStart) {
                     .SetValueOnlyDeserializer(SimpleStringSchema())
                     .Build();
   ASSERT_TRUE(source.ok());
-  env->FromSource(*source, WatermarkStrategy<std::string>::NoWatermarks(), "Kafka Source").AddSink(SeenSink(&g_seen));
+  env->FromSource(*source, WatermarkStrategy<std::string>::NoWatermarks(), "Kafka Source")
+      .AddSink(SeenSink(&g_seen));
   std::unique_ptr<JobClient> client = env->ExecuteAsync("kafka-discovery-pattern");
   ASSERT_TRUE(g_seen.WaitForAtLeast(5, seconds(60)));
   ScopedTopic second(prefix + "-b", 3);
@@ -235,7 +240,8 @@ TEST(KafkaSourceFeaturesIT, WatermarksAreTheMinimumOverPartitionsAndIdlePartitio
                     .SetValueOnlyDeserializer(SimpleStringSchema())
                     .Build();
   ASSERT_TRUE(source.ok());
-  env->FromSource(*source, WatermarkStrategy<std::string>::ForMonotonousTimestamps(), "Kafka Source")
+  env->FromSource(*source, WatermarkStrategy<std::string>::ForMonotonousTimestamps(),
+                  "Kafka Source")
       .KeyBy([](const std::string&) { return int64_t{0}; })
       .Process(TimerAt({2'000, 15'000}))
       .Print();
@@ -270,7 +276,8 @@ TEST(KafkaSourceFeaturesIT, AReaderWithoutPartitionsDoesNotHoldBackWatermarks) {
                     .SetValueOnlyDeserializer(SimpleStringSchema())
                     .Build();
   ASSERT_TRUE(source.ok());
-  env->FromSource(*source, WatermarkStrategy<std::string>::ForMonotonousTimestamps(), "Kafka Source")
+  env->FromSource(*source, WatermarkStrategy<std::string>::ForMonotonousTimestamps(),
+                  "Kafka Source")
       .KeyBy([](const std::string&) { return int64_t{0}; })
       .Process(TimerAt({2'000}))
       .SetParallelism(1)
@@ -293,7 +300,8 @@ TEST(KafkaSourceFeaturesIT, LegacyConsumerAssignsPerPartitionWatermarks) {
   env->SetParallelism(1).SetHandleSignals(false);
   kafka::KafkaConsumerSource<std::string> consumer(topic.name(), SimpleStringSchema(),
                                                    {{"bootstrap.servers", BootstrapServers()}});
-  consumer.SetStartFromEarliest().AssignTimestampsAndWatermarks(WatermarkStrategy<std::string>::ForMonotonousTimestamps());
+  consumer.SetStartFromEarliest().AssignTimestampsAndWatermarks(
+      WatermarkStrategy<std::string>::ForMonotonousTimestamps());
   env->AddSource(consumer)
       .KeyBy([](const std::string&) { return int64_t{0}; })
       .Process(TimerAt({2'000}))
@@ -321,19 +329,21 @@ JobExecutionResult RunBounded(const kafka::KafkaSourceBuilder<std::string>& buil
   g_seen.Reset();
   auto env = StreamExecutionEnvironment::Create();
   env->SetParallelism(1).SetHandleSignals(false);
-  env->FromSource(*source, WatermarkStrategy<std::string>::NoWatermarks(), "Kafka Source").AddSink(SeenSink(&g_seen));
+  env->FromSource(*source, WatermarkStrategy<std::string>::NoWatermarks(), "Kafka Source")
+      .AddSink(SeenSink(&g_seen));
   return env->Execute("kafka-bounded");
 }
 
 TEST(KafkaSourceFeaturesIT, SkipPolicyDropsAndCountsRecordsThatFailToDeserialize) {
   ScopedTopic topic("deser-skip", 2);
   Produce(topic.name(), 0, 2, 10);
-  JobExecutionResult result = RunBounded(KafkaSource<std::string>::Builder()
-                                             .SetBootstrapServers(BootstrapServers())
-                                             .SetTopics(topic.name())
-                                             .SetBounded(OffsetsInitializer::Latest())
-                                             .SetDeserializationFailurePolicy(kafka::DeserializationFailurePolicy::Skip())
-                                             .SetValueOnlyDeserializer(FailOnSeven()));
+  JobExecutionResult result =
+      RunBounded(KafkaSource<std::string>::Builder()
+                     .SetBootstrapServers(BootstrapServers())
+                     .SetTopics(topic.name())
+                     .SetBounded(OffsetsInitializer::Latest())
+                     .SetDeserializationFailurePolicy(kafka::DeserializationFailurePolicy::Skip())
+                     .SetValueOnlyDeserializer(FailOnSeven()));
   ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
   EXPECT_EQ(g_seen.Snapshot().size(), 18u);
   EXPECT_EQ(Counter(result, "KafkaSourceReader.deserializationFailures"), 2);
@@ -348,7 +358,8 @@ TEST(KafkaSourceFeaturesIT, DeadLetterPolicyForwardsTheRawRecordWithHeadersSayin
                      .SetBootstrapServers(BootstrapServers())
                      .SetTopics(topic.name())
                      .SetBounded(OffsetsInitializer::Latest())
-                     .SetDeserializationFailurePolicy(kafka::DeserializationFailurePolicy::DeadLetter(dlq.name()))
+                     .SetDeserializationFailurePolicy(
+                         kafka::DeserializationFailurePolicy::DeadLetter(dlq.name()))
                      .SetValueOnlyDeserializer(FailOnSeven()));
   ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
   EXPECT_EQ(g_seen.Snapshot().size(), 9u);
@@ -368,7 +379,9 @@ TEST(KafkaSourceFeaturesIT, DeadLetterPolicyForwardsTheRawRecordWithHeadersSayin
 // ---- the legacy shape ----
 
 struct EndAtFive final : kafka::DeserializationSchema<std::string> {
-  void Deserialize(std::string_view message, Collector<std::string>& out) override { out.Collect(std::string(message)); }
+  void Deserialize(std::string_view message, Collector<std::string>& out) override {
+    out.Collect(std::string(message));
+  }
   bool IsEndOfStream(const std::string& element) const override { return element.ends_with("-5"); }
 };
 
@@ -378,20 +391,24 @@ TEST(KafkaSourceFeaturesIT, LegacyIsEndOfStreamStopsTheSubtask) {
   g_seen.Reset();
   auto env = StreamExecutionEnvironment::Create();
   env->SetParallelism(1).SetHandleSignals(false);
-  kafka::KafkaConsumerSource<std::string> consumer(topic.name(), EndAtFive(), {{"bootstrap.servers", BootstrapServers()}});
+  kafka::KafkaConsumerSource<std::string> consumer(topic.name(), EndAtFive(),
+                                                   {{"bootstrap.servers", BootstrapServers()}});
   consumer.SetStartFromEarliest();
   env->AddSource(consumer).AddSink(SeenSink(&g_seen));
   JobExecutionResult result = env->Execute("kafka-legacy-eos");
   ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
-  EXPECT_EQ(g_seen.Snapshot(), (std::vector<std::string>{"v-p0-0", "v-p0-1", "v-p0-2", "v-p0-3", "v-p0-4"}));
+  EXPECT_EQ(g_seen.Snapshot(),
+            (std::vector<std::string>{"v-p0-0", "v-p0-1", "v-p0-2", "v-p0-3", "v-p0-4"}));
 }
 
-TEST(KafkaSourceFeaturesIT, LegacySpecificOffsetsFallBackToGroupOffsetsAndAutoCommitWithoutCheckpoints) {
+TEST(KafkaSourceFeaturesIT,
+     LegacySpecificOffsetsFallBackToGroupOffsetsAndAutoCommitWithoutCheckpoints) {
   ScopedTopic topic("legacy-specific", 3);
   Produce(topic.name(), 0, 3, 10);
   const std::string group = UniqueName("legacy-group");
   {
-    KafkaPtr consumer = NewClient(RD_KAFKA_CONSUMER, {{"group.id", group}, {"enable.auto.commit", "false"}});
+    KafkaPtr consumer =
+        NewClient(RD_KAFKA_CONSUMER, {{"group.id", group}, {"enable.auto.commit", "false"}});
     PartitionListPtr list(rd_kafka_topic_partition_list_new(1));
     rd_kafka_topic_partition_list_add(list.get(), topic.name().c_str(), 1)->offset = 6;
     ASSERT_EQ(rd_kafka_commit(consumer.get(), list.get(), 0), RD_KAFKA_RESP_ERR_NO_ERROR);
@@ -400,10 +417,12 @@ TEST(KafkaSourceFeaturesIT, LegacySpecificOffsetsFallBackToGroupOffsetsAndAutoCo
   g_seen.Reset();
   auto env = StreamExecutionEnvironment::Create();
   env->SetParallelism(2).SetHandleSignals(false);
-  kafka::KafkaConsumerSource<std::string> consumer(
-      std::vector<std::string>{topic.name()}, SimpleStringSchema(),
-      {{"bootstrap.servers", BootstrapServers()}, {"group.id", group}, {"auto.offset.reset", "earliest"},
-       {"auto.commit.interval.ms", "100"}});
+  kafka::KafkaConsumerSource<std::string> consumer(std::vector<std::string>{topic.name()},
+                                                   SimpleStringSchema(),
+                                                   {{"bootstrap.servers", BootstrapServers()},
+                                                    {"group.id", group},
+                                                    {"auto.offset.reset", "earliest"},
+                                                    {"auto.commit.interval.ms", "100"}});
   consumer.SetStartFromSpecificOffsets({{{topic.name(), 0}, 3}, {{"not-subscribed", 0}, 1}});
   env->AddSource(consumer).AddSink(SeenSink(&g_seen));
   std::unique_ptr<JobClient> client = env->ExecuteAsync("kafka-legacy-specific");
@@ -430,9 +449,11 @@ TEST(KafkaSourceFeaturesIT, LegacySpecificOffsetsFallBackToGroupOffsetsAndAutoCo
 }
 
 TEST(KafkaSourceFeaturesIT, LegacyStartFromTimestampRejectsNegativeAndFutureTimes) {
-  kafka::KafkaConsumerSource<std::string> consumer("t", SimpleStringSchema(), {{"bootstrap.servers", BootstrapServers()}});
+  kafka::KafkaConsumerSource<std::string> consumer("t", SimpleStringSchema(),
+                                                   {{"bootstrap.servers", BootstrapServers()}});
   EXPECT_THROW(consumer.SetStartFromTimestamp(-1), std::invalid_argument);
-  EXPECT_THROW(consumer.SetStartFromTimestamp(CurrentTimeMillis() + 3'600'000), std::invalid_argument);
+  EXPECT_THROW(consumer.SetStartFromTimestamp(CurrentTimeMillis() + 3'600'000),
+               std::invalid_argument);
   EXPECT_NO_THROW(consumer.SetStartFromTimestamp(0));
 }
 
@@ -446,7 +467,8 @@ TEST(KafkaSourceFeaturesIT, LegacyCommitsOnCheckpointsWithAPattern) {
   env->SetParallelism(2).SetHandleSignals(false);
   env->EnableCheckpointing(milliseconds(50));
   env->GetCheckpointConfig().SetCheckpointStorage(TempDir("legacy-commit").string());
-  kafka::KafkaConsumerSource<std::string> consumer(kafka::TopicPattern{prefix + "-.*"}, SimpleStringSchema(),
+  kafka::KafkaConsumerSource<std::string> consumer(kafka::TopicPattern{prefix + "-.*"},
+                                                   SimpleStringSchema(),
                                                    {{"bootstrap.servers", BootstrapServers()},
                                                     {"group.id", group},
                                                     {"auto.offset.reset", "earliest"}});
@@ -482,7 +504,8 @@ class JsonSink final : public SinkFunction<nlohmann::json> {
 TEST(KafkaSourceFeaturesIT, JsonSchemaParsesValuesAndBadJsonFollowsThePolicy) {
   ScopedTopic topic("json", 1);
   KafkaPtr producer = NewClient(RD_KAFKA_PRODUCER, {});
-  ProduceAndWait(producer.get(), topic.name(), 0, {{"k", R"({"id": 1, "name": "a"})"}, {"k", "{not json"}, {"k", R"([2, 3])"}});
+  ProduceAndWait(producer.get(), topic.name(), 0,
+                 {{"k", R"({"id": 1, "name": "a"})"}, {"k", "{not json"}, {"k", R"([2, 3])"}});
   {
     std::lock_guard lock(g_json_mutex);
     g_json.clear();

@@ -32,22 +32,22 @@ using kafka::TopicPartition;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-
-void Produce(const std::string& topic, int partitions, int per_partition, const std::string& tag = "v",
-             int from = 0) {
+void Produce(const std::string& topic, int partitions, int per_partition,
+             const std::string& tag = "v", int from = 0) {
   KafkaPtr producer = NewClient(RD_KAFKA_PRODUCER, {});
-  for (int32_t p = 0; p < partitions; ++p) ProduceAndWait(producer.get(), topic, p, Values(tag, p, from, from + per_partition));
+  for (int32_t p = 0; p < partitions; ++p)
+    ProduceAndWait(producer.get(), topic, p, Values(tag, p, from, from + per_partition));
 }
 
-
-
 // Per partition, the indices in arrival order.
-std::map<int32_t, std::vector<int>> ByPartition(const std::vector<std::string>& values, const std::string& tag = "v") {
+std::map<int32_t, std::vector<int>> ByPartition(const std::vector<std::string>& values,
+                                                const std::string& tag = "v") {
   std::map<int32_t, std::vector<int>> out;
   for (const std::string& v : values) {
     if (v.rfind(tag + "-p", 0) != 0) continue;
     size_t dash = v.find('-', tag.size() + 2);
-    out[std::stoi(v.substr(tag.size() + 2, dash - tag.size() - 2))].push_back(std::stoi(v.substr(dash + 1)));
+    out[std::stoi(v.substr(tag.size() + 2, dash - tag.size() - 2))].push_back(
+        std::stoi(v.substr(dash + 1)));
   }
   return out;
 }
@@ -58,18 +58,20 @@ std::vector<int> Range(int from, int to) {
   return r;
 }
 
-
-JobExecutionResult RunBounded(std::shared_ptr<const KafkaSource<std::string>> source, int32_t parallelism) {
+JobExecutionResult RunBounded(std::shared_ptr<const KafkaSource<std::string>> source,
+                              int32_t parallelism) {
   g_seen.Reset();
   auto env = StreamExecutionEnvironment::Create();
   env->SetParallelism(parallelism).SetHandleSignals(false);
-  env->FromSource<std::string>(source, WatermarkStrategy<std::string>::NoWatermarks(), "Kafka Source")
+  env->FromSource<std::string>(source, WatermarkStrategy<std::string>::NoWatermarks(),
+                               "Kafka Source")
       .AddSink(SeenSink(&g_seen));
   return env->Execute("kafka-bounded");
 }
 
 void CommitOffsets(const std::string& group, const std::map<TopicPartition, int64_t>& offsets) {
-  KafkaPtr consumer = NewClient(RD_KAFKA_CONSUMER, {{"group.id", group}, {"enable.auto.commit", "false"}});
+  KafkaPtr consumer =
+      NewClient(RD_KAFKA_CONSUMER, {{"group.id", group}, {"enable.auto.commit", "false"}});
   PartitionListPtr list(rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
   for (const auto& [tp, offset] : offsets) {
     rd_kafka_topic_partition_list_add(list.get(), tp.topic.c_str(), tp.partition)->offset = offset;
@@ -108,7 +110,8 @@ TEST(KafkaSourceIT, BoundedReadFromEarliestAtParallelism2ReadsEveryRecordOnceInP
 TEST(KafkaSourceIT, BoundedReaderWithoutPartitionsEndsAtOnce) {
   ScopedTopic topic("src-few", 1);
   Produce(topic.name(), 1, 10);
-  JobExecutionResult result = RunBounded(Built(Builder(topic.name()).SetBounded(OffsetsInitializer::Latest())), 3);
+  JobExecutionResult result =
+      RunBounded(Built(Builder(topic.name()).SetBounded(OffsetsInitializer::Latest())), 3);
   ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
   EXPECT_EQ(ByPartition(g_seen.Snapshot())[0], Range(0, 10));
 }
@@ -119,8 +122,9 @@ TEST(KafkaSourceIT, LatestReadsOnlyRecordsProducedAfterTheReaderStarted) {
   g_seen.Reset();
   auto env = StreamExecutionEnvironment::Create();
   env->SetParallelism(1).SetHandleSignals(false);
-  env->FromSource<std::string>(Built(Builder(topic.name()).SetStartingOffsets(OffsetsInitializer::Latest())),
-                               WatermarkStrategy<std::string>::NoWatermarks(), "Kafka Source")
+  env->FromSource<std::string>(
+         Built(Builder(topic.name()).SetStartingOffsets(OffsetsInitializer::Latest())),
+         WatermarkStrategy<std::string>::NoWatermarks(), "Kafka Source")
       .AddSink(SeenSink(&g_seen));
   std::unique_ptr<JobClient> client = env->ExecuteAsync("kafka-latest");
   // The reader has started once a probe record produced now comes through.
@@ -131,7 +135,8 @@ TEST(KafkaSourceIT, LatestReadsOnlyRecordsProducedAfterTheReaderStarted) {
     started = g_seen.WaitForAtLeast(1, milliseconds(100));
   }
   ASSERT_TRUE(started) << "the source never delivered a record produced after it started";
-  for (int32_t p = 0; p < 2; ++p) ProduceAndWait(producer.get(), topic.name(), p, Values("after", p, 0, 30));
+  for (int32_t p = 0; p < 2; ++p)
+    ProduceAndWait(producer.get(), topic.name(), p, Values("after", p, 0, 30));
   size_t probes = 0;
   ASSERT_TRUE(g_seen.WaitForAtLeast(60 + 1, seconds(60)));
   client->Cancel();
@@ -152,10 +157,11 @@ TEST(KafkaSourceIT, CommittedStartsAtTheGroupOffsetAndFallsBackToTheResetStrateg
   Produce(topic.name(), 3, 20);
   const std::string group = UniqueName("src-group");
   CommitOffsets(group, {{{topic.name(), 0}, 5}, {{topic.name(), 1}, 15}});
-  auto source = Built(Builder(topic.name())
-                          .SetGroupId(group)
-                          .SetStartingOffsets(OffsetsInitializer::Committed(OffsetResetStrategy::kEarliest))
-                          .SetBounded(OffsetsInitializer::Latest()));
+  auto source =
+      Built(Builder(topic.name())
+                .SetGroupId(group)
+                .SetStartingOffsets(OffsetsInitializer::Committed(OffsetResetStrategy::kEarliest))
+                .SetBounded(OffsetsInitializer::Latest()));
   JobExecutionResult result = RunBounded(source, 2);
   ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
   auto parts = ByPartition(g_seen.Snapshot());
@@ -175,8 +181,10 @@ TEST(KafkaSourceIT, CommittedWithoutResetStrategyFailsNamingThePartitionWithoutO
                           .SetBounded(OffsetsInitializer::Latest()));
   JobExecutionResult result = RunBounded(source, 1);
   ASSERT_EQ(result.status, JobStatus::kFailed);
-  EXPECT_NE(result.failure.message().find(topic.name() + "-1"), std::string::npos) << result.failure.ToString();
-  EXPECT_NE(result.failure.message().find("no committed offset"), std::string::npos) << result.failure.ToString();
+  EXPECT_NE(result.failure.message().find(topic.name() + "-1"), std::string::npos)
+      << result.failure.ToString();
+  EXPECT_NE(result.failure.message().find("no committed offset"), std::string::npos)
+      << result.failure.ToString();
 }
 
 TEST(KafkaSourceIT, SpecificOffsetsWithAMissingPartitionFallBackToCommittedThenReset) {
@@ -184,11 +192,12 @@ TEST(KafkaSourceIT, SpecificOffsetsWithAMissingPartitionFallBackToCommittedThenR
   Produce(topic.name(), 3, 20);
   const std::string group = UniqueName("src-group");
   CommitOffsets(group, {{{topic.name(), 1}, 12}});
-  auto source = Built(Builder(topic.name())
-                          .SetGroupId(group)
-                          .SetStartingOffsets(OffsetsInitializer::Offsets(
-                              {{{topic.name(), 0}, 7}, {{"not-subscribed", 0}, 3}}, OffsetResetStrategy::kLatest))
-                          .SetBounded(OffsetsInitializer::Latest()));
+  auto source = Built(
+      Builder(topic.name())
+          .SetGroupId(group)
+          .SetStartingOffsets(OffsetsInitializer::Offsets(
+              {{{topic.name(), 0}, 7}, {{"not-subscribed", 0}, 3}}, OffsetResetStrategy::kLatest))
+          .SetBounded(OffsetsInitializer::Latest()));
   JobExecutionResult result = RunBounded(source, 1);
   ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
   auto parts = ByPartition(g_seen.Snapshot());
@@ -203,7 +212,8 @@ TEST(KafkaSourceIT, TimestampStartsAtTheFirstRecordAtOrAfterItAndAtTheEndWhenNon
   const int64_t base = 1'700'000'000'000;
   for (int i = 0; i < 10; ++i) {
     ProduceAndWait(producer.get(), topic.name(), 0, Values("v", 0, i, i + 1), base + 1000 * i);
-    ProduceAndWait(producer.get(), topic.name(), 1, Values("v", 1, i, i + 1), base + 100 * i);  // all before base+1000
+    ProduceAndWait(producer.get(), topic.name(), 1, Values("v", 1, i, i + 1),
+                   base + 100 * i);  // all before base+1000
   }
   auto source = Built(Builder(topic.name())
                           .SetStartingOffsets(OffsetsInitializer::Timestamp(base + 4500))
@@ -228,7 +238,8 @@ TEST(KafkaSourceIT, BoundedReadFinishesOnATopicEndingWithAnAbortedTransaction) {
       ThrowIfError(rd_kafka_abort_transaction(producer.get(), 30000), "abort");
     }
   }
-  JobExecutionResult result = RunBounded(Built(Builder(topic.name()).SetBounded(OffsetsInitializer::Latest())), 1);
+  JobExecutionResult result =
+      RunBounded(Built(Builder(topic.name()).SetBounded(OffsetsInitializer::Latest())), 1);
   ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
   std::vector<std::string> seen = g_seen.Snapshot();
   EXPECT_EQ(ByPartition(seen)[0], Range(0, 10));
@@ -240,7 +251,8 @@ TEST(KafkaSourceIT, StoppingOffsetsAreExclusive) {
   Produce(topic.name(), 2, 20);
   auto source = Built(Builder(topic.name())
                           .SetStartingOffsets(OffsetsInitializer::Offsets({{{topic.name(), 0}, 3}}))
-                          .SetBounded(OffsetsInitializer::Offsets({{{topic.name(), 0}, 8}, {{topic.name(), 1}, 0}})));
+                          .SetBounded(OffsetsInitializer::Offsets(
+                              {{{topic.name(), 0}, 8}, {{topic.name(), 1}, 0}})));
   JobExecutionResult result = RunBounded(source, 1);
   ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
   auto parts = ByPartition(g_seen.Snapshot());
@@ -256,7 +268,8 @@ int64_t PartitionOf(const std::string& v) { return std::stoi(v.substr(3, v.find(
 std::atomic<bool> g_checkpoint_done{false};
 
 // In attempt 0, throws at the first record it sees after a checkpoint completed.
-class FailAfterCheckpoint final : public RichMapFunction<std::string, int64_t>, public CheckpointListener {
+class FailAfterCheckpoint final : public RichMapFunction<std::string, int64_t>,
+                                  public CheckpointListener {
  public:
   int64_t Map(std::string value) override {
     if (GetRuntimeContext().GetAttemptNumber() == 0 && g_checkpoint_done.load() && armed_) {
@@ -285,8 +298,8 @@ TEST(KafkaSourceIT, RestoresCheckpointedOffsetsAfterAFailureWithExactlyOnceCount
   env->EnableCheckpointing(milliseconds(50));
   env->GetCheckpointConfig().SetCheckpointStorage(TempDir("kafka-recovery").string());
   env->SetRestartStrategy(RestartStrategy::FixedDelay(3, milliseconds(10)));
-  env->FromSource<std::string>(Built(Builder(topic.name())), WatermarkStrategy<std::string>::NoWatermarks(),
-                               "Kafka Source")
+  env->FromSource<std::string>(Built(Builder(topic.name())),
+                               WatermarkStrategy<std::string>::NoWatermarks(), "Kafka Source")
       .Uid("kafka")
       .Map(FailAfterCheckpoint())
       .Uid("fail")
@@ -297,14 +310,16 @@ TEST(KafkaSourceIT, RestoresCheckpointedOffsetsAfterAFailureWithExactlyOnceCount
   std::unique_ptr<JobClient> client = env->ExecuteAsync("kafka-recovery");
   auto all_at = [](int64_t n) {
     return [n](const std::map<int64_t, int64_t>& latest, int64_t) {
-      return latest.size() == 3 && std::all_of(latest.begin(), latest.end(), [n](auto& kv) { return kv.second >= n; });
+      return latest.size() == 3 &&
+             std::all_of(latest.begin(), latest.end(), [n](auto& kv) { return kv.second >= n; });
     };
   };
   ASSERT_TRUE(g_counts.WaitFor(all_at(100), Scaled(seconds(60))));
   // A checkpoint has completed once the map has heard of it; the next records fail attempt 0.
   auto deadline = std::chrono::steady_clock::now() + Scaled(seconds(60));
   while (!g_checkpoint_done && std::chrono::steady_clock::now() < deadline) {
-    g_counts.WaitFor([](const auto&, int64_t) { return g_checkpoint_done.load(); }, milliseconds(50));
+    g_counts.WaitFor([](const auto&, int64_t) { return g_checkpoint_done.load(); },
+                     milliseconds(50));
   }
   ASSERT_TRUE(g_checkpoint_done);
   Produce(topic.name(), 3, 100, "v", 100);
@@ -326,7 +341,8 @@ TEST(KafkaSourceIT, SavepointAtParallelism2RestoresAt4ReadingEveryRecordOnce) {
     env.GetCheckpointConfig().SetCheckpointStorage(TempDir("kafka-rescale-chk").string());
     auto builder = Builder(topic.name());
     if (bounded) builder.SetBounded(OffsetsInitializer::Latest());
-    env.FromSource<std::string>(Built(builder), WatermarkStrategy<std::string>::NoWatermarks(), "Kafka Source")
+    env.FromSource<std::string>(Built(builder), WatermarkStrategy<std::string>::NoWatermarks(),
+                                "Kafka Source")
         .Uid("kafka")
         .Map([](std::string v) { return PartitionOf(v); })
         .KeyBy([](int64_t p) { return p; })
@@ -338,7 +354,8 @@ TEST(KafkaSourceIT, SavepointAtParallelism2RestoresAt4ReadingEveryRecordOnce) {
   auto first = StreamExecutionEnvironment::Create();
   build(*first, 2, false);
   std::unique_ptr<JobClient> client = first->ExecuteAsync("kafka-rescale");
-  ASSERT_TRUE(g_counts.WaitFor([](const auto&, int64_t records) { return records >= 300; }, Scaled(seconds(60))));
+  ASSERT_TRUE(g_counts.WaitFor([](const auto&, int64_t records) { return records >= 300; },
+                               Scaled(seconds(60))));
   Result<std::string> savepoint = client->StopWithSavepoint(TempDir("kafka-savepoints").string());
   ASSERT_TRUE(savepoint.ok()) << savepoint.status().ToString();
   ASSERT_EQ(client->WaitForResult().status, JobStatus::kFinished);
@@ -411,7 +428,8 @@ TEST(KafkaSourceIT, MissingTopicFailsTheJobNamingTheTopic) {
   JobExecutionResult result = RunBounded(Built(Builder(missing)), 1);
   EXPECT_LT(std::chrono::steady_clock::now() - start, Scaled(seconds(30)));
   ASSERT_EQ(result.status, JobStatus::kFailed);
-  EXPECT_NE(result.failure.message().find("topic '" + missing + "' does not exist"), std::string::npos)
+  EXPECT_NE(result.failure.message().find("topic '" + missing + "' does not exist"),
+            std::string::npos)
       << result.failure.ToString();
 }
 
@@ -442,12 +460,14 @@ TEST(KafkaSourceIT, ARecordThatFailsToDeserializeFailsTheJobNamingTopicPartition
                           .SetValueOnlyDeserializer(FailingSchema()));
   JobExecutionResult result = RunBounded(source, 1);
   ASSERT_EQ(result.status, JobStatus::kFailed);
-  EXPECT_NE(result.failure.message().find("topic '" + topic.name() + "' partition 0 offset 7: bad record"),
+  EXPECT_NE(result.failure.message().find("topic '" + topic.name() +
+                                          "' partition 0 offset 7: bad record"),
             std::string::npos)
       << result.failure.ToString();
 }
 
-kafka::KafkaSourceBuilder<std::string> SaslBuilder(const std::string& topic, const std::string& password) {
+kafka::KafkaSourceBuilder<std::string> SaslBuilder(const std::string& topic,
+                                                   const std::string& password) {
   return KafkaSource<std::string>::Builder()
       .SetBootstrapServers(SaslBootstrapServers())
       .SetTopics(topic)
@@ -473,7 +493,8 @@ TEST(KafkaSourceIT, SaslPlainWithAWrongPasswordFailsWithTheBrokersReason) {
   JobExecutionResult result = RunBounded(Built(SaslBuilder(topic.name(), "wrong")), 1);
   EXPECT_LT(std::chrono::steady_clock::now() - start, Scaled(seconds(30)));
   ASSERT_EQ(result.status, JobStatus::kFailed);
-  EXPECT_NE(result.failure.message().find("Authentication"), std::string::npos) << result.failure.ToString();
+  EXPECT_NE(result.failure.message().find("Authentication"), std::string::npos)
+      << result.failure.ToString();
 }
 
 }  // namespace

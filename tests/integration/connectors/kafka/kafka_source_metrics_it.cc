@@ -56,7 +56,8 @@ struct Gate {
   }
   bool WaitForPassed(int64_t n, milliseconds timeout) {
     std::unique_lock lock(mutex);
-    return changed.wait_for(lock, Scaled(timeout), [&] { return static_cast<int64_t>(passed.size()) >= n; });
+    return changed.wait_for(lock, Scaled(timeout),
+                            [&] { return static_cast<int64_t>(passed.size()) >= n; });
   }
   int64_t Count() {
     std::lock_guard lock(mutex);
@@ -131,12 +132,13 @@ TEST(KafkaSourceMetricsIT, RecordsBytesOffsetsCommitsAndLagMoveWhileTheJobRuns) 
   env->SetParallelism(1).SetHandleSignals(false);
   env->EnableCheckpointing(milliseconds(50));
   env->GetCheckpointConfig().SetCheckpointStorage(checkpoints);
-  env->FromSource<std::string>(Built(Builder(topic.name())
-                                         .SetGroupId(group)
-                                         .SetStartingOffsets(OffsetsInitializer::Earliest())
-                                         .SetDeserializationFailurePolicy(kafka::DeserializationFailurePolicy::Skip())
-                                         .SetValueOnlyDeserializer(FailOnBad())),
-                               WatermarkStrategy<std::string>::NoWatermarks(), "Kafka Source")
+  env->FromSource<std::string>(
+         Built(Builder(topic.name())
+                   .SetGroupId(group)
+                   .SetStartingOffsets(OffsetsInitializer::Earliest())
+                   .SetDeserializationFailurePolicy(kafka::DeserializationFailurePolicy::Skip())
+                   .SetValueOnlyDeserializer(FailOnBad())),
+         WatermarkStrategy<std::string>::NoWatermarks(), "Kafka Source")
       .Uid("kafka")
       .AddSink(GateSink())
       .Uid("gate");
@@ -147,9 +149,11 @@ TEST(KafkaSourceMetricsIT, RecordsBytesOffsetsCommitsAndLagMoveWhileTheJobRuns) 
   ASSERT_TRUE(g_gate.WaitForPassed(100, seconds(60)));
   MetricMap metrics;
   EXPECT_TRUE(WaitForMetrics(
-      *client, [](const MetricMap& m) { return MetricSum(m, "KafkaSourceReader.pendingRecords") > 0; }, seconds(30),
-      &metrics))
-      << "no lag while a backlog waits behind a slow downstream:\n" << Describe(metrics);
+      *client,
+      [](const MetricMap& m) { return MetricSum(m, "KafkaSourceReader.pendingRecords") > 0; },
+      seconds(30), &metrics))
+      << "no lag while a backlog waits behind a slow downstream:\n"
+      << Describe(metrics);
   EXPECT_LE(MetricSum(metrics, "KafkaSourceReader.pendingRecords"), 2 * kBacklog + kBad);
   EXPECT_EQ(g_gate.Count(), 100) << "the gate let more through than it allowed";
 
@@ -168,8 +172,9 @@ TEST(KafkaSourceMetricsIT, RecordsBytesOffsetsCommitsAndLagMoveWhileTheJobRuns) 
              MetricSum(m, "KafkaSourceReader.pendingRecords") == 0;
     };
   };
-  EXPECT_TRUE(WaitForMetrics(*client, caught_up(kBacklog + kBad, kBacklog, 2 * kBacklog + kBad, bytes), seconds(60),
-                             &metrics))
+  EXPECT_TRUE(WaitForMetrics(*client,
+                             caught_up(kBacklog + kBad, kBacklog, 2 * kBacklog + kBad, bytes),
+                             seconds(60), &metrics))
       << Describe(metrics);
   EXPECT_GT(MetricSum(metrics, "KafkaSourceReader.commitsSucceeded"), 0);
   EXPECT_EQ(MetricSum(metrics, "KafkaSourceReader.commitsFailed"), 0);
@@ -187,21 +192,25 @@ TEST(KafkaSourceMetricsIT, RecordsBytesOffsetsCommitsAndLagMoveWhileTheJobRuns) 
   }
   ASSERT_TRUE(g_gate.WaitForPassed(2 * kBacklog + 10, seconds(60)));
   EXPECT_TRUE(WaitForMetrics(
-      *client, [](const MetricMap& m) { return MetricSum(m, "KafkaSourceReader.pendingRecords") > 0; }, seconds(30),
-      &metrics))
-      << "the lag did not rise with new records held downstream:\n" << Describe(metrics);
+      *client,
+      [](const MetricMap& m) { return MetricSum(m, "KafkaSourceReader.pendingRecords") > 0; },
+      seconds(30), &metrics))
+      << "the lag did not rise with new records held downstream:\n"
+      << Describe(metrics);
   g_gate.Allow(INT64_MAX);
   ASSERT_TRUE(g_gate.WaitForPassed(2 * (kBacklog + kMore), seconds(60))) << g_gate.Count();
-  EXPECT_TRUE(WaitForMetrics(*client,
-                             caught_up(kBacklog + kBad + kMore, kBacklog + kMore, 2 * (kBacklog + kMore) + kBad, bytes),
-                             seconds(60), &metrics))
+  EXPECT_TRUE(WaitForMetrics(
+      *client,
+      caught_up(kBacklog + kBad + kMore, kBacklog + kMore, 2 * (kBacklog + kMore) + kBad, bytes),
+      seconds(60), &metrics))
       << Describe(metrics);
 
   client->Cancel();
   JobExecutionResult result = client->WaitForResult();
   EXPECT_EQ(result.status, JobStatus::kCanceled) << result.failure.ToString();
   // The final result carries the same metrics.
-  EXPECT_EQ(MetricSum(result.counters, "KafkaSourceReader.numRecordsIn"), 2 * (kBacklog + kMore) + kBad);
+  EXPECT_EQ(MetricSum(result.counters, "KafkaSourceReader.numRecordsIn"),
+            2 * (kBacklog + kMore) + kBad);
   EXPECT_EQ(MetricSum(result.counters, "KafkaSourceReader.deserializationFailures"), kBad);
   EXPECT_EQ(g_gate.Count(), 2 * (kBacklog + kMore)) << "a record was delivered twice";
   std::error_code ignored;

@@ -32,7 +32,8 @@ using std::chrono::seconds;
 // checkpoint taken after it has completed, so each epoch holds one burst (the job's final
 // checkpoint commits whatever comes after the last one). Without checkpointing it does not
 // wait.
-class CheckpointedBursts final : public RichSourceFunction<std::string>, public CheckpointedFunction,
+class CheckpointedBursts final : public RichSourceFunction<std::string>,
+                                 public CheckpointedFunction,
                                  public CheckpointListener {
  public:
   CheckpointedBursts(int64_t bursts, int64_t per_burst) : bursts_(bursts), per_burst_(per_burst) {}
@@ -49,7 +50,8 @@ class CheckpointedBursts final : public RichSourceFunction<std::string>, public 
       int64_t emitted;
       {
         std::lock_guard lock(ctx.GetCheckpointLock());
-        for (int64_t i = 0; i < per_burst_; ++i) ctx.Collect(std::to_string(burst_ * per_burst_ + i));
+        for (int64_t i = 0; i < per_burst_; ++i)
+          ctx.Collect(std::to_string(burst_ * per_burst_ + i));
         emitted = ++burst_;
       }
       if (!checkpointing_) continue;
@@ -68,7 +70,8 @@ class CheckpointedBursts final : public RichSourceFunction<std::string>, public 
   }
   void NotifyCheckpointComplete(CheckpointId id) override {
     std::lock_guard lock(mutex_);
-    if (auto it = taken_.find(id.value()); it != taken_.end()) covered_ = std::max(covered_, it->second);
+    if (auto it = taken_.find(id.value()); it != taken_.end())
+      covered_ = std::max(covered_, it->second);
     cv_.notify_all();
   }
 
@@ -95,7 +98,8 @@ class TagWithSubtask final : public RichMapFunction<std::string, std::string> {
 
 struct Job {
   std::string name = UniqueName("legacy-sink-job");
-  std::string checkpoints = (std::filesystem::temp_directory_path() / UniqueName("legacy-sink-chk")).string();
+  std::string checkpoints =
+      (std::filesystem::temp_directory_path() / UniqueName("legacy-sink-chk")).string();
   ~Job() {
     std::error_code ignored;
     std::filesystem::remove_all(checkpoints, ignored);
@@ -119,7 +123,8 @@ kafka::Properties Props(kafka::Properties extra = {}) {
   return extra;
 }
 
-std::unique_ptr<StreamExecutionEnvironment> NewEnv(const Job& job, int parallelism, bool checkpointing) {
+std::unique_ptr<StreamExecutionEnvironment> NewEnv(const Job& job, int parallelism,
+                                                   bool checkpointing) {
   auto env = StreamExecutionEnvironment::Create();
   env->SetParallelism(parallelism).SetHandleSignals(false);
   if (checkpointing) env->EnableCheckpointing(milliseconds(30));
@@ -146,7 +151,8 @@ std::map<int64_t, int> CountValues(const std::vector<Record>& records) {
 int64_t SumOfMetric(const JobExecutionResult& result, const std::string& metric) {
   int64_t sum = 0;
   for (const auto& [name, value] : result.counters) {
-    if (name.size() >= metric.size() && name.compare(name.size() - metric.size(), metric.size(), metric) == 0) {
+    if (name.size() >= metric.size() &&
+        name.compare(name.size() - metric.size(), metric.size(), metric) == 0) {
       sum += value;
     }
   }
@@ -159,7 +165,8 @@ int CountInStderr(const std::string& needle, Fn fn) {
   fn();
   std::string err = ::testing::internal::GetCapturedStderr();
   int count = 0;
-  for (size_t at = err.find(needle); at != std::string::npos; at = err.find(needle, at + 1)) ++count;
+  for (size_t at = err.find(needle); at != std::string::npos; at = err.find(needle, at + 1))
+    ++count;
   return count;
 }
 
@@ -173,7 +180,8 @@ TEST(KafkaProducerSinkIT, WritesWithEachSemanticAndReadsBackWithReadCommitted) {
     env->AddSource(CheckpointedBursts(4, 50))
         .Uid("bursts")
         .Rebalance()
-        .AddSink(KafkaProducerSink<std::string>(out.name(), SimpleStringSchema(), Props(), semantic))
+        .AddSink(
+            KafkaProducerSink<std::string>(out.name(), SimpleStringSchema(), Props(), semantic))
         .Uid("kafka-producer");
     JobExecutionResult result = env->Execute(job.name);
     ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
@@ -182,7 +190,8 @@ TEST(KafkaProducerSinkIT, WritesWithEachSemanticAndReadsBackWithReadCommitted) {
     for (const auto& [value, n] : counts) EXPECT_EQ(n, 1) << "value " << value;
     if (semantic == Semantic::kExactlyOnce) {
       // The transactions were the default prefix's: its control topic holds the commits.
-      EXPECT_GE(ReadCommitted(job.control_topic(), 1).size(), 1u) << "no commit marker in " << job.control_topic();
+      EXPECT_GE(ReadCommitted(job.control_topic(), 1).size(), 1u)
+          << "no commit marker in " << job.control_topic();
       EXPECT_GE(SumOfMetric(result, "transactionsCommitted"), 1);
     }
   }
@@ -193,14 +202,16 @@ TEST(KafkaProducerSinkIT, ExactlyOnceWithoutCheckpointingBehavesAsNoneAndSaysSoO
   ScopedTopic out("legacy-nocp", 1);
   auto env = NewEnv(job, 2, /*checkpointing=*/false);
   env->FromCollection(std::vector<std::string>{"0", "1", "2", "3", "4"})
-      .AddSink(KafkaProducerSink<std::string>(out.name(), SimpleStringSchema(), Props(), Semantic::kExactlyOnce));
+      .AddSink(KafkaProducerSink<std::string>(out.name(), SimpleStringSchema(), Props(),
+                                              Semantic::kExactlyOnce));
   JobExecutionResult result;
   int lines = CountInStderr("checkpointing is off, so Semantic EXACTLY_ONCE behaves as NONE",
                             [&] { result = env->Execute(job.name); });
   ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
   EXPECT_EQ(lines, 1) << "said once per job, not per writer";
   // Plain records, no transactions: visible to both isolation levels, and no control topic.
-  EXPECT_EQ(CountValues(ReadToEnd(out.name(), 1, {{"isolation.level", "read_uncommitted"}})).size(), 5u);
+  EXPECT_EQ(CountValues(ReadToEnd(out.name(), 1, {{"isolation.level", "read_uncommitted"}})).size(),
+            5u);
   EXPECT_EQ(CountValues(ReadCommitted(out.name(), 1)).size(), 5u);
   EXPECT_EQ(SumOfMetric(result, "transactionsCommitted"), 0);
 }
@@ -217,8 +228,11 @@ TEST(KafkaProducerSinkIT, WriteTimestampToKafkaDecidesTheRecordTimestamp) {
     if (write) sink.SetWriteTimestampToKafka(true);
     auto env = NewEnv(job, 1, /*checkpointing=*/false);
     env->FromCollection(std::vector<std::string>{"0", "1", "2"})
-        .AssignTimestampsAndWatermarks(WatermarkStrategy<std::string>::ForMonotonousTimestamps().WithTimestampAssigner(
-            [base](const std::string& value, int64_t) { return base + std::stoll(value) * 1000; }))
+        .AssignTimestampsAndWatermarks(
+            WatermarkStrategy<std::string>::ForMonotonousTimestamps().WithTimestampAssigner(
+                [base](const std::string& value, int64_t) {
+                  return base + std::stoll(value) * 1000;
+                }))
         .AddSink(sink);
     JobExecutionResult result = env->Execute(job.name);
     ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
@@ -267,7 +281,9 @@ enum class FailureKind { kRefusedByLibrdkafka, kRefusedByTheBroker };
 class LogFailuresOnlyIT : public ::testing::TestWithParam<FailureKind> {
  protected:
   kafka::Properties FailureProps() const {
-    return GetParam() == FailureKind::kRefusedByTheBroker ? Props({{"message.max.bytes", "4000000"}}) : Props();
+    return GetParam() == FailureKind::kRefusedByTheBroker
+               ? Props({{"message.max.bytes", "4000000"}})
+               : Props();
   }
   // "0", "1", a 2 MB record, "2", "3", another 2 MB record, "4".
   static std::vector<std::string> Input() {
@@ -296,7 +312,8 @@ TEST_P(LogFailuresOnlyIT, FalseFailsTheJobNamingTopicPartitionAndReason) {
   Job job;
   ScopedTopic out("legacy-failing", 1);
   auto env = NewEnv(job, 1, /*checkpointing=*/true);
-  env->FromCollection(Input()).AddSink(KafkaProducerSink<std::string>(out.name(), SimpleStringSchema(), FailureProps()));
+  env->FromCollection(Input()).AddSink(
+      KafkaProducerSink<std::string>(out.name(), SimpleStringSchema(), FailureProps()));
   JobExecutionResult result = env->Execute(job.name);
   ASSERT_EQ(result.status, JobStatus::kFailed);
   const std::string& message = result.failure.message();
@@ -305,7 +322,8 @@ TEST_P(LogFailuresOnlyIT, FalseFailsTheJobNamingTopicPartitionAndReason) {
 }
 
 INSTANTIATE_TEST_SUITE_P(BothWaysToFail, LogFailuresOnlyIT,
-                         ::testing::Values(FailureKind::kRefusedByLibrdkafka, FailureKind::kRefusedByTheBroker),
+                         ::testing::Values(FailureKind::kRefusedByLibrdkafka,
+                                           FailureKind::kRefusedByTheBroker),
                          [](const auto& param_info) {
                            return param_info.param == FailureKind::kRefusedByLibrdkafka
                                       ? std::string("RefusedByLibrdkafka")
@@ -316,12 +334,15 @@ TEST(KafkaProducerSinkIT, ABadPropertyStopsTheJobAtStartNamingIt) {
   Job job;
   auto env = NewEnv(job, 1, /*checkpointing=*/false);
   env->FromElements(std::string("a"))
-      .AddSink(KafkaProducerSink<std::string>("never-written", SimpleStringSchema(), Props({{"linger.mss", "5"}})));
+      .AddSink(KafkaProducerSink<std::string>("never-written", SimpleStringSchema(),
+                                              Props({{"linger.mss", "5"}})));
   JobExecutionResult result = env->Execute(job.name);
   ASSERT_EQ(result.status, JobStatus::kFailed);
   EXPECT_EQ(result.failure.code(), StatusCode::kInvalidArgument) << result.failure.ToString();
-  EXPECT_NE(result.failure.message().find("linger.mss"), std::string::npos) << result.failure.message();
-  EXPECT_NE(result.failure.message().find("never-written"), std::string::npos) << result.failure.message();
+  EXPECT_NE(result.failure.message().find("linger.mss"), std::string::npos)
+      << result.failure.message();
+  EXPECT_NE(result.failure.message().find("never-written"), std::string::npos)
+      << result.failure.message();
 }
 
 }  // namespace

@@ -36,8 +36,9 @@ using std::chrono::seconds;
 
 class FixedPartitionerAt5 final : public kafka::KafkaPartitioner<std::string> {
  public:
-  int32_t Partition(const std::string&, std::optional<std::string_view>, std::optional<std::string_view>,
-                    const std::string&, const std::vector<int32_t>&) override {
+  int32_t Partition(const std::string&, std::optional<std::string_view>,
+                    std::optional<std::string_view>, const std::string&,
+                    const std::vector<int32_t>&) override {
     return 5;
   }
 };
@@ -46,7 +47,8 @@ class FixedPartitionerAt5 final : public kafka::KafkaPartitioner<std::string> {
 class DropOddSerializer final : public kafka::KafkaRecordSerializationSchema<std::string> {
  public:
   explicit DropOddSerializer(std::string topic) : topic_(std::move(topic)) {}
-  bool Serialize(const std::string& element, kafka::KafkaSinkContext&, int64_t, kafka::ProducerRecord& record) override {
+  bool Serialize(const std::string& element, kafka::KafkaSinkContext&, int64_t,
+                 kafka::ProducerRecord& record) override {
     if (std::stoi(element) % 2 == 1) return false;
     record.topic = topic_;
     record.value = element;
@@ -61,7 +63,8 @@ class DropOddSerializer final : public kafka::KafkaRecordSerializationSchema<std
 struct Job {
   std::string prefix = UniqueName("sink-txn");
   std::string name = UniqueName("sink-job");
-  std::string checkpoints = (std::filesystem::temp_directory_path() / UniqueName("sink-chk")).string();
+  std::string checkpoints =
+      (std::filesystem::temp_directory_path() / UniqueName("sink-chk")).string();
   ~Job() {
     std::error_code ignored;
     std::filesystem::remove_all(checkpoints, ignored);
@@ -79,9 +82,9 @@ struct ControlTopic {
   }
 };
 
-std::shared_ptr<const KafkaSink<std::string>> MakeSink(const std::string& topic, DeliveryGuarantee guarantee,
-                                                       const std::string& prefix,
-                                                       std::map<std::string, std::string> properties = {}) {
+std::shared_ptr<const KafkaSink<std::string>> MakeSink(
+    const std::string& topic, DeliveryGuarantee guarantee, const std::string& prefix,
+    std::map<std::string, std::string> properties = {}) {
   auto builder = KafkaSink<std::string>::Builder();
   builder.SetBootstrapServers(BootstrapServers())
       .SetRecordSerializer(KafkaRecordSerializationSchema<std::string>::Builder()
@@ -130,8 +133,10 @@ void ExpectExactlyOnce(const std::map<int64_t, int>& counts, int64_t total) {
   EXPECT_EQ(duplicated, 0) << "duplicated values";
 }
 
-JobExecutionResult RunBursts(const Job& job, const std::shared_ptr<const KafkaSink<std::string>>& sink, int64_t bursts,
-                             int64_t per_burst, int64_t fail_at = -1, int64_t empty_every = 0) {
+JobExecutionResult RunBursts(const Job& job,
+                             const std::shared_ptr<const KafkaSink<std::string>>& sink,
+                             int64_t bursts, int64_t per_burst, int64_t fail_at = -1,
+                             int64_t empty_every = 0) {
   auto env = NewEnv(job);
   env->AddSource(BurstSource(bursts, per_burst, empty_every))
       .Uid("bursts")
@@ -146,8 +151,8 @@ JobExecutionResult RunBursts(const Job& job, const std::shared_ptr<const KafkaSi
 }
 
 TEST(KafkaSinkIT, WritesWithEachGuaranteeAndReadsBackWithReadCommitted) {
-  for (DeliveryGuarantee guarantee :
-       {DeliveryGuarantee::kNone, DeliveryGuarantee::kAtLeastOnce, DeliveryGuarantee::kExactlyOnce}) {
+  for (DeliveryGuarantee guarantee : {DeliveryGuarantee::kNone, DeliveryGuarantee::kAtLeastOnce,
+                                      DeliveryGuarantee::kExactlyOnce}) {
     SCOPED_TRACE(std::string(kafka::DeliveryGuaranteeName(guarantee)));
     Job job;
     ScopedTopic out("sink-out", 3);
@@ -162,7 +167,8 @@ TEST(KafkaSinkIT, AtLeastOnceRecoveryLosesNothing) {
   Job job;
   ScopedTopic out("sink-alo", 2);
   JobExecutionResult result =
-      RunBursts(job, MakeSink(out.name(), DeliveryGuarantee::kAtLeastOnce, job.prefix), 10, 100, /*fail_at=*/333);
+      RunBursts(job, MakeSink(out.name(), DeliveryGuarantee::kAtLeastOnce, job.prefix), 10, 100,
+                /*fail_at=*/333);
   ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
   EXPECT_EQ(result.restarts, 1);
   std::map<int64_t, int> counts = CountValues(out.name(), 2);
@@ -174,7 +180,8 @@ TEST(KafkaSinkIT, ExactlyOnceFailureAfter333Of1000NeitherLosesNorDuplicates) {
   ScopedTopic out("sink-eo", 3);
   ControlTopic control{job.prefix + ".sluice-control"};
   JobExecutionResult result =
-      RunBursts(job, MakeSink(out.name(), DeliveryGuarantee::kExactlyOnce, job.prefix), 10, 100, /*fail_at=*/333);
+      RunBursts(job, MakeSink(out.name(), DeliveryGuarantee::kExactlyOnce, job.prefix), 10, 100,
+                /*fail_at=*/333);
   ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
   EXPECT_EQ(result.restarts, 1);
   ASSERT_TRUE(result.restored_checkpoint.has_value());
@@ -185,7 +192,8 @@ TEST(KafkaSinkIT, ExactlyOnceFailureAfter333Of1000NeitherLosesNorDuplicates) {
 class FailPhaseOnce {
  public:
   explicit FailPhaseOnce(TransactionPhase phase) {
-    kafka::internal::SetTransactionHookForTesting([this, phase](TransactionPhase p, int64_t checkpoint) {
+    kafka::internal::SetTransactionHookForTesting([this, phase](TransactionPhase p,
+                                                                int64_t checkpoint) {
       if (p != phase || checkpoint < 3 || fired_.exchange(true)) return Status::Ok();
       failed_checkpoint_ = checkpoint;
       return Status::Unavailable("injected failure at checkpoint " + std::to_string(checkpoint));
@@ -207,7 +215,8 @@ TEST_P(ExactlyOncePhaseIT, RecoveryNeitherLosesNorDuplicates) {
   ScopedTopic out("sink-phase", 3);
   ControlTopic control{job.prefix + ".sluice-control"};
   FailPhaseOnce injection(GetParam());
-  JobExecutionResult result = RunBursts(job, MakeSink(out.name(), DeliveryGuarantee::kExactlyOnce, job.prefix), 8, 50);
+  JobExecutionResult result =
+      RunBursts(job, MakeSink(out.name(), DeliveryGuarantee::kExactlyOnce, job.prefix), 8, 50);
   ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
   EXPECT_TRUE(injection.fired());
   EXPECT_EQ(result.restarts, 1);
@@ -216,19 +225,24 @@ TEST_P(ExactlyOncePhaseIT, RecoveryNeitherLosesNorDuplicates) {
     EXPECT_EQ(*result.restored_checkpoint, injection.failed_checkpoint())
         << "a committed checkpoint is restored although its completion was never reported";
   } else {
-    EXPECT_LT(*result.restored_checkpoint, injection.failed_checkpoint()) << "an uncommitted checkpoint is discarded";
+    EXPECT_LT(*result.restored_checkpoint, injection.failed_checkpoint())
+        << "an uncommitted checkpoint is discarded";
   }
   ExpectExactlyOnce(CountValues(out.name(), 3), 400);
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryCommitPhase, ExactlyOncePhaseIT,
-                         ::testing::Values(TransactionPhase::kBeforeMarker, TransactionPhase::kBeforeCommit,
+                         ::testing::Values(TransactionPhase::kBeforeMarker,
+                                           TransactionPhase::kBeforeCommit,
                                            TransactionPhase::kAfterCommit),
                          [](const auto& param_info) {
                            switch (param_info.param) {
-                             case TransactionPhase::kBeforeMarker: return std::string("AfterStateBeforeCommit");
-                             case TransactionPhase::kBeforeCommit: return std::string("DuringCommit");
-                             case TransactionPhase::kAfterCommit: return std::string("AfterCommitBeforeNotify");
+                             case TransactionPhase::kBeforeMarker:
+                               return std::string("AfterStateBeforeCommit");
+                             case TransactionPhase::kBeforeCommit:
+                               return std::string("DuringCommit");
+                             case TransactionPhase::kAfterCommit:
+                               return std::string("AfterCommitBeforeNotify");
                            }
                            return std::string("?");
                          });
@@ -240,7 +254,8 @@ TEST(KafkaSinkIT, ExactlyOnceFailureBeforeABarrierNeitherLosesNorDuplicates) {
   ScopedTopic out("sink-prebarrier", 2);
   ControlTopic control{job.prefix + ".sluice-control"};
   JobExecutionResult result =
-      RunBursts(job, MakeSink(out.name(), DeliveryGuarantee::kExactlyOnce, job.prefix), 8, 50, /*fail_at=*/275);
+      RunBursts(job, MakeSink(out.name(), DeliveryGuarantee::kExactlyOnce, job.prefix), 8, 50,
+                /*fail_at=*/275);
   ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
   EXPECT_EQ(result.restarts, 1);
   ExpectExactlyOnce(CountValues(out.name(), 2), 400);
@@ -252,7 +267,8 @@ TEST(KafkaSinkIT, EmptyEpochsCommitCleanly) {
   ControlTopic control{job.prefix + ".sluice-control"};
   // Every second burst is empty: half the epochs carry only their commit marker.
   JobExecutionResult result =
-      RunBursts(job, MakeSink(out.name(), DeliveryGuarantee::kExactlyOnce, job.prefix), 8, 10, -1, /*empty_every=*/2);
+      RunBursts(job, MakeSink(out.name(), DeliveryGuarantee::kExactlyOnce, job.prefix), 8, 10, -1,
+                /*empty_every=*/2);
   ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
   EXPECT_EQ(result.restarts, 0);
   std::map<int64_t, int> counts = CountValues(out.name(), 1);
@@ -262,7 +278,9 @@ TEST(KafkaSinkIT, EmptyEpochsCommitCleanly) {
     EXPECT_EQ(n, 1);
   }
   // Every checkpoint committed a transaction with its marker, the empty ones too.
-  EXPECT_GE(static_cast<int64_t>(ReadToEnd(control.name, 1, {{"isolation.level", "read_committed"}}).size()), 1);
+  EXPECT_GE(static_cast<int64_t>(
+                ReadToEnd(control.name, 1, {{"isolation.level", "read_committed"}}).size()),
+            1);
 }
 
 // The runtime's final checkpoint (docs/runtime.md, "Checkpoints after tasks finish"): a bounded
@@ -314,10 +332,12 @@ TEST(KafkaSinkIT, TwoExactlyOnceSinksInOneJobShareOneTransactionPair) {
 
 TEST(KafkaSinkIT, KeysLandWhereTheJavaProducerPutsThem) {
   // Partitions of 8 from Kafka's own Utils.murmur2 (see tests/unit/.../partitioner_test.cc).
-  const std::map<std::string, int32_t> java = {{"key-0", 1}, {"key-1", 0}, {"key-2", 6}, {"key-17", 4},
-                                               {"word", 3},  {"flink", 0}, {"stream", 1}, {"exactly-once", 7}};
+  const std::map<std::string, int32_t> java = {{"key-0", 1},  {"key-1", 0},       {"key-2", 6},
+                                               {"key-17", 4}, {"word", 3},        {"flink", 0},
+                                               {"stream", 1}, {"exactly-once", 7}};
   for (bool explicit_partitioner : {false, true}) {
-    SCOPED_TRACE(explicit_partitioner ? "KeyHashPartitioner" : "default (librdkafka murmur2_random)");
+    SCOPED_TRACE(explicit_partitioner ? "KeyHashPartitioner"
+                                      : "default (librdkafka murmur2_random)");
     Job job;
     ScopedTopic out("sink-keys", 8);
     auto serializer = KafkaRecordSerializationSchema<std::string>::Builder();
@@ -372,14 +392,16 @@ TEST(KafkaSinkIT, ADeliveryRefusedByTheBrokerFailsTheJobWithTopicPartitionAndRea
   // report and surfaces at the next flush on the task thread.
   Job job;
   ScopedTopic out("sink-toolarge", 1);
-  auto sink = MakeSink(out.name(), DeliveryGuarantee::kAtLeastOnce, job.prefix, {{"message.max.bytes", "4000000"}});
+  auto sink = MakeSink(out.name(), DeliveryGuarantee::kAtLeastOnce, job.prefix,
+                       {{"message.max.bytes", "4000000"}});
   auto env = StreamExecutionEnvironment::Create();
   env->SetParallelism(1).SetHandleSignals(false);
   env->FromElements(std::string(2'000'000, 'x')).SinkTo(sink);
   JobExecutionResult result = env->Execute(job.name);
   ASSERT_EQ(result.status, JobStatus::kFailed);
   const std::string& message = result.failure.message();
-  EXPECT_NE(message.find("delivery of a record to topic " + out.name() + " partition 0 failed"), std::string::npos)
+  EXPECT_NE(message.find("delivery of a record to topic " + out.name() + " partition 0 failed"),
+            std::string::npos)
       << message;
   EXPECT_NE(message.find("MSG_SIZE_TOO_LARGE"), std::string::npos) << message;
 }
@@ -409,25 +431,30 @@ TEST(KafkaSinkIT, ExactlyOnceWithoutCheckpointingIsRefusedAtStart) {
   Job job;
   auto env = StreamExecutionEnvironment::Create();
   env->SetHandleSignals(false);
-  env->FromElements(std::string("a")).SinkTo(MakeSink("unused", DeliveryGuarantee::kExactlyOnce, job.prefix));
+  env->FromElements(std::string("a"))
+      .SinkTo(MakeSink("unused", DeliveryGuarantee::kExactlyOnce, job.prefix));
   JobExecutionResult result = env->Execute(job.name);
   ASSERT_EQ(result.status, JobStatus::kFailed);
   EXPECT_EQ(result.failure.code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(result.failure.message().find("EnableCheckpointing"), std::string::npos) << result.failure.message();
+  EXPECT_NE(result.failure.message().find("EnableCheckpointing"), std::string::npos)
+      << result.failure.message();
 }
 
 TEST(KafkaSinkIT, ABrokerRefusingTheTransactionTimeoutNamesBothSettings) {
   Job job;
   ControlTopic control{job.prefix + ".sluice-control"};
   auto env = NewEnv(job);
-  env->FromElements(std::string("a")).SinkTo(
-      MakeSink("unused", DeliveryGuarantee::kExactlyOnce, job.prefix, {{"transaction.timeout.ms", "3600000"}}));
+  env->FromElements(std::string("a"))
+      .SinkTo(MakeSink("unused", DeliveryGuarantee::kExactlyOnce, job.prefix,
+                       {{"transaction.timeout.ms", "3600000"}}));
   JobExecutionResult result = env->Execute(job.name);
   ASSERT_EQ(result.status, JobStatus::kFailed);
   EXPECT_EQ(result.failure.code(), StatusCode::kInvalidArgument) << result.failure.ToString();
   EXPECT_EQ(result.restarts, 0) << "a configuration error does not restart";
-  EXPECT_NE(result.failure.message().find("transaction.timeout.ms"), std::string::npos) << result.failure.message();
-  EXPECT_NE(result.failure.message().find("transaction.max.timeout.ms"), std::string::npos) << result.failure.message();
+  EXPECT_NE(result.failure.message().find("transaction.timeout.ms"), std::string::npos)
+      << result.failure.message();
+  EXPECT_NE(result.failure.message().find("transaction.max.timeout.ms"), std::string::npos)
+      << result.failure.message();
 }
 
 TEST(KafkaSinkIT, ExactlyOnceSinksToTwoClustersAreRefused) {
@@ -450,8 +477,10 @@ TEST(KafkaSinkIT, ExactlyOnceSinksToTwoClustersAreRefused) {
   JobExecutionResult result = env->Execute(job.name);
   ASSERT_EQ(result.status, JobStatus::kFailed);
   EXPECT_EQ(result.failure.code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(result.failure.message().find("127.0.0.1:1"), std::string::npos) << result.failure.message();
-  EXPECT_NE(result.failure.message().find(BootstrapServers()), std::string::npos) << result.failure.message();
+  EXPECT_NE(result.failure.message().find("127.0.0.1:1"), std::string::npos)
+      << result.failure.message();
+  EXPECT_NE(result.failure.message().find(BootstrapServers()), std::string::npos)
+      << result.failure.message();
 }
 
 TEST(KafkaSinkIT, AnotherLiveInstanceWithTheSamePrefixStopsTheJobAsFenced) {
@@ -478,7 +507,8 @@ TEST(KafkaSinkIT, AnotherLiveInstanceWithTheSamePrefixStopsTheJobAsFenced) {
   kafka::internal::SetTransactionHookForTesting(nullptr);
   ASSERT_EQ(result.status, JobStatus::kFailed);
   EXPECT_EQ(result.failure.code(), StatusCode::kFenced) << result.failure.ToString();
-  EXPECT_NE(result.failure.message().find(job.prefix), std::string::npos) << result.failure.message();
+  EXPECT_NE(result.failure.message().find(job.prefix), std::string::npos)
+      << result.failure.message();
   EXPECT_LE(result.restarts, 1) << "fencing is not retried";
 }
 

@@ -26,12 +26,16 @@ namespace sluice::testing::sink_it {
 // burst has completed, so each epoch holds one burst; after the last it waits once more, so the
 // last burst is committed by a periodic checkpoint, not only by the job's final one. Its
 // position is checkpointed.
-class BurstSource final : public RichSourceFunction<int64_t>, public CheckpointedFunction, public CheckpointListener {
+class BurstSource final : public RichSourceFunction<int64_t>,
+                          public CheckpointedFunction,
+                          public CheckpointListener {
  public:
   BurstSource(int64_t bursts, int64_t per_burst, int64_t empty_every = 0)
       : bursts_(bursts), per_burst_(per_burst), empty_every_(empty_every) {}
   BurstSource(const BurstSource& other)
-      : RichSourceFunction<int64_t>(), bursts_(other.bursts_), per_burst_(other.per_burst_),
+      : RichSourceFunction<int64_t>(),
+        bursts_(other.bursts_),
+        per_burst_(other.per_burst_),
         empty_every_(other.empty_every_) {}
   void Open() override {
     state_ = &GetRuntimeContext().GetOperatorListState(ListStateDescriptor<int64_t>("burst"));
@@ -68,7 +72,8 @@ class BurstSource final : public RichSourceFunction<int64_t>, public Checkpointe
   }
   void NotifyCheckpointComplete(CheckpointId id) override {
     std::lock_guard lock(mutex_);
-    if (auto it = taken_.find(id.value()); it != taken_.end()) covered_ = std::max(covered_, it->second);
+    if (auto it = taken_.find(id.value()); it != taken_.end())
+      covered_ = std::max(covered_, it->second);
     cv_.notify_all();
   }
 
@@ -87,7 +92,8 @@ class BurstSource final : public RichSourceFunction<int64_t>, public Checkpointe
 struct SinkJob {
   std::string prefix = UniqueName("sink-txn");
   std::string name = UniqueName("sink-job");
-  std::filesystem::path checkpoints = std::filesystem::temp_directory_path() / UniqueName("sink-chk");
+  std::filesystem::path checkpoints =
+      std::filesystem::temp_directory_path() / UniqueName("sink-chk");
   ~SinkJob() {
     try {
       DeleteTopic(prefix + ".sluice-control");

@@ -41,9 +41,11 @@ std::unique_ptr<StreamExecutionEnvironment> NewEnv(const SinkJob& job) {
   return env;
 }
 
-// bursts -> rebalance -> (fail once at `fail_at`) -> to string -> KafkaSink "kafka-sink" (2 writers).
-void AddBurstJob(StreamExecutionEnvironment& env, const std::shared_ptr<const kafka::KafkaSink<std::string>>& sink,
-                 int64_t bursts, int64_t per_burst, int64_t fail_at = -1) {
+// bursts -> rebalance -> (fail once at `fail_at`) -> to string -> KafkaSink "kafka-sink" (2
+// writers).
+void AddBurstJob(StreamExecutionEnvironment& env,
+                 const std::shared_ptr<const kafka::KafkaSink<std::string>>& sink, int64_t bursts,
+                 int64_t per_burst, int64_t fail_at = -1) {
   env.AddSource(BurstSource(bursts, per_burst))
       .Uid("bursts")
       .SetParallelism(1)
@@ -69,8 +71,8 @@ std::optional<int64_t> PairGauge(const MetricMap& metrics, const std::string& na
 }
 
 TEST(KafkaSinkMetricsIT, EveryGuaranteeCountsTheRecordsAndBytesItWrites) {
-  for (DeliveryGuarantee guarantee :
-       {DeliveryGuarantee::kNone, DeliveryGuarantee::kAtLeastOnce, DeliveryGuarantee::kExactlyOnce}) {
+  for (DeliveryGuarantee guarantee : {DeliveryGuarantee::kNone, DeliveryGuarantee::kAtLeastOnce,
+                                      DeliveryGuarantee::kExactlyOnce}) {
     SCOPED_TRACE(std::string(kafka::DeliveryGuaranteeName(guarantee)));
     SinkJob job;
     ScopedTopic out("sink-metrics-out", 3);
@@ -85,12 +87,14 @@ TEST(KafkaSinkMetricsIT, EveryGuaranteeCountsTheRecordsAndBytesItWrites) {
     EXPECT_EQ(MetricSum(metrics, "KafkaSink.numRecordsDropped"), 0);
     EXPECT_EQ(sink_it::CountStrings(out.name(), 3).size(), 500u);
     if (guarantee != DeliveryGuarantee::kExactlyOnce) {
-      EXPECT_EQ(PairGauge(metrics, "transactionsCommitted"), std::nullopt) << "no transactions without EXACTLY_ONCE";
+      EXPECT_EQ(PairGauge(metrics, "transactionsCommitted"), std::nullopt)
+          << "no transactions without EXACTLY_ONCE";
       continue;
     }
     // One transaction per completed checkpoint (the final one included); five of them carried
     // a burst each.
-    EXPECT_EQ(PairGauge(metrics, "transactionsCommitted"), result.completed_checkpoints) << Describe(metrics);
+    EXPECT_EQ(PairGauge(metrics, "transactionsCommitted"), result.completed_checkpoints)
+        << Describe(metrics);
     EXPECT_GE(PairGauge(metrics, "transactionsCommitted").value_or(0), 5);
     EXPECT_GT(PairGauge(metrics, "commitLatencyUs").value_or(0), 0);
     EXPECT_EQ(PairGauge(metrics, "transactionsAborted"), 0) << "a clean run aborts nothing";
@@ -101,7 +105,8 @@ TEST(KafkaSinkMetricsIT, ExactlyOnceCommitsShowWhileTheJobRuns) {
   SinkJob job;
   ScopedTopic out("sink-metrics-live", 2);
   auto env = NewEnv(job);
-  AddBurstJob(*env, StringSink(out.name(), DeliveryGuarantee::kExactlyOnce, job.prefix), 1'000'000, 10);
+  AddBurstJob(*env, StringSink(out.name(), DeliveryGuarantee::kExactlyOnce, job.prefix), 1'000'000,
+              10);
   std::unique_ptr<JobClient> client = env->ExecuteAsync(job.name);
   CancelAtExit cancel_at_exit{client.get()};
   MetricMap metrics;
@@ -109,7 +114,8 @@ TEST(KafkaSinkMetricsIT, ExactlyOnceCommitsShowWhileTheJobRuns) {
   EXPECT_TRUE(WaitForMetrics(
       *client,
       [](const MetricMap& m) {
-        return PairGauge(m, "transactionsCommitted").value_or(0) >= 10 && PairGauge(m, "commitLatencyUs").value_or(0) > 0;
+        return PairGauge(m, "transactionsCommitted").value_or(0) >= 10 &&
+               PairGauge(m, "commitLatencyUs").value_or(0) > 0;
       },
       seconds(60), &metrics))
       << Describe(metrics);
@@ -129,13 +135,16 @@ TEST(KafkaSinkMetricsIT, CancellingAbortsTheOpenTransactionWithoutCountingSendEr
   // No checkpoint within the test, and records held in librdkafka's queue (linger): the
   // burst is certainly in the open transaction, unsent, when the job is cancelled.
   env->EnableCheckpointing(seconds(60));
-  AddBurstJob(*env,
-              StringSink(out.name(), DeliveryGuarantee::kExactlyOnce, job.prefix, {{"linger.ms", "60000"}}), 1, 20);
+  AddBurstJob(
+      *env,
+      StringSink(out.name(), DeliveryGuarantee::kExactlyOnce, job.prefix, {{"linger.ms", "60000"}}),
+      1, 20);
   std::unique_ptr<JobClient> client = env->ExecuteAsync(job.name);
   CancelAtExit cancel_at_exit{client.get()};
   MetricMap metrics;
   EXPECT_TRUE(WaitForMetrics(
-      *client, [](const MetricMap& m) { return MetricSum(m, "KafkaSink.numRecordsSend") == 20; }, seconds(60), &metrics))
+      *client, [](const MetricMap& m) { return MetricSum(m, "KafkaSink.numRecordsSend") == 20; },
+      seconds(60), &metrics))
       << Describe(metrics);
   client->Cancel();
   JobExecutionResult result = client->WaitForResult();
@@ -143,7 +152,8 @@ TEST(KafkaSinkMetricsIT, CancellingAbortsTheOpenTransactionWithoutCountingSendEr
   EXPECT_EQ(result.completed_checkpoints, 0);
   EXPECT_EQ(PairGauge(result.counters, "transactionsCommitted"), 0) << Describe(result.counters);
   EXPECT_EQ(PairGauge(result.counters, "transactionsAborted"), 1) << Describe(result.counters);
-  EXPECT_EQ(PairGauge(result.counters, "numRecordsSendErrors"), 0) << "purged records are no failed deliveries";
+  EXPECT_EQ(PairGauge(result.counters, "numRecordsSendErrors"), 0)
+      << "purged records are no failed deliveries";
   EXPECT_TRUE(sink_it::CountStrings(out.name(), 1, "read_uncommitted").empty());
 }
 
@@ -151,7 +161,8 @@ TEST(KafkaSinkMetricsIT, CancellingAbortsTheOpenTransactionWithoutCountingSendEr
 class FailPhaseOnce {
  public:
   explicit FailPhaseOnce(TransactionPhase phase) {
-    kafka::internal::SetTransactionHookForTesting([this, phase](TransactionPhase p, int64_t checkpoint) {
+    kafka::internal::SetTransactionHookForTesting([this, phase](TransactionPhase p,
+                                                                int64_t checkpoint) {
       if (p != phase || checkpoint < 3 || fired_.exchange(true)) return Status::Ok();
       return Status::Unavailable("injected failure at checkpoint " + std::to_string(checkpoint));
     });
@@ -164,8 +175,10 @@ class FailPhaseOnce {
 };
 
 TEST(KafkaSinkMetricsIT, AFailedCommitCountsAnAbortedTransaction) {
-  for (TransactionPhase phase : {TransactionPhase::kBeforeMarker, TransactionPhase::kBeforeCommit}) {
-    SCOPED_TRACE(phase == TransactionPhase::kBeforeMarker ? "before the marker" : "during the commit");
+  for (TransactionPhase phase :
+       {TransactionPhase::kBeforeMarker, TransactionPhase::kBeforeCommit}) {
+    SCOPED_TRACE(phase == TransactionPhase::kBeforeMarker ? "before the marker"
+                                                          : "during the commit");
     SinkJob job;
     ScopedTopic out("sink-metrics-abort", 2);
     FailPhaseOnce injection(phase);
@@ -175,7 +188,7 @@ TEST(KafkaSinkMetricsIT, AFailedCommitCountsAnAbortedTransaction) {
     ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
     EXPECT_TRUE(injection.fired());
     EXPECT_EQ(result.restarts, 1);
-      EXPECT_EQ(PairGauge(result.counters, "transactionsAborted"), 1) << Describe(result.counters);
+    EXPECT_EQ(PairGauge(result.counters, "transactionsAborted"), 1) << Describe(result.counters);
     EXPECT_EQ(PairGauge(result.counters, "transactionsCommitted"), result.completed_checkpoints);
     // The aborted epoch was written again: more records went out than the 400 read back.
     EXPECT_GT(MetricSum(result.counters, "KafkaSink.numRecordsSend"), 400);
@@ -191,12 +204,15 @@ TEST(KafkaSinkMetricsIT, ADeliveryRefusedByTheBrokerCountsASendError) {
   auto env = StreamExecutionEnvironment::Create();
   env->SetParallelism(1).SetHandleSignals(false);
   env->FromElements(std::string(2'000'000, 'x'))
-      .SinkTo(StringSink(out.name(), DeliveryGuarantee::kAtLeastOnce, job.prefix, {{"message.max.bytes", "4000000"}}))
+      .SinkTo(StringSink(out.name(), DeliveryGuarantee::kAtLeastOnce, job.prefix,
+                         {{"message.max.bytes", "4000000"}}))
       .Uid("kafka-sink");
   JobExecutionResult result = env->Execute(job.name);
   ASSERT_EQ(result.status, JobStatus::kFailed);
-  EXPECT_NE(result.failure.message().find("MSG_SIZE_TOO_LARGE"), std::string::npos) << result.failure.message();
-  EXPECT_EQ(MetricSum(result.counters, "KafkaSink.numRecordsSendErrors"), 1) << Describe(result.counters);
+  EXPECT_NE(result.failure.message().find("MSG_SIZE_TOO_LARGE"), std::string::npos)
+      << result.failure.message();
+  EXPECT_EQ(MetricSum(result.counters, "KafkaSink.numRecordsSendErrors"), 1)
+      << Describe(result.counters);
   EXPECT_EQ(MetricSum(result.counters, "KafkaSink.numRecordsSend"), 1);
   EXPECT_EQ(MetricSum(result.counters, "KafkaSink.numBytesSend"), 2'000'000);
 }

@@ -55,7 +55,8 @@ struct RescaleJob {
     ++batches;
   }
 
-  std::unique_ptr<JobClient> Start(int32_t parallelism, const std::optional<std::string>& savepoint = std::nullopt,
+  std::unique_ptr<JobClient> Start(int32_t parallelism,
+                                   const std::optional<std::string>& savepoint = std::nullopt,
                                    milliseconds checkpoint_interval = milliseconds(100)) const {
     auto env = StreamExecutionEnvironment::Create();
     env->SetParallelism(parallelism).SetHandleSignals(false);
@@ -68,10 +69,10 @@ struct RescaleJob {
       restore.savepoint_path = *savepoint;
       env->SetRestoreSettings(restore);
     }
-    env->FromSource<std::string>(Built(Builder(in.name())
-                                           .SetGroupId(group)
-                                           .SetStartingOffsets(OffsetsInitializer::Committed(OffsetResetStrategy::kEarliest))),
-                                 WatermarkStrategy<std::string>::NoWatermarks(), "Kafka Source")
+    env->FromSource<std::string>(
+           Built(Builder(in.name()).SetGroupId(group).SetStartingOffsets(
+               OffsetsInitializer::Committed(OffsetResetStrategy::kEarliest))),
+           WatermarkStrategy<std::string>::NoWatermarks(), "Kafka Source")
         .Uid("kafka-source")
         .Rebalance()
         .Map([](std::string v) { return v; })
@@ -86,7 +87,8 @@ struct RescaleJob {
     std::vector<std::string> values;
     for (int b = 0; b < batches; ++b) {
       for (int32_t p = 0; p < kInputPartitions; ++p) {
-        for (const auto& [key, value] : Values("b" + std::to_string(b), p, 0, per_partition)) values.push_back(value);
+        for (const auto& [key, value] : Values("b" + std::to_string(b), p, 0, per_partition))
+          values.push_back(value);
       }
     }
     return values;
@@ -106,7 +108,8 @@ struct RescaleJob {
   }
 };
 
-void ExpectEveryValueOnce(const std::map<std::string, int>& counts, const std::vector<std::string>& expected) {
+void ExpectEveryValueOnce(const std::map<std::string, int>& counts,
+                          const std::vector<std::string>& expected) {
   EXPECT_EQ(counts.size(), expected.size()) << "distinct values in the committed output";
   int missing = 0, duplicated = 0;
   for (const std::string& value : expected) {
@@ -125,7 +128,8 @@ void ExpectEveryValueOnce(const std::map<std::string, int>& counts, const std::v
 // `how`; the second run at `to` reads the rest and more produced in between.
 enum class FirstRunEnds { kStopWithSavepoint, kCancelAfterCommits };
 
-void RestartsAtAnotherParallelismWritingEveryRecordOnce(int32_t from, int32_t to, FirstRunEnds how) {
+void RestartsAtAnotherParallelismWritingEveryRecordOnce(int32_t from, int32_t to,
+                                                        FirstRunEnds how) {
   constexpr int kPerPartition = 200;
   RescaleJob setup;
   setup.ProduceBatch(kPerPartition);
@@ -145,7 +149,8 @@ void RestartsAtAnotherParallelismWritingEveryRecordOnce(int32_t from, int32_t to
   setup.ProduceBatch(kPerPartition);
   std::optional<std::string> savepoint;
   if (how == FirstRunEnds::kStopWithSavepoint) {
-    Result<std::string> path = first->StopWithSavepoint((setup.job.checkpoints / "savepoints").string());
+    Result<std::string> path =
+        first->StopWithSavepoint((setup.job.checkpoints / "savepoints").string());
     ASSERT_TRUE(path.ok()) << path.status().ToString();
     savepoint = *path;
     JobExecutionResult result = first->WaitForResult();
@@ -171,7 +176,8 @@ void RestartsAtAnotherParallelismWritingEveryRecordOnce(int32_t from, int32_t to
   ExpectEveryValueOnce(CountStrings(setup.out.name(), 3), expected);
   // Everything committed means the last transaction carried the group's offsets at the ends.
   std::map<int32_t, int64_t> ends;
-  for (int32_t p = 0; p < kInputPartitions; ++p) ends[p] = static_cast<int64_t>(setup.batches) * kPerPartition;
+  for (int32_t p = 0; p < kInputPartitions; ++p)
+    ends[p] = static_cast<int64_t>(setup.batches) * kPerPartition;
   EXPECT_EQ(setup.GroupOffsets(), ends);
 }
 
@@ -237,7 +243,8 @@ TEST(KafkaSinkRescaleIT, ScaledInBeforeTheFirstCheckpointWritesEveryRecordOnce) 
   ExpectEveryValueOnce(committed, setup.Expected(kPerPartition));
   // The first run's records are in the log, aborted: each value is there twice uncommitted.
   std::map<std::string, int> everything = CountStrings(setup.out.name(), 3, "read_uncommitted");
-  for (const std::string& value : setup.Expected(kPerPartition)) EXPECT_EQ(everything[value], 2) << value;
+  for (const std::string& value : setup.Expected(kPerPartition))
+    EXPECT_EQ(everything[value], 2) << value;
 }
 
 }  // namespace

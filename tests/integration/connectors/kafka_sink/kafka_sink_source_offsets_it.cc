@@ -61,8 +61,8 @@ TEST(KafkaSinkSourceOffsetsIT, TheCheckpointsTransactionCommitsTheSourceGroupsOf
                   .SetTransactionalIdPrefix(prefix)
                   .Build();
   ASSERT_TRUE(sink.ok()) << sink.status().ToString();
-  auto participant =
-      std::dynamic_pointer_cast<kafka::internal::KafkaTransactionParticipant>((*sink)->GetCheckpointParticipant());
+  auto participant = std::dynamic_pointer_cast<kafka::internal::KafkaTransactionParticipant>(
+      (*sink)->GetCheckpointParticipant());
   ASSERT_NE(participant, nullptr);
 
   auto env = StreamExecutionEnvironment::Create();
@@ -83,7 +83,8 @@ TEST(KafkaSinkSourceOffsetsIT, TheCheckpointsTransactionCommitsTheSourceGroupsOf
   std::map<int32_t, int64_t> committed = CommittedOffsets(group, in.name(), 2);
   EXPECT_EQ(committed[0], 500);
   EXPECT_EQ(committed[1], 500);
-  EXPECT_GE(participant->offset_commits(), 1) << "the offsets went through send_offsets_to_transaction";
+  EXPECT_GE(participant->offset_commits(), 1)
+      << "the offsets went through send_offsets_to_transaction";
   std::map<std::string, int> seen;
   for (const Record& r : ReadToEnd(out.name(), 2, {{"isolation.level", "read_committed"}})) {
     if (r.value) ++seen[*r.value];

@@ -24,7 +24,10 @@ TEST(OffsetStateTest, ItemRoundTripsWithAndWithoutStoppingOffset) {
 
 TEST(OffsetStateTest, ItemBytesArePinned) {
   // version 1, "ab", partition 2 (zigzag 4), offset 300 (zigzag 600 = 0xd8 0x04), no stop.
-  EXPECT_EQ(Bytes(PartitionOffset{"ab", 2, 300, std::nullopt}), std::string("\x01\x02" "ab" "\x04\xd8\x04\x00", 8));
+  EXPECT_EQ(Bytes(PartitionOffset{"ab", 2, 300, std::nullopt}), std::string("\x01\x02"
+                                                                            "ab"
+                                                                            "\x04\xd8\x04\x00",
+                                                                            8));
   EXPECT_EQ(TypeNameOf<PartitionOffset>(), "sluice.kafka.PartitionOffset");
 }
 
@@ -51,7 +54,8 @@ TEST(OffsetStateTest, FreshStartOwnsWhatTheFormulaGivesAndEveryPartitionHasOneOw
 }
 
 TEST(OffsetStateTest, RestoreKeepsStatePartitionsStartsNewOnesAtEarliestAndDropsUnsubscribed) {
-  std::vector<PartitionOffset> state{{"a", 0, 10, std::nullopt}, {"a", 1, 11, std::nullopt}, {"gone", 0, 5, 9}};
+  std::vector<PartitionOffset> state{
+      {"a", 0, 10, std::nullopt}, {"a", 1, 11, std::nullopt}, {"gone", 0, 5, 9}};
   auto subscribed = Partitions("a", 3);  // a-2 is new since the checkpoint
   ReaderAssignment plan = PlanAssignment(subscribed, state, 0, 1);
   ASSERT_EQ(plan.restored.size(), 2u);
@@ -65,7 +69,8 @@ TEST(OffsetStateTest, RestoreKeepsStatePartitionsStartsNewOnesAtEarliestAndDrops
 TEST(OffsetStateTest, RestoreAtAnotherParallelismSplitsTheUnionByTheFormula) {
   auto subscribed = Partitions("rescale", 6);
   std::vector<PartitionOffset> state;
-  for (const auto& tp : subscribed) state.push_back({tp.topic, tp.partition, 100 + tp.partition, std::nullopt});
+  for (const auto& tp : subscribed)
+    state.push_back({tp.topic, tp.partition, 100 + tp.partition, std::nullopt});
   size_t total = 0;
   for (int32_t s = 0; s < 4; ++s) {
     ReaderAssignment plan = PlanAssignment(subscribed, state, s, 4);

@@ -187,7 +187,8 @@ const TopicVector kTopicAssignments[] = {
       {1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2, 0},
       {0, 1, 2, 3, 0, 1, 2, 3, 0, 1, 2, 3},
       {4, 0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0}}},
-    {"\xC3\xBC" "berwachung"sv,  // "\u00FCberwachung"
+    {"\xC3\xBC"
+     "berwachung"sv,  // "\u00FCberwachung"
      {{0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
       {0, 1, 0, 1, 0, 1, 0, 1, 0, 1, 0, 1},
       {0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2},

@@ -18,8 +18,9 @@ struct RecordingOutput final : WatermarkOutput {
 
 struct Fixture {
   int64_t now = 1000;
-  PartitionWatermarks wm{[] { return MakeBoundedOutOfOrdernessGenerator(std::chrono::milliseconds(0)); }, 500,
-                         [this] { return now; }};
+  PartitionWatermarks wm{
+      [] { return MakeBoundedOutOfOrdernessGenerator(std::chrono::milliseconds(0)); }, 500,
+      [this] { return now; }};
   RecordingOutput out;
 };
 

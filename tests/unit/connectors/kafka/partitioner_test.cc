@@ -65,7 +65,8 @@ TEST(Murmur2Test, MatchesKafkaJavaClient) {
 }
 
 TEST(Murmur2Test, HashesArbitraryBytesIncludingHighBitsAndZeros) {
-  const char bytes[] = {static_cast<char>(0xff), static_cast<char>(0x80), 0x00, 0x7f, static_cast<char>(0xfe)};
+  const char bytes[] = {static_cast<char>(0xff), static_cast<char>(0x80), 0x00, 0x7f,
+                        static_cast<char>(0xfe)};
   EXPECT_EQ(Murmur2(std::string_view(bytes, sizeof(bytes))), 768357719);  // Java, same program
 }
 
@@ -75,7 +76,8 @@ TEST(PartitionerTest, FixedPicksSortedPartitionBySubtaskModuloCount) {
     FixedPartitioner<int> fixed;
     fixed.Open(subtask, 7);
     EXPECT_EQ(fixed.Partition(1, std::nullopt, std::nullopt, "t", partitions), subtask % 3);
-    EXPECT_EQ(fixed.Partition(2, std::nullopt, std::nullopt, "t", partitions), subtask % 3) << "sticks to one";
+    EXPECT_EQ(fixed.Partition(2, std::nullopt, std::nullopt, "t", partitions), subtask % 3)
+        << "sticks to one";
   }
 }
 
@@ -91,9 +93,11 @@ TEST(PartitionerTest, RoundRobinCyclesPerTopic) {
   RoundRobinPartitioner<int> rr;
   std::vector<int32_t> partitions = {0, 1, 2};
   std::vector<int32_t> seen;
-  for (int i = 0; i < 4; ++i) seen.push_back(rr.Partition(0, std::nullopt, std::nullopt, "a", partitions));
+  for (int i = 0; i < 4; ++i)
+    seen.push_back(rr.Partition(0, std::nullopt, std::nullopt, "a", partitions));
   EXPECT_EQ(seen, (std::vector<int32_t>{0, 1, 2, 0}));
-  EXPECT_EQ(rr.Partition(0, std::nullopt, std::nullopt, "b", partitions), 0) << "each topic has its own cycle";
+  EXPECT_EQ(rr.Partition(0, std::nullopt, std::nullopt, "b", partitions), 0)
+      << "each topic has its own cycle";
 }
 
 }  // namespace

@@ -37,7 +37,8 @@ const detail::KafkaSinkSettings& Resolved(const KafkaProducerSink<std::string>& 
   return resolved->settings();  // the sink keeps `resolved` alive
 }
 
-std::string ValidateError(const KafkaProducerSink<std::string>& sink, const SinkValidationContext& job) {
+std::string ValidateError(const KafkaProducerSink<std::string>& sink,
+                          const SinkValidationContext& job) {
   Status status = sink.Validate(job);
   EXPECT_FALSE(status.ok());
   EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
@@ -52,22 +53,25 @@ int StderrCount(const std::string& needle, Fn fn) {
   fn();
   std::string err = ::testing::internal::GetCapturedStderr();
   int count = 0;
-  for (size_t at = err.find(needle); at != std::string::npos; at = err.find(needle, at + 1)) ++count;
+  for (size_t at = err.find(needle); at != std::string::npos; at = err.find(needle, at + 1))
+    ++count;
   return count;
 }
 
 class Uppercase final : public SerializationSchema<std::string> {
  public:
   bool Serialize(const std::string& element, std::string& out) override {
-    for (char c : element) out.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+    for (char c : element)
+      out.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
     return true;
   }
 };
 
 class AlwaysPartitionZero final : public KafkaPartitioner<std::string> {
  public:
-  int32_t Partition(const std::string&, std::optional<std::string_view>, std::optional<std::string_view>,
-                    const std::string&, const std::vector<int32_t>&) override {
+  int32_t Partition(const std::string&, std::optional<std::string_view>,
+                    std::optional<std::string_view>, const std::string&,
+                    const std::vector<int32_t>&) override {
     return 0;
   }
 };
@@ -86,7 +90,8 @@ TEST(KafkaProducerSinkSettingsTest, WithoutCheckpointingEverySemanticIsNoneAndSa
   for (Semantic semantic : {Semantic::kNone, Semantic::kAtLeastOnce, Semantic::kExactlyOnce}) {
     SCOPED_TRACE(std::string(DeliveryGuaranteeName(semantic)));
     KafkaProducerSink<std::string> sink("orders", SimpleStringSchema(), kProps, semantic);
-    int lines = StderrCount("checkpointing is off, so Semantic", [&] { ASSERT_TRUE(sink.Validate(NoCheckpointing()).ok()); });
+    int lines = StderrCount("checkpointing is off, so Semantic",
+                            [&] { ASSERT_TRUE(sink.Validate(NoCheckpointing()).ok()); });
     EXPECT_EQ(lines, semantic == Semantic::kNone ? 0 : 1);
     EXPECT_EQ(Resolved(sink).guarantee, DeliveryGuarantee::kNone);
     EXPECT_EQ(sink.GetCheckpointParticipant(), nullptr) << "no transactions without checkpoints";
@@ -106,7 +111,8 @@ TEST(KafkaProducerSinkSettingsTest, ExactlyOnceDefaultPrefixComesFromTheJobName)
   EXPECT_EQ(a.GetCheckpointParticipant(), b.GetCheckpointParticipant())
       << "legacy sinks of one job share one transactional pair";
 
-  KafkaProducerSink<std::string> other_job("orders", SimpleStringSchema(), kProps, Semantic::kExactlyOnce);
+  KafkaProducerSink<std::string> other_job("orders", SimpleStringSchema(), kProps,
+                                           Semantic::kExactlyOnce);
   ASSERT_TRUE(other_job.Validate(Checkpointing("another job")).ok());
   EXPECT_NE(other_job.GetCheckpointParticipant(), a.GetCheckpointParticipant());
 }
@@ -114,13 +120,15 @@ TEST(KafkaProducerSinkSettingsTest, ExactlyOnceDefaultPrefixComesFromTheJobName)
 TEST(KafkaProducerSinkSettingsTest, PrefixComesFromTheSetterThenTheProperty) {
   Properties props = kProps;
   props["sluice.transactional.id.prefix"] = "from-property";
-  KafkaProducerSink<std::string> by_property("orders", SimpleStringSchema(), props, Semantic::kExactlyOnce);
+  KafkaProducerSink<std::string> by_property("orders", SimpleStringSchema(), props,
+                                             Semantic::kExactlyOnce);
   ASSERT_TRUE(by_property.Validate(Checkpointing()).ok());
   EXPECT_EQ(Resolved(by_property).transactional_id_prefix, "from-property");
   EXPECT_EQ(Resolved(by_property).producer_properties.count("sluice.transactional.id.prefix"), 0u)
       << "the sink's own key is not handed to librdkafka";
 
-  KafkaProducerSink<std::string> by_setter("orders", SimpleStringSchema(), props, Semantic::kExactlyOnce);
+  KafkaProducerSink<std::string> by_setter("orders", SimpleStringSchema(), props,
+                                           Semantic::kExactlyOnce);
   by_setter.SetTransactionalIdPrefix("from-setter");
   ASSERT_TRUE(by_setter.Validate(Checkpointing()).ok());
   EXPECT_EQ(Resolved(by_setter).transactional_id_prefix, "from-setter");
@@ -128,7 +136,8 @@ TEST(KafkaProducerSinkSettingsTest, PrefixComesFromTheSetterThenTheProperty) {
   // Harmless with other semantics: the property is simply not used.
   KafkaProducerSink<std::string> at_least_once("orders", SimpleStringSchema(), props);
   ASSERT_TRUE(at_least_once.Validate(Checkpointing()).ok());
-  EXPECT_EQ(Resolved(at_least_once).producer_properties.count("sluice.transactional.id.prefix"), 0u);
+  EXPECT_EQ(Resolved(at_least_once).producer_properties.count("sluice.transactional.id.prefix"),
+            0u);
 }
 
 TEST(KafkaProducerSinkSettingsTest, PropertiesPassThroughUnchanged) {
@@ -136,7 +145,8 @@ TEST(KafkaProducerSinkSettingsTest, PropertiesPassThroughUnchanged) {
   props["security.protocol"] = "SASL_PLAINTEXT";
   props["sasl.kerberos.service.name"] = "kafka";
   props["linger.ms"] = "7";
-  KafkaProducerSink<std::string> sink("flink001", SimpleStringSchema(), props, kKafkaDefaultPartitioning);
+  KafkaProducerSink<std::string> sink("flink001", SimpleStringSchema(), props,
+                                      kKafkaDefaultPartitioning);
   ASSERT_TRUE(sink.Validate(Checkpointing()).ok());
   const auto& produced = Resolved(sink).producer_properties;
   EXPECT_EQ(produced.at("security.protocol"), "SASL_PLAINTEXT");
@@ -146,44 +156,52 @@ TEST(KafkaProducerSinkSettingsTest, PropertiesPassThroughUnchanged) {
 
 TEST(KafkaProducerSinkSettingsTest, EveryConstructorShapeValidates) {
   KafkaProducerSink<std::string> custom("t", SimpleStringSchema(), kProps, AlwaysPartitionZero());
-  KafkaProducerSink<std::string> kafka_own("t", SimpleStringSchema(), kProps, Semantic::kNone, kKafkaDefaultPartitioning);
-  KafkaProducerSink<std::string> fixed("t", Uppercase(), kProps, Semantic::kNone, FixedPartitioner<std::string>());
-  for (const auto* sink : {&custom, &kafka_own, &fixed}) EXPECT_TRUE(sink->Validate(Checkpointing()).ok());
+  KafkaProducerSink<std::string> kafka_own("t", SimpleStringSchema(), kProps, Semantic::kNone,
+                                           kKafkaDefaultPartitioning);
+  KafkaProducerSink<std::string> fixed("t", Uppercase(), kProps, Semantic::kNone,
+                                       FixedPartitioner<std::string>());
+  for (const auto* sink : {&custom, &kafka_own, &fixed})
+    EXPECT_TRUE(sink->Validate(Checkpointing()).ok());
   EXPECT_EQ(Resolved(custom).guarantee, DeliveryGuarantee::kAtLeastOnce);
   EXPECT_EQ(Resolved(kafka_own).guarantee, DeliveryGuarantee::kNone);
 }
 
 TEST(KafkaProducerSinkSettingsTest, BadTopicsAreRefusedWithTheFix) {
-  EXPECT_NE(ValidateError(KafkaProducerSink<std::string>("", SimpleStringSchema(), kProps), Checkpointing())
+  EXPECT_NE(ValidateError(KafkaProducerSink<std::string>("", SimpleStringSchema(), kProps),
+                          Checkpointing())
                 .find("the topic is empty"),
             std::string::npos);
-  std::string invalid =
-      ValidateError(KafkaProducerSink<std::string>("my topic", SimpleStringSchema(), kProps), Checkpointing());
-  EXPECT_NE(invalid.find("'my topic' is not a valid Kafka topic name"), std::string::npos) << invalid;
+  std::string invalid = ValidateError(
+      KafkaProducerSink<std::string>("my topic", SimpleStringSchema(), kProps), Checkpointing());
+  EXPECT_NE(invalid.find("'my topic' is not a valid Kafka topic name"), std::string::npos)
+      << invalid;
   EXPECT_NE(invalid.find("letters, digits"), std::string::npos) << invalid;
 }
 
 TEST(KafkaProducerSinkSettingsTest, BadPropertiesAreRefusedNamingThem) {
   std::string no_servers =
-      ValidateError(KafkaProducerSink<std::string>("orders", SimpleStringSchema(), Properties{}), NoCheckpointing());
+      ValidateError(KafkaProducerSink<std::string>("orders", SimpleStringSchema(), Properties{}),
+                    NoCheckpointing());
   EXPECT_NE(no_servers.find("bootstrap.servers"), std::string::npos) << no_servers;
   EXPECT_NE(no_servers.find("orders"), std::string::npos) << no_servers;
 
   Properties typo = kProps;
   typo["linger.mss"] = "5";
-  std::string unknown = ValidateError(KafkaProducerSink<std::string>("orders", SimpleStringSchema(), typo), Checkpointing());
+  std::string unknown = ValidateError(
+      KafkaProducerSink<std::string>("orders", SimpleStringSchema(), typo), Checkpointing());
   EXPECT_NE(unknown.find("linger.mss"), std::string::npos) << unknown;
 
   Properties bad_value = kProps;
   bad_value["acks"] = "some";
-  std::string refused =
-      ValidateError(KafkaProducerSink<std::string>("orders", SimpleStringSchema(), bad_value), Checkpointing());
+  std::string refused = ValidateError(
+      KafkaProducerSink<std::string>("orders", SimpleStringSchema(), bad_value), Checkpointing());
   EXPECT_NE(refused.find("acks=some"), std::string::npos) << refused;
 
   Properties by_hand = kProps;
   by_hand["transactional.id"] = "mine";
   std::string transactional =
-      ValidateError(KafkaProducerSink<std::string>("orders", SimpleStringSchema(), by_hand, Semantic::kExactlyOnce),
+      ValidateError(KafkaProducerSink<std::string>("orders", SimpleStringSchema(), by_hand,
+                                                   Semantic::kExactlyOnce),
                     Checkpointing());
   EXPECT_NE(transactional.find("transactional.id"), std::string::npos) << transactional;
 }
@@ -192,21 +210,25 @@ TEST(KafkaProducerSinkSettingsTest, ExactlyOnceChecksTheTransactionTimeoutAgains
   Properties props = kProps;
   props["transaction.timeout.ms"] = "30000";
   std::string message = ValidateError(
-      KafkaProducerSink<std::string>("orders", SimpleStringSchema(), props, Semantic::kExactlyOnce), Checkpointing());
+      KafkaProducerSink<std::string>("orders", SimpleStringSchema(), props, Semantic::kExactlyOnce),
+      Checkpointing());
   EXPECT_NE(message.find("transaction.timeout.ms"), std::string::npos) << message;
   // Without checkpointing the sink is NONE, and the timeout does not matter.
-  KafkaProducerSink<std::string> none("orders", SimpleStringSchema(), props, Semantic::kExactlyOnce);
+  KafkaProducerSink<std::string> none("orders", SimpleStringSchema(), props,
+                                      Semantic::kExactlyOnce);
   EXPECT_TRUE(none.Validate(NoCheckpointing()).ok());
 }
 
 TEST(KafkaProducerSinkSettingsTest, LogFailuresOnlyWarnsOnceAndIsRefusedWithExactlyOnce) {
   KafkaProducerSink<std::string> sink("orders", SimpleStringSchema(), kProps);
   sink.SetLogFailuresOnly(true);
-  int warnings = StderrCount("data can be lost", [&] { ASSERT_TRUE(sink.Validate(Checkpointing()).ok()); });
+  int warnings =
+      StderrCount("data can be lost", [&] { ASSERT_TRUE(sink.Validate(Checkpointing()).ok()); });
   EXPECT_EQ(warnings, 1);
   EXPECT_TRUE(Resolved(sink).log_failures_only);
 
-  KafkaProducerSink<std::string> exactly_once("orders", SimpleStringSchema(), kProps, Semantic::kExactlyOnce);
+  KafkaProducerSink<std::string> exactly_once("orders", SimpleStringSchema(), kProps,
+                                              Semantic::kExactlyOnce);
   exactly_once.SetLogFailuresOnly(true);
   std::string message = ValidateError(exactly_once, Checkpointing());
   EXPECT_NE(message.find("SetLogFailuresOnly(true)"), std::string::npos) << message;

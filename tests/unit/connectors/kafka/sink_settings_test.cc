@@ -45,18 +45,25 @@ TEST(KafkaSinkSettingsTest, AtLeastOnceIsIdempotent) {
 }
 
 TEST(KafkaSinkSettingsTest, MissingPiecesNameTheSetter) {
-  EXPECT_NE(BuildError(KafkaSink<std::string>::Builder().SetBootstrapServers("x:1")).find("SetRecordSerializer"),
+  EXPECT_NE(BuildError(KafkaSink<std::string>::Builder().SetBootstrapServers("x:1"))
+                .find("SetRecordSerializer"),
             std::string::npos);
   auto no_servers = KafkaSink<std::string>::Builder().SetRecordSerializer(
-      KafkaRecordSerializationSchema<std::string>::Builder().SetTopic("t").SetValueSerializationSchema(SimpleStringSchema()).Build());
+      KafkaRecordSerializationSchema<std::string>::Builder()
+          .SetTopic("t")
+          .SetValueSerializationSchema(SimpleStringSchema())
+          .Build());
   EXPECT_NE(BuildError(no_servers).find("SetBootstrapServers"), std::string::npos);
   auto no_topic = KafkaSink<std::string>::Builder().SetBootstrapServers("x:1").SetRecordSerializer(
-      KafkaRecordSerializationSchema<std::string>::Builder().SetValueSerializationSchema(SimpleStringSchema()).Build());
+      KafkaRecordSerializationSchema<std::string>::Builder()
+          .SetValueSerializationSchema(SimpleStringSchema())
+          .Build());
   EXPECT_NE(BuildError(no_topic).find("SetTopic"), std::string::npos);
   auto no_value = KafkaSink<std::string>::Builder().SetBootstrapServers("x:1").SetRecordSerializer(
       KafkaRecordSerializationSchema<std::string>::Builder().SetTopic("t").Build());
   EXPECT_NE(BuildError(no_value).find("SetValueSerializationSchema"), std::string::npos);
-  EXPECT_NE(BuildError(Valid().SetProperty("linger.mss", "5")).find("linger.mss"), std::string::npos);
+  EXPECT_NE(BuildError(Valid().SetProperty("linger.mss", "5")).find("linger.mss"),
+            std::string::npos);
 }
 
 TEST(KafkaSinkSettingsTest, ExactlyOnceNeedsAPrefix) {
@@ -70,16 +77,23 @@ TEST(KafkaSinkSettingsTest, ExactlyOnceNeedsAPrefix) {
 }
 
 TEST(KafkaSinkSettingsTest, ExactlyOnceDefaultsFitADefaultBrokerAndTenMinuteCheckpointTimeout) {
-  auto sink = Valid().SetDeliveryGuarantee(DeliveryGuarantee::kExactlyOnce).SetTransactionalIdPrefix("job-x").Build();
+  auto sink = Valid()
+                  .SetDeliveryGuarantee(DeliveryGuarantee::kExactlyOnce)
+                  .SetTransactionalIdPrefix("job-x")
+                  .Build();
   ASSERT_TRUE(sink.ok()) << sink.status().ToString();
-  EXPECT_EQ((*sink)->settings().transaction_timeout_ms, 900'000) << "a default broker's transaction.max.timeout.ms";
+  EXPECT_EQ((*sink)->settings().transaction_timeout_ms, 900'000)
+      << "a default broker's transaction.max.timeout.ms";
   EXPECT_EQ((*sink)->settings().control_topic, "job-x.sluice-control");
   SinkValidationContext job{true, 60'000, 600'000, "j"};
   EXPECT_TRUE((*sink)->Validate(job).ok());
 }
 
 TEST(KafkaSinkSettingsTest, ExactlyOnceWithoutCheckpointingIsRefused) {
-  auto sink = Valid().SetDeliveryGuarantee(DeliveryGuarantee::kExactlyOnce).SetTransactionalIdPrefix("p").Build();
+  auto sink = Valid()
+                  .SetDeliveryGuarantee(DeliveryGuarantee::kExactlyOnce)
+                  .SetTransactionalIdPrefix("p")
+                  .Build();
   ASSERT_TRUE(sink.ok());
   Status status = (*sink)->Validate(SinkValidationContext{false, 0, 600'000, "j"});
   EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
@@ -102,13 +116,18 @@ TEST(KafkaSinkSettingsTest, TransactionTimeoutMustExceedIntervalPlusCheckpointTi
 
 TEST(KafkaSinkSettingsTest, SinksOfOneClusterAndPrefixShareOneParticipant) {
   auto eo = [](const std::string& servers, const std::string& prefix) {
-    return Valid().SetBootstrapServers(servers).SetDeliveryGuarantee(DeliveryGuarantee::kExactlyOnce).SetTransactionalIdPrefix(prefix).Build();
+    return Valid()
+        .SetBootstrapServers(servers)
+        .SetDeliveryGuarantee(DeliveryGuarantee::kExactlyOnce)
+        .SetTransactionalIdPrefix(prefix)
+        .Build();
   };
   auto a = eo("127.0.0.1:19092,127.0.0.2:19092", "p");
   auto b = eo("127.0.0.2:19092, 127.0.0.1:19092", "p");
   auto c = eo("127.0.0.1:19093", "p");
   ASSERT_TRUE(a.ok() && b.ok() && c.ok());
-  EXPECT_EQ((*a)->GetCheckpointParticipant(), (*b)->GetCheckpointParticipant()) << "same cluster in another order";
+  EXPECT_EQ((*a)->GetCheckpointParticipant(), (*b)->GetCheckpointParticipant())
+      << "same cluster in another order";
   EXPECT_NE((*a)->GetCheckpointParticipant(), (*c)->GetCheckpointParticipant());
 }
 
@@ -120,8 +139,10 @@ TEST(CommitMarkerTest, RoundTripsAndRefusesNewerVersions) {
   EXPECT_EQ(decoded->checkpoint, 42);
   EXPECT_EQ(decoded->storage_path, "/tmp/chk-42");
   EXPECT_EQ(decoded->commit_time_ms, 2000);
-  EXPECT_EQ(kafka::internal::DecodeMarker(R"({"format_version":2,"job":"j","instance":0,"checkpoint":1,"storage_path":""})")
-                .status().code(),
+  EXPECT_EQ(kafka::internal::DecodeMarker(
+                R"({"format_version":2,"job":"j","instance":0,"checkpoint":1,"storage_path":""})")
+                .status()
+                .code(),
             StatusCode::kCorruption);
   EXPECT_EQ(kafka::internal::DecodeMarker("nope").status().code(), StatusCode::kCorruption);
   EXPECT_EQ(kafka::internal::MarkerKey("job", 3), "job/instance-3");

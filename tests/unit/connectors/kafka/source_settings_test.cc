@@ -53,7 +53,10 @@ TEST(KafkaSourceSettingsTest, GroupIdTurnsCommitOnCheckpointOn) {
 }
 
 TEST(KafkaSourceSettingsTest, BoundedTurnsDiscoveryOffAndPartitionEofOn) {
-  auto source = Valid().SetBounded(OffsetsInitializer::Latest()).SetProperty("partition.discovery.interval.ms", "1000").Build();
+  auto source = Valid()
+                    .SetBounded(OffsetsInitializer::Latest())
+                    .SetProperty("partition.discovery.interval.ms", "1000")
+                    .Build();
   ASSERT_TRUE(source.ok());
   EXPECT_TRUE((*source)->IsBounded());
   EXPECT_EQ((*source)->settings().partition_discovery_interval_ms, -1);
@@ -61,22 +64,30 @@ TEST(KafkaSourceSettingsTest, BoundedTurnsDiscoveryOffAndPartitionEofOn) {
 }
 
 TEST(KafkaSourceSettingsTest, ErrorsNameTheSettingAndTheFix) {
-  EXPECT_NE(Error(KafkaSource<std::string>::Builder().SetTopics("t").SetValueOnlyDeserializer(SimpleStringSchema()))
+  EXPECT_NE(Error(KafkaSource<std::string>::Builder().SetTopics("t").SetValueOnlyDeserializer(
+                      SimpleStringSchema()))
                 .find("SetBootstrapServers"),
             std::string::npos);
-  EXPECT_NE(Error(KafkaSource<std::string>::Builder().SetBootstrapServers("b").SetValueOnlyDeserializer(
-                      SimpleStringSchema()))
-                .find("SetTopics(...), SetTopicPattern(...) or SetPartitions(...)"),
-            std::string::npos);
+  EXPECT_NE(
+      Error(KafkaSource<std::string>::Builder().SetBootstrapServers("b").SetValueOnlyDeserializer(
+                SimpleStringSchema()))
+          .find("SetTopics(...), SetTopicPattern(...) or SetPartitions(...)"),
+      std::string::npos);
   EXPECT_NE(Error(Valid().SetTopicPattern("x.*")).find("exclude each other"), std::string::npos);
-  EXPECT_NE(Error(KafkaSource<std::string>::Builder().SetBootstrapServers("b").SetTopics("t")).find("no deserializer"),
+  EXPECT_NE(Error(KafkaSource<std::string>::Builder().SetBootstrapServers("b").SetTopics("t"))
+                .find("no deserializer"),
             std::string::npos);
-  EXPECT_NE(Error(Valid().SetProperty("commit.offsets.on.checkpoint", "true")).find("SetGroupId"), std::string::npos);
-  EXPECT_NE(Error(Valid().SetStartingOffsets(OffsetsInitializer::Committed())).find("SetGroupId"), std::string::npos);
-  EXPECT_NE(Error(Valid().SetStartingOffsets(OffsetsInitializer::Timestamp(-5))).find(">= 0"), std::string::npos);
-  EXPECT_NE(Error(Valid().SetProperty("no.such.property", "1")).find("'no.such.property'"), std::string::npos);
-  EXPECT_NE(Error(Valid().SetProperty("sluice.broker.timeout.ms", "0")).find("sluice.broker.timeout.ms"),
+  EXPECT_NE(Error(Valid().SetProperty("commit.offsets.on.checkpoint", "true")).find("SetGroupId"),
             std::string::npos);
+  EXPECT_NE(Error(Valid().SetStartingOffsets(OffsetsInitializer::Committed())).find("SetGroupId"),
+            std::string::npos);
+  EXPECT_NE(Error(Valid().SetStartingOffsets(OffsetsInitializer::Timestamp(-5))).find(">= 0"),
+            std::string::npos);
+  EXPECT_NE(Error(Valid().SetProperty("no.such.property", "1")).find("'no.such.property'"),
+            std::string::npos);
+  EXPECT_NE(
+      Error(Valid().SetProperty("sluice.broker.timeout.ms", "0")).find("sluice.broker.timeout.ms"),
+      std::string::npos);
   EXPECT_NE(Error(KafkaSource<std::string>::Builder()
                       .SetBootstrapServers("b")
                       .SetTopicPattern("(")

@@ -24,13 +24,15 @@ TEST(TransactionalOffsetsTest, SubtasksAreMergedPerGroupAndOlderCheckpointsAreDr
   EXPECT_TRUE(offsets.Publish("job-merge", "c", CheckpointId(2), "g", {{{"t", 0}, 20}}));
   EXPECT_TRUE(offsets.Publish("job-merge", "c", CheckpointId(2), "g", {{{"t", 1}, 21}}));
   EXPECT_TRUE(offsets.Publish("job-merge", "c", CheckpointId(2), "h", {{{"u", 0}, 7}}));
-  EXPECT_FALSE(offsets.Publish("job-merge", "other-cluster", CheckpointId(2), "g", {{{"t", 0}, 1}}));
+  EXPECT_FALSE(
+      offsets.Publish("job-merge", "other-cluster", CheckpointId(2), "g", {{{"t", 0}, 1}}));
 
   TransactionalOffsets::GroupOffsets taken = offsets.Take("job-merge", "c", CheckpointId(2));
   ASSERT_EQ(taken.size(), 2u);
   EXPECT_EQ(taken["g"], (std::map<TopicPartition, int64_t>{{{"t", 0}, 20}, {{"t", 1}, 21}}));
   EXPECT_EQ(taken["h"], (std::map<TopicPartition, int64_t>{{{"u", 0}, 7}}));
-  EXPECT_TRUE(offsets.Take("job-merge", "c", CheckpointId(1)).empty()) << "checkpoint 1 was subsumed by 2";
+  EXPECT_TRUE(offsets.Take("job-merge", "c", CheckpointId(1)).empty())
+      << "checkpoint 1 was subsumed by 2";
   EXPECT_TRUE(offsets.Take("job-merge", "c", CheckpointId(2)).empty()) << "taken once";
 
   offsets.Unsubscribe("job-merge", "c");

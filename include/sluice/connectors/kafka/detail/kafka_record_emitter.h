@@ -28,11 +28,15 @@ class KafkaRecordEmitter final : public RecordHandler, private Collector<T> {
  public:
   using EndOfStream = std::function<bool(const T&)>;
 
-  KafkaRecordEmitter(KafkaReaderCore& core, std::unique_ptr<KafkaRecordDeserializationSchema<T>> schema,
+  KafkaRecordEmitter(KafkaReaderCore& core,
+                     std::unique_ptr<KafkaRecordDeserializationSchema<T>> schema,
                      DeserializationFailurePolicy policy)
-      : core_(core), schema_(std::move(schema)), policy_(std::move(policy)),
+      : core_(core),
+        schema_(std::move(schema)),
+        policy_(std::move(policy)),
         // A value-only schema never looks at headers; a dead letter carries them along.
-        needs_headers_(dynamic_cast<const ValueOnlyDeserializationSchema<T>*>(schema_.get()) == nullptr ||
+        needs_headers_(dynamic_cast<const ValueOnlyDeserializationSchema<T>*>(schema_.get()) ==
+                           nullptr ||
                        policy_.kind() == DeserializationFailurePolicy::Kind::kDeadLetter) {}
 
   void Open(RuntimeContext& context) {
@@ -95,8 +99,11 @@ class KafkaRecordEmitter final : public RecordHandler, private Collector<T> {
   void OnFailure(const ConsumerRecord& record, const char* reason) {
     pending_.clear();
     switch (policy_.kind()) {
-      case DeserializationFailurePolicy::Kind::kFail: ThrowDeserializationError(record, reason);
-      case DeserializationFailurePolicy::Kind::kSkip: failures_->Inc(); return;
+      case DeserializationFailurePolicy::Kind::kFail:
+        ThrowDeserializationError(record, reason);
+      case DeserializationFailurePolicy::Kind::kSkip:
+        failures_->Inc();
+        return;
       case DeserializationFailurePolicy::Kind::kDeadLetter:
         core_.SendToDeadLetter(record, reason);
         failures_->Inc();

@@ -70,18 +70,21 @@ struct LegacyProducerConfig {
 };
 
 /// The property that overrides the legacy sink's default transactional id prefix.
-inline constexpr const char* kLegacyTransactionalIdPrefixProperty = "sluice.transactional.id.prefix";
+inline constexpr const char* kLegacyTransactionalIdPrefixProperty =
+    "sluice.transactional.id.prefix";
 
 /// KafkaProducerSink's Sink::Validate: the KafkaSink settings for this job. Without
 /// checkpointing the semantic becomes kNone (logged once per call, as Flink does); EXACTLY_ONCE
 /// gets its prefix from SetTransactionalIdPrefix, the property, or "sluice-<job name>".
 /// Normalised and checked against the job like a built KafkaSink (InvalidArgument naming the
 /// setting and the fix).
-Result<KafkaSinkSettings> LegacyProducerSettings(const LegacyProducerConfig& config, const SinkValidationContext& job);
+Result<KafkaSinkSettings> LegacyProducerSettings(const LegacyProducerConfig& config,
+                                                 const SinkValidationContext& job);
 
 /// The process-wide participant of (cluster, transactional id prefix): the same object for
 /// every EXACTLY_ONCE sink of that pair while any of them is alive.
-std::shared_ptr<CheckpointParticipant> AcquireTransactionParticipant(std::shared_ptr<const KafkaSinkSettings> settings);
+std::shared_ptr<CheckpointParticipant> AcquireTransactionParticipant(
+    std::shared_ptr<const KafkaSinkSettings> settings);
 
 /// One parallel writer's untyped half.
 class KafkaWriterCore {
@@ -98,8 +101,8 @@ class KafkaWriterCore {
   virtual void Close() = 0;
 };
 
-std::unique_ptr<KafkaWriterCore> CreateKafkaWriterCore(std::shared_ptr<const KafkaSinkSettings> settings,
-                                                       std::shared_ptr<CheckpointParticipant> participant,
-                                                       const TaskInfo& task);
+std::unique_ptr<KafkaWriterCore> CreateKafkaWriterCore(
+    std::shared_ptr<const KafkaSinkSettings> settings,
+    std::shared_ptr<CheckpointParticipant> participant, const TaskInfo& task);
 
 }  // namespace sluice::kafka::detail

@@ -111,8 +111,8 @@ class KafkaReaderCore {
   virtual void Close() = 0;
 };
 
-std::unique_ptr<KafkaReaderCore> CreateKafkaReaderCore(std::shared_ptr<const KafkaSourceSettings> settings,
-                                                       const TaskInfo& task);
+std::unique_ptr<KafkaReaderCore> CreateKafkaReaderCore(
+    std::shared_ptr<const KafkaSourceSettings> settings, const TaskInfo& task);
 
 /// Throws the error for a record the schema could not deserialise: names topic, partition,
 /// offset and the schema's reason.
