@@ -268,7 +268,7 @@ void CheckpointCoordinator::Complete(std::unique_lock<std::mutex>& lock) {
   SLUICE_LOG_DEBUG("checkpoint {} complete", id);
 }
 
-void CheckpointCoordinator::Abort(std::unique_lock<std::mutex>& lock, const Status& reason) {
+void CheckpointCoordinator::Abort(std::unique_lock<std::mutex>& lock, Status reason) {
   Pending pending = std::move(*pending_);
   pending_.reset();
   std::optional<SavepointOutcome> savepoint = std::move(pending_savepoint_);

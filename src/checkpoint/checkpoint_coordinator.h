@@ -138,7 +138,9 @@ class CheckpointCoordinator final : public CheckpointAcknowledger {
   void FinalCheckpointFailed(std::unique_lock<std::mutex>& lock, const Status& reason);
   /// Finishes the pending checkpoint once every task acknowledged.
   void Complete(std::unique_lock<std::mutex>& lock);
-  void Abort(std::unique_lock<std::mutex>& lock, const Status& reason);
+  /// Gives up the pending checkpoint. `reason` by value: callers pass pending_->declined,
+  /// which this destroys.
+  void Abort(std::unique_lock<std::mutex>& lock, Status reason);
   /// Calls fail_job_ unless the job already failed.
   void FailJobOnce(std::unique_lock<std::mutex>& lock, const Status& cause);
 
