@@ -2,23 +2,23 @@
 
 #include <algorithm>
 
-#include <sluice/api/time.h>
-
 #include "core/log.h"
 
 namespace sluice::internal {
 
 CheckpointCoordinator::CheckpointCoordinator(Options options, CheckpointStorage* storage,
                                              std::shared_ptr<CheckpointParticipant> participant,
-                                             std::vector<Task*> tasks, int64_t first_checkpoint_id,
-                                             FailJob fail_job)
+                                             std::vector<CheckpointableTask*> tasks,
+                                             int64_t first_checkpoint_id, FailJob fail_job,
+                                             Clock& clock)
     : options_(std::move(options)),
       storage_(storage),
       participant_(std::move(participant)),
       tasks_(std::move(tasks)),
       fail_job_(std::move(fail_job)),
+      clock_(&clock),
       next_id_(first_checkpoint_id) {
-  last_trigger_ = last_completion_ = std::chrono::steady_clock::now();
+  last_trigger_ = last_completion_ = clock_->Now();
 }
 
 CheckpointCoordinator::~CheckpointCoordinator() { Stop(); }
@@ -37,11 +37,11 @@ void CheckpointCoordinator::Stop() {
   if (thread_.joinable()) thread_.join();
   std::unique_lock lock(mutex_);
   if (pending_) Abort(lock, Status::Cancelled("the job is stopping"));
-  for (SavepointRequest* request : savepoint_queue_) {
-    request->outcome = Status::Cancelled("the job stopped before the savepoint could be taken");
+  for (SavepointRequest& request : savepoint_queue_) {
+    request.outcome.set_value(
+        Status::Cancelled("the job stopped before the savepoint could be taken"));
   }
   savepoint_queue_.clear();
-  cv_.notify_all();
 }
 
 int64_t CheckpointCoordinator::completed_checkpoints() const {
@@ -65,24 +65,52 @@ int64_t CheckpointCoordinator::next_checkpoint_id() const {
 }
 
 void CheckpointCoordinator::ReleaseFinishedTasks() {
-  for (Task* task : tasks_) task->ReleaseAfterFinalCheckpoint();
+  for (CheckpointableTask* task : tasks_) task->ReleaseAfterFinalCheckpoint();
 }
 
 Result<std::string> CheckpointCoordinator::TriggerSavepoint(
     const std::filesystem::path& directory) {
-  SavepointRequest request{directory, std::nullopt};
-  std::unique_lock lock(mutex_);
-  if (stopping_) return Status::FailedPrecondition("the job is not running");
-  savepoint_queue_.push_back(&request);
+  return RequestSavepoint(directory).get();
+}
+
+std::future<Result<std::string>> CheckpointCoordinator::RequestSavepoint(
+    const std::filesystem::path& directory) {
+  std::future<Result<std::string>> outcome;
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) {
+      SavepointOutcome refused;
+      refused.set_value(Status::FailedPrecondition("the job is not running"));
+      return refused.get_future();
+    }
+    SavepointRequest& request = savepoint_queue_.emplace_back();
+    request.directory = directory;
+    outcome = request.outcome.get_future();
+  }
   cv_.notify_all();
-  cv_.wait(lock, [&] { return request.outcome.has_value(); });
-  return *request.outcome;
+  return outcome;
 }
 
 void CheckpointCoordinator::Loop() {
   std::unique_lock lock(mutex_);
   while (!stopping_) {
-    auto now = std::chrono::steady_clock::now();
+    std::optional<Clock::TimePoint> wake = PollLocked(lock);
+    if (stopping_) break;
+    clock_->WaitUntil(cv_, lock, wake);
+  }
+}
+
+std::optional<Clock::TimePoint> CheckpointCoordinator::Poll() {
+  std::unique_lock lock(mutex_);
+  return PollLocked(lock);
+}
+
+std::optional<Clock::TimePoint> CheckpointCoordinator::PollLocked(
+    std::unique_lock<std::mutex>& lock) {
+  // One decision per round; every round re-reads the state, which changes while Complete,
+  // Abort and FailJobOnce release the lock.
+  while (!stopping_) {
+    const Clock::TimePoint now = clock_->Now();
     if (pending_) {
       if (pending_->declined) {
         Abort(lock, *pending_->declined);
@@ -94,100 +122,95 @@ void CheckpointCoordinator::Loop() {
                                      std::to_string(options_.timeout.count()) +
                                      " ms (CheckpointConfig::SetCheckpointTimeout)"));
       } else {
-        cv_.wait_until(lock, pending_->deadline);
+        return pending_->deadline;
       }
       continue;
     }
     if (!savepoint_queue_.empty()) {
-      SavepointRequest* request = savepoint_queue_.front();
-      savepoint_queue_.erase(savepoint_queue_.begin());
-      Status status = Trigger(lock, request);
-      if (!status.ok()) {
-        request->outcome = status;
-        cv_.notify_all();
+      SavepointRequest request = std::move(savepoint_queue_.front());
+      savepoint_queue_.pop_front();
+      Status status = Trigger(&request.directory);
+      if (status.ok()) {
+        pending_savepoint_ = std::move(request.outcome);
+      } else {
+        request.outcome.set_value(status);
       }
       continue;
     }
-    if (options_.interval.count() <= 0 || final_checkpoint_triggered_) {
-      cv_.wait(lock);
-      continue;
-    }
+    if (options_.interval.count() <= 0 || final_checkpoint_triggered_) return std::nullopt;
     if (AllTasksFinished()) {
       // Right away, not at the next interval: the job is done apart from this.
       final_checkpoint_triggered_ = true;
-      Status status = Trigger(lock, nullptr, /*final=*/true);
+      Status status = Trigger(nullptr, /*final=*/true);
       if (!status.ok()) {
         ++failed_;
         FinalCheckpointFailed(lock, status);
       }
       continue;
     }
-    auto due = std::max(last_trigger_ + options_.interval, last_completion_ + options_.min_pause);
-    if (now < due) {
-      cv_.wait_until(lock, due);
-      continue;
-    }
-    Status status = Trigger(lock, nullptr);
+    const Clock::TimePoint due =
+        std::max(last_trigger_ + options_.interval, last_completion_ + options_.min_pause);
+    if (now < due) return due;
+    Status status = Trigger(nullptr);
     if (!status.ok()) {
       SLUICE_LOG_WARN("could not start checkpoint {}: {}", next_id_, status.ToString());
       ++failed_;
       last_trigger_ = now;
-      if (++consecutive_failures_ > options_.tolerable_failures && !failed_job_) {
-        failed_job_ = true;
-        lock.unlock();
-        fail_job_(status.WithContext("checkpointing failed"));
-        lock.lock();
+      if (++consecutive_failures_ > options_.tolerable_failures) {
+        FailJobOnce(lock, status.WithContext("checkpointing failed"));
       }
     }
   }
+  return std::nullopt;
 }
 
-Status CheckpointCoordinator::Trigger(std::unique_lock<std::mutex>& lock,
-                                      SavepointRequest* savepoint, bool final) {
-  (void)lock;
+Status CheckpointCoordinator::Trigger(const std::filesystem::path* savepoint_directory,
+                                      bool final) {
   Pending pending;
   pending.id = next_id_++;
-  pending.savepoint = savepoint != nullptr;
+  pending.savepoint = savepoint_directory != nullptr;
   pending.final = final;
-  pending.trigger_time_ms = CurrentTimeMillis();
-  pending.deadline = std::chrono::steady_clock::now() + options_.timeout;
+  pending.trigger_time_ms = clock_->WallTimeMillis();
+  pending.deadline = clock_->Now() + options_.timeout;
   Result<SnapshotLocation> location =
-      savepoint != nullptr ? storage_->BeginSavepoint(savepoint->directory, pending.id)
-                           : storage_->BeginCheckpoint(pending.id);
+      savepoint_directory != nullptr ? storage_->BeginSavepoint(*savepoint_directory, pending.id)
+                                     : storage_->BeginCheckpoint(pending.id);
   if (!location.ok()) return location.status();
   pending.location = std::move(*location);
+  pending.barrier = {pending.id, pending.trigger_time_ms, pending.savepoint};
   pending_ = std::move(pending);
-  pending_savepoint_ = savepoint;
-  last_trigger_ = std::chrono::steady_clock::now();
-  detail::CheckpointBarrier barrier{pending_->id, pending_->trigger_time_ms, pending_->savepoint};
-  pending_->barrier = barrier;
-  for (Task* task : tasks_) {
+  last_trigger_ = clock_->Now();
+  for (CheckpointableTask* task : tasks_) {
     // Running sources inject the barrier; finished tasks snapshot directly. A task that
     // finishes later without having seen the barrier learns of it from TaskFinished.
-    if (task->is_source() || finished_tasks_.count(task->config().index) != 0)
-      task->TriggerCheckpoint(barrier);
+    if (task->is_source() || finished_tasks_.count(task->index()) != 0)
+      task->TriggerCheckpoint(pending_->barrier);
   }
   return Status::Ok();
 }
 
 void CheckpointCoordinator::Complete(std::unique_lock<std::mutex>& lock) {
-  Pending pending = std::move(*pending_);
-  // The pending checkpoint stays visible to LocationFor until it is decided.
+  // pending_ stays in place until the checkpoint is decided, so that LocationFor and
+  // TaskFinished keep answering for it; what is needed without the lock is copied out.
+  const int64_t id = pending_->id;
+  const bool final = pending_->final;
+  const bool is_savepoint = pending_->savepoint;
+  const SnapshotLocation location = *pending_->location;
   CheckpointMetadata metadata;
-  metadata.checkpoint_id = pending.id;
+  metadata.checkpoint_id = id;
   metadata.job_name = options_.job_name;
   metadata.instance = options_.instance;
-  metadata.trigger_time_ms = pending.trigger_time_ms;
-  metadata.is_savepoint = pending.savepoint;
+  metadata.trigger_time_ms = pending_->trigger_time_ms;
+  metadata.is_savepoint = is_savepoint;
   std::map<std::string, OperatorStateMeta> operators;
-  for (auto& [task, snapshots] : pending.acks) {
-    for (OperatorSubtaskSnapshot& s : snapshots) {
+  for (const auto& [task, snapshots] : pending_->acks) {
+    for (const OperatorSubtaskSnapshot& s : snapshots) {
       OperatorStateMeta& op = operators[s.uid];
       op.uid = s.uid;
       op.name = s.name;
       op.parallelism = s.parallelism;
       op.max_parallelism = s.max_parallelism;
-      op.subtasks.push_back(std::move(s.meta));
+      op.subtasks.push_back(s.meta);
     }
   }
   for (auto& [uid, op] : operators) {
@@ -196,90 +219,81 @@ void CheckpointCoordinator::Complete(std::unique_lock<std::mutex>& lock) {
         [](const SubtaskStateMeta& a, const SubtaskStateMeta& b) { return a.subtask < b.subtask; });
     metadata.operators.push_back(std::move(op));
   }
-  metadata.completion_time_ms = CurrentTimeMillis();
-  SavepointRequest* savepoint = pending_savepoint_;
+  metadata.completion_time_ms = clock_->WallTimeMillis();
+  std::optional<SavepointOutcome> savepoint = std::move(pending_savepoint_);
+  pending_savepoint_.reset();
 
   // Writing and committing happen without the lock: tasks keep acknowledging nothing else
   // meanwhile (one checkpoint at a time), but LocationFor and TaskFinished must not block.
   lock.unlock();
-  Status status = storage_->Complete(*pending.location, metadata);
+  Status status = storage_->Complete(location, metadata);
   if (status.ok() && participant_ != nullptr) {
-    CheckpointCompletion completion{CheckpointId(pending.id), pending.trigger_time_ms,
-                                    pending.location->directory().string()};
+    CheckpointCompletion completion{CheckpointId(id), metadata.trigger_time_ms,
+                                    location.directory().string()};
     status = participant_->CompleteCheckpoint(completion);
-    if (status.ok()) status = storage_->MarkCommitted(*pending.location);
+    if (status.ok()) status = storage_->MarkCommitted(location);
   }
   lock.lock();
   pending_.reset();
-  pending_savepoint_ = nullptr;
   if (!status.ok()) {
     ++failed_;
-    if (savepoint != nullptr) savepoint->outcome = status;
-    cv_.notify_all();
-    if (participant_ != nullptr) participant_->AbortCheckpoint(CheckpointId(pending.id));
-    if (pending.final) {
-      FinalCheckpointFailed(lock, status.WithContext("completing the final checkpoint " +
-                                                     std::to_string(pending.id)));
+    if (savepoint) savepoint->set_value(status);
+    if (participant_ != nullptr) participant_->AbortCheckpoint(CheckpointId(id));
+    if (final) {
+      FinalCheckpointFailed(
+          lock, status.WithContext("completing the final checkpoint " + std::to_string(id)));
       return;
     }
     // The barrier reached every sink: with a participant, carrying on would split an epoch
     // across two transactions (DESIGN.md section 5), so the job fails over.
     if (!failed_job_ &&
         (participant_ != nullptr || ++consecutive_failures_ > options_.tolerable_failures)) {
-      failed_job_ = true;
-      lock.unlock();
-      fail_job_(status.WithContext("completing checkpoint " + std::to_string(pending.id)));
-      lock.lock();
+      FailJobOnce(lock, status.WithContext("completing checkpoint " + std::to_string(id)));
     }
     return;
   }
   ++completed_;
   consecutive_failures_ = 0;
-  latest_completed_ = pending.id;
-  last_completion_ = std::chrono::steady_clock::now();
-  if (savepoint != nullptr) savepoint->outcome = pending.location->directory().string();
-  cv_.notify_all();
-  for (Task* task : tasks_) task->NotifyCheckpointComplete(pending.id);
-  if (pending.final) ReleaseFinishedTasks();
-  if (!pending.savepoint) {
+  latest_completed_ = id;
+  last_completion_ = clock_->Now();
+  if (savepoint) savepoint->set_value(location.directory().string());
+  for (CheckpointableTask* task : tasks_) task->NotifyCheckpointComplete(id);
+  if (final) ReleaseFinishedTasks();
+  if (!is_savepoint) {
     lock.unlock();
     Status pruned = storage_->Prune(options_.retained);
     if (!pruned.ok()) SLUICE_LOG_WARN("pruning old checkpoints: {}", pruned.ToString());
     lock.lock();
   }
-  SLUICE_LOG_DEBUG("checkpoint {} complete", pending.id);
+  SLUICE_LOG_DEBUG("checkpoint {} complete", id);
 }
 
-void CheckpointCoordinator::Abort(std::unique_lock<std::mutex>& lock, const Status& reason,
-                                  bool may_fail_job) {
+void CheckpointCoordinator::Abort(std::unique_lock<std::mutex>& lock, Status reason) {
   Pending pending = std::move(*pending_);
   pending_.reset();
-  SavepointRequest* savepoint = pending_savepoint_;
-  pending_savepoint_ = nullptr;
+  std::optional<SavepointOutcome> savepoint = std::move(pending_savepoint_);
+  pending_savepoint_.reset();
   ++failed_;
-  if (savepoint != nullptr)
-    savepoint->outcome = reason.WithContext("savepoint " + std::to_string(pending.id));
-  cv_.notify_all();
+  if (savepoint)
+    savepoint->set_value(reason.WithContext("savepoint " + std::to_string(pending.id)));
   SLUICE_LOG_WARN("checkpoint {} aborted: {}", pending.id, reason.ToString());
-  for (Task* task : tasks_) task->NotifyCheckpointAborted(pending.id);
+  for (CheckpointableTask* task : tasks_) task->NotifyCheckpointAborted(pending.id);
   if (participant_ != nullptr) participant_->AbortCheckpoint(CheckpointId(pending.id));
   if (pending.final && !stopping_) {
     FinalCheckpointFailed(lock,
                           reason.WithContext("the final checkpoint " + std::to_string(pending.id)));
     return;
   }
-  if (stopping_ || failed_job_ || !may_fail_job) return;
+  if (stopping_ || failed_job_) return;
   // With an exactly-once participant the barrier may already have switched a sink to the
   // next epoch: fail over instead of carrying on (DESIGN.md section 5).
   if (participant_ != nullptr || ++consecutive_failures_ > options_.tolerable_failures) {
-    failed_job_ = true;
-    lock.unlock();
-    fail_job_(reason.WithContext(participant_ != nullptr
+    FailJobOnce(
+        lock, reason.WithContext(participant_ != nullptr
                                      ? "checkpoint " + std::to_string(pending.id) +
                                            " failed in an exactly-once job"
                                      : "too many consecutive failed checkpoints (CheckpointConfig::"
                                        "SetTolerableCheckpointFailureNumber)"));
-    lock.lock();
   }
 }
 
@@ -327,16 +341,20 @@ void CheckpointCoordinator::FinalCheckpointFailed(std::unique_lock<std::mutex>& 
   // restarted job reads that epoch's input again from the last committed checkpoint.
   // Otherwise everything was already flushed at the end of input: the tasks may close.
   if (participant_ != nullptr) {
-    if (!failed_job_) {
-      failed_job_ = true;
-      lock.unlock();
-      fail_job_(reason);
-      lock.lock();
-    }
+    FailJobOnce(lock, reason);
     return;
   }
   SLUICE_LOG_WARN("{}; the job finishes without it", reason.ToString());
   ReleaseFinishedTasks();
+}
+
+void CheckpointCoordinator::FailJobOnce(std::unique_lock<std::mutex>& lock, const Status& cause) {
+  if (failed_job_) return;
+  failed_job_ = true;
+  // Unlocked: the handler is the job master's code; it takes its own locks and may call back.
+  lock.unlock();
+  fail_job_(cause);
+  lock.lock();
 }
 
 }  // namespace sluice::internal

@@ -9,16 +9,24 @@
 // barrier. Once every task has finished, one final checkpoint is triggered at once; when it
 // completes the tasks are released and close, so a bounded job's last epoch is committed.
 //
-// Threads: a coordinator thread triggers and completes checkpoints (all participant calls
-// happen there). Acknowledge/Decline/LocationFor/TaskFinished come from task threads and
-// TriggerSavepoint from any thread; all are thread-safe.
+// It knows tasks only as CheckpointableTask (what it asks of them) and is their
+// CheckpointAcknowledger (what they answer); time comes from an injected Clock.
+//
+// Threads: after Start(), a coordinator thread runs Poll() whenever it is notified or the next
+// deadline passes (the wait goes through the Clock); it triggers and completes checkpoints, and
+// makes the participant calls (Stop() makes the last abort, after joining it).
+// Acknowledge/Decline/LocationFor/TaskFinished come from task threads and
+// TriggerSavepoint/RequestSavepoint from any thread; all are thread-safe. Tests may instead leave
+// the thread unstarted and call Poll() themselves, from one thread at a time.
 #pragma once
 
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <deque>
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -29,10 +37,14 @@
 #include <vector>
 
 #include <sluice/checkpoint/checkpoint_participant.h>
+#include <sluice/detail/stream_element.h>
 #include <sluice/status.h>
 
+#include "checkpoint/checkpoint_acknowledger.h"
 #include "checkpoint/checkpoint_storage.h"
-#include "runtime/task.h"
+#include "checkpoint/checkpointable_task.h"
+#include "checkpoint/operator_subtask_snapshot.h"
+#include "core/clock.h"
 
 namespace sluice::internal {
 
@@ -48,20 +60,37 @@ class CheckpointCoordinator final : public CheckpointAcknowledger {
     int32_t instance = 0;
     int32_t max_parallelism = 128;
   };
-  /// Called (once, from the coordinator thread) when the job must fail over.
+  /// Called (once) when the job must fail over, from the thread running Poll() and without
+  /// the coordinator's mutex held.
   using FailJob = std::function<void(Status cause)>;
 
+  /// `storage`, every task and `clock` must outlive the coordinator. The first periodic
+  /// checkpoint is due one interval after construction.
   CheckpointCoordinator(Options options, CheckpointStorage* storage,
                         std::shared_ptr<CheckpointParticipant> participant,
-                        std::vector<Task*> tasks, int64_t first_checkpoint_id, FailJob fail_job);
+                        std::vector<CheckpointableTask*> tasks, int64_t first_checkpoint_id,
+                        FailJob fail_job, Clock& clock = Clock::System());
   ~CheckpointCoordinator() override;
 
+  /// Starts the coordinator thread.
   void Start();
-  /// Stops triggering, aborts a pending checkpoint and joins the thread.
+  /// Stops triggering, joins the thread (if started), aborts a pending checkpoint and fails
+  /// savepoint requests not yet taken with Cancelled. Idempotent.
   void Stop();
 
+  /// Does whatever is due at clock.Now(): decides the pending checkpoint (every task
+  /// acknowledged, one declined, or its timeout passed), starts a requested savepoint, the
+  /// final checkpoint or the next periodic one. Returns when it next has something to do if
+  /// nothing notifies it (nullopt: only when notified). The coordinator thread runs this in a
+  /// loop; without Start(), tests call it to step the coordinator deterministically.
+  std::optional<Clock::TimePoint> Poll();
+
   /// Takes a savepoint into `directory` and waits until it is complete; returns its path.
+  /// Needs the coordinator thread running (or another thread calling Poll()).
   Result<std::string> TriggerSavepoint(const std::filesystem::path& directory);
+  /// Queues a savepoint into `directory`, taken once no checkpoint is pending; the future
+  /// holds its path or why it failed (FailedPrecondition once stopped, Cancelled by Stop()).
+  std::future<Result<std::string>> RequestSavepoint(const std::filesystem::path& directory);
 
   int64_t completed_checkpoints() const;
   int64_t failed_checkpoints() const;
@@ -79,57 +108,70 @@ class CheckpointCoordinator final : public CheckpointAcknowledger {
   bool TakesFinalCheckpoint() const override { return options_.interval.count() > 0; }
 
  private:
+  using SavepointOutcome = std::promise<Result<std::string>>;
   struct Pending {
     int64_t id = 0;
     bool savepoint = false;
     std::optional<SnapshotLocation> location;
-    int64_t trigger_time_ms = 0;
-    std::chrono::steady_clock::time_point deadline;
+    int64_t trigger_time_ms = 0;  // wall clock
+    Clock::TimePoint deadline;
     std::map<int32_t, std::vector<OperatorSubtaskSnapshot>> acks;
     std::optional<Status> declined;
     /// Triggered after every task had finished: its completion releases the tasks.
     bool final = false;
-    detail::CheckpointBarrier barrier;
+    detail::CheckpointBarrier barrier{};
   };
   struct SavepointRequest {
     std::filesystem::path directory;
-    std::optional<Result<std::string>> outcome;
+    SavepointOutcome outcome;
   };
 
   void Loop();
+  // The rest of the private methods need mutex_ held by the caller (`lock`); the ones taking
+  // `lock` release it around storage and participant calls and around fail_job_.
   bool AllTasksFinished() const { return finished_tasks_.size() == tasks_.size(); }
-  /// Starts checkpoint (or savepoint) next_id_; the caller holds mutex_.
-  Status Trigger(std::unique_lock<std::mutex>& lock, SavepointRequest* savepoint,
-                 bool final = false);
-  /// Lets tasks waiting after their end of input close; the caller holds mutex_.
+  std::optional<Clock::TimePoint> PollLocked(std::unique_lock<std::mutex>& lock);
+  /// Starts checkpoint (or, with a directory, savepoint) next_id_.
+  Status Trigger(const std::filesystem::path* savepoint_directory, bool final = false);
+  /// Lets tasks waiting after their end of input close.
   void ReleaseFinishedTasks();
   void FinalCheckpointFailed(std::unique_lock<std::mutex>& lock, const Status& reason);
-  /// Finishes the pending checkpoint once every task acknowledged; the caller holds mutex_.
+  /// Finishes the pending checkpoint once every task acknowledged.
   void Complete(std::unique_lock<std::mutex>& lock);
-  void Abort(std::unique_lock<std::mutex>& lock, const Status& reason, bool may_fail_job = true);
+  /// Gives up the pending checkpoint. `reason` by value: callers pass pending_->declined,
+  /// which this destroys.
+  void Abort(std::unique_lock<std::mutex>& lock, Status reason);
+  /// Calls fail_job_ unless the job already failed.
+  void FailJobOnce(std::unique_lock<std::mutex>& lock, const Status& cause);
 
+  // Immutable after construction.
   const Options options_;
-  CheckpointStorage* storage_;
-  std::shared_ptr<CheckpointParticipant> participant_;
-  std::vector<Task*> tasks_;
-  FailJob fail_job_;
+  CheckpointStorage* const storage_;
+  const std::shared_ptr<CheckpointParticipant> participant_;
+  const std::vector<CheckpointableTask*> tasks_;
+  const FailJob fail_job_;
+  Clock* const clock_;
 
+  // Everything below up to thread_ is guarded by mutex_; cv_ is notified whenever it changes
+  // in a way the coordinator thread (or a TriggerSavepoint caller) waits for.
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   bool stopping_ = false;
   bool failed_job_ = false;
   int64_t next_id_;
   std::optional<Pending> pending_;
-  SavepointRequest* pending_savepoint_ = nullptr;
-  std::vector<SavepointRequest*> savepoint_queue_;
+  std::optional<SavepointOutcome> pending_savepoint_;  // pending_ is this savepoint
+  std::deque<SavepointRequest> savepoint_queue_;
   std::set<int32_t> finished_tasks_;
   bool final_checkpoint_triggered_ = false;
   int64_t completed_ = 0;
   int64_t failed_ = 0;
   int32_t consecutive_failures_ = 0;
   std::optional<int64_t> latest_completed_;
-  std::chrono::steady_clock::time_point last_trigger_;
-  std::chrono::steady_clock::time_point last_completion_;
+  Clock::TimePoint last_trigger_;
+  Clock::TimePoint last_completion_;
+
+  // Start() and Stop() only, from the thread that owns the coordinator.
   std::thread thread_;
 };
 

@@ -414,7 +414,7 @@ JobMaster::AttemptEnd JobMaster::RunAttempt(int32_t attempt, Status& cause) {
     cause = built;
     return AttemptEnd::kFailed;
   }
-  std::vector<Task*> task_pointers;
+  std::vector<CheckpointableTask*> task_pointers;
   for (auto& task : tasks_) task_pointers.push_back(task.get());
   if (storage_ != nullptr) {
     CheckpointCoordinator::Options options;

@@ -26,38 +26,12 @@
 #include <sluice/detail/record_writer.h>
 #include <sluice/detail/task_input.h>
 
+#include "checkpoint/checkpoint_acknowledger.h"
 #include "checkpoint/checkpoint_storage.h"
+#include "checkpoint/checkpointable_task.h"
 #include "runtime/mailbox.h"
 
 namespace sluice::internal {
-
-/// One operator instance's contribution to a checkpoint.
-struct OperatorSubtaskSnapshot {
-  std::string uid;
-  std::string name;
-  int32_t parallelism = 1;
-  int32_t max_parallelism = 128;
-  SubtaskStateMeta meta;
-};
-
-/// What tasks report to the checkpoint coordinator (thread-safe).
-class CheckpointAcknowledger {
- public:
-  virtual ~CheckpointAcknowledger() = default;
-  /// Where checkpoint `id` is written; nullopt when it was aborted meanwhile.
-  virtual std::optional<SnapshotLocation> LocationFor(int64_t id) = 0;
-  virtual void Acknowledge(int32_t task, int64_t id,
-                           std::vector<OperatorSubtaskSnapshot> snapshots) = 0;
-  virtual void Decline(int32_t task, int64_t id, Status reason) = 0;
-  /// The task has processed all its input and sent end-of-input downstream. Returns the
-  /// pending checkpoint it has not acknowledged: its barrier can no longer reach the task,
-  /// so the task snapshots its final state for it directly.
-  virtual std::optional<detail::CheckpointBarrier> TaskFinished(int32_t task) = 0;
-  /// True when finished tasks must wait for the job's final checkpoint before closing
-  /// (periodic checkpointing is on): what they wrote after the last barrier is only safe
-  /// (committed, for an exactly-once sink) once that checkpoint completes.
-  virtual bool TakesFinalCheckpoint() const = 0;
-};
 
 /// What tasks report to the job master (thread-safe).
 class TaskListener {
@@ -94,7 +68,9 @@ struct OperatorSlot {
   std::optional<OperatorRestore> restore;
 };
 
-class Task final : public detail::TaskHooks, private detail::ProcessingTimeService {
+class Task final : public detail::TaskHooks,
+                   public CheckpointableTask,
+                   private detail::ProcessingTimeService {
  public:
   struct Config {
     int32_t index = 0;  // among all tasks of the job
@@ -122,7 +98,6 @@ class Task final : public detail::TaskHooks, private detail::ProcessingTimeServi
     checkpoints_ = checkpoints;
   }
   const std::vector<OperatorSlot>& slots() const { return slots_; }
-  bool is_source() const { return input_ != nullptr && input_->IsSource(); }
   const Config& config() const { return config_; }
 
   // ---- running ----
@@ -132,13 +107,13 @@ class Task final : public detail::TaskHooks, private detail::ProcessingTimeServi
   void Cancel();
   void Join();
 
-  /// Sources: inject checkpoint barrier `barrier` between two records (any thread).
-  void TriggerCheckpoint(const detail::CheckpointBarrier& barrier);
-  void NotifyCheckpointComplete(int64_t id);
-  void NotifyCheckpointAborted(int64_t id);
-  /// The job's final checkpoint completed (or was given up): a task waiting after the end of
-  /// its input may close now (any thread).
-  void ReleaseAfterFinalCheckpoint();
+  // ---- CheckpointableTask (any thread; the requests run on the task thread as mails) ----
+  int32_t index() const override { return config_.index; }
+  bool is_source() const override { return input_ != nullptr && input_->IsSource(); }
+  void TriggerCheckpoint(const detail::CheckpointBarrier& barrier) override;
+  void NotifyCheckpointComplete(int64_t id) override;
+  void NotifyCheckpointAborted(int64_t id) override;
+  void ReleaseAfterFinalCheckpoint() override;
 
   // ---- detail::TaskHooks (task thread) ----
   void PerformCheckpoint(const detail::CheckpointBarrier& barrier) override;
