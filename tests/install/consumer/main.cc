@@ -1,4 +1,5 @@
 // An outside program using the installed package: runs a small keyed job and checks its result.
+#include <sluice/connectors/kafka/rdkafka_version.h>
 #include <sluice/sluice.h>
 
 #include <cstdio>
