@@ -1,4 +1,5 @@
 # Every dependency comes from a Debian package (scripts/setup); see docs/dependencies.md.
+find_package(Threads REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(RdKafka REQUIRED IMPORTED_TARGET GLOBAL rdkafka>=2.0.2)
 find_package(fmt REQUIRED CONFIG)
