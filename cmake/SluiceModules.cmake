@@ -9,8 +9,9 @@
 # builds the module's .cc files (the calling directory, not recursive) into the static library
 # sluice_<NAME> (or, with EXECUTABLE, the program sluice_<NAME>) linked to the modules in DEPS
 # and the CMake targets in LIBS. PUBLIC_HEADERS are the installed headers the module owns,
-# relative to include/: a directory ending in "/" or one file. A module may include its own
-# headers, those of its DEPS, and library headers of its LIBS; nothing else.
+# relative to include/: a directory ending in "/" or one file (only the check reads them; the
+# headers are installed as one tree). A module may include its own headers, those of its DEPS,
+# and library headers of its LIBS; nothing else.
 #
 # tools/check_modules.py reads these calls as written (plain words and # comments only, no
 # variables) and fails on an include the module does not declare and on cycles between modules.
