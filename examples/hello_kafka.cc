@@ -5,6 +5,7 @@
 // usage: hello_kafka [--bootstrap-servers HOST:PORT] [--topic NAME] [--count N]
 #include <librdkafka/rdkafka.h>
 
+#include <sluice/connectors/kafka/rdkafka_version.h>
 #include <sluice/sluice.h>
 
 #include <CLI/CLI.hpp>

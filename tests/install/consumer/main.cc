@@ -1,5 +1,8 @@
 // An outside program using the installed package: runs a small keyed job and checks its result.
 #include <sluice/sluice.h>
+#ifdef CONSUMER_WITH_KAFKA
+#include <sluice/connectors/kafka/rdkafka_version.h>
+#endif
 
 #include <cstdio>
 #include <map>
@@ -41,7 +44,11 @@ int main() {
                  static_cast<long long>(g_sums[1]));
     return 1;
   }
+#ifdef CONSUMER_WITH_KAFKA
   std::printf("sluice %s with librdkafka %s: job ok\n", sluice::VersionString(),
               sluice::RdKafkaVersionString());
+#else
+  std::printf("sluice %s without Kafka: job ok\n", sluice::VersionString());
+#endif
   return 0;
 }
