@@ -163,6 +163,10 @@ std::unique_ptr<StreamExecutionEnvironment> StreamExecutionEnvironment::FromArgs
       std::exit(2);
     }
   }
+  if (flags->state_backend) {
+    env->state_backend_ = *flags->state_backend;
+    env->state_backend_from_flags_ = true;
+  }
   env->parameters_ = flags->job_parameters;
   env->check_parameters_ = true;
   return env;
@@ -194,6 +198,12 @@ StreamExecutionEnvironment& StreamExecutionEnvironment::SetRestartStrategy(
 StreamExecutionEnvironment& StreamExecutionEnvironment::SetAutoWatermarkInterval(
     std::chrono::milliseconds interval) {
   auto_watermark_interval_ = interval;
+  return *this;
+}
+
+StreamExecutionEnvironment& StreamExecutionEnvironment::SetStateBackend(std::string name) {
+  // The flag is the operator's choice, made without rebuilding the job: it wins.
+  if (!state_backend_from_flags_) state_backend_ = std::move(name);
   return *this;
 }
 
@@ -230,6 +240,9 @@ Result<std::unique_ptr<internal::JobMaster>> StreamExecutionEnvironment::Prepare
     Status unknown = parameters_.CheckAllRequested(internal::kStandardFlagNames);
     if (!unknown.ok()) return unknown;
   }
+  if (Status backend = detail::CheckStateBackendName(state_backend_); !backend.ok()) {
+    return backend.WithContext("SetStateBackend");
+  }
   std::vector<std::string> warnings;
   internal::JobGraphOptions options;
   options.default_parallelism = parallelism_;
@@ -251,6 +264,7 @@ Result<std::unique_ptr<internal::JobMaster>> StreamExecutionEnvironment::Prepare
           : RestartStrategy::NoRestart());
   spec.restore = restore_;
   spec.auto_watermark_interval_ms = auto_watermark_interval_.count();
+  spec.state_backend = state_backend_;
   // A copy shares the record of which flags were read (ParameterTool's contract).
   spec.parameters = parameters_;
   // The graph points into the transformations: hand them to the job, which may outlive this
