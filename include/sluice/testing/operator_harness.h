@@ -11,6 +11,9 @@
 //   auto snapshot = harness.Snapshot(1);       // what checkpoint 1 would hold
 //   auto restored = sluice::testing::KeyedProcessHarness<...>(CountWords(), selector, &snapshot);
 //
+// The keyed state backend is the one a job would use ("heap" unless another name is given);
+// snapshots and restores go through the same per-key-group path as the runtime's.
+//
 // Threads: single-threaded; everything runs on the calling thread.
 // Errors: exceptions from the operator propagate to the test.
 #pragma once
