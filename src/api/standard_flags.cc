@@ -6,6 +6,7 @@
 #include <vector>
 
 #include <sluice/api/duration.h>
+#include <sluice/state/detail/keyed_state_backend.h>
 
 namespace sluice::internal {
 namespace {
@@ -120,6 +121,14 @@ Status ParseValidated(const ParameterTool& all, StandardFlags& flags) {
     }
     flags.log_level = std::move(lower);
   }
+
+  if (auto backend = all.Get("state.backend")) {
+    std::string lower = ToLower(*backend);
+    if (Status known = detail::CheckStateBackendName(lower); !known.ok()) {
+      return Status::InvalidArgument("flag --state.backend: " + known.message());
+    }
+    flags.state_backend = std::move(lower);
+  }
   return Status::Ok();
 }
 
@@ -158,7 +167,15 @@ std::string StandardFlagsHelp(std::string_view program) {
     std::string_view flag;
     std::string_view description;
   };
-  static constexpr std::array<Line, 9> kLines = {{
+  std::string backends;
+  for (std::string_view name : detail::KeyedStateBackendNames()) {
+    backends += backends.empty() ? "" : ", ";
+    backends += name;
+  }
+  const std::string backend_line = "where keyed state lives: " + backends + " (default " +
+                                   std::string(detail::kDefaultStateBackend) +
+                                   ": in memory, Flink's hashmap)";
+  const std::array<Line, 10> lines = {{
       {"-p, --parallelism=N", "default parallelism of the job's operators, 1..32768"},
       {"--checkpoint-interval=DURATION",
        "checkpoint every DURATION (e.g. 30s, 1m; at least 10ms); 0 or off disables"},
@@ -168,15 +185,16 @@ std::string StandardFlagsHelp(std::string_view program) {
       {"--allow-non-restored-state", "drop restored state that no operator of the job claims"},
       {"--restart-attempts=N", "restart the job at most N times after a failure (0: never)"},
       {"--log-level=LEVEL", "trace, debug, info, warn, error or off"},
+      {"--state.backend=NAME", backend_line},
       {"-h, --help", "print this help and exit"},
   }};
   std::size_t width = 0;
-  for (const Line& line : kLines) width = std::max(width, line.flag.size());
+  for (const Line& line : lines) width = std::max(width, line.flag.size());
 
   std::string text = "Usage: ";
   text += program;
   text += " [standard flags] [--key=value ...]\n\nStandard flags:\n";
-  for (const Line& line : kLines) {
+  for (const Line& line : lines) {
     text += "  ";
     text += line.flag;
     text.append(width - line.flag.size() + 2, ' ');

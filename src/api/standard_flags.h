@@ -1,5 +1,5 @@
 // The flags every sluice job understands (parallelism, checkpointing, restore, restarts,
-// logging, help), split from the job's own parameters.
+// logging, state backend, help), split from the job's own parameters.
 //
 // Thread safety: the functions are pure; a StandardFlags is a plain value (its
 // job_parameters follows ParameterTool's rules).
@@ -21,10 +21,12 @@ namespace sluice::internal {
 ///   job_parameters.CheckAllRequested(kStandardFlagNames)
 /// The short aliases -p and -h are left out: one-letter names would be suggested for every
 /// one- or two-letter typo.
-inline constexpr std::array<std::string_view, 9> kStandardFlagNames = {
-    "parallelism",    "checkpoint-interval",      "checkpoint-dir",   "fresh",
-    "from-savepoint", "allow-non-restored-state", "restart-attempts", "log-level",
-    "help",
+inline constexpr std::array<std::string_view, 10> kStandardFlagNames = {
+    "parallelism",      "checkpoint-interval",
+    "checkpoint-dir",   "fresh",
+    "from-savepoint",   "allow-non-restored-state",
+    "restart-attempts", "log-level",
+    "state.backend",    "help",
 };
 
 inline constexpr std::int32_t kMinParallelism = 1;
@@ -51,6 +53,9 @@ struct StandardFlags {
   std::optional<std::int32_t> restart_attempts;
   /// --log-level: trace, debug, info, warn, error or off (case-insensitive, stored lower).
   std::optional<std::string> log_level;
+  /// --state.backend: the name of a registered keyed state backend ("heap"; Flink's
+  /// state.backend.type), case-insensitive, stored lower.
+  std::optional<std::string> state_backend;
   /// --help / -h.
   bool help = false;
   /// Every other flag, for the job. The caller checks it with
@@ -62,8 +67,9 @@ struct StandardFlags {
 /// the standard flags. Boolean flags accept a bare --flag or the values GetBool accepts.
 ///
 /// Errors (InvalidArgument, naming the flag): any FromArgs error; a standard flag whose
-/// value does not parse or is out of range; -p together with --parallelism (likewise -h and
-/// --help); --fresh together with --from-savepoint.
+/// value does not parse or is out of range (an unknown --state.backend names the known ones);
+/// -p together with --parallelism (likewise -h and --help); --fresh together with
+/// --from-savepoint.
 ///
 /// When help is requested, the other standard flags are not validated (a user asking for
 /// help should get it): the result has help == true, those fields unset, and

@@ -164,6 +164,10 @@ std::unique_ptr<StreamExecutionEnvironment> StreamExecutionEnvironment::FromArgs
       std::exit(2);
     }
   }
+  if (flags->state_backend) {
+    env->state_backend_ = *flags->state_backend;
+    env->state_backend_from_flags_ = true;
+  }
   env->parameters_ = flags->job_parameters;
   env->check_parameters_ = true;
   return env;
@@ -195,6 +199,12 @@ StreamExecutionEnvironment& StreamExecutionEnvironment::SetRestartStrategy(
 StreamExecutionEnvironment& StreamExecutionEnvironment::SetAutoWatermarkInterval(
     std::chrono::milliseconds interval) {
   auto_watermark_interval_ = interval;
+  return *this;
+}
+
+StreamExecutionEnvironment& StreamExecutionEnvironment::SetStateBackend(std::string name) {
+  // The flag is the operator's choice, made without rebuilding the job: it wins.
+  if (!state_backend_from_flags_) state_backend_ = std::move(name);
   return *this;
 }
 

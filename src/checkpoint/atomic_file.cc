@@ -9,6 +9,7 @@
 #include <cstring>
 #include <random>
 #include <thread>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -118,38 +119,96 @@ Status SyncDirectory(const std::filesystem::path& dir) {
   return Status::Ok();
 }
 
-Status WriteFileAtomically(const std::filesystem::path& path, std::string_view bytes,
-                           DirectorySync directory_sync) {
+Result<AtomicFileWriter> AtomicFileWriter::Open(const std::filesystem::path& path) {
   if (!path.has_filename()) {
     return Status::InvalidArgument(fmt::format("cannot write {}: not a file path", path.string()));
   }
   std::filesystem::path temp = path;
   temp += fmt::format("{}{}-{}", kTempInfix, ::getpid(), RandomHex(16));
-
   // O_EXCL: a name collision (vanishingly unlikely) fails instead of two writers sharing a file.
   int fd = OpenRetryingOnEintr(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd < 0) return ErrnoStatus(errno, "cannot create", temp);
-  FileDescriptor file(fd);
-  auto fail = [&temp](Status status) {
-    ::unlink(temp.c_str());
-    return status;
-  };
+  return AtomicFileWriter(path, std::move(temp), fd);
+}
 
-  if (Status s = WriteAll(file.get(), bytes, temp); !s.ok()) return fail(std::move(s));
+AtomicFileWriter::AtomicFileWriter(AtomicFileWriter&& other) noexcept
+    : path_(std::move(other.path_)),
+      temp_(std::move(other.temp_)),
+      fd_(std::exchange(other.fd_, -1)),
+      error_(std::move(other.error_)) {}
+
+AtomicFileWriter& AtomicFileWriter::operator=(AtomicFileWriter&& other) noexcept {
+  if (this != &other) {
+    Abandon();
+    path_ = std::move(other.path_);
+    temp_ = std::move(other.temp_);
+    fd_ = std::exchange(other.fd_, -1);
+    error_ = std::move(other.error_);
+  }
+  return *this;
+}
+
+AtomicFileWriter::~AtomicFileWriter() { Abandon(); }
+
+void AtomicFileWriter::Abandon() noexcept {
+  if (fd_ < 0) return;
+  ::close(fd_);
+  ::unlink(temp_.c_str());
+  fd_ = -1;
+}
+
+Status AtomicFileWriter::Fail(Status status) {
+  Abandon();
+  error_ = status;
+  return status;
+}
+
+Status AtomicFileWriter::Append(std::string_view bytes) {
+  if (fd_ < 0) {
+    return error_.ok()
+               ? Status::FailedPrecondition(fmt::format("{} was already committed", path_.string()))
+               : error_;
+  }
+  if (Status s = WriteAll(fd_, bytes, temp_); !s.ok()) return Fail(std::move(s));
+  return Status::Ok();
+}
+
+Status AtomicFileWriter::Commit(DirectorySync directory_sync) {
+  if (fd_ < 0) {
+    return error_.ok()
+               ? Status::FailedPrecondition(fmt::format("{} was already committed", path_.string()))
+               : error_;
+  }
   // Without this fsync a crash after the rename could leave the new name pointing at an empty
   // or partial file (ext4 delayed allocation, XFS).
-  if (::fsync(file.get()) != 0) return fail(ErrnoStatus(errno, "cannot fsync", temp));
+  if (::fsync(fd_) != 0) return Fail(ErrnoStatus(errno, "cannot fsync", temp_));
   // close() can report a deferred write error (NFS); it must not be lost.
-  if (::close(file.Release()) != 0) return fail(ErrnoStatus(errno, "cannot close", temp));
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
+  const int fd = std::exchange(fd_, -1);
+  if (::close(fd) != 0) {
     int err = errno;
-    return fail(Status::IoError(
-        fmt::format("cannot rename {} to {}: {}", temp.string(), path.string(), ErrnoText(err))));
+    ::unlink(temp_.c_str());
+    error_ = ErrnoStatus(err, "cannot close", temp_);
+    return error_;
+  }
+  if (::rename(temp_.c_str(), path_.c_str()) != 0) {
+    int err = errno;
+    ::unlink(temp_.c_str());
+    error_ = Status::IoError(
+        fmt::format("cannot rename {} to {}: {}", temp_.string(), path_.string(), ErrnoText(err)));
+    return error_;
   }
   if (directory_sync == DirectorySync::kByCaller) return Status::Ok();
-  std::filesystem::path dir = path.parent_path();
+  std::filesystem::path dir = path_.parent_path();
   if (dir.empty()) dir = ".";
   return SyncDirectory(dir);
+}
+
+Status WriteFileAtomically(const std::filesystem::path& path, std::string_view bytes,
+                           DirectorySync directory_sync) {
+  Result<AtomicFileWriter> writer = AtomicFileWriter::Open(path);
+  if (!writer.ok()) return writer.status();
+  if (Status s = writer->Append(bytes); !s.ok()) return s;
+  return writer->Commit(directory_sync);
 }
 
 Result<std::string> ReadFile(const std::filesystem::path& path) {

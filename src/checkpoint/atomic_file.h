@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace sluice::internal {
 
@@ -28,6 +29,42 @@ enum class DirectorySync { kNow, kByCaller };
 
 Status WriteFileAtomically(const std::filesystem::path& path, std::string_view bytes,
                            DirectorySync directory_sync = DirectorySync::kNow);
+
+/// WriteFileAtomically in pieces, for files too large to build in memory first: Open creates
+/// the temp file, Append adds bytes, Commit fsyncs and renames it over the target. A writer
+/// destroyed (or failed) before Commit removes its temp file and leaves the target untouched.
+/// One thread at a time; movable, not copyable.
+class AtomicFileWriter {
+ public:
+  /// Creates the temp file next to `path`; its parent directory must exist (NotFound if not).
+  static Result<AtomicFileWriter> Open(const std::filesystem::path& path);
+
+  AtomicFileWriter(AtomicFileWriter&& other) noexcept;
+  AtomicFileWriter& operator=(AtomicFileWriter&& other) noexcept;
+  AtomicFileWriter(const AtomicFileWriter&) = delete;
+  AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+  ~AtomicFileWriter();
+
+  /// Appends `bytes`. After an error the writer is failed: the temp file is gone, and every
+  /// later Append and Commit returns that error.
+  Status Append(std::string_view bytes);
+  /// Makes the file durable under its name (see DirectorySync). At most once; the writer is
+  /// finished afterwards, whatever the result.
+  Status Commit(DirectorySync directory_sync = DirectorySync::kNow);
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  AtomicFileWriter(std::filesystem::path path, std::filesystem::path temp, int fd)
+      : path_(std::move(path)), temp_(std::move(temp)), fd_(fd) {}
+  // Closes the descriptor and removes the temp file; keeps `status` as the writer's error.
+  Status Fail(Status status);
+  void Abandon() noexcept;
+
+  std::filesystem::path path_;
+  std::filesystem::path temp_;
+  int fd_ = -1;  // -1 once committed, failed or moved from
+  Status error_;
+};
 
 /// The whole content of `path`. NotFound if it does not exist.
 Result<std::string> ReadFile(const std::filesystem::path& path);

@@ -164,6 +164,42 @@ Result<SubtaskStateMeta> SnapshotLocation::WriteSubtaskState(std::int32_t subtas
   return meta;
 }
 
+Result<SubtaskStateFileWriter> SnapshotLocation::CreateSubtaskStateFile(
+    std::int32_t subtask, std::string_view file_name) const {
+  if (Status s = ValidateStateFileName(file_name); !s.ok()) return s;
+  fs::path path = directory_ / file_name;
+  Result<AtomicFileWriter> file = AtomicFileWriter::Open(path);
+  if (file.status().code() == StatusCode::kNotFound) {
+    // As in WriteStateFile: the directory is normally there already.
+    std::error_code ec;
+    fs::create_directories(directory_, ec);
+    if (ec) return FsError(ec, "cannot create snapshot directory", directory_);
+    file = AtomicFileWriter::Open(path);
+  }
+  if (!file.ok()) return file.status();
+  return SubtaskStateFileWriter(std::move(file).value(), subtask, std::string(file_name));
+}
+
+// ---- SubtaskStateFileWriter ----
+
+Status SubtaskStateFileWriter::Append(std::string_view bytes) {
+  if (Status s = file_.Append(bytes); !s.ok()) return s;
+  size_ += bytes.size();
+  crc32c_ = Crc32cExtend(crc32c_, bytes);
+  return Status::Ok();
+}
+
+Result<SubtaskStateMeta> SubtaskStateFileWriter::Commit() {
+  // The directory is synced once, in Complete, before _metadata (as for WriteStateFile).
+  if (Status s = file_.Commit(DirectorySync::kByCaller); !s.ok()) return s;
+  SubtaskStateMeta meta;
+  meta.subtask = subtask_;
+  meta.file = name_;
+  meta.size = size_;
+  meta.crc32c = crc32c_;
+  return meta;
+}
+
 // ---- CheckpointStorage: opening ----
 
 CheckpointStorage::CheckpointStorage(fs::path checkpoint_dir, std::string job_name,

@@ -11,7 +11,8 @@
 //
 // A snapshot is written in three steps:
 //   1. BeginCheckpoint(N) or BeginSavepoint(dir, N) -> SnapshotLocation (creates the directory);
-//   2. every task thread: location.WriteStateFile(...) / WriteSubtaskState(...) for its subtask;
+//   2. every task thread: location.WriteStateFile(...) / WriteSubtaskState(...), or
+//      CreateSubtaskStateFile(...) to write in pieces, for its subtask;
 //   3. the coordinator, after all tasks acknowledged N: Complete(location, metadata), which
 //      checks the referenced files and writes _metadata. For an exactly-once job the Kafka
 //      transaction commit follows, then MarkCommitted(N), then Prune(K).
@@ -40,8 +41,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
+#include "checkpoint/atomic_file.h"
 #include "checkpoint/checkpoint_metadata.h"
 
 namespace sluice::internal {
@@ -55,6 +58,32 @@ std::string JobIdFromName(std::string_view job_name);
 
 /// The checkpoint id of a "chk-<N>" directory name (decimal, no sign, no leading zeros).
 std::optional<std::int64_t> ParseCheckpointDirName(std::string_view name);
+
+/// One subtask's state file being written into a snapshot, chunk by chunk: it counts the size
+/// and CRC-32C as the bytes go by, so the file is never held in memory whole. Destroyed before
+/// Commit (or after a failed Append), it leaves no file behind. One thread at a time.
+class SubtaskStateFileWriter {
+ public:
+  /// Appends bytes to the file; an error fails the writer (see AtomicFileWriter::Append).
+  Status Append(std::string_view bytes);
+  /// Bytes appended so far: the offset of the next one.
+  std::uint64_t size() const { return size_; }
+  /// Makes the file durable under its name (its directory is synced by Complete, as for
+  /// WriteStateFile) and returns a SubtaskStateMeta with subtask, file, size and crc32c filled
+  /// in (key groups are the caller's).
+  Result<SubtaskStateMeta> Commit();
+
+ private:
+  friend class SnapshotLocation;
+  SubtaskStateFileWriter(AtomicFileWriter file, std::int32_t subtask, std::string name)
+      : file_(std::move(file)), subtask_(subtask), name_(std::move(name)) {}
+
+  AtomicFileWriter file_;
+  std::int32_t subtask_;
+  std::string name_;
+  std::uint64_t size_ = 0;
+  std::uint32_t crc32c_ = 0;
+};
 
 /// The directory one snapshot (checkpoint or savepoint) is written into. A small immutable
 /// value: copy it to every task thread that writes state.
@@ -80,6 +109,11 @@ class SnapshotLocation {
   /// in (key groups are the caller's).
   Result<SubtaskStateMeta> WriteSubtaskState(std::int32_t subtask, std::string_view file_name,
                                              std::string_view bytes) const;
+
+  /// WriteSubtaskState for bytes that come in pieces: a writer of the state file `file_name`
+  /// (named as for WriteStateFile), whose Commit returns the SubtaskStateMeta.
+  Result<SubtaskStateFileWriter> CreateSubtaskStateFile(std::int32_t subtask,
+                                                        std::string_view file_name) const;
 
  private:
   std::filesystem::path directory_;

@@ -3,6 +3,7 @@
 // <sluice/api/stream_execution_environment.h>, defined here because running a job is the
 // runtime's work and the api module sits below it (src/CMakeLists.txt).
 #include <sluice/api/stream_execution_environment.h>
+#include <sluice/state/detail/keyed_state_backend.h>
 
 #include <future>
 #include <map>
@@ -30,6 +31,9 @@ Result<std::unique_ptr<internal::JobMaster>> StreamExecutionEnvironment::Prepare
     Status unknown = parameters_.CheckAllRequested(internal::kStandardFlagNames);
     if (!unknown.ok()) return unknown;
   }
+  if (Status backend = detail::CheckStateBackendName(state_backend_); !backend.ok()) {
+    return backend.WithContext("SetStateBackend");
+  }
   std::vector<std::string> warnings;
   internal::JobGraphOptions options;
   options.default_parallelism = parallelism_;
@@ -51,6 +55,7 @@ Result<std::unique_ptr<internal::JobMaster>> StreamExecutionEnvironment::Prepare
           : RestartStrategy::NoRestart());
   spec.restore = restore_;
   spec.auto_watermark_interval_ms = auto_watermark_interval_.count();
+  spec.state_backend = state_backend_;
   // A copy shares the record of which flags were read (ParameterTool's contract).
   spec.parameters = parameters_;
   // The graph points into the transformations: hand them to the job, which may outlive this

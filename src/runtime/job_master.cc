@@ -255,9 +255,13 @@ Result<std::optional<OperatorRestore>> JobMaster::RestoreFor(
                                   " lacks the offset of key group " + std::to_string(kg));
       }
       Result<KeyGroupRecord> record =
-          DecodeKeyGroupAt(bytes, meta.key_group_offsets[index], kg, meta.file);
+          DecodeKeyGroupAt(bytes, *header, meta.key_group_offsets[index], kg, meta.file);
       if (!record.ok()) return record.status();
-      restore.key_groups.push_back({kg, record->keyed, record->extras});
+      std::string_view extras = record->extras;
+      if (record->upgraded_extras) {
+        extras = restore.upgraded.emplace_back(std::move(*record->upgraded_extras));
+      }
+      restore.key_groups.push_back({kg, record->keyed, extras});
     }
   }
   return std::optional<OperatorRestore>(std::move(restore));
@@ -298,6 +302,7 @@ Status JobMaster::BuildTasks(int32_t attempt, RestorePlan* plan) {
       config.info.attempt_number = attempt;
       config.info.checkpointing_enabled = spec_.checkpoint_config.IsCheckpointingEnabled();
       config.auto_watermark_interval_ms = spec_.auto_watermark_interval_ms;
+      config.state_backend = spec_.state_backend;
       auto task =
           std::make_unique<Task>(std::move(config), &spec_.parameters, &metrics_, nullptr, this);
 
@@ -310,8 +315,10 @@ Status JobMaster::BuildTasks(int32_t attempt, RestorePlan* plan) {
               ComputeKeyGroupRangeForOperatorIndex(graph.max_parallelism, node.parallelism, s);
           key_groups = std::make_pair(range.start, range.end);
         }
-        OperatorSlot& slot = task->AddOperator(node.uid, t->name(), t->id(), t->CreateOperator(),
-                                               node.parallelism, key_groups);
+        Result<OperatorSlot*> added = task->AddOperator(
+            node.uid, t->name(), t->id(), t->CreateOperator(), node.parallelism, key_groups);
+        if (!added.ok()) return added.status();
+        OperatorSlot& slot = **added;
         if (plan != nullptr) {
           Result<std::optional<OperatorRestore>> restore =
               RestoreFor(*plan, node.uid, s, key_groups);

@@ -41,6 +41,8 @@ struct JobSpec {
   RestartStrategy restart_strategy = RestartStrategy::NoRestart();
   RestoreSettings restore;
   int64_t auto_watermark_interval_ms = 200;
+  /// The registered name of the keyed state backend (detail::CreateKeyedStateBackend).
+  std::string state_backend{detail::kDefaultStateBackend};
   /// The job owns what its graph points into, so a JobClient may outlive the environment.
   std::shared_ptr<const std::vector<std::unique_ptr<Transformation>>> transformations;
   ParameterTool parameters;

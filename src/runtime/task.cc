@@ -16,7 +16,7 @@ class TaskOperatorContext final : public detail::OperatorContext {
   TaskOperatorContext(Task* task, OperatorSlot* slot) : task_(task), slot_(slot) {}
   RuntimeContext& GetRuntimeContext() override { return *slot_->runtime_context; }
   detail::ProcessingTimeService& GetProcessingTimeService() override { return *task_; }
-  detail::KeyedStateStore* GetKeyedStateStore() override { return slot_->keyed_state.get(); }
+  detail::KeyedStateBackend* GetKeyedStateBackend() override { return slot_->keyed_state.get(); }
   detail::OperatorStateStore& GetOperatorStateStore() override { return *slot_->operator_state; }
   const TaskInfo& GetTaskInfo() const override { return slot_->runtime_context->GetTaskInfo(); }
   int64_t GetAutoWatermarkInterval() const override {
@@ -59,11 +59,27 @@ Task::~Task() {
   Join();
 }
 
-OperatorSlot& Task::AddOperator(std::string uid, std::string name, int32_t node_id,
-                                std::unique_ptr<detail::StreamOperator> op, int32_t parallelism,
-                                std::optional<std::pair<int32_t, int32_t>> key_groups) {
+Result<OperatorSlot*> Task::AddOperator(std::string uid, std::string name, int32_t node_id,
+                                        std::unique_ptr<detail::StreamOperator> op,
+                                        int32_t parallelism,
+                                        std::optional<std::pair<int32_t, int32_t>> key_groups) {
   if (slots_.size() == slots_.capacity())
     throw std::logic_error("a chain of more than 16 operators");
+  std::unique_ptr<detail::KeyedStateBackend> keyed_state;
+  if (key_groups) {
+    detail::KeyedStateBackendParameters parameters;
+    parameters.operator_name = name;
+    parameters.operator_uid = uid;
+    parameters.key_group_start = key_groups->first;
+    parameters.key_group_end = key_groups->second;
+    parameters.max_parallelism = config_.info.max_parallelism;
+    Result<std::unique_ptr<detail::KeyedStateBackend>> backend =
+        detail::CreateKeyedStateBackend(config_.state_backend, parameters);
+    if (!backend.ok()) {
+      return backend.status().WithContext("keyed state backend of operator '" + name + "'");
+    }
+    keyed_state = std::move(*backend);
+  }
   OperatorSlot& slot = slots_.emplace_back();
   slot.uid = std::move(uid);
   slot.name = std::move(name);
@@ -71,10 +87,7 @@ OperatorSlot& Task::AddOperator(std::string uid, std::string name, int32_t node_
   slot.op = std::move(op);
   slot.key_groups = key_groups;
   slot.operator_state = std::make_unique<detail::OperatorStateStore>(slot.name);
-  if (key_groups) {
-    slot.keyed_state =
-        std::make_unique<detail::KeyedStateStore>(slot.name, key_groups->first, key_groups->second);
-  }
+  slot.keyed_state = std::move(keyed_state);
   TaskInfo info = config_.info;
   info.operator_name = slot.name;
   info.operator_uid = slot.uid;
@@ -85,7 +98,7 @@ OperatorSlot& Task::AddOperator(std::string uid, std::string name, int32_t node_
       std::make_unique<RuntimeContext>(std::move(info), &metrics, job_parameters_,
                                        slot.keyed_state.get(), slot.operator_state.get());
   slot.context = std::make_unique<TaskOperatorContext>(this, &slot);
-  return slot;
+  return &slot;
 }
 
 void Task::AddWriter(std::unique_ptr<detail::RecordWriterBase> writer) {
@@ -202,12 +215,10 @@ void Task::SetupAndRestore() {
     const OperatorRestore& restore = *slot.restore;
     slot.operator_state->Restore(restore.operator_sections, config_.info.subtask_index,
                                  slot.runtime_context->GetNumberOfParallelSubtasks());
+    if (slot.keyed_state == nullptr) continue;
     for (const OperatorRestore::KeyGroup& kg : restore.key_groups) {
-      if (slot.keyed_state == nullptr) break;
-      DataInput keyed(kg.keyed);
-      slot.keyed_state->RestoreKeyGroup(kg.key_group, keyed);
-      DataInput extras(kg.extras);
-      if (!kg.extras.empty()) slot.op->RestoreKeyGroupExtras(kg.key_group, extras);
+      detail::RestoreKeyGroup(*slot.op, slot.keyed_state.get(), slot.name, kg.key_group, kg.keyed,
+                              kg.extras);
     }
   }
   // Downstream operators open first, so the chain is ready before the head emits.
@@ -351,25 +362,10 @@ void Task::Snapshot(const CheckpointBarrier& barrier, bool forward_barrier) {
   if (!location) return;  // aborted meanwhile; nothing to write
   std::vector<OperatorSubtaskSnapshot> snapshots;
   for (OperatorSlot& slot : slots_) {
-    DataOutput operator_section;
-    slot.operator_state->Snapshot(operator_section);
-    EncodedSubtaskState encoded =
-        EncodeSubtaskState(slot.uid, operator_section.data(), slot.key_groups,
-                           [&](int32_t kg, DataOutput& keyed, DataOutput& extras) {
-                             slot.keyed_state->SnapshotKeyGroup(kg, keyed);
-                             slot.op->SnapshotKeyGroupExtras(kg, extras);
-                           });
-    std::string file = std::to_string(slot.node_id) + "-" + FileSafe(slot.uid) + "-" +
-                       std::to_string(config_.info.subtask_index) + ".state";
-    Result<SubtaskStateMeta> meta =
-        location->WriteSubtaskState(config_.info.subtask_index, file, encoded.bytes);
+    Result<SubtaskStateMeta> meta = WriteStateFile(slot, *location);
     if (!meta.ok()) {
       checkpoints_->Decline(config_.index, id, meta.status());
       return;
-    }
-    if (slot.key_groups) {
-      meta->key_groups = KeyGroupRangeMeta{slot.key_groups->first, slot.key_groups->second};
-      meta->key_group_offsets = std::move(encoded.key_group_offsets);
     }
     OperatorSubtaskSnapshot snapshot;
     snapshot.uid = slot.uid;
@@ -380,6 +376,36 @@ void Task::Snapshot(const CheckpointBarrier& barrier, bool forward_barrier) {
     snapshots.push_back(std::move(snapshot));
   }
   checkpoints_->Acknowledge(config_.index, id, std::move(snapshots));
+}
+
+Result<SubtaskStateMeta> Task::WriteStateFile(OperatorSlot& slot,
+                                              const SnapshotLocation& location) {
+  std::string file = std::to_string(slot.node_id) + "-" + FileSafe(slot.uid) + "-" +
+                     std::to_string(config_.info.subtask_index) + ".state";
+  Result<SubtaskStateFileWriter> writer =
+      location.CreateSubtaskStateFile(config_.info.subtask_index, file);
+  if (!writer.ok()) return writer.status();
+  // Streams the file one key group at a time: the keyed state of a subtask is never one string.
+  struct FileStream final : StateOutputStream {
+    explicit FileStream(SubtaskStateFileWriter& file) : file_(file) {}
+    Status Write(std::string_view bytes) override { return file_.Append(bytes); }
+    SubtaskStateFileWriter& file_;
+  } stream(*writer);
+  DataOutput operator_section;
+  slot.operator_state->Snapshot(operator_section);
+  Result<std::vector<uint64_t>> offsets = WriteSubtaskState(
+      stream, slot.uid, operator_section.data(), slot.key_groups,
+      [&](int32_t kg, DataOutput& keyed, DataOutput& extras) {
+        detail::SnapshotKeyGroup(*slot.op, slot.keyed_state.get(), kg, keyed, extras);
+      });
+  if (!offsets.ok()) return offsets.status();
+  Result<SubtaskStateMeta> meta = writer->Commit();
+  if (!meta.ok()) return meta.status();
+  if (slot.key_groups) {
+    meta->key_groups = KeyGroupRangeMeta{slot.key_groups->first, slot.key_groups->second};
+    meta->key_group_offsets = std::move(*offsets);
+  }
+  return meta;
 }
 
 void Task::AbortCheckpointOnBarrier(int64_t id) {

@@ -10,6 +10,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -52,6 +53,9 @@ struct OperatorRestore {
     std::string_view extras;
   };
   std::vector<KeyGroup> key_groups;
+  /// Bytes the views above point into when they are not the checkpoint files' own (extras
+  /// upgraded from an older file format). A deque: its strings never move.
+  std::deque<std::string> upgraded;
 };
 
 /// One operator of the chain, with everything the runtime made for it.
@@ -61,7 +65,7 @@ struct OperatorSlot {
   int32_t node_id = 0;
   std::unique_ptr<detail::StreamOperator> op;
   std::unique_ptr<detail::OperatorStateStore> operator_state;
-  std::unique_ptr<detail::KeyedStateStore> keyed_state;  // null unless keyed
+  std::unique_ptr<detail::KeyedStateBackend> keyed_state;  // null unless keyed
   std::optional<std::pair<int32_t, int32_t>> key_groups;
   std::unique_ptr<RuntimeContext> runtime_context;
   std::unique_ptr<detail::OperatorContext> context;
@@ -78,6 +82,8 @@ class Task final : public detail::TaskHooks,
     TaskInfo info;      // of the head operator
     int64_t auto_watermark_interval_ms = 200;
     std::chrono::milliseconds buffer_timeout{10};
+    /// The registered name of the keyed state backend of keyed operators.
+    std::string state_backend{detail::kDefaultStateBackend};
   };
 
   Task(Config config, const ParameterTool* job_parameters, MetricGroup* job_metrics,
@@ -85,10 +91,13 @@ class Task final : public detail::TaskHooks,
   ~Task() override;
 
   // ---- building, before Start() ----
-  /// Appends the next operator of the chain (head first) and creates its stores.
-  OperatorSlot& AddOperator(std::string uid, std::string name, int32_t node_id,
-                            std::unique_ptr<detail::StreamOperator> op, int32_t parallelism,
-                            std::optional<std::pair<int32_t, int32_t>> key_groups);
+  /// Appends the next operator of the chain (head first) and creates its state: operator
+  /// state, and for a keyed operator (key_groups set) the keyed state backend named in the
+  /// config. Errors: those of CreateKeyedStateBackend (an unknown name, a backend that cannot
+  /// start).
+  Result<OperatorSlot*> AddOperator(std::string uid, std::string name, int32_t node_id,
+                                    std::unique_ptr<detail::StreamOperator> op, int32_t parallelism,
+                                    std::optional<std::pair<int32_t, int32_t>> key_groups);
   void AddWriter(std::unique_ptr<detail::RecordWriterBase> writer);
   /// The task's input; for a source, the head operator itself.
   void SetInput(detail::TaskInput* input, std::unique_ptr<detail::TaskInput> owned = nullptr);
@@ -132,6 +141,8 @@ class Task final : public detail::TaskHooks,
   /// Snapshots every operator for `barrier` and acknowledges; forwards the barrier unless the
   /// task already sent end-of-input downstream.
   void Snapshot(const detail::CheckpointBarrier& barrier, bool forward_barrier);
+  /// Writes the state file of one operator instance into `location`.
+  Result<SubtaskStateMeta> WriteStateFile(OperatorSlot& slot, const SnapshotLocation& location);
   void CloseOperators() noexcept;
   void RunDueTimers();
   void FlushWriters();

@@ -4,36 +4,63 @@ namespace sluice::internal {
 namespace {
 
 constexpr std::string_view kMagic = "SLST";
+// The timer format (keyed_timers.h) whose body state files of version 1 hold as extras.
+constexpr uint8_t kTimerFormatOfVersion1Files = 1;
+
+// Buffers small writes (headers, one key group's record) and hands the stream large chunks.
+class BufferedWriter {
+ public:
+  explicit BufferedWriter(StateOutputStream& out) : out_(out) {}
+  DataOutput& buffer() { return buffer_; }
+  /// Bytes written so far, including the buffered ones: the offset of the next byte.
+  uint64_t position() const { return flushed_ + buffer_.size(); }
+  Status FlushIfFull() { return buffer_.size() >= kStateFileBufferBytes ? Flush() : Status::Ok(); }
+  Status Flush() {
+    if (buffer_.size() == 0) return Status::Ok();
+    Status status = out_.Write(buffer_.data());
+    flushed_ += buffer_.size();
+    buffer_.Clear();
+    return status;
+  }
+
+ private:
+  StateOutputStream& out_;
+  DataOutput buffer_;
+  uint64_t flushed_ = 0;
+};
 
 }  // namespace
 
-EncodedSubtaskState EncodeSubtaskState(std::string_view uid, std::string_view operator_section,
-                                       std::optional<std::pair<int32_t, int32_t>> key_groups,
-                                       const KeyGroupWriter& write_key_group) {
-  DataOutput out;
-  out.WriteBytes(kMagic.data(), kMagic.size());
-  out.WriteU32(kSubtaskStateFormatVersion);
-  out.WriteString(uid);
-  out.WriteString(operator_section);
-  out.WriteBool(key_groups.has_value());
-  EncodedSubtaskState result;
+Result<std::vector<uint64_t>> WriteSubtaskState(
+    StateOutputStream& out, std::string_view uid, std::string_view operator_section,
+    std::optional<std::pair<int32_t, int32_t>> key_groups, const KeyGroupWriter& write_key_group) {
+  BufferedWriter writer(out);
+  DataOutput& buffer = writer.buffer();
+  buffer.WriteBytes(kMagic.data(), kMagic.size());
+  buffer.WriteU32(kSubtaskStateFormatVersion);
+  buffer.WriteString(uid);
+  buffer.WriteString(operator_section);
+  buffer.WriteBool(key_groups.has_value());
+  std::vector<uint64_t> offsets;
   if (key_groups) {
-    out.WriteVarI32(key_groups->first);
-    out.WriteVarI32(key_groups->second);
+    buffer.WriteVarI32(key_groups->first);
+    buffer.WriteVarI32(key_groups->second);
+    offsets.reserve(static_cast<size_t>(key_groups->second - key_groups->first + 1));
     DataOutput keyed;
     DataOutput extras;
     for (int32_t kg = key_groups->first; kg <= key_groups->second; ++kg) {
       keyed.Clear();
       extras.Clear();
       write_key_group(kg, keyed, extras);
-      result.key_group_offsets.push_back(out.size());
-      out.WriteVarI32(kg);
-      out.WriteString(keyed.data());
-      out.WriteString(extras.data());
+      offsets.push_back(writer.position());
+      buffer.WriteVarI32(kg);
+      buffer.WriteString(keyed.data());
+      buffer.WriteString(extras.data());
+      if (Status status = writer.FlushIfFull(); !status.ok()) return status;
     }
   }
-  result.bytes = out.Release();
-  return result;
+  if (Status status = writer.Flush(); !status.ok()) return status;
+  return offsets;
 }
 
 Result<SubtaskStateHeader> DecodeSubtaskHeader(std::string_view bytes, std::string_view file) {
@@ -43,13 +70,15 @@ Result<SubtaskStateHeader> DecodeSubtaskHeader(std::string_view bytes, std::stri
       return Status::Corruption("state file " + std::string(file) +
                                 " is not a sluice state file (bad magic)");
     }
-    uint32_t version = in.ReadU32();
-    if (version != kSubtaskStateFormatVersion) {
+    SubtaskStateHeader header;
+    header.version = in.ReadU32();
+    if (header.version < kOldestSubtaskStateFormatVersion ||
+        header.version > kSubtaskStateFormatVersion) {
       return Status::Corruption("state file " + std::string(file) + " has format version " +
-                                std::to_string(version) + "; this build reads version " +
+                                std::to_string(header.version) + "; this build reads versions " +
+                                std::to_string(kOldestSubtaskStateFormatVersion) + " to " +
                                 std::to_string(kSubtaskStateFormatVersion));
     }
-    SubtaskStateHeader header;
     header.uid = in.ReadString();
     header.operator_section = in.ReadStringView();
     if (in.ReadBool()) {
@@ -63,8 +92,8 @@ Result<SubtaskStateHeader> DecodeSubtaskHeader(std::string_view bytes, std::stri
   }
 }
 
-Result<KeyGroupRecord> DecodeKeyGroupAt(std::string_view bytes, uint64_t offset, int32_t key_group,
-                                        std::string_view file) {
+Result<KeyGroupRecord> DecodeKeyGroupAt(std::string_view bytes, const SubtaskStateHeader& header,
+                                        uint64_t offset, int32_t key_group, std::string_view file) {
   if (offset >= bytes.size()) {
     return Status::Corruption("state file " + std::string(file) + ": key group " +
                               std::to_string(key_group) + " offset " + std::to_string(offset) +
@@ -81,6 +110,15 @@ Result<KeyGroupRecord> DecodeKeyGroupAt(std::string_view bytes, uint64_t offset,
     KeyGroupRecord record;
     record.keyed = in.ReadStringView();
     record.extras = in.ReadStringView();
+    if (header.version == 1 && !record.extras.empty()) {
+      // Version 1 extras were only ever a keyed process operator's timers, written without a
+      // version; version 1 of the timer format is exactly those bytes after its version byte.
+      std::string upgraded;
+      upgraded.reserve(record.extras.size() + 1);
+      upgraded.push_back(static_cast<char>(kTimerFormatOfVersion1Files));
+      upgraded.append(record.extras);
+      record.upgraded_extras = std::move(upgraded);
+    }
     return record;
   } catch (const SerializationError& e) {
     return Status::Corruption("state file " + std::string(file) + ": " + e.what());

@@ -15,7 +15,7 @@
 
 #include <sluice/api/metrics.h>
 #include <sluice/api/parameter_tool.h>
-#include <sluice/state/detail/keyed_state_store.h>
+#include <sluice/state/detail/keyed_state_backend.h>
 #include <sluice/state/detail/operator_state_store.h>
 #include <sluice/state/state.h>
 #include <sluice/state/state_descriptor.h>
@@ -38,13 +38,14 @@ struct TaskInfo {
 
 class RuntimeContext {
  public:
-  /// Made by the runtime; `keyed_store` is null outside keyed streams.
+  /// Made by the runtime; `keyed_backend` is null outside keyed streams.
   RuntimeContext(TaskInfo info, MetricGroup* metrics, const ParameterTool* job_parameters,
-                 detail::KeyedStateStore* keyed_store, detail::OperatorStateStore* operator_store)
+                 detail::KeyedStateBackend* keyed_backend,
+                 detail::OperatorStateStore* operator_store)
       : info_(std::move(info)),
         metrics_(metrics),
         job_parameters_(job_parameters),
-        keyed_store_(keyed_store),
+        keyed_backend_(keyed_backend),
         operator_store_(operator_store) {}
 
   int32_t GetIndexOfThisSubtask() const { return info_.subtask_index; }
@@ -92,20 +93,20 @@ class RuntimeContext {
   bool IsRestored() const { return operator_store_->IsRestored(); }
 
  private:
-  detail::KeyedStateStore& Keyed(const std::string& state_name) const {
-    if (keyed_store_ == nullptr) {
+  detail::KeyedStateBackend& Keyed(const std::string& state_name) const {
+    if (keyed_backend_ == nullptr) {
       throw std::logic_error(
           "keyed state '" + state_name + "' requested in operator '" + info_.operator_name +
           "', which is not on a keyed stream; use KeyBy(...) before this operator, or "
           "operator state (GetOperatorListState)");
     }
-    return *keyed_store_;
+    return *keyed_backend_;
   }
 
   TaskInfo info_;
   MetricGroup* metrics_;
   const ParameterTool* job_parameters_;
-  detail::KeyedStateStore* keyed_store_;
+  detail::KeyedStateBackend* keyed_backend_;
   detail::OperatorStateStore* operator_store_;
 };
 

@@ -56,7 +56,8 @@ class StreamExecutionEnvironment final : public detail::GraphBuilder {
   static std::unique_ptr<StreamExecutionEnvironment> Create();
   /// Create() configured from the standard flags (--parallelism, --checkpoint-interval,
   /// --checkpoint-dir, --fresh, --from-savepoint, --allow-non-restored-state,
-  /// --restart-attempts, --log-level); every other --key=value becomes a job parameter
+  /// --restart-attempts, --log-level, --state.backend); every other --key=value becomes a job
+  /// parameter
   /// (GetParameters()). --help prints the flags and exits 0; a bad flag prints the error and
   /// exits 2. Job parameters the job never reads are reported by Execute() as unknown flags.
   static std::unique_ptr<StreamExecutionEnvironment> FromArgs(int argc, char** argv);
@@ -74,6 +75,13 @@ class StreamExecutionEnvironment final : public detail::GraphBuilder {
   StreamExecutionEnvironment& SetRestartStrategy(RestartStrategy strategy);
   /// How often sources and AssignTimestampsAndWatermarks emit periodic watermarks (200 ms).
   StreamExecutionEnvironment& SetAutoWatermarkInterval(std::chrono::milliseconds interval);
+  /// Where keyed state lives (Flink's setStateBackend / state.backend.type): the name of a
+  /// registered keyed state backend, "heap" by default (hash tables in memory, Flink's
+  /// hashmap). An unknown name makes Execute() fail with InvalidArgument naming the known ones.
+  /// A --state.backend flag wins over this call, so a job's backend can be changed without
+  /// rebuilding it.
+  StreamExecutionEnvironment& SetStateBackend(std::string name);
+  const std::string& GetStateBackend() const { return state_backend_; }
   /// Every operator gets a task of its own (debugging; chaining is on by default).
   StreamExecutionEnvironment& DisableOperatorChaining();
   StreamExecutionEnvironment& SetRestoreSettings(RestoreSettings settings);
@@ -164,6 +172,8 @@ class StreamExecutionEnvironment final : public detail::GraphBuilder {
   bool executed_ = false;
   bool checkpoint_interval_from_flags_ = false;
   bool restart_from_flags_ = false;
+  std::string state_backend_{detail::kDefaultStateBackend};
+  bool state_backend_from_flags_ = false;
   bool check_parameters_ = false;
   RestoreSettings restore_;
   ParameterTool parameters_;

@@ -9,11 +9,15 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <string>
+#include <string_view>
 
 #include <sluice/api/runtime_context.h>
 #include <sluice/api/strong_id.h>
 #include <sluice/detail/stream_element.h>
 #include <sluice/state/data_io.h>
+#include <sluice/state/detail/keyed_state_backend.h>
+#include <sluice/status.h>
 
 namespace sluice::detail {
 
@@ -33,7 +37,7 @@ class OperatorContext {
   virtual RuntimeContext& GetRuntimeContext() = 0;
   virtual ProcessingTimeService& GetProcessingTimeService() = 0;
   /// Null unless the operator is on a keyed stream.
-  virtual KeyedStateStore* GetKeyedStateStore() = 0;
+  virtual KeyedStateBackend* GetKeyedStateBackend() = 0;
   virtual OperatorStateStore& GetOperatorStateStore() = 0;
   virtual const TaskInfo& GetTaskInfo() const = 0;
   virtual int64_t GetAutoWatermarkInterval() const = 0;
@@ -56,8 +60,9 @@ class StreamOperator {
   virtual void NotifyCheckpointComplete(CheckpointId /*id*/) {}
   virtual void NotifyCheckpointAborted(CheckpointId /*id*/) {}
   virtual void Close() {}
-  /// Per-key-group state beyond the keyed state store (e.g. timers), written into the same
-  /// key-group section so it moves with its keys on rescaling.
+  /// Per-key-group state beyond the keyed state backend (e.g. timers), written into the same
+  /// key-group record so it moves with its keys on rescaling. The operator versions these
+  /// bytes itself; a key group with nothing to keep writes nothing, and is then not restored.
   virtual void SnapshotKeyGroupExtras(int32_t /*key_group*/, DataOutput& /*out*/) {}
   virtual void RestoreKeyGroupExtras(int32_t /*key_group*/, DataInput& /*in*/) {}
   /// The operator whose output the runtime connects (a wrapper returns the wrapped one).
@@ -153,6 +158,38 @@ class BroadcastingOutput final : public Output<T> {
  private:
   std::vector<Output<T>*> outputs_;
 };
+
+/// Writes one key group of an operator instance, as a checkpoint holds it: the keyed state
+/// section from its backend (when keyed) and the operator's extras. The runtime and the test
+/// harness both snapshot through this.
+inline void SnapshotKeyGroup(StreamOperator& op, const KeyedStateBackend* backend,
+                             int32_t key_group, DataOutput& keyed, DataOutput& extras) {
+  if (backend != nullptr) backend->SnapshotKeyGroup(key_group, keyed);
+  op.SnapshotKeyGroupExtras(key_group, extras);
+}
+
+/// Restores one key group written by SnapshotKeyGroup into a new instance, before Open. Bytes
+/// that cannot be decoded (corrupt, or a format version this build does not read) throw
+/// StatusException(kCorruption) naming the operator, the key group and the problem: restarting
+/// cannot fix them.
+inline void RestoreKeyGroup(StreamOperator& op, KeyedStateBackend* backend,
+                            std::string_view operator_name, int32_t key_group,
+                            std::string_view keyed, std::string_view extras) {
+  try {
+    if (backend != nullptr && !keyed.empty()) {
+      DataInput in(keyed);
+      backend->RestoreKeyGroup(key_group, in);
+    }
+    if (!extras.empty()) {
+      DataInput in(extras);
+      op.RestoreKeyGroupExtras(key_group, in);
+    }
+  } catch (const SerializationError& error) {
+    throw StatusException(Status::Corruption("cannot restore key group " +
+                                             std::to_string(key_group) + " of operator '" +
+                                             std::string(operator_name) + "': " + error.what()));
+  }
+}
 
 /// An output that drops everything (an operator nobody consumes, e.g. a sink's).
 template <typename T>

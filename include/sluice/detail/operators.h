@@ -6,7 +6,7 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
-#include <set>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <type_traits>
@@ -18,6 +18,7 @@
 #include <sluice/api/watermark_strategy.h>
 #include <sluice/detail/key_groups.h>
 #include <sluice/detail/operator.h>
+#include <sluice/state/detail/keyed_timers.h>
 #include <sluice/state/type_serializer.h>
 
 namespace sluice::detail {
@@ -136,70 +137,27 @@ template <typename K>
 class KeyContext {
  public:
   void Setup(OperatorContext& context) {
-    store_ = context.GetKeyedStateStore();
+    backend_ = context.GetKeyedStateBackend();
     max_parallelism_ = context.GetTaskInfo().max_parallelism;
   }
   void SetCurrentKey(const K& key) {
     buffer_.Clear();
     SerializeValue(key, buffer_);
     int32_t key_group = KeyGroupForKeyHash(KeyHash<K>::HashCode(key), max_parallelism_);
-    store_->SetCurrentKey(buffer_.data(), key_group);
+    backend_->SetCurrentKey(buffer_.data(), key_group);
   }
   /// Restores a key from its bytes (timers store keys serialized).
   void SetCurrentKeyBytes(std::string_view bytes, int32_t key_group) {
-    store_->SetCurrentKey(bytes, key_group);
+    backend_->SetCurrentKey(bytes, key_group);
   }
-  std::string_view current_key_bytes() const { return store_->current_key(); }
-  int32_t current_key_group() const { return store_->current_key_group(); }
-  KeyedStateStore& store() { return *store_; }
+  std::string_view current_key_bytes() const { return backend_->current_key(); }
+  int32_t current_key_group() const { return backend_->current_key_group(); }
+  KeyedStateBackend& backend() { return *backend_; }
 
  private:
-  KeyedStateStore* store_ = nullptr;
+  KeyedStateBackend* backend_ = nullptr;
   int32_t max_parallelism_ = 128;
   DataOutput buffer_;
-};
-
-/// Timers of a keyed operator, per key, checkpointed with their key group.
-class KeyedTimers {
- public:
-  struct Timer {
-    int64_t time;
-    int32_t key_group;
-    std::string key;
-    auto operator<=>(const Timer&) const = default;
-  };
-
-  bool Add(Timer timer) { return timers_.insert(std::move(timer)).second; }
-  void Remove(const Timer& timer) { timers_.erase(timer); }
-  bool empty() const { return timers_.empty(); }
-  int64_t next_time() const { return timers_.begin()->time; }
-  /// Removes and returns the earliest timer if it is due at `time`.
-  std::optional<Timer> PopDue(int64_t time) {
-    if (timers_.empty() || timers_.begin()->time > time) return std::nullopt;
-    Timer timer = *timers_.begin();
-    timers_.erase(timers_.begin());
-    return timer;
-  }
-  void Snapshot(int32_t key_group, DataOutput& out) const {
-    uint64_t count = 0;
-    for (const Timer& t : timers_) count += t.key_group == key_group ? 1 : 0;
-    out.WriteVarU64(count);
-    for (const Timer& t : timers_) {
-      if (t.key_group != key_group) continue;
-      out.WriteVarI64(t.time);
-      out.WriteString(t.key);
-    }
-  }
-  void Restore(int32_t key_group, DataInput& in) {
-    uint64_t count = in.ReadVarU64();
-    for (uint64_t i = 0; i < count; ++i) {
-      int64_t time = in.ReadVarI64();
-      timers_.insert(Timer{time, key_group, in.ReadString()});
-    }
-  }
-
- private:
-  std::set<Timer> timers_;
 };
 
 /// KeyedStream::Process: a KeyedProcessFunction with keyed state and timers.
@@ -234,18 +192,17 @@ class KeyedProcessOperator final : public OneInputOperator<In, Out>,
 
   void ProcessWatermark(Watermark watermark) override {
     watermark_ = watermark.timestamp;
-    while (auto timer = event_timers_.PopDue(watermark.timestamp))
+    while (auto timer = timers_.event.PopDue(watermark.timestamp))
       Fire(*timer, TimeDomain::kEventTime);
     this->output_->EmitWatermark(watermark);
   }
 
+  // The timers are the extras of each key group (versioned: keyed_timers.h).
   void SnapshotKeyGroupExtras(int32_t key_group, DataOutput& out) override {
-    processing_timers_.Snapshot(key_group, out);
-    event_timers_.Snapshot(key_group, out);
+    timers_.SnapshotKeyGroup(key_group, out);
   }
   void RestoreKeyGroupExtras(int32_t key_group, DataInput& in) override {
-    processing_timers_.Restore(key_group, in);
-    event_timers_.Restore(key_group, in);
+    timers_.RestoreKeyGroup(key_group, in);
     ScheduleProcessingWakeup();
   }
 
@@ -260,14 +217,14 @@ class KeyedProcessOperator final : public OneInputOperator<In, Out>,
   int64_t CurrentProcessingTime() const override { return time_->CurrentProcessingTime(); }
   int64_t CurrentWatermark() const override { return watermark_; }
   void RegisterProcessingTimeTimer(int64_t time) override {
-    processing_timers_.Add(CurrentTimer(time));
+    timers_.processing.Add(CurrentTimer(time));
     ScheduleProcessingWakeup();
   }
   void DeleteProcessingTimeTimer(int64_t time) override {
-    processing_timers_.Remove(CurrentTimer(time));
+    timers_.processing.Remove(CurrentTimer(time));
   }
-  void RegisterEventTimeTimer(int64_t time) override { event_timers_.Add(CurrentTimer(time)); }
-  void DeleteEventTimeTimer(int64_t time) override { event_timers_.Remove(CurrentTimer(time)); }
+  void RegisterEventTimeTimer(int64_t time) override { timers_.event.Add(CurrentTimer(time)); }
+  void DeleteEventTimeTimer(int64_t time) override { timers_.event.Remove(CurrentTimer(time)); }
 
   KeyedTimers::Timer CurrentTimer(int64_t time) {
     return KeyedTimers::Timer{time, keys_.current_key_group(),
@@ -276,15 +233,15 @@ class KeyedProcessOperator final : public OneInputOperator<In, Out>,
 
   // One task-level timer at the earliest processing-time timer; re-armed after each firing.
   void ScheduleProcessingWakeup() {
-    if (processing_timers_.empty()) return;
-    int64_t next = processing_timers_.next_time();
+    if (timers_.processing.empty()) return;
+    int64_t next = timers_.processing.next_time();
     if (wakeup_scheduled_ && scheduled_time_ <= next) return;
     wakeup_scheduled_ = true;
     scheduled_time_ = next;
     // An earlier wake-up replaces a later one; the later one still fires and finds nothing due.
     time_->RegisterTimer(next, [this](int64_t now) {
       if (now >= scheduled_time_) wakeup_scheduled_ = false;
-      while (auto timer = processing_timers_.PopDue(now)) Fire(*timer, TimeDomain::kProcessingTime);
+      while (auto timer = timers_.processing.PopDue(now)) Fire(*timer, TimeDomain::kProcessingTime);
       ScheduleProcessingWakeup();
     });
   }
@@ -307,8 +264,7 @@ class KeyedProcessOperator final : public OneInputOperator<In, Out>,
   int64_t timestamp_ = kNoTimestamp;
   int64_t watermark_ = kMinWatermark;
   TimeDomain domain_ = TimeDomain::kProcessingTime;
-  KeyedTimers processing_timers_;
-  KeyedTimers event_timers_;
+  KeyedTimerQueues timers_;
   ProcessingTimeService* time_ = nullptr;
   bool wakeup_scheduled_ = false;
   int64_t scheduled_time_ = 0;
@@ -328,7 +284,7 @@ class ReduceOperator final : public OneInputOperator<T, T> {
     keys_.Setup(context);
   }
   void Open() override {
-    state_ = &keys_.store().GetValueState(ValueStateDescriptor<T>("_reduce"));
+    state_ = &keys_.backend().GetValueState(ValueStateDescriptor<T>("_reduce"));
   }
   void ProcessElement(StreamRecord<T>&& record) override {
     keys_.SetCurrentKey(key_selector_(record.value));

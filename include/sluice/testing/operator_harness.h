@@ -11,6 +11,9 @@
 //   auto snapshot = harness.Snapshot(1);       // what checkpoint 1 would hold
 //   auto restored = sluice::testing::KeyedProcessHarness<...>(CountWords(), selector, &snapshot);
 //
+// The keyed state backend is the one a job would use ("heap" unless another name is given);
+// snapshots and restores go through the same per-key-group path as the runtime's.
+//
 // Threads: single-threaded; everything runs on the calling thread.
 // Errors: exceptions from the operator propagate to the test.
 #pragma once
@@ -21,6 +24,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -36,25 +40,39 @@ namespace sluice::testing {
 /// An operator's state as a checkpoint would hold it (all key groups, one instance).
 struct OperatorSnapshot {
   std::string operator_section;
-  std::map<int32_t, std::pair<std::string, std::string>>
-      key_groups;  // key group -> (keyed, extras)
+  /// key group -> (keyed state section, extras such as timers); every key group of the
+  /// operator, extras empty where it has none.
+  std::map<int32_t, std::pair<std::string, std::string>> key_groups;
 };
 
 template <typename In, typename Out>
 class OneInputOperatorHarness : private detail::OperatorContext,
                                 private detail::ProcessingTimeService {
  public:
-  /// `keyed`: give the operator a keyed state store for all key groups.
+  /// `keyed`: give the operator a keyed state backend for all key groups, the one registered
+  /// as `state_backend` (an unknown name throws StatusException(kInvalidArgument)).
+  /// `restore`: state to restore before Open; undecodable bytes throw
+  /// StatusException(kCorruption), as restoring a job does.
   OneInputOperatorHarness(std::unique_ptr<detail::StreamOperator> op, bool keyed,
-                          const OperatorSnapshot* restore = nullptr, int32_t max_parallelism = 128)
+                          const OperatorSnapshot* restore = nullptr, int32_t max_parallelism = 128,
+                          std::string_view state_backend = detail::kDefaultStateBackend)
       : op_(std::move(op)), input_(dynamic_cast<detail::Input<In>*>(op_.get())) {
     info_.job_name = "harness";
     info_.operator_name = "operator under test";
     info_.operator_uid = "operator-under-test";
     info_.max_parallelism = max_parallelism;
-    if (keyed)
-      keyed_ =
-          std::make_unique<detail::KeyedStateStore>(info_.operator_name, 0, max_parallelism - 1);
+    if (keyed) {
+      detail::KeyedStateBackendParameters parameters;
+      parameters.operator_name = info_.operator_name;
+      parameters.operator_uid = info_.operator_uid;
+      parameters.key_group_start = 0;
+      parameters.key_group_end = max_parallelism - 1;
+      parameters.max_parallelism = max_parallelism;
+      Result<std::unique_ptr<detail::KeyedStateBackend>> backend =
+          detail::CreateKeyedStateBackend(state_backend, parameters);
+      if (!backend.ok()) throw StatusException(backend.status());
+      keyed_ = std::move(*backend);
+    }
     runtime_context_ = std::make_unique<RuntimeContext>(info_, &metrics_, &parameters_,
                                                         keyed_.get(), &operator_state_);
     if (auto* producer = dynamic_cast<detail::HasOutput<Out>*>(op_->OutputOperator()))
@@ -64,12 +82,8 @@ class OneInputOperatorHarness : private detail::OperatorContext,
       std::vector<std::string_view> sections{restore->operator_section};
       operator_state_.Restore(sections, 0, 1);
       for (const auto& [kg, parts] : restore->key_groups) {
-        if (keyed_ != nullptr) {
-          DataInput keyed_in(parts.first);
-          keyed_->RestoreKeyGroup(kg, keyed_in);
-        }
-        DataInput extras(parts.second);
-        if (!parts.second.empty()) op_->RestoreKeyGroupExtras(kg, extras);
+        detail::RestoreKeyGroup(*op_, keyed_.get(), info_.operator_name, kg, parts.first,
+                                parts.second);
       }
     }
   }
@@ -109,8 +123,7 @@ class OneInputOperatorHarness : private detail::OperatorContext,
       for (int32_t kg = 0; kg < info_.max_parallelism; ++kg) {
         DataOutput keyed;
         DataOutput extras;
-        keyed_->SnapshotKeyGroup(kg, keyed);
-        op_->SnapshotKeyGroupExtras(kg, extras);
+        detail::SnapshotKeyGroup(*op_, keyed_.get(), kg, keyed, extras);
         snapshot.key_groups[kg] = {keyed.Release(), extras.Release()};
       }
     }
@@ -139,6 +152,8 @@ class OneInputOperatorHarness : private detail::OperatorContext,
   }
 
   MetricGroup& metrics() { return metrics_; }
+  /// The operator's keyed state backend; null unless keyed.
+  detail::KeyedStateBackend* keyed_state_backend() { return keyed_.get(); }
   size_t pending_timers() const { return timers_.size(); }
 
  private:
@@ -157,7 +172,7 @@ class OneInputOperatorHarness : private detail::OperatorContext,
   // ---- OperatorContext ----
   RuntimeContext& GetRuntimeContext() override { return *runtime_context_; }
   detail::ProcessingTimeService& GetProcessingTimeService() override { return *this; }
-  detail::KeyedStateStore* GetKeyedStateStore() override { return keyed_.get(); }
+  detail::KeyedStateBackend* GetKeyedStateBackend() override { return keyed_.get(); }
   detail::OperatorStateStore& GetOperatorStateStore() override { return operator_state_; }
   const TaskInfo& GetTaskInfo() const override { return info_; }
   int64_t GetAutoWatermarkInterval() const override { return 200; }
@@ -173,7 +188,7 @@ class OneInputOperatorHarness : private detail::OperatorContext,
   TaskInfo info_;
   MetricGroup metrics_;
   ParameterTool parameters_;
-  std::unique_ptr<detail::KeyedStateStore> keyed_;
+  std::unique_ptr<detail::KeyedStateBackend> keyed_;
   detail::OperatorStateStore operator_state_;
   std::unique_ptr<RuntimeContext> runtime_context_;
   CollectingOutput output_;

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <set>
@@ -84,6 +85,45 @@ TEST(EnvironmentTest, TwoOperatorsWithTheSameUidFailNamingTheUid) {
   EXPECT_EQ(result.failure.code(), StatusCode::kInvalidArgument) << result.failure.ToString();
   EXPECT_TRUE(Contains(result.failure.message(), "uid 'normalize'")) << result.failure.ToString();
   EXPECT_EQ(out.size(), 0u);
+}
+
+TEST(EnvironmentTest, AnUnknownStateBackendFailsExecuteNamingTheKnownOnes) {
+  Collected<int64_t> out;
+  auto env = TestEnv(1);
+  EXPECT_EQ(env->GetStateBackend(), "heap");
+  env->SetStateBackend("rocksdb");
+  env->FromElements<int64_t>(1, 2)
+      .KeyBy([](int64_t n) { return n; })
+      .Sum()
+      .AddSink(CollectSink<int64_t>(&out));
+
+  JobExecutionResult result = env->Execute("unknown-backend");
+
+  EXPECT_EQ(result.status, JobStatus::kFailed);
+  EXPECT_EQ(result.failure.code(), StatusCode::kInvalidArgument) << result.failure.ToString();
+  EXPECT_TRUE(Contains(result.failure.message(), "'rocksdb'")) << result.failure.ToString();
+  EXPECT_TRUE(Contains(result.failure.message(), "state backends are: heap"))
+      << result.failure.ToString();
+  EXPECT_EQ(out.size(), 0u);
+}
+
+TEST(EnvironmentTest, TheStateBackendFlagWinsOverTheJobsChoice) {
+  Collected<int64_t> out;
+  auto env = EnvFromArgs({"--state.backend=HEAP"});
+  env->SetParallelism(2);
+  env->SetStateBackend("not-a-backend");  // the flag, given at start, wins
+  EXPECT_EQ(env->GetStateBackend(), "heap");
+  env->FromElements<int64_t>(1, 2, 3, 4, 5, 6)
+      .KeyBy([](int64_t n) { return n % 2; })
+      .Sum()
+      .AddSink(CollectSink<int64_t>(&out));
+
+  JobExecutionResult result = env->Execute("backend-flag");
+
+  ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
+  std::vector<int64_t> sums = out.Values();
+  std::sort(sums.begin(), sums.end());
+  EXPECT_EQ(sums, (std::vector<int64_t>{1, 2, 4, 6, 9, 12}));
 }
 
 TEST(EnvironmentTest, AnEmptyJobFails) {

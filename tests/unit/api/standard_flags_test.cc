@@ -37,6 +37,7 @@ TEST(StandardFlagsTest, NothingGivenLeavesEverythingUnset) {
   EXPECT_FALSE(flags->allow_non_restored_state);
   EXPECT_EQ(flags->restart_attempts, std::nullopt);
   EXPECT_EQ(flags->log_level, std::nullopt);
+  EXPECT_EQ(flags->state_backend, std::nullopt);
   EXPECT_FALSE(flags->help);
   EXPECT_TRUE(flags->job_parameters.ToMap().empty());
 }
@@ -45,7 +46,8 @@ TEST(StandardFlagsTest, ParsesEveryStandardFlagAndPassesTheRestToTheJob) {
   Result<StandardFlags> flags =
       Parse({"--parallelism=8", "--checkpoint-interval", "1.5s", "--checkpoint-dir=/tmp/ckpt",
              "--from-savepoint", "/tmp/sp-1", "--allow-non-restored-state", "--restart-attempts=3",
-             "--log-level=WARN", "--input=words.txt", "--window", "5s", "--verbose"});
+             "--log-level=WARN", "--state.backend", "heap", "--input=words.txt", "--window", "5s",
+             "--verbose"});
   ASSERT_TRUE(flags.ok()) << flags.status().ToString();
   EXPECT_EQ(flags->parallelism, 8);
   EXPECT_EQ(flags->checkpoint_interval, milliseconds(1'500));
@@ -55,6 +57,7 @@ TEST(StandardFlagsTest, ParsesEveryStandardFlagAndPassesTheRestToTheJob) {
   EXPECT_TRUE(flags->allow_non_restored_state);
   EXPECT_EQ(flags->restart_attempts, 3);
   EXPECT_EQ(flags->log_level, "warn");
+  EXPECT_EQ(flags->state_backend, "heap");
   EXPECT_FALSE(flags->help);
   EXPECT_EQ(flags->job_parameters.ToMap(),
             (Map{{"input", "words.txt"}, {"window", "5s"}, {"verbose", "true"}}));
@@ -142,6 +145,18 @@ TEST(StandardFlagsTest, LogLevels) {
   EXPECT_EQ(ParseError({"--log-level=verbose"}),
             Status::InvalidArgument("flag --log-level: 'verbose' is not a log level (expected "
                                     "trace, debug, info, warn, error or off)"));
+}
+
+TEST(StandardFlagsTest, StateBackendIsARegisteredNameInAnyCase) {
+  EXPECT_EQ(Parse({"--state.backend=Heap"})->state_backend, "heap");
+  for (const char* bad : {"--state.backend=rocksdb", "--state.backend="}) {
+    Status status = ParseError({bad});
+    EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(status.message().find("--state.backend"), std::string::npos) << status.message();
+    EXPECT_NE(status.message().find("state backends are: heap"), std::string::npos)
+        << status.message();
+  }
+  EXPECT_NE(ParseError({"--state.backend=rocksdb"}).message().find("'rocksdb'"), std::string::npos);
 }
 
 TEST(StandardFlagsTest, MalformedBooleanNamesTheFlag) {

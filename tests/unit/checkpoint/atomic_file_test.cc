@@ -98,6 +98,45 @@ TEST(AtomicFileTest, FailedRenameRemovesTheTempFile) {
   EXPECT_EQ(FileNames(tmp.path()), std::vector<std::string>{"occupied"});
 }
 
+TEST(AtomicFileTest, AWriterInPiecesShowsNothingUntilCommitted) {
+  TempDir tmp;
+  fs::path target = tmp.path() / "state";
+  ASSERT_TRUE(WriteFileAtomically(target, "old").ok());
+  Result<AtomicFileWriter> writer = AtomicFileWriter::Open(target);
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  std::string expected;
+  for (int i = 0; i < 100; ++i) {
+    std::string piece(static_cast<std::size_t>(1000 + i), static_cast<char>('a' + i % 26));
+    ASSERT_TRUE(writer->Append(piece).ok());
+    expected += piece;
+  }
+  EXPECT_EQ(ReadFile(target).value(), "old") << "the target changes only at Commit";
+  ASSERT_TRUE(writer->Commit().ok());
+  EXPECT_EQ(ReadFile(target).value(), expected);
+  EXPECT_EQ(FileNames(tmp.path()), std::vector<std::string>{"state"});
+  EXPECT_EQ(writer->Append("more").code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(writer->Commit().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST(AtomicFileTest, AnAbandonedWriterLeavesTheTargetAndNoTempFile) {
+  TempDir tmp;
+  fs::path target = tmp.path() / "state";
+  ASSERT_TRUE(WriteFileAtomically(target, "old").ok());
+  {
+    Result<AtomicFileWriter> writer = AtomicFileWriter::Open(target);
+    ASSERT_TRUE(writer.ok());
+    ASSERT_TRUE(writer->Append("half a checkpoint").ok());
+    EXPECT_EQ(FileNames(tmp.path()).size(), 2u);
+    // Moved: only the new owner's destruction removes the temp file.
+    AtomicFileWriter moved = std::move(writer).value();
+    ASSERT_TRUE(moved.Append(", still").ok());
+  }
+  EXPECT_EQ(ReadFile(target).value(), "old");
+  EXPECT_EQ(FileNames(tmp.path()), std::vector<std::string>{"state"});
+  EXPECT_EQ(AtomicFileWriter::Open(tmp.path() / "missing-dir" / "x").status().code(),
+            StatusCode::kNotFound);
+}
+
 TEST(AtomicFileTest, ReadFileOfMissingPathIsNotFoundNamingIt) {
   TempDir tmp;
   Result<std::string> read = ReadFile(tmp.path() / "nope");

@@ -217,6 +217,37 @@ TEST_F(CheckpointStorageTest, StateFileNamesMustBePlainAndNotReserved) {
   EXPECT_EQ(storage.WriteStateFile(-1, "x", "x").status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST_F(CheckpointStorageTest, AStateFileWrittenInPiecesHasTheMetaOfOneWrittenWhole) {
+  CheckpointStorage storage = OpenStorage();
+  SnapshotLocation location = storage.BeginCheckpoint(4).value();
+  std::string bytes;
+  for (int i = 0; i < 5000; ++i) bytes.push_back(static_cast<char>(i * 7 % 256));
+  SubtaskStateMeta whole = location.WriteSubtaskState(2, "op-whole-2", bytes).value();
+
+  Result<SubtaskStateFileWriter> writer = location.CreateSubtaskStateFile(2, "op-pieces-2");
+  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  for (std::size_t at = 0; at < bytes.size(); at += 333) {
+    ASSERT_TRUE(writer->Append(std::string_view(bytes).substr(at, 333)).ok());
+  }
+  EXPECT_EQ(writer->size(), bytes.size());
+  Result<SubtaskStateMeta> pieces = writer->Commit();
+  ASSERT_TRUE(pieces.ok()) << pieces.status().ToString();
+  EXPECT_EQ(pieces->subtask, 2);
+  EXPECT_EQ(pieces->file, "op-pieces-2");
+  EXPECT_EQ(pieces->size, whole.size);
+  EXPECT_EQ(pieces->crc32c, whole.crc32c);
+  EXPECT_EQ(CheckpointStorage::ReadStateFile(location.directory(), *pieces).value(), bytes);
+
+  // Names are checked as for WriteStateFile; an abandoned writer leaves nothing.
+  EXPECT_EQ(location.CreateSubtaskStateFile(0, "_metadata").status().code(),
+            StatusCode::kInvalidArgument);
+  {
+    ASSERT_TRUE(location.CreateSubtaskStateFile(3, "op-abandoned-3").ok());
+  }
+  EXPECT_EQ(FileNames(location.directory()),
+            (std::vector<std::string>{"op-pieces-2", "op-whole-2"}));
+}
+
 TEST_F(CheckpointStorageTest, CompleteRejectsMetadataThatDoesNotMatchTheFiles) {
   CheckpointStorage storage = OpenStorage();
   SnapshotLocation location = storage.BeginCheckpoint(3).value();

@@ -1,4 +1,4 @@
-#include <sluice/state/detail/keyed_state_store.h>
+#include "state/heap_keyed_state_backend.h"
 
 #include <stdexcept>
 #include <string>
@@ -6,8 +6,6 @@
 
 namespace sluice::detail {
 namespace {
-
-constexpr std::uint8_t kLastKind = static_cast<std::uint8_t>(KeyedStateKind::kReducing);
 
 std::string Describe(KeyedStateKind kind, std::string_view type_name) {
   std::string text(KeyedStateKindName(kind));
@@ -34,109 +32,101 @@ std::string StateOf(std::string_view name, std::string_view operator_name) {
 
 }  // namespace
 
-std::string_view KeyedStateKindName(KeyedStateKind kind) {
-  switch (kind) {
-    case KeyedStateKind::kValue:
-      return "value";
-    case KeyedStateKind::kList:
-      return "list";
-    case KeyedStateKind::kMap:
-      return "map";
-    case KeyedStateKind::kReducing:
-      return "reducing";
-  }
-  return "unknown";
-}
-
-void ThrowNoCurrentKey(std::string_view operator_name, std::string_view state_name) {
-  throw std::logic_error(StateOf(state_name, operator_name) +
-                         " was accessed without a current key; keyed state can be used only "
-                         "while an element or timer of a keyed stream is processed (not in "
-                         "Open or Close)");
-}
-
-void ThrowDuplicateRestoredKey(std::string_view state_name, std::size_t offset) {
-  ThrowSerializationError("keyed state '" + std::string(state_name) + "'", offset,
-                          "the same key appears twice in one key group (corrupt input)");
-}
-
-KeyedStateStore::KeyedStateStore(std::string operator_name, std::int32_t key_group_start,
-                                 std::int32_t key_group_end)
-    : operator_name_(std::move(operator_name)),
-      key_group_start_(key_group_start),
-      key_group_end_(key_group_end) {
-  if (key_group_start < 0 || key_group_end < key_group_start - 1) {
-    throw std::logic_error("keyed state store of operator '" + operator_name_ +
-                           "': invalid key group range [" + std::to_string(key_group_start) + ", " +
-                           std::to_string(key_group_end) + "]");
-  }
+HeapKeyedStateBackend::HeapKeyedStateBackend(const KeyedStateBackendParameters& parameters)
+    : KeyedStateBackend(parameters) {
   restored_key_groups_.assign(KeyGroupCount(), false);
 }
 
-KeyedStateStore::~KeyedStateStore() = default;
+HeapKeyedStateBackend::~HeapKeyedStateBackend() = default;
 
-void KeyedStateStore::CheckInRange(std::int32_t key_group, std::string_view caller) const {
-  if (key_group < key_group_start_ || key_group > key_group_end_) {
-    ThrowKeyGroupOutOfRange(key_group, caller);
+Result<std::unique_ptr<KeyedStateBackend>> CreateHeapKeyedStateBackend(
+    const KeyedStateBackendParameters& parameters) {
+  return std::unique_ptr<KeyedStateBackend>(std::make_unique<HeapKeyedStateBackend>(parameters));
+}
+
+InternalKeyedState& HeapKeyedStateBackend::GetOrCreateState(const KeyedStateSpec& spec,
+                                                            const KeyedStateFactory& factory) {
+  const auto it = states_.find(spec.name);
+  if (it != states_.end() && it->second.table != nullptr) {
+    // Bind succeeding means same kind and C++ type: the common repeated call needs no type name.
+    if (factory.Bind(*it->second.table)) return *it->second.table;
+    ThrowIncompatible(spec.name, it->second, spec);
   }
+  std::string type_name = spec.type_name();
+  std::unique_ptr<HeapStateTable> table = factory.CreateHeapState(
+      HeapStateContext{current(), operator_name(), KeyGroupCount(), tracks_changes()});
+  if (!factory.Bind(*table)) {
+    throw std::logic_error(StateOf(spec.name, operator_name()) +
+                           ": the state made for its descriptor does not implement it (a bug)");
+  }
+  HeapStateTable& result = *table;
+  if (it != states_.end()) {
+    CheckRestoredCompatible(spec.name, it->second, spec.kind, type_name);
+    // Decoded in full before it is installed: a failure leaves the backend as it was.
+    DecodePending(spec.name, it->second, *table);
+    it->second.table = std::move(table);
+    it->second.pending.clear();
+    it->second.pending.shrink_to_fit();
+  } else {
+    states_.emplace(spec.name, Slot{spec.kind, std::move(type_name), std::move(table), {}});
+  }
+  return result;
 }
 
-void KeyedStateStore::ThrowKeyGroupOutOfRange(std::int32_t key_group,
-                                              std::string_view caller) const {
-  throw std::logic_error(
-      std::string(caller) + " of operator '" + operator_name_ + "': key group " +
-      std::to_string(key_group) + " is outside this instance's key group range [" +
-      std::to_string(key_group_start_) + ", " + std::to_string(key_group_end_) + "]");
-}
-
-void KeyedStateStore::ThrowIncompatible(std::string_view name, const Slot& slot,
-                                        KeyedStateKind kind, const std::string& type_name) const {
-  if (slot.kind == kind && slot.type_name == type_name) {
+void HeapKeyedStateBackend::ThrowIncompatible(std::string_view name, const Slot& slot,
+                                              const KeyedStateSpec& spec) const {
+  const std::string type_name = spec.type_name();
+  if (slot.kind == spec.kind && slot.type_name == type_name) {
     // Two C++ types with one type name (long and long long are both int64): the bytes would
     // agree, but one object cannot be both.
-    throw std::logic_error(StateOf(name, operator_name_) + " is registered as " +
+    throw std::logic_error(StateOf(name, operator_name()) + " is registered as " +
                            Describe(slot.kind, slot.type_name) +
                            " with a different C++ type than it is now requested with (same "
                            "type name, e.g. long and long long); use one C++ type per state");
   }
-  throw std::logic_error(StateOf(name, operator_name_) + " is registered as " +
+  throw std::logic_error(StateOf(name, operator_name()) + " is registered as " +
                          Describe(slot.kind, slot.type_name) + " and now requested as " +
-                         Describe(kind, type_name) +
+                         Describe(spec.kind, type_name) +
                          "; one name cannot hold two kinds or types of state");
 }
 
-void KeyedStateStore::CheckRestoredCompatible(std::string_view name, const Slot& slot,
-                                              KeyedStateKind kind,
-                                              const std::string& type_name) const {
+void HeapKeyedStateBackend::CheckRestoredCompatible(std::string_view name, const Slot& slot,
+                                                    KeyedStateKind kind,
+                                                    const std::string& type_name) const {
   if (slot.kind == kind && slot.type_name == type_name) return;
-  throw std::logic_error(StateOf(name, operator_name_) + " was restored from a checkpoint as " +
+  throw std::logic_error(StateOf(name, operator_name()) + " was restored from a checkpoint as " +
                          Describe(slot.kind, slot.type_name) + " but is now requested as " +
                          Describe(kind, type_name) +
                          "; a state cannot change its kind or type across restarts: keep the "
                          "old type, or give the new state a new name");
 }
 
-void KeyedStateStore::DecodePending(std::string_view name, const Slot& slot,
-                                    KeyedStateTable& table) const {
-  for (std::size_t index = 0; index < slot.pending.size(); ++index) {
-    if (!slot.pending[index]) continue;
-    const auto key_group = key_group_start_ + static_cast<std::int32_t>(index);
-    try {
-      DataInput in(*slot.pending[index]);
-      table.ReadPayload(index, in);
-      if (!in.AtEnd()) {
-        ThrowSerializationError("keyed state payload", in.position(),
-                                "unexpected bytes after the last entry");
-      }
-    } catch (const SerializationError& error) {
-      RethrowWithContext(error, name, operator_name_, key_group);
+void HeapKeyedStateBackend::ReadPayloadInto(std::string_view name, HeapStateTable& table,
+                                            std::size_t index, std::int32_t key_group,
+                                            std::string_view payload) const {
+  try {
+    DataInput in(payload);
+    table.ReadPayload(index, in);
+    if (!in.AtEnd()) {
+      ThrowSerializationError("keyed state payload", in.position(),
+                              "unexpected bytes after the last entry");
     }
+  } catch (const SerializationError& error) {
+    RethrowWithContext(error, name, operator_name(), key_group);
   }
 }
 
-void KeyedStateStore::SnapshotKeyGroup(std::int32_t key_group, DataOutput& out) const {
-  CheckInRange(key_group, "SnapshotKeyGroup");
-  const auto index = static_cast<std::size_t>(key_group - key_group_start_);
+void HeapKeyedStateBackend::DecodePending(std::string_view name, const Slot& slot,
+                                          HeapStateTable& table) const {
+  for (std::size_t index = 0; index < slot.pending.size(); ++index) {
+    if (!slot.pending[index]) continue;
+    ReadPayloadInto(name, table, index, key_group_start() + static_cast<std::int32_t>(index),
+                    *slot.pending[index]);
+  }
+}
+
+void HeapKeyedStateBackend::SnapshotKeyGroup(std::int32_t key_group, DataOutput& out) const {
+  const std::size_t index = IndexOf(key_group, "SnapshotKeyGroup");
   std::uint64_t count = 0;
   for (const auto& [name, slot] : states_) {
     const bool has_entries =
@@ -164,11 +154,10 @@ void KeyedStateStore::SnapshotKeyGroup(std::int32_t key_group, DataOutput& out) 
   }
 }
 
-void KeyedStateStore::RestoreKeyGroup(std::int32_t key_group, DataInput& in) {
-  CheckInRange(key_group, "RestoreKeyGroup");
-  const auto index = static_cast<std::size_t>(key_group - key_group_start_);
+void HeapKeyedStateBackend::RestoreKeyGroup(std::int32_t key_group, DataInput& in) {
+  const std::size_t index = IndexOf(key_group, "RestoreKeyGroup");
   if (restored_key_groups_[index]) {
-    throw std::logic_error("RestoreKeyGroup of operator '" + operator_name_ + "': key group " +
+    throw std::logic_error("RestoreKeyGroup of operator '" + operator_name() + "': key group " +
                            std::to_string(key_group) + " was already restored");
   }
   const std::string what = "keyed state section of key group " + std::to_string(key_group);
@@ -194,7 +183,7 @@ void KeyedStateStore::RestoreKeyGroup(std::int32_t key_group, DataInput& in) {
     seen.push_back(name);
     const std::size_t kind_offset = in.position();
     const std::uint8_t kind_byte = in.ReadU8();
-    if (kind_byte > kLastKind) {
+    if (kind_byte > kLastKeyedStateKind) {
       ThrowSerializationError(what, kind_offset,
                               "unknown state kind " + std::to_string(kind_byte) + " of state '" +
                                   std::string(name) + "'");
@@ -216,16 +205,7 @@ void KeyedStateStore::RestoreKeyGroup(std::int32_t key_group, DataInput& in) {
       // Restored after the job registered the state (the runtime normally restores first).
       CheckRestoredCompatible(name, Slot{kind, std::string(type_name), nullptr, {}}, slot.kind,
                               slot.type_name);
-      try {
-        DataInput payload_in(payload);
-        slot.table->ReadPayload(index, payload_in);
-        if (!payload_in.AtEnd()) {
-          ThrowSerializationError("keyed state payload", payload_in.position(),
-                                  "unexpected bytes after the last entry");
-        }
-      } catch (const SerializationError& error) {
-        RethrowWithContext(error, name, operator_name_, key_group);
-      }
+      ReadPayloadInto(name, *slot.table, index, key_group, payload);
       continue;
     }
     if (slot.kind != kind || slot.type_name != type_name) {
@@ -239,11 +219,37 @@ void KeyedStateStore::RestoreKeyGroup(std::int32_t key_group, DataInput& in) {
   restored_key_groups_[index] = true;
 }
 
-std::vector<std::string> KeyedStateStore::StateNames() const {
+std::vector<std::string> HeapKeyedStateBackend::StateNames() const {
   std::vector<std::string> names;
   names.reserve(states_.size());
   for (const auto& [name, slot] : states_) names.push_back(name);
   return names;
+}
+
+void HeapKeyedStateBackend::VisitChanges(std::int32_t key_group, const ChangeVisitor& visit) const {
+  const std::size_t index = IndexOf(key_group, "VisitChanges");
+  if (!tracks_changes()) {
+    throw std::logic_error("VisitChanges of operator '" + operator_name() +
+                           "': the keyed state backend was created without track_changes");
+  }
+  DataOutput value;
+  for (const auto& [name, slot] : states_) {
+    // A state only restored has not been written since.
+    if (slot.table == nullptr) continue;
+    for (const std::string& key : slot.table->ChangedKeys(index)) {
+      value.Clear();
+      const bool present = slot.table->WriteValueOf(index, key, value);
+      visit(
+          KeyedStateChange{name, slot.kind, slot.type_name, key,
+                           present ? std::optional<std::string_view>(value.data()) : std::nullopt});
+    }
+  }
+}
+
+void HeapKeyedStateBackend::ClearChanges() {
+  for (auto& [name, slot] : states_) {
+    if (slot.table != nullptr) slot.table->ClearChanges();
+  }
 }
 
 }  // namespace sluice::detail

@@ -1,4 +1,4 @@
-#include <sluice/state/detail/keyed_state_store.h>
+#include "state/heap_keyed_state_backend.h"
 
 #include "state/key_group_assignment.h"
 
@@ -35,19 +35,39 @@ bool Contains(std::string_view text, std::string_view part) {
   return text.find(part) != std::string_view::npos;
 }
 
+KeyedStateBackendParameters Params(std::string operator_name, int32_t start, int32_t end,
+                                   bool track_changes = false) {
+  KeyedStateBackendParameters parameters;
+  parameters.operator_name = std::move(operator_name);
+  parameters.operator_uid = "uid";
+  parameters.key_group_start = start;
+  parameters.key_group_end = end;
+  parameters.track_changes = track_changes;
+  return parameters;
+}
+
+// A backend chosen by name, as the runtime makes one: only the interface is visible.
+std::unique_ptr<KeyedStateBackend> Create(std::string operator_name, int32_t start, int32_t end,
+                                          bool track_changes = false) {
+  Result<std::unique_ptr<KeyedStateBackend>> backend =
+      CreateKeyedStateBackend("heap", Params(std::move(operator_name), start, end, track_changes));
+  EXPECT_TRUE(backend.ok()) << backend.status().ToString();
+  return std::move(backend).value();
+}
+
 std::string KeyBytes(int64_t key) {
   DataOutput out;
   SerializeValue(key, out);
   return out.Release();
 }
 
-std::string Snapshot(const KeyedStateStore& store, int32_t key_group) {
+std::string Snapshot(const KeyedStateBackend& store, int32_t key_group) {
   DataOutput out;
   store.SnapshotKeyGroup(key_group, out);
   return out.Release();
 }
 
-void Restore(KeyedStateStore& store, int32_t key_group, std::string_view bytes) {
+void Restore(KeyedStateBackend& store, int32_t key_group, std::string_view bytes) {
   DataInput in(bytes);
   store.RestoreKeyGroup(key_group, in);
   EXPECT_TRUE(in.AtEnd());
@@ -79,8 +99,185 @@ std::map<std::string, std::map<std::string, Stored>> DecodeSection(std::string_v
   return states;
 }
 
-TEST(KeyedStateStore, ValueStateReturnsDefaultUntilUpdatedAndAfterClear) {
-  KeyedStateStore store("op", 0, 127);
+TEST(KeyedStateBackendRegistry, HeapIsTheDefaultAndCreatedByName) {
+  EXPECT_EQ(kDefaultStateBackend, "heap");
+  EXPECT_EQ(KeyedStateBackendNames(), (std::vector<std::string_view>{"heap"}));
+  EXPECT_TRUE(CheckStateBackendName("heap").ok());
+  std::unique_ptr<KeyedStateBackend> backend = Create("op", 3, 5);
+  EXPECT_EQ(backend->name(), "heap");
+  EXPECT_NE(dynamic_cast<HeapKeyedStateBackend*>(backend.get()), nullptr);
+  EXPECT_EQ(backend->key_group_start(), 3);
+  EXPECT_EQ(backend->key_group_end(), 5);
+  EXPECT_EQ(backend->operator_name(), "op");
+  EXPECT_EQ(backend->parameters().operator_uid, "uid");
+}
+
+TEST(KeyedStateBackendRegistry, AnUnknownNameIsInvalidArgumentNamingTheKnownOnes) {
+  for (std::string_view name : {"rocksdb"sv, "Heap"sv, ""sv}) {
+    const Status status = CheckStateBackendName(name);
+    EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+    EXPECT_TRUE(Contains(status.message(), "'" + std::string(name) + "'")) << status.message();
+    EXPECT_TRUE(Contains(status.message(), "state backends are: heap")) << status.message();
+    Result<std::unique_ptr<KeyedStateBackend>> backend =
+        CreateKeyedStateBackend(name, Params("op", 0, 0));
+    ASSERT_FALSE(backend.ok());
+    EXPECT_EQ(backend.status(), status);
+  }
+}
+
+// Through the interface only, as RuntimeContext uses it: state made by descriptor, one key
+// group at a time out and back in.
+TEST(KeyedStateBackendInterface, StatesByDescriptorRoundTripPerKeyGroup) {
+  std::unique_ptr<KeyedStateBackend> backend = Create("op", 0, 1);
+  ValueState<std::string>& value =
+      backend->GetValueState(ValueStateDescriptor<std::string>("value"));
+  ListState<int32_t>& list = backend->GetListState(ListStateDescriptor<int32_t>("list"));
+  MapState<std::string, int64_t>& map =
+      backend->GetMapState(MapStateDescriptor<std::string, int64_t>("map"));
+  ReducingState<int64_t>& sum = backend->GetReducingState(ReducingStateDescriptor<int64_t>(
+      "sum", [](const int64_t& a, const int64_t& b) { return a + b; }));
+  for (int64_t key = 0; key < 10; ++key) {
+    backend->SetCurrentKey(KeyBytes(key), static_cast<int32_t>(key % 2));
+    value.Update("v" + std::to_string(key));
+    list.Add(static_cast<int32_t>(key));
+    map.Put("k", key);
+    sum.Add(key);
+    sum.Add(key);
+  }
+  std::unique_ptr<KeyedStateBackend> restored = Create("op", 0, 1);
+  for (int32_t key_group = 0; key_group <= 1; ++key_group) {
+    Restore(*restored, key_group, Snapshot(*backend, key_group));
+  }
+  ValueState<std::string>& value2 =
+      restored->GetValueState(ValueStateDescriptor<std::string>("value"));
+  ListState<int32_t>& list2 = restored->GetListState(ListStateDescriptor<int32_t>("list"));
+  MapState<std::string, int64_t>& map2 =
+      restored->GetMapState(MapStateDescriptor<std::string, int64_t>("map"));
+  ReducingState<int64_t>& sum2 = restored->GetReducingState(ReducingStateDescriptor<int64_t>(
+      "sum", [](const int64_t& a, const int64_t& b) { return a + b; }));
+  for (int64_t key = 0; key < 10; ++key) {
+    restored->SetCurrentKey(KeyBytes(key), static_cast<int32_t>(key % 2));
+    EXPECT_EQ(value2.Value(), "v" + std::to_string(key));
+    EXPECT_EQ(list2.Get(), (std::vector<int32_t>{static_cast<int32_t>(key)}));
+    EXPECT_EQ(map2.Get("k"), key);
+    EXPECT_EQ(sum2.Get(), 2 * key);
+  }
+  // A key only in key group 1 is not visible from key group 0.
+  restored->SetCurrentKey(KeyBytes(1), 0);
+  EXPECT_EQ(value2.Value(), std::nullopt);
+}
+
+// What a changelog backend writes at a checkpoint: per key group, the keys written since the
+// last one, with their value now or a tombstone.
+TEST(KeyedStateBackendChanges, VisitChangesReportsChangedKeysWithValuesAndTombstones) {
+  std::unique_ptr<KeyedStateBackend> backend = Create("op", 0, 1, /*track_changes=*/true);
+  EXPECT_TRUE(backend->tracks_changes());
+  ValueState<int32_t>& value = backend->GetValueState(ValueStateDescriptor<int32_t>("value"));
+  ListState<int32_t>& list = backend->GetListState(ListStateDescriptor<int32_t>("list"));
+  MapState<std::string, int32_t>& map =
+      backend->GetMapState(MapStateDescriptor<std::string, int32_t>("map"));
+  ReducingState<int32_t>& sum = backend->GetReducingState(ReducingStateDescriptor<int32_t>(
+      "sum", [](const int32_t& a, const int32_t& b) { return a + b; }));
+
+  // (state, key) -> value bytes, or nullopt for a tombstone.
+  using Changes = std::map<std::pair<std::string, std::string>, std::optional<std::string>>;
+  auto changes_of = [&](int32_t key_group) {
+    Changes changes;
+    backend->VisitChanges(key_group, [&](const KeyedStateChange& change) {
+      std::optional<std::string> bytes;
+      if (change.value) bytes = std::string(*change.value);
+      EXPECT_TRUE(
+          changes
+              .emplace(std::make_pair(std::string(change.state_name), std::string(change.key)),
+                       std::move(bytes))
+              .second);
+    });
+    return changes;
+  };
+  auto bytes_of = [](auto stored) {
+    DataOutput out;
+    SerializeValue(stored, out);
+    return std::optional<std::string>(out.Release());
+  };
+
+  backend->SetCurrentKey("a", 0);
+  value.Update(1);
+  list.Add(5);
+  backend->SetCurrentKey("b", 0);
+  value.Update(2);
+  value.Update(3);
+  map.Put("x", 7);
+  sum.Add(4);
+  backend->SetCurrentKey("c", 1);
+  (void)value.Value();  // reads are no change
+  (void)map.Get("x");
+  EXPECT_EQ(changes_of(0),
+            (Changes{{{"list", "a"}, bytes_of(std::vector<int32_t>{5})},
+                     {{"map", "b"}, bytes_of(std::map<std::string, int32_t>{{"x", 7}})},
+                     {{"sum", "b"}, bytes_of(int32_t{4})},
+                     {{"value", "a"}, bytes_of(int32_t{1})},
+                     {{"value", "b"}, bytes_of(int32_t{3})}}));
+  EXPECT_TRUE(changes_of(1).empty());
+
+  // After a checkpoint wrote them: only what changes next, and a cleared key is a tombstone.
+  backend->ClearChanges();
+  EXPECT_TRUE(changes_of(0).empty());
+  backend->SetCurrentKey("a", 0);
+  value.Clear();
+  list.Clear();
+  backend->SetCurrentKey("b", 0);
+  sum.Add(6);
+  map.Remove("x");  // empties the map: the key's entry is gone
+  backend->SetCurrentKey("c", 1);
+  value.Clear();  // had no value: no change
+  EXPECT_EQ(changes_of(0), (Changes{{{"list", "a"}, std::nullopt},
+                                    {{"map", "b"}, std::nullopt},
+                                    {{"sum", "b"}, bytes_of(int32_t{10})},
+                                    {{"value", "a"}, std::nullopt}}));
+  EXPECT_TRUE(changes_of(1).empty());
+
+  // A key written and cleared again within one interval is reported as a tombstone.
+  backend->ClearChanges();
+  backend->SetCurrentKey("d", 1);
+  value.Update(9);
+  value.Clear();
+  EXPECT_EQ(changes_of(1), (Changes{{{"value", "d"}, std::nullopt}}));
+  EXPECT_THROW(backend->VisitChanges(2, [](const KeyedStateChange&) {}), std::logic_error);
+}
+
+TEST(KeyedStateBackendChanges, RestoringRecordsNoChangesAndUntrackedBackendsRefuse) {
+  std::unique_ptr<KeyedStateBackend> source = Create("op", 0, 0);
+  source->SetCurrentKey("k", 0);
+  source->GetValueState(ValueStateDescriptor<int32_t>("v")).Update(1);
+  EXPECT_FALSE(source->tracks_changes());
+  const std::string message =
+      MessageOf<std::logic_error>([&] { source->VisitChanges(0, [](const KeyedStateChange&) {}); });
+  EXPECT_TRUE(Contains(message, "track_changes")) << message;
+
+  std::unique_ptr<KeyedStateBackend> restored = Create("op", 0, 0, /*track_changes=*/true);
+  Restore(*restored, 0, Snapshot(*source, 0));
+  ValueState<int32_t>& v = restored->GetValueState(ValueStateDescriptor<int32_t>("v"));
+  int visits = 0;
+  restored->VisitChanges(0, [&](const KeyedStateChange&) { ++visits; });
+  EXPECT_EQ(visits, 0);
+  restored->SetCurrentKey("k", 0);
+  EXPECT_EQ(v.Value(), 1);
+  v.Update(2);
+  restored->VisitChanges(0, [&](const KeyedStateChange& change) {
+    ++visits;
+    EXPECT_EQ(change.state_name, "v");
+    EXPECT_EQ(change.kind, KeyedStateKind::kValue);
+    EXPECT_EQ(change.type_name, "int32");
+    EXPECT_EQ(change.key, "k");
+    ASSERT_TRUE(change.value.has_value());
+    DataInput in(*change.value);
+    EXPECT_EQ(DeserializeValue<int32_t>(in), 2);
+  });
+  EXPECT_EQ(visits, 1);
+}
+
+TEST(HeapKeyedStateBackend, ValueStateReturnsDefaultUntilUpdatedAndAfterClear) {
+  HeapKeyedStateBackend store(Params("op", 0, 127));
   ValueState<int64_t>& plain = store.GetValueState(ValueStateDescriptor<int64_t>("plain"));
   ValueState<int64_t>& with_default =
       store.GetValueState(ValueStateDescriptor<int64_t>("with_default", 7));
@@ -101,8 +298,8 @@ TEST(KeyedStateStore, ValueStateReturnsDefaultUntilUpdatedAndAfterClear) {
   EXPECT_EQ(Snapshot(store, 3), "\x01\x00"s);
 }
 
-TEST(KeyedStateStore, ListStateAddsReplacesAndErasesWhenEmptied) {
-  KeyedStateStore store("op", 0, 0);
+TEST(HeapKeyedStateBackend, ListStateAddsReplacesAndErasesWhenEmptied) {
+  HeapKeyedStateBackend store(Params("op", 0, 0));
   ListState<std::string>& list = store.GetListState(ListStateDescriptor<std::string>("list"));
   store.SetCurrentKey("k", 0);
   EXPECT_TRUE(list.Get().empty());
@@ -126,8 +323,8 @@ TEST(KeyedStateStore, ListStateAddsReplacesAndErasesWhenEmptied) {
   EXPECT_EQ(Snapshot(store, 0), "\x01\x00"s);
 }
 
-TEST(KeyedStateStore, MapStatePutsRemovesAndErasesTheKeyWhenEmpty) {
-  KeyedStateStore store("op", 0, 0);
+TEST(HeapKeyedStateBackend, MapStatePutsRemovesAndErasesTheKeyWhenEmpty) {
+  HeapKeyedStateBackend store(Params("op", 0, 0));
   MapState<std::string, int32_t>& map =
       store.GetMapState(MapStateDescriptor<std::string, int32_t>("map"));
   store.SetCurrentKey("k", 0);
@@ -153,8 +350,8 @@ TEST(KeyedStateStore, MapStatePutsRemovesAndErasesTheKeyWhenEmpty) {
   EXPECT_EQ(Snapshot(store, 0), "\x01\x00"s);
 }
 
-TEST(KeyedStateStore, ReducingStateFoldsAddedValues) {
-  KeyedStateStore store("op", 0, 0);
+TEST(HeapKeyedStateBackend, ReducingStateFoldsAddedValues) {
+  HeapKeyedStateBackend store(Params("op", 0, 0));
   ReducingState<int64_t>& max = store.GetReducingState(ReducingStateDescriptor<int64_t>(
       "max", [](const int64_t& a, const int64_t& b) { return a > b ? a : b; }));
   ReducingState<std::string>& concat = store.GetReducingState(ReducingStateDescriptor<std::string>(
@@ -171,8 +368,8 @@ TEST(KeyedStateStore, ReducingStateFoldsAddedValues) {
   EXPECT_EQ(max.Get(), std::nullopt);
 }
 
-TEST(KeyedStateStore, KeysAndKeyGroupsDoNotSeeEachOthersValues) {
-  KeyedStateStore store("op", 10, 20);
+TEST(HeapKeyedStateBackend, KeysAndKeyGroupsDoNotSeeEachOthersValues) {
+  HeapKeyedStateBackend store(Params("op", 10, 20));
   ValueState<int32_t>& state = store.GetValueState(ValueStateDescriptor<int32_t>("v"));
   store.SetCurrentKey("a", 10);
   state.Update(1);
@@ -194,8 +391,8 @@ TEST(KeyedStateStore, KeysAndKeyGroupsDoNotSeeEachOthersValues) {
   EXPECT_EQ(store.current_key_group(), 20);
 }
 
-TEST(KeyedStateStore, KeyBytesAreCopiedOnSetCurrentKey) {
-  KeyedStateStore store("op", 0, 0);
+TEST(HeapKeyedStateBackend, KeyBytesAreCopiedOnSetCurrentKey) {
+  HeapKeyedStateBackend store(Params("op", 0, 0));
   ValueState<int32_t>& state = store.GetValueState(ValueStateDescriptor<int32_t>("v"));
   std::string key = "key-1";
   store.SetCurrentKey(key, 0);
@@ -211,8 +408,8 @@ TEST(KeyedStateStore, KeyBytesAreCopiedOnSetCurrentKey) {
   EXPECT_EQ(state.Value(), std::nullopt);
 }
 
-TEST(KeyedStateStore, RepeatedRegistrationReturnsTheSameObject) {
-  KeyedStateStore store("op", 0, 0);
+TEST(HeapKeyedStateBackend, RepeatedRegistrationReturnsTheSameObject) {
+  HeapKeyedStateBackend store(Params("op", 0, 0));
   ValueState<int64_t>& first = store.GetValueState(ValueStateDescriptor<int64_t>("v", 1));
   ValueState<int64_t>& second = store.GetValueState(ValueStateDescriptor<int64_t>("v", 2));
   EXPECT_EQ(&first, &second);
@@ -226,8 +423,8 @@ TEST(KeyedStateStore, RepeatedRegistrationReturnsTheSameObject) {
   EXPECT_EQ(store.StateNames(), (std::vector<std::string>{"m", "v"}));
 }
 
-TEST(KeyedStateStore, AccessWithoutCurrentKeyThrowsNamingStateAndOperator) {
-  KeyedStateStore store("counter-op", 0, 3);
+TEST(HeapKeyedStateBackend, AccessWithoutCurrentKeyThrowsNamingStateAndOperator) {
+  HeapKeyedStateBackend store(Params("counter-op", 0, 3));
   ValueState<int64_t>& state = store.GetValueState(ValueStateDescriptor<int64_t>("count"));
   const std::string message = MessageOf<std::logic_error>([&] { state.Update(1); });
   EXPECT_TRUE(Contains(message, "'count'")) << message;
@@ -236,8 +433,8 @@ TEST(KeyedStateStore, AccessWithoutCurrentKeyThrowsNamingStateAndOperator) {
   EXPECT_EQ(store.current_key_group(), -1);
 }
 
-TEST(KeyedStateStore, KeyGroupOutsideTheRangeThrowsNamingOperatorKeyGroupAndRange) {
-  KeyedStateStore store("counter-op", 43, 85);
+TEST(HeapKeyedStateBackend, KeyGroupOutsideTheRangeThrowsNamingOperatorKeyGroupAndRange) {
+  HeapKeyedStateBackend store(Params("counter-op", 43, 85));
   const std::string message = MessageOf<std::logic_error>([&] { store.SetCurrentKey("k", 86); });
   EXPECT_TRUE(Contains(message, "'counter-op'")) << message;
   EXPECT_TRUE(Contains(message, "86")) << message;
@@ -247,13 +444,13 @@ TEST(KeyedStateStore, KeyGroupOutsideTheRangeThrowsNamingOperatorKeyGroupAndRang
   EXPECT_THROW(store.SnapshotKeyGroup(0, out), std::logic_error);
   DataInput in("\x01\x00"sv);
   EXPECT_THROW(store.RestoreKeyGroup(127, in), std::logic_error);
-  EXPECT_THROW(KeyedStateStore("op", 5, 3), std::logic_error);
-  KeyedStateStore empty("op", 5, 4);  // an empty range is allowed
+  EXPECT_THROW(HeapKeyedStateBackend(Params("op", 5, 3)), std::logic_error);
+  HeapKeyedStateBackend empty(Params("op", 5, 4));  // an empty range is allowed
   EXPECT_THROW(empty.SetCurrentKey("k", 5), std::logic_error);
 }
 
-TEST(KeyedStateStore, RegisteringOneNameWithAnotherKindOrTypeThrowsNamingBoth) {
-  KeyedStateStore store("counter-op", 0, 0);
+TEST(HeapKeyedStateBackend, RegisteringOneNameWithAnotherKindOrTypeThrowsNamingBoth) {
+  HeapKeyedStateBackend store(Params("counter-op", 0, 0));
   store.GetValueState(ValueStateDescriptor<int64_t>("count"));
   std::string message = MessageOf<std::logic_error>(
       [&] { store.GetValueState(ValueStateDescriptor<std::string>("count")); });
@@ -278,9 +475,9 @@ TEST(KeyedStateStore, RegisteringOneNameWithAnotherKindOrTypeThrowsNamingBoth) {
   EXPECT_TRUE(Contains(message, "reducing state of type int64")) << message;
 }
 
-TEST(KeyedStateStore, SameTypeNameButAnotherCppTypeIsRejected) {
+TEST(HeapKeyedStateBackend, SameTypeNameButAnotherCppTypeIsRejected) {
   static_assert(!std::is_same_v<long, long long> && sizeof(long) == sizeof(long long));
-  KeyedStateStore store("op", 0, 0);
+  HeapKeyedStateBackend store(Params("op", 0, 0));
   store.GetValueState(ValueStateDescriptor<long>("n"));
   const std::string message = MessageOf<std::logic_error>(
       [&] { store.GetValueState(ValueStateDescriptor<long long>("n")); });
@@ -288,8 +485,8 @@ TEST(KeyedStateStore, SameTypeNameButAnotherCppTypeIsRejected) {
   EXPECT_TRUE(Contains(message, "C++ type")) << message;
 }
 
-TEST(KeyedStateStore, SectionBytesArePinned) {
-  KeyedStateStore store("op", 7, 7);
+TEST(HeapKeyedStateBackend, SectionBytesArePinned) {
+  HeapKeyedStateBackend store(Params("op", 7, 7));
   store.SetCurrentKey("k", 7);
   store.GetValueState(ValueStateDescriptor<int32_t>("v")).Update(5);
   ListState<int32_t>& list = store.GetListState(ListStateDescriptor<int32_t>("l"));
@@ -322,7 +519,7 @@ TEST(KeyedStateStore, SectionBytesArePinned) {
       "\x0a"s;  // zigzag 5
   EXPECT_EQ(Snapshot(store, 7), expected);
 
-  KeyedStateStore map_store("op", 0, 0);
+  HeapKeyedStateBackend map_store(Params("op", 0, 0));
   map_store.SetCurrentKey("k", 0);
   map_store.GetMapState(MapStateDescriptor<std::string, int32_t>("m")).Put("a", -1);
   map_store
@@ -357,7 +554,7 @@ TEST(KeyedStateStore, SectionBytesArePinned) {
   EXPECT_EQ(Snapshot(map_store, 0), expected_map);
 
   // And it reads back.
-  KeyedStateStore restored("op", 7, 7);
+  HeapKeyedStateBackend restored(Params("op", 7, 7));
   Restore(restored, 7, expected);
   restored.SetCurrentKey("k", 7);
   EXPECT_EQ(restored.GetValueState(ValueStateDescriptor<int32_t>("v")).Value(), 5);
@@ -365,16 +562,16 @@ TEST(KeyedStateStore, SectionBytesArePinned) {
             (std::vector<int32_t>{1, 2}));
 }
 
-TEST(KeyedStateStore, UnknownSectionVersionIsRejected) {
-  KeyedStateStore store("op", 0, 0);
+TEST(HeapKeyedStateBackend, UnknownSectionVersionIsRejected) {
+  HeapKeyedStateBackend store(Params("op", 0, 0));
   DataInput in("\x02\x00"sv);
   const std::string message = MessageOf<SerializationError>([&] { store.RestoreKeyGroup(0, in); });
   EXPECT_TRUE(Contains(message, "format version 2")) << message;
 }
 
-TEST(KeyedStateStore, CorruptSectionsAreRejected) {
+TEST(HeapKeyedStateBackend, CorruptSectionsAreRejected) {
   {
-    KeyedStateStore store("op", 0, 0);
+    HeapKeyedStateBackend store(Params("op", 0, 0));
     DataInput in(
         "\x01\x01\x01"
         "v"
@@ -385,7 +582,7 @@ TEST(KeyedStateStore, CorruptSectionsAreRejected) {
     EXPECT_THROW(store.RestoreKeyGroup(0, in), SerializationError);
   }
   {
-    KeyedStateStore store("op", 0, 0);
+    HeapKeyedStateBackend store(Params("op", 0, 0));
     DataInput in(
         "\x01\x01\x01"
         "v"
@@ -396,14 +593,14 @@ TEST(KeyedStateStore, CorruptSectionsAreRejected) {
     EXPECT_THROW(store.RestoreKeyGroup(0, in), SerializationError);
   }
   {
-    KeyedStateStore store("op", 0, 0);
+    HeapKeyedStateBackend store(Params("op", 0, 0));
     DataInput in(""sv);
     EXPECT_THROW(store.RestoreKeyGroup(0, in), SerializationError);
   }
   {
     // Raw until registered: the value bytes (int32 from a 10-byte varint) fail then, naming
     // the state.
-    KeyedStateStore store("op", 0, 0);
+    HeapKeyedStateBackend store(Params("op", 0, 0));
     const std::string section =
         "\x01\x01\x01"
         "v"
@@ -424,21 +621,21 @@ TEST(KeyedStateStore, CorruptSectionsAreRejected) {
   }
 }
 
-TEST(KeyedStateStore, RestoringAKeyGroupTwiceIsABug) {
-  KeyedStateStore store("op", 0, 1);
+TEST(HeapKeyedStateBackend, RestoringAKeyGroupTwiceIsABug) {
+  HeapKeyedStateBackend store(Params("op", 0, 1));
   Restore(store, 0, "\x01\x00"s);
   DataInput in("\x01\x00"sv);
   EXPECT_THROW(store.RestoreKeyGroup(0, in), std::logic_error);
   Restore(store, 1, "\x01\x00"s);
 }
 
-TEST(KeyedStateStore, RestoredTypeMismatchThrowsNamingStateAndBothTypes) {
-  KeyedStateStore old_store("op", 0, 0);
+TEST(HeapKeyedStateBackend, RestoredTypeMismatchThrowsNamingStateAndBothTypes) {
+  HeapKeyedStateBackend old_store(Params("op", 0, 0));
   old_store.SetCurrentKey("k", 0);
   old_store.GetMapState(MapStateDescriptor<std::string, int64_t>("positions")).Put("x", 1);
   const std::string section = Snapshot(old_store, 0);
 
-  KeyedStateStore store("trader", 0, 0);
+  HeapKeyedStateBackend store(Params("trader", 0, 0));
   Restore(store, 0, section);
   const std::string message = MessageOf<std::logic_error>(
       [&] { store.GetMapState(MapStateDescriptor<std::string, int32_t>("positions")); });
@@ -454,7 +651,7 @@ TEST(KeyedStateStore, RestoredTypeMismatchThrowsNamingStateAndBothTypes) {
   EXPECT_EQ(store.GetMapState(MapStateDescriptor<std::string, int64_t>("positions")).Get("x"), 1);
 
   // Restored after registration: checked as well.
-  KeyedStateStore registered_first("trader", 0, 0);
+  HeapKeyedStateBackend registered_first(Params("trader", 0, 0));
   registered_first.GetValueState(ValueStateDescriptor<int64_t>("positions"));
   DataInput in(section);
   const std::string late =
@@ -463,19 +660,19 @@ TEST(KeyedStateStore, RestoredTypeMismatchThrowsNamingStateAndBothTypes) {
   EXPECT_TRUE(Contains(late, "value state of type int64")) << late;
 }
 
-TEST(KeyedStateStore, RestoreIntoAnAlreadyRegisteredStateTakesTheEntries) {
-  KeyedStateStore old_store("op", 0, 0);
+TEST(HeapKeyedStateBackend, RestoreIntoAnAlreadyRegisteredStateTakesTheEntries) {
+  HeapKeyedStateBackend old_store(Params("op", 0, 0));
   old_store.SetCurrentKey("k", 0);
   old_store.GetValueState(ValueStateDescriptor<int32_t>("v")).Update(9);
-  KeyedStateStore store("op", 0, 0);
+  HeapKeyedStateBackend store(Params("op", 0, 0));
   ValueState<int32_t>& state = store.GetValueState(ValueStateDescriptor<int32_t>("v"));
   Restore(store, 0, Snapshot(old_store, 0));
   store.SetCurrentKey("k", 0);
   EXPECT_EQ(state.Value(), 9);
 }
 
-TEST(KeyedStateStore, UnregisteredRestoredStateSurvivesAnotherRoundTripByteForByte) {
-  KeyedStateStore first("op", 0, 3);
+TEST(HeapKeyedStateBackend, UnregisteredRestoredStateSurvivesAnotherRoundTripByteForByte) {
+  HeapKeyedStateBackend first(Params("op", 0, 3));
   auto& value = first.GetValueState(ValueStateDescriptor<std::string>("value"));
   auto& list = first.GetListState(ListStateDescriptor<int64_t>("list"));
   auto& map = first.GetMapState(MapStateDescriptor<int32_t, double>("map"));
@@ -495,7 +692,7 @@ TEST(KeyedStateStore, UnregisteredRestoredStateSurvivesAnotherRoundTripByteForBy
   }
 
   // Second run: registers only "list", changes it; the other three stay raw.
-  KeyedStateStore second("op", 0, 3);
+  HeapKeyedStateBackend second(Params("op", 0, 3));
   for (int32_t key_group = 0; key_group < 4; ++key_group) {
     Restore(second, key_group, sections[static_cast<size_t>(key_group)]);
   }
@@ -514,7 +711,7 @@ TEST(KeyedStateStore, UnregisteredRestoredStateSurvivesAnotherRoundTripByteForBy
   }
 
   // Third run: everything registered, the values are the first run's (plus the change).
-  KeyedStateStore third("op", 0, 3);
+  HeapKeyedStateBackend third(Params("op", 0, 3));
   for (int32_t key_group = 0; key_group < 4; ++key_group) {
     Restore(third, key_group, second_sections[static_cast<size_t>(key_group)]);
   }
@@ -537,22 +734,22 @@ TEST(KeyedStateStore, UnregisteredRestoredStateSurvivesAnotherRoundTripByteForBy
 
 // Rescaling 2 -> 3 instances over 128 key groups: every key group is snapshot by the old
 // instance that owned it and restored into the new instance that owns it now.
-TEST(KeyedStateStore, RescalingMovesExactlyTheTransferredKeyGroups) {
+TEST(HeapKeyedStateBackend, RescalingMovesExactlyTheTransferredKeyGroups) {
   constexpr int32_t kMaxParallelism = 128;
   constexpr int64_t kKeys = 2000;
   auto key_group_of = [](int64_t key) {
     return internal::AssignToKeyGroup(static_cast<int32_t>(key), kMaxParallelism);
   };
 
-  std::vector<std::unique_ptr<KeyedStateStore>> old_stores;
+  std::vector<std::unique_ptr<KeyedStateBackend>> old_stores;
   for (int32_t subtask = 0; subtask < 2; ++subtask) {
     const internal::KeyGroupRange range =
         internal::ComputeKeyGroupRangeForOperatorIndex(kMaxParallelism, 2, subtask);
-    old_stores.push_back(std::make_unique<KeyedStateStore>("op", range.start, range.end));
+    old_stores.push_back(Create("op", range.start, range.end));
   }
   for (int64_t key = 0; key < kKeys; ++key) {
     const int32_t key_group = key_group_of(key);
-    KeyedStateStore& store = *old_stores[static_cast<size_t>(
+    KeyedStateBackend& store = *old_stores[static_cast<size_t>(
         internal::ComputeOperatorIndexForKeyGroup(kMaxParallelism, 2, key_group))];
     store.SetCurrentKey(KeyBytes(key), key_group);
     store.GetValueState(ValueStateDescriptor<int64_t>("v")).Update(key * 10);
@@ -566,11 +763,11 @@ TEST(KeyedStateStore, RescalingMovesExactlyTheTransferredKeyGroups) {
   }
   ASSERT_EQ(sections.size(), 128u);
 
-  std::vector<std::unique_ptr<KeyedStateStore>> new_stores;
+  std::vector<std::unique_ptr<KeyedStateBackend>> new_stores;
   for (int32_t subtask = 0; subtask < 3; ++subtask) {
     const internal::KeyGroupRange range =
         internal::ComputeKeyGroupRangeForOperatorIndex(kMaxParallelism, 3, subtask);
-    auto store = std::make_unique<KeyedStateStore>("op", range.start, range.end);
+    auto store = Create("op", range.start, range.end);
     for (int32_t key_group : range.KeyGroups()) Restore(*store, key_group, sections.at(key_group));
     new_stores.push_back(std::move(store));
   }
@@ -579,14 +776,14 @@ TEST(KeyedStateStore, RescalingMovesExactlyTheTransferredKeyGroups) {
   for (int64_t key = 0; key < kKeys; ++key) {
     const int32_t key_group = key_group_of(key);
     const int32_t owner = internal::ComputeOperatorIndexForKeyGroup(kMaxParallelism, 3, key_group);
-    KeyedStateStore& store = *new_stores[static_cast<size_t>(owner)];
+    KeyedStateBackend& store = *new_stores[static_cast<size_t>(owner)];
     store.SetCurrentKey(KeyBytes(key), key_group);
     EXPECT_EQ(store.GetValueState(ValueStateDescriptor<int64_t>("v")).Value(), key * 10) << key;
   }
   // ...and in no other: the new stores' snapshots hold every key exactly once.
   std::map<std::string, int> seen;
   for (int32_t subtask = 0; subtask < 3; ++subtask) {
-    KeyedStateStore& store = *new_stores[static_cast<size_t>(subtask)];
+    KeyedStateBackend& store = *new_stores[static_cast<size_t>(subtask)];
     for (int32_t key_group = store.key_group_start(); key_group <= store.key_group_end();
          ++key_group) {
       const auto states = DecodeSection<int64_t>(Snapshot(store, key_group));
@@ -605,15 +802,15 @@ TEST(KeyedStateStore, RescalingMovesExactlyTheTransferredKeyGroups) {
   for (const auto& [key, count] : seen) EXPECT_EQ(count, 1);
 }
 
-// A store whose range overlaps an old one only partly restores just the groups it is given.
-TEST(KeyedStateStore, OverlappingRangeKeepsOnlyTheRestoredKeyGroups) {
-  KeyedStateStore old_store("op", 0, 9);
+// A backend whose range overlaps an old one only partly restores just the groups it is given.
+TEST(HeapKeyedStateBackend, OverlappingRangeKeepsOnlyTheRestoredKeyGroups) {
+  HeapKeyedStateBackend old_store(Params("op", 0, 9));
   auto& state = old_store.GetValueState(ValueStateDescriptor<int32_t>("v"));
   for (int32_t key_group = 0; key_group <= 9; ++key_group) {
     old_store.SetCurrentKey("k" + std::to_string(key_group), key_group);
     state.Update(key_group);
   }
-  KeyedStateStore store("op", 5, 14);
+  HeapKeyedStateBackend store(Params("op", 5, 14));
   for (int32_t key_group = 5; key_group <= 9; ++key_group) {
     Restore(store, key_group, Snapshot(old_store, key_group));
   }
@@ -639,9 +836,9 @@ TEST(KeyedStateStore, OverlappingRangeKeepsOnlyTheRestoredKeyGroups) {
   }
 }
 
-TEST(KeyedStateStore, UpdatingManyKeysKeepsEveryValue) {
+TEST(HeapKeyedStateBackend, UpdatingManyKeysKeepsEveryValue) {
   // Enough keys to make the tables grow (and rehash) several times.
-  KeyedStateStore store("op", 0, 3);
+  HeapKeyedStateBackend store(Params("op", 0, 3));
   auto& state = store.GetValueState(ValueStateDescriptor<int64_t>("v"));
   for (int64_t key = 0; key < 20000; ++key) {
     store.SetCurrentKey(KeyBytes(key), static_cast<int32_t>(key % 4));

@@ -1,0 +1,98 @@
+// HeapKeyedStateBackend: the "heap" keyed state backend (Flink's HeapKeyedStateBackend /
+// HashMapStateBackend). Keyed state lives as C++ objects in per-key-group hash tables
+// (include/sluice/state/detail/heap_keyed_state.h); a checkpoint writes it one key group at a
+// time in the section format below.
+//
+// Byte format of one key-group section (SnapshotKeyGroup / RestoreKeyGroup), part of the
+// checkpoint format (tests/unit/state/heap_keyed_state_backend_test.cc pins exact bytes):
+//
+//   u8 kKeyedSectionVersion (1)
+//   varint number of states that follow
+//   per state, in ascending name order:
+//     string name
+//     u8 kind (KeyedStateKind: 0 value, 1 list, 2 map, 3 reducing)
+//     string type name: TypeNameOf<T>() of the value type; for a list the element type T,
+//                       for a map "map<UK,UV>" (TypeNameOf<std::map<UK, UV>>())
+//     string payload:   varint number of entries, then per entry:
+//                         string key bytes
+//                         the value by SerializeValue: T (value, reducing), std::vector<T>
+//                         (list), std::map<UK, UV> (map)
+//
+// ("string" is DataOutput::WriteString: varint length, then the bytes.) States without entries
+// in the key group are omitted; entries are in hash-table order, so equal state may give
+// different bytes: compare decoded values, not snapshots. Lists and maps never hold an empty
+// entry: emptying one erases the key's entry. This is the format KeyedStateStore wrote before
+// the backend interface existed, unchanged, so older checkpoints restore.
+//
+// Restored state that the job has not registered (yet) stays as the raw payload bytes of each
+// key group, type-checked and decoded when the job first asks for the state, and written back
+// unchanged by SnapshotKeyGroup until then, so state of a function that is not opened in one
+// run survives into the next checkpoint.
+//
+// Thread safety, ownership, errors: as KeyedStateBackend.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <sluice/state/detail/keyed_state_backend.h>
+
+namespace sluice::detail {
+
+/// The format version written at the start of every key-group section.
+inline constexpr std::uint8_t kKeyedSectionVersion = 1;
+
+class HeapKeyedStateBackend : public KeyedStateBackend {
+ public:
+  static constexpr std::string_view kName = "heap";
+
+  explicit HeapKeyedStateBackend(const KeyedStateBackendParameters& parameters);
+  ~HeapKeyedStateBackend() override;
+
+  std::string_view name() const override { return kName; }
+  void SnapshotKeyGroup(std::int32_t key_group, DataOutput& out) const override;
+  void RestoreKeyGroup(std::int32_t key_group, DataInput& in) override;
+  std::vector<std::string> StateNames() const override;
+  void VisitChanges(std::int32_t key_group, const ChangeVisitor& visit) const override;
+  void ClearChanges() override;
+
+ protected:
+  InternalKeyedState& GetOrCreateState(const KeyedStateSpec& spec,
+                                       const KeyedStateFactory& factory) override;
+
+ private:
+  struct Slot {
+    KeyedStateKind kind;
+    std::string type_name;
+    /// Null while the state is only restored.
+    std::unique_ptr<HeapStateTable> table;
+    /// Until registered: the raw payload of each key group (by index) that had entries.
+    std::vector<std::optional<std::string>> pending;
+  };
+
+  /// A registered state requested as another kind, type, or C++ type with the same type name.
+  [[noreturn]] void ThrowIncompatible(std::string_view name, const Slot& slot,
+                                      const KeyedStateSpec& spec) const;
+  void CheckRestoredCompatible(std::string_view name, const Slot& slot, KeyedStateKind kind,
+                               const std::string& type_name) const;
+  void DecodePending(std::string_view name, const Slot& slot, HeapStateTable& table) const;
+  void ReadPayloadInto(std::string_view name, HeapStateTable& table, std::size_t index,
+                       std::int32_t key_group, std::string_view payload) const;
+
+  // Ordered so that snapshots list states in name order.
+  std::map<std::string, Slot, std::less<>> states_;
+  std::vector<bool> restored_key_groups_;
+};
+
+/// The registry's factory for "heap".
+Result<std::unique_ptr<KeyedStateBackend>> CreateHeapKeyedStateBackend(
+    const KeyedStateBackendParameters& parameters);
+
+}  // namespace sluice::detail
