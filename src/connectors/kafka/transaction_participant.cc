@@ -109,7 +109,7 @@ Status KafkaTransactionParticipant::TxnError(rd_kafka_error_t* raw, const std::s
   Status status(rd_kafka_error_is_retriable(error.get()) || code == RD_KAFKA_RESP_ERR__TIMED_OUT
                     ? StatusCode::kUnavailable
                     : StatusCode::kAborted,
-                "KafkaSink: " + what + " for " + id + " failed: " + detail, true);
+                "KafkaSink: " + what + " for " + id + " failed: " + detail);
   return status;
 }
 
