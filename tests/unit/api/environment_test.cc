@@ -359,6 +359,26 @@ TEST(EnvironmentTest, ARestartableCodeGoesThroughTheRestartStrategy) {
   EXPECT_EQ(out.Values(), (Ints{1, 2}));
 }
 
+TEST(EnvironmentTest, ASerializationErrorStopsTheJobAsCorruptionWithoutARestart) {
+  Collected<int64_t> out;
+  auto env = TestEnv(1);
+  env->SetRestartStrategy(RestartStrategy::FixedDelay(3, milliseconds(1)));
+  env->FromElements<int64_t>(7)
+      .Map([](int64_t) -> int64_t {
+        // What DataInput throws for truncated checkpointed bytes.
+        DataInput in(std::string_view("\x01", 1));
+        return in.ReadI64();
+      })
+      .AddSink(CollectSink<int64_t>(&out));
+
+  JobExecutionResult result = env->Execute("corrupt-state");
+
+  EXPECT_EQ(result.status, JobStatus::kFailed);
+  EXPECT_EQ(result.failure.code(), StatusCode::kCorruption) << result.failure.ToString();
+  EXPECT_EQ(result.restarts, 0) << "the same bytes decode no better after a restart";
+  EXPECT_TRUE(Contains(result.failure.message(), "cannot read i64")) << result.failure.ToString();
+}
+
 TEST(EnvironmentTest, AMissingSavepointStopsTheJobInsteadOfRestartingIt) {
   Collected<int64_t> out;
   CheckpointedEnv env;
