@@ -26,6 +26,8 @@ std::string_view StatusCodeName(StatusCode code) noexcept {
       return "Fenced";
     case StatusCode::kUnauthenticated:
       return "Unauthenticated";
+    case StatusCode::kPermissionDenied:
+      return "PermissionDenied";
     case StatusCode::kCorruption:
       return "Corruption";
     case StatusCode::kIoError:
@@ -34,6 +36,31 @@ std::string_view StatusCodeName(StatusCode code) noexcept {
       return "Internal";
   }
   return "Unknown";
+}
+
+bool IsRestartable(StatusCode code) noexcept {
+  // The reasons are in status.h, one per code; the switch has no default so that a new code
+  // cannot be added without deciding here.
+  switch (code) {
+    case StatusCode::kOk:
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kFailedPrecondition:
+    case StatusCode::kFenced:
+    case StatusCode::kUnauthenticated:
+    case StatusCode::kPermissionDenied:
+    case StatusCode::kCorruption:
+      return false;
+    case StatusCode::kNotFound:
+    case StatusCode::kAlreadyExists:
+    case StatusCode::kUnavailable:
+    case StatusCode::kTimedOut:
+    case StatusCode::kCancelled:
+    case StatusCode::kAborted:
+    case StatusCode::kIoError:
+    case StatusCode::kInternal:
+      return true;
+  }
+  return true;  // not a StatusCode value: the restart strategy decides, as for any failure
 }
 
 std::string Status::ToString() const {
@@ -49,7 +76,7 @@ Status Status::WithContext(std::string_view context) const {
   std::string message(context);
   message += ": ";
   message += message_;
-  return {code_, std::move(message), retriable_};
+  return {code_, std::move(message)};
 }
 
 }  // namespace sluice

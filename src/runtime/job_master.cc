@@ -37,6 +37,14 @@ class SignalScope {
   void (*previous_int_)(int) = SIG_DFL;
 };
 
+// A checkpoint or savepoint chosen for restore that lacks a file lacks it in every attempt:
+// that kNotFound is a state someone has to fix (kFailedPrecondition, not restartable), not a
+// topic that may yet appear.
+Status RestoreReadFailure(Status status) {
+  if (status.code() != StatusCode::kNotFound) return status;
+  return Status::FailedPrecondition(status.message());
+}
+
 }  // namespace
 
 JobMaster::JobMaster(JobSpec spec) : spec_(std::move(spec)) {}
@@ -147,12 +155,11 @@ Status JobMaster::Prepare() {
   bool need_storage = spec_.checkpoint_config.IsCheckpointingEnabled() ||
                       spec_.restore.savepoint_path.has_value() || participant_ != nullptr;
   if (need_storage) {
-    Result<CheckpointStorage> storage = CheckpointStorage::Open(
-        spec_.checkpoint_config.GetCheckpointStorage(), spec_.job_name, spec_.instance);
-    if (!storage.ok()) return storage.status();
-    storage_ = std::make_unique<CheckpointStorage>(std::move(*storage));
-    Status discarded = storage_->DiscardIncomplete();
-    if (!discarded.ok()) return discarded;
+    SLUICE_ASSIGN_OR_RETURN(CheckpointStorage storage,
+                            CheckpointStorage::Open(spec_.checkpoint_config.GetCheckpointStorage(),
+                                                    spec_.job_name, spec_.instance));
+    storage_ = std::make_unique<CheckpointStorage>(std::move(storage));
+    SLUICE_RETURN_IF_ERROR(storage_->DiscardIncomplete());
     std::vector<int64_t> existing = storage_->ListCompleted();
     if (!existing.empty()) highest_checkpoint_id_ = existing.back();
   }
@@ -170,7 +177,7 @@ Result<std::optional<JobMaster::RestorePlan>> JobMaster::ChooseRestore(int32_t a
   }
   auto load = [](const std::filesystem::path& path) -> Result<std::optional<RestorePlan>> {
     Result<CheckpointMetadata> metadata = CheckpointStorage::ReadMetadataAt(path);
-    if (!metadata.ok()) return metadata.status();
+    if (!metadata.ok()) return RestoreReadFailure(metadata.status());
     RestorePlan plan;
     plan.directory = std::filesystem::is_directory(path) ? path : path.parent_path();
     plan.metadata = std::move(*metadata);
@@ -186,18 +193,15 @@ Result<std::optional<JobMaster::RestorePlan>> JobMaster::ChooseRestore(int32_t a
   if (participant_ != nullptr) {
     // Only what the participant committed counts; newer checkpoints were never committed.
     if (!committed) {
-      Status discarded = storage_->DiscardNewerThan(0);
-      if (!discarded.ok()) return discarded;
+      SLUICE_RETURN_IF_ERROR(storage_->DiscardNewerThan(0));
       return std::optional<RestorePlan>();
     }
-    Status discarded = storage_->DiscardNewerThan(committed->id.value());
-    if (!discarded.ok()) return discarded;
+    SLUICE_RETURN_IF_ERROR(storage_->DiscardNewerThan(committed->id.value()));
     return load(committed->storage_path);
   }
-  Result<std::optional<CheckpointMetadata>> latest = storage_->LatestCompleted();
-  if (!latest.ok()) return latest.status();
-  if (!latest->has_value()) return std::optional<RestorePlan>();
-  return load(storage_->CheckpointDir((*latest)->checkpoint_id));
+  SLUICE_ASSIGN_OR_RETURN(std::optional<CheckpointMetadata> latest, storage_->LatestCompleted());
+  if (!latest.has_value()) return std::optional<RestorePlan>();
+  return load(storage_->CheckpointDir(latest->checkpoint_id));
 }
 
 Status JobMaster::CheckRestoreMatchesJob(const RestorePlan& plan) const {
@@ -238,13 +242,12 @@ Result<std::optional<OperatorRestore>> JobMaster::RestoreFor(
     auto it = plan.files.find(meta.file);
     if (it == plan.files.end()) {
       Result<std::string> bytes = CheckpointStorage::ReadStateFile(plan.directory, meta);
-      if (!bytes.ok()) return bytes.status();
+      if (!bytes.ok()) return RestoreReadFailure(bytes.status());
       it = plan.files.emplace(meta.file, std::move(*bytes)).first;
     }
     std::string_view bytes = it->second;
-    Result<SubtaskStateHeader> header = DecodeSubtaskHeader(bytes, meta.file);
-    if (!header.ok()) return header.status();
-    restore.operator_sections.push_back(header->operator_section);
+    SLUICE_ASSIGN_OR_RETURN(SubtaskStateHeader header, DecodeSubtaskHeader(bytes, meta.file));
+    restore.operator_sections.push_back(header.operator_section);
     if (!key_groups || !meta.key_groups) continue;
     int32_t first = std::max(key_groups->first, meta.key_groups->start);
     int32_t last = std::min(key_groups->second, meta.key_groups->end);
@@ -254,14 +257,14 @@ Result<std::optional<OperatorRestore>> JobMaster::RestoreFor(
         return Status::Corruption("checkpoint metadata of " + meta.file +
                                   " lacks the offset of key group " + std::to_string(kg));
       }
-      Result<KeyGroupRecord> record =
-          DecodeKeyGroupAt(bytes, *header, meta.key_group_offsets[index], kg, meta.file);
-      if (!record.ok()) return record.status();
-      std::string_view extras = record->extras;
-      if (record->upgraded_extras) {
-        extras = restore.upgraded.emplace_back(std::move(*record->upgraded_extras));
+      SLUICE_ASSIGN_OR_RETURN(
+          KeyGroupRecord record,
+          DecodeKeyGroupAt(bytes, *header, meta.key_group_offsets[index], kg, meta.file));
+      std::string_view extras = record.extras;
+      if (record.upgraded_extras) {
+        extras = restore.upgraded.emplace_back(std::move(*record.upgraded_extras));
       }
-      restore.key_groups.push_back({kg, record->keyed, extras});
+      restore.key_groups.push_back({kg, record.keyed, extras});
     }
   }
   return std::optional<OperatorRestore>(std::move(restore));
@@ -550,6 +553,9 @@ JobExecutionResult JobMaster::Run() {
       break;
     }
     SLUICE_LOG_WARN("job '{}' attempt {} failed: {}", spec_.job_name, attempt, cause.ToString());
+    // The code alone decides whether a restart can help (IsRestartable, status.h): a fenced,
+    // unauthenticated or misconfigured job stops at its first failure, whatever the strategy.
+    const bool restartable = IsRestartable(cause);
     // Exponential backoff starts over after a long healthy run, as in Flink.
     auto now = std::chrono::steady_clock::now();
     if (spec_.restart_strategy.kind() == RestartStrategy::Kind::kExponentialDelay &&
@@ -560,15 +566,14 @@ JobExecutionResult JobMaster::Run() {
         spec_.restart_strategy.kind() == RestartStrategy::Kind::kExponentialDelay ? backoff_step
                                                                                   : restarts,
         now);
-    // Configuration errors and fencing cannot heal by restarting.
-    bool hopeless =
-        cause.code() == StatusCode::kInvalidArgument || cause.code() == StatusCode::kFenced ||
-        cause.code() == StatusCode::kFailedPrecondition ||
-        cause.code() == StatusCode::kCorruption || cause.code() == StatusCode::kUnauthenticated;
-    if (!delay || hopeless) {
+    if (!delay || !restartable) {
+      if (!restartable) {
+        SLUICE_LOG_ERROR("job '{}' is not restarted: no restart can fix a failure with code {}",
+                         spec_.job_name, StatusCodeName(cause.code()));
+      }
       result.status = JobStatus::kFailed;
       result.failure =
-          restarts > 0 && !hopeless
+          restarts > 0 && restartable
               ? cause.WithContext("the job failed after " + std::to_string(restarts) + " restarts")
               : cause;
       break;

@@ -188,6 +188,18 @@ void Task::Run() {
       listener_->OnTaskFailed(config_.index,
                               e.status().WithContext("task " + config_.name + " failed"));
     }
+  } catch (const SerializationError& e) {
+    // Checkpointed state that does not decode decodes no better after a restart: Corruption,
+    // which the job master does not restart.
+    input_->Cancel();
+    input_->Shutdown();
+    CloseOperators();
+    if (cancelled_) {
+      listener_->OnTaskCanceled(config_.index);
+    } else {
+      listener_->OnTaskFailed(config_.index,
+                              Status::Corruption("task " + config_.name + " failed: " + e.what()));
+    }
   } catch (const std::exception& e) {
     input_->Cancel();
     input_->Shutdown();

@@ -5,7 +5,9 @@
 // runtime copies plain callables per instance and calls a Rich function's factory per
 // instance); it is only ever called from that instance's task thread.
 // Errors: anything a function throws fails the task; the job's restart strategy decides
-// what happens next. Nothing thrown is swallowed.
+// what happens next. Nothing thrown is swallowed. A function that knows a restart cannot help
+// throws StatusException (<sluice/status.h>) with a code IsRestartable refuses, e.g.
+// kInvalidArgument: the job then stops at once; any other exception counts as kAborted.
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,6 @@
-// What happens after a task fails (Flink's restart strategies).
+// What happens after a task fails (Flink's restart strategies). A strategy is asked only about
+// failures a restart can fix: one whose StatusCode IsRestartable refuses (unauthenticated,
+// permission denied, fenced, invalid argument, ...) stops the job whatever the strategy.
 #pragma once
 
 #include <chrono>

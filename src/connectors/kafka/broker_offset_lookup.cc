@@ -82,18 +82,13 @@ Result<std::vector<TopicPartition>> MatchSubscription(
 }
 
 Status BrokerOffsetLookup::FatalOr(Status status) const {
-  if (auto fatal = consumer_.FatalError()) {
-    return Status::Unauthenticated(
-        "the broker refused the client (bootstrap.servers=" + bootstrap_servers_ +
-        "): " + rd_kafka_err2name(fatal->code) + ": " + fatal->reason +
-        "; check security.protocol and the sasl.*/ssl.* properties");
-  }
+  // A refused login or a missing ACL explains the timeout or transport error that follows it,
+  // and decides that no restart can help.
+  if (auto fatal = consumer_.FatalError()) return fatal->ToStatus(bootstrap_servers_);
   return status;
 }
 
 Status BrokerOffsetLookup::Failure(const std::string& what, rd_kafka_resp_err_t err) const {
-  std::string message =
-      what + " failed: " + DescribeError(err) + " (bootstrap.servers=" + bootstrap_servers_ + ")";
   if (err == RD_KAFKA_RESP_ERR__TIMED_OUT || err == RD_KAFKA_RESP_ERR__TRANSPORT ||
       err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
     std::string last;
@@ -103,7 +98,8 @@ Status BrokerOffsetLookup::Failure(const std::string& what, rd_kafka_resp_err_t 
         " within " + std::to_string(timeout_.count()) + " ms (sluice.broker.timeout.ms)" + last +
         "; check bootstrap.servers and that the brokers are up"));
   }
-  return FatalOr(Status::Unavailable(message));
+  return FatalOr(
+      KafkaErrorStatus(err, what + " failed (bootstrap.servers=" + bootstrap_servers_ + ")"));
 }
 
 Result<std::vector<TopicPartition>> BrokerOffsetLookup::SubscribedPartitions(
@@ -121,7 +117,7 @@ Result<std::vector<TopicPartition>> BrokerOffsetLookup::SubscribedPartitions(
       metadata.reset(md);
       break;
     }
-    if (consumer_.FatalError()) return FatalOr(Status::Internal(""));
+    if (auto fatal = consumer_.FatalError()) return fatal->ToStatus(bootstrap_servers_);
   }
   if (metadata == nullptr) return Failure("fetching topic metadata", err);
 

@@ -1,10 +1,9 @@
 #include "connectors/kafka/dead_letter_producer.h"
 
 #include <array>
-#include <stdexcept>
 #include <string_view>
 
-#include "connectors/kafka/kafka_consumer.h"
+#include "connectors/kafka/kafka_error.h"
 #include "core/log.h"
 
 namespace sluice::kafka::internal {
@@ -50,16 +49,17 @@ DeadLetterProducer::DeadLetterProducer(const std::map<std::string, std::string>&
   for (const auto& [key, value] : props) {
     if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error, sizeof error) !=
         RD_KAFKA_CONF_OK) {
-      throw std::runtime_error("Kafka source: the dead-letter producer refused property '" + key +
-                               "': " + error);
+      throw StatusException(Status::InvalidArgument(
+          "Kafka source: the dead-letter producer refused property '" + key + "': " + error));
     }
   }
   rd_kafka_conf_set_opaque(conf.get(), this);
   rd_kafka_conf_set_dr_msg_cb(conf.get(), &DeadLetterProducer::OnDelivery);
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), error, sizeof error);
-  if (rk == nullptr)
-    throw std::runtime_error(std::string("Kafka source: cannot create the dead-letter producer: ") +
-                             error);
+  if (rk == nullptr) {
+    throw StatusException(Status::InvalidArgument(
+        std::string("Kafka source: cannot create the dead-letter producer: ") + error));
+  }
   conf.release();
   rk_.reset(rk);
 }
@@ -80,16 +80,19 @@ DeadLetterProducer::~DeadLetterProducer() {
 void DeadLetterProducer::OnDelivery(rd_kafka_t*, const rd_kafka_message_t* message, void* opaque) {
   auto* self = static_cast<DeadLetterProducer*>(opaque);
   --self->outstanding_;
-  if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR && self->first_failure_.empty()) {
-    self->first_failure_ = DescribeError(message->err);
+  if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR &&
+      self->first_failure_ == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    self->first_failure_ = message->err;
   }
 }
 
 void DeadLetterProducer::ThrowIfFailed() {
-  if (first_failure_.empty()) return;
-  throw std::runtime_error("Kafka source: a dead letter could not be written to topic '" + topic_ +
-                           "': " + first_failure_ +
-                           "; the job fails so that the record is not lost");
+  if (first_failure_ == RD_KAFKA_RESP_ERR_NO_ERROR) return;
+  // The code of the delivery error: a missing ACL on the topic stops the job, a broker outage
+  // restarts it.
+  throw StatusException(KafkaErrorStatus(
+      first_failure_, "Kafka source: a dead letter could not be written to topic '" + topic_ +
+                          "' (the job fails so that the record is not lost)"));
 }
 
 void DeadLetterProducer::Send(const ConsumerRecord& record, const std::string& reason) {
@@ -126,8 +129,8 @@ void DeadLetterProducer::Send(const ConsumerRecord& record, const std::string& r
       continue;
     }
     rd_kafka_headers_destroy(headers);
-    throw std::runtime_error("Kafka source: cannot send a dead letter to topic '" + topic_ +
-                             "': " + DescribeError(err));
+    throw StatusException(
+        KafkaErrorStatus(err, "Kafka source: cannot send a dead letter to topic '" + topic_ + "'"));
   }
   ++outstanding_;
   Poll();
@@ -143,9 +146,10 @@ void DeadLetterProducer::Flush(std::chrono::milliseconds timeout) {
   rd_kafka_resp_err_t err = rd_kafka_flush(rk_.get(), static_cast<int>(timeout.count()));
   ThrowIfFailed();
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR || outstanding_ > 0) {
-    throw std::runtime_error(
-        "Kafka source: " + std::to_string(outstanding_) + " dead letters to topic '" + topic_ +
-        "' were not acknowledged within " + std::to_string(timeout.count()) + " ms");
+    throw StatusException(
+        Status::TimedOut("Kafka source: " + std::to_string(outstanding_) +
+                         " dead letters to topic '" + topic_ + "' were not acknowledged within " +
+                         std::to_string(timeout.count()) + " ms (sluice.broker.timeout.ms)"));
   }
 }
 

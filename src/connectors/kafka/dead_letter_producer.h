@@ -26,8 +26,8 @@ namespace sluice::kafka::internal {
 class DeadLetterProducer {
  public:
   /// `client_properties` are the source's consumer properties; the connection and security
-  /// ones are reused, consumer-only ones are left out. Throws std::runtime_error when
-  /// librdkafka refuses them.
+  /// ones are reused, consumer-only ones are left out. Throws StatusException (kInvalidArgument)
+  /// when librdkafka refuses them.
   DeadLetterProducer(const std::map<std::string, std::string>& client_properties,
                      std::string topic);
   ~DeadLetterProducer();
@@ -49,7 +49,7 @@ class DeadLetterProducer {
 
   std::string topic_;
   int64_t outstanding_ = 0;
-  std::string first_failure_;
+  rd_kafka_resp_err_t first_failure_ = RD_KAFKA_RESP_ERR_NO_ERROR;  // of a delivery
   KafkaPtr rk_;
 };
 

@@ -1,13 +1,14 @@
 #include "connectors/kafka/kafka_consumer.h"
 
-#include <stdexcept>
-
 #include "core/log.h"
 
 namespace sluice::kafka::internal {
 
-std::string DescribeError(rd_kafka_resp_err_t err) {
-  return std::string(rd_kafka_err2name(err)) + " (" + rd_kafka_err2str(err) + ")";
+Status ClientError::ToStatus(std::string_view bootstrap_servers) const {
+  return KafkaErrorStatus(
+      code,
+      "the brokers at bootstrap.servers=" + std::string(bootstrap_servers) + " refused the client",
+      reason);
 }
 
 KafkaConsumer::KafkaConsumer(const std::map<std::string, std::string>& properties) {
@@ -16,21 +17,24 @@ KafkaConsumer::KafkaConsumer(const std::map<std::string, std::string>& propertie
   for (const auto& [key, value] : properties) {
     if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error, sizeof error) !=
         RD_KAFKA_CONF_OK) {
-      throw std::runtime_error("Kafka source: librdkafka refused client property '" + key +
-                               "': " + error);
+      throw StatusException(Status::InvalidArgument(
+          "Kafka source: librdkafka refused client property '" + key + "': " + error));
     }
   }
   rd_kafka_conf_set_opaque(conf.get(), this);
   rd_kafka_conf_set_error_cb(conf.get(), &KafkaConsumer::OnError);
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), error, sizeof error);
-  if (rk == nullptr)
-    throw std::runtime_error(std::string("Kafka source: cannot create a consumer: ") + error);
+  if (rk == nullptr) {
+    throw StatusException(
+        Status::InvalidArgument(std::string("Kafka source: cannot create a consumer: ") + error));
+  }
   conf.release();  // rd_kafka_new took it
   rk_.reset(rk);
   consumer_queue_.reset(rd_kafka_queue_get_consumer(rk));
   commit_queue_.reset(rd_kafka_queue_new(rk));
   if (consumer_queue_ == nullptr) {
-    throw std::runtime_error("Kafka source: the consumer has no consumer queue (is group.id set?)");
+    throw StatusException(
+        Status::Internal("Kafka source: the consumer has no consumer queue (is group.id set?)"));
   }
 }
 
@@ -61,11 +65,7 @@ void KafkaConsumer::OnError(rd_kafka_t* rk, int err, const char* reason, void* o
     error.reason = fatal;
     error.fatal = true;
   }
-  error.fatal = error.fatal || error.code == RD_KAFKA_RESP_ERR__AUTHENTICATION ||
-                error.code == RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED ||
-                error.code == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
-                error.code == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED ||
-                error.code == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED;
+  error.fatal = error.fatal || !IsRestartable(StatusCodeOf(error.code));
   SLUICE_LOG_WARN("Kafka source consumer {}: {}: {}", rd_kafka_name(rk),
                   rd_kafka_err2name(error.code), error.reason);
   std::lock_guard lock(self->mutex_);

@@ -27,9 +27,11 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <sluice/status.h>
 
+#include "connectors/kafka/kafka_error.h"
 #include "connectors/kafka/rdkafka_handles.h"
 
 namespace sluice::kafka::internal {
@@ -38,13 +40,20 @@ namespace sluice::kafka::internal {
 struct ClientError {
   rd_kafka_resp_err_t code = RD_KAFKA_RESP_ERR_NO_ERROR;
   std::string reason;
-  /// Authentication failures and fatal errors: retrying cannot help, the job must fail.
+  /// librdkafka's fatal errors, and errors no restart can fix (refused credentials, missing
+  /// ACLs: StatusCodeOf says so); librdkafka would retry those forever, the job must fail.
   bool fatal = false;
+
+  /// The Status a task fails with: StatusCodeOf(code), the broker's reason, the brokers asked
+  /// and the remedy, e.g. "the brokers at bootstrap.servers=... refused the client:
+  /// _AUTHENTICATION (...): <reason>; check sasl.username and sasl.password ...".
+  Status ToStatus(std::string_view bootstrap_servers) const;
 };
 
 class KafkaConsumer {
  public:
-  /// Creates the client. Throws std::runtime_error when librdkafka refuses the configuration.
+  /// Creates the client. Throws StatusException (kInvalidArgument, naming the property) when
+  /// librdkafka refuses the configuration.
   explicit KafkaConsumer(const std::map<std::string, std::string>& properties);
   ~KafkaConsumer();
   KafkaConsumer(const KafkaConsumer&) = delete;
@@ -83,9 +92,5 @@ class KafkaConsumer {
   QueuePtr consumer_queue_;
   QueuePtr commit_queue_;
 };
-
-/// The name and text of a librdkafka error code, e.g. "_TRANSPORT (Local: Broker transport
-/// failure)".
-std::string DescribeError(rd_kafka_resp_err_t err);
 
 }  // namespace sluice::kafka::internal

@@ -6,10 +6,7 @@
 
 namespace sluice::kafka::internal {
 
-bool IsFencedError(rd_kafka_resp_err_t code) {
-  return code == RD_KAFKA_RESP_ERR__FENCED || code == RD_KAFKA_RESP_ERR_PRODUCER_FENCED ||
-         code == RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH;
-}
+bool IsFencedError(rd_kafka_resp_err_t code) { return StatusCodeOf(code) == StatusCode::kFenced; }
 
 Result<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(
     const std::map<std::string, std::string>& properties, const std::string& client_id,
@@ -83,14 +80,16 @@ void KafkaProducer::OnDeliveryReports(rd_kafka_event_t* event) {
     std::lock_guard lock(mutex_);
     if (error_ && failures_ == DeliveryFailures::kFailTheJob) continue;
     std::string topic = message->rkt != nullptr ? rd_kafka_topic_name(message->rkt) : "?";
-    std::string what = "KafkaSink: delivery of a record to topic " + topic + " partition " +
-                       std::to_string(message->partition) +
-                       " failed after librdkafka's retries: " + rd_kafka_err2str(message->err) +
-                       " (" + rd_kafka_err2name(message->err) + ")";
+    // The code of the delivery error decides about a restart: a timed-out delivery restarts
+    // the job, a record too large or a topic ACL missing stops it.
+    Status failure =
+        KafkaErrorStatus(message->err, "KafkaSink: delivery of a record to topic " + topic +
+                                           " partition " + std::to_string(message->partition) +
+                                           " failed after librdkafka's retries");
     if (failures_ == DeliveryFailures::kLogAndCount) {
-      LogFailureLocked(what);
+      LogFailureLocked(failure.message());
     } else {
-      error_ = Status::Unavailable(std::move(what));
+      error_ = std::move(failure);
       troubled_.store(true, std::memory_order_release);
     }
   }
@@ -134,8 +133,22 @@ bool KafkaProducer::FatallyFailed() const {
 
 void KafkaProducer::OnClientError(rd_kafka_t* rk, rd_kafka_event_t* event) {
   if (!rd_kafka_event_error_is_fatal(event)) {
-    // Transient broker trouble: librdkafka retries by itself; deliveries fail when it gives up.
-    SLUICE_LOG_DEBUG("KafkaSink producer {}: {}", client_id_, rd_kafka_event_error_string(event));
+    rd_kafka_resp_err_t code = rd_kafka_event_error(event);
+    if (IsRestartable(StatusCodeOf(code))) {
+      // Transient broker trouble: librdkafka retries by itself; deliveries fail when it gives
+      // up.
+      SLUICE_LOG_DEBUG("KafkaSink producer {}: {}", client_id_, rd_kafka_event_error_string(event));
+      return;
+    }
+    // A refused login (or a missing cluster ACL): librdkafka would retry it forever, and every
+    // wait (metadata, init_transactions, flush) would end in a timeout that hides the cause.
+    std::lock_guard lock(mutex_);
+    if (!error_) {
+      error_ =
+          KafkaErrorStatus(code, "KafkaSink: producer " + client_id_ + ": the brokers refused it",
+                           rd_kafka_event_error_string(event));
+      troubled_.store(true, std::memory_order_release);
+    }
     return;
   }
   char reason[512];
@@ -143,14 +156,21 @@ void KafkaProducer::OnClientError(rd_kafka_t* rk, rd_kafka_event_t* event) {
   std::lock_guard lock(mutex_);
   troubled_.store(true, std::memory_order_release);
   fenced_ = fenced_ || IsFencedError(code);
-  if (!error_) {
-    error_ = Status(StatusCode::kAborted, "KafkaSink: producer " + client_id_ +
-                                              " failed fatally: " + reason + " (" +
-                                              rd_kafka_err2name(code) + ")");
-  }
+  // Fencing explains the failed deliveries that come with it, so it replaces them.
+  if (!error_ || IsFencedError(code)) error_ = FatalStatus(code, reason);
+}
+
+Status KafkaProducer::FatalStatus(rd_kafka_resp_err_t code, const char* reason) const {
+  return KafkaErrorStatus(code, "KafkaSink: producer " + client_id_ + " failed fatally", reason);
 }
 
 std::optional<Status> KafkaProducer::Error() const {
+  // Fencing first: the deliveries it fails may be reported before its error event is handled,
+  // and a fenced producer must not pass for a restartable delivery failure (the client knows
+  // about the fatal error before the event arrives).
+  char reason[512];
+  rd_kafka_resp_err_t code = rd_kafka_fatal_error(handle_.get(), reason, sizeof(reason));
+  if (IsFencedError(code)) return FatalStatus(code, reason);
   std::lock_guard lock(mutex_);
   return error_;
 }
@@ -221,13 +241,11 @@ Status KafkaProducer::Produce(const ProducerRecord& record, DeliveryTracker* tra
       char reason[512];
       rd_kafka_resp_err_t code = rd_kafka_fatal_error(handle_.get(), reason, sizeof(reason));
       if (error) return *error;
-      return Status(StatusCode::kAborted, "KafkaSink: producer " + client_id_ +
-                                              " failed fatally: " + reason + " (" +
-                                              rd_kafka_err2name(code) + ")");
+      return FatalStatus(code, reason);
     }
-    return Status::Unavailable("KafkaSink: librdkafka refused a record for topic " + record.topic +
-                               " partition " + std::to_string(record.partition) + ": " +
-                               rd_kafka_err2str(err) + " (" + rd_kafka_err2name(err) + ")");
+    return KafkaErrorStatus(err, "KafkaSink: librdkafka refused a record for topic " +
+                                     record.topic + " partition " +
+                                     std::to_string(record.partition));
   }
 }
 
@@ -253,12 +271,24 @@ void KafkaProducer::Purge() {
 
 Result<std::vector<int32_t>> KafkaProducer::Partitions(const std::string& topic,
                                                        std::chrono::milliseconds timeout) {
-  rd_kafka_topic_t* rkt = rd_kafka_topic_new(handle_.get(), topic.c_str(), nullptr);
+  TopicPtr rkt(rd_kafka_topic_new(handle_.get(), topic.c_str(), nullptr));
   if (rkt == nullptr) return Status::InvalidArgument("KafkaSink: bad topic name '" + topic + "'");
   const rd_kafka_metadata_t* raw = nullptr;
-  rd_kafka_resp_err_t err =
-      rd_kafka_metadata(handle_.get(), 0, rkt, &raw, static_cast<int>(timeout.count()));
-  rd_kafka_topic_destroy(rkt);
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+  // Short attempts, so that a refused login (an error event, while the request only times
+  // out) ends the wait at once instead of after the whole timeout.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    err = rd_kafka_metadata(handle_.get(), 0, rkt.get(), &raw,
+                            static_cast<int>(std::min<int64_t>(left.count(), 1000)));
+    if (err != RD_KAFKA_RESP_ERR__TIMED_OUT && err != RD_KAFKA_RESP_ERR__TRANSPORT) break;
+    if (std::optional<Status> refused = Error(); refused && !IsRestartable(*refused)) {
+      return *refused;
+    }
+  }
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return Status::Unavailable("KafkaSink: no metadata for topic " + topic + " within " +
                                std::to_string(timeout.count()) + " ms: " + rd_kafka_err2str(err) +

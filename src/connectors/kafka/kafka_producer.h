@@ -6,7 +6,8 @@
 // background thread, which only records the first failure (under a mutex) and counts; the
 // owner reads it with Error() on its own thread and throws there. With
 // DeliveryFailures::kLogAndCount (the legacy SetLogFailuresOnly) a failed delivery is logged
-// and counted instead of recorded; only fatal client errors are recorded then.
+// and counted instead of recorded; only fatal client errors and refused logins are recorded
+// then.
 // Lifetime: the destructor destroys the librdkafka handle first, which joins the background
 // thread, so no callback outlives the object.
 #pragma once
@@ -27,6 +28,7 @@
 #include <sluice/connectors/kafka/serialization_schema.h>
 #include <sluice/status.h>
 
+#include "connectors/kafka/kafka_error.h"
 #include "connectors/kafka/rdkafka_handles.h"
 
 namespace sluice::kafka::internal {
@@ -84,11 +86,15 @@ class KafkaProducer {
                  rd_kafka_topic_t* topic = nullptr);
   /// A handle for `topic` on this producer, after a metadata request for it (bounded by
   /// `timeout`) so that the first records need not wait for librdkafka's periodic topic scan
-  /// (up to a second). NotFound when the topic does not exist.
+  /// (up to a second). NotFound when the topic does not exist; Error() at once when the
+  /// brokers refuse the producer's login.
   Result<TopicPtr> TopicHandle(const std::string& topic, std::chrono::milliseconds timeout);
   /// A tracker for one writer's records, living as long as this producer.
   DeliveryTracker* NewTracker();
-  /// The first delivery that failed after librdkafka's retries, or a fatal client error.
+  /// Why this producer cannot go on, if it cannot: fencing (kFenced) before anything else,
+  /// else the first of a delivery that failed after librdkafka's retries (its code from
+  /// StatusCodeOf), a refused login or missing cluster ACL (kUnauthenticated,
+  /// kPermissionDenied), or another fatal client error.
   std::optional<Status> Error() const;
   /// True when the fatal error says another producer with our transactional.id fenced us.
   bool Fenced() const;
@@ -118,6 +124,7 @@ class KafkaProducer {
   static void OnBackgroundEvent(rd_kafka_t* rk, rd_kafka_event_t* event, void* opaque);
   void OnDeliveryReports(rd_kafka_event_t* event);
   void OnClientError(rd_kafka_t* rk, rd_kafka_event_t* event);
+  Status FatalStatus(rd_kafka_resp_err_t code, const char* reason) const;
   // Counts a failure that does not fail the job and logs it, at most one line a second (a
   // broker outage can fail thousands of records); the caller holds mutex_.
   void LogFailureLocked(const std::string& what);
@@ -138,7 +145,8 @@ class KafkaProducer {
   KafkaPtr handle_;
 };
 
-/// Whether a librdkafka error code means "another producer took our transactional.id".
+/// Whether a librdkafka error code means "another producer took our transactional.id"
+/// (StatusCodeOf is kFenced).
 bool IsFencedError(rd_kafka_resp_err_t code);
 
 }  // namespace sluice::kafka::internal

@@ -33,11 +33,12 @@
 
 namespace sluice::kafka::detail {
 
-[[noreturn]] void ThrowDeserializationError(const ConsumerRecord& record, const char* reason) {
-  throw std::runtime_error("Kafka source: cannot deserialize the record at topic '" +
-                           std::string(record.topic) + "' partition " +
-                           std::to_string(record.partition) + " offset " +
-                           std::to_string(record.offset) + ": " + reason);
+[[noreturn]] void ThrowDeserializationError(const ConsumerRecord& record, const char* reason,
+                                            StatusCode code) {
+  throw StatusException(Status(code, "Kafka source: cannot deserialize the record at topic '" +
+                                         std::string(record.topic) + "' partition " +
+                                         std::to_string(record.partition) + " offset " +
+                                         std::to_string(record.offset) + ": " + reason));
 }
 
 namespace {
@@ -159,8 +160,7 @@ class ReaderCore final : public KafkaReaderCore {
     SourceReaderContext* ctx = &context;
     consumer_->SetWakeup([ctx] { ctx->SignalAvailable(); });
     if (rd_kafka_resp_err_t err = rd_kafka_assign(consumer_->handle(), assignment.get()); err) {
-      throw std::runtime_error("Kafka source: assigning partitions failed: " +
-                               internal::DescribeError(err));
+      throw StatusException(internal::KafkaErrorStatus(err, "Kafka source: assigning partitions"));
     }
     // A fixed partition list has nothing to discover; bounded sources never discover.
     if (settings_->partition_discovery_interval_ms > 0 && settings_->partitions.empty() &&
@@ -216,8 +216,8 @@ class ReaderCore final : public KafkaReaderCore {
     ssize_t n =
         rd_kafka_consume_batch_queue(consumer_->consumer_queue(), 0, batch_.data(), batch_.size());
     if (n < 0) {
-      throw std::runtime_error("Kafka source: consuming failed: " +
-                               internal::DescribeError(rd_kafka_last_error()));
+      throw StatusException(
+          internal::KafkaErrorStatus(rd_kafka_last_error(), "Kafka source: consuming"));
     }
     // The lag is refreshed at once at its edges. Records after a quiet spell: a slow downstream
     // may now hold this thread for long, and the lag must show the backlog meanwhile (librdkafka
@@ -338,19 +338,26 @@ class ReaderCore final : public KafkaReaderCore {
     return props;
   }
 
+  // The task fails with the Status itself, so the job master sees its code.
   template <typename V>
   static V Throw(Result<V> result) {
-    if (!result.ok()) throw std::runtime_error("Kafka source: " + result.status().message());
+    if (!result.ok()) throw StatusException(result.status().WithContext("Kafka source"));
     return std::move(result).value();
   }
 
   void ThrowIfFatal() {
     if (auto fatal = consumer_->FatalError()) {
-      throw std::runtime_error(
-          "Kafka source: the consumer failed with " + std::string(rd_kafka_err2name(fatal->code)) +
-          ": " + fatal->reason +
-          " (bootstrap.servers=" + settings_->client_properties.at("bootstrap.servers") + ")");
+      throw StatusException(
+          fatal->ToStatus(settings_->client_properties.at("bootstrap.servers"))
+              .WithContext("Kafka source subtask " + std::to_string(task_.subtask_index)));
     }
+  }
+
+  // The error behind librdkafka's generic _FATAL.
+  rd_kafka_resp_err_t FatalCode() const {
+    char reason[256];
+    rd_kafka_resp_err_t code = rd_kafka_fatal_error(consumer_->handle(), reason, sizeof reason);
+    return code == RD_KAFKA_RESP_ERR_NO_ERROR ? RD_KAFKA_RESP_ERR__FATAL : code;
   }
 
   bool AllFinished() const {
@@ -463,10 +470,11 @@ class ReaderCore final : public KafkaReaderCore {
       case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
       case RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET:
       case RD_KAFKA_RESP_ERR__FATAL:
-        // Retrying cannot help: a missing topic, refused credentials, or an offset out of range
-        // with reset strategy None.
-        throw std::runtime_error("Kafka source: " + internal::DescribeError(message.err) + where +
-                                 ": " + rd_kafka_message_errstr(&message));
+        // librdkafka does not retry these by itself: a missing topic (restartable), refused
+        // credentials or ACLs, or an offset out of range with reset strategy None.
+        throw StatusException(internal::KafkaErrorStatus(
+            message.err == RD_KAFKA_RESP_ERR__FATAL ? FatalCode() : message.err,
+            "Kafka source" + where, rd_kafka_message_errstr(&message)));
       default:
         // Transient (a broker restarting, a timed-out fetch): librdkafka retries by itself.
         SLUICE_LOG_WARN("Kafka source subtask {}: {}{}: {}", task_.subtask_index,
@@ -557,8 +565,9 @@ class ReaderCore final : public KafkaReaderCore {
     }
     internal::ErrorPtr error(rd_kafka_incremental_assign(consumer_->handle(), list.get()));
     if (error != nullptr) {
-      throw std::runtime_error("Kafka source: assigning discovered partitions failed: " +
-                               std::string(rd_kafka_error_string(error.get())));
+      throw StatusException(internal::KafkaErrorStatus(
+          rd_kafka_error_code(error.get()), "Kafka source: assigning discovered partitions",
+          rd_kafka_error_string(error.get())));
     }
   }
 

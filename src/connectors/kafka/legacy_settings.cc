@@ -2,7 +2,6 @@
 // Flink's legacy rules: group offsets by default, auto.offset.reset for partitions without a
 // committed offset and for offsets out of range, commits on checkpoints when checkpointing is
 // on, Kafka's periodic auto-commit when it is off.
-#include <stdexcept>
 #include <string>
 
 #include <sluice/connectors/kafka/kafka_consumer_source.h>
@@ -17,8 +16,8 @@ OffsetResetStrategy ParseReset(const std::map<std::string, std::string>& props) 
   if (v == "earliest" || v == "smallest" || v == "beginning") return OffsetResetStrategy::kEarliest;
   if (v == "latest" || v == "largest" || v == "end") return OffsetResetStrategy::kLatest;
   if (v == "none" || v == "error") return OffsetResetStrategy::kNone;
-  throw std::invalid_argument("KafkaConsumerSource: auto.offset.reset='" + v +
-                              "': use earliest, latest or none");
+  throw StatusException(Status::InvalidArgument("KafkaConsumerSource: auto.offset.reset='" + v +
+                                                "': use earliest, latest or none"));
 }
 
 }  // namespace
@@ -34,11 +33,11 @@ KafkaSourceSettings LegacySettings(KafkaSourceSettings raw, bool group_offsets,
     if (has_group) {
       raw.starting_offsets = OffsetsInitializer::Committed(reset);
     } else if (reset == OffsetResetStrategy::kNone) {
-      throw std::invalid_argument(
+      throw StatusException(Status::InvalidArgument(
           "KafkaConsumerSource: SetStartFromGroupOffsets() without group.id and with "
           "auto.offset.reset=none has no "
           "start position: set group.id, or auto.offset.reset=earliest|latest, or another "
-          "SetStartFrom...()");
+          "SetStartFrom...()"));
     } else {
       // No group: nothing is committed, so every partition follows auto.offset.reset.
       raw.starting_offsets = reset == OffsetResetStrategy::kEarliest
@@ -49,10 +48,10 @@ KafkaSourceSettings LegacySettings(KafkaSourceSettings raw, bool group_offsets,
     raw.starting_offsets = OffsetsInitializer::Offsets(raw.starting_offsets.offsets(), reset);
   }
   if (commit_explicit && commit_on_checkpoints && checkpointing_enabled && !has_group) {
-    throw std::invalid_argument(
+    throw StatusException(Status::InvalidArgument(
         "KafkaConsumerSource: SetCommitOffsetsOnCheckpoints(true) commits to a consumer group, but "
         "the properties "
-        "have no group.id: set group.id or call SetCommitOffsetsOnCheckpoints(false)");
+        "have no group.id: set group.id or call SetCommitOffsetsOnCheckpoints(false)"));
   }
   props["commit.offsets.on.checkpoint"] =
       checkpointing_enabled && commit_on_checkpoints && has_group ? "true" : "false";
@@ -69,7 +68,7 @@ KafkaSourceSettings LegacySettings(KafkaSourceSettings raw, bool group_offsets,
     std::string message = normalized.status().message();
     if (message.starts_with("KafkaSource: "))
       message = "KafkaConsumerSource: " + message.substr(13);
-    throw std::invalid_argument(message);
+    throw StatusException(Status(normalized.status().code(), std::move(message)));
   }
   KafkaSourceSettings settings = std::move(normalized).value();
   // Out-of-range offsets follow the user's auto.offset.reset, whatever the start mode.

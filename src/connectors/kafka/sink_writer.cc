@@ -1,12 +1,11 @@
 // The untyped half of a KafkaSink writer: which producer a record goes to, what happens at a
 // barrier and at the end of input, and turning stored delivery failures into exceptions on the
-// task thread (the only way a SinkWriter can fail its job).
+// task thread (the only way a SinkWriter can fail its job; StatusException keeps their code).
 #include <librdkafka/rdkafka.h>
 
 #include <array>
 #include <charconv>
 #include <map>
-#include <stdexcept>
 
 #include <sluice/connectors/kafka/detail/kafka_sink_core.h>
 
@@ -21,7 +20,9 @@ using internal::DeliveryTracker;
 using internal::KafkaProducer;
 using internal::KafkaTransactionParticipant;
 
-[[noreturn]] void Fail(const Status& status) { throw std::runtime_error(status.ToString()); }
+// A SinkWriter fails its task by throwing; the Status travels inside, so the job master sees
+// its code (a fenced or unauthenticated sink stops the job instead of restarting it).
+[[noreturn]] void Fail(const Status& status) { throw StatusException(status); }
 
 int64_t PropertyMs(const std::map<std::string, std::string>& properties, const char* key,
                    int64_t fallback) {
@@ -234,11 +235,14 @@ class KafkaWriterCoreImpl final : public KafkaWriterCore {
     if (settings_->guarantee == DeliveryGuarantee::kExactlyOnce) {
       for (const std::shared_ptr<KafkaProducer>& producer : pair_) {
         if (!producer->MayHaveFailed()) continue;  // per record: no locks on the way
-        if (producer->Fenced()) {
+        std::optional<Status> error = producer->Error();
+        // A fenced producer may learn it from a failed delivery (INVALID_PRODUCER_EPOCH)
+        // before librdkafka raises the fatal error: either way the job must stop.
+        if (producer->Fenced() || (error && error->code() == StatusCode::kFenced)) {
           participant_->ReportFenced();
           Fail(participant_->FencedStatus(producer->client_id()));
         }
-        if (std::optional<Status> error = producer->Error()) Fail(*error);
+        if (error) Fail(*error);
       }
       return;
     }

@@ -1,5 +1,6 @@
 #include "connectors/kafka/transaction_participant.h"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <utility>
@@ -32,6 +33,28 @@ Status RunHook(TransactionPhase phase, int64_t checkpoint) {
 
 // How many control-topic records recovery reads per step while walking back from the end.
 constexpr int64_t kRecoveryWindow = 1000;
+
+// init_transactions in steps of at most a second: a retriable timeout resumes the same call
+// (librdkafka: "Calling the function again will resume the operation"), and between steps a
+// refused login, which librdkafka reports only as an error event while the call waits on,
+// ends the wait at once instead of after sluice.broker.timeout.ms. TxnError names it then.
+rd_kafka_error_t* InitTransactions(KafkaProducer& producer, milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    const auto left =
+        std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
+    rd_kafka_error_t* error = rd_kafka_init_transactions(
+        producer.handle(), static_cast<int>(std::clamp<int64_t>(left.count(), 1, 1000)));
+    if (error == nullptr || rd_kafka_error_code(error) != RD_KAFKA_RESP_ERR__TIMED_OUT ||
+        !rd_kafka_error_is_retriable(error) || std::chrono::steady_clock::now() >= deadline) {
+      return error;
+    }
+    if (std::optional<Status> refused = producer.Error(); refused && !IsRestartable(*refused)) {
+      return error;
+    }
+    rd_kafka_error_destroy(error);
+  }
+}
 
 }  // namespace
 
@@ -101,16 +124,22 @@ Status KafkaTransactionParticipant::TxnError(rd_kafka_error_t* raw, const std::s
   }
   if (code == RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED ||
       code == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED) {
-    return Status::Unauthenticated("KafkaSink: " + what + " for " + id +
-                                   " is not authorised: " + detail +
-                                   "; grant WRITE and DESCRIBE on the transactional ids '" +
-                                   *settings_->transactional_id_prefix + "-*'");
+    return Status::PermissionDenied("KafkaSink: " + what + " for " + id +
+                                    " is not authorised: " + detail +
+                                    "; grant WRITE and DESCRIBE on the transactional ids '" +
+                                    *settings_->transactional_id_prefix + "-*'");
   }
-  Status status(rd_kafka_error_is_retriable(error.get()) || code == RD_KAFKA_RESP_ERR__TIMED_OUT
-                    ? StatusCode::kUnavailable
-                    : StatusCode::kAborted,
-                "KafkaSink: " + what + " for " + id + " failed: " + detail, true);
-  return status;
+  // A timeout may hide the real cause, which the producer heard about as an error event or a
+  // failed delivery (a refused login, a record too large): that cause decides about a restart.
+  if (const std::shared_ptr<KafkaProducer>& producer = producers_[static_cast<size_t>(slot)]) {
+    if (std::optional<Status> cause = producer->Error(); cause && !IsRestartable(*cause))
+      return cause->WithContext(what + " for " + id);
+  }
+  StatusCode status_code =
+      rd_kafka_error_is_retriable(error.get()) || code == RD_KAFKA_RESP_ERR__TIMED_OUT
+          ? StatusCode::kUnavailable
+          : StatusCodeOf(code);
+  return {status_code, "KafkaSink: " + what + " for " + id + " failed: " + detail};
 }
 
 void KafkaTransactionParticipant::DropProducers(bool abort_open) {
@@ -155,7 +184,6 @@ Result<std::optional<CheckpointCompletion>> KafkaTransactionParticipant::Recover
   DropProducers(/*abort_open=*/false);
   recovered_ = false;
   job_ = job;
-  const auto timeout = static_cast<int>(settings_->broker_timeout_ms);
   for (int32_t slot = 0; slot < 2; ++slot) {
     std::map<std::string, std::string> properties = settings_->producer_properties;
     properties["transactional.id"] = TransactionalId(slot);
@@ -164,9 +192,9 @@ Result<std::optional<CheckpointCompletion>> KafkaTransactionParticipant::Recover
     if (!producer.ok()) return producer.status();
     producers_[static_cast<size_t>(slot)] = std::shared_ptr<KafkaProducer>(std::move(*producer));
     // Aborts whatever a previous owner of this id left open and fences that owner.
-    Status status = TxnError(
-        rd_kafka_init_transactions(producers_[static_cast<size_t>(slot)]->handle(), timeout),
-        "init_transactions", slot);
+    Status status = TxnError(InitTransactions(*producers_[static_cast<size_t>(slot)],
+                                              milliseconds(settings_->broker_timeout_ms)),
+                             "init_transactions", slot);
     if (!status.ok()) return status;
     if (discarded[static_cast<size_t>(slot)]) ++aborted_;
   }
@@ -205,6 +233,12 @@ Status KafkaTransactionParticipant::CompleteCheckpoint(const CheckpointCompletio
   const auto started = std::chrono::steady_clock::now();
 
   auto abort_transaction = [&](Status why) {
+    if (producer->Fenced() || why.code() == StatusCode::kFenced) {
+      // The failure came from the fencing (failed deliveries, a refused marker): the job must
+      // stop, and the transaction is no longer ours to abort.
+      fenced_ = true;
+      return FencedStatus(producer->client_id());
+    }
     producer->Purge();  // the abort purges its records anyway: not failed deliveries
     if (rd_kafka_error_t* error = rd_kafka_abort_transaction(producer->handle(), timeout))
       rd_kafka_error_destroy(error);

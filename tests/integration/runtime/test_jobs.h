@@ -1,6 +1,6 @@
 // Jobs and helpers shared by the runtime integration tests and the counting_job binary: a
 // source that pauses at a midpoint until a checkpoint covers it, a keyed count, a failure
-// injector, and a sink that remembers the latest count per key.
+// injector, a sink that remembers the latest count per key, and running a job with a bound.
 #pragma once
 
 #include <sluice/sluice.h>
@@ -10,7 +10,9 @@
 #include <condition_variable>
 #include <cstdint>
 #include <cstdio>
+#include <future>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -172,5 +174,17 @@ class FinalCountsSink final : public SinkFunction<Count> {
  private:
   std::map<int64_t, int64_t> latest_;
 };
+
+/// Runs the job and returns its result. A job still running after `timeout` (one restarting
+/// without end, say) is cancelled, so that a wrong restart decision fails the test instead of
+/// hanging it: its result is then kCanceled.
+inline JobExecutionResult ExecuteWithin(StreamExecutionEnvironment& env, const std::string& name,
+                                        std::chrono::milliseconds timeout) {
+  std::unique_ptr<JobClient> client = env.ExecuteAsync(name);
+  std::future<JobExecutionResult> result =
+      std::async(std::launch::async, [&client] { return client->WaitForResult(); });
+  if (result.wait_for(timeout) != std::future_status::ready) client->Cancel();
+  return result.get();
+}
 
 }  // namespace sluice::testing

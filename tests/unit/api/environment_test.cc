@@ -7,11 +7,15 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <future>
 #include <set>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include <unistd.h>
 
 #include "unit/api/job_test_support.h"
 
@@ -294,6 +298,142 @@ TEST(EnvironmentTest, AFailureCarryingFencedIsNotRestarted) {
   EXPECT_EQ(result.failure.code(), StatusCode::kFenced) << result.failure.ToString();
   EXPECT_TRUE(Contains(result.failure.message(), "another instance owns"))
       << result.failure.ToString();
+}
+
+// A checkpointed environment with the default restart strategy (FixedDelay(unlimited, 1 s)),
+// its checkpoint directory removed at the end.
+class CheckpointedEnv {
+ public:
+  CheckpointedEnv()
+      : dir_(std::filesystem::temp_directory_path() /
+             ("sluice-env-test-" + std::to_string(::getpid()) + "-" + std::to_string(++count_))) {
+    env_ = TestEnv(1);
+    env_->EnableCheckpointing(milliseconds(50));
+    env_->GetCheckpointConfig().SetCheckpointStorage(dir_.string());
+  }
+  ~CheckpointedEnv() {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  StreamExecutionEnvironment& operator*() { return *env_; }
+  StreamExecutionEnvironment* operator->() { return env_.get(); }
+
+  /// Runs the job; a job still running after the timeout (restarting forever) is cancelled,
+  /// so a wrong restart decision fails the test instead of hanging it.
+  JobExecutionResult RunBounded(const std::string& name) {
+    std::unique_ptr<JobClient> client = env_->ExecuteAsync(name);
+    auto result = std::async(std::launch::async, [&] { return client->WaitForResult(); });
+    if (result.wait_for(Scaled(milliseconds(30'000))) != std::future_status::ready) {
+      client->Cancel();
+    }
+    return result.get();
+  }
+
+ private:
+  static inline std::atomic<int> count_{0};
+  std::filesystem::path dir_;
+  std::unique_ptr<StreamExecutionEnvironment> env_;
+};
+
+// Throws a StatusException with `code` in every attempt, recording which attempts ran.
+class ThrowsStatus final : public RichMapFunction<int64_t, int64_t> {
+ public:
+  ThrowsStatus(StatusCode code, std::atomic<int>* attempts_seen)
+      : code_(code), attempts_seen_(attempts_seen) {}
+  void Open() override { attempts_seen_->fetch_or(1 << GetRuntimeContext().GetAttemptNumber()); }
+  int64_t Map(int64_t n) override {
+    throw StatusException(Status(code_, "cannot map " + std::to_string(n)));
+  }
+
+ private:
+  StatusCode code_;
+  std::atomic<int>* attempts_seen_;
+};
+
+TEST(EnvironmentTest, ANonRestartableCodeStopsTheJobAtItsFirstFailureUnderTheDefaultStrategy) {
+  for (StatusCode code :
+       {StatusCode::kUnauthenticated, StatusCode::kPermissionDenied, StatusCode::kFenced,
+        StatusCode::kInvalidArgument, StatusCode::kFailedPrecondition, StatusCode::kCorruption}) {
+    SCOPED_TRACE(std::string(StatusCodeName(code)));
+    std::atomic<int> attempts_seen{0};
+    Collected<int64_t> out;
+    CheckpointedEnv env;
+    env->FromElements<int64_t>(7)
+        .Map(ThrowsStatus(code, &attempts_seen))
+        .Name("thrower")
+        .AddSink(CollectSink<int64_t>(&out));
+
+    JobExecutionResult result = env.RunBounded("non-restartable");
+
+    EXPECT_EQ(result.status, JobStatus::kFailed);
+    EXPECT_EQ(result.failure.code(), code) << result.failure.ToString();
+    EXPECT_EQ(result.restarts, 0);
+    EXPECT_EQ(attempts_seen.load(), 0b1) << "only attempt 0 ran";
+    EXPECT_TRUE(Contains(result.failure.message(), "cannot map 7")) << result.failure.ToString();
+    EXPECT_TRUE(Contains(result.failure.message(), "thrower")) << result.failure.ToString();
+  }
+}
+
+// Throws StatusException(kUnavailable) in attempt 0 only.
+class UnavailableInFirstAttempt final : public RichMapFunction<int64_t, int64_t> {
+ public:
+  int64_t Map(int64_t n) override {
+    if (GetRuntimeContext().GetAttemptNumber() == 0)
+      throw StatusException(Status::Unavailable("broker restarting"));
+    return n;
+  }
+};
+
+TEST(EnvironmentTest, ARestartableCodeGoesThroughTheRestartStrategy) {
+  Collected<int64_t> out;
+  auto env = TestEnv(1);
+  env->SetRestartStrategy(RestartStrategy::FixedDelay(3, milliseconds(1)));
+  env->FromElements<int64_t>(1, 2)
+      .Map(UnavailableInFirstAttempt())
+      .AddSink(CollectSink<int64_t>(&out));
+
+  JobExecutionResult result = env->Execute("restartable");
+
+  ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
+  EXPECT_EQ(result.restarts, 1);
+  EXPECT_EQ(out.Values(), (Ints{1, 2}));
+}
+
+TEST(EnvironmentTest, ASerializationErrorStopsTheJobAsCorruptionWithoutARestart) {
+  Collected<int64_t> out;
+  auto env = TestEnv(1);
+  env->SetRestartStrategy(RestartStrategy::FixedDelay(3, milliseconds(1)));
+  env->FromElements<int64_t>(7)
+      .Map([](int64_t) -> int64_t {
+        // What DataInput throws for truncated checkpointed bytes.
+        DataInput in(std::string_view("\x01", 1));
+        return in.ReadI64();
+      })
+      .AddSink(CollectSink<int64_t>(&out));
+
+  JobExecutionResult result = env->Execute("corrupt-state");
+
+  EXPECT_EQ(result.status, JobStatus::kFailed);
+  EXPECT_EQ(result.failure.code(), StatusCode::kCorruption) << result.failure.ToString();
+  EXPECT_EQ(result.restarts, 0) << "the same bytes decode no better after a restart";
+  EXPECT_TRUE(Contains(result.failure.message(), "cannot read i64")) << result.failure.ToString();
+}
+
+TEST(EnvironmentTest, AMissingSavepointStopsTheJobInsteadOfRestartingIt) {
+  Collected<int64_t> out;
+  CheckpointedEnv env;
+  RestoreSettings restore;
+  restore.savepoint_path =
+      (std::filesystem::temp_directory_path() / "sluice-env-test-no-such-savepoint").string();
+  env->SetRestoreSettings(restore);
+  env->FromElements<int64_t>(1).AddSink(CollectSink<int64_t>(&out));
+
+  JobExecutionResult result = env.RunBounded("missing-savepoint");
+
+  EXPECT_EQ(result.status, JobStatus::kFailed);
+  EXPECT_EQ(result.failure.code(), StatusCode::kFailedPrecondition) << result.failure.ToString();
+  EXPECT_EQ(result.restarts, 0) << "the savepoint does not appear by restarting";
+  EXPECT_TRUE(Contains(result.failure.message(), "--from-savepoint")) << result.failure.ToString();
 }
 
 // Throws in attempt 0 only.

@@ -395,7 +395,7 @@ TEST(ValidateParallelismTest, RejectsMaxParallelismOutOfRangeNamingTheSetting) {
   for (int32_t bad : {0, -1, 32769, INT32_MAX, INT32_MIN}) {
     const Status status = ValidateMaxParallelism(bad);
     EXPECT_EQ(status.code(), StatusCode::kInvalidArgument) << bad;
-    EXPECT_FALSE(status.retriable());
+    EXPECT_FALSE(IsRestartable(status));
     EXPECT_NE(status.message().find("max parallelism " + std::to_string(bad)), std::string::npos)
         << status.message();
     EXPECT_NE(status.message().find("SetMaxParallelism"), std::string::npos) << status.message();

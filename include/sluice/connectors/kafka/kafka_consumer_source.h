@@ -37,8 +37,8 @@
 // its record counts as read, and this subtask stops fetching (its Run returns).
 //
 // Thread safety: configure on one thread before AddSource. Errors: bad settings throw
-// std::invalid_argument from Open (the job fails with the message); run-time failures as
-// KafkaSource's.
+// StatusException (kInvalidArgument) from Open, so the job fails with the message and is not
+// restarted; run-time failures as KafkaSource's.
 #pragma once
 
 #include <chrono>
@@ -75,8 +75,8 @@ struct TopicPattern {
 };
 
 namespace detail {
-/// Builds the shared settings for a legacy consumer (kafka_consumer_source.cc). Throws
-/// std::invalid_argument naming the setting.
+/// Builds the shared settings for a legacy consumer (legacy_settings.cc). Throws
+/// StatusException (kInvalidArgument) naming the setting.
 KafkaSourceSettings LegacySettings(KafkaSourceSettings raw, bool group_offsets,
                                    bool commit_on_checkpoints, bool commit_explicit,
                                    bool checkpointing_enabled);

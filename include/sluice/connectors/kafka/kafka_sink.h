@@ -39,7 +39,11 @@
 // Thread safety: the builder is used on one thread; a built KafkaSink is immutable and shared
 // by all writers. Errors: Build() returns InvalidArgument naming the setting and the fix;
 // Sink::Validate refuses EXACTLY_ONCE without checkpointing or with a transaction timeout
-// shorter than checkpoint interval + checkpoint timeout.
+// shorter than checkpoint interval + checkpoint timeout. At run time a failure carries a
+// StatusCode that decides whether the job restarts (IsRestartable): refused credentials
+// (kUnauthenticated), a missing ACL (kPermissionDenied), a transactional id taken over by
+// another producer (kFenced) and a record the broker refuses as too large stop the job at
+// once; failed deliveries and broker trouble restart it.
 #pragma once
 
 #include <concepts>

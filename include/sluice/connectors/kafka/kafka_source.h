@@ -59,7 +59,10 @@
 // shared by all readers. Errors: Build() returns InvalidArgument naming the setting and the
 // fix. At run time, an unreachable broker, a missing topic or partition, failed
 // authentication and a record the schema cannot deserialise fail the job with a message that
-// names bootstrap.servers, the topic, or topic/partition/offset.
+// names bootstrap.servers, the topic, or topic/partition/offset. The failure's StatusCode
+// decides whether the job restarts (IsRestartable): refused credentials (kUnauthenticated:
+// check sasl.username / sasl.password), a missing ACL (kPermissionDenied) or an offset out of
+// range with reset strategy NONE stop it at once; broker trouble and missing topics restart.
 #pragma once
 
 #include <concepts>

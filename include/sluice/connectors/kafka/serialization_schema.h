@@ -99,7 +99,7 @@ class KafkaSinkContext {
   virtual int32_t GetParallelInstanceId() const = 0;
   virtual int32_t GetNumberOfParallelInstances() const = 0;
   /// The topic's partition ids, sorted; fetched from the broker on first use and cached by the
-  /// writer. Throws std::runtime_error naming the topic when it does not exist.
+  /// writer. Throws StatusException (kNotFound) naming the topic when it does not exist.
   virtual const std::vector<int32_t>& GetPartitionsForTopic(const std::string& topic) = 0;
 };
 

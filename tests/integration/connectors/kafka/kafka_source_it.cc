@@ -487,14 +487,36 @@ TEST(KafkaSourceIT, SaslPlainWithTheRightPasswordReads) {
   EXPECT_EQ(ByPartition(g_seen.Snapshot())[0], Range(0, 5));
 }
 
-TEST(KafkaSourceIT, SaslPlainWithAWrongPasswordFailsWithTheBrokersReason) {
+// With checkpointing on, the default restart strategy restarts without end: only the failure's
+// code (kUnauthenticated) can stop the job, and it must do so at the first failure.
+TEST(KafkaSourceIT, SaslPlainWithAWrongPasswordStopsTheJobAsUnauthenticatedWithoutARestart) {
   ScopedTopic topic("src-sasl-bad", 1);
+  const std::filesystem::path checkpoints = TempDir("src-sasl-bad-chk");
+  g_seen.Reset();
+  auto env = StreamExecutionEnvironment::Create();
+  env->SetParallelism(1).SetHandleSignals(false);
+  env->EnableCheckpointing(milliseconds(100));
+  env->GetCheckpointConfig().SetCheckpointStorage(checkpoints.string());
+  env->FromSource<std::string>(Built(SaslBuilder(topic.name(), "wrong")),
+                               WatermarkStrategy<std::string>::NoWatermarks(), "Kafka Source")
+      .AddSink(SeenSink(&g_seen));
+
   auto start = std::chrono::steady_clock::now();
-  JobExecutionResult result = RunBounded(Built(SaslBuilder(topic.name(), "wrong")), 1);
-  EXPECT_LT(std::chrono::steady_clock::now() - start, Scaled(seconds(30)));
-  ASSERT_EQ(result.status, JobStatus::kFailed);
-  EXPECT_NE(result.failure.message().find("Authentication"), std::string::npos)
-      << result.failure.ToString();
+  JobExecutionResult result = ExecuteWithin(*env, "kafka-sasl-bad", Scaled(seconds(60)));
+  auto took = std::chrono::steady_clock::now() - start;
+
+  ASSERT_EQ(result.status, JobStatus::kFailed) << result.failure.ToString();
+  EXPECT_EQ(result.failure.code(), StatusCode::kUnauthenticated) << result.failure.ToString();
+  EXPECT_EQ(result.restarts, 0) << result.failure.ToString();
+  EXPECT_LT(took, Scaled(seconds(30))) << "the refused login ends the wait, not a timeout";
+  const std::string& message = result.failure.message();
+  EXPECT_NE(message.find("Invalid username or password"), std::string::npos)
+      << "the broker's reason: " << message;
+  EXPECT_NE(message.find("sasl.username and sasl.password"), std::string::npos)
+      << "the fix: " << message;
+  EXPECT_NE(message.find(SaslBootstrapServers()), std::string::npos) << message;
+  std::error_code ignored;
+  std::filesystem::remove_all(checkpoints, ignored);
 }
 
 }  // namespace

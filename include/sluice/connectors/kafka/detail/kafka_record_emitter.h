@@ -68,6 +68,9 @@ class KafkaRecordEmitter final : public RecordHandler, private Collector<T> {
     pending_.clear();
     try {
       schema_->Deserialize(record, *this);
+    } catch (const StatusException& e) {
+      OnFailure(record, e.status().message().c_str(), e.status().code());
+      return;
     } catch (const std::exception& e) {
       OnFailure(record, e.what());
       return;
@@ -96,11 +99,12 @@ class KafkaRecordEmitter final : public RecordHandler, private Collector<T> {
  private:
   void Collect(T value) override { pending_.push_back(std::move(value)); }
 
-  void OnFailure(const ConsumerRecord& record, const char* reason) {
+  void OnFailure(const ConsumerRecord& record, const char* reason,
+                 StatusCode code = StatusCode::kAborted) {
     pending_.clear();
     switch (policy_.kind()) {
       case DeserializationFailurePolicy::Kind::kFail:
-        ThrowDeserializationError(record, reason);
+        ThrowDeserializationError(record, reason, code);
       case DeserializationFailurePolicy::Kind::kSkip:
         failures_->Inc();
         return;

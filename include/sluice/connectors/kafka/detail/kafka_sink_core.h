@@ -91,7 +91,7 @@ class KafkaWriterCore {
  public:
   virtual ~KafkaWriterCore() = default;
   virtual void Open(RuntimeContext& context) = 0;
-  /// Hands the record to librdkafka (copying its bytes). Throws std::runtime_error on a
+  /// Hands the record to librdkafka (copying its bytes). Throws StatusException on a
   /// stored delivery failure or a refused record.
   virtual void Send(const ProducerRecord& record) = 0;
   virtual void CountDropped() = 0;

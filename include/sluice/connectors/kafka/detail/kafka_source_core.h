@@ -88,8 +88,8 @@ class KafkaReaderCore {
  public:
   virtual ~KafkaReaderCore() = default;
   /// Connects, finds this reader's partitions, restores or resolves their offsets and
-  /// assigns them. Throws std::runtime_error (naming bootstrap.servers, the topic or the
-  /// partition) when that fails; the job then fails.
+  /// assigns them. Throws StatusException (naming bootstrap.servers, the topic or the
+  /// partition) when that fails; the job then fails with that Status.
   virtual void Open(SourceReaderContext& context) = 0;
   virtual InputStatus PollNext(RecordHandler& handler) = 0;
   /// Before Open: one generator per partition from `factory`, merged by the minimum over
@@ -114,8 +114,10 @@ class KafkaReaderCore {
 std::unique_ptr<KafkaReaderCore> CreateKafkaReaderCore(
     std::shared_ptr<const KafkaSourceSettings> settings, const TaskInfo& task);
 
-/// Throws the error for a record the schema could not deserialise: names topic, partition,
-/// offset and the schema's reason.
-[[noreturn]] void ThrowDeserializationError(const ConsumerRecord& record, const char* reason);
+/// Throws the error for a record the schema could not deserialise (a StatusException): names
+/// topic, partition, offset and the schema's reason. `code` is the code of the StatusException
+/// the schema threw, kAborted (restartable, as any failure of user code) for other exceptions.
+[[noreturn]] void ThrowDeserializationError(const ConsumerRecord& record, const char* reason,
+                                            StatusCode code = StatusCode::kAborted);
 
 }  // namespace sluice::kafka::detail
