@@ -93,11 +93,22 @@ class SequenceReader final : public SourceReader<int64_t> {
   std::vector<std::pair<int64_t, int64_t>> ranges_;
 };
 
-}  // namespace
+/// GenerateSequence: each instance emits its share; the state is the list of ranges still to
+/// emit, redistributed evenly when restored at another parallelism.
+class SequenceSource final : public Source<int64_t> {
+ public:
+  SequenceSource(int64_t from, int64_t to) : from_(from), to_(to) {}
+  bool IsBounded() const override { return true; }
+  std::unique_ptr<SourceReader<int64_t>> CreateReader(const TaskInfo& task) const override {
+    return std::make_unique<SequenceReader>(from_, to_, task);
+  }
 
-std::unique_ptr<SourceReader<int64_t>> SequenceSource::CreateReader(const TaskInfo& task) const {
-  return std::make_unique<SequenceReader>(from_, to_, task);
-}
+ private:
+  int64_t from_;
+  int64_t to_;
+};
+
+}  // namespace
 
 }  // namespace detail
 
@@ -174,7 +185,7 @@ StreamExecutionEnvironment& StreamExecutionEnvironment::SetParallelism(int32_t p
 }
 
 StreamExecutionEnvironment& StreamExecutionEnvironment::SetMaxParallelism(int32_t max_parallelism) {
-  max_parallelism_ = max_parallelism;
+  graph_.set_max_parallelism(max_parallelism);
   return *this;
 }
 
@@ -208,12 +219,6 @@ StreamExecutionEnvironment& StreamExecutionEnvironment::SetRestoreSettings(
   return *this;
 }
 
-detail::Transformation* StreamExecutionEnvironment::Add(
-    std::unique_ptr<detail::Transformation> node) {
-  nodes_.push_back(std::move(node));
-  return nodes_.back().get();
-}
-
 DataStream<int64_t> StreamExecutionEnvironment::GenerateSequence(int64_t from, int64_t to) {
   auto source = std::make_shared<const detail::SequenceSource>(from, to);
   return FromSource<int64_t>(source, WatermarkStrategy<int64_t>::NoWatermarks(), "Sequence Source");
@@ -224,7 +229,7 @@ Result<std::unique_ptr<internal::JobMaster>> StreamExecutionEnvironment::Prepare
   if (executed_)
     return Status::FailedPrecondition("Execute() was already called on this environment");
   executed_ = true;
-  if (Status status = internal::ValidateMaxParallelism(max_parallelism_); !status.ok())
+  if (Status status = internal::ValidateMaxParallelism(graph_.max_parallelism()); !status.ok())
     return status;
   if (check_parameters_) {
     Status unknown = parameters_.CheckAllRequested(internal::kStandardFlagNames);
@@ -233,9 +238,9 @@ Result<std::unique_ptr<internal::JobMaster>> StreamExecutionEnvironment::Prepare
   std::vector<std::string> warnings;
   internal::JobGraphOptions options;
   options.default_parallelism = parallelism_;
-  options.max_parallelism = max_parallelism_;
+  options.max_parallelism = graph_.max_parallelism();
   options.chaining = chaining_;
-  Result<internal::JobGraph> graph = internal::BuildJobGraph(nodes_, options, warnings);
+  Result<internal::JobGraph> graph = internal::BuildJobGraph(graph_.nodes(), options, warnings);
   if (!graph.ok()) return graph.status();
   if (checkpoint_config_.IsCheckpointingEnabled()) {
     for (const std::string& warning : warnings) SLUICE_LOG_WARN("{}", warning);
@@ -257,7 +262,7 @@ Result<std::unique_ptr<internal::JobMaster>> StreamExecutionEnvironment::Prepare
   // environment (ExecuteAsync). Execute() runs once, so the environment no longer needs them.
   spec.transformations =
       std::make_shared<const std::vector<std::unique_ptr<detail::Transformation>>>(
-          std::move(nodes_));
+          graph_.TakeNodes());
   spec.handle_signals = handle_signals;
   return std::make_unique<internal::JobMaster>(std::move(spec));
 }
