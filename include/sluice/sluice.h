@@ -1,4 +1,11 @@
-// The umbrella header: everything in sluice's public API.
+// The umbrella header: the DataStream API, as `import org.apache.flink.streaming.api...` gives
+// a Flink job: the environment, streams, functions, sources and sinks, state and serializers,
+// checkpoint configuration, Status and the version. Connectors are not included: each has its
+// own headers (<sluice/connectors/kafka/kafka_source.h>, ...), so a job that does not use
+// Kafka does not compile its headers. Test helpers are under <sluice/testing/>.
+//
+// Headers under detail/ directories are included by the API headers whose templates need
+// them; they are not API and may change in any release. Nothing here includes <iostream>.
 #pragma once
 
 #include <sluice/api/data_stream.h>

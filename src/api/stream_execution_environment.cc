@@ -94,11 +94,22 @@ class SequenceReader final : public SourceReader<int64_t> {
   std::vector<std::pair<int64_t, int64_t>> ranges_;
 };
 
-}  // namespace
+/// GenerateSequence: each instance emits its share; the state is the list of ranges still to
+/// emit, redistributed evenly when restored at another parallelism.
+class SequenceSource final : public Source<int64_t> {
+ public:
+  SequenceSource(int64_t from, int64_t to) : from_(from), to_(to) {}
+  bool IsBounded() const override { return true; }
+  std::unique_ptr<SourceReader<int64_t>> CreateReader(const TaskInfo& task) const override {
+    return std::make_unique<SequenceReader>(from_, to_, task);
+  }
 
-std::unique_ptr<SourceReader<int64_t>> SequenceSource::CreateReader(const TaskInfo& task) const {
-  return std::make_unique<SequenceReader>(from_, to_, task);
-}
+ private:
+  int64_t from_;
+  int64_t to_;
+};
+
+}  // namespace
 
 }  // namespace detail
 
@@ -179,7 +190,7 @@ StreamExecutionEnvironment& StreamExecutionEnvironment::SetParallelism(int32_t p
 }
 
 StreamExecutionEnvironment& StreamExecutionEnvironment::SetMaxParallelism(int32_t max_parallelism) {
-  max_parallelism_ = max_parallelism;
+  graph_.set_max_parallelism(max_parallelism);
   return *this;
 }
 
@@ -217,12 +228,6 @@ StreamExecutionEnvironment& StreamExecutionEnvironment::SetRestoreSettings(
     RestoreSettings settings) {
   restore_ = std::move(settings);
   return *this;
-}
-
-detail::Transformation* StreamExecutionEnvironment::Add(
-    std::unique_ptr<detail::Transformation> node) {
-  nodes_.push_back(std::move(node));
-  return nodes_.back().get();
 }
 
 DataStream<int64_t> StreamExecutionEnvironment::GenerateSequence(int64_t from, int64_t to) {

@@ -25,7 +25,7 @@ Result<std::unique_ptr<internal::JobMaster>> StreamExecutionEnvironment::Prepare
   if (executed_)
     return Status::FailedPrecondition("Execute() was already called on this environment");
   executed_ = true;
-  if (Status status = internal::ValidateMaxParallelism(max_parallelism_); !status.ok())
+  if (Status status = internal::ValidateMaxParallelism(graph_.max_parallelism()); !status.ok())
     return status;
   if (check_parameters_) {
     Status unknown = parameters_.CheckAllRequested(internal::kStandardFlagNames);
@@ -37,9 +37,9 @@ Result<std::unique_ptr<internal::JobMaster>> StreamExecutionEnvironment::Prepare
   std::vector<std::string> warnings;
   internal::JobGraphOptions options;
   options.default_parallelism = parallelism_;
-  options.max_parallelism = max_parallelism_;
+  options.max_parallelism = graph_.max_parallelism();
   options.chaining = chaining_;
-  Result<internal::JobGraph> graph = internal::BuildJobGraph(nodes_, options, warnings);
+  Result<internal::JobGraph> graph = internal::BuildJobGraph(graph_.nodes(), options, warnings);
   if (!graph.ok()) return graph.status();
   if (checkpoint_config_.IsCheckpointingEnabled()) {
     for (const std::string& warning : warnings) SLUICE_LOG_WARN("{}", warning);
@@ -62,7 +62,7 @@ Result<std::unique_ptr<internal::JobMaster>> StreamExecutionEnvironment::Prepare
   // environment (ExecuteAsync). Execute() runs once, so the environment no longer needs them.
   spec.transformations =
       std::make_shared<const std::vector<std::unique_ptr<detail::Transformation>>>(
-          std::move(nodes_));
+          graph_.TakeNodes());
   spec.handle_signals = handle_signals;
   return std::make_unique<internal::JobMaster>(std::move(spec));
 }

@@ -49,10 +49,7 @@ Task::Task(Config config, const ParameterTool* job_parameters, MetricGroup* job_
       job_parameters_(job_parameters),
       job_metrics_(job_metrics),
       checkpoints_(checkpoints),
-      listener_(listener) {
-  slots_.reserve(
-      16);  // slots are referenced by their contexts: no reallocation (checked in AddOperator)
-}
+      listener_(listener) {}
 
 Task::~Task() {
   Cancel();
@@ -63,8 +60,6 @@ Result<OperatorSlot*> Task::AddOperator(std::string uid, std::string name, int32
                                         std::unique_ptr<detail::StreamOperator> op,
                                         int32_t parallelism,
                                         std::optional<std::pair<int32_t, int32_t>> key_groups) {
-  if (slots_.size() == slots_.capacity())
-    throw std::logic_error("a chain of more than 16 operators");
   std::unique_ptr<detail::KeyedStateBackend> keyed_state;
   if (key_groups) {
     detail::KeyedStateBackendParameters parameters;

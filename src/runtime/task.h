@@ -106,7 +106,7 @@ class Task final : public detail::TaskHooks,
   void SetCheckpointAcknowledger(CheckpointAcknowledger* checkpoints) {
     checkpoints_ = checkpoints;
   }
-  const std::vector<OperatorSlot>& slots() const { return slots_; }
+  const std::deque<OperatorSlot>& slots() const { return slots_; }
   const Config& config() const { return config_; }
 
   // ---- running ----
@@ -161,7 +161,9 @@ class Task final : public detail::TaskHooks,
   CheckpointAcknowledger* checkpoints_;
   TaskListener* listener_;
 
-  std::vector<OperatorSlot> slots_;
+  // A deque: each slot's context and runtime context point at the slot, and emplace_back on a
+  // deque never moves existing elements, so a chain may have any number of operators.
+  std::deque<OperatorSlot> slots_;
   std::vector<std::unique_ptr<detail::RecordWriterBase>> writers_;
   std::vector<std::shared_ptr<void>> keep_alive_;
   detail::TaskInput* input_ = nullptr;

@@ -20,91 +20,30 @@
 #pragma once
 
 #include <concepts>
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
-#include <optional>
-#include <ostream>
 #include <string>
 #include <tuple>
 #include <type_traits>
 #include <utility>
-#include <vector>
 
 #include <sluice/api/functions.h>
 #include <sluice/api/key_hash.h>
 #include <sluice/api/sink.h>
 #include <sluice/api/watermark_strategy.h>
+#include <sluice/detail/graph_builder.h>
+#include <sluice/detail/key_setting_operator.h>
 #include <sluice/detail/operators.h>
+#include <sluice/detail/partitioner.h>
 #include <sluice/detail/transformation.h>
 #include <sluice/state/type_serializer.h>
 
 namespace sluice {
 
-class StreamExecutionEnvironment;
 template <typename K, typename T>
 class KeyedStream;
-
-namespace detail {
-
-/// What DataStream needs from its environment (implemented by StreamExecutionEnvironment).
-class GraphBuilder {
- public:
-  virtual ~GraphBuilder() = default;
-  /// Takes ownership; returns the node.
-  virtual Transformation* Add(std::unique_ptr<Transformation> node) = 0;
-  virtual int32_t NextId() = 0;
-  virtual int32_t max_parallelism() const = 0;
-};
-
-template <typename F, typename T>
-concept Streamable = requires(std::ostream& os, const T& value) { os << value; };
-
-/// Makes the operator of a keyed stream set the current key before each element, so the
-/// function can use keyed state (Flink allows keyed state in map/filter/flatMap after keyBy).
-template <typename K, typename In>
-class KeySettingOperator final : public StreamOperator, public Input<In> {
- public:
-  KeySettingOperator(std::unique_ptr<StreamOperator> inner,
-                     std::function<K(const In&)> key_selector)
-      : inner_(std::move(inner)),
-        input_(dynamic_cast<Input<In>*>(inner_.get())),
-        key_selector_(std::move(key_selector)) {}
-  StreamOperator* OutputOperator() override { return inner_.get(); }
-  void Setup(OperatorContext& context) override {
-    StreamOperator::Setup(context);
-    inner_->Setup(context);
-    keys_.Setup(context);
-  }
-  void Open() override { inner_->Open(); }
-  void ProcessElement(StreamRecord<In>&& record) override {
-    keys_.SetCurrentKey(key_selector_(record.value));
-    input_->ProcessElement(std::move(record));
-  }
-  void ProcessWatermark(Watermark w) override { inner_->ProcessWatermark(w); }
-  void ProcessWatermarkStatus(WatermarkStatus s) override { inner_->ProcessWatermarkStatus(s); }
-  void EndInput() override { inner_->EndInput(); }
-  void SnapshotState(CheckpointId id) override { inner_->SnapshotState(id); }
-  void NotifyCheckpointComplete(CheckpointId id) override { inner_->NotifyCheckpointComplete(id); }
-  void NotifyCheckpointAborted(CheckpointId id) override { inner_->NotifyCheckpointAborted(id); }
-  void Close() override { inner_->Close(); }
-  void SnapshotKeyGroupExtras(int32_t key_group, DataOutput& out) override {
-    inner_->SnapshotKeyGroupExtras(key_group, out);
-  }
-  void RestoreKeyGroupExtras(int32_t key_group, DataInput& in) override {
-    inner_->RestoreKeyGroupExtras(key_group, in);
-  }
-
- private:
-  std::unique_ptr<StreamOperator> inner_;
-  Input<In>* input_;
-  std::function<K(const In&)> key_selector_;
-  KeyContext<K> keys_;
-};
-
-template <typename T>
-struct IsRichSink : std::is_base_of<RichFunction, T> {};
-
-}  // namespace detail
 
 /// The handle of a sink (Flink's DataStreamSink): its settings apply to the sink itself.
 class DataStreamSink {
@@ -133,7 +72,8 @@ class DataStream {
  public:
   using value_type = T;
 
-  DataStream(detail::GraphBuilder* env, detail::Transformation* node) : env_(env), node_(node) {}
+  DataStream(detail::GraphBuilder* graph, detail::Transformation* node)
+      : graph_(graph), node_(node) {}
 
   // ---- per-operator settings (apply to the operator that produced this stream) ----
   DataStream& SetParallelism(int32_t parallelism) {
@@ -195,8 +135,8 @@ class DataStream {
     std::function<K(const T&)> selector = std::move(key_selector);
     auto* partition = AddVirtual(
         "KeyBy", detail::Transformation::Kind::kPartition,
-        std::make_unique<detail::KeyGroupPartitioner<T, K>>(selector, env_->max_parallelism()));
-    return KeyedStream<K, T>(env_, partition, std::move(selector));
+        std::make_unique<detail::KeyGroupPartitioner<T, K>>(selector, graph_->max_parallelism()));
+    return KeyedStream<K, T>(graph_, partition, std::move(selector));
   }
 
   DataStream<T> Rebalance() {
@@ -226,10 +166,10 @@ class DataStream {
   template <typename... Streams>
   DataStream<T> Union(const Streams&... others) {
     auto node = std::make_unique<detail::VirtualTransformation<T>>(
-        env_->NextId(), "Union", detail::Transformation::Kind::kUnion);
+        graph_->NextId(), "Union", detail::Transformation::Kind::kUnion);
     node->AddInput(node_);
     (node->AddInput(others.node()), ...);
-    return DataStream<T>(env_, env_->Add(std::move(node)));
+    return DataStream<T>(graph_, graph_->Add(std::move(node)));
   }
 
   /// Assigns event timestamps and generates watermarks here (replacing upstream ones).
@@ -290,9 +230,9 @@ class DataStream {
   template <typename Out>
   DataStream<Out> AddOneInput(std::string name, Factory factory) {
     auto node = std::make_unique<detail::OneInputTransformation<T, Out>>(
-        env_->NextId(), std::move(name), WrapFactory<Out>(std::move(factory)), node_);
+        graph_->NextId(), std::move(name), WrapFactory<Out>(std::move(factory)), node_);
     if (keyed_) node->set_keyed();
-    return DataStream<Out>(env_, env_->Add(std::move(node)));
+    return DataStream<Out>(graph_, graph_->Add(std::move(node)));
   }
 
   /// On a keyed stream, operators set the current key before every element.
@@ -303,31 +243,32 @@ class DataStream {
 
   DataStreamSink AddSinkNode(std::string name, Factory factory,
                              std::shared_ptr<const Sink<T>> sink) {
-    auto node = std::make_unique<detail::SinkTransformation<T>>(env_->NextId(), std::move(name),
+    auto node = std::make_unique<detail::SinkTransformation<T>>(graph_->NextId(), std::move(name),
                                                                 WrapFactory<T>(std::move(factory)),
                                                                 node_, std::move(sink));
     if (keyed_) node->set_keyed();
-    return DataStreamSink(env_->Add(std::move(node)));
+    return DataStreamSink(graph_->Add(std::move(node)));
   }
 
   DataStreamSink PrintTo(bool to_stderr, std::string name) {
-    static_assert(detail::Streamable<void, T>, "Print() needs operator<<(std::ostream&, const T&)");
+    static_assert(detail::Streamable<T>, "Print() needs operator<<(std::ostream&, const T&)");
     return AddSink(detail::PrintSinkFunction<T>(to_stderr)).Name(std::move(name));
   }
 
   DataStream<T> Partition(std::string name, std::unique_ptr<detail::Partitioner<T>> partitioner) {
-    return DataStream<T>(env_, AddVirtual(std::move(name), detail::Transformation::Kind::kPartition,
-                                          std::move(partitioner)));
+    return DataStream<T>(graph_,
+                         AddVirtual(std::move(name), detail::Transformation::Kind::kPartition,
+                                    std::move(partitioner)));
   }
   detail::Transformation* AddVirtual(std::string name, detail::Transformation::Kind kind,
                                      std::unique_ptr<detail::Partitioner<T>> partitioner) {
-    auto node = std::make_unique<detail::VirtualTransformation<T>>(env_->NextId(), std::move(name),
-                                                                   kind, std::move(partitioner));
+    auto node = std::make_unique<detail::VirtualTransformation<T>>(
+        graph_->NextId(), std::move(name), kind, std::move(partitioner));
     node->AddInput(node_);
-    return env_->Add(std::move(node));
+    return graph_->Add(std::move(node));
   }
 
-  detail::GraphBuilder* env_;
+  detail::GraphBuilder* graph_;
   detail::Transformation* node_;
   bool keyed_ = false;
   // Set by KeyedStream: wraps an operator factory so the operator sets the current key.
@@ -341,8 +282,8 @@ class KeyedStream : public DataStream<T> {
  public:
   using KeySelector = std::function<K(const T&)>;
 
-  KeyedStream(detail::GraphBuilder* env, detail::Transformation* node, KeySelector key_selector)
-      : DataStream<T>(env, node), key_selector_(std::move(key_selector)) {
+  KeyedStream(detail::GraphBuilder* graph, detail::Transformation* node, KeySelector key_selector)
+      : DataStream<T>(graph, node), key_selector_(std::move(key_selector)) {
     this->keyed_ = true;
     KeySelector selector = key_selector_;
     this->key_wrapper_ = [selector](typename DataStream<T>::Factory factory) ->
@@ -449,9 +390,9 @@ class KeyedStream : public DataStream<T> {
   template <typename Out>
   DataStream<Out> AddKeyedNode(std::string name, typename DataStream<T>::Factory factory) {
     auto node = std::make_unique<detail::OneInputTransformation<T, Out>>(
-        this->env_->NextId(), std::move(name), std::move(factory), this->node_);
+        this->graph_->NextId(), std::move(name), std::move(factory), this->node_);
     node->set_keyed();
-    return DataStream<Out>(this->env_, this->env_->Add(std::move(node)));
+    return DataStream<Out>(this->graph_, this->graph_->Add(std::move(node)));
   }
 
   KeySelector key_selector_;

@@ -9,6 +9,9 @@
 //
 // Thread safety: configure and build on one thread. Execute()/ExecuteAsync() may be called
 // once. The JobClient of ExecuteAsync() is thread-safe.
+// Ownership: the environment owns the job's graph (privately: only the DataStream calls add
+// to it); the DataStream handles it returns point into it and must not outlive it. Execute()
+// hands the graph to the job.
 // Errors: configuration mistakes (unknown flags, bad values, wrong graphs, a state type with no
 // serializer at restore, ...) make Execute() return a failed result whose status names the
 // flag, setting or operator; FromArgs() prints usage and exits on --help and on flag errors,
@@ -30,6 +33,8 @@
 #include <sluice/api/source_function.h>
 #include <sluice/api/watermark_strategy.h>
 #include <sluice/checkpoint/checkpoint_config.h>
+#include <sluice/detail/collection_source.h>
+#include <sluice/detail/graph_builder.h>
 #include <sluice/detail/source_operators.h>
 
 namespace sluice {
@@ -49,7 +54,7 @@ struct RestoreSettings {
   bool allow_non_restored_state = false;
 };
 
-class StreamExecutionEnvironment final : public detail::GraphBuilder {
+class StreamExecutionEnvironment final {
  public:
   /// An environment with defaults: parallelism = number of cores, no checkpointing,
   /// restart strategy NoRestart (FixedDelay(INT_MAX, 1s) once checkpointing is on, as Flink).
@@ -62,14 +67,14 @@ class StreamExecutionEnvironment final : public detail::GraphBuilder {
   /// exits 2. Job parameters the job never reads are reported by Execute() as unknown flags.
   static std::unique_ptr<StreamExecutionEnvironment> FromArgs(int argc, char** argv);
 
-  ~StreamExecutionEnvironment() override;
+  ~StreamExecutionEnvironment();
 
   // ---- configuration ----
   StreamExecutionEnvironment& SetParallelism(int32_t parallelism);
   int32_t GetParallelism() const { return parallelism_; }
   /// The number of key groups (default 128); the upper bound of any rescaling.
   StreamExecutionEnvironment& SetMaxParallelism(int32_t max_parallelism);
-  int32_t GetMaxParallelism() const { return max_parallelism_; }
+  int32_t GetMaxParallelism() const { return graph_.max_parallelism(); }
   StreamExecutionEnvironment& EnableCheckpointing(std::chrono::milliseconds interval);
   CheckpointConfig& GetCheckpointConfig() { return checkpoint_config_; }
   StreamExecutionEnvironment& SetRestartStrategy(RestartStrategy strategy);
@@ -116,11 +121,10 @@ class StreamExecutionEnvironment final : public detail::GraphBuilder {
       return std::make_unique<detail::LegacySourceOperator<T>>(
           factory, WatermarkStrategy<T>::NoWatermarks());
     };
-    auto node = std::make_unique<detail::SourceTransformation<T>>(NextId(), std::move(name),
-                                                                  operator_factory,
-                                                                  /*bounded=*/false);
+    auto node = std::make_unique<detail::SourceTransformation<T>>(
+        graph_.NextId(), std::move(name), operator_factory, /*bounded=*/false);
     if (!parallel) node->set_non_parallel();
-    return DataStream<T>(this, Add(std::move(node)));
+    return DataStream<T>(&graph_, graph_.Add(std::move(node)));
   }
   /// A Source (e.g. KafkaSource) with a watermark strategy; T is taken from the strategy.
   template <typename T>
@@ -130,8 +134,8 @@ class StreamExecutionEnvironment final : public detail::GraphBuilder {
     auto factory = [source, watermarks]() -> std::unique_ptr<detail::StreamOperator> {
       return std::make_unique<detail::ReaderSourceOperator<T>>(source, watermarks);
     };
-    return DataStream<T>(this, Add(std::make_unique<detail::SourceTransformation<T>>(
-                                   NextId(), std::move(name), factory, bounded)));
+    return DataStream<T>(&graph_, graph_.Add(std::make_unique<detail::SourceTransformation<T>>(
+                                      graph_.NextId(), std::move(name), factory, bounded)));
   }
   /// A bounded stream of the given elements (parallelism 1).
   template <typename T>
@@ -151,19 +155,12 @@ class StreamExecutionEnvironment final : public detail::GraphBuilder {
   /// Starts the job and returns at once.
   std::unique_ptr<JobClient> ExecuteAsync(const std::string& job_name = "sluice job");
 
-  // ---- detail::GraphBuilder ----
-  detail::Transformation* Add(std::unique_ptr<detail::Transformation> node) override;
-  int32_t NextId() override { return next_id_++; }
-  int32_t max_parallelism() const override { return max_parallelism_; }
-
  private:
   StreamExecutionEnvironment();
   Result<std::unique_ptr<internal::JobMaster>> PrepareJob(const std::string& job_name,
                                                           bool handle_signals);
 
   int32_t parallelism_;
-  int32_t max_parallelism_ = 128;
-  bool max_parallelism_set_ = false;
   CheckpointConfig checkpoint_config_;
   std::optional<RestartStrategy> restart_strategy_;
   std::chrono::milliseconds auto_watermark_interval_{200};
@@ -177,67 +174,11 @@ class StreamExecutionEnvironment final : public detail::GraphBuilder {
   bool check_parameters_ = false;
   RestoreSettings restore_;
   ParameterTool parameters_;
-  std::optional<std::string> log_level_;
-  int32_t next_id_ = 1;
-  std::vector<std::unique_ptr<detail::Transformation>> nodes_;
-  std::vector<std::shared_ptr<void>> sources_keep_alive_;
+  // The job's transformations (and the max parallelism KeyBy reads), extended by the
+  // DataStream handles this environment creates. Private, so that only DataStream calls add
+  // to the graph.
+  detail::GraphBuilder graph_;
 };
-
-// ---- bounded built-in sources ----
-
-namespace detail {
-
-/// FromCollection: emits the elements in order; the checkpointed state is how many were emitted.
-template <typename T>
-class CollectionSource final : public Source<T> {
- public:
-  explicit CollectionSource(std::vector<T> elements)
-      : elements_(std::make_shared<const std::vector<T>>(std::move(elements))) {}
-  bool IsBounded() const override { return true; }
-  std::unique_ptr<SourceReader<T>> CreateReader(const TaskInfo&) const override {
-    return std::make_unique<Reader>(elements_);
-  }
-
- private:
-  class Reader final : public SourceReader<T> {
-   public:
-    explicit Reader(std::shared_ptr<const std::vector<T>> elements)
-        : elements_(std::move(elements)) {}
-    void Open(SourceReaderContext& ctx) override {
-      state_ =
-          &ctx.GetRuntimeContext().GetOperatorListState(ListStateDescriptor<int64_t>("emitted"));
-      for (int64_t n : state_->Get()) next_ += static_cast<size_t>(n);
-    }
-    InputStatus PollNext(ReaderOutput<T>& output) override {
-      for (int i = 0; i < 1024 && next_ < elements_->size(); ++i)
-        output.Collect((*elements_)[next_++]);
-      return next_ < elements_->size() ? InputStatus::kMoreAvailable : InputStatus::kEndOfInput;
-    }
-    void SnapshotState(CheckpointId) override { state_->Update({static_cast<int64_t>(next_)}); }
-
-   private:
-    std::shared_ptr<const std::vector<T>> elements_;
-    ListState<int64_t>* state_ = nullptr;
-    size_t next_ = 0;
-  };
-
-  std::shared_ptr<const std::vector<T>> elements_;
-};
-
-/// GenerateSequence: each instance emits its share; the state is the list of ranges still to
-/// emit, redistributed evenly when restored at another parallelism.
-class SequenceSource final : public Source<int64_t> {
- public:
-  SequenceSource(int64_t from, int64_t to) : from_(from), to_(to) {}
-  bool IsBounded() const override { return true; }
-  std::unique_ptr<SourceReader<int64_t>> CreateReader(const TaskInfo& task) const override;
-
- private:
-  int64_t from_;
-  int64_t to_;
-};
-
-}  // namespace detail
 
 template <typename T>
 DataStream<T> StreamExecutionEnvironment::FromCollection(std::vector<T> elements) {

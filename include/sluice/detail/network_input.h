@@ -1,38 +1,69 @@
 // The input of a non-source task: batches from every upstream subtask, merged with barrier
-// alignment (BarrierAligner) and watermark merging (WatermarkValve).
+// alignment and watermark merging. The typed half (NetworkInput<T>) reads the channels and
+// hands records to the head operator; the untyped half (NetworkInputBase, out of line in
+// src/runtime/network_input.cc) handles every control element.
+//
+// Threads: the task thread, except Cancel() (any thread, TaskInput's contract).
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
-#include <sluice/detail/barrier_aligner.h>
 #include <sluice/detail/channel.h>
 #include <sluice/detail/operator.h>
+#include <sluice/detail/stream_element.h>
 #include <sluice/detail/task_input.h>
-#include <sluice/detail/watermark_valve.h>
 
 namespace sluice::detail {
 
+/// Watermarks, watermark status, checkpoint barriers and end of input across the channels of
+/// a task, whatever their record type. Forwards the merged watermark to the head operator and
+/// completed or aborted alignments to the task's hooks.
+class NetworkInputBase : public TaskInput {
+ public:
+  bool IsSource() const final { return false; }
+
+ protected:
+  NetworkInputBase(size_t num_channels, StreamOperator* head_operator, TaskHooks* hooks);
+  ~NetworkInputBase() override;
+
+  /// False while `channel` must not be read: it ended, or it delivered the barrier being
+  /// aligned. Inline: checked before every batch.
+  bool Readable(size_t channel) const { return readable_[channel] != 0; }
+  bool AllEnded() const { return ended_count_ == readable_.size(); }
+
+  void OnWatermark(size_t channel, const Watermark& watermark);
+  void OnWatermarkStatus(size_t channel, const WatermarkStatus& status);
+  void OnBarrier(size_t channel, const CheckpointBarrier& barrier);
+  void OnEndOfInput(size_t channel);
+
+ private:
+  struct Merging;  // the watermark valve and barrier aligner (src/runtime, src/checkpoint)
+
+  void UpdateReadable();
+
+  std::unique_ptr<Merging> merging_;
+  std::vector<char> readable_;  // char, not bool: read per batch, by plain load
+  size_t ended_count_ = 0;
+};
+
 template <typename T>
-class NetworkInput final : public TaskInput {
+class NetworkInput final : public NetworkInputBase {
  public:
   /// Elements handled per ProcessSome() call before the task looks at its mailbox again.
   static constexpr int kElementsPerRound = 4096;
 
   NetworkInput(std::vector<std::shared_ptr<Channel<T>>> channels, Input<T>* head,
                StreamOperator* head_operator, TaskHooks* hooks)
-      : channels_(std::move(channels)),
+      : NetworkInputBase(channels.size(), head_operator, hooks),
+        channels_(std::move(channels)),
         cursors_(channels_.size()),
-        ended_(channels_.size(), false),
-        head_(head),
-        head_operator_(head_operator),
-        hooks_(hooks),
-        valve_(static_cast<int>(channels_.size())),
-        aligner_(static_cast<int>(channels_.size())) {
-    for (auto& channel : channels_) channel->SetConsumerNotifier(&hooks_->notifier());
+        head_(head) {
+    for (auto& channel : channels_) channel->SetConsumerNotifier(&hooks->notifier());
   }
-
-  bool IsSource() const override { return false; }
 
   Status ProcessSome() override {
     int processed = 0;
@@ -40,7 +71,7 @@ class NetworkInput final : public TaskInput {
     while (processed < kElementsPerRound && progressed) {
       progressed = false;
       for (size_t c = 0; c < channels_.size() && processed < kElementsPerRound; ++c) {
-        if (ended_[c] || aligner_.IsBlocked(static_cast<int>(c))) continue;
+        if (!Readable(c)) continue;
         Cursor& cursor = cursors_[c];
         if (cursor.position >= cursor.batch.size()) {
           cursor.batch.clear();
@@ -50,11 +81,11 @@ class NetworkInput final : public TaskInput {
         progressed = true;
         while (cursor.position < cursor.batch.size() && processed < kElementsPerRound) {
           ++processed;
-          if (!Handle(static_cast<int>(c), cursor.batch[cursor.position++])) break;
+          if (!Handle(c, cursor.batch[cursor.position++])) break;
         }
       }
     }
-    if (ended_count_ == channels_.size()) return Status::kEndOfInput;
+    if (AllEnded()) return Status::kEndOfInput;
     return processed > 0 ? Status::kMoreAvailable : Status::kNothingAvailable;
   }
 
@@ -65,51 +96,29 @@ class NetworkInput final : public TaskInput {
   };
 
   // Returns false when the channel must not be read further for now (blocked or ended).
-  bool Handle(int channel, StreamElement<T>& element) {
+  bool Handle(size_t channel, StreamElement<T>& element) {
     switch (element.index()) {
       case 0:
         head_->ProcessElement(std::move(std::get<0>(element)));
         return true;
       case 1:
-        Forward(valve_.OnWatermark(channel, std::get<1>(element).timestamp));
+        OnWatermark(channel, std::get<1>(element));
         return true;
       case 2:
-        Forward(valve_.OnStatus(channel, std::get<2>(element).idle));
+        OnWatermarkStatus(channel, std::get<2>(element));
         return true;
-      case 3: {
-        const CheckpointBarrier& barrier = std::get<3>(element);
-        BarrierAligner::Result result = aligner_.OnBarrier(channel, barrier.checkpoint_id);
-        if (aligner_.pending() == barrier.checkpoint_id) pending_barrier_ = barrier;
-        if (result.aborted) hooks_->AbortCheckpointOnBarrier(*result.aborted);
-        if (result.completed) hooks_->PerformCheckpoint(barrier);
-        return !aligner_.IsBlocked(channel);
-      }
-      default: {
-        ended_[static_cast<size_t>(channel)] = true;
-        ++ended_count_;
-        Forward(valve_.OnEndOfInput(channel));
-        BarrierAligner::Result result = aligner_.OnEndOfInput(channel);
-        if (result.completed) hooks_->PerformCheckpoint(pending_barrier_);
+      case 3:
+        OnBarrier(channel, std::get<3>(element));
+        return Readable(channel);
+      default:
+        OnEndOfInput(channel);
         return false;
-      }
     }
-  }
-
-  void Forward(const WatermarkValve::Output& out) {
-    if (out.watermark) head_operator_->ProcessWatermark(Watermark{*out.watermark});
-    if (out.idle) head_operator_->ProcessWatermarkStatus(WatermarkStatus{*out.idle});
   }
 
   std::vector<std::shared_ptr<Channel<T>>> channels_;
   std::vector<Cursor> cursors_;
-  std::vector<bool> ended_;
-  size_t ended_count_ = 0;
   Input<T>* head_;
-  StreamOperator* head_operator_;
-  TaskHooks* hooks_;
-  WatermarkValve valve_;
-  BarrierAligner aligner_;
-  CheckpointBarrier pending_barrier_{};
 };
 
 }  // namespace sluice::detail

@@ -3,12 +3,14 @@
 #pragma once
 
 #include <functional>
-#include <iostream>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <ostream>
+#include <set>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
@@ -410,6 +412,14 @@ class SinkWriterOperator final : public OneInputOperator<T, T> {
   int64_t watermark_ = kMinWatermark;
 };
 
+/// What Print() needs of a record type.
+template <typename T>
+concept Streamable = requires(std::ostream& os, const T& value) { os << value; };
+
+/// Writes one whole line to standard output or standard error; lines written concurrently by
+/// parallel Print() sinks never interleave. Out of line so that no header includes <iostream>.
+void WritePrintedLine(bool to_stderr, std::string_view line);
+
 /// Print / PrintToErr: one line per record, "<subtask+1>> value" when parallel (as Flink).
 template <typename T>
 class PrintSinkFunction final : public RichSinkFunction<T> {
@@ -423,9 +433,7 @@ class PrintSinkFunction final : public RichSinkFunction<T> {
   void Invoke(const T& value, const SinkContext&) override {
     std::ostringstream line;
     line << prefix_ << value << '\n';
-    static std::mutex print_mutex;  // whole lines from parallel instances
-    std::lock_guard lock(print_mutex);
-    (to_stderr_ ? std::cerr : std::cout) << line.str() << std::flush;
+    WritePrintedLine(to_stderr_, line.str());
   }
 
  private:

@@ -106,7 +106,6 @@
 #include <cstdint>
 #include <cstdlib>
 #include <map>
-#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -117,11 +116,6 @@
 #include <unordered_set>
 #include <utility>
 #include <vector>
-
-#if __has_include(<cxxabi.h>)
-#include <cxxabi.h>
-#define SLUICE_DETAIL_HAS_CXXABI 1
-#endif
 
 namespace sluice {
 
@@ -199,17 +193,14 @@ consteval bool CheckTypeSerializer() {
   }
 }
 
+/// The readable form of a name from typeid(T).name(), or the name itself when the platform
+/// has no demangler. Out of line so that no header includes <cxxabi.h>.
+std::string Demangle(const char* mangled);
+
 template <typename T>
 std::string DemangledName() {
 #if defined(__cpp_rtti) || defined(__GXX_RTTI)
-  const char* mangled = typeid(T).name();
-#ifdef SLUICE_DETAIL_HAS_CXXABI
-  int status = 0;
-  const std::unique_ptr<char, decltype(&std::free)> demangled(
-      abi::__cxa_demangle(mangled, nullptr, nullptr, &status), &std::free);
-  if (status == 0 && demangled != nullptr) return demangled.get();
-#endif
-  return mangled;
+  return Demangle(typeid(T).name());
 #else
   // Without RTTI there is no name to take; such types should define TypeName().
   return "user";

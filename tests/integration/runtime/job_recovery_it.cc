@@ -3,14 +3,20 @@
 // parallelism with every key's state intact.
 #include <sluice/sluice.h>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <filesystem>
 #include <stdexcept>
 
+#include <sluice/testing/status_matchers.h>
+
 #include "kafka_test_env.h"
 #include "test_jobs.h"
+
+using ::sluice::testing::IsOk;
+using ::testing::HasSubstr;
 
 namespace sluice::testing {
 namespace {
@@ -95,7 +101,7 @@ void RescaleThroughSavepoint(int32_t from, int32_t to) {
   ASSERT_TRUE(g_counts.WaitFor([&](const auto&, int64_t records) { return records >= total / 2; },
                                Scaled(std::chrono::seconds(60))));
   Result<std::string> savepoint = client->StopWithSavepoint(savepoints.string());
-  ASSERT_TRUE(savepoint.ok()) << savepoint.status().ToString();
+  ASSERT_THAT(savepoint, IsOk());
   JobExecutionResult stopped = client->WaitForResult();
   EXPECT_EQ(stopped.status, JobStatus::kFinished) << stopped.failure.ToString();
   EXPECT_EQ(stopped.savepoint_path, *savepoint);
@@ -143,7 +149,7 @@ std::string SavepointOfRunningJob(const std::string& count_uid) {
   EXPECT_TRUE(g_counts.WaitFor([](const auto&, int64_t records) { return records >= 500; },
                                Scaled(std::chrono::seconds(60))));
   Result<std::string> savepoint = client->TriggerSavepoint(TempDir("triggered").string());
-  EXPECT_TRUE(savepoint.ok()) << savepoint.status().ToString();
+  EXPECT_THAT(savepoint, IsOk());
   EXPECT_EQ(client->GetJobStatus(), JobStatus::kRunning)
       << "TriggerSavepoint keeps the job running";
   client->Cancel();
@@ -178,9 +184,8 @@ TEST(JobRecoveryIT, StateOfAUidTheJobNoLongerHasFailsTheRestoreUnlessAllowed) {
 
   JobExecutionResult refused = RestoreWithCountUid(savepoint, "renamed-count", /*allow=*/false);
   EXPECT_EQ(refused.status, JobStatus::kFailed);
-  EXPECT_NE(refused.failure.message().find("uid 'count'"), std::string::npos)
-      << refused.failure.ToString();
-  EXPECT_NE(refused.failure.message().find("--allow-non-restored-state"), std::string::npos);
+  EXPECT_THAT(refused.failure.message(), HasSubstr("uid 'count'")) << refused.failure.ToString();
+  EXPECT_THAT(refused.failure.message(), HasSubstr("--allow-non-restored-state"));
 
   // Allowed: the source resumes at 500, the renamed count starts empty and sees 500 records.
   JobExecutionResult allowed = RestoreWithCountUid(savepoint, "renamed-count", /*allow=*/true);

@@ -252,6 +252,41 @@ TEST(DataStreamChainTest, DisabledChainingGivesTheSameResults) {
   EXPECT_EQ(out.Values(), ExpectedChainOutput());
 }
 
+// Adds one, and counts the records for which its RuntimeContext is not its own: each operator
+// of a chain reaches its context through the task's slot for it.
+class AddOneInOwnContext final : public RichMapFunction<int64_t, int64_t> {
+ public:
+  AddOneInOwnContext(std::string name, std::atomic<int>* wrong_context)
+      : name_(std::move(name)), wrong_context_(wrong_context) {}
+  int64_t Map(int64_t value) override {
+    if (GetRuntimeContext().GetTaskName() != name_) ++*wrong_context_;
+    return value + 1;
+  }
+
+ private:
+  std::string name_;
+  std::atomic<int>* wrong_context_;
+};
+
+TEST(DataStreamChainTest, ChainOfFortyOperatorsRunsWithEachOperatorInItsOwnContext) {
+  constexpr int kMaps = 40;  // one task: the source and 40 maps chained, then the sink
+  Collected<int64_t> out;
+  std::atomic<int> wrong_context{0};
+  auto env = TestEnv(1);
+  DataStream<int64_t> stream = env->GenerateSequence(1, 1000);
+  for (int i = 0; i < kMaps; ++i) {
+    std::string name = "add-one-" + std::to_string(i);
+    stream = stream.Map(AddOneInOwnContext(name, &wrong_context)).Name(name);
+  }
+  stream.AddSink(CollectSink<int64_t>(&out));
+
+  JobExecutionResult result = env->Execute("chain-40");
+
+  ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
+  EXPECT_EQ(out.Values(), Range(1 + kMaps, 1000 + kMaps));
+  EXPECT_EQ(wrong_context.load(), 0);
+}
+
 // ---- bounded sources ----
 
 TEST(DataStreamSourceTest, FromElementsKeepsTheOrderAtParallelism1) {

@@ -1,11 +1,20 @@
 #include <sluice/api/duration.h>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <cstdint>
 #include <limits>
 #include <string>
+
+#include <sluice/testing/status_matchers.h>
+
+using ::sluice::testing::IsOk;
+using ::sluice::testing::StatusIs;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
 
 namespace sluice {
 namespace {
@@ -34,11 +43,9 @@ TEST(ParseDurationTest, AcceptsFractionsThatAreWholeMilliseconds) {
 TEST(ParseDurationTest, RejectsFractionsOfAMillisecond) {
   for (const char* text : {"0.5ms", "1.0001s", "1.5", "0.0000001h"}) {
     Result<milliseconds> parsed = ParseDuration(text);
-    ASSERT_FALSE(parsed.ok()) << text;
-    EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument);
-    EXPECT_NE(parsed.status().message().find("not a whole number of milliseconds"),
-              std::string::npos)
-        << parsed.status().message();
+    ASSERT_THAT(parsed, Not(IsOk())) << text;
+    EXPECT_THAT(parsed, StatusIs(StatusCode::kInvalidArgument));
+    EXPECT_THAT(parsed.status().message(), HasSubstr("not a whole number of milliseconds"));
   }
 }
 
@@ -46,12 +53,11 @@ TEST(ParseDurationTest, RejectsTextOutsideTheGrammarAndQuotesIt) {
   for (const char* text : {"", "s", "abc", "-5s", "+5s", " 5s", "5s ", "5 s", "5S", "5sec", "1m30s",
                            ".5s", "5.s", "5d", "1e3", "5us"}) {
     Result<milliseconds> parsed = ParseDuration(text);
-    ASSERT_FALSE(parsed.ok()) << "'" << text << "'";
-    EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument);
-    EXPECT_EQ(parsed.status().message().rfind("'" + std::string(text) + "' is not a duration", 0),
-              0u)
-        << parsed.status().message();
-    EXPECT_NE(parsed.status().message().find("250ms, 5s, 1m, 2h or 1.5s"), std::string::npos);
+    ASSERT_THAT(parsed, Not(IsOk())) << "'" << text << "'";
+    EXPECT_THAT(parsed, StatusIs(StatusCode::kInvalidArgument));
+    EXPECT_THAT(parsed.status().message(),
+                StartsWith("'" + std::string(text) + "' is not a duration"));
+    EXPECT_THAT(parsed.status().message(), HasSubstr("250ms, 5s, 1m, 2h or 1.5s"));
   }
 }
 
@@ -69,9 +75,8 @@ TEST(ParseDurationTest, RejectsValuesThatOverflow) {
                            std::string("99999999999999999999999h"), std::string("2562047788016h"),
                            std::to_string(max / 1000) + ".9s"}) {
     Result<milliseconds> parsed = ParseDuration(text);
-    ASSERT_FALSE(parsed.ok()) << text;
-    EXPECT_NE(parsed.status().message().find("(too large)"), std::string::npos)
-        << parsed.status().message();
+    ASSERT_THAT(parsed, Not(IsOk())) << text;
+    EXPECT_THAT(parsed.status().message(), HasSubstr("(too large)"));
   }
   // The largest whole number of hours that fits.
   EXPECT_EQ(*ParseDuration("2562047788015h"), milliseconds(2562047788015LL * 3'600'000));
@@ -98,7 +103,7 @@ TEST(FormatDurationTest, RoundTripsThroughParseDuration) {
         std::int64_t{2562047788015LL * 3'600'000}, max}) {
     const std::string text = FormatDuration(milliseconds(ms));
     Result<milliseconds> parsed = ParseDuration(text);
-    ASSERT_TRUE(parsed.ok()) << text << ": " << parsed.status().ToString();
+    ASSERT_THAT(parsed, IsOk()) << text;
     EXPECT_EQ(parsed->count(), ms) << text;
   }
   for (const char* text : {"250ms", "1s", "2m", "2h", "90s"}) {

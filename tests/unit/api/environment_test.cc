@@ -16,8 +16,12 @@
 #include <vector>
 
 #include <unistd.h>
+#include <sluice/testing/status_matchers.h>
 
 #include "unit/api/job_test_support.h"
+
+using ::sluice::testing::IsOk;
+using ::sluice::testing::StatusIs;
 
 namespace sluice::apitest {
 namespace {
@@ -52,7 +56,7 @@ TEST(EnvironmentTest, ExecuteTwiceFailsTheSecondTime) {
 
   ASSERT_EQ(first.status, JobStatus::kFinished) << first.failure.ToString();
   EXPECT_EQ(second.status, JobStatus::kFailed);
-  EXPECT_EQ(second.failure.code(), StatusCode::kFailedPrecondition) << second.failure.ToString();
+  EXPECT_THAT(second.failure, StatusIs(StatusCode::kFailedPrecondition));
   EXPECT_TRUE(Contains(second.failure.message(), "Execute() was already called"))
       << second.failure.ToString();
   EXPECT_EQ(out.Values(), (Ints{1, 2})) << "the second Execute() must not run the job again";
@@ -86,7 +90,7 @@ TEST(EnvironmentTest, TwoOperatorsWithTheSameUidFailNamingTheUid) {
   JobExecutionResult result = env->Execute("duplicate-uid");
 
   EXPECT_EQ(result.status, JobStatus::kFailed);
-  EXPECT_EQ(result.failure.code(), StatusCode::kInvalidArgument) << result.failure.ToString();
+  EXPECT_THAT(result.failure, StatusIs(StatusCode::kInvalidArgument));
   EXPECT_TRUE(Contains(result.failure.message(), "uid 'normalize'")) << result.failure.ToString();
   EXPECT_EQ(out.size(), 0u);
 }
@@ -295,7 +299,7 @@ TEST(EnvironmentTest, AFailureCarryingFencedIsNotRestarted) {
 
   EXPECT_EQ(result.status, JobStatus::kFailed);
   EXPECT_EQ(result.restarts, 0) << "restarting cannot help a fenced job";
-  EXPECT_EQ(result.failure.code(), StatusCode::kFenced) << result.failure.ToString();
+  EXPECT_THAT(result.failure, StatusIs(StatusCode::kFenced));
   EXPECT_TRUE(Contains(result.failure.message(), "another instance owns"))
       << result.failure.ToString();
 }
@@ -458,7 +462,7 @@ TEST(EnvironmentTest, ARestartedJobRunsAgainWithTheNextAttemptNumber) {
 
   ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
   EXPECT_EQ(result.restarts, 1);
-  EXPECT_TRUE(result.failure.ok()) << result.failure.ToString();
+  EXPECT_THAT(result.failure, IsOk());
   EXPECT_EQ(out.Values(), (std::vector<std::string>{"1 in attempt 1", "2 in attempt 1"}));
 }
 

@@ -1,5 +1,6 @@
 #include <sluice/api/parameter_tool.h>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <array>
@@ -11,6 +12,13 @@
 #include <string_view>
 #include <thread>
 #include <vector>
+
+#include <sluice/testing/status_matchers.h>
+
+using ::sluice::testing::IsOk;
+using ::sluice::testing::StatusIs;
+using ::testing::Not;
+using ::testing::StartsWith;
 
 namespace sluice {
 namespace {
@@ -27,7 +35,7 @@ Result<ParameterTool> Parse(std::initializer_list<const char*> args) {
 
 Status ParseError(std::initializer_list<const char*> args) {
   Result<ParameterTool> parsed = Parse(args);
-  EXPECT_FALSE(parsed.ok());
+  EXPECT_THAT(parsed, Not(IsOk()));
   return parsed.status();
 }
 
@@ -35,7 +43,7 @@ TEST(ParameterToolFromArgsTest, AcceptsEveryForm) {
   Result<ParameterTool> parsed = Parse({"--input=words.txt", "--output", "out.txt", "-k", "3",
                                         "--verbose", "-v", "--empty=", "--expr=a=b", "-x=7",
                                         "--offset", "-5", "--lat", "-.5", "--file", "-", "--last"});
-  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  ASSERT_THAT(parsed, IsOk());
   EXPECT_EQ(parsed->ToMap(), (Map{{"input", "words.txt"},
                                   {"output", "out.txt"},
                                   {"k", "3"},
@@ -52,31 +60,32 @@ TEST(ParameterToolFromArgsTest, AcceptsEveryForm) {
 
 TEST(ParameterToolFromArgsTest, BareFlagFollowedByAFlagIsTrue) {
   Result<ParameterTool> parsed = Parse({"--dry-run", "--name", "x", "-q", "--z"});
-  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  ASSERT_THAT(parsed, IsOk());
   EXPECT_EQ(parsed->ToMap(),
             (Map{{"dry-run", "true"}, {"name", "x"}, {"q", "true"}, {"z", "true"}}));
 }
 
 TEST(ParameterToolFromArgsTest, NoArgumentsGiveAnEmptyTool) {
   Result<ParameterTool> parsed = Parse({});
-  ASSERT_TRUE(parsed.ok());
+  ASSERT_THAT(parsed, IsOk());
   EXPECT_TRUE(parsed->ToMap().empty());
   const char* only_program[] = {"job"};
-  EXPECT_TRUE(ParameterTool::FromArgs(1, only_program).ok());
-  EXPECT_TRUE(ParameterTool::FromArgs(0, nullptr).ok());
+  EXPECT_THAT(ParameterTool::FromArgs(1, only_program), IsOk());
+  EXPECT_THAT(ParameterTool::FromArgs(0, nullptr), IsOk());
 }
 
 TEST(ParameterToolFromArgsTest, RejectsAPositionalArgumentNamingIt) {
   Status status = ParseError({"--a=1", "stray"});
-  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(status, StatusIs(StatusCode::kInvalidArgument));
   EXPECT_EQ(status.message(),
             "unexpected positional argument 'stray': parameters are given as --key=value, "
             "--key value or --flag");
   // A value is taken only once; the next plain word is positional.
-  EXPECT_EQ(ParseError({"--a", "1", "2"}).message().rfind("unexpected positional argument '2'", 0),
-            0u);
-  EXPECT_EQ(ParseError({"-5"}).message().rfind("unexpected positional argument '-5'", 0), 0u);
-  EXPECT_EQ(ParseError({"first"}).message().rfind("unexpected positional argument 'first'", 0), 0u);
+  EXPECT_THAT(ParseError({"--a", "1", "2"}).message(),
+              StartsWith("unexpected positional argument '2'"));
+  EXPECT_THAT(ParseError({"-5"}).message(), StartsWith("unexpected positional argument '-5'"));
+  EXPECT_THAT(ParseError({"first"}).message(),
+              StartsWith("unexpected positional argument 'first'"));
 }
 
 TEST(ParameterToolFromArgsTest, RejectsAnEmptyNameNamingTheArgument) {
@@ -86,7 +95,7 @@ TEST(ParameterToolFromArgsTest, RejectsAnEmptyNameNamingTheArgument) {
             "empty flag name in argument '--': parameters are given as --key=value");
   EXPECT_EQ(ParseError({"-"}).message(),
             "empty flag name in argument '-': parameters are given as --key=value");
-  EXPECT_EQ(ParseError({"-=1"}).code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(ParseError({"-=1"}), StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST(ParameterToolFromArgsTest, RejectsThreeDashes) {
@@ -96,7 +105,7 @@ TEST(ParameterToolFromArgsTest, RejectsThreeDashes) {
 
 TEST(ParameterToolFromArgsTest, RejectsARepeatedKeyNamingBothArguments) {
   Status status = ParseError({"--parallelism=2", "--parallelism", "4"});
-  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(status, StatusIs(StatusCode::kInvalidArgument));
   EXPECT_EQ(status.message(),
             "flag --parallelism is given twice: '--parallelism=2' and '--parallelism 4'");
   EXPECT_EQ(ParseError({"-k", "1", "--k=2"}).message(),
@@ -121,7 +130,7 @@ TEST(ParameterToolTest, GetAndHas) {
 TEST(ParameterToolTest, GetRequiredNamesTheMissingFlag) {
   ParameterTool params = ParameterTool::FromMap({});
   Status status = params.GetRequired("input").status();
-  EXPECT_EQ(status.code(), StatusCode::kNotFound);
+  EXPECT_THAT(status, StatusIs(StatusCode::kNotFound));
   EXPECT_EQ(status.message(), "missing required flag --input");
   EXPECT_EQ(params.GetRequired("k").status().message(), "missing required flag -k");
   EXPECT_EQ(params.GetInt("n").status(), Status::NotFound("missing required flag -n"));
@@ -161,10 +170,10 @@ TEST(ParameterToolTest, IntegersRejectSignsSpacesSuffixesAndEmpty) {
   for (const char* bad : {"+1", " 1", "1 ", "1.0", "1k", "0x10", ""}) {
     ParameterTool params = ParameterTool::FromMap({{"n", bad}});
     Result<std::int32_t> value = params.GetInt("n", 9);
-    ASSERT_FALSE(value.ok()) << "'" << bad << "'";
+    ASSERT_THAT(value, Not(IsOk())) << "'" << bad << "'";
     EXPECT_EQ(value.status().message(),
               "flag -n: '" + std::string(bad) + "' is not a 32-bit integer");
-    EXPECT_FALSE(params.GetLong("n").ok()) << "'" << bad << "'";
+    EXPECT_THAT(params.GetLong("n"), Not(IsOk())) << "'" << bad << "'";
   }
 }
 
@@ -184,7 +193,7 @@ TEST(ParameterToolTest, GetDouble) {
   EXPECT_EQ(*params.GetDouble("missing", 1.25), 1.25);
   for (const char* key : {"nan", "inf", "suffix", "big"}) {
     Result<double> value = params.GetDouble(key, 1.0);
-    ASSERT_FALSE(value.ok()) << key;
+    ASSERT_THAT(value, Not(IsOk())) << key;
     EXPECT_EQ(value.status().message(),
               "flag --" + std::string(key) + ": '" + params.ToMap().at(key) +
                   "' is not a finite number (expected e.g. 0.75, 3 or 1e-3)");
@@ -207,12 +216,12 @@ TEST(ParameterToolTest, GetBoolAcceptsSixSpellingsInAnyCase) {
   EXPECT_EQ(params.GetBool("bad", false).status(),
             Status::InvalidArgument(
                 "flag --bad: 'maybe' is not a boolean (expected true/false, yes/no or 1/0)"));
-  EXPECT_FALSE(params.GetBool("two").ok());
+  EXPECT_THAT(params.GetBool("two"), Not(IsOk()));
 }
 
 TEST(ParameterToolTest, BareFlagReadsAsTrue) {
   Result<ParameterTool> parsed = Parse({"--verbose"});
-  ASSERT_TRUE(parsed.ok());
+  ASSERT_THAT(parsed, IsOk());
   EXPECT_TRUE(*parsed->GetBool("verbose", false));
 }
 
@@ -233,11 +242,11 @@ TEST(ParameterToolTest, GetDuration) {
 
 TEST(ParameterToolTest, DefaultedGettersNeverHideAMalformedValue) {
   ParameterTool params = ParameterTool::FromMap({{"v", "oops"}});
-  EXPECT_EQ(params.GetInt("v", 1).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(params.GetLong("v", 1).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(params.GetDouble("v", 1.0).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(params.GetBool("v", true).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(params.GetDuration("v", milliseconds(1)).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(params.GetInt("v", 1), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(params.GetLong("v", 1), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(params.GetDouble("v", 1.0), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(params.GetBool("v", true), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(params.GetDuration("v", milliseconds(1)), StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST(ParameterToolTest, TracksWhichKeysWereRequested) {
@@ -268,7 +277,7 @@ TEST(ParameterToolTest, TracksWhichKeysWereRequested) {
   (void)params.GetDouble("i", 0.0);
   (void)params.GetInt("j", 0);
   EXPECT_TRUE(params.UnrequestedKeys().empty());
-  EXPECT_TRUE(params.CheckAllRequested().ok());
+  EXPECT_THAT(params.CheckAllRequested(), IsOk());
 }
 
 TEST(ParameterToolTest, CopiesShareTheRecordOfRequestedKeys) {
@@ -285,16 +294,16 @@ TEST(ParameterToolTest, CopiesShareTheRecordOfRequestedKeys) {
 
 TEST(ParameterToolTest, CheckAllRequestedSuggestsAKnownName) {
   Result<ParameterTool> parsed = Parse({"--paralelism=4"});
-  ASSERT_TRUE(parsed.ok());
+  ASSERT_THAT(parsed, IsOk());
   constexpr std::array<std::string_view, 2> kKnown = {"parallelism", "checkpoint-dir"};
   Status status = parsed->CheckAllRequested(kKnown);
-  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(status, StatusIs(StatusCode::kInvalidArgument));
   EXPECT_EQ(status.message(), "unknown flag --paralelism (did you mean --parallelism?)");
 }
 
 TEST(ParameterToolTest, CheckAllRequestedSuggestsAKeyTheJobAskedFor) {
   Result<ParameterTool> parsed = Parse({"--windw-size=5s", "--input", "in.txt"});
-  ASSERT_TRUE(parsed.ok());
+  ASSERT_THAT(parsed, IsOk());
   ParameterTool& params = *parsed;
   EXPECT_EQ(*params.GetRequired("input"), "in.txt");
   EXPECT_EQ(*params.GetDuration("window-size", milliseconds(10'000)), milliseconds(10'000));

@@ -3,6 +3,7 @@
 // received them (a Rich map after the partitioning) and checks where they went.
 #include <sluice/sluice.h>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <map>
@@ -12,7 +13,12 @@
 #include <utility>
 #include <vector>
 
+#include <sluice/testing/status_matchers.h>
+
 #include "unit/api/job_test_support.h"
+
+using ::sluice::testing::StatusIs;
+using ::testing::HasSubstr;
 
 namespace sluice::apitest {
 namespace {
@@ -142,13 +148,10 @@ TEST(PartitioningTest, ForwardBetweenDifferentParallelismsFailsExecuteNamingForw
   JobExecutionResult result = env->Execute("bad-forward");
 
   EXPECT_EQ(result.status, JobStatus::kFailed);
-  EXPECT_EQ(result.failure.code(), StatusCode::kInvalidArgument) << result.failure.ToString();
-  EXPECT_NE(result.failure.message().find("Forward()"), std::string::npos)
-      << result.failure.ToString();
-  EXPECT_NE(result.failure.message().find("parallelism 2"), std::string::npos)
-      << result.failure.ToString();
-  EXPECT_NE(result.failure.message().find("parallelism 3"), std::string::npos)
-      << result.failure.ToString();
+  EXPECT_THAT(result.failure, StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(result.failure.message(), HasSubstr("Forward()")) << result.failure.ToString();
+  EXPECT_THAT(result.failure.message(), HasSubstr("parallelism 2")) << result.failure.ToString();
+  EXPECT_THAT(result.failure.message(), HasSubstr("parallelism 3")) << result.failure.ToString();
   EXPECT_EQ(out.size(), 0u);
 }
 
@@ -185,9 +188,8 @@ TEST(PartitioningTest, PartitionCustomReturningAnInvalidInstanceFailsTheJob) {
   JobExecutionResult result = env->Execute("partition-custom-bad");
 
   EXPECT_EQ(result.status, JobStatus::kFailed);
-  EXPECT_NE(result.failure.message().find(
-                "PartitionCustom function returned partition 3 for 3 partitions"),
-            std::string::npos)
+  EXPECT_THAT(result.failure.message(),
+              HasSubstr("PartitionCustom function returned partition 3 for 3 partitions"))
       << result.failure.ToString();
 }
 

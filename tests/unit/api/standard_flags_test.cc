@@ -1,5 +1,6 @@
 #include "api/standard_flags.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -7,6 +8,13 @@
 #include <map>
 #include <string>
 #include <vector>
+
+#include <sluice/testing/status_matchers.h>
+
+using ::sluice::testing::IsOk;
+using ::sluice::testing::StatusIs;
+using ::testing::Not;
+using ::testing::StartsWith;
 
 namespace sluice::internal {
 namespace {
@@ -22,13 +30,13 @@ Result<StandardFlags> Parse(std::initializer_list<const char*> args) {
 
 Status ParseError(std::initializer_list<const char*> args) {
   Result<StandardFlags> parsed = Parse(args);
-  EXPECT_FALSE(parsed.ok());
+  EXPECT_THAT(parsed, Not(IsOk()));
   return parsed.status();
 }
 
 TEST(StandardFlagsTest, NothingGivenLeavesEverythingUnset) {
   Result<StandardFlags> flags = Parse({});
-  ASSERT_TRUE(flags.ok()) << flags.status().ToString();
+  ASSERT_THAT(flags, IsOk());
   EXPECT_EQ(flags->parallelism, std::nullopt);
   EXPECT_EQ(flags->checkpoint_interval, std::nullopt);
   EXPECT_EQ(flags->checkpoint_dir, std::nullopt);
@@ -67,13 +75,13 @@ TEST(StandardFlagsTest, ParsesEveryStandardFlagAndPassesTheRestToTheJob) {
 
 TEST(StandardFlagsTest, ShortParallelismAndBooleanValues) {
   Result<StandardFlags> flags = Parse({"-p", "4", "--fresh", "--allow-non-restored-state=no"});
-  ASSERT_TRUE(flags.ok()) << flags.status().ToString();
+  ASSERT_THAT(flags, IsOk());
   EXPECT_EQ(flags->parallelism, 4);
   EXPECT_TRUE(flags->fresh);
   EXPECT_FALSE(flags->allow_non_restored_state);
 
   flags = Parse({"--fresh=false", "--from-savepoint=/sp"});
-  ASSERT_TRUE(flags.ok()) << flags.status().ToString();
+  ASSERT_THAT(flags, IsOk());
   EXPECT_FALSE(flags->fresh);
   EXPECT_EQ(flags->from_savepoint, "/sp");
 }
@@ -105,9 +113,8 @@ TEST(StandardFlagsTest, CheckpointIntervalMinimumAndOff) {
             Status::InvalidArgument("flag --checkpoint-interval: 9ms is below the minimum of "
                                     "10ms (use 0 or off to disable checkpointing)"));
   Status status = ParseError({"--checkpoint-interval", "soon"});
-  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(status.message().rfind("flag --checkpoint-interval: 'soon' is not a duration", 0), 0u)
-      << status.message();
+  EXPECT_THAT(status, StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(status.message(), StartsWith("flag --checkpoint-interval: 'soon' is not a duration"));
 }
 
 TEST(StandardFlagsTest, PathsMustNotBeEmpty) {
@@ -119,7 +126,7 @@ TEST(StandardFlagsTest, PathsMustNotBeEmpty) {
 
 TEST(StandardFlagsTest, FreshWithFromSavepointNamesBoth) {
   Status status = ParseError({"--fresh", "--from-savepoint=/sp"});
-  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(status, StatusIs(StatusCode::kInvalidArgument));
   EXPECT_EQ(status.message(),
             "--fresh and --from-savepoint cannot be used together: --fresh starts with empty "
             "state, --from-savepoint restores state from a savepoint; give one of them");
@@ -138,7 +145,7 @@ TEST(StandardFlagsTest, LogLevels) {
   for (const char* level : {"trace", "debug", "info", "warn", "error", "off"}) {
     const std::string arg = std::string("--log-level=") + level;
     Result<StandardFlags> flags = Parse({arg.c_str()});
-    ASSERT_TRUE(flags.ok()) << level;
+    ASSERT_THAT(flags, IsOk()) << level;
     EXPECT_EQ(flags->log_level, level);
   }
   EXPECT_EQ(Parse({"--log-level=Debug"})->log_level, "debug");
@@ -180,13 +187,13 @@ TEST(StandardFlagsTest, SyntaxErrorsFromFromArgsPassThrough) {
 TEST(StandardFlagsTest, HelpSkipsValidationOfTheOtherFlags) {
   for (const char* help : {"--help", "-h", "--help=true"}) {
     Result<StandardFlags> flags = Parse({"--parallelism=0", help, "--job-key=1"});
-    ASSERT_TRUE(flags.ok()) << help << ": " << flags.status().ToString();
+    ASSERT_THAT(flags, IsOk()) << help;
     EXPECT_TRUE(flags->help);
     EXPECT_EQ(flags->parallelism, std::nullopt);
     EXPECT_EQ(flags->job_parameters.ToMap(), (Map{{"job-key", "1"}}));
   }
   Result<StandardFlags> flags = Parse({"--help=false", "--parallelism=2"});
-  ASSERT_TRUE(flags.ok());
+  ASSERT_THAT(flags, IsOk());
   EXPECT_FALSE(flags->help);
   EXPECT_EQ(flags->parallelism, 2);
   EXPECT_EQ(ParseError({"--help=please"}).message(),
@@ -195,22 +202,22 @@ TEST(StandardFlagsTest, HelpSkipsValidationOfTheOtherFlags) {
 
 TEST(StandardFlagsTest, MistypedStandardFlagGetsASuggestion) {
   Result<StandardFlags> flags = Parse({"--paralelism=4"});
-  ASSERT_TRUE(flags.ok()) << flags.status().ToString();
+  ASSERT_THAT(flags, IsOk());
   EXPECT_EQ(flags->parallelism, std::nullopt);
   EXPECT_EQ(flags->job_parameters.ToMap(), (Map{{"paralelism", "4"}}));
   Status status = flags->job_parameters.CheckAllRequested(kStandardFlagNames);
-  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(status, StatusIs(StatusCode::kInvalidArgument));
   EXPECT_EQ(status.message(), "unknown flag --paralelism (did you mean --parallelism?)");
 
   flags = Parse({"--checkpoint_interval=5s"});
-  ASSERT_TRUE(flags.ok());
+  ASSERT_THAT(flags, IsOk());
   EXPECT_EQ(flags->job_parameters.CheckAllRequested(kStandardFlagNames).message(),
             "unknown flag --checkpoint_interval (did you mean --checkpoint-interval?)");
 }
 
 TEST(StandardFlagsTest, MistypedJobParameterGetsASuggestion) {
   Result<StandardFlags> flags = Parse({"--parallelism=2", "--inptu=words.txt"});
-  ASSERT_TRUE(flags.ok()) << flags.status().ToString();
+  ASSERT_THAT(flags, IsOk());
   const ParameterTool& params = flags->job_parameters;
   EXPECT_EQ(params.Get("input", "stdin"), "stdin");
   EXPECT_EQ(params.CheckAllRequested(kStandardFlagNames).message(),
@@ -219,9 +226,9 @@ TEST(StandardFlagsTest, MistypedJobParameterGetsASuggestion) {
 
 TEST(StandardFlagsTest, JobThatReadsEveryParameterPassesTheCheck) {
   Result<StandardFlags> flags = Parse({"-p", "2", "--input=a.txt", "--log-level=info"});
-  ASSERT_TRUE(flags.ok()) << flags.status().ToString();
+  ASSERT_THAT(flags, IsOk());
   EXPECT_EQ(*flags->job_parameters.GetRequired("input"), "a.txt");
-  EXPECT_TRUE(flags->job_parameters.CheckAllRequested(kStandardFlagNames).ok());
+  EXPECT_THAT(flags->job_parameters.CheckAllRequested(kStandardFlagNames), IsOk());
 }
 
 TEST(StandardFlagsTest, HelpTextMentionsEveryFlag) {

@@ -1,5 +1,6 @@
 #include "checkpoint/atomic_file.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -8,7 +9,14 @@
 #include <thread>
 #include <vector>
 
+#include <sluice/testing/status_matchers.h>
+
 #include "unit/checkpoint/checkpoint_test_util.h"
+
+using ::sluice::testing::IsOk;
+using ::sluice::testing::StatusIs;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 namespace sluice::internal {
 namespace {
@@ -27,9 +35,9 @@ std::vector<std::string> FileNames(const fs::path& dir) {
 TEST(AtomicFileTest, WritesNewFileAndLeavesNoTempFile) {
   TempDir tmp;
   fs::path target = tmp.path() / "state";
-  ASSERT_TRUE(WriteFileAtomically(target, "hello").ok());
+  ASSERT_THAT(WriteFileAtomically(target, "hello"), IsOk());
   Result<std::string> read = ReadFile(target);
-  ASSERT_TRUE(read.ok()) << read.status().ToString();
+  ASSERT_THAT(read, IsOk());
   EXPECT_EQ(*read, "hello");
   EXPECT_EQ(FileNames(tmp.path()), std::vector<std::string>{"state"});
 }
@@ -37,10 +45,10 @@ TEST(AtomicFileTest, WritesNewFileAndLeavesNoTempFile) {
 TEST(AtomicFileTest, ReplacesExistingFileWhole) {
   TempDir tmp;
   fs::path target = tmp.path() / "state";
-  ASSERT_TRUE(WriteFileAtomically(target, std::string(100000, 'a')).ok());
-  ASSERT_TRUE(WriteFileAtomically(target, "short").ok());
+  ASSERT_THAT(WriteFileAtomically(target, std::string(100000, 'a')), IsOk());
+  ASSERT_THAT(WriteFileAtomically(target, "short"), IsOk());
   EXPECT_EQ(ReadFile(target).value(), "short");
-  ASSERT_TRUE(WriteFileAtomically(target, "").ok());
+  ASSERT_THAT(WriteFileAtomically(target, ""), IsOk());
   EXPECT_EQ(ReadFile(target).value(), "");
   EXPECT_EQ(FileNames(tmp.path()), std::vector<std::string>{"state"});
 }
@@ -50,7 +58,7 @@ TEST(AtomicFileTest, ReadsBinaryAndLargeContentExactly) {
   std::string bytes;
   for (int i = 0; i < 300000; ++i) bytes.push_back(static_cast<char>(i % 251));
   bytes[10] = '\0';
-  ASSERT_TRUE(WriteFileAtomically(tmp.path() / "big", bytes).ok());
+  ASSERT_THAT(WriteFileAtomically(tmp.path() / "big", bytes), IsOk());
   EXPECT_EQ(ReadFile(tmp.path() / "big").value(), bytes);
 }
 
@@ -61,8 +69,8 @@ TEST(AtomicFileTest, ConcurrentWritersOfOneTargetLeaveOneWholeFile) {
   for (int t = 0; t < 8; ++t) {
     threads.emplace_back([&target, t] {
       for (int i = 0; i < 20; ++i) {
-        EXPECT_TRUE(
-            WriteFileAtomically(target, std::string(1000, static_cast<char>('a' + t))).ok());
+        EXPECT_THAT(WriteFileAtomically(target, std::string(1000, static_cast<char>('a' + t))),
+                    IsOk());
       }
     });
   }
@@ -77,12 +85,10 @@ TEST(AtomicFileTest, ErrorNamesThePathAndTheErrnoText) {
   TempDir tmp;
   fs::path target = tmp.path() / "missing-dir" / "state";
   Status status = WriteFileAtomically(target, "x");
-  ASSERT_FALSE(status.ok());
-  EXPECT_EQ(status.code(), StatusCode::kNotFound);
-  EXPECT_NE(status.message().find((tmp.path() / "missing-dir").string()), std::string::npos)
-      << status.message();
-  EXPECT_NE(status.message().find("No such file or directory"), std::string::npos)
-      << status.message();
+  ASSERT_THAT(status, Not(IsOk()));
+  EXPECT_THAT(status, StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(status.message(), HasSubstr((tmp.path() / "missing-dir").string()));
+  EXPECT_THAT(status.message(), HasSubstr("No such file or directory"));
   EXPECT_TRUE(FileNames(tmp.path()).empty());
 }
 
@@ -92,9 +98,9 @@ TEST(AtomicFileTest, FailedRenameRemovesTheTempFile) {
   fs::create_directory(target);
   fs::create_directory(target / "child");  // rename(2) cannot replace a non-empty directory
   Status status = WriteFileAtomically(target, "x");
-  ASSERT_FALSE(status.ok());
-  EXPECT_EQ(status.code(), StatusCode::kIoError);
-  EXPECT_NE(status.message().find(target.string()), std::string::npos) << status.message();
+  ASSERT_THAT(status, Not(IsOk()));
+  EXPECT_THAT(status, StatusIs(StatusCode::kIoError));
+  EXPECT_THAT(status.message(), HasSubstr(target.string()));
   EXPECT_EQ(FileNames(tmp.path()), std::vector<std::string>{"occupied"});
 }
 
@@ -140,9 +146,9 @@ TEST(AtomicFileTest, AnAbandonedWriterLeavesTheTargetAndNoTempFile) {
 TEST(AtomicFileTest, ReadFileOfMissingPathIsNotFoundNamingIt) {
   TempDir tmp;
   Result<std::string> read = ReadFile(tmp.path() / "nope");
-  ASSERT_FALSE(read.ok());
-  EXPECT_EQ(read.status().code(), StatusCode::kNotFound);
-  EXPECT_NE(read.status().message().find("nope"), std::string::npos);
+  ASSERT_THAT(read, Not(IsOk()));
+  EXPECT_THAT(read, StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(read.status().message(), HasSubstr("nope"));
 }
 
 TEST(AtomicFileTest, RecognisesItsOwnTempFileNames) {

@@ -1,11 +1,18 @@
 #include "checkpoint/checkpoint_metadata.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
 #include <limits>
 #include <string>
+
+#include <sluice/testing/status_matchers.h>
+
+using ::sluice::testing::IsOk;
+using ::sluice::testing::StatusIs;
+using ::testing::HasSubstr;
 
 namespace sluice::internal {
 namespace {
@@ -75,7 +82,7 @@ Status DecodeJson(const Json& j) { return DecodeMetadata(j.dump()).status(); }
 TEST(CheckpointMetadataTest, RoundTripsEveryField) {
   CheckpointMetadata original = FullMetadata();
   Result<CheckpointMetadata> decoded = DecodeMetadata(EncodeMetadata(original));
-  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  ASSERT_THAT(decoded, IsOk());
   EXPECT_EQ(*decoded, original);
   // Spot checks, so a broken operator== could not hide a loss.
   EXPECT_EQ(decoded->checkpoint_id, 9'000'000'000);
@@ -91,7 +98,7 @@ TEST(CheckpointMetadataTest, RoundTripsEveryField) {
 TEST(CheckpointMetadataTest, RoundTripsEmptyMetadataAndDefaults) {
   CheckpointMetadata empty;
   Result<CheckpointMetadata> decoded = DecodeMetadata(EncodeMetadata(empty));
-  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  ASSERT_THAT(decoded, IsOk());
   EXPECT_EQ(*decoded, empty);
   EXPECT_TRUE(decoded->operators.empty());
   EXPECT_TRUE(decoded->properties.empty());
@@ -118,7 +125,7 @@ TEST(CheckpointMetadataTest, RejectsANewerFormatVersionNamingBothVersions) {
   Json j = Parse(FullMetadata());
   j["format_version"] = 2;
   Status status = DecodeJson(j);
-  EXPECT_EQ(status.code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(status, StatusIs(StatusCode::kFailedPrecondition));
   EXPECT_EQ(status.message(),
             "checkpoint metadata has format_version 2, newer than this build of sluice reads "
             "(format_version 1); restore it with the sluice version that wrote it or a newer one");
@@ -128,7 +135,7 @@ TEST(CheckpointMetadataTest, RejectsAnUnknownOlderFormatVersion) {
   Json j = Parse(FullMetadata());
   j["format_version"] = 0;
   Status status = DecodeJson(j);
-  EXPECT_EQ(status.code(), StatusCode::kCorruption);
+  EXPECT_THAT(status, StatusIs(StatusCode::kCorruption));
   EXPECT_EQ(status.message(),
             "checkpoint metadata has unknown format_version 0; this build of sluice reads "
             "format_version 1");
@@ -137,8 +144,8 @@ TEST(CheckpointMetadataTest, RejectsAnUnknownOlderFormatVersion) {
 TEST(CheckpointMetadataTest, VersionIsCheckedBeforeOtherFields) {
   // A future format may drop fields this build requires; the version error must win.
   Status status = DecodeMetadata(R"({"format_version": 7, "something": "else"})").status();
-  EXPECT_EQ(status.code(), StatusCode::kFailedPrecondition);
-  EXPECT_NE(status.message().find("format_version 7"), std::string::npos);
+  EXPECT_THAT(status, StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_THAT(status.message(), HasSubstr("format_version 7"));
 }
 
 TEST(CheckpointMetadataTest, MissingFieldIsCorruptionNamingIt) {
@@ -160,7 +167,7 @@ TEST(CheckpointMetadataTest, MissingFieldIsCorruptionNamingIt) {
     Json::json_pointer pointer(c.pointer);
     j[pointer.parent_pointer()].erase(pointer.back());
     Status status = DecodeJson(j);
-    EXPECT_EQ(status.code(), StatusCode::kCorruption) << c.pointer;
+    EXPECT_THAT(status, StatusIs(StatusCode::kCorruption)) << c.pointer;
     EXPECT_EQ(status.message(),
               std::string("checkpoint metadata: field '") + c.name + "' is missing")
         << c.pointer;
@@ -171,66 +178,60 @@ TEST(CheckpointMetadataTest, MistypedFieldIsCorruptionNamingItAndTheTypes) {
   Json j = Parse(FullMetadata());
   j["operators"][0]["subtasks"][0]["size"] = "12";
   Status status = DecodeJson(j);
-  EXPECT_EQ(status.code(), StatusCode::kCorruption);
+  EXPECT_THAT(status, StatusIs(StatusCode::kCorruption));
   EXPECT_EQ(status.message(),
             "checkpoint metadata: field 'operators[0].subtasks[0].size' is a string, expected a "
             "non-negative integer");
 
   j = Parse(FullMetadata());
   j["is_savepoint"] = 1;
-  EXPECT_NE(DecodeJson(j).message().find("'is_savepoint' is a number, expected a boolean"),
-            std::string::npos)
-      << DecodeJson(j).message();
+  EXPECT_THAT(DecodeJson(j).message(), HasSubstr("'is_savepoint' is a number, expected a boolean"));
 
   j = Parse(FullMetadata());
   j["instance"] = 1.5;
-  EXPECT_NE(DecodeJson(j).message().find("'instance' is a floating-point number"),
-            std::string::npos);
+  EXPECT_THAT(DecodeJson(j).message(), HasSubstr("'instance' is a floating-point number"));
 
   j = Parse(FullMetadata());
   j["operators"][0]["subtasks"][0]["crc32c"] = -1;
-  EXPECT_NE(DecodeJson(j).message().find("'operators[0].subtasks[0].crc32c' is negative"),
-            std::string::npos);
+  EXPECT_THAT(DecodeJson(j).message(), HasSubstr("'operators[0].subtasks[0].crc32c' is negative"));
 
   j = Parse(FullMetadata());
   j["properties"]["k"] = 3;
-  EXPECT_NE(DecodeJson(j).message().find("'properties.k' is not a string"), std::string::npos);
+  EXPECT_THAT(DecodeJson(j).message(), HasSubstr("'properties.k' is not a string"));
 
   j = Parse(FullMetadata());
   j["operators"][1] = "not an object";
-  EXPECT_NE(DecodeJson(j).message().find("'operators[1]' is a string, expected an object"),
-            std::string::npos);
+  EXPECT_THAT(DecodeJson(j).message(), HasSubstr("'operators[1]' is a string, expected an object"));
 
   j = Parse(FullMetadata());
   j["status"] = "DONE";
-  EXPECT_NE(DecodeJson(j).message().find("'status' = \"DONE\""), std::string::npos);
+  EXPECT_THAT(DecodeJson(j).message(), HasSubstr("'status' = \"DONE\""));
 }
 
 TEST(CheckpointMetadataTest, OutOfRangeIntegersAreCorruption) {
   Json j = Parse(FullMetadata());
   j["instance"] = std::int64_t{1} << 31;
   Status status = DecodeJson(j);
-  EXPECT_EQ(status.code(), StatusCode::kCorruption);
-  EXPECT_NE(status.message().find("'instance' = 2147483648 is out of range"), std::string::npos)
-      << status.message();
+  EXPECT_THAT(status, StatusIs(StatusCode::kCorruption));
+  EXPECT_THAT(status.message(), HasSubstr("'instance' = 2147483648 is out of range"));
 
   j = Parse(FullMetadata());
   j["operators"][0]["subtasks"][0]["crc32c"] = std::uint64_t{1} << 32;
-  EXPECT_EQ(DecodeJson(j).code(), StatusCode::kCorruption);
+  EXPECT_THAT(DecodeJson(j), StatusIs(StatusCode::kCorruption));
 
   j = Parse(FullMetadata());
   j["checkpoint_id"] = std::numeric_limits<std::uint64_t>::max();
-  EXPECT_EQ(DecodeJson(j).code(), StatusCode::kCorruption);
+  EXPECT_THAT(DecodeJson(j), StatusIs(StatusCode::kCorruption));
 }
 
 TEST(CheckpointMetadataTest, NotJsonOrNotAnObjectIsCorruption) {
-  EXPECT_EQ(DecodeMetadata("").status().code(), StatusCode::kCorruption);
+  EXPECT_THAT(DecodeMetadata(""), StatusIs(StatusCode::kCorruption));
   std::string truncated = EncodeMetadata(FullMetadata());
   truncated.resize(truncated.size() / 2);
   Status status = DecodeMetadata(truncated).status();
-  EXPECT_EQ(status.code(), StatusCode::kCorruption);
-  EXPECT_NE(status.message().find("not valid JSON"), std::string::npos);
-  EXPECT_EQ(DecodeMetadata("[1, 2]").status().code(), StatusCode::kCorruption);
+  EXPECT_THAT(status, StatusIs(StatusCode::kCorruption));
+  EXPECT_THAT(status.message(), HasSubstr("not valid JSON"));
+  EXPECT_THAT(DecodeMetadata("[1, 2]"), StatusIs(StatusCode::kCorruption));
 }
 
 TEST(CheckpointMetadataTest, StateFileOutsideTheSnapshotDirectoryIsCorruption) {
@@ -238,31 +239,31 @@ TEST(CheckpointMetadataTest, StateFileOutsideTheSnapshotDirectoryIsCorruption) {
     Json j = Parse(FullMetadata());
     j["operators"][0]["subtasks"][0]["file"] = file;
     Status status = DecodeJson(j);
-    EXPECT_EQ(status.code(), StatusCode::kCorruption) << file;
-    EXPECT_NE(status.message().find("operators[0].subtasks[0].file"), std::string::npos) << file;
+    EXPECT_THAT(status, StatusIs(StatusCode::kCorruption)) << file;
+    EXPECT_THAT(status.message(), HasSubstr("operators[0].subtasks[0].file")) << file;
   }
 }
 
 TEST(CheckpointMetadataTest, InconsistentKeyGroupOffsetsAreCorruption) {
   Json j = Parse(FullMetadata());
   j["operators"][1]["subtasks"][0]["key_group_offsets"] = {0, 100};  // range has 4 groups
-  EXPECT_NE(DecodeJson(j).message().find("has 2 entries for 4 key groups"), std::string::npos);
+  EXPECT_THAT(DecodeJson(j).message(), HasSubstr("has 2 entries for 4 key groups"));
 
   j = Parse(FullMetadata());
   j["operators"][1]["subtasks"][0]["key_group_offsets"] = {0, 200, 100, 300};
-  EXPECT_EQ(DecodeJson(j).code(), StatusCode::kCorruption);
+  EXPECT_THAT(DecodeJson(j), StatusIs(StatusCode::kCorruption));
 
   j = Parse(FullMetadata());
   j["operators"][1]["subtasks"][0]["key_group_offsets"] = {0, 0, 100, 301};  // past the end
-  EXPECT_EQ(DecodeJson(j).code(), StatusCode::kCorruption);
+  EXPECT_THAT(DecodeJson(j), StatusIs(StatusCode::kCorruption));
 
   j = Parse(FullMetadata());
   j["operators"][0]["subtasks"][1]["key_group_offsets"] = {0};  // offsets without a range
-  EXPECT_EQ(DecodeJson(j).code(), StatusCode::kCorruption);
+  EXPECT_THAT(DecodeJson(j), StatusIs(StatusCode::kCorruption));
 
   j = Parse(FullMetadata());
   j["operators"][1]["subtasks"][0]["key_groups"] = {{"start", 5}, {"end", 2}};
-  EXPECT_EQ(DecodeJson(j).code(), StatusCode::kCorruption);
+  EXPECT_THAT(DecodeJson(j), StatusIs(StatusCode::kCorruption));
 }
 
 TEST(CheckpointMetadataTest, UnknownFieldsAreIgnoredWithinAVersion) {
@@ -270,7 +271,7 @@ TEST(CheckpointMetadataTest, UnknownFieldsAreIgnoredWithinAVersion) {
   j["added_later"] = {{"x", 1}};
   j["operators"][0]["subtasks"][0]["also_new"] = true;
   Result<CheckpointMetadata> decoded = DecodeMetadata(j.dump());
-  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  ASSERT_THAT(decoded, IsOk());
   EXPECT_EQ(*decoded, FullMetadata());
 }
 

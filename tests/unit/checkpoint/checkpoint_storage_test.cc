@@ -1,5 +1,6 @@
 #include "checkpoint/checkpoint_storage.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -8,9 +9,17 @@
 #include <thread>
 #include <vector>
 
+#include <sluice/testing/status_matchers.h>
+
 #include "checkpoint/atomic_file.h"
 #include "checkpoint/crc32c.h"
 #include "unit/checkpoint/checkpoint_test_util.h"
+
+using ::sluice::testing::IsOk;
+using ::sluice::testing::StatusIs;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
 
 namespace sluice::internal {
 namespace {
@@ -40,7 +49,7 @@ class CheckpointStorageTest : public ::testing::Test {
   CheckpointStorage OpenStorage() {
     Result<CheckpointStorage> storage =
         CheckpointStorage::Open(tmp_.path() / "checkpoints", kJob, 0);
-    EXPECT_TRUE(storage.ok()) << storage.status().ToString();
+    EXPECT_THAT(storage, IsOk());
     return std::move(storage).value();
   }
 
@@ -57,21 +66,21 @@ class CheckpointStorageTest : public ::testing::Test {
   // Writes two subtasks of one keyed operator and completes checkpoint `id`.
   CheckpointMetadata WriteCheckpoint(CheckpointStorage& storage, std::int64_t id) {
     Result<SnapshotLocation> location = storage.BeginCheckpoint(id);
-    EXPECT_TRUE(location.ok()) << location.status().ToString();
+    EXPECT_THAT(location, IsOk());
     CheckpointMetadata m = MetadataFor(storage, id);
     OperatorStateMeta op{"counter", "Count", 2, 4, {}};
     for (std::int32_t subtask = 0; subtask < 2; ++subtask) {
       std::string bytes = "state of " + std::to_string(id) + "/" + std::to_string(subtask);
       Result<SubtaskStateMeta> meta =
           location->WriteSubtaskState(subtask, "op-counter-" + std::to_string(subtask), bytes);
-      EXPECT_TRUE(meta.ok()) << meta.status().ToString();
+      EXPECT_THAT(meta, IsOk());
       meta->key_groups = KeyGroupRangeMeta{2 * subtask, 2 * subtask + 1};
       meta->key_group_offsets = {0, 3};
       op.subtasks.push_back(*meta);
     }
     m.operators.push_back(op);
     Status status = storage.Complete(*location, m);
-    EXPECT_TRUE(status.ok()) << status.ToString();
+    EXPECT_THAT(status, IsOk());
     return m;
   }
 
@@ -135,24 +144,22 @@ TEST_F(CheckpointStorageTest, OpenCreatesTheInstanceDirectory) {
 
 TEST_F(CheckpointStorageTest, OpenOfAnUncreatableDirectoryNamesItAndTheFlag) {
   // A path below a regular file cannot be created, even as root (which ignores permissions).
-  ASSERT_TRUE(WriteFileAtomically(tmp_.path() / "file", "x").ok());
+  ASSERT_THAT(WriteFileAtomically(tmp_.path() / "file", "x"), IsOk());
   fs::path bad = tmp_.path() / "file" / "checkpoints";
   Result<CheckpointStorage> storage = CheckpointStorage::Open(bad, kJob, 0);
-  ASSERT_FALSE(storage.ok());
-  EXPECT_EQ(storage.status().code(), StatusCode::kIoError);
-  EXPECT_NE(storage.status().message().find(bad.string()), std::string::npos)
-      << storage.status().message();
-  EXPECT_NE(storage.status().message().find("--checkpoint-dir"), std::string::npos);
+  ASSERT_THAT(storage, Not(IsOk()));
+  EXPECT_THAT(storage, StatusIs(StatusCode::kIoError));
+  EXPECT_THAT(storage.status().message(), HasSubstr(bad.string()));
+  EXPECT_THAT(storage.status().message(), HasSubstr("--checkpoint-dir"));
 }
 
 TEST_F(CheckpointStorageTest, OpenRejectsMissingArguments) {
-  EXPECT_EQ(CheckpointStorage::Open("", kJob, 0).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(CheckpointStorage::Open("", kJob, 0).status().message().find("--checkpoint-dir"),
-            std::string::npos);
-  EXPECT_EQ(CheckpointStorage::Open(tmp_.path(), "", 0).status().code(),
-            StatusCode::kInvalidArgument);
-  EXPECT_EQ(CheckpointStorage::Open(tmp_.path(), kJob, -1).status().code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_THAT(CheckpointStorage::Open("", kJob, 0), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(CheckpointStorage::Open("", kJob, 0).status().message(),
+              HasSubstr("--checkpoint-dir"));
+  EXPECT_THAT(CheckpointStorage::Open(tmp_.path(), "", 0), StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(CheckpointStorage::Open(tmp_.path(), kJob, -1),
+              StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST_F(CheckpointStorageTest, CompletedCheckpointRestoresIdentically) {
@@ -160,12 +167,12 @@ TEST_F(CheckpointStorageTest, CompletedCheckpointRestoresIdentically) {
   CheckpointMetadata written = WriteCheckpoint(storage, 1);
   EXPECT_EQ(storage.ListCompleted(), std::vector<std::int64_t>{1});
   Result<std::optional<CheckpointMetadata>> latest = storage.LatestCompleted();
-  ASSERT_TRUE(latest.ok()) << latest.status().ToString();
+  ASSERT_THAT(latest, IsOk());
   ASSERT_TRUE(latest->has_value());
   EXPECT_EQ(**latest, written);
   for (const SubtaskStateMeta& subtask : (*latest)->operators[0].subtasks) {
     Result<std::string> bytes = CheckpointStorage::ReadStateFile(storage.CheckpointDir(1), subtask);
-    ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+    ASSERT_THAT(bytes, IsOk());
     EXPECT_EQ(*bytes, "state of 1/" + std::to_string(subtask.subtask));
   }
   EXPECT_EQ(FileNames(storage.CheckpointDir(1)),
@@ -176,7 +183,7 @@ TEST_F(CheckpointStorageTest, NoCheckpointYetIsAnEmptyResultNotAnError) {
   CheckpointStorage storage = OpenStorage();
   EXPECT_TRUE(storage.ListCompleted().empty());
   Result<std::optional<CheckpointMetadata>> latest = storage.LatestCompleted();
-  ASSERT_TRUE(latest.ok());
+  ASSERT_THAT(latest, IsOk());
   EXPECT_FALSE(latest->has_value());
 }
 
@@ -195,7 +202,7 @@ TEST_F(CheckpointStorageTest, StateFilesFromManyThreadsAtOnce) {
   for (std::thread& thread : threads) thread.join();
   for (int t = 0; t < kThreads; ++t) {
     const Result<std::string>& name = names[static_cast<std::size_t>(t)];
-    ASSERT_TRUE(name.ok()) << name.status().ToString();
+    ASSERT_THAT(name, IsOk());
     EXPECT_EQ(*name, "op-x-" + std::to_string(t));
     EXPECT_EQ(CheckpointStorage::ReadStateFile(storage.CheckpointDir(5), *name).value(),
               std::string(10000, static_cast<char>('a' + t)));
@@ -209,12 +216,12 @@ TEST_F(CheckpointStorageTest, StateFileNamesMustBePlainAndNotReserved) {
   for (std::string_view name :
        {""sv, "a/b"sv, ".."sv, "."sv, "_metadata"sv, "_x"sv, "op.tmp-1-ab"sv, "a\0b"sv}) {
     Result<std::string> written = storage.WriteStateFile(1, name, "x");
-    EXPECT_EQ(written.status().code(), StatusCode::kInvalidArgument) << name;
+    EXPECT_THAT(written, StatusIs(StatusCode::kInvalidArgument)) << name;
   }
-  EXPECT_EQ(storage.WriteStateFile(1, std::string(201, 'x'), "x").status().code(),
-            StatusCode::kInvalidArgument);
-  EXPECT_TRUE(storage.WriteStateFile(1, std::string(200, 'x'), "x").ok());
-  EXPECT_EQ(storage.WriteStateFile(-1, "x", "x").status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(storage.WriteStateFile(1, std::string(201, 'x'), "x"),
+              StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(storage.WriteStateFile(1, std::string(200, 'x'), "x"), IsOk());
+  EXPECT_THAT(storage.WriteStateFile(-1, "x", "x"), StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST_F(CheckpointStorageTest, AStateFileWrittenInPiecesHasTheMetaOfOneWrittenWhole) {
@@ -260,37 +267,37 @@ TEST_F(CheckpointStorageTest, CompleteRejectsMetadataThatDoesNotMatchTheFiles) {
   CheckpointMetadata with_missing = m;
   with_missing.operators[0].subtasks.push_back(missing);
   Status status = storage.Complete(location, with_missing);
-  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(status.message().find("op-a-1"), std::string::npos) << status.message();
+  EXPECT_THAT(status, StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(status.message(), HasSubstr("op-a-1"));
 
   CheckpointMetadata wrong_size = m;
   wrong_size.operators[0].subtasks[0].size = 4;
-  EXPECT_EQ(storage.Complete(location, wrong_size).code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(storage.Complete(location, wrong_size), StatusIs(StatusCode::kInvalidArgument));
 
   CheckpointMetadata wrong_id = m;
   wrong_id.checkpoint_id = 4;
-  EXPECT_EQ(storage.Complete(location, wrong_id).code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(storage.Complete(location, wrong_id), StatusIs(StatusCode::kInvalidArgument));
 
   CheckpointMetadata wrong_job = m;
   wrong_job.job_name = "other";
-  EXPECT_EQ(storage.Complete(location, wrong_job).code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(storage.Complete(location, wrong_job), StatusIs(StatusCode::kInvalidArgument));
 
   CheckpointMetadata bad_offsets = m;  // a restore would reject it, so completing must too
   bad_offsets.operators[0].subtasks[0].key_groups = KeyGroupRangeMeta{0, 1};
   bad_offsets.operators[0].subtasks[0].key_group_offsets = {0, 4};
   status = storage.Complete(location, bad_offsets);
-  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(status.message().find("key_group_offsets[1]"), std::string::npos) << status.message();
+  EXPECT_THAT(status, StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(status.message(), HasSubstr("key_group_offsets[1]"));
 
   CheckpointMetadata duplicate_uid = m;
   duplicate_uid.operators.push_back(m.operators[0]);
-  EXPECT_EQ(storage.Complete(location, duplicate_uid).code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(storage.Complete(location, duplicate_uid), StatusIs(StatusCode::kInvalidArgument));
 
   EXPECT_TRUE(storage.ListCompleted().empty());  // nothing was written by the failures
-  ASSERT_TRUE(storage.Complete(location, m).ok());
+  ASSERT_THAT(storage.Complete(location, m), IsOk());
   EXPECT_EQ(storage.ListCompleted(), std::vector<std::int64_t>{3});
-  EXPECT_EQ(storage.Complete(location, m).code(), StatusCode::kAlreadyExists);
-  EXPECT_EQ(storage.BeginCheckpoint(3).status().code(), StatusCode::kAlreadyExists);
+  EXPECT_THAT(storage.Complete(location, m), StatusIs(StatusCode::kAlreadyExists));
+  EXPECT_THAT(storage.BeginCheckpoint(3), StatusIs(StatusCode::kAlreadyExists));
 }
 
 TEST_F(CheckpointStorageTest, ListingIgnoresIncompleteDirectoriesAndJunkNames) {
@@ -300,16 +307,16 @@ TEST_F(CheckpointStorageTest, ListingIgnoresIncompleteDirectoriesAndJunkNames) {
   WriteCheckpoint(storage, 10);
   const fs::path& root = storage.instance_dir();
   // Incomplete: state written, no _metadata.
-  ASSERT_TRUE(storage.WriteStateFile(11, "op-counter-0", "partial").ok());
+  ASSERT_THAT(storage.WriteStateFile(11, "op-counter-0", "partial"), IsOk());
   // Junk that must not be mistaken for checkpoints, some even holding a valid _metadata.
   for (const char* junk : {"chk-", "chk-abc", "chk-007", "chk--3", "foo", "chk-12.old"}) {
     fs::create_directory(root / junk);
     fs::copy_file(storage.CheckpointDir(1) / "_metadata", root / junk / "_metadata");
   }
-  ASSERT_TRUE(WriteFileAtomically(root / "chk-13", "a file, not a directory").ok());
+  ASSERT_THAT(WriteFileAtomically(root / "chk-13", "a file, not a directory"), IsOk());
   // _metadata that is not valid, or names another checkpoint.
   fs::create_directory(root / "chk-14");
-  ASSERT_TRUE(WriteFileAtomically(root / "chk-14" / "_metadata", "{ not json").ok());
+  ASSERT_THAT(WriteFileAtomically(root / "chk-14" / "_metadata", "{ not json"), IsOk());
   fs::create_directory(root / "chk-15");
   fs::copy_file(storage.CheckpointDir(2) / "_metadata", root / "chk-15" / "_metadata");
 
@@ -319,32 +326,31 @@ TEST_F(CheckpointStorageTest, ListingIgnoresIncompleteDirectoriesAndJunkNames) {
 TEST_F(CheckpointStorageTest, LatestCompletedRefusesToSkipAnUnreadableNewestCheckpoint) {
   CheckpointStorage storage = OpenStorage();
   WriteCheckpoint(storage, 1);
-  ASSERT_TRUE(storage.WriteStateFile(3, "op-counter-0", "partial").ok());  // incomplete: skipped
+  ASSERT_THAT(storage.WriteStateFile(3, "op-counter-0", "partial"), IsOk());  // incomplete: skipped
   EXPECT_EQ(storage.LatestCompleted().value()->checkpoint_id, 1);
 
   fs::create_directory(storage.CheckpointDir(2));
-  ASSERT_TRUE(WriteFileAtomically(storage.CheckpointDir(2) / "_metadata", "{}").ok());
+  ASSERT_THAT(WriteFileAtomically(storage.CheckpointDir(2) / "_metadata", "{}"), IsOk());
   Result<std::optional<CheckpointMetadata>> latest = storage.LatestCompleted();
-  ASSERT_FALSE(latest.ok());
-  EXPECT_EQ(latest.status().code(), StatusCode::kCorruption);
-  EXPECT_NE(latest.status().message().find((storage.CheckpointDir(2) / "_metadata").string()),
-            std::string::npos)
-      << latest.status().message();
-  EXPECT_NE(latest.status().message().find("--fresh"), std::string::npos);
+  ASSERT_THAT(latest, Not(IsOk()));
+  EXPECT_THAT(latest, StatusIs(StatusCode::kCorruption));
+  EXPECT_THAT(latest.status().message(),
+              HasSubstr((storage.CheckpointDir(2) / "_metadata").string()));
+  EXPECT_THAT(latest.status().message(), HasSubstr("--fresh"));
 }
 
 TEST_F(CheckpointStorageTest, DiscardIncompleteRemovesOnlyIncompleteCheckpointsAndTempFiles) {
   CheckpointStorage storage = OpenStorage();
   WriteCheckpoint(storage, 1);
-  ASSERT_TRUE(storage.WriteStateFile(2, "op-counter-0", "partial").ok());
+  ASSERT_THAT(storage.WriteStateFile(2, "op-counter-0", "partial"), IsOk());
   fs::create_directory(storage.CheckpointDir(3));  // empty, also incomplete
   fs::create_directory(storage.CheckpointDir(4));
-  ASSERT_TRUE(WriteFileAtomically(storage.CheckpointDir(4) / "_metadata", "garbage").ok());
+  ASSERT_THAT(WriteFileAtomically(storage.CheckpointDir(4) / "_metadata", "garbage"), IsOk());
   fs::create_directory(storage.instance_dir() / "keep-me");
   // A crash in the middle of an atomic write leaves its temp file behind.
-  ASSERT_TRUE(WriteFileAtomically(storage.CheckpointDir(1) / "_metadata.tmp-1-abc", "x").ok());
+  ASSERT_THAT(WriteFileAtomically(storage.CheckpointDir(1) / "_metadata.tmp-1-abc", "x"), IsOk());
 
-  ASSERT_TRUE(storage.DiscardIncomplete().ok());
+  ASSERT_THAT(storage.DiscardIncomplete(), IsOk());
   EXPECT_EQ(FileNames(storage.instance_dir()),
             (std::vector<std::string>{"chk-1", "chk-4", "keep-me"}));
   EXPECT_EQ(FileNames(storage.CheckpointDir(1)),
@@ -354,37 +360,37 @@ TEST_F(CheckpointStorageTest, DiscardIncompleteRemovesOnlyIncompleteCheckpointsA
 TEST_F(CheckpointStorageTest, PruneKeepsExactlyTheNewestK) {
   CheckpointStorage storage = OpenStorage();
   for (std::int64_t id = 1; id <= 6; ++id) WriteCheckpoint(storage, id);
-  ASSERT_TRUE(storage.Prune(3).ok());
+  ASSERT_THAT(storage.Prune(3), IsOk());
   EXPECT_EQ(storage.ListCompleted(), (std::vector<std::int64_t>{4, 5, 6}));
   EXPECT_EQ(FileNames(storage.instance_dir()),
             (std::vector<std::string>{"chk-4", "chk-5", "chk-6"}));
-  ASSERT_TRUE(storage.Prune(1).ok());
+  ASSERT_THAT(storage.Prune(1), IsOk());
   EXPECT_EQ(storage.ListCompleted(), std::vector<std::int64_t>{6});
-  ASSERT_TRUE(storage.Prune(5).ok());  // fewer than K: nothing to do
+  ASSERT_THAT(storage.Prune(5), IsOk());  // fewer than K: nothing to do
   EXPECT_EQ(storage.ListCompleted(), std::vector<std::int64_t>{6});
-  EXPECT_EQ(storage.Prune(0).code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(storage.Prune(0), StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST_F(CheckpointStorageTest, PruneNeverRemovesTheNewestCommittedCheckpoint) {
   CheckpointStorage storage = OpenStorage();
   for (std::int64_t id = 1; id <= 4; ++id) WriteCheckpoint(storage, id);
-  ASSERT_TRUE(storage.MarkCommitted(1).ok());
-  ASSERT_TRUE(storage.MarkCommitted(2).ok());
+  ASSERT_THAT(storage.MarkCommitted(1), IsOk());
+  ASSERT_THAT(storage.MarkCommitted(2), IsOk());
   // 3 and 4 are complete but (not yet) committed: 2 is all an exactly-once job may restore.
-  ASSERT_TRUE(storage.Prune(1).ok());
+  ASSERT_THAT(storage.Prune(1), IsOk());
   EXPECT_EQ(storage.ListCompleted(), (std::vector<std::int64_t>{2, 4}));
-  ASSERT_TRUE(storage.MarkCommitted(4).ok());
-  ASSERT_TRUE(storage.Prune(1).ok());
+  ASSERT_THAT(storage.MarkCommitted(4), IsOk());
+  ASSERT_THAT(storage.Prune(1), IsOk());
   EXPECT_EQ(storage.ListCompleted(), std::vector<std::int64_t>{4});
 }
 
 TEST_F(CheckpointStorageTest, PruneRemovesAbortedCheckpointsButNotOneInProgress) {
   CheckpointStorage storage = OpenStorage();
   WriteCheckpoint(storage, 1);
-  ASSERT_TRUE(storage.WriteStateFile(2, "op-counter-0", "aborted").ok());
+  ASSERT_THAT(storage.WriteStateFile(2, "op-counter-0", "aborted"), IsOk());
   WriteCheckpoint(storage, 3);
-  ASSERT_TRUE(storage.WriteStateFile(4, "op-counter-0", "being written").ok());
-  ASSERT_TRUE(storage.Prune(2).ok());
+  ASSERT_THAT(storage.WriteStateFile(4, "op-counter-0", "being written"), IsOk());
+  ASSERT_THAT(storage.Prune(2), IsOk());
   EXPECT_EQ(FileNames(storage.instance_dir()),
             (std::vector<std::string>{"chk-1", "chk-3", "chk-4"}));
 }
@@ -392,8 +398,8 @@ TEST_F(CheckpointStorageTest, PruneRemovesAbortedCheckpointsButNotOneInProgress)
 TEST_F(CheckpointStorageTest, MarkCommittedRewritesOnlyTheStatus) {
   CheckpointStorage storage = OpenStorage();
   CheckpointMetadata written = WriteCheckpoint(storage, 7);
-  ASSERT_TRUE(storage.MarkCommitted(7).ok());
-  ASSERT_TRUE(storage.MarkCommitted(7).ok());  // idempotent
+  ASSERT_THAT(storage.MarkCommitted(7), IsOk());
+  ASSERT_THAT(storage.MarkCommitted(7), IsOk());  // idempotent
   CheckpointMetadata read = storage.ReadCheckpointMetadata(7).value();
   EXPECT_EQ(read.status, CheckpointMetadata::Status::kCommitted);
   written.status = CheckpointMetadata::Status::kCommitted;
@@ -401,19 +407,19 @@ TEST_F(CheckpointStorageTest, MarkCommittedRewritesOnlyTheStatus) {
   EXPECT_EQ(FileNames(storage.CheckpointDir(7)),
             (std::vector<std::string>{"_metadata", "op-counter-0", "op-counter-1"}));
 
-  ASSERT_TRUE(storage.WriteStateFile(8, "op-counter-0", "x").ok());
-  EXPECT_EQ(storage.MarkCommitted(8).code(), StatusCode::kNotFound);  // incomplete
-  EXPECT_EQ(storage.MarkCommitted(9).code(), StatusCode::kNotFound);  // absent
+  ASSERT_THAT(storage.WriteStateFile(8, "op-counter-0", "x"), IsOk());
+  EXPECT_THAT(storage.MarkCommitted(8), StatusIs(StatusCode::kNotFound));  // incomplete
+  EXPECT_THAT(storage.MarkCommitted(9), StatusIs(StatusCode::kNotFound));  // absent
 }
 
 TEST_F(CheckpointStorageTest, DiscardAndDiscardNewerThan) {
   CheckpointStorage storage = OpenStorage();
   for (std::int64_t id = 1; id <= 4; ++id) WriteCheckpoint(storage, id);
-  ASSERT_TRUE(storage.WriteStateFile(5, "op-counter-0", "x").ok());
-  ASSERT_TRUE(storage.Discard(1).ok());
-  ASSERT_TRUE(storage.Discard(1).ok());  // already gone: fine
+  ASSERT_THAT(storage.WriteStateFile(5, "op-counter-0", "x"), IsOk());
+  ASSERT_THAT(storage.Discard(1), IsOk());
+  ASSERT_THAT(storage.Discard(1), IsOk());  // already gone: fine
   EXPECT_FALSE(fs::exists(storage.CheckpointDir(1)));
-  ASSERT_TRUE(storage.DiscardNewerThan(2).ok());
+  ASSERT_THAT(storage.DiscardNewerThan(2), IsOk());
   EXPECT_EQ(FileNames(storage.instance_dir()), std::vector<std::string>{"chk-2"});
   EXPECT_EQ(storage.LatestCompleted().value()->checkpoint_id, 2);
 }
@@ -427,33 +433,32 @@ TEST_F(CheckpointStorageTest, ChecksumAndSizeMismatchesAreCorruptionNamingTheFil
 
   std::string flipped = original;
   flipped[2] ^= 0x01;  // same size, one bit different
-  ASSERT_TRUE(WriteFileAtomically(file, flipped).ok());
+  ASSERT_THAT(WriteFileAtomically(file, flipped), IsOk());
   Result<std::string> read = CheckpointStorage::ReadStateFile(storage.CheckpointDir(1), subtask);
-  ASSERT_FALSE(read.ok());
-  EXPECT_EQ(read.status().code(), StatusCode::kCorruption);
-  EXPECT_NE(read.status().message().find(file.string()), std::string::npos)
-      << read.status().message();
-  EXPECT_NE(read.status().message().find("checksum"), std::string::npos);
+  ASSERT_THAT(read, Not(IsOk()));
+  EXPECT_THAT(read, StatusIs(StatusCode::kCorruption));
+  EXPECT_THAT(read.status().message(), HasSubstr(file.string()));
+  EXPECT_THAT(read.status().message(), HasSubstr("checksum"));
 
-  ASSERT_TRUE(WriteFileAtomically(file, original + "!").ok());
+  ASSERT_THAT(WriteFileAtomically(file, original + "!"), IsOk());
   read = CheckpointStorage::ReadStateFile(storage.CheckpointDir(1), subtask);
-  EXPECT_EQ(read.status().code(), StatusCode::kCorruption);
-  EXPECT_NE(read.status().message().find(file.string()), std::string::npos);
+  EXPECT_THAT(read, StatusIs(StatusCode::kCorruption));
+  EXPECT_THAT(read.status().message(), HasSubstr(file.string()));
 
   // Unchecked reads still work, and "" means no state.
   EXPECT_EQ(CheckpointStorage::ReadStateFile(storage.CheckpointDir(1), subtask.file).value(),
             original + "!");
   EXPECT_EQ(CheckpointStorage::ReadStateFile(storage.CheckpointDir(1), SubtaskStateMeta{}).value(),
             "");
-  EXPECT_EQ(CheckpointStorage::ReadStateFile(storage.CheckpointDir(1), "../x").status().code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_THAT(CheckpointStorage::ReadStateFile(storage.CheckpointDir(1), "../x"),
+              StatusIs(StatusCode::kInvalidArgument));
 }
 
 TEST_F(CheckpointStorageTest, SavepointMovedElsewhereRestoresIdentically) {
   CheckpointStorage storage = OpenStorage();
   fs::path savepoints = tmp_.path() / "savepoints";
   Result<SnapshotLocation> location = storage.BeginSavepoint(savepoints, 42);
-  ASSERT_TRUE(location.ok()) << location.status().ToString();
+  ASSERT_THAT(location, IsOk());
   EXPECT_TRUE(location->is_savepoint());
   EXPECT_EQ(location->directory().parent_path(), savepoints);
   std::string dir_name = location->directory().filename().string();
@@ -474,7 +479,7 @@ TEST_F(CheckpointStorageTest, SavepointMovedElsewhereRestoresIdentically) {
         location->WriteSubtaskState(subtask, "op-src-" + std::to_string(subtask), bytes).value());
   }
   m.operators.push_back(op);
-  ASSERT_TRUE(storage.Complete(*location, m).ok());
+  ASSERT_THAT(storage.Complete(*location, m), IsOk());
   EXPECT_TRUE(storage.ListCompleted().empty());  // savepoints are not checkpoints of the job
 
   TempDir elsewhere;
@@ -483,12 +488,12 @@ TEST_F(CheckpointStorageTest, SavepointMovedElsewhereRestoresIdentically) {
 
   for (const fs::path& given : {moved, moved / "_metadata"}) {
     Result<CheckpointMetadata> read = CheckpointStorage::ReadMetadataAt(given);
-    ASSERT_TRUE(read.ok()) << read.status().ToString();
+    ASSERT_THAT(read, IsOk());
     EXPECT_EQ(*read, m);
     for (std::size_t i = 0; i < read->operators[0].subtasks.size(); ++i) {
       Result<std::string> bytes =
           CheckpointStorage::ReadStateFile(given, read->operators[0].subtasks[i]);
-      ASSERT_TRUE(bytes.ok()) << bytes.status().ToString();
+      ASSERT_THAT(bytes, IsOk());
       EXPECT_EQ(*bytes, contents[i]);
     }
   }
@@ -506,9 +511,9 @@ TEST_F(CheckpointStorageTest, WriteSavepointInOneCallAndMarkItCommitted) {
       128,
       {SubtaskStateMeta{0, "op-src-0", bytes.size(), Crc32c(bytes), std::nullopt, {}}}});
   Result<fs::path> dir = storage.WriteSavepoint(tmp_.path() / "sp", {{"op-src-0", bytes}}, m);
-  ASSERT_TRUE(dir.ok()) << dir.status().ToString();
+  ASSERT_THAT(dir, IsOk());
   EXPECT_EQ(CheckpointStorage::ReadMetadataAt(*dir).value(), m);
-  ASSERT_TRUE(storage.MarkCommitted(SnapshotLocation(*dir, 5, true)).ok());
+  ASSERT_THAT(storage.MarkCommitted(SnapshotLocation(*dir, 5, true)), IsOk());
   EXPECT_EQ(CheckpointStorage::ReadMetadataAt(*dir)->status,
             CheckpointMetadata::Status::kCommitted);
 
@@ -517,33 +522,32 @@ TEST_F(CheckpointStorageTest, WriteSavepointInOneCallAndMarkItCommitted) {
   broken.operators[0].subtasks[0].file = "op-src-missing";
   Result<fs::path> failed =
       storage.WriteSavepoint(tmp_.path() / "sp", {{"op-src-0", bytes}}, broken);
-  EXPECT_EQ(failed.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(failed, StatusIs(StatusCode::kInvalidArgument));
   EXPECT_EQ(FileNames(tmp_.path() / "sp").size(), 1u);
 }
 
 TEST_F(CheckpointStorageTest, ReadMetadataAtAMissingPathNamesItAndTheFlag) {
   fs::path missing = tmp_.path() / "no-such-savepoint";
   Result<CheckpointMetadata> read = CheckpointStorage::ReadMetadataAt(missing);
-  ASSERT_FALSE(read.ok());
-  EXPECT_EQ(read.status().code(), StatusCode::kNotFound);
-  EXPECT_NE(read.status().message().find(missing.string()), std::string::npos);
-  EXPECT_NE(read.status().message().find("--from-savepoint"), std::string::npos);
+  ASSERT_THAT(read, Not(IsOk()));
+  EXPECT_THAT(read, StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(read.status().message(), HasSubstr(missing.string()));
+  EXPECT_THAT(read.status().message(), HasSubstr("--from-savepoint"));
 
   fs::create_directory(missing);  // exists, but incomplete
   read = CheckpointStorage::ReadMetadataAt(missing);
-  EXPECT_EQ(read.status().code(), StatusCode::kNotFound);
-  EXPECT_NE(read.status().message().find("no _metadata"), std::string::npos);
+  EXPECT_THAT(read, StatusIs(StatusCode::kNotFound));
+  EXPECT_THAT(read.status().message(), HasSubstr("no _metadata"));
 }
 
 TEST_F(CheckpointStorageTest, ReadMetadataAtNamesTheFileOfAFutureFormat) {
   fs::path dir = tmp_.path() / "future";
   fs::create_directory(dir);
-  ASSERT_TRUE(WriteFileAtomically(dir / "_metadata", R"({"format_version": 2})").ok());
+  ASSERT_THAT(WriteFileAtomically(dir / "_metadata", R"({"format_version": 2})"), IsOk());
   Result<CheckpointMetadata> read = CheckpointStorage::ReadMetadataAt(dir);
-  EXPECT_EQ(read.status().code(), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(read.status().message().rfind((dir / "_metadata").string() + ": ", 0), 0u)
-      << read.status().message();
-  EXPECT_NE(read.status().message().find("format_version 2"), std::string::npos);
+  EXPECT_THAT(read, StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_THAT(read.status().message(), StartsWith((dir / "_metadata").string() + ": "));
+  EXPECT_THAT(read.status().message(), HasSubstr("format_version 2"));
 }
 
 TEST_F(CheckpointStorageTest, InstancesAndJobsDoNotSeeEachOthersCheckpoints) {

@@ -2,7 +2,9 @@
 
 #include <sluice/api/key_hash.h>
 #include <sluice/status.h>
+#include <sluice/testing/status_matchers.h>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -11,6 +13,10 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+using ::sluice::testing::IsOk;
+using ::sluice::testing::StatusIs;
+using ::testing::HasSubstr;
 
 namespace sluice::internal {
 namespace {
@@ -383,12 +389,12 @@ TEST(ComputeDefaultMaxParallelismTest, MatchesFlink) {
 }
 
 TEST(ValidateParallelismTest, AcceptsTheFullRange) {
-  EXPECT_TRUE(ValidateMaxParallelism(1).ok());
-  EXPECT_TRUE(ValidateMaxParallelism(kDefaultMaxParallelism).ok());
-  EXPECT_TRUE(ValidateMaxParallelism(32768).ok());
-  EXPECT_TRUE(ValidateParallelism(1, 1).ok());
-  EXPECT_TRUE(ValidateParallelism(128, 128).ok());
-  EXPECT_TRUE(ValidateParallelism(32768, 32768).ok());
+  EXPECT_THAT(ValidateMaxParallelism(1), IsOk());
+  EXPECT_THAT(ValidateMaxParallelism(kDefaultMaxParallelism), IsOk());
+  EXPECT_THAT(ValidateMaxParallelism(32768), IsOk());
+  EXPECT_THAT(ValidateParallelism(1, 1), IsOk());
+  EXPECT_THAT(ValidateParallelism(128, 128), IsOk());
+  EXPECT_THAT(ValidateParallelism(32768, 32768), IsOk());
 }
 
 TEST(ValidateParallelismTest, RejectsMaxParallelismOutOfRangeNamingTheSetting) {
@@ -407,20 +413,18 @@ TEST(ValidateParallelismTest, RejectsMaxParallelismOutOfRangeNamingTheSetting) {
 
 TEST(ValidateParallelismTest, RejectsParallelismAboveMaxParallelismNamingBothSettings) {
   const Status status = ValidateParallelism(200, 128);
-  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(status.message().find("parallelism 200 is greater than max parallelism 128"),
-            std::string::npos)
-      << status.message();
-  EXPECT_NE(status.message().find("SetParallelism"), std::string::npos);
-  EXPECT_NE(status.message().find("SetMaxParallelism"), std::string::npos);
+  EXPECT_THAT(status, StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(status.message(), HasSubstr("parallelism 200 is greater than max parallelism 128"));
+  EXPECT_THAT(status.message(), HasSubstr("SetParallelism"));
+  EXPECT_THAT(status.message(), HasSubstr("SetMaxParallelism"));
 }
 
 TEST(ValidateParallelismTest, RejectsParallelismBelowOne) {
   for (int32_t bad : {0, -4}) {
     const Status status = ValidateParallelism(bad, 128);
-    EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
-    EXPECT_NE(status.message().find("parallelism " + std::to_string(bad)), std::string::npos);
-    EXPECT_NE(status.message().find("SetParallelism"), std::string::npos);
+    EXPECT_THAT(status, StatusIs(StatusCode::kInvalidArgument));
+    EXPECT_THAT(status.message(), HasSubstr("parallelism " + std::to_string(bad)));
+    EXPECT_THAT(status.message(), HasSubstr("SetParallelism"));
   }
 }
 

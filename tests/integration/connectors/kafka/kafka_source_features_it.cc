@@ -5,6 +5,7 @@
 #include <sluice/connectors/kafka/kafka_consumer_source.h>
 #include <sluice/connectors/kafka/kafka_source.h>
 #include <sluice/sluice.h>
+#include <sluice/testing/status_matchers.h>
 
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
@@ -20,6 +21,8 @@
 
 #include "kafka_it_support.h"
 #include "kafka_test_env.h"
+
+using ::sluice::testing::IsOk;
 
 namespace sluice::testing {
 namespace {
@@ -127,7 +130,7 @@ void ReadsAddedPartitionsExactlyOnce(bool legacy) {
                       .SetProperty("partition.discovery.interval.ms", "200")
                       .SetValueOnlyDeserializer(SimpleStringSchema())
                       .Build();
-    ASSERT_TRUE(source.ok()) << source.status().ToString();
+    ASSERT_THAT(source, IsOk());
     env->FromSource(*source, WatermarkStrategy<std::string>::NoWatermarks(), "Kafka Source")
         .AddSink(SeenSink(&g_seen));
   }
@@ -170,7 +173,7 @@ TEST(KafkaSourceFeaturesIT, ANewTopicMatchingThePatternIsReadFromItsStart) {
                     .SetProperty("partition.discovery.interval.ms", "200")
                     .SetValueOnlyDeserializer(SimpleStringSchema())
                     .Build();
-  ASSERT_TRUE(source.ok());
+  ASSERT_THAT(source, IsOk());
   env->FromSource(*source, WatermarkStrategy<std::string>::NoWatermarks(), "Kafka Source")
       .AddSink(SeenSink(&g_seen));
   std::unique_ptr<JobClient> client = env->ExecuteAsync("kafka-discovery-pattern");
@@ -239,7 +242,7 @@ TEST(KafkaSourceFeaturesIT, WatermarksAreTheMinimumOverPartitionsAndIdlePartitio
                     .SetProperty("sluice.partition.idle.timeout.ms", "1000")
                     .SetValueOnlyDeserializer(SimpleStringSchema())
                     .Build();
-  ASSERT_TRUE(source.ok());
+  ASSERT_THAT(source, IsOk());
   env->FromSource(*source, WatermarkStrategy<std::string>::ForMonotonousTimestamps(),
                   "Kafka Source")
       .KeyBy([](const std::string&) { return int64_t{0}; })
@@ -275,7 +278,7 @@ TEST(KafkaSourceFeaturesIT, AReaderWithoutPartitionsDoesNotHoldBackWatermarks) {
                     .SetTopics(topic.name())
                     .SetValueOnlyDeserializer(SimpleStringSchema())
                     .Build();
-  ASSERT_TRUE(source.ok());
+  ASSERT_THAT(source, IsOk());
   env->FromSource(*source, WatermarkStrategy<std::string>::ForMonotonousTimestamps(),
                   "Kafka Source")
       .KeyBy([](const std::string&) { return int64_t{0}; })
@@ -517,7 +520,7 @@ TEST(KafkaSourceFeaturesIT, JsonSchemaParsesValuesAndBadJsonFollowsThePolicy) {
                     .SetDeserializationFailurePolicy(kafka::DeserializationFailurePolicy::Skip())
                     .SetValueOnlyDeserializer(kafka::JsonDeserializationSchema())
                     .Build();
-  ASSERT_TRUE(source.ok());
+  ASSERT_THAT(source, IsOk());
   auto env = StreamExecutionEnvironment::Create();
   env->SetParallelism(1).SetHandleSignals(false);
   env->FromSource(*source, WatermarkStrategy<nlohmann::json>::NoWatermarks(), "Kafka Source")

@@ -3,7 +3,9 @@
 // must end the job within bounded time. Every test uses its own topics.
 #include <sluice/connectors/kafka/kafka_source.h>
 #include <sluice/sluice.h>
+#include <sluice/testing/status_matchers.h>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 
@@ -18,6 +20,9 @@
 #include "integration/runtime/test_jobs.h"
 #include "kafka_it_support.h"
 #include "kafka_test_env.h"
+
+using ::sluice::testing::IsOk;
+using ::testing::HasSubstr;
 
 namespace sluice::testing {
 namespace {
@@ -181,9 +186,9 @@ TEST(KafkaSourceIT, CommittedWithoutResetStrategyFailsNamingThePartitionWithoutO
                           .SetBounded(OffsetsInitializer::Latest()));
   JobExecutionResult result = RunBounded(source, 1);
   ASSERT_EQ(result.status, JobStatus::kFailed);
-  EXPECT_NE(result.failure.message().find(topic.name() + "-1"), std::string::npos)
+  EXPECT_THAT(result.failure.message(), HasSubstr(topic.name() + "-1"))
       << result.failure.ToString();
-  EXPECT_NE(result.failure.message().find("no committed offset"), std::string::npos)
+  EXPECT_THAT(result.failure.message(), HasSubstr("no committed offset"))
       << result.failure.ToString();
 }
 
@@ -357,7 +362,7 @@ TEST(KafkaSourceIT, SavepointAtParallelism2RestoresAt4ReadingEveryRecordOnce) {
   ASSERT_TRUE(g_counts.WaitFor([](const auto&, int64_t records) { return records >= 300; },
                                Scaled(seconds(60))));
   Result<std::string> savepoint = client->StopWithSavepoint(TempDir("kafka-savepoints").string());
-  ASSERT_TRUE(savepoint.ok()) << savepoint.status().ToString();
+  ASSERT_THAT(savepoint, IsOk());
   ASSERT_EQ(client->WaitForResult().status, JobStatus::kFinished);
 
   Produce(topic.name(), 6, 50, "v", 50);
@@ -413,12 +418,12 @@ TEST(KafkaSourceIT, UnreachableBrokerFailsTheJobInBoundedTimeNamingBootstrapServ
                     .SetProperty("sluice.broker.timeout.ms", "3000")
                     .SetValueOnlyDeserializer(SimpleStringSchema())
                     .Build();
-  ASSERT_TRUE(source.ok()) << source.status().ToString();
+  ASSERT_THAT(source, IsOk());
   auto start = std::chrono::steady_clock::now();
   JobExecutionResult result = RunBounded(*source, 1);
   EXPECT_LT(std::chrono::steady_clock::now() - start, Scaled(seconds(30)));
   ASSERT_EQ(result.status, JobStatus::kFailed);
-  EXPECT_NE(result.failure.message().find("bootstrap.servers=127.0.0.1:1"), std::string::npos)
+  EXPECT_THAT(result.failure.message(), HasSubstr("bootstrap.servers=127.0.0.1:1"))
       << result.failure.ToString();
 }
 
@@ -428,8 +433,7 @@ TEST(KafkaSourceIT, MissingTopicFailsTheJobNamingTheTopic) {
   JobExecutionResult result = RunBounded(Built(Builder(missing)), 1);
   EXPECT_LT(std::chrono::steady_clock::now() - start, Scaled(seconds(30)));
   ASSERT_EQ(result.status, JobStatus::kFailed);
-  EXPECT_NE(result.failure.message().find("topic '" + missing + "' does not exist"),
-            std::string::npos)
+  EXPECT_THAT(result.failure.message(), HasSubstr("topic '" + missing + "' does not exist"))
       << result.failure.ToString();
 }
 
@@ -460,9 +464,8 @@ TEST(KafkaSourceIT, ARecordThatFailsToDeserializeFailsTheJobNamingTopicPartition
                           .SetValueOnlyDeserializer(FailingSchema()));
   JobExecutionResult result = RunBounded(source, 1);
   ASSERT_EQ(result.status, JobStatus::kFailed);
-  EXPECT_NE(result.failure.message().find("topic '" + topic.name() +
-                                          "' partition 0 offset 7: bad record"),
-            std::string::npos)
+  EXPECT_THAT(result.failure.message(),
+              HasSubstr("topic '" + topic.name() + "' partition 0 offset 7: bad record"))
       << result.failure.ToString();
 }
 

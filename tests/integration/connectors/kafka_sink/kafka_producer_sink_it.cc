@@ -5,7 +5,9 @@
 // transactional id prefix comes from).
 #include <sluice/connectors/kafka/kafka_producer_sink.h>
 #include <sluice/sluice.h>
+#include <sluice/testing/status_matchers.h>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -18,6 +20,9 @@
 #include <vector>
 
 #include "kafka_test_env.h"
+
+using ::sluice::testing::StatusIs;
+using ::testing::HasSubstr;
 
 namespace sluice::testing {
 namespace {
@@ -338,11 +343,9 @@ TEST(KafkaProducerSinkIT, ABadPropertyStopsTheJobAtStartNamingIt) {
                                               Props({{"linger.mss", "5"}})));
   JobExecutionResult result = env->Execute(job.name);
   ASSERT_EQ(result.status, JobStatus::kFailed);
-  EXPECT_EQ(result.failure.code(), StatusCode::kInvalidArgument) << result.failure.ToString();
-  EXPECT_NE(result.failure.message().find("linger.mss"), std::string::npos)
-      << result.failure.message();
-  EXPECT_NE(result.failure.message().find("never-written"), std::string::npos)
-      << result.failure.message();
+  EXPECT_THAT(result.failure, StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(result.failure.message(), HasSubstr("linger.mss"));
+  EXPECT_THAT(result.failure.message(), HasSubstr("never-written"));
 }
 
 }  // namespace

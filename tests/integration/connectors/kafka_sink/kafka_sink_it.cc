@@ -4,7 +4,9 @@
 // and its own transactional id prefix.
 #include <sluice/connectors/kafka/kafka_sink.h>
 #include <sluice/sluice.h>
+#include <sluice/testing/status_matchers.h>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 
@@ -21,6 +23,10 @@
 #include "integration/runtime/test_jobs.h"
 #include "kafka_sink_it_support.h"
 #include "kafka_test_env.h"
+
+using ::sluice::testing::IsOk;
+using ::sluice::testing::StatusIs;
+using ::testing::HasSubstr;
 
 namespace sluice::testing {
 namespace {
@@ -349,7 +355,7 @@ TEST(KafkaSinkIT, KeysLandWhereTheJavaProducerPutsThem) {
                     .SetBootstrapServers(BootstrapServers())
                     .SetRecordSerializer(serializer.Build())
                     .Build();
-    ASSERT_TRUE(sink.ok()) << sink.status().ToString();
+    ASSERT_THAT(sink, IsOk());
     std::vector<std::string> keys;
     for (const auto& [key, partition] : java) keys.push_back(key);
     auto env = StreamExecutionEnvironment::Create();
@@ -375,7 +381,7 @@ TEST(KafkaSinkIT, AFailedDeliveryFailsTheJobWithTopicPartitionAndReason) {
                                            .Build())
                   .SetProperty("message.timeout.ms", "3000")
                   .Build();
-  ASSERT_TRUE(sink.ok());
+  ASSERT_THAT(sink, IsOk());
   auto env = StreamExecutionEnvironment::Create();
   env->SetParallelism(1).SetHandleSignals(false);
   env->FromElements(std::string("a"), std::string("b")).SinkTo(*sink);
@@ -413,7 +419,7 @@ TEST(KafkaSinkIT, ARecordSerializerReturningNothingDropsAndCountsTheRecord) {
                   .SetBootstrapServers(BootstrapServers())
                   .SetRecordSerializer(DropOddSerializer(out.name()))
                   .Build();
-  ASSERT_TRUE(sink.ok());
+  ASSERT_THAT(sink, IsOk());
   auto env = StreamExecutionEnvironment::Create();
   env->SetParallelism(1).SetHandleSignals(false);
   env->FromCollection(std::vector<std::string>{"0", "1", "2", "3", "4"}).SinkTo(*sink).Uid("sink");
@@ -435,9 +441,8 @@ TEST(KafkaSinkIT, ExactlyOnceWithoutCheckpointingIsRefusedAtStart) {
       .SinkTo(MakeSink("unused", DeliveryGuarantee::kExactlyOnce, job.prefix));
   JobExecutionResult result = env->Execute(job.name);
   ASSERT_EQ(result.status, JobStatus::kFailed);
-  EXPECT_EQ(result.failure.code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(result.failure.message().find("EnableCheckpointing"), std::string::npos)
-      << result.failure.message();
+  EXPECT_THAT(result.failure, StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(result.failure.message(), HasSubstr("EnableCheckpointing"));
 }
 
 TEST(KafkaSinkIT, ABrokerRefusingTheTransactionTimeoutNamesBothSettings) {
@@ -449,12 +454,10 @@ TEST(KafkaSinkIT, ABrokerRefusingTheTransactionTimeoutNamesBothSettings) {
                        {{"transaction.timeout.ms", "3600000"}}));
   JobExecutionResult result = env->Execute(job.name);
   ASSERT_EQ(result.status, JobStatus::kFailed);
-  EXPECT_EQ(result.failure.code(), StatusCode::kInvalidArgument) << result.failure.ToString();
+  EXPECT_THAT(result.failure, StatusIs(StatusCode::kInvalidArgument));
   EXPECT_EQ(result.restarts, 0) << "a configuration error does not restart";
-  EXPECT_NE(result.failure.message().find("transaction.timeout.ms"), std::string::npos)
-      << result.failure.message();
-  EXPECT_NE(result.failure.message().find("transaction.max.timeout.ms"), std::string::npos)
-      << result.failure.message();
+  EXPECT_THAT(result.failure.message(), HasSubstr("transaction.timeout.ms"));
+  EXPECT_THAT(result.failure.message(), HasSubstr("transaction.max.timeout.ms"));
 }
 
 TEST(KafkaSinkIT, ExactlyOnceSinksToTwoClustersAreRefused) {
@@ -472,15 +475,13 @@ TEST(KafkaSinkIT, ExactlyOnceSinksToTwoClustersAreRefused) {
                    .SetDeliveryGuarantee(DeliveryGuarantee::kExactlyOnce)
                    .SetTransactionalIdPrefix(job.prefix)
                    .Build();
-  ASSERT_TRUE(other.ok());
+  ASSERT_THAT(other, IsOk());
   strings.SinkTo(*other);
   JobExecutionResult result = env->Execute(job.name);
   ASSERT_EQ(result.status, JobStatus::kFailed);
-  EXPECT_EQ(result.failure.code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(result.failure.message().find("127.0.0.1:1"), std::string::npos)
-      << result.failure.message();
-  EXPECT_NE(result.failure.message().find(BootstrapServers()), std::string::npos)
-      << result.failure.message();
+  EXPECT_THAT(result.failure, StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(result.failure.message(), HasSubstr("127.0.0.1:1"));
+  EXPECT_THAT(result.failure.message(), HasSubstr(BootstrapServers()));
 }
 
 // With checkpointing on, the default restart strategy restarts without end: only the failure's

@@ -6,6 +6,7 @@
 #include <sluice/connectors/kafka/kafka_sink.h>
 #include <sluice/sluice.h>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 
@@ -19,6 +20,8 @@
 #include "integration/runtime/test_jobs.h"
 #include "kafka_sink_it_support.h"
 #include "kafka_test_env.h"
+
+using ::testing::HasSubstr;
 
 namespace sluice::testing {
 namespace {
@@ -209,8 +212,7 @@ TEST(KafkaSinkMetricsIT, ADeliveryRefusedByTheBrokerCountsASendError) {
       .Uid("kafka-sink");
   JobExecutionResult result = env->Execute(job.name);
   ASSERT_EQ(result.status, JobStatus::kFailed);
-  EXPECT_NE(result.failure.message().find("MSG_SIZE_TOO_LARGE"), std::string::npos)
-      << result.failure.message();
+  EXPECT_THAT(result.failure.message(), HasSubstr("MSG_SIZE_TOO_LARGE"));
   EXPECT_EQ(MetricSum(result.counters, "KafkaSink.numRecordsSendErrors"), 1)
       << Describe(result.counters);
   EXPECT_EQ(MetricSum(result.counters, "KafkaSink.numRecordsSend"), 1);

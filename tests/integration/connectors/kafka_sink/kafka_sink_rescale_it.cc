@@ -8,6 +8,7 @@
 #include <sluice/connectors/kafka/kafka_sink.h>
 #include <sluice/connectors/kafka/kafka_source.h>
 #include <sluice/sluice.h>
+#include <sluice/testing/status_matchers.h>
 
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
@@ -22,6 +23,8 @@
 #include "connectors/kafka/kafka_it_support.h"
 #include "kafka_sink_it_support.h"
 #include "kafka_test_env.h"
+
+using ::sluice::testing::IsOk;
 
 namespace sluice::testing {
 namespace {
@@ -151,7 +154,7 @@ void RestartsAtAnotherParallelismWritingEveryRecordOnce(int32_t from, int32_t to
   if (how == FirstRunEnds::kStopWithSavepoint) {
     Result<std::string> path =
         first->StopWithSavepoint((setup.job.checkpoints / "savepoints").string());
-    ASSERT_TRUE(path.ok()) << path.status().ToString();
+    ASSERT_THAT(path, IsOk());
     savepoint = *path;
     JobExecutionResult result = first->WaitForResult();
     ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();

@@ -5,6 +5,7 @@
 #include <sluice/connectors/kafka/kafka_sink.h>
 #include <sluice/connectors/kafka/kafka_source.h>
 #include <sluice/sluice.h>
+#include <sluice/testing/status_matchers.h>
 
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
@@ -16,6 +17,8 @@
 
 #include "connectors/kafka/transaction_participant.h"
 #include "kafka_test_env.h"
+
+using ::sluice::testing::IsOk;
 
 namespace sluice::testing {
 namespace {
@@ -50,7 +53,7 @@ TEST(KafkaSinkSourceOffsetsIT, TheCheckpointsTransactionCommitsTheSourceGroupsOf
                     .SetBounded(OffsetsInitializer::Latest())
                     .SetValueOnlyDeserializer(SimpleStringSchema())
                     .Build();
-  ASSERT_TRUE(source.ok()) << source.status().ToString();
+  ASSERT_THAT(source, IsOk());
   auto sink = KafkaSink<std::string>::Builder()
                   .SetBootstrapServers(BootstrapServers())
                   .SetRecordSerializer(KafkaRecordSerializationSchema<std::string>::Builder()
@@ -60,7 +63,7 @@ TEST(KafkaSinkSourceOffsetsIT, TheCheckpointsTransactionCommitsTheSourceGroupsOf
                   .SetDeliveryGuarantee(DeliveryGuarantee::kExactlyOnce)
                   .SetTransactionalIdPrefix(prefix)
                   .Build();
-  ASSERT_TRUE(sink.ok()) << sink.status().ToString();
+  ASSERT_THAT(sink, IsOk());
   auto participant = std::dynamic_pointer_cast<kafka::internal::KafkaTransactionParticipant>(
       (*sink)->GetCheckpointParticipant());
   ASSERT_NE(participant, nullptr);

@@ -1,6 +1,13 @@
 #include "connectors/kafka/offset_resolver.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <sluice/testing/status_matchers.h>
+
+using ::sluice::testing::IsOk;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 namespace sluice::kafka::internal {
 namespace {
@@ -45,7 +52,7 @@ OffsetMap Resolve(const OffsetsInitializer& init,
                   const std::optional<std::string>& group = kGroup) {
   FakeLookup lookup;
   Result<OffsetMap> r = ResolveOffsets(init, kParts, group, lookup);
-  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_THAT(r, IsOk());
   return r.ValueOr(OffsetMap{});
 }
 
@@ -64,9 +71,8 @@ TEST(OffsetResolverTest, CommittedFallsBackToTheResetStrategy) {
 TEST(OffsetResolverTest, CommittedWithoutResetFailsNamingThePartition) {
   FakeLookup lookup;
   Result<OffsetMap> r = ResolveOffsets(OffsetsInitializer::Committed(), kParts, kGroup, lookup);
-  ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("partition t-1 has no committed offset"), std::string::npos)
-      << r.status().message();
+  ASSERT_THAT(r, Not(IsOk()));
+  EXPECT_THAT(r.status().message(), HasSubstr("partition t-1 has no committed offset"));
 }
 
 TEST(OffsetResolverTest, SpecificOffsetsFallBackToCommittedThenReset) {
@@ -81,7 +87,7 @@ TEST(OffsetResolverTest, SpecificOffsetsWithoutGroupGoStraightToTheResetStrategy
   FakeLookup lookup;
   auto r =
       ResolveOffsets(OffsetsInitializer::Offsets({{{"t", 1}, 7}}), kParts, std::nullopt, lookup);
-  ASSERT_TRUE(r.ok());
+  ASSERT_THAT(r, IsOk());
   EXPECT_EQ(*r, (OffsetMap{{{"t", 0}, 10}, {{"t", 1}, 7}}));
   EXPECT_EQ(lookup.committed_calls, 0);
 }
@@ -96,7 +102,7 @@ TEST(OffsetResolverTest, TimestampWithNoLaterRecordStartsAtTheEnd) {
 TEST(OffsetResolverTest, NoPartitionsNeedNoLookup) {
   FakeLookup lookup;
   auto r = ResolveOffsets(OffsetsInitializer::Committed(), {}, kGroup, lookup);
-  ASSERT_TRUE(r.ok());
+  ASSERT_THAT(r, IsOk());
   EXPECT_TRUE(r->empty());
   EXPECT_EQ(lookup.committed_calls, 0);
 }

@@ -3,10 +3,16 @@
 // Validate never connects.
 #include <sluice/connectors/kafka/kafka_producer_sink.h>
 #include <sluice/sluice.h>
+#include <sluice/testing/status_matchers.h>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <string>
+
+using ::sluice::testing::IsOk;
+using ::sluice::testing::StatusIs;
+using ::testing::Not;
 
 namespace sluice::kafka {
 namespace {
@@ -40,8 +46,8 @@ const detail::KafkaSinkSettings& Resolved(const KafkaProducerSink<std::string>& 
 std::string ValidateError(const KafkaProducerSink<std::string>& sink,
                           const SinkValidationContext& job) {
   Status status = sink.Validate(job);
-  EXPECT_FALSE(status.ok());
-  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(status, Not(IsOk()));
+  EXPECT_THAT(status, StatusIs(StatusCode::kInvalidArgument));
   EXPECT_EQ(sink.ResolvedSink(), nullptr) << "a refused configuration leaves nothing to write with";
   return status.message();
 }
@@ -78,7 +84,7 @@ class AlwaysPartitionZero final : public KafkaPartitioner<std::string> {
 
 TEST(KafkaProducerSinkSettingsTest, DefaultIsAtLeastOnceWithAnIdempotentProducer) {
   KafkaProducerSink<std::string> sink("orders", SimpleStringSchema(), kProps);
-  ASSERT_TRUE(sink.Validate(Checkpointing()).ok());
+  ASSERT_THAT(sink.Validate(Checkpointing()), IsOk());
   const auto& settings = Resolved(sink);
   EXPECT_EQ(settings.guarantee, DeliveryGuarantee::kAtLeastOnce);
   EXPECT_EQ(settings.producer_properties.at("enable.idempotence"), "true");
@@ -91,7 +97,7 @@ TEST(KafkaProducerSinkSettingsTest, WithoutCheckpointingEverySemanticIsNoneAndSa
     SCOPED_TRACE(std::string(DeliveryGuaranteeName(semantic)));
     KafkaProducerSink<std::string> sink("orders", SimpleStringSchema(), kProps, semantic);
     int lines = StderrCount("checkpointing is off, so Semantic",
-                            [&] { ASSERT_TRUE(sink.Validate(NoCheckpointing()).ok()); });
+                            [&] { ASSERT_THAT(sink.Validate(NoCheckpointing()), IsOk()); });
     EXPECT_EQ(lines, semantic == Semantic::kNone ? 0 : 1);
     EXPECT_EQ(Resolved(sink).guarantee, DeliveryGuarantee::kNone);
     EXPECT_EQ(sink.GetCheckpointParticipant(), nullptr) << "no transactions without checkpoints";
@@ -101,8 +107,8 @@ TEST(KafkaProducerSinkSettingsTest, WithoutCheckpointingEverySemanticIsNoneAndSa
 TEST(KafkaProducerSinkSettingsTest, ExactlyOnceDefaultPrefixComesFromTheJobName) {
   KafkaProducerSink<std::string> a("orders", SimpleStringSchema(), kProps, Semantic::kExactlyOnce);
   KafkaProducerSink<std::string> b("invoices", Uppercase(), kProps, Semantic::kExactlyOnce);
-  ASSERT_TRUE(a.Validate(Checkpointing("kafka - test001")).ok());
-  ASSERT_TRUE(b.Validate(Checkpointing("kafka - test001")).ok());
+  ASSERT_THAT(a.Validate(Checkpointing("kafka - test001")), IsOk());
+  ASSERT_THAT(b.Validate(Checkpointing("kafka - test001")), IsOk());
   const auto& settings = Resolved(a);
   EXPECT_EQ(settings.guarantee, DeliveryGuarantee::kExactlyOnce);
   EXPECT_EQ(settings.transactional_id_prefix, "sluice-kafka_-_test001");
@@ -113,7 +119,7 @@ TEST(KafkaProducerSinkSettingsTest, ExactlyOnceDefaultPrefixComesFromTheJobName)
 
   KafkaProducerSink<std::string> other_job("orders", SimpleStringSchema(), kProps,
                                            Semantic::kExactlyOnce);
-  ASSERT_TRUE(other_job.Validate(Checkpointing("another job")).ok());
+  ASSERT_THAT(other_job.Validate(Checkpointing("another job")), IsOk());
   EXPECT_NE(other_job.GetCheckpointParticipant(), a.GetCheckpointParticipant());
 }
 
@@ -122,7 +128,7 @@ TEST(KafkaProducerSinkSettingsTest, PrefixComesFromTheSetterThenTheProperty) {
   props["sluice.transactional.id.prefix"] = "from-property";
   KafkaProducerSink<std::string> by_property("orders", SimpleStringSchema(), props,
                                              Semantic::kExactlyOnce);
-  ASSERT_TRUE(by_property.Validate(Checkpointing()).ok());
+  ASSERT_THAT(by_property.Validate(Checkpointing()), IsOk());
   EXPECT_EQ(Resolved(by_property).transactional_id_prefix, "from-property");
   EXPECT_EQ(Resolved(by_property).producer_properties.count("sluice.transactional.id.prefix"), 0u)
       << "the sink's own key is not handed to librdkafka";
@@ -130,12 +136,12 @@ TEST(KafkaProducerSinkSettingsTest, PrefixComesFromTheSetterThenTheProperty) {
   KafkaProducerSink<std::string> by_setter("orders", SimpleStringSchema(), props,
                                            Semantic::kExactlyOnce);
   by_setter.SetTransactionalIdPrefix("from-setter");
-  ASSERT_TRUE(by_setter.Validate(Checkpointing()).ok());
+  ASSERT_THAT(by_setter.Validate(Checkpointing()), IsOk());
   EXPECT_EQ(Resolved(by_setter).transactional_id_prefix, "from-setter");
 
   // Harmless with other semantics: the property is simply not used.
   KafkaProducerSink<std::string> at_least_once("orders", SimpleStringSchema(), props);
-  ASSERT_TRUE(at_least_once.Validate(Checkpointing()).ok());
+  ASSERT_THAT(at_least_once.Validate(Checkpointing()), IsOk());
   EXPECT_EQ(Resolved(at_least_once).producer_properties.count("sluice.transactional.id.prefix"),
             0u);
 }
@@ -147,7 +153,7 @@ TEST(KafkaProducerSinkSettingsTest, PropertiesPassThroughUnchanged) {
   props["linger.ms"] = "7";
   KafkaProducerSink<std::string> sink("flink001", SimpleStringSchema(), props,
                                       kKafkaDefaultPartitioning);
-  ASSERT_TRUE(sink.Validate(Checkpointing()).ok());
+  ASSERT_THAT(sink.Validate(Checkpointing()), IsOk());
   const auto& produced = Resolved(sink).producer_properties;
   EXPECT_EQ(produced.at("security.protocol"), "SASL_PLAINTEXT");
   EXPECT_EQ(produced.at("sasl.kerberos.service.name"), "kafka");
@@ -161,7 +167,7 @@ TEST(KafkaProducerSinkSettingsTest, EveryConstructorShapeValidates) {
   KafkaProducerSink<std::string> fixed("t", Uppercase(), kProps, Semantic::kNone,
                                        FixedPartitioner<std::string>());
   for (const auto* sink : {&custom, &kafka_own, &fixed})
-    EXPECT_TRUE(sink->Validate(Checkpointing()).ok());
+    EXPECT_THAT(sink->Validate(Checkpointing()), IsOk());
   EXPECT_EQ(Resolved(custom).guarantee, DeliveryGuarantee::kAtLeastOnce);
   EXPECT_EQ(Resolved(kafka_own).guarantee, DeliveryGuarantee::kNone);
 }
@@ -216,14 +222,14 @@ TEST(KafkaProducerSinkSettingsTest, ExactlyOnceChecksTheTransactionTimeoutAgains
   // Without checkpointing the sink is NONE, and the timeout does not matter.
   KafkaProducerSink<std::string> none("orders", SimpleStringSchema(), props,
                                       Semantic::kExactlyOnce);
-  EXPECT_TRUE(none.Validate(NoCheckpointing()).ok());
+  EXPECT_THAT(none.Validate(NoCheckpointing()), IsOk());
 }
 
 TEST(KafkaProducerSinkSettingsTest, LogFailuresOnlyWarnsOnceAndIsRefusedWithExactlyOnce) {
   KafkaProducerSink<std::string> sink("orders", SimpleStringSchema(), kProps);
   sink.SetLogFailuresOnly(true);
   int warnings =
-      StderrCount("data can be lost", [&] { ASSERT_TRUE(sink.Validate(Checkpointing()).ok()); });
+      StderrCount("data can be lost", [&] { ASSERT_THAT(sink.Validate(Checkpointing()), IsOk()); });
   EXPECT_EQ(warnings, 1);
   EXPECT_TRUE(Resolved(sink).log_failures_only);
 
@@ -238,7 +244,7 @@ TEST(KafkaProducerSinkSettingsTest, LogFailuresOnlyWarnsOnceAndIsRefusedWithExac
 TEST(KafkaProducerSinkSettingsTest, AWriterBeforeValidateIsAProgrammingError) {
   KafkaProducerSink<std::string> sink("orders", SimpleStringSchema(), kProps);
   EXPECT_THROW(sink.CreateWriter(TaskInfo{}), std::logic_error);
-  ASSERT_TRUE(sink.Validate(Checkpointing()).ok());
+  ASSERT_THAT(sink.Validate(Checkpointing()), IsOk());
   KafkaProducerSink<std::string> copy = sink;
   EXPECT_EQ(copy.ResolvedSink(), nullptr) << "a copy is resolved by its own Validate";
 }

@@ -2,11 +2,19 @@
 // the fix in the message.
 #include <sluice/connectors/kafka/kafka_sink.h>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <string>
 
+#include <sluice/testing/status_matchers.h>
+
 #include "connectors/kafka/transaction_marker.h"
+
+using ::sluice::testing::IsOk;
+using ::sluice::testing::StatusIs;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 namespace sluice::kafka {
 namespace {
@@ -23,15 +31,15 @@ KafkaSinkBuilder<std::string> Valid() {
 
 std::string BuildError(const KafkaSinkBuilder<std::string>& builder) {
   auto sink = builder.Build();
-  EXPECT_FALSE(sink.ok());
+  EXPECT_THAT(sink, Not(IsOk()));
   if (sink.ok()) return "";
-  EXPECT_EQ(sink.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(sink, StatusIs(StatusCode::kInvalidArgument));
   return sink.status().message();
 }
 
 TEST(KafkaSinkSettingsTest, DefaultsAreNoneMurmur2AndNoTransactions) {
   auto sink = Valid().Build();
-  ASSERT_TRUE(sink.ok()) << sink.status().ToString();
+  ASSERT_THAT(sink, IsOk());
   const auto& settings = (*sink)->settings();
   EXPECT_EQ(settings.guarantee, DeliveryGuarantee::kNone);
   EXPECT_EQ(settings.producer_properties.at("partitioner"), "murmur2_random");
@@ -40,7 +48,7 @@ TEST(KafkaSinkSettingsTest, DefaultsAreNoneMurmur2AndNoTransactions) {
 
 TEST(KafkaSinkSettingsTest, AtLeastOnceIsIdempotent) {
   auto sink = Valid().SetDeliveryGuarantee(DeliveryGuarantee::kAtLeastOnce).Build();
-  ASSERT_TRUE(sink.ok());
+  ASSERT_THAT(sink, IsOk());
   EXPECT_EQ((*sink)->settings().producer_properties.at("enable.idempotence"), "true");
 }
 
@@ -81,12 +89,12 @@ TEST(KafkaSinkSettingsTest, ExactlyOnceDefaultsFitADefaultBrokerAndTenMinuteChec
                   .SetDeliveryGuarantee(DeliveryGuarantee::kExactlyOnce)
                   .SetTransactionalIdPrefix("job-x")
                   .Build();
-  ASSERT_TRUE(sink.ok()) << sink.status().ToString();
+  ASSERT_THAT(sink, IsOk());
   EXPECT_EQ((*sink)->settings().transaction_timeout_ms, 900'000)
       << "a default broker's transaction.max.timeout.ms";
   EXPECT_EQ((*sink)->settings().control_topic, "job-x.sluice-control");
   SinkValidationContext job{true, 60'000, 600'000, "j"};
-  EXPECT_TRUE((*sink)->Validate(job).ok());
+  EXPECT_THAT((*sink)->Validate(job), IsOk());
 }
 
 TEST(KafkaSinkSettingsTest, ExactlyOnceWithoutCheckpointingIsRefused) {
@@ -94,10 +102,10 @@ TEST(KafkaSinkSettingsTest, ExactlyOnceWithoutCheckpointingIsRefused) {
                   .SetDeliveryGuarantee(DeliveryGuarantee::kExactlyOnce)
                   .SetTransactionalIdPrefix("p")
                   .Build();
-  ASSERT_TRUE(sink.ok());
+  ASSERT_THAT(sink, IsOk());
   Status status = (*sink)->Validate(SinkValidationContext{false, 0, 600'000, "j"});
-  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(status.message().find("EnableCheckpointing"), std::string::npos) << status.message();
+  EXPECT_THAT(status, StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(status.message(), HasSubstr("EnableCheckpointing"));
 }
 
 TEST(KafkaSinkSettingsTest, TransactionTimeoutMustExceedIntervalPlusCheckpointTimeout) {
@@ -106,12 +114,12 @@ TEST(KafkaSinkSettingsTest, TransactionTimeoutMustExceedIntervalPlusCheckpointTi
                   .SetTransactionalIdPrefix("p")
                   .SetProperty("transaction.timeout.ms", "60000")
                   .Build();
-  ASSERT_TRUE(sink.ok());
+  ASSERT_THAT(sink, IsOk());
   Status status = (*sink)->Validate(SinkValidationContext{true, 1'000, 600'000, "j"});
-  EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(status.message().find("transaction.timeout.ms"), std::string::npos) << status.message();
-  EXPECT_NE(status.message().find("SetCheckpointTimeout"), std::string::npos) << status.message();
-  EXPECT_TRUE((*sink)->Validate(SinkValidationContext{true, 1'000, 30'000, "j"}).ok());
+  EXPECT_THAT(status, StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(status.message(), HasSubstr("transaction.timeout.ms"));
+  EXPECT_THAT(status.message(), HasSubstr("SetCheckpointTimeout"));
+  EXPECT_THAT((*sink)->Validate(SinkValidationContext{true, 1'000, 30'000, "j"}), IsOk());
 }
 
 TEST(KafkaSinkSettingsTest, SinksOfOneClusterAndPrefixShareOneParticipant) {
@@ -125,7 +133,9 @@ TEST(KafkaSinkSettingsTest, SinksOfOneClusterAndPrefixShareOneParticipant) {
   auto a = eo("127.0.0.1:19092,127.0.0.2:19092", "p");
   auto b = eo("127.0.0.2:19092, 127.0.0.1:19092", "p");
   auto c = eo("127.0.0.1:19093", "p");
-  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  ASSERT_THAT(a, IsOk());
+  ASSERT_THAT(b, IsOk());
+  ASSERT_THAT(c, IsOk());
   EXPECT_EQ((*a)->GetCheckpointParticipant(), (*b)->GetCheckpointParticipant())
       << "same cluster in another order";
   EXPECT_NE((*a)->GetCheckpointParticipant(), (*c)->GetCheckpointParticipant());
@@ -134,17 +144,16 @@ TEST(KafkaSinkSettingsTest, SinksOfOneClusterAndPrefixShareOneParticipant) {
 TEST(CommitMarkerTest, RoundTripsAndRefusesNewerVersions) {
   kafka::internal::CommitMarker marker{"job", 0, 42, "/tmp/chk-42", 1000, 2000};
   auto decoded = kafka::internal::DecodeMarker(kafka::internal::EncodeMarker(marker));
-  ASSERT_TRUE(decoded.ok()) << decoded.status().ToString();
+  ASSERT_THAT(decoded, IsOk());
   EXPECT_EQ(decoded->job, "job");
   EXPECT_EQ(decoded->checkpoint, 42);
   EXPECT_EQ(decoded->storage_path, "/tmp/chk-42");
   EXPECT_EQ(decoded->commit_time_ms, 2000);
-  EXPECT_EQ(kafka::internal::DecodeMarker(
-                R"({"format_version":2,"job":"j","instance":0,"checkpoint":1,"storage_path":""})")
-                .status()
-                .code(),
-            StatusCode::kCorruption);
-  EXPECT_EQ(kafka::internal::DecodeMarker("nope").status().code(), StatusCode::kCorruption);
+  EXPECT_THAT(kafka::internal::DecodeMarker(
+                  R"({"format_version":2,"job":"j","instance":0,"checkpoint":1,"storage_path":""})")
+                  .status(),
+              StatusIs(StatusCode::kCorruption));
+  EXPECT_THAT(kafka::internal::DecodeMarker("nope"), StatusIs(StatusCode::kCorruption));
   EXPECT_EQ(kafka::internal::MarkerKey("job", 3), "job/instance-3");
 }
 

@@ -1,6 +1,12 @@
 #include <sluice/connectors/kafka/kafka_source.h>
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <sluice/testing/status_matchers.h>
+
+using ::sluice::testing::IsOk;
+using ::testing::Not;
 
 namespace sluice::kafka {
 namespace {
@@ -14,13 +20,13 @@ KafkaSourceBuilder<std::string> Valid() {
 
 std::string Error(const KafkaSourceBuilder<std::string>& builder) {
   auto source = builder.Build();
-  EXPECT_FALSE(source.ok());
+  EXPECT_THAT(source, Not(IsOk()));
   return source.ok() ? "" : source.status().message();
 }
 
 TEST(KafkaSourceSettingsTest, ValidBuilderHasFlinksDefaults) {
   auto source = Valid().Build();
-  ASSERT_TRUE(source.ok()) << source.status().ToString();
+  ASSERT_THAT(source, IsOk());
   const auto& s = (*source)->settings();
   EXPECT_FALSE((*source)->IsBounded());
   EXPECT_FALSE(s.commit_offsets_on_checkpoint) << "no group id";
@@ -34,20 +40,20 @@ TEST(KafkaSourceSettingsTest, ValidBuilderHasFlinksDefaults) {
 // its default stalls fetching; the byte limit is what bounds memory. A user's value wins.
 TEST(KafkaSourceSettingsTest, QueuedMinMessagesIsRaisedUnlessTheUserSetsIt) {
   auto source = Valid().Build();
-  ASSERT_TRUE(source.ok());
+  ASSERT_THAT(source, IsOk());
   EXPECT_EQ((*source)->settings().client_properties.at("queued.min.messages"), "10000000");
   EXPECT_FALSE((*source)->settings().client_properties.contains("queued.max.messages.kbytes"));
   auto own = Valid().SetProperty("queued.min.messages", "5000").Build();
-  ASSERT_TRUE(own.ok());
+  ASSERT_THAT(own, IsOk());
   EXPECT_EQ((*own)->settings().client_properties.at("queued.min.messages"), "5000");
 }
 
 TEST(KafkaSourceSettingsTest, GroupIdTurnsCommitOnCheckpointOn) {
   auto source = Valid().SetGroupId("g").Build();
-  ASSERT_TRUE(source.ok());
+  ASSERT_THAT(source, IsOk());
   EXPECT_TRUE((*source)->settings().commit_offsets_on_checkpoint);
   auto off = Valid().SetGroupId("g").SetProperty("commit.offsets.on.checkpoint", "false").Build();
-  ASSERT_TRUE(off.ok());
+  ASSERT_THAT(off, IsOk());
   EXPECT_FALSE((*off)->settings().commit_offsets_on_checkpoint);
   EXPECT_FALSE((*off)->settings().client_properties.contains("commit.offsets.on.checkpoint"));
 }
@@ -57,7 +63,7 @@ TEST(KafkaSourceSettingsTest, BoundedTurnsDiscoveryOffAndPartitionEofOn) {
                     .SetBounded(OffsetsInitializer::Latest())
                     .SetProperty("partition.discovery.interval.ms", "1000")
                     .Build();
-  ASSERT_TRUE(source.ok());
+  ASSERT_THAT(source, IsOk());
   EXPECT_TRUE((*source)->IsBounded());
   EXPECT_EQ((*source)->settings().partition_discovery_interval_ms, -1);
   EXPECT_EQ((*source)->settings().client_properties.at("enable.partition.eof"), "true");
@@ -98,7 +104,7 @@ TEST(KafkaSourceSettingsTest, ErrorsNameTheSettingAndTheFix) {
 
 TEST(KafkaSourceSettingsTest, ResetStrategyOfTheStartingOffsetsBecomesAutoOffsetReset) {
   auto source = Valid().SetGroupId("g").SetStartingOffsets(OffsetsInitializer::Committed()).Build();
-  ASSERT_TRUE(source.ok());
+  ASSERT_THAT(source, IsOk());
   EXPECT_EQ((*source)->settings().client_properties.at("auto.offset.reset"), "error");
 }
 

@@ -7,7 +7,7 @@
 #include <optional>
 #include <vector>
 
-namespace sluice::detail {
+namespace sluice::internal {
 
 class WatermarkValve {
  public:
@@ -45,4 +45,4 @@ class WatermarkValve {
   bool idle_ = false;
 };
 
-}  // namespace sluice::detail
+}  // namespace sluice::internal

@@ -1,10 +1,10 @@
-#include <sluice/detail/watermark_valve.h>
+#include "runtime/watermark_valve.h"
 
 #include <gtest/gtest.h>
 
 #include <sluice/api/time.h>
 
-namespace sluice::detail {
+namespace sluice::internal {
 namespace {
 
 TEST(WatermarkValveTest, EmitsTheMinimumOverChannelsOnlyWhenItAdvances) {
@@ -59,4 +59,4 @@ TEST(WatermarkValveTest, EndedChannelsAreIgnored) {
 }
 
 }  // namespace
-}  // namespace sluice::detail
+}  // namespace sluice::internal

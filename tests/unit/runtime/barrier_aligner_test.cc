@@ -1,8 +1,8 @@
-#include <sluice/detail/barrier_aligner.h>
+#include "runtime/barrier_aligner.h"
 
 #include <gtest/gtest.h>
 
-namespace sluice::detail {
+namespace sluice::internal {
 namespace {
 
 TEST(BarrierAlignerTest, SingleChannelCompletesAtOnce) {
@@ -58,4 +58,4 @@ TEST(BarrierAlignerTest, StaleBarriersOfCompletedCheckpointsAreIgnored) {
 }
 
 }  // namespace
-}  // namespace sluice::detail
+}  // namespace sluice::internal

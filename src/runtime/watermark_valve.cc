@@ -1,10 +1,10 @@
-#include <sluice/detail/watermark_valve.h>
+#include "runtime/watermark_valve.h"
 
 #include <algorithm>
 
 #include <sluice/api/time.h>
 
-namespace sluice::detail {
+namespace sluice::internal {
 
 WatermarkValve::WatermarkValve(int num_channels)
     : channels_(static_cast<size_t>(num_channels), ChannelState{kMinWatermark}),
@@ -82,4 +82,4 @@ WatermarkValve::Output WatermarkValve::OnEndOfInput(int channel) {
   return Recompute();
 }
 
-}  // namespace sluice::detail
+}  // namespace sluice::internal

@@ -7,7 +7,7 @@
 #include <optional>
 #include <vector>
 
-namespace sluice::detail {
+namespace sluice::internal {
 
 class BarrierAligner {
  public:
@@ -37,4 +37,4 @@ class BarrierAligner {
   int64_t last_completed_ = -1;
 };
 
-}  // namespace sluice::detail
+}  // namespace sluice::internal

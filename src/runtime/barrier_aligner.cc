@@ -1,8 +1,8 @@
-#include <sluice/detail/barrier_aligner.h>
+#include "runtime/barrier_aligner.h"
 
 #include <algorithm>
 
-namespace sluice::detail {
+namespace sluice::internal {
 
 BarrierAligner::BarrierAligner(int num_channels)
     : blocked_(static_cast<size_t>(num_channels), false),
@@ -47,4 +47,4 @@ BarrierAligner::Result BarrierAligner::OnEndOfInput(int channel) {
   return CompleteIfAligned();
 }
 
-}  // namespace sluice::detail
+}  // namespace sluice::internal
