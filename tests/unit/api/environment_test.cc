@@ -15,8 +15,8 @@
 #include <utility>
 #include <vector>
 
-#include <unistd.h>
 #include <sluice/testing/status_matchers.h>
+#include <unistd.h>
 
 #include "unit/api/job_test_support.h"
 
@@ -108,7 +108,7 @@ TEST(EnvironmentTest, AnUnknownStateBackendFailsExecuteNamingTheKnownOnes) {
   JobExecutionResult result = env->Execute("unknown-backend");
 
   EXPECT_EQ(result.status, JobStatus::kFailed);
-  EXPECT_EQ(result.failure.code(), StatusCode::kInvalidArgument) << result.failure.ToString();
+  EXPECT_THAT(result.failure, StatusIs(StatusCode::kInvalidArgument));
   EXPECT_TRUE(Contains(result.failure.message(), "'rocksdb'")) << result.failure.ToString();
   EXPECT_TRUE(Contains(result.failure.message(), "state backends are: heap"))
       << result.failure.ToString();
@@ -418,7 +418,7 @@ TEST(EnvironmentTest, ASerializationErrorStopsTheJobAsCorruptionWithoutARestart)
   JobExecutionResult result = env->Execute("corrupt-state");
 
   EXPECT_EQ(result.status, JobStatus::kFailed);
-  EXPECT_EQ(result.failure.code(), StatusCode::kCorruption) << result.failure.ToString();
+  EXPECT_THAT(result.failure, StatusIs(StatusCode::kCorruption));
   EXPECT_EQ(result.restarts, 0) << "the same bytes decode no better after a restart";
   EXPECT_TRUE(Contains(result.failure.message(), "cannot read i64")) << result.failure.ToString();
 }
@@ -435,7 +435,7 @@ TEST(EnvironmentTest, AMissingSavepointStopsTheJobInsteadOfRestartingIt) {
   JobExecutionResult result = env.RunBounded("missing-savepoint");
 
   EXPECT_EQ(result.status, JobStatus::kFailed);
-  EXPECT_EQ(result.failure.code(), StatusCode::kFailedPrecondition) << result.failure.ToString();
+  EXPECT_THAT(result.failure, StatusIs(StatusCode::kFailedPrecondition));
   EXPECT_EQ(result.restarts, 0) << "the savepoint does not appear by restarting";
   EXPECT_TRUE(Contains(result.failure.message(), "--from-savepoint")) << result.failure.ToString();
 }

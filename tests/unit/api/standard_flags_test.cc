@@ -11,6 +11,8 @@
 
 #include <sluice/testing/status_matchers.h>
 
+using ::testing::HasSubstr;
+
 using ::sluice::testing::IsOk;
 using ::sluice::testing::StatusIs;
 using ::testing::Not;
@@ -56,7 +58,7 @@ TEST(StandardFlagsTest, ParsesEveryStandardFlagAndPassesTheRestToTheJob) {
              "--from-savepoint", "/tmp/sp-1", "--allow-non-restored-state", "--restart-attempts=3",
              "--log-level=WARN", "--state.backend", "heap", "--input=words.txt", "--window", "5s",
              "--verbose"});
-  ASSERT_TRUE(flags.ok()) << flags.status().ToString();
+  ASSERT_THAT(flags, IsOk());
   EXPECT_EQ(flags->parallelism, 8);
   EXPECT_EQ(flags->checkpoint_interval, milliseconds(1'500));
   EXPECT_EQ(flags->checkpoint_dir, "/tmp/ckpt");
@@ -158,12 +160,11 @@ TEST(StandardFlagsTest, StateBackendIsARegisteredNameInAnyCase) {
   EXPECT_EQ(Parse({"--state.backend=Heap"})->state_backend, "heap");
   for (const char* bad : {"--state.backend=rocksdb", "--state.backend="}) {
     Status status = ParseError({bad});
-    EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
-    EXPECT_NE(status.message().find("--state.backend"), std::string::npos) << status.message();
-    EXPECT_NE(status.message().find("state backends are: heap"), std::string::npos)
-        << status.message();
+    EXPECT_THAT(status, StatusIs(StatusCode::kInvalidArgument));
+    EXPECT_THAT(status.message(), HasSubstr("--state.backend"));
+    EXPECT_THAT(status.message(), HasSubstr("state backends are: heap"));
   }
-  EXPECT_NE(ParseError({"--state.backend=rocksdb"}).message().find("'rocksdb'"), std::string::npos);
+  EXPECT_THAT(ParseError({"--state.backend=rocksdb"}).message(), HasSubstr("'rocksdb'"));
 }
 
 TEST(StandardFlagsTest, MalformedBooleanNamesTheFlag) {

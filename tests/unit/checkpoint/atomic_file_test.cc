@@ -107,40 +107,40 @@ TEST(AtomicFileTest, FailedRenameRemovesTheTempFile) {
 TEST(AtomicFileTest, AWriterInPiecesShowsNothingUntilCommitted) {
   TempDir tmp;
   fs::path target = tmp.path() / "state";
-  ASSERT_TRUE(WriteFileAtomically(target, "old").ok());
+  ASSERT_THAT(WriteFileAtomically(target, "old"), IsOk());
   Result<AtomicFileWriter> writer = AtomicFileWriter::Open(target);
-  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  ASSERT_THAT(writer, IsOk());
   std::string expected;
   for (int i = 0; i < 100; ++i) {
     std::string piece(static_cast<std::size_t>(1000 + i), static_cast<char>('a' + i % 26));
-    ASSERT_TRUE(writer->Append(piece).ok());
+    ASSERT_THAT(writer->Append(piece), IsOk());
     expected += piece;
   }
   EXPECT_EQ(ReadFile(target).value(), "old") << "the target changes only at Commit";
-  ASSERT_TRUE(writer->Commit().ok());
+  ASSERT_THAT(writer->Commit(), IsOk());
   EXPECT_EQ(ReadFile(target).value(), expected);
   EXPECT_EQ(FileNames(tmp.path()), std::vector<std::string>{"state"});
-  EXPECT_EQ(writer->Append("more").code(), StatusCode::kFailedPrecondition);
-  EXPECT_EQ(writer->Commit().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(writer->Append("more"), StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_THAT(writer->Commit(), StatusIs(StatusCode::kFailedPrecondition));
 }
 
 TEST(AtomicFileTest, AnAbandonedWriterLeavesTheTargetAndNoTempFile) {
   TempDir tmp;
   fs::path target = tmp.path() / "state";
-  ASSERT_TRUE(WriteFileAtomically(target, "old").ok());
+  ASSERT_THAT(WriteFileAtomically(target, "old"), IsOk());
   {
     Result<AtomicFileWriter> writer = AtomicFileWriter::Open(target);
-    ASSERT_TRUE(writer.ok());
-    ASSERT_TRUE(writer->Append("half a checkpoint").ok());
+    ASSERT_THAT(writer, IsOk());
+    ASSERT_THAT(writer->Append("half a checkpoint"), IsOk());
     EXPECT_EQ(FileNames(tmp.path()).size(), 2u);
     // Moved: only the new owner's destruction removes the temp file.
     AtomicFileWriter moved = std::move(writer).value();
-    ASSERT_TRUE(moved.Append(", still").ok());
+    ASSERT_THAT(moved.Append(", still"), IsOk());
   }
   EXPECT_EQ(ReadFile(target).value(), "old");
   EXPECT_EQ(FileNames(tmp.path()), std::vector<std::string>{"state"});
-  EXPECT_EQ(AtomicFileWriter::Open(tmp.path() / "missing-dir" / "x").status().code(),
-            StatusCode::kNotFound);
+  EXPECT_THAT(AtomicFileWriter::Open(tmp.path() / "missing-dir" / "x"),
+              StatusIs(StatusCode::kNotFound));
 }
 
 TEST(AtomicFileTest, ReadFileOfMissingPathIsNotFoundNamingIt) {

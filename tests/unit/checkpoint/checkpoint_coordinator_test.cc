@@ -4,6 +4,7 @@
 // The last tests start the thread to check that its waits go through the clock.
 #include "checkpoint/checkpoint_coordinator.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -18,8 +19,14 @@
 #include <string>
 #include <vector>
 
+#include <sluice/testing/status_matchers.h>
+
 #include "unit/checkpoint/checkpoint_test_util.h"
 #include "unit/core/fake_clock.h"
+
+using ::sluice::testing::IsOk;
+using ::sluice::testing::StatusIs;
+using ::testing::HasSubstr;
 
 namespace sluice::internal {
 namespace {
@@ -110,7 +117,7 @@ class CheckpointCoordinatorTest : public ::testing::Test {
   CheckpointCoordinatorTest() {
     Result<CheckpointStorage> opened =
         CheckpointStorage::Open(dir_.path() / "checkpoints", kJob, 0);
-    EXPECT_TRUE(opened.ok()) << opened.status().ToString();
+    EXPECT_THAT(opened, IsOk());
     storage_.emplace(std::move(opened).value());
     options_.interval = milliseconds(1000);
     options_.timeout = milliseconds(500);
@@ -135,7 +142,7 @@ class CheckpointCoordinatorTest : public ::testing::Test {
         "state of task " + std::to_string(task.index()) + " at " + std::to_string(id);
     Result<SubtaskStateMeta> meta = location->WriteSubtaskState(
         task.index(), "op-" + std::to_string(task.index()) + ".state", bytes);
-    ASSERT_TRUE(meta.ok()) << meta.status().ToString();
+    ASSERT_THAT(meta, IsOk());
     OperatorSubtaskSnapshot snapshot;
     snapshot.uid = "op";
     snapshot.name = "Op";
@@ -213,7 +220,7 @@ TEST_F(CheckpointCoordinatorTest, CompletesOnceEveryTaskAcknowledgedAndWritesMet
   EXPECT_FALSE(coordinator.LocationFor(1).has_value());
 
   Result<CheckpointMetadata> metadata = storage_->ReadCheckpointMetadata(1);
-  ASSERT_TRUE(metadata.ok()) << metadata.status().ToString();
+  ASSERT_THAT(metadata, IsOk());
   EXPECT_EQ(metadata->job_name, kJob);
   EXPECT_FALSE(metadata->is_savepoint);
   EXPECT_EQ(metadata->trigger_time_ms, trigger_time);
@@ -228,7 +235,7 @@ TEST_F(CheckpointCoordinatorTest, CompletesOnceEveryTaskAcknowledgedAndWritesMet
   EXPECT_EQ(op.subtasks[1].subtask, 1);
   Result<std::string> state =
       CheckpointStorage::ReadStateFile(storage_->CheckpointDir(1), op.subtasks[1]);
-  ASSERT_TRUE(state.ok()) << state.status().ToString();
+  ASSERT_THAT(state, IsOk());
   EXPECT_EQ(*state, "state of task 1 at 1");
 }
 
@@ -284,11 +291,10 @@ TEST_F(CheckpointCoordinatorTest, FailsTheJobAfterMoreConsecutiveFailuresThanTol
   AdvanceAndPoll(options_.timeout);
 
   ASSERT_EQ(job_failures_.size(), 1u);
-  EXPECT_EQ(job_failures_[0].code(), StatusCode::kTimedOut);
-  EXPECT_NE(job_failures_[0].message().find("SetTolerableCheckpointFailureNumber"),
-            std::string::npos)
+  EXPECT_THAT(job_failures_[0], StatusIs(StatusCode::kTimedOut));
+  EXPECT_THAT(job_failures_[0].message(), HasSubstr("SetTolerableCheckpointFailureNumber"))
       << job_failures_[0].ToString();
-  EXPECT_NE(job_failures_[0].message().find("SetCheckpointTimeout"), std::string::npos)
+  EXPECT_THAT(job_failures_[0].message(), HasSubstr("SetCheckpointTimeout"))
       << job_failures_[0].ToString();
 }
 
@@ -300,8 +306,7 @@ TEST_F(CheckpointCoordinatorTest, WithAParticipantOneFailedCheckpointFailsTheJob
   AdvanceAndPoll(options_.timeout);
 
   ASSERT_EQ(job_failures_.size(), 1u);
-  EXPECT_NE(job_failures_[0].message().find("exactly-once"), std::string::npos)
-      << job_failures_[0].ToString();
+  EXPECT_THAT(job_failures_[0].message(), HasSubstr("exactly-once")) << job_failures_[0].ToString();
   EXPECT_EQ(participant->aborted, std::vector<int64_t>{1});
   EXPECT_TRUE(participant->committed.empty());
 }
@@ -317,10 +322,10 @@ TEST_F(CheckpointCoordinatorTest, DeclineAbortsWithoutWaitingForTheTimeout) {
   EXPECT_EQ(sink_.events(), Events{"abort 1"});
   EXPECT_FALSE(coordinator.LocationFor(1).has_value());
   ASSERT_EQ(job_failures_.size(), 1u);  // tolerable_failures is 0
-  EXPECT_EQ(job_failures_[0].code(), StatusCode::kIoError);
-  EXPECT_NE(job_failures_[0].message().find("task 1 declined checkpoint 1"), std::string::npos)
+  EXPECT_THAT(job_failures_[0], StatusIs(StatusCode::kIoError));
+  EXPECT_THAT(job_failures_[0].message(), HasSubstr("task 1 declined checkpoint 1"))
       << job_failures_[0].ToString();
-  EXPECT_NE(job_failures_[0].message().find("disk full"), std::string::npos);
+  EXPECT_THAT(job_failures_[0].message(), HasSubstr("disk full"));
 }
 
 TEST_F(CheckpointCoordinatorTest, WaitsTheMinimumPauseAfterACompletion) {
@@ -344,11 +349,11 @@ TEST_F(CheckpointCoordinatorTest, NeverReusesAnIdAfterAFailedStart) {
   // Checkpoint 7 is already complete (say, written by an earlier run): starting it fails.
   {
     Result<SnapshotLocation> location = storage_->BeginCheckpoint(7);
-    ASSERT_TRUE(location.ok());
+    ASSERT_THAT(location, IsOk());
     CheckpointMetadata metadata;
     metadata.checkpoint_id = 7;
     metadata.job_name = kJob;
-    ASSERT_TRUE(storage_->Complete(*location, metadata).ok());
+    ASSERT_THAT(storage_->Complete(*location, metadata), IsOk());
   }
   CheckpointCoordinator& coordinator = Make(nullptr, /*first_checkpoint_id=*/7);
   AdvanceAndPoll(options_.interval);
@@ -425,7 +430,7 @@ TEST_F(CheckpointCoordinatorTest, AFailedFinalCheckpointWithParticipantFailsTheJ
   // The last epoch is not committed: the tasks stay, and the restart replays it.
   EXPECT_EQ(sink_.events(), (Events{"trigger 1", "abort 1"}));
   ASSERT_EQ(job_failures_.size(), 1u);
-  EXPECT_NE(job_failures_[0].message().find("final checkpoint 1"), std::string::npos)
+  EXPECT_THAT(job_failures_[0].message(), HasSubstr("final checkpoint 1"))
       << job_failures_[0].ToString();
 }
 
@@ -454,10 +459,10 @@ TEST_F(CheckpointCoordinatorTest, SavepointCompletesAtOnceAndIsNeverPruned) {
   coordinator.Poll();
   ASSERT_EQ(outcome.wait_for(milliseconds(0)), std::future_status::ready);
   Result<std::string> path = outcome.get();
-  ASSERT_TRUE(path.ok()) << path.status().ToString();
+  ASSERT_THAT(path, IsOk());
   EXPECT_EQ(fs::path(*path).parent_path(), dir_.path() / "sp");
   Result<CheckpointMetadata> metadata = CheckpointStorage::ReadMetadataAt(*path);
-  ASSERT_TRUE(metadata.ok()) << metadata.status().ToString();
+  ASSERT_THAT(metadata, IsOk());
   EXPECT_TRUE(metadata->is_savepoint);
   EXPECT_EQ(metadata->checkpoint_id, 2);
   EXPECT_EQ(source_.events().back(), "complete 2");
@@ -465,7 +470,7 @@ TEST_F(CheckpointCoordinatorTest, SavepointCompletesAtOnceAndIsNeverPruned) {
   RunCheckpoint(3);
   RunCheckpoint(4);
   EXPECT_EQ(storage_->ListCompleted(), std::vector<int64_t>{4});
-  EXPECT_TRUE(CheckpointStorage::ReadMetadataAt(*path).ok()) << "the savepoint was pruned";
+  EXPECT_THAT(CheckpointStorage::ReadMetadataAt(*path), IsOk()) << "the savepoint was pruned";
 }
 
 TEST_F(CheckpointCoordinatorTest, StopCancelsPendingAndQueuedSavepoints) {
@@ -476,11 +481,11 @@ TEST_F(CheckpointCoordinatorTest, StopCancelsPendingAndQueuedSavepoints) {
   coordinator.Stop();
 
   Result<std::string> first_outcome = first.get();
-  EXPECT_EQ(first_outcome.status().code(), StatusCode::kCancelled);
-  EXPECT_EQ(second.get().status().code(), StatusCode::kCancelled);
+  EXPECT_THAT(first_outcome, StatusIs(StatusCode::kCancelled));
+  EXPECT_THAT(second.get(), StatusIs(StatusCode::kCancelled));
   EXPECT_EQ(source_.events(), (Events{"trigger 1", "abort 1"}));
-  EXPECT_EQ(coordinator.RequestSavepoint(dir_.path() / "sp").get().status().code(),
-            StatusCode::kFailedPrecondition);
+  EXPECT_THAT(coordinator.RequestSavepoint(dir_.path() / "sp").get(),
+              StatusIs(StatusCode::kFailedPrecondition));
   EXPECT_TRUE(job_failures_.empty()) << "stopping is not a failure";
 }
 
@@ -502,7 +507,7 @@ TEST_F(CheckpointCoordinatorTest, ParticipantCommitsInOrderBeforeTasksHearOfIt) 
   EXPECT_EQ(participant->committed, (std::vector<int64_t>{1, 2}));
   EXPECT_EQ(sink_.events(), (Events{"complete 1", "complete 2"}));
   Result<CheckpointMetadata> metadata = storage_->ReadCheckpointMetadata(2);
-  ASSERT_TRUE(metadata.ok());
+  ASSERT_THAT(metadata, IsOk());
   EXPECT_EQ(metadata->status, CheckpointMetadata::Status::kCommitted);
   EXPECT_TRUE(job_failures_.empty());
 }
@@ -524,9 +529,9 @@ TEST_F(CheckpointCoordinatorTest, AFailedCommitFailsTheJobAndNotifiesNoTask) {
   EXPECT_EQ(coordinator.latest_completed(), std::nullopt);
   EXPECT_TRUE(sink_.events().empty());
   ASSERT_EQ(job_failures_.size(), 1u);
-  EXPECT_EQ(job_failures_[0].code(), StatusCode::kFenced);
+  EXPECT_THAT(job_failures_[0], StatusIs(StatusCode::kFenced));
   Result<CheckpointMetadata> metadata = storage_->ReadCheckpointMetadata(1);
-  ASSERT_TRUE(metadata.ok());
+  ASSERT_THAT(metadata, IsOk());
   EXPECT_EQ(metadata->status, CheckpointMetadata::Status::kCompleted) << "never committed";
 }
 
@@ -562,8 +567,8 @@ TEST_F(CheckpointCoordinatorTest, TriggerSavepointWaitsForTheThreadToComplete) {
   AckAll(1);
   ASSERT_EQ(outcome.wait_for(kThreadTimeout), std::future_status::ready);
   Result<std::string> path = outcome.get();
-  ASSERT_TRUE(path.ok()) << path.status().ToString();
-  EXPECT_TRUE(CheckpointStorage::ReadMetadataAt(*path).ok());
+  ASSERT_THAT(path, IsOk());
+  EXPECT_THAT(CheckpointStorage::ReadMetadataAt(*path), IsOk());
   coordinator.Stop();
 }
 

@@ -232,13 +232,13 @@ TEST_F(CheckpointStorageTest, AStateFileWrittenInPiecesHasTheMetaOfOneWrittenWho
   SubtaskStateMeta whole = location.WriteSubtaskState(2, "op-whole-2", bytes).value();
 
   Result<SubtaskStateFileWriter> writer = location.CreateSubtaskStateFile(2, "op-pieces-2");
-  ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+  ASSERT_THAT(writer, IsOk());
   for (std::size_t at = 0; at < bytes.size(); at += 333) {
-    ASSERT_TRUE(writer->Append(std::string_view(bytes).substr(at, 333)).ok());
+    ASSERT_THAT(writer->Append(std::string_view(bytes).substr(at, 333)), IsOk());
   }
   EXPECT_EQ(writer->size(), bytes.size());
   Result<SubtaskStateMeta> pieces = writer->Commit();
-  ASSERT_TRUE(pieces.ok()) << pieces.status().ToString();
+  ASSERT_THAT(pieces, IsOk());
   EXPECT_EQ(pieces->subtask, 2);
   EXPECT_EQ(pieces->file, "op-pieces-2");
   EXPECT_EQ(pieces->size, whole.size);
@@ -246,10 +246,10 @@ TEST_F(CheckpointStorageTest, AStateFileWrittenInPiecesHasTheMetaOfOneWrittenWho
   EXPECT_EQ(CheckpointStorage::ReadStateFile(location.directory(), *pieces).value(), bytes);
 
   // Names are checked as for WriteStateFile; an abandoned writer leaves nothing.
-  EXPECT_EQ(location.CreateSubtaskStateFile(0, "_metadata").status().code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_THAT(location.CreateSubtaskStateFile(0, "_metadata"),
+              StatusIs(StatusCode::kInvalidArgument));
   {
-    ASSERT_TRUE(location.CreateSubtaskStateFile(3, "op-abandoned-3").ok());
+    ASSERT_THAT(location.CreateSubtaskStateFile(3, "op-abandoned-3"), IsOk());
   }
   EXPECT_EQ(FileNames(location.directory()),
             (std::vector<std::string>{"op-pieces-2", "op-whole-2"}));

@@ -3,8 +3,11 @@
 // cannot read.
 #include <sluice/testing/operator_harness.h>
 
+#include <sluice/testing/status_matchers.h>
+
 #include "state/subtask_state_file.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -13,6 +16,10 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+using ::sluice::testing::IsOk;
+using ::sluice::testing::StatusIs;
+using ::testing::HasSubstr;
 
 namespace sluice::testing {
 namespace {
@@ -64,14 +71,14 @@ OneInputOperatorHarness<std::string, std::string> MakeHarness(
 // file at its offset, extras upgraded where the file is older.
 OperatorSnapshot ReadFile(std::string_view bytes, const std::vector<uint64_t>& offsets) {
   Result<internal::SubtaskStateHeader> header = internal::DecodeSubtaskHeader(bytes, "test.state");
-  EXPECT_TRUE(header.ok()) << header.status().ToString();
+  EXPECT_THAT(header, IsOk());
   OperatorSnapshot snapshot;
   snapshot.operator_section = std::string(header->operator_section);
   for (int32_t kg = header->key_groups->first; kg <= header->key_groups->second; ++kg) {
     Result<internal::KeyGroupRecord> record = internal::DecodeKeyGroupAt(
         bytes, *header, offsets[static_cast<size_t>(kg - header->key_groups->first)], kg,
         "test.state");
-    EXPECT_TRUE(record.ok()) << record.status().ToString();
+    EXPECT_THAT(record, IsOk());
     snapshot.key_groups[kg] = {std::string(record->keyed), record->upgraded_extras
                                                                ? *record->upgraded_extras
                                                                : std::string(record->extras)};
@@ -121,7 +128,7 @@ TEST(KeyedStateRestore, AStateFileOfTheCurrentFormatRestoresStateAndTimers) {
         keyed.WriteBytes(keyed_bytes.data(), keyed_bytes.size());
         extras.WriteBytes(extras_bytes.data(), extras_bytes.size());
       });
-  ASSERT_TRUE(offsets.ok());
+  ASSERT_THAT(offsets, IsOk());
   const OperatorSnapshot read = ReadFile(file.bytes(), *offsets);
   auto restored = MakeHarness(&read);
   restored.Open();
@@ -168,7 +175,7 @@ TEST(KeyedStateRestore, TimersOfAnUnknownFormatVersionAreCorruptionNamingTheVers
     auto restored = MakeHarness(&snapshot);
     ADD_FAILURE() << "timers of format version 7 were accepted";
   } catch (const StatusException& error) {
-    EXPECT_EQ(error.status().code(), StatusCode::kCorruption);
+    EXPECT_THAT(error, StatusIs(StatusCode::kCorruption));
     const std::string& message = error.status().message();
     EXPECT_NE(message.find("timer format version 7"), std::string::npos) << message;
     EXPECT_NE(message.find("key group " + std::to_string(patched)), std::string::npos) << message;
@@ -185,8 +192,8 @@ TEST(KeyedStateRestore, AnUnknownStateBackendNameIsInvalidArgument) {
         /*keyed=*/true, nullptr, kMaxParallelism, "rocksdb");
     ADD_FAILURE() << "an unknown backend was accepted";
   } catch (const StatusException& error) {
-    EXPECT_EQ(error.status().code(), StatusCode::kInvalidArgument);
-    EXPECT_NE(error.status().message().find("'rocksdb'"), std::string::npos);
+    EXPECT_THAT(error, StatusIs(StatusCode::kInvalidArgument));
+    EXPECT_THAT(error.status().message(), HasSubstr("'rocksdb'"));
   }
 }
 

@@ -1,7 +1,10 @@
 #include "state/heap_keyed_state_backend.h"
 
+#include <sluice/testing/status_matchers.h>
+
 #include "state/key_group_assignment.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -13,6 +16,10 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+using ::sluice::testing::IsOk;
+using ::sluice::testing::StatusIs;
+using ::testing::Not;
 
 namespace sluice::detail {
 namespace {
@@ -51,7 +58,7 @@ std::unique_ptr<KeyedStateBackend> Create(std::string operator_name, int32_t sta
                                           bool track_changes = false) {
   Result<std::unique_ptr<KeyedStateBackend>> backend =
       CreateKeyedStateBackend("heap", Params(std::move(operator_name), start, end, track_changes));
-  EXPECT_TRUE(backend.ok()) << backend.status().ToString();
+  EXPECT_THAT(backend, IsOk());
   return std::move(backend).value();
 }
 
@@ -102,7 +109,7 @@ std::map<std::string, std::map<std::string, Stored>> DecodeSection(std::string_v
 TEST(KeyedStateBackendRegistry, HeapIsTheDefaultAndCreatedByName) {
   EXPECT_EQ(kDefaultStateBackend, "heap");
   EXPECT_EQ(KeyedStateBackendNames(), (std::vector<std::string_view>{"heap"}));
-  EXPECT_TRUE(CheckStateBackendName("heap").ok());
+  EXPECT_THAT(CheckStateBackendName("heap"), IsOk());
   std::unique_ptr<KeyedStateBackend> backend = Create("op", 3, 5);
   EXPECT_EQ(backend->name(), "heap");
   EXPECT_NE(dynamic_cast<HeapKeyedStateBackend*>(backend.get()), nullptr);
@@ -115,12 +122,12 @@ TEST(KeyedStateBackendRegistry, HeapIsTheDefaultAndCreatedByName) {
 TEST(KeyedStateBackendRegistry, AnUnknownNameIsInvalidArgumentNamingTheKnownOnes) {
   for (std::string_view name : {"rocksdb"sv, "Heap"sv, ""sv}) {
     const Status status = CheckStateBackendName(name);
-    EXPECT_EQ(status.code(), StatusCode::kInvalidArgument);
+    EXPECT_THAT(status, StatusIs(StatusCode::kInvalidArgument));
     EXPECT_TRUE(Contains(status.message(), "'" + std::string(name) + "'")) << status.message();
     EXPECT_TRUE(Contains(status.message(), "state backends are: heap")) << status.message();
     Result<std::unique_ptr<KeyedStateBackend>> backend =
         CreateKeyedStateBackend(name, Params("op", 0, 0));
-    ASSERT_FALSE(backend.ok());
+    ASSERT_THAT(backend, Not(IsOk()));
     EXPECT_EQ(backend.status(), status);
   }
 }

@@ -400,12 +400,11 @@ TEST(ValidateParallelismTest, AcceptsTheFullRange) {
 TEST(ValidateParallelismTest, RejectsMaxParallelismOutOfRangeNamingTheSetting) {
   for (int32_t bad : {0, -1, 32769, INT32_MAX, INT32_MIN}) {
     const Status status = ValidateMaxParallelism(bad);
-    EXPECT_EQ(status.code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(status, StatusIs(StatusCode::kInvalidArgument)) << bad;
     EXPECT_FALSE(IsRestartable(status));
-    EXPECT_NE(status.message().find("max parallelism " + std::to_string(bad)), std::string::npos)
-        << status.message();
-    EXPECT_NE(status.message().find("SetMaxParallelism"), std::string::npos) << status.message();
-    EXPECT_NE(status.message().find("32768"), std::string::npos) << status.message();
+    EXPECT_THAT(status.message(), HasSubstr("max parallelism " + std::to_string(bad)));
+    EXPECT_THAT(status.message(), HasSubstr("SetMaxParallelism"));
+    EXPECT_THAT(status.message(), HasSubstr("32768"));
     // The same check comes first when validating a parallelism.
     EXPECT_EQ(ValidateParallelism(1, bad), status);
   }

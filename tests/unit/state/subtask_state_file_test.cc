@@ -1,11 +1,18 @@
 #include "state/subtask_state_file.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <sluice/testing/status_matchers.h>
+
+using ::sluice::testing::IsOk;
+using ::sluice::testing::StatusIs;
+using ::testing::Not;
 
 namespace sluice::internal {
 namespace {
@@ -43,10 +50,10 @@ TEST(SubtaskStateFile, RoundTripReadsEveryKeyGroupAtItsOffset) {
                           keyed.WriteBytes(KeyedOf(kg).data(), KeyedOf(kg).size());
                           extras.WriteBytes(ExtrasOf(kg).data(), ExtrasOf(kg).size());
                         });
-  ASSERT_TRUE(offsets.ok()) << offsets.status().ToString();
+  ASSERT_THAT(offsets, IsOk());
   ASSERT_EQ(offsets->size(), 4u);
   Result<SubtaskStateHeader> header = DecodeSubtaskHeader(out.bytes(), "f.state");
-  ASSERT_TRUE(header.ok()) << header.status().ToString();
+  ASSERT_THAT(header, IsOk());
   EXPECT_EQ(header->version, kSubtaskStateFormatVersion);
   EXPECT_EQ(header->uid, "counter");
   EXPECT_EQ(header->operator_section, "operator section");
@@ -55,14 +62,14 @@ TEST(SubtaskStateFile, RoundTripReadsEveryKeyGroupAtItsOffset) {
   for (int32_t kg : {12, 10, 13}) {
     Result<KeyGroupRecord> record = DecodeKeyGroupAt(
         out.bytes(), *header, (*offsets)[static_cast<size_t>(kg - 10)], kg, "f.state");
-    ASSERT_TRUE(record.ok()) << record.status().ToString();
+    ASSERT_THAT(record, IsOk());
     EXPECT_EQ(record->keyed, KeyedOf(kg));
     EXPECT_EQ(record->extras, ExtrasOf(kg));
     EXPECT_FALSE(record->upgraded_extras.has_value());
   }
   Result<KeyGroupRecord> wrong =
       DecodeKeyGroupAt(out.bytes(), *header, (*offsets)[0], 11, "f.state");
-  EXPECT_EQ(wrong.status().code(), StatusCode::kCorruption);
+  EXPECT_THAT(wrong, StatusIs(StatusCode::kCorruption));
   EXPECT_TRUE(Contains(wrong.status().message(), "expected key group 11"))
       << wrong.status().message();
 }
@@ -74,7 +81,7 @@ TEST(SubtaskStateFile, HeaderAndKeyGroupRecordBytesArePinned) {
         keyed.WriteU8(static_cast<uint8_t>(kg));
         if (kg == 2) extras.WriteU8(9);
       });
-  ASSERT_TRUE(offsets.ok());
+  ASSERT_THAT(offsets, IsOk());
   EXPECT_EQ(out.bytes(),
             "SLST"
             "\x02\x00\x00\x00"         // format version 2, little-endian
@@ -87,7 +94,7 @@ TEST(SubtaskStateFile, HeaderAndKeyGroupRecordBytesArePinned) {
   EXPECT_EQ(*offsets, (std::vector<uint64_t>{16, 20}));
 
   StringStateOutputStream plain;
-  ASSERT_TRUE(WriteSubtaskState(plain, "u", "", std::nullopt, nullptr).ok());
+  ASSERT_THAT(WriteSubtaskState(plain, "u", "", std::nullopt, nullptr), IsOk());
   EXPECT_EQ(plain.bytes(), "SLST\x02\x00\x00\x00\x01u\x00\x00"s);
 }
 
@@ -97,14 +104,14 @@ TEST(SubtaskStateFile, LargeStateReachesTheStreamInBoundedPieces) {
   Result<std::vector<uint64_t>> offsets = WriteSubtaskState(
       out, "big", "", std::make_pair(0, 127),
       [&](int32_t, DataOutput& keyed, DataOutput&) { keyed.WriteBytes(big.data(), big.size()); });
-  ASSERT_TRUE(offsets.ok());
+  ASSERT_THAT(offsets, IsOk());
   ASSERT_GT(out.writes.size(), 40u);
   for (size_t size : out.writes) EXPECT_LT(size, kStateFileBufferBytes + big.size() + 16);
   Result<SubtaskStateHeader> header = DecodeSubtaskHeader(out.bytes_, "big.state");
-  ASSERT_TRUE(header.ok());
+  ASSERT_THAT(header, IsOk());
   Result<KeyGroupRecord> last =
       DecodeKeyGroupAt(out.bytes_, *header, offsets->back(), 127, "big.state");
-  ASSERT_TRUE(last.ok());
+  ASSERT_THAT(last, IsOk());
   EXPECT_EQ(last->keyed, big);
 }
 
@@ -118,7 +125,7 @@ TEST(SubtaskStateFile, AStreamErrorStopsTheWriter) {
         ++asked;
         keyed.WriteBytes(big.data(), big.size());
       });
-  ASSERT_FALSE(offsets.ok());
+  ASSERT_THAT(offsets, Not(IsOk()));
   EXPECT_EQ(offsets.status(), Status::IoError("disk full"));
   EXPECT_EQ(out.writes.size(), 2u);
   EXPECT_EQ(asked, 2) << "no key group is snapshot after the stream failed";
@@ -144,14 +151,14 @@ constexpr uint64_t kVersion1Offsets[] = {21, 28, 89, 164};
 
 TEST(SubtaskStateFile, Version1FilesAreReadWithTheirTimersUpgraded) {
   Result<SubtaskStateHeader> header = DecodeSubtaskHeader(kVersion1File, "old.state");
-  ASSERT_TRUE(header.ok()) << header.status().ToString();
+  ASSERT_THAT(header, IsOk());
   EXPECT_EQ(header->version, 1u);
   EXPECT_EQ(header->uid, "remind");
   EXPECT_EQ(header->key_groups, std::make_pair(0, 3));
   for (int32_t kg = 0; kg <= 3; ++kg) {
     Result<KeyGroupRecord> record =
         DecodeKeyGroupAt(kVersion1File, *header, kVersion1Offsets[kg], kg, "old.state");
-    ASSERT_TRUE(record.ok()) << record.status().ToString();
+    ASSERT_THAT(record, IsOk());
     EXPECT_EQ(record->keyed.substr(0, 1), "\x01") << "keyed section version 1, unchanged";
     ASSERT_TRUE(record->upgraded_extras.has_value());
     EXPECT_EQ(*record->upgraded_extras, "\x01"s + std::string(record->extras));
@@ -166,19 +173,19 @@ TEST(SubtaskStateFile, NewerVersionsAndOtherFilesAreCorruption) {
   std::string newer(kVersion1File);
   newer[4] = 3;
   Result<SubtaskStateHeader> header = DecodeSubtaskHeader(newer, "new.state");
-  ASSERT_EQ(header.status().code(), StatusCode::kCorruption);
+  ASSERT_THAT(header, StatusIs(StatusCode::kCorruption));
   EXPECT_TRUE(Contains(header.status().message(), "new.state")) << header.status().message();
   EXPECT_TRUE(Contains(header.status().message(), "format version 3")) << header.status().message();
   EXPECT_TRUE(Contains(header.status().message(), "versions 1 to 2")) << header.status().message();
   newer[4] = 0;
-  EXPECT_EQ(DecodeSubtaskHeader(newer, "zero.state").status().code(), StatusCode::kCorruption);
+  EXPECT_THAT(DecodeSubtaskHeader(newer, "zero.state"), StatusIs(StatusCode::kCorruption));
 
   Result<SubtaskStateHeader> other = DecodeSubtaskHeader("JSON{}", "x.state");
-  EXPECT_EQ(other.status().code(), StatusCode::kCorruption);
+  EXPECT_THAT(other, StatusIs(StatusCode::kCorruption));
   EXPECT_TRUE(Contains(other.status().message(), "bad magic")) << other.status().message();
   Result<SubtaskStateHeader> truncated =
       DecodeSubtaskHeader(kVersion1File.substr(0, 12), "t.state");
-  EXPECT_EQ(truncated.status().code(), StatusCode::kCorruption);
+  EXPECT_THAT(truncated, StatusIs(StatusCode::kCorruption));
 }
 
 }  // namespace

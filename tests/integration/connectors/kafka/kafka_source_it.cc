@@ -21,6 +21,8 @@
 #include "kafka_it_support.h"
 #include "kafka_test_env.h"
 
+using ::sluice::testing::StatusIs;
+
 using ::sluice::testing::IsOk;
 using ::testing::HasSubstr;
 
@@ -509,7 +511,7 @@ TEST(KafkaSourceIT, SaslPlainWithAWrongPasswordStopsTheJobAsUnauthenticatedWitho
   auto took = std::chrono::steady_clock::now() - start;
 
   ASSERT_EQ(result.status, JobStatus::kFailed) << result.failure.ToString();
-  EXPECT_EQ(result.failure.code(), StatusCode::kUnauthenticated) << result.failure.ToString();
+  EXPECT_THAT(result.failure, StatusIs(StatusCode::kUnauthenticated));
   EXPECT_EQ(result.restarts, 0) << result.failure.ToString();
   EXPECT_LT(took, Scaled(seconds(30))) << "the refused login ends the wait, not a timeout";
   const std::string& message = result.failure.message();

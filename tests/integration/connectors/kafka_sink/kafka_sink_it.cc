@@ -521,12 +521,10 @@ TEST(KafkaSinkIT, AnotherLiveInstanceWithTheSamePrefixStopsTheJobAsFencedWithout
   JobExecutionResult result = done.get();
   kafka::internal::SetTransactionHookForTesting(nullptr);
   ASSERT_EQ(result.status, JobStatus::kFailed) << result.failure.ToString();
-  EXPECT_EQ(result.failure.code(), StatusCode::kFenced) << result.failure.ToString();
+  EXPECT_THAT(result.failure, StatusIs(StatusCode::kFenced));
   EXPECT_EQ(result.restarts, 0) << "fencing stops the job at its first failure";
-  EXPECT_NE(result.failure.message().find(job.prefix), std::string::npos)
-      << result.failure.message();
-  EXPECT_NE(result.failure.message().find("SetTransactionalIdPrefix"), std::string::npos)
-      << "names the fix: " << result.failure.message();
+  EXPECT_THAT(result.failure.message(), HasSubstr(job.prefix));
+  EXPECT_THAT(result.failure.message(), HasSubstr("SetTransactionalIdPrefix")) << "names the fix: ";
 }
 
 // A wrong SASL password fails the job as kUnauthenticated as soon as librdkafka reports the
@@ -553,7 +551,7 @@ TEST(KafkaSinkIT, SaslWithAWrongPasswordStopsTheJobAsUnauthenticatedWithoutARest
                         {"sasl.password", "not-the-password"}});
     if (guarantee == DeliveryGuarantee::kExactlyOnce) builder.SetTransactionalIdPrefix(job.prefix);
     auto sink = builder.Build();
-    ASSERT_TRUE(sink.ok()) << sink.status().ToString();
+    ASSERT_THAT(sink, IsOk());
     auto env = StreamExecutionEnvironment::Create();
     env->SetParallelism(1).SetHandleSignals(false);
     env->EnableCheckpointing(milliseconds(100));
@@ -565,7 +563,7 @@ TEST(KafkaSinkIT, SaslWithAWrongPasswordStopsTheJobAsUnauthenticatedWithoutARest
     auto took = std::chrono::steady_clock::now() - start;
 
     ASSERT_EQ(result.status, JobStatus::kFailed) << result.failure.ToString();
-    EXPECT_EQ(result.failure.code(), StatusCode::kUnauthenticated) << result.failure.ToString();
+    EXPECT_THAT(result.failure, StatusIs(StatusCode::kUnauthenticated));
     EXPECT_EQ(result.restarts, 0) << result.failure.ToString();
     EXPECT_LT(took, Scaled(seconds(30))) << "the refused login ends the wait, not a timeout";
     const std::string& message = result.failure.message();
