@@ -259,7 +259,7 @@ Result<std::optional<OperatorRestore>> JobMaster::RestoreFor(
       }
       SLUICE_ASSIGN_OR_RETURN(
           KeyGroupRecord record,
-          DecodeKeyGroupAt(bytes, *header, meta.key_group_offsets[index], kg, meta.file));
+          DecodeKeyGroupAt(bytes, header, meta.key_group_offsets[index], kg, meta.file));
       std::string_view extras = record.extras;
       if (record.upgraded_extras) {
         extras = restore.upgraded.emplace_back(std::move(*record.upgraded_extras));
