@@ -175,7 +175,7 @@ TEST(KeyedStateRestore, TimersOfAnUnknownFormatVersionAreCorruptionNamingTheVers
     auto restored = MakeHarness(&snapshot);
     ADD_FAILURE() << "timers of format version 7 were accepted";
   } catch (const StatusException& error) {
-    EXPECT_THAT(error, StatusIs(StatusCode::kCorruption));
+    EXPECT_THAT(error.status(), StatusIs(StatusCode::kCorruption));
     const std::string& message = error.status().message();
     EXPECT_NE(message.find("timer format version 7"), std::string::npos) << message;
     EXPECT_NE(message.find("key group " + std::to_string(patched)), std::string::npos) << message;
@@ -192,7 +192,7 @@ TEST(KeyedStateRestore, AnUnknownStateBackendNameIsInvalidArgument) {
         /*keyed=*/true, nullptr, kMaxParallelism, "rocksdb");
     ADD_FAILURE() << "an unknown backend was accepted";
   } catch (const StatusException& error) {
-    EXPECT_THAT(error, StatusIs(StatusCode::kInvalidArgument));
+    EXPECT_THAT(error.status(), StatusIs(StatusCode::kInvalidArgument));
     EXPECT_THAT(error.status().message(), HasSubstr("'rocksdb'"));
   }
 }
