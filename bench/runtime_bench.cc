@@ -251,37 +251,44 @@ struct Row {
 
   Summary RecordsPerSecond() const {
     std::vector<double> v;
+    v.reserve(runs.size());
     for (const RunResult& r : runs) v.push_back(static_cast<double>(n) / r.wall_s);
     return Summarize(v);
   }
   Summary CpuNanosPerRecord() const {
     std::vector<double> v;
+    v.reserve(runs.size());
     for (const RunResult& r : runs) v.push_back(r.cpu_s * 1e9 / static_cast<double>(n));
     return Summarize(v);
   }
   Summary Wall() const {
     std::vector<double> v;
+    v.reserve(runs.size());
     for (const RunResult& r : runs) v.push_back(r.wall_s);
     return Summarize(v);
   }
   Summary CpuSeconds() const {
     std::vector<double> v;
+    v.reserve(runs.size());
     for (const RunResult& r : runs) v.push_back(r.cpu_s);
     return Summarize(v);
   }
   Summary Cores() const {
     std::vector<double> v;
+    v.reserve(runs.size());
     for (const RunResult& r : runs) v.push_back(r.cpu_s / r.wall_s);
     return Summarize(v);
   }
   Summary ContextSwitchesPerMillion() const {
     std::vector<double> v;
+    v.reserve(runs.size());
     for (const RunResult& r : runs)
       v.push_back(static_cast<double>(r.context_switches) * 1e6 / static_cast<double>(n));
     return Summarize(v);
   }
   Summary Checkpoints() const {
     std::vector<double> v;
+    v.reserve(runs.size());
     for (const RunResult& r : runs) v.push_back(static_cast<double>(r.checkpoints));
     return Summarize(v);
   }

@@ -93,8 +93,8 @@ StartFrom ParseStartFrom(const std::string& text) {
         offset = ParseNumber(std::string_view(entry).substr(eq + 1));
       }
       if (!partition || !offset || *partition > INT32_MAX) {
-        throw std::invalid_argument("--start-from: '" + entry +
-                                    "' is not TOPIC/PARTITION=OFFSET; " + forms);
+        std::string what = "--start-from: '" + entry + "' is not TOPIC/PARTITION=OFFSET; ";
+        throw std::invalid_argument(what + forms);
       }
       start.offsets[TopicPartition{entry.substr(0, slash), static_cast<int32_t>(*partition)}] =
           *offset;

@@ -27,6 +27,7 @@
 #include <atomic>
 #include <chrono>
 #include <cinttypes>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -375,7 +376,7 @@ int Count(const Args& args) {
 
 double Percentile(const std::vector<int64_t>& sorted, double q) {
   if (sorted.empty()) return -1;
-  size_t index = static_cast<size_t>(q * static_cast<double>(sorted.size() - 1) + 0.5);
+  size_t index = static_cast<size_t>(std::lround(q * static_cast<double>(sorted.size() - 1)));
   return static_cast<double>(sorted[std::min(index, sorted.size() - 1)]) / 1000.0;
 }
 

@@ -83,7 +83,7 @@ rd_kafka_t* NewClient(rd_kafka_type_t type, std::map<std::string, std::string> p
   for (const auto& [key, value] : properties) {
     if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), error, sizeof error) !=
         RD_KAFKA_CONF_OK) {
-      Fail(key + "=" + value + ": " + error);
+      Fail(std::string(key).append("=").append(value).append(": ").append(error));
     }
   }
   if (type == RD_KAFKA_PRODUCER) rd_kafka_conf_set_dr_msg_cb(conf, OnDelivery);
@@ -329,6 +329,7 @@ int main(int argc, char** argv) {
   int partitions = PartitionCount(options);
   std::vector<WorkerResult> results(static_cast<size_t>(options.parallelism));
   std::vector<std::thread> threads;
+  threads.reserve(static_cast<size_t>(options.parallelism));
   for (int i = 0; i < options.parallelism; ++i) {
     threads.emplace_back(
         [&, i] { results[static_cast<size_t>(i)] = Worker(options, i, partitions).Run(); });

@@ -200,7 +200,11 @@ class [[nodiscard]] Result {
 
 #define SLUICE_STATUS_CONCAT_INNER_(a, b) a##b
 #define SLUICE_STATUS_CONCAT_(a, b) SLUICE_STATUS_CONCAT_INNER_(a, b)
+// `result` names a new variable and `lhs` is a declaration or an lvalue: neither can be
+// parenthesised, which bugprone-macro-parentheses asks for.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define SLUICE_ASSIGN_OR_RETURN_IMPL_(result, lhs, expr) \
   auto result = (expr);                                  \
   if (!result.ok()) return result.status();              \
   lhs = std::move(result).value()
+// NOLINTEND(bugprone-macro-parentheses)

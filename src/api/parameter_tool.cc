@@ -56,8 +56,10 @@ bool LooksLikeValue(std::string_view arg) {
 template <typename Int>
 Result<Int> ParseInteger(std::string_view key, std::string_view value, std::string_view what) {
   Int parsed{};
-  const char* end = value.data() + value.size();
-  auto [ptr, ec] = std::from_chars(value.data(), end, parsed);
+  // [begin, end) bounds the parse: from_chars needs no terminating NUL.
+  const char* begin = value.data();
+  const char* end = begin + value.size();
+  auto [ptr, ec] = std::from_chars(begin, end, parsed);
   if (ec == std::errc::result_out_of_range) {
     return Malformed(key, value,
                      "is out of range for " + std::string(what) + " (" +
@@ -72,8 +74,10 @@ Result<Int> ParseInteger(std::string_view key, std::string_view value, std::stri
 
 Result<double> ParseDouble(std::string_view key, std::string_view value) {
   double parsed = 0;
-  const char* end = value.data() + value.size();
-  auto [ptr, ec] = std::from_chars(value.data(), end, parsed);
+  // [begin, end) bounds the parse: from_chars needs no terminating NUL.
+  const char* begin = value.data();
+  const char* end = begin + value.size();
+  auto [ptr, ec] = std::from_chars(begin, end, parsed);
   if (ec != std::errc() || ptr != end || value.empty() || !std::isfinite(parsed)) {
     return Malformed(key, value, "is not a finite number (expected e.g. 0.75, 3 or 1e-3)");
   }

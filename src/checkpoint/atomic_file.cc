@@ -75,7 +75,7 @@ Status WriteAll(int fd, std::string_view bytes, const std::filesystem::path& pat
 std::string RandomHex(int count) {
   // One engine per thread, seeded from the OS and the thread's identity, so task threads
   // writing state files at the same moment never contend or draw the same name.
-  thread_local std::mt19937_64 engine = [] {
+  static thread_local std::mt19937_64 engine = [] {
     static std::atomic<std::uint64_t> counter{0};
     std::random_device device;
     std::seed_seq seed{

@@ -268,6 +268,8 @@ void CheckpointCoordinator::Complete(std::unique_lock<std::mutex>& lock) {
   SLUICE_LOG_DEBUG("checkpoint {} complete", id);
 }
 
+// `reason` by value on purpose: a caller passes *pending_->declined, which the move below empties.
+// NOLINTNEXTLINE(performance-unnecessary-value-param)
 void CheckpointCoordinator::Abort(std::unique_lock<std::mutex>& lock, Status reason) {
   Pending pending = std::move(*pending_);
   pending_.reset();

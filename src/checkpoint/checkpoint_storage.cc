@@ -211,8 +211,8 @@ CheckpointStorage::CheckpointStorage(fs::path checkpoint_dir, std::string job_na
       instance_dir_(checkpoint_dir_ / job_id_ / fmt::format("instance-{}", instance)),
       mutex_(std::make_unique<std::mutex>()) {}
 
-Result<CheckpointStorage> CheckpointStorage::Open(fs::path checkpoint_dir, std::string job_name,
-                                                  std::int32_t instance) {
+Result<CheckpointStorage> CheckpointStorage::Open(const fs::path& checkpoint_dir,
+                                                  std::string job_name, std::int32_t instance) {
   if (checkpoint_dir.empty()) {
     return Status::InvalidArgument("no checkpoint directory: set --checkpoint-dir");
   }

@@ -126,8 +126,8 @@ class CheckpointStorage {
   /// Opens (creating as needed) <checkpoint_dir>/<job_id>/instance-<instance> and checks that a
   /// file can be written there. A relative checkpoint_dir is made absolute now. Errors name the
   /// directory and the --checkpoint-dir flag.
-  static Result<CheckpointStorage> Open(std::filesystem::path checkpoint_dir, std::string job_name,
-                                        std::int32_t instance);
+  static Result<CheckpointStorage> Open(const std::filesystem::path& checkpoint_dir,
+                                        std::string job_name, std::int32_t instance);
 
   CheckpointStorage(CheckpointStorage&&) noexcept = default;
   CheckpointStorage& operator=(CheckpointStorage&&) noexcept = default;

@@ -243,7 +243,7 @@ IdOutcome FenceAndAbort(const TxnAbortOptions& options, const rd_kafka_conf_t* b
     outcome.error = id + ": could not create a producer: " + error;
     return outcome;
   }
-  conf.release();  // rd_kafka_new took it
+  (void)conf.release();  // rd_kafka_new took it
   if (rd_kafka_error_t* failed = rd_kafka_init_transactions(producer.get(), options.timeout_ms)) {
     rd_kafka_poll(producer.get(), 0);  // serves the queued error callbacks that name the cause
     outcome.error = ErrorText(options, id, failed, report);

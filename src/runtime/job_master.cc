@@ -366,7 +366,7 @@ Status JobMaster::BuildTasks(int32_t attempt, RestorePlan* plan) {
               inputs.push_back(row[static_cast<size_t>(s)]);
           }
         }
-        auto input = head->CreateNetworkInput(head_op, std::move(inputs), task.get());
+        auto input = head->CreateNetworkInput(head_op, inputs, task.get());
         detail::TaskInput* raw = input.get();
         task->SetInput(raw, std::move(input));
       }

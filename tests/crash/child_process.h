@@ -55,6 +55,7 @@ class ChildProcess {
                                      O_WRONLY | O_CREAT | O_APPEND, 0644);
     posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
     std::vector<char*> argv;
+    argv.reserve(args.size() + 1);
     for (std::string& arg : args) argv.push_back(arg.data());
     argv.push_back(nullptr);
     int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);

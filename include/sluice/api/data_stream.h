@@ -185,7 +185,7 @@ class DataStream {
   template <typename S>
     requires std::is_base_of_v<SinkFunction<T>, S>
   DataStreamSink AddSink(S sink) {
-    auto factory = [sink]() -> std::unique_ptr<detail::StreamOperator> {
+    auto factory = [sink = std::move(sink)]() -> std::unique_ptr<detail::StreamOperator> {
       return std::make_unique<detail::SinkFunctionOperator<T, S>>(sink);
     };
     return AddSinkNode("Sink", factory, nullptr);
@@ -202,7 +202,7 @@ class DataStream {
     auto factory = [sink]() -> std::unique_ptr<detail::StreamOperator> {
       return std::make_unique<detail::SinkWriterOperator<T>>(sink);
     };
-    return AddSinkNode(std::move(name), factory, sink);
+    return AddSinkNode(std::move(name), factory, std::move(sink));
   }
   /// Prints every record to standard output ("<instance>> record" when parallel).
   DataStreamSink Print() { return PrintTo(false, "Print to Std. Out"); }
@@ -286,12 +286,12 @@ class KeyedStream : public DataStream<T> {
       : DataStream<T>(graph, node), key_selector_(std::move(key_selector)) {
     this->keyed_ = true;
     KeySelector selector = key_selector_;
-    this->key_wrapper_ = [selector](typename DataStream<T>::Factory factory) ->
-        typename DataStream<T>::Factory {
-          return [factory, selector]() -> std::unique_ptr<detail::StreamOperator> {
-            return std::make_unique<detail::KeySettingOperator<K, T>>(factory(), selector);
-          };
-        };
+    this->key_wrapper_ =
+        [selector](typename DataStream<T>::Factory factory) -> typename DataStream<T>::Factory {
+      return [factory = std::move(factory), selector]() -> std::unique_ptr<detail::StreamOperator> {
+        return std::make_unique<detail::KeySettingOperator<K, T>>(factory(), selector);
+      };
+    };
   }
 
   const KeySelector& key_selector() const { return key_selector_; }
@@ -301,7 +301,8 @@ class KeyedStream : public DataStream<T> {
   auto Process(F function) {
     using Out = typename ProcessOutput<F>::type;
     KeySelector selector = key_selector_;
-    auto factory = [function, selector]() -> std::unique_ptr<detail::StreamOperator> {
+    auto factory = [function = std::move(function),
+                    selector]() -> std::unique_ptr<detail::StreamOperator> {
       return std::make_unique<detail::KeyedProcessOperator<K, T, Out, F>>(function, selector);
     };
     return AddKeyedNode<Out>("KeyedProcess", factory);

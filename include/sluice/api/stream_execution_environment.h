@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <sluice/api/data_stream.h>
@@ -131,7 +132,9 @@ class StreamExecutionEnvironment final {
   DataStream<T> FromSource(std::shared_ptr<const Source<std::type_identity_t<T>>> source,
                            WatermarkStrategy<T> watermarks, std::string name) {
     bool bounded = source->IsBounded();
-    auto factory = [source, watermarks]() -> std::unique_ptr<detail::StreamOperator> {
+    auto factory = [source = std::move(source),
+                    watermarks =
+                        std::move(watermarks)]() -> std::unique_ptr<detail::StreamOperator> {
       return std::make_unique<detail::ReaderSourceOperator<T>>(source, watermarks);
     };
     return DataStream<T>(&graph_, graph_.Add(std::make_unique<detail::SourceTransformation<T>>(

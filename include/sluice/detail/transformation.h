@@ -69,7 +69,7 @@ class Transformation {
                               std::vector<std::shared_ptr<void>>& keep_alive) const = 0;
   /// The input of a task headed by `head` (made by this node) reading `channels`.
   virtual std::unique_ptr<TaskInput> CreateNetworkInput(
-      StreamOperator* /*head*/, std::vector<std::shared_ptr<ChannelBase>> /*channels*/,
+      StreamOperator* /*head*/, const std::vector<std::shared_ptr<ChannelBase>>& /*channels*/,
       TaskHooks* /*hooks*/) const {
     return nullptr;
   }
@@ -114,6 +114,7 @@ class TypedTransformation : public Transformation {
       typed = std::make_unique<RebalancePartitioner<Out>>();
     }
     std::vector<std::shared_ptr<Channel<Out>>> typed_channels;
+    typed_channels.reserve(channels.size());
     for (const auto& channel : channels)
       typed_channels.push_back(std::dynamic_pointer_cast<Channel<Out>>(channel));
     return std::make_unique<RecordWriter<Out>>(std::move(typed), std::move(typed_channels),
@@ -174,10 +175,11 @@ class OneInputTransformation : public TypedTransformation<Out> {
   }
   std::unique_ptr<StreamOperator> CreateOperator() const override { return factory_(); }
 
-  std::unique_ptr<TaskInput> CreateNetworkInput(StreamOperator* head,
-                                                std::vector<std::shared_ptr<ChannelBase>> channels,
-                                                TaskHooks* hooks) const override {
+  std::unique_ptr<TaskInput> CreateNetworkInput(
+      StreamOperator* head, const std::vector<std::shared_ptr<ChannelBase>>& channels,
+      TaskHooks* hooks) const override {
     std::vector<std::shared_ptr<Channel<In>>> typed;
+    typed.reserve(channels.size());
     for (const auto& channel : channels)
       typed.push_back(std::dynamic_pointer_cast<Channel<In>>(channel));
     return std::make_unique<NetworkInput<In>>(std::move(typed), dynamic_cast<Input<In>*>(head),

@@ -72,8 +72,9 @@ Result<std::vector<TopicPartition>> MatchSubscription(
       auto it = partition_counts.find(topic);
       if (it == partition_counts.end()) {
         if (!strict) continue;
-        return Status::NotFound("topic '" + topic + "' does not exist at bootstrap.servers=" +
-                                bootstrap_servers + "; create it, or fix SetTopics");
+        return Status::NotFound(("topic '" + topic + "' does not exist at bootstrap.servers=")
+                                    .append(bootstrap_servers)
+                                    .append("; create it, or fix SetTopics"));
       }
       add_all(topic, it->second);
     }

@@ -60,7 +60,7 @@ DeadLetterProducer::DeadLetterProducer(const std::map<std::string, std::string>&
     throw StatusException(Status::InvalidArgument(
         std::string("Kafka source: cannot create the dead-letter producer: ") + error));
   }
-  conf.release();
+  (void)conf.release();  // rd_kafka_new took it
   rk_.reset(rk);
 }
 

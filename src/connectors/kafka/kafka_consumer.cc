@@ -28,7 +28,7 @@ KafkaConsumer::KafkaConsumer(const std::map<std::string, std::string>& propertie
     throw StatusException(
         Status::InvalidArgument(std::string("Kafka source: cannot create a consumer: ") + error));
   }
-  conf.release();  // rd_kafka_new took it
+  (void)conf.release();  // rd_kafka_new took it
   rk_.reset(rk);
   consumer_queue_.reset(rd_kafka_queue_get_consumer(rk));
   commit_queue_.reset(rd_kafka_queue_new(rk));

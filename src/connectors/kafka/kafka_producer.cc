@@ -37,7 +37,7 @@ Result<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), error, sizeof(error));
   if (rk == nullptr)
     return Status::InvalidArgument(std::string("KafkaSink: cannot create a producer: ") + error);
-  conf.release();  // owned by the client now
+  (void)conf.release();  // owned by the client now
   producer->handle_.reset(rk);
   // The main queue (delivery reports, errors) is served by the background thread from now on.
   QueuePtr main_queue(rd_kafka_queue_get_main(rk));
@@ -304,6 +304,7 @@ Result<std::vector<int32_t>> KafkaProducer::Partitions(const std::string& topic,
           "); create it, or let the broker create topics (auto.create.topics.enable)");
     }
     std::vector<int32_t> ids;
+    ids.reserve(static_cast<size_t>(t.partition_cnt));
     for (int p = 0; p < t.partition_cnt; ++p) ids.push_back(t.partitions[p].id);
     std::sort(ids.begin(), ids.end());
     return ids;

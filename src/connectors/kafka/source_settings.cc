@@ -20,7 +20,7 @@ constexpr std::string_view kClientIdPrefix = "client.id.prefix";
 constexpr std::string_view kBrokerTimeout = "sluice.broker.timeout.ms";
 constexpr std::string_view kPartitionIdleTimeout = "sluice.partition.idle.timeout.ms";
 constexpr std::string_view kLegacyDiscoveryInterval = "flink.partition-discovery.interval-millis";
-constexpr int64_t kDefaultDiscoveryIntervalMs = 5 * 60 * 1000;  // Flink's builder default
+constexpr int64_t kDefaultDiscoveryIntervalMs = int64_t{5} * 60 * 1000;  // Flink's builder default
 // Far above what queued.max.messages.kbytes (64 MB by default) lets in: the byte limit governs.
 constexpr int64_t kDefaultQueuedMinMessages = 10'000'000;
 
@@ -92,7 +92,7 @@ Result<KafkaSourceSettings> NormalizeSettings(KafkaSourceSettings s) {
   }
   if (s.topic_pattern) {
     try {
-      std::regex check(*s.topic_pattern);
+      (void)std::regex(*s.topic_pattern);  // built only to see whether it throws
     } catch (const std::regex_error& e) {
       return Invalid("SetTopicPattern(\"" + *s.topic_pattern +
                      "\"): not a valid regular expression: " + e.what());

@@ -460,7 +460,7 @@ Result<std::optional<CheckpointCompletion>> KafkaTransactionParticipant::FindLas
   rd_kafka_t* raw = rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), error, sizeof(error));
   if (raw == nullptr)
     return Status::InvalidArgument(std::string("KafkaSink: control topic reader: ") + error);
-  conf.release();
+  (void)conf.release();  // rd_kafka_new took it
   internal::KafkaPtr consumer(raw);
   struct Closer {
     rd_kafka_t* rk;

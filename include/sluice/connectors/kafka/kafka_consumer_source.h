@@ -96,7 +96,7 @@ class KafkaConsumerSource final : public RichParallelSourceFunction<T>,
   template <typename S>
     requires std::derived_from<S, DeserializationSchema<T>> && std::copy_constructible<S>
   KafkaConsumerSource(std::vector<std::string> topics, S schema, Properties properties)
-      : schema_(Factory(schema)) {
+      : schema_(Factory(std::move(schema))) {
     raw_.topics = std::move(topics);
     raw_.subscriptions_set = 1;
     Init(std::move(properties));
@@ -105,7 +105,7 @@ class KafkaConsumerSource final : public RichParallelSourceFunction<T>,
   template <typename S>
     requires std::derived_from<S, DeserializationSchema<T>> && std::copy_constructible<S>
   KafkaConsumerSource(TopicPattern pattern, S schema, Properties properties)
-      : schema_(Factory(schema)) {
+      : schema_(Factory(std::move(schema))) {
     raw_.topic_pattern = std::move(pattern.regex);
     raw_.subscriptions_set = 1;
     Init(std::move(properties));
@@ -215,8 +215,8 @@ class KafkaConsumerSource final : public RichParallelSourceFunction<T>,
   using SchemaFactory = std::function<std::unique_ptr<KafkaRecordDeserializationSchema<T>>()>;
 
   template <typename S>
-  static SchemaFactory Factory(const S& schema) {
-    return [schema]() -> std::unique_ptr<KafkaRecordDeserializationSchema<T>> {
+  static SchemaFactory Factory(S schema) {
+    return [schema = std::move(schema)]() -> std::unique_ptr<KafkaRecordDeserializationSchema<T>> {
       return std::make_unique<detail::ValueOnlyDeserializationSchema<T>>(
           std::make_unique<S>(schema));
     };

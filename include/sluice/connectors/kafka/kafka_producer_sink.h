@@ -138,7 +138,7 @@ class KafkaProducerSink final : public Sink<T> {
     config_.legacy.semantic = semantic;
     config_.value = detail::MakeSerializationFactory<T>(std::move(schema));
     if constexpr (!std::same_as<P, KafkaDefaultPartitioning>) {
-      config_.partitioner = [partitioner] {
+      config_.partitioner = [partitioner = std::move(partitioner)] {
         return std::unique_ptr<KafkaPartitioner<T>>(std::make_unique<P>(partitioner));
       };
     }

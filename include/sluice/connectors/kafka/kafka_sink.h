@@ -153,7 +153,7 @@ class KafkaSinkBuilder {
     requires std::derived_from<S, KafkaRecordSerializationSchema<T>> && std::copy_constructible<S>
   KafkaSinkBuilder& SetRecordSerializer(S schema) {
     settings_.serializer_status = schema.Validate();
-    schema_ = [schema]() -> std::unique_ptr<KafkaRecordSerializationSchema<T>> {
+    schema_ = [schema = std::move(schema)]() -> std::unique_ptr<KafkaRecordSerializationSchema<T>> {
       return std::make_unique<S>(schema);
     };
     settings_.has_serializer = true;

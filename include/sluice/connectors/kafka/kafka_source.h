@@ -214,7 +214,8 @@ class KafkaSourceBuilder {
   template <typename S>
     requires std::derived_from<S, DeserializationSchema<T>> && std::copy_constructible<S>
   KafkaSourceBuilder& SetValueOnlyDeserializer(S schema) {
-    schema_ = [schema]() -> std::unique_ptr<KafkaRecordDeserializationSchema<T>> {
+    schema_ = [schema =
+                   std::move(schema)]() -> std::unique_ptr<KafkaRecordDeserializationSchema<T>> {
       return std::make_unique<detail::ValueOnlyDeserializationSchema<T>>(
           std::make_unique<S>(schema));
     };
@@ -225,7 +226,8 @@ class KafkaSourceBuilder {
   template <typename S>
     requires std::derived_from<S, KafkaRecordDeserializationSchema<T>> && std::copy_constructible<S>
   KafkaSourceBuilder& SetDeserializer(S schema) {
-    schema_ = [schema]() -> std::unique_ptr<KafkaRecordDeserializationSchema<T>> {
+    schema_ = [schema =
+                   std::move(schema)]() -> std::unique_ptr<KafkaRecordDeserializationSchema<T>> {
       return std::make_unique<S>(schema);
     };
     settings_.has_deserializer = true;

@@ -142,8 +142,9 @@ SerializationFactory<T> MakeSerializationFactory(S schema) {
   } else {
     static_assert(std::derived_from<S, SerializationSchema<T>> && std::copy_constructible<S>,
                   "a key or value schema derives from SerializationSchema<T> and is copyable");
-    return
-        [schema] { return std::unique_ptr<SerializationSchema<T>>(std::make_unique<S>(schema)); };
+    return [schema = std::move(schema)] {
+      return std::unique_ptr<SerializationSchema<T>>(std::make_unique<S>(schema));
+    };
   }
 }
 

@@ -204,7 +204,7 @@ class KeyedStateBackend {
 
   const CurrentKey& current() const { return current_; }
   std::size_t KeyGroupCount() const {
-    return static_cast<std::size_t>(key_group_end_ - key_group_start_ + 1);
+    return static_cast<std::size_t>(std::int64_t{key_group_end_} - key_group_start_ + 1);
   }
   /// key_group - key_group_start; std::logic_error naming `caller` when out of range.
   std::size_t IndexOf(std::int32_t key_group, std::string_view caller) const;

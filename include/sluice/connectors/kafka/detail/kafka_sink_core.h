@@ -48,7 +48,7 @@ struct KafkaSinkSettings {
 };
 
 /// The default transaction.timeout.ms: the broker's default transaction.max.timeout.ms.
-inline constexpr int64_t kDefaultTransactionTimeoutMs = 15 * 60 * 1000;
+inline constexpr int64_t kDefaultTransactionTimeoutMs = int64_t{15} * 60 * 1000;
 
 /// Checks a builder's settings and fills in the derived fields (InvalidArgument naming the
 /// setting and the fix).
