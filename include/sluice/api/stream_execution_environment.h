@@ -109,7 +109,7 @@ class StreamExecutionEnvironment final {
   DataStream<typename F::output_type> AddSource(F function, std::string name = "Custom Source") {
     using T = typename F::output_type;
     return AddSource<T>(
-        [function]() -> std::unique_ptr<SourceFunction<T>> {
+        [function = std::move(function)]() -> std::unique_ptr<SourceFunction<T>> {
           return std::make_unique<F>(function);
         },
         std::move(name), std::is_base_of_v<RichParallelSourceFunction<T>, F>);
@@ -118,7 +118,8 @@ class StreamExecutionEnvironment final {
   template <typename T>
   DataStream<T> AddSource(std::function<std::unique_ptr<SourceFunction<T>>()> factory,
                           std::string name, bool parallel = false) {
-    auto operator_factory = [factory]() -> std::unique_ptr<detail::StreamOperator> {
+    auto operator_factory = [factory =
+                                 std::move(factory)]() -> std::unique_ptr<detail::StreamOperator> {
       return std::make_unique<detail::LegacySourceOperator<T>>(
           factory, WatermarkStrategy<T>::NoWatermarks());
     };
