@@ -76,8 +76,8 @@ std::string_view KeyedStateKindName(KeyedStateKind kind);
 struct KeyBytesRef {
   std::string_view bytes;
   std::size_t hash = 0;
-  friend bool operator==(const KeyBytesRef& key, std::string_view bytes) noexcept {
-    return key.bytes == bytes;
+  friend bool operator==(const KeyBytesRef& key, std::string_view other) noexcept {
+    return key.bytes == other;
   }
 };
 
