@@ -29,38 +29,38 @@ void CheckpointCoordinator::Start() {
 
 void CheckpointCoordinator::Stop() {
   {
-    std::unique_lock lock(mutex_);
+    MutexLock lock(mutex_);
     if (stopping_ && !thread_.joinable()) return;
     stopping_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   if (thread_.joinable()) thread_.join();
-  std::unique_lock lock(mutex_);
-  if (pending_) Abort(lock, Status::Cancelled("the job is stopping"));
+  MutexLock lock(mutex_);
+  if (pending_) Abort(Status::Cancelled("the job is stopping"));
   for (SavepointRequest* request : savepoint_queue_) {
     request->outcome = Status::Cancelled("the job stopped before the savepoint could be taken");
   }
   savepoint_queue_.clear();
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 int64_t CheckpointCoordinator::completed_checkpoints() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return completed_;
 }
 
 int64_t CheckpointCoordinator::failed_checkpoints() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return failed_;
 }
 
 std::optional<int64_t> CheckpointCoordinator::latest_completed() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return latest_completed_;
 }
 
 int64_t CheckpointCoordinator::next_checkpoint_id() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return next_id_;
 }
 
@@ -71,80 +71,77 @@ void CheckpointCoordinator::ReleaseFinishedTasks() {
 Result<std::string> CheckpointCoordinator::TriggerSavepoint(
     const std::filesystem::path& directory) {
   SavepointRequest request{directory, std::nullopt};
-  std::unique_lock lock(mutex_);
+  MutexLock lock(mutex_);
   if (stopping_) return Status::FailedPrecondition("the job is not running");
   savepoint_queue_.push_back(&request);
-  cv_.notify_all();
-  cv_.wait(lock, [&] { return request.outcome.has_value(); });
+  cv_.NotifyAll();
+  while (!request.outcome.has_value()) cv_.Wait(mutex_);
   return *request.outcome;
 }
 
 void CheckpointCoordinator::Loop() {
-  std::unique_lock lock(mutex_);
+  MutexLock lock(mutex_);
   while (!stopping_) {
     auto now = std::chrono::steady_clock::now();
     if (pending_) {
       if (pending_->declined) {
-        Abort(lock, *pending_->declined);
+        Abort(*pending_->declined);
       } else if (pending_->acks.size() == tasks_.size()) {
-        Complete(lock);
+        Complete();
       } else if (now >= pending_->deadline) {
-        Abort(lock, Status::TimedOut("checkpoint " + std::to_string(pending_->id) +
-                                     " was not complete within " +
-                                     std::to_string(options_.timeout.count()) +
-                                     " ms (CheckpointConfig::SetCheckpointTimeout)"));
+        Abort(Status::TimedOut("checkpoint " + std::to_string(pending_->id) +
+                               " was not complete within " +
+                               std::to_string(options_.timeout.count()) +
+                               " ms (CheckpointConfig::SetCheckpointTimeout)"));
       } else {
-        cv_.wait_until(lock, pending_->deadline);
+        cv_.WaitUntil(mutex_, pending_->deadline);
       }
       continue;
     }
     if (!savepoint_queue_.empty()) {
       SavepointRequest* request = savepoint_queue_.front();
       savepoint_queue_.erase(savepoint_queue_.begin());
-      Status status = Trigger(lock, request);
+      Status status = Trigger(request);
       if (!status.ok()) {
         request->outcome = status;
-        cv_.notify_all();
+        cv_.NotifyAll();
       }
       continue;
     }
     if (options_.interval.count() <= 0 || final_checkpoint_triggered_) {
-      cv_.wait(lock);
+      cv_.Wait(mutex_);
       continue;
     }
     if (AllTasksFinished()) {
       // Right away, not at the next interval: the job is done apart from this.
       final_checkpoint_triggered_ = true;
-      Status status = Trigger(lock, nullptr, /*final=*/true);
+      Status status = Trigger(nullptr, /*final=*/true);
       if (!status.ok()) {
         ++failed_;
-        FinalCheckpointFailed(lock, status);
+        FinalCheckpointFailed(status);
       }
       continue;
     }
     auto due = std::max(last_trigger_ + options_.interval, last_completion_ + options_.min_pause);
     if (now < due) {
-      cv_.wait_until(lock, due);
+      cv_.WaitUntil(mutex_, due);
       continue;
     }
-    Status status = Trigger(lock, nullptr);
+    Status status = Trigger(nullptr);
     if (!status.ok()) {
       SLUICE_LOG_WARN("could not start checkpoint {}: {}", next_id_, status.ToString());
       ++failed_;
       last_trigger_ = now;
       if (++consecutive_failures_ > options_.tolerable_failures && !failed_job_) {
         failed_job_ = true;
-        lock.unlock();
+        MutexUnlock unlocked(mutex_);
         fail_job_(status.WithContext("checkpointing failed"));
-        lock.lock();
       }
     }
   }
 }
 
-Status CheckpointCoordinator::Trigger(std::unique_lock<std::mutex>& lock,
-                                      SavepointRequest* savepoint, bool final) {
-  (void)lock;
+Status CheckpointCoordinator::Trigger(SavepointRequest* savepoint, bool final) {
   Pending pending;
   pending.id = next_id_++;
   pending.savepoint = savepoint != nullptr;
@@ -170,7 +167,7 @@ Status CheckpointCoordinator::Trigger(std::unique_lock<std::mutex>& lock,
   return Status::Ok();
 }
 
-void CheckpointCoordinator::Complete(std::unique_lock<std::mutex>& lock) {
+void CheckpointCoordinator::Complete() {
   Pending pending = std::move(*pending_);
   // The pending checkpoint stays visible to LocationFor until it is decided.
   CheckpointMetadata metadata;
@@ -201,25 +198,27 @@ void CheckpointCoordinator::Complete(std::unique_lock<std::mutex>& lock) {
 
   // Writing and committing happen without the lock: tasks keep acknowledging nothing else
   // meanwhile (one checkpoint at a time), but LocationFor and TaskFinished must not block.
-  lock.unlock();
-  Status status = storage_->Complete(*pending.location, metadata);
-  if (status.ok() && participant_ != nullptr) {
-    CheckpointCompletion completion{CheckpointId(pending.id), pending.trigger_time_ms,
-                                    pending.location->directory().string()};
-    status = participant_->CompleteCheckpoint(completion);
-    if (status.ok()) status = storage_->MarkCommitted(*pending.location);
+  Status status;
+  {
+    MutexUnlock unlocked(mutex_);
+    status = storage_->Complete(*pending.location, metadata);
+    if (status.ok() && participant_ != nullptr) {
+      CheckpointCompletion completion{CheckpointId(pending.id), pending.trigger_time_ms,
+                                      pending.location->directory().string()};
+      status = participant_->CompleteCheckpoint(completion);
+      if (status.ok()) status = storage_->MarkCommitted(*pending.location);
+    }
   }
-  lock.lock();
   pending_.reset();
   pending_savepoint_ = nullptr;
   if (!status.ok()) {
     ++failed_;
     if (savepoint != nullptr) savepoint->outcome = status;
-    cv_.notify_all();
+    cv_.NotifyAll();
     if (participant_ != nullptr) participant_->AbortCheckpoint(CheckpointId(pending.id));
     if (pending.final) {
-      FinalCheckpointFailed(lock, status.WithContext("completing the final checkpoint " +
-                                                     std::to_string(pending.id)));
+      FinalCheckpointFailed(
+          status.WithContext("completing the final checkpoint " + std::to_string(pending.id)));
       return;
     }
     // The barrier reached every sink: with a participant, carrying on would split an epoch
@@ -227,9 +226,8 @@ void CheckpointCoordinator::Complete(std::unique_lock<std::mutex>& lock) {
     if (!failed_job_ &&
         (participant_ != nullptr || ++consecutive_failures_ > options_.tolerable_failures)) {
       failed_job_ = true;
-      lock.unlock();
+      MutexUnlock unlocked(mutex_);
       fail_job_(status.WithContext("completing checkpoint " + std::to_string(pending.id)));
-      lock.lock();
     }
     return;
   }
@@ -238,20 +236,18 @@ void CheckpointCoordinator::Complete(std::unique_lock<std::mutex>& lock) {
   latest_completed_ = pending.id;
   last_completion_ = std::chrono::steady_clock::now();
   if (savepoint != nullptr) savepoint->outcome = pending.location->directory().string();
-  cv_.notify_all();
+  cv_.NotifyAll();
   for (Task* task : tasks_) task->NotifyCheckpointComplete(pending.id);
   if (pending.final) ReleaseFinishedTasks();
   if (!pending.savepoint) {
-    lock.unlock();
+    MutexUnlock unlocked(mutex_);
     Status pruned = storage_->Prune(options_.retained);
     if (!pruned.ok()) SLUICE_LOG_WARN("pruning old checkpoints: {}", pruned.ToString());
-    lock.lock();
   }
   SLUICE_LOG_DEBUG("checkpoint {} complete", pending.id);
 }
 
-void CheckpointCoordinator::Abort(std::unique_lock<std::mutex>& lock, const Status& reason,
-                                  bool may_fail_job) {
+void CheckpointCoordinator::Abort(const Status& reason, bool may_fail_job) {
   Pending pending = std::move(*pending_);
   pending_.reset();
   SavepointRequest* savepoint = pending_savepoint_;
@@ -259,13 +255,12 @@ void CheckpointCoordinator::Abort(std::unique_lock<std::mutex>& lock, const Stat
   ++failed_;
   if (savepoint != nullptr)
     savepoint->outcome = reason.WithContext("savepoint " + std::to_string(pending.id));
-  cv_.notify_all();
+  cv_.NotifyAll();
   SLUICE_LOG_WARN("checkpoint {} aborted: {}", pending.id, reason.ToString());
   for (Task* task : tasks_) task->NotifyCheckpointAborted(pending.id);
   if (participant_ != nullptr) participant_->AbortCheckpoint(CheckpointId(pending.id));
   if (pending.final && !stopping_) {
-    FinalCheckpointFailed(lock,
-                          reason.WithContext("the final checkpoint " + std::to_string(pending.id)));
+    FinalCheckpointFailed(reason.WithContext("the final checkpoint " + std::to_string(pending.id)));
     return;
   }
   if (stopping_ || failed_job_ || !may_fail_job) return;
@@ -273,18 +268,17 @@ void CheckpointCoordinator::Abort(std::unique_lock<std::mutex>& lock, const Stat
   // next epoch: fail over instead of carrying on (DESIGN.md section 5).
   if (participant_ != nullptr || ++consecutive_failures_ > options_.tolerable_failures) {
     failed_job_ = true;
-    lock.unlock();
+    MutexUnlock unlocked(mutex_);
     fail_job_(reason.WithContext(participant_ != nullptr
                                      ? "checkpoint " + std::to_string(pending.id) +
                                            " failed in an exactly-once job"
                                      : "too many consecutive failed checkpoints (CheckpointConfig::"
                                        "SetTolerableCheckpointFailureNumber)"));
-    lock.lock();
   }
 }
 
 std::optional<SnapshotLocation> CheckpointCoordinator::LocationFor(int64_t id) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   if (!pending_ || pending_->id != id) return std::nullopt;
   return pending_->location;
 }
@@ -292,46 +286,44 @@ std::optional<SnapshotLocation> CheckpointCoordinator::LocationFor(int64_t id) {
 void CheckpointCoordinator::Acknowledge(int32_t task, int64_t id,
                                         std::vector<OperatorSubtaskSnapshot> snapshots) {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (!pending_ || pending_->id != id) return;  // late ack of an aborted checkpoint
     pending_->acks[task] = std::move(snapshots);
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 void CheckpointCoordinator::Decline(int32_t task, int64_t id, Status reason) {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (!pending_ || pending_->id != id || pending_->declined) return;
     pending_->declined = reason.WithContext("task " + std::to_string(task) +
                                             " declined checkpoint " + std::to_string(id));
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 std::optional<detail::CheckpointBarrier> CheckpointCoordinator::TaskFinished(int32_t task) {
   std::optional<detail::CheckpointBarrier> missed;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     finished_tasks_.insert(task);
     if (pending_ && pending_->acks.count(task) == 0 && !pending_->declined)
       missed = pending_->barrier;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   return missed;
 }
 
-void CheckpointCoordinator::FinalCheckpointFailed(std::unique_lock<std::mutex>& lock,
-                                                  const Status& reason) {
+void CheckpointCoordinator::FinalCheckpointFailed(const Status& reason) {
   // With an exactly-once participant the last epoch is not committed: fail over, and the
   // restarted job reads that epoch's input again from the last committed checkpoint.
   // Otherwise everything was already flushed at the end of input: the tasks may close.
   if (participant_ != nullptr) {
     if (!failed_job_) {
       failed_job_ = true;
-      lock.unlock();
+      MutexUnlock unlocked(mutex_);
       fail_job_(reason);
-      lock.lock();
     }
     return;
   }

@@ -11,17 +11,17 @@
 //
 // Threads: a coordinator thread triggers and completes checkpoints (all participant calls
 // happen there). Acknowledge/Decline/LocationFor/TaskFinished come from task threads and
-// TriggerSavepoint from any thread; all are thread-safe.
+// TriggerSavepoint from any thread; all are thread-safe. mutex_ guards the checkpoint state
+// (SLUICE_GUARDED_BY below); storage writes and participant calls of a completing checkpoint
+// run without it, so that tasks never wait on them.
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -32,6 +32,7 @@
 #include <sluice/status.h>
 
 #include "checkpoint/checkpoint_storage.h"
+#include "core/mutex.h"
 #include "runtime/task.h"
 
 namespace sluice::internal {
@@ -58,24 +59,26 @@ class CheckpointCoordinator final : public CheckpointAcknowledger {
 
   void Start();
   /// Stops triggering, aborts a pending checkpoint and joins the thread.
-  void Stop();
+  void Stop() SLUICE_EXCLUDES(mutex_);
 
   /// Takes a savepoint into `directory` and waits until it is complete; returns its path.
-  Result<std::string> TriggerSavepoint(const std::filesystem::path& directory);
+  Result<std::string> TriggerSavepoint(const std::filesystem::path& directory)
+      SLUICE_EXCLUDES(mutex_);
 
-  int64_t completed_checkpoints() const;
-  int64_t failed_checkpoints() const;
-  std::optional<int64_t> latest_completed() const;
+  int64_t completed_checkpoints() const SLUICE_EXCLUDES(mutex_);
+  int64_t failed_checkpoints() const SLUICE_EXCLUDES(mutex_);
+  std::optional<int64_t> latest_completed() const SLUICE_EXCLUDES(mutex_);
   /// The id the next checkpoint would get. Ids are never reused, even for checkpoints that
   /// failed: a later attempt continues after the highest id ever triggered.
-  int64_t next_checkpoint_id() const;
+  int64_t next_checkpoint_id() const SLUICE_EXCLUDES(mutex_);
 
   // ---- CheckpointAcknowledger ----
-  std::optional<SnapshotLocation> LocationFor(int64_t id) override;
-  void Acknowledge(int32_t task, int64_t id,
-                   std::vector<OperatorSubtaskSnapshot> snapshots) override;
-  void Decline(int32_t task, int64_t id, Status reason) override;
-  std::optional<detail::CheckpointBarrier> TaskFinished(int32_t task) override;
+  std::optional<SnapshotLocation> LocationFor(int64_t id) SLUICE_EXCLUDES(mutex_) override;
+  void Acknowledge(int32_t task, int64_t id, std::vector<OperatorSubtaskSnapshot> snapshots)
+      SLUICE_EXCLUDES(mutex_) override;
+  void Decline(int32_t task, int64_t id, Status reason) SLUICE_EXCLUDES(mutex_) override;
+  std::optional<detail::CheckpointBarrier> TaskFinished(int32_t task)
+      SLUICE_EXCLUDES(mutex_) override;
   bool TakesFinalCheckpoint() const override { return options_.interval.count() > 0; }
 
  private:
@@ -96,17 +99,20 @@ class CheckpointCoordinator final : public CheckpointAcknowledger {
     std::optional<Result<std::string>> outcome;
   };
 
-  void Loop();
-  bool AllTasksFinished() const { return finished_tasks_.size() == tasks_.size(); }
-  /// Starts checkpoint (or savepoint) next_id_; the caller holds mutex_.
-  Status Trigger(std::unique_lock<std::mutex>& lock, SavepointRequest* savepoint,
-                 bool final = false);
-  /// Lets tasks waiting after their end of input close; the caller holds mutex_.
+  void Loop() SLUICE_EXCLUDES(mutex_);
+  bool AllTasksFinished() const SLUICE_REQUIRES(mutex_) {
+    return finished_tasks_.size() == tasks_.size();
+  }
+  /// Starts checkpoint (or savepoint) next_id_.
+  Status Trigger(SavepointRequest* savepoint, bool final = false) SLUICE_REQUIRES(mutex_);
+  /// Lets tasks waiting after their end of input close (through their mailboxes).
   void ReleaseFinishedTasks();
-  void FinalCheckpointFailed(std::unique_lock<std::mutex>& lock, const Status& reason);
-  /// Finishes the pending checkpoint once every task acknowledged; the caller holds mutex_.
-  void Complete(std::unique_lock<std::mutex>& lock);
-  void Abort(std::unique_lock<std::mutex>& lock, const Status& reason, bool may_fail_job = true);
+  /// The helpers below release mutex_ while they call fail_job_, the storage or the
+  /// participant, and hold it again when they return.
+  void FinalCheckpointFailed(const Status& reason) SLUICE_REQUIRES(mutex_);
+  /// Finishes the pending checkpoint once every task acknowledged.
+  void Complete() SLUICE_REQUIRES(mutex_);
+  void Abort(const Status& reason, bool may_fail_job = true) SLUICE_REQUIRES(mutex_);
 
   const Options options_;
   CheckpointStorage* storage_;
@@ -114,23 +120,24 @@ class CheckpointCoordinator final : public CheckpointAcknowledger {
   std::vector<Task*> tasks_;
   FailJob fail_job_;
 
-  mutable std::mutex mutex_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  bool failed_job_ = false;
-  int64_t next_id_;
-  std::optional<Pending> pending_;
-  SavepointRequest* pending_savepoint_ = nullptr;
-  std::vector<SavepointRequest*> savepoint_queue_;
-  std::set<int32_t> finished_tasks_;
-  bool final_checkpoint_triggered_ = false;
-  int64_t completed_ = 0;
-  int64_t failed_ = 0;
-  int32_t consecutive_failures_ = 0;
-  std::optional<int64_t> latest_completed_;
-  std::chrono::steady_clock::time_point last_trigger_;
-  std::chrono::steady_clock::time_point last_completion_;
-  std::thread thread_;
+  mutable Mutex mutex_;
+  CondVar cv_;
+  bool stopping_ SLUICE_GUARDED_BY(mutex_) = false;
+  bool failed_job_ SLUICE_GUARDED_BY(mutex_) = false;
+  int64_t next_id_ SLUICE_GUARDED_BY(mutex_);
+  std::optional<Pending> pending_ SLUICE_GUARDED_BY(mutex_);
+  /// The request of the pending savepoint; its outcome is written under mutex_ too.
+  SavepointRequest* pending_savepoint_ SLUICE_GUARDED_BY(mutex_) = nullptr;
+  std::vector<SavepointRequest*> savepoint_queue_ SLUICE_GUARDED_BY(mutex_);
+  std::set<int32_t> finished_tasks_ SLUICE_GUARDED_BY(mutex_);
+  bool final_checkpoint_triggered_ SLUICE_GUARDED_BY(mutex_) = false;
+  int64_t completed_ SLUICE_GUARDED_BY(mutex_) = 0;
+  int64_t failed_ SLUICE_GUARDED_BY(mutex_) = 0;
+  int32_t consecutive_failures_ SLUICE_GUARDED_BY(mutex_) = 0;
+  std::optional<int64_t> latest_completed_ SLUICE_GUARDED_BY(mutex_);
+  std::chrono::steady_clock::time_point last_trigger_ SLUICE_GUARDED_BY(mutex_);
+  std::chrono::steady_clock::time_point last_completion_ SLUICE_GUARDED_BY(mutex_);
+  std::thread thread_;  // Start and Stop: the job master's thread
 };
 
 }  // namespace sluice::internal
