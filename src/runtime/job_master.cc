@@ -52,21 +52,21 @@ JobMaster::JobMaster(JobSpec spec) : spec_(std::move(spec)) {}
 JobMaster::~JobMaster() { StopAttempt(); }
 
 JobStatus JobMaster::status() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return status_;
 }
 
 void JobMaster::SetStatus(JobStatus status) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   status_ = status;
 }
 
 void JobMaster::Cancel() {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     cancel_requested_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 std::filesystem::path JobMaster::SavepointDirectory(const std::string& requested) const {
@@ -75,62 +75,62 @@ std::filesystem::path JobMaster::SavepointDirectory(const std::string& requested
 }
 
 Result<std::string> JobMaster::TriggerSavepoint(const std::string& directory) {
-  CheckpointCoordinator* coordinator = nullptr;
+  std::shared_ptr<CheckpointCoordinator> coordinator;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (status_ != JobStatus::kRunning || coordinator_ == nullptr) {
       return Status::FailedPrecondition("the job is not running (status " +
                                         std::string(JobStatusName(status_)) + ")");
     }
-    coordinator = coordinator_.get();
+    coordinator = coordinator_;
   }
   return coordinator->TriggerSavepoint(SavepointDirectory(directory));
 }
 
 Result<std::string> JobMaster::StopWithSavepoint(const std::string& directory) {
-  std::unique_lock lock(mutex_);
+  MutexLock lock(mutex_);
   if (status_ != JobStatus::kRunning) {
     return Status::FailedPrecondition("the job is not running (status " +
                                       std::string(JobStatusName(status_)) + ")");
   }
   stop_requested_ = true;
   stop_savepoint_directory_ = directory;
-  cv_.notify_all();
-  cv_.wait(lock, [&] { return stop_outcome_.has_value(); });
+  cv_.NotifyAll();
+  while (!stop_outcome_.has_value()) cv_.Wait(mutex_);
   return *stop_outcome_;
 }
 
 void JobMaster::OnTaskFinished(int32_t) {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     --running_tasks_;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 void JobMaster::OnTaskCanceled(int32_t) {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     --running_tasks_;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 void JobMaster::OnTaskFailed(int32_t, Status cause) {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     --running_tasks_;
     if (!failure_) failure_ = std::move(cause);
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 void JobMaster::FailAttempt(Status cause) {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (!failure_) failure_ = std::move(cause);
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 Status JobMaster::Prepare() {
@@ -377,18 +377,23 @@ Status JobMaster::BuildTasks(int32_t attempt, RestorePlan* plan) {
 }
 
 void JobMaster::StopAttempt() {
-  if (coordinator_ != nullptr) {
-    coordinator_->Stop();
-    completed_checkpoints_ += coordinator_->completed_checkpoints();
-    failed_checkpoints_ += coordinator_->failed_checkpoints();
+  std::shared_ptr<CheckpointCoordinator> coordinator;
+  {
+    MutexLock lock(mutex_);
+    coordinator = coordinator_;
+  }
+  if (coordinator != nullptr) {
+    coordinator->Stop();
+    completed_checkpoints_ += coordinator->completed_checkpoints();
+    failed_checkpoints_ += coordinator->failed_checkpoints();
     highest_checkpoint_id_ =
-        std::max(highest_checkpoint_id_, coordinator_->next_checkpoint_id() - 1);
+        std::max(highest_checkpoint_id_, coordinator->next_checkpoint_id() - 1);
   }
   for (auto& task : tasks_) task->Cancel();
   for (auto& channel : channels_) channel->Cancel();
   for (auto& task : tasks_) task->Join();
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     coordinator_.reset();
   }
   tasks_.clear();
@@ -414,7 +419,7 @@ JobMaster::AttemptEnd JobMaster::RunAttempt(int32_t attempt, Status& cause) {
                     (*plan)->metadata.checkpoint_id, (*plan)->directory.string());
   }
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     failure_.reset();
   }
   Status built = BuildTasks(attempt, plan->has_value() ? &**plan : nullptr);
@@ -426,6 +431,7 @@ JobMaster::AttemptEnd JobMaster::RunAttempt(int32_t attempt, Status& cause) {
   }
   std::vector<CheckpointableTask*> task_pointers;
   for (auto& task : tasks_) task_pointers.push_back(task.get());
+  std::shared_ptr<CheckpointCoordinator> coordinator;
   if (storage_ != nullptr) {
     CheckpointCoordinator::Options options;
     const CheckpointConfig& config = spec_.checkpoint_config;
@@ -438,23 +444,22 @@ JobMaster::AttemptEnd JobMaster::RunAttempt(int32_t attempt, Status& cause) {
     options.job_name = spec_.job_name;
     options.instance = spec_.instance;
     options.max_parallelism = spec_.graph.max_parallelism;
-    auto coordinator = std::make_unique<CheckpointCoordinator>(
+    coordinator = std::make_shared<CheckpointCoordinator>(
         options, storage_.get(), participant_, task_pointers, highest_checkpoint_id_ + 1,
         [this](Status status) { FailAttempt(std::move(status)); });
-    std::lock_guard lock(mutex_);
-    coordinator_ = std::move(coordinator);
   }
-  for (auto& task : tasks_) task->SetCheckpointAcknowledger(coordinator_.get());
+  for (auto& task : tasks_) task->SetCheckpointAcknowledger(coordinator.get());
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
+    coordinator_ = coordinator;
     running_tasks_ = static_cast<int32_t>(tasks_.size());
     status_ = JobStatus::kRunning;
   }
   for (auto& task : tasks_) task->Start();
-  if (coordinator_ != nullptr) coordinator_->Start();
+  if (coordinator != nullptr) coordinator->Start();
 
   AttemptEnd end = AttemptEnd::kFinished;
-  std::unique_lock lock(mutex_);
+  MutexLock lock(mutex_);
   while (true) {
     int signal = g_pending_signal.exchange(0);
     if (signal == SIGINT) cancel_requested_ = true;
@@ -470,16 +475,17 @@ JobMaster::AttemptEnd JobMaster::RunAttempt(int32_t attempt, Status& cause) {
     }
     if (stop_requested_) {
       stop_requested_ = false;
-      CheckpointCoordinator* coordinator = coordinator_.get();
-      lock.unlock();
+      // Read under the lock: another StopWithSavepoint may write it while the savepoint runs.
+      const std::filesystem::path directory = SavepointDirectory(stop_savepoint_directory_);
+      lock.Unlock();
       Result<std::string> savepoint =
           coordinator != nullptr
-              ? coordinator->TriggerSavepoint(SavepointDirectory(stop_savepoint_directory_))
+              ? coordinator->TriggerSavepoint(directory)
               : Result<std::string>(Status::FailedPrecondition(
                     "stop-with-savepoint needs checkpoint storage; enable checkpointing"));
-      lock.lock();
+      lock.Lock();
       stop_outcome_ = savepoint;
-      cv_.notify_all();
+      cv_.NotifyAll();
       if (savepoint.ok()) {
         SLUICE_LOG_INFO("job '{}' stopped with savepoint {}", spec_.job_name, *savepoint);
         end = AttemptEnd::kStoppedWithSavepoint;
@@ -493,9 +499,9 @@ JobMaster::AttemptEnd JobMaster::RunAttempt(int32_t attempt, Status& cause) {
       end = AttemptEnd::kFinished;
       break;
     }
-    cv_.wait_for(lock, std::chrono::milliseconds(100));  // also polls for signals
+    cv_.WaitFor(mutex_, std::chrono::milliseconds(100));  // also polls for signals
   }
-  lock.unlock();
+  lock.Unlock();
   StopAttempt();
   return end;
 }
@@ -545,6 +551,7 @@ JobExecutionResult JobMaster::Run() {
     }
     if (end == AttemptEnd::kStoppedWithSavepoint) {
       result.status = JobStatus::kFinished;
+      MutexLock lock(mutex_);
       result.savepoint_path = stop_outcome_->value();
       break;
     }
@@ -579,23 +586,29 @@ JobExecutionResult JobMaster::Run() {
       break;
     }
     SetStatus(JobStatus::kRestarting);
-    std::unique_lock lock(mutex_);
-    if (cv_.wait_for(lock, *delay, [&] { return cancel_requested_; })) {
+    bool canceled = false;
+    {
+      MutexLock lock(mutex_);
+      const auto restart_at = std::chrono::steady_clock::now() + *delay;
+      while (!cancel_requested_ && cv_.WaitUntil(mutex_, restart_at)) {
+      }
+      canceled = cancel_requested_;
+    }
+    if (canceled) {
       result.status = JobStatus::kCanceled;
       break;
     }
-    lock.unlock();
     ++restarts;
     ++backoff_step;
     healthy_since = std::chrono::steady_clock::now();
     SLUICE_LOG_INFO("job '{}' restarting (restart {})", spec_.job_name, restarts);
   }
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     status_ = result.status;
     if (!stop_outcome_) stop_outcome_ = Status::FailedPrecondition("the job ended");
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   if (participant_ != nullptr) participant_->Close();
   result.restarts = restarts;
   result.completed_checkpoints = completed_checkpoints_;

@@ -4,17 +4,16 @@
 // fails it cancels and joins every task, asks the restart strategy, and starts a new attempt
 // from the latest completed checkpoint, redistributing keyed state by key group.
 //
-// Threads: Run() blocks the calling thread (Execute) or a thread of ExecuteAsync. Cancel,
-// TriggerSavepoint, StopWithSavepoint and status() are thread-safe. Task threads report
-// through TaskListener.
+// Threads: Run() blocks the calling thread (Execute) or a thread of ExecuteAsync; only that
+// thread builds, starts and stops attempts. Cancel, TriggerSavepoint, StopWithSavepoint and
+// status() are thread-safe. Task threads report through TaskListener. mutex_ guards what
+// those threads share with Run() (SLUICE_GUARDED_BY below); the rest is Run()'s alone.
 #pragma once
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -28,6 +27,7 @@
 
 #include "checkpoint/checkpoint_coordinator.h"
 #include "checkpoint/checkpoint_storage.h"
+#include "core/mutex.h"
 #include "graph/job_graph.h"
 #include "runtime/task.h"
 
@@ -54,19 +54,19 @@ class JobMaster final : public TaskListener {
   explicit JobMaster(JobSpec spec);
   ~JobMaster() override;
 
-  JobExecutionResult Run();
+  JobExecutionResult Run() SLUICE_EXCLUDES(mutex_);
 
-  void Cancel();
-  Result<std::string> TriggerSavepoint(const std::string& directory);
-  Result<std::string> StopWithSavepoint(const std::string& directory);
-  JobStatus status() const;
+  void Cancel() SLUICE_EXCLUDES(mutex_);
+  Result<std::string> TriggerSavepoint(const std::string& directory) SLUICE_EXCLUDES(mutex_);
+  Result<std::string> StopWithSavepoint(const std::string& directory) SLUICE_EXCLUDES(mutex_);
+  JobStatus status() const SLUICE_EXCLUDES(mutex_);
   /// Every metric of the job now (MetricGroup::Snapshot is thread-safe).
   std::map<std::string, int64_t> MetricsSnapshot() const { return metrics_.Snapshot(); }
 
   // ---- TaskListener ----
-  void OnTaskFinished(int32_t task) override;
-  void OnTaskFailed(int32_t task, Status cause) override;
-  void OnTaskCanceled(int32_t task) override;
+  void OnTaskFinished(int32_t task) SLUICE_EXCLUDES(mutex_) override;
+  void OnTaskFailed(int32_t task, Status cause) SLUICE_EXCLUDES(mutex_) override;
+  void OnTaskCanceled(int32_t task) SLUICE_EXCLUDES(mutex_) override;
 
  private:
   /// The checkpoint an attempt starts from.
@@ -84,12 +84,12 @@ class JobMaster final : public TaskListener {
   Result<std::optional<OperatorRestore>> RestoreFor(
       RestorePlan& plan, const std::string& uid, int32_t subtask,
       std::optional<std::pair<int32_t, int32_t>> key_groups);
-  AttemptEnd RunAttempt(int32_t attempt, Status& cause);
-  void StopAttempt();
+  AttemptEnd RunAttempt(int32_t attempt, Status& cause) SLUICE_EXCLUDES(mutex_);
+  void StopAttempt() SLUICE_EXCLUDES(mutex_);
   std::optional<std::chrono::milliseconds> NextRestartDelay(
       int32_t restarts, std::chrono::steady_clock::time_point last_failure);
-  void FailAttempt(Status cause);
-  void SetStatus(JobStatus status);
+  void FailAttempt(Status cause) SLUICE_EXCLUDES(mutex_);
+  void SetStatus(JobStatus status) SLUICE_EXCLUDES(mutex_);
   std::filesystem::path SavepointDirectory(const std::string& requested) const;
 
   JobSpec spec_;
@@ -97,24 +97,26 @@ class JobMaster final : public TaskListener {
   std::unique_ptr<CheckpointStorage> storage_;
   std::shared_ptr<CheckpointParticipant> participant_;
 
-  // Per attempt.
+  // Per attempt, Run()'s thread only.
   std::vector<std::unique_ptr<Task>> tasks_;
   std::vector<std::shared_ptr<detail::ChannelBase>> channels_;
-  std::unique_ptr<CheckpointCoordinator> coordinator_;
   std::optional<int64_t> restored_checkpoint_;
   int64_t completed_checkpoints_ = 0;
   int64_t failed_checkpoints_ = 0;
   int64_t highest_checkpoint_id_ = 0;
 
-  mutable std::mutex mutex_;
-  std::condition_variable cv_;
-  JobStatus status_ = JobStatus::kCreated;
-  int32_t running_tasks_ = 0;
-  std::optional<Status> failure_;
-  bool cancel_requested_ = false;
-  bool stop_requested_ = false;
-  std::string stop_savepoint_directory_;
-  std::optional<Result<std::string>> stop_outcome_;
+  mutable Mutex mutex_;
+  CondVar cv_;
+  /// The attempt's coordinator. Shared: TriggerSavepoint keeps it alive while it waits for the
+  /// savepoint, outside mutex_, even if the attempt ends meanwhile.
+  std::shared_ptr<CheckpointCoordinator> coordinator_ SLUICE_GUARDED_BY(mutex_);
+  JobStatus status_ SLUICE_GUARDED_BY(mutex_) = JobStatus::kCreated;
+  int32_t running_tasks_ SLUICE_GUARDED_BY(mutex_) = 0;
+  std::optional<Status> failure_ SLUICE_GUARDED_BY(mutex_);
+  bool cancel_requested_ SLUICE_GUARDED_BY(mutex_) = false;
+  bool stop_requested_ SLUICE_GUARDED_BY(mutex_) = false;
+  std::string stop_savepoint_directory_ SLUICE_GUARDED_BY(mutex_);
+  std::optional<Result<std::string>> stop_outcome_ SLUICE_GUARDED_BY(mutex_);
 };
 
 }  // namespace sluice::internal

@@ -3,10 +3,16 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/assert.h"
 #include "core/log.h"
 #include "state/subtask_state_file.h"
 
 namespace sluice::internal {
+
+// For the methods only the task thread may call (debug builds).
+#define SLUICE_ASSERT_TASK_THREAD(method)   \
+  SLUICE_ASSERT(mailbox_.IsMailboxThread(), \
+                method " off the task thread (other threads go through the task's mailbox)")
 
 using detail::CheckpointBarrier;
 using detail::TaskInput;
@@ -157,6 +163,7 @@ void Task::Locked(F&& action) {
 }
 
 void Task::Run() {
+  mailbox_.BindToCurrentThread();
   try {
     SetupAndRestore();
     RunLoop();
@@ -266,6 +273,7 @@ void Task::RunLoop() {
 }
 
 void Task::FinishInput() {
+  SLUICE_ASSERT_TASK_THREAD("Task::FinishInput");
   input_->EmitFinalWatermark();
   for (OperatorSlot& slot : slots_) slot.op->EndInput();
   for (auto& writer : writers_) writer->BroadcastEndOfInput();
@@ -305,6 +313,7 @@ void Task::CloseOperators() noexcept {
 }
 
 void Task::FlushWriters() {
+  SLUICE_ASSERT_TASK_THREAD("Task::FlushWriters");
   for (auto& writer : writers_) writer->Flush();
   last_flush_ = std::chrono::steady_clock::now();
 }
@@ -325,6 +334,7 @@ std::optional<std::chrono::steady_clock::time_point> Task::NextDeadline() const 
 }
 
 void Task::RunDueTimers() {
+  SLUICE_ASSERT_TASK_THREAD("Task::RunDueTimers");
   if (timers_.empty()) return;
   int64_t now = CurrentProcessingTime();
   if (timers_.top().time > now) return;
@@ -347,10 +357,12 @@ void Task::RegisterTimer(int64_t time, std::function<void(int64_t)> callback) {
 }
 
 void Task::PerformCheckpoint(const CheckpointBarrier& barrier) {
+  SLUICE_ASSERT_TASK_THREAD("Task::PerformCheckpoint");
   Snapshot(barrier, /*forward_barrier=*/true);
 }
 
 void Task::Snapshot(const CheckpointBarrier& barrier, bool forward_barrier) {
+  SLUICE_ASSERT_TASK_THREAD("Task::Snapshot");
   const int64_t id = barrier.checkpoint_id;
   // A task that finishes while a trigger for the same checkpoint waits in its mailbox is
   // asked twice; one snapshot per checkpoint.
@@ -416,6 +428,7 @@ Result<SubtaskStateMeta> Task::WriteStateFile(OperatorSlot& slot,
 }
 
 void Task::AbortCheckpointOnBarrier(int64_t id) {
+  SLUICE_ASSERT_TASK_THREAD("Task::AbortCheckpointOnBarrier");
   for (OperatorSlot& slot : slots_) slot.op->NotifyCheckpointAborted(CheckpointId(id));
   if (checkpoints_ != nullptr)
     checkpoints_->Decline(config_.index, id,

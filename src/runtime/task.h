@@ -4,7 +4,9 @@
 // source), runs mailbox actions and timers, takes checkpoints and closes the chain. Other
 // threads talk to it only through Mailbox::Put (TriggerCheckpoint, NotifyCheckpoint*) and
 // Cancel(); both are thread-safe. A legacy SourceFunction emits from its own thread while
-// holding the checkpoint lock, which the task thread takes for everything else.
+// holding the checkpoint lock, which the task thread takes for everything else. Run() binds
+// the mailbox to the task thread; in debug builds the task-thread-only methods (the
+// TaskHooks, snapshots, timers, flushes and the mailbox's own) abort when called elsewhere.
 #pragma once
 
 #include <atomic>
@@ -124,7 +126,7 @@ class Task final : public detail::TaskHooks,
   void NotifyCheckpointAborted(int64_t id) override;
   void ReleaseAfterFinalCheckpoint() override;
 
-  // ---- detail::TaskHooks (task thread) ----
+  // ---- detail::TaskHooks (task thread only; checked in debug builds) ----
   void PerformCheckpoint(const detail::CheckpointBarrier& barrier) override;
   void AbortCheckpointOnBarrier(int64_t id) override;
   detail::Notifier& notifier() override { return notifier_; }

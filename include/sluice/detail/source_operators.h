@@ -193,7 +193,12 @@ class LegacySourceOperator final : public SourceOperatorBase<T>,
   ~LegacySourceOperator() override { Shutdown(); }
 
   void Open() override {
-    function_ = factory_();
+    {
+      // Cancel() may come from the job master at any moment, also while the task opens.
+      std::lock_guard lock(function_mutex_);
+      function_ = factory_();
+      if (cancelled_) function_->Cancel();  // cancelled before the function existed
+    }
     if (auto* rich = dynamic_cast<RichFunction*>(function_.get())) {
       rich->SetRuntimeContext(&this->context().GetRuntimeContext());
       rich->Open();
@@ -240,6 +245,7 @@ class LegacySourceOperator final : public SourceOperatorBase<T>,
     if (!cancelled_) this->output_->EmitWatermark(Watermark{kMaxWatermark});
   }
   void Cancel() override {
+    std::lock_guard lock(function_mutex_);
     cancelled_ = true;
     if (function_ != nullptr) function_->Cancel();
   }
@@ -267,7 +273,11 @@ class LegacySourceOperator final : public SourceOperatorBase<T>,
 
   Factory factory_;
   SourceWatermarks<T> watermarks_;
+  // Set once by Open on the task thread, which reads it without the mutex afterwards; Cancel
+  // (any thread) reads it under function_mutex_, so it sees either no function yet (and Open
+  // cancels the new one) or the function.
   std::unique_ptr<SourceFunction<T>> function_;
+  std::mutex function_mutex_;
   std::recursive_mutex lock_;
   std::thread thread_;
   OperatorContext* notifier_ = nullptr;

@@ -572,7 +572,7 @@ template <typename... Ts>
 struct TypeSerializer<std::tuple<Ts...>> {
   static constexpr std::uint32_t kVersion = 0;
   static void Serialize(const std::tuple<Ts...>& value, DataOutput& out) {
-    std::apply([&out](const Ts&... elements) { (SerializeValue(elements, out), ...); }, value);
+    std::apply([&](const Ts&... elements) { (SerializeValue(elements, out), ...); }, value);
   }
   static std::tuple<Ts...> Deserialize(DataInput& in, std::uint32_t) {
     // Elements of a braced initializer list are evaluated left to right, unlike arguments.

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "connectors/kafka/rdkafka_handles.h"
+#include "connectors/kafka/topic_pattern.h"
 
 namespace sluice::kafka::internal {
 namespace {
@@ -45,7 +46,7 @@ Result<std::vector<TopicPartition>> MatchSubscription(
     for (int p = 0; p < count; ++p) result.push_back({topic, p});
   };
   if (settings.topic_pattern) {
-    std::regex pattern(*settings.topic_pattern);
+    const std::regex pattern = CompileTopicPattern(*settings.topic_pattern);
     for (const auto& [topic, count] : partition_counts) {
       // Kafka's internal topics never match (the Java consumer's exclude.internal.topics).
       if (topic.starts_with("__")) continue;

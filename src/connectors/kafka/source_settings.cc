@@ -10,6 +10,7 @@
 #include <sluice/connectors/kafka/detail/kafka_source_core.h>
 
 #include "connectors/kafka/rdkafka_handles.h"
+#include "connectors/kafka/topic_pattern.h"
 
 namespace sluice::kafka::detail {
 namespace {
@@ -92,7 +93,7 @@ Result<KafkaSourceSettings> NormalizeSettings(KafkaSourceSettings s) {
   }
   if (s.topic_pattern) {
     try {
-      (void)std::regex(*s.topic_pattern);  // built only to see whether it throws
+      (void)internal::CompileTopicPattern(*s.topic_pattern);
     } catch (const std::regex_error& e) {
       return Invalid("SetTopicPattern(\"" + *s.topic_pattern +
                      "\"): not a valid regular expression: " + e.what());

@@ -68,7 +68,10 @@ KafkaTransactionParticipant::KafkaTransactionParticipant(
     std::shared_ptr<const detail::KafkaSinkSettings> settings)
     : settings_(std::move(settings)) {}
 
-KafkaTransactionParticipant::~KafkaTransactionParticipant() { DropProducers(/*abort_open=*/false); }
+KafkaTransactionParticipant::~KafkaTransactionParticipant() {
+  MutexLock lock(mutex_);
+  DropProducers(/*abort_open=*/false);
+}
 
 std::string KafkaTransactionParticipant::Name() const {
   return "the EXACTLY_ONCE Kafka sink (bootstrap.servers=" + settings_->cluster_key +
@@ -171,7 +174,7 @@ void KafkaTransactionParticipant::DropProducers(bool abort_open) {
 
 Result<std::optional<CheckpointCompletion>> KafkaTransactionParticipant::Recover(
     const JobInstanceInfo& job) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   for (int32_t slot = 0; slot < 2; ++slot) {
     Status fenced = CheckFenced(producers_[static_cast<size_t>(slot)]);
     if (!fenced.ok()) fenced_ = true;
@@ -222,7 +225,7 @@ Result<std::optional<CheckpointCompletion>> KafkaTransactionParticipant::Recover
 }
 
 Status KafkaTransactionParticipant::CompleteCheckpoint(const CheckpointCompletion& completion) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   const int64_t id = completion.id.value();
   if (!recovered_)
     return Status::FailedPrecondition(
@@ -232,28 +235,13 @@ Status KafkaTransactionParticipant::CompleteCheckpoint(const CheckpointCompletio
   const auto timeout = static_cast<int>(settings_->broker_timeout_ms);
   const auto started = std::chrono::steady_clock::now();
 
-  auto abort_transaction = [&](Status why) {
-    if (producer->Fenced() || why.code() == StatusCode::kFenced) {
-      // The failure came from the fencing (failed deliveries, a refused marker): the job must
-      // stop, and the transaction is no longer ours to abort.
-      fenced_ = true;
-      return FencedStatus(producer->client_id());
-    }
-    producer->Purge();  // the abort purges its records anyway: not failed deliveries
-    if (rd_kafka_error_t* error = rd_kafka_abort_transaction(producer->handle(), timeout))
-      rd_kafka_error_destroy(error);
-    open_[static_cast<size_t>(slot)] = false;
-    recovered_ = false;  // the job fails over; Recover starts the pair afresh
-    ++aborted_;
-    return why;
-  };
   if (Status fenced = CheckFenced(producer); !fenced.ok()) {
     fenced_ = true;
     return fenced;
   }
   if (Status hook = RunHook(TransactionPhase::kBeforeMarker, id); !hook.ok())
-    return abort_transaction(hook);
-  if (std::optional<Status> error = producer->Error()) return abort_transaction(*error);
+    return AbortFailedCommit(slot, hook);
+  if (std::optional<Status> error = producer->Error()) return AbortFailedCommit(slot, *error);
 
   CommitMarker marker{
       job_.job_name,      job_.instance, id, completion.storage_path, completion.trigger_time_ms,
@@ -270,26 +258,26 @@ Status KafkaTransactionParticipant::CompleteCheckpoint(const CheckpointCompletio
       fenced_ = true;
       return FencedStatus(producer->client_id());
     }
-    return abort_transaction(sent);
+    return AbortFailedCommit(slot, sent);
   }
   if (Status offsets = SendSourceOffsets(*producer, id); !offsets.ok()) {
     if (offsets.code() == StatusCode::kFenced) {
       fenced_ = true;
       return offsets;
     }
-    return abort_transaction(offsets);
+    return AbortFailedCommit(slot, offsets);
   }
   // Every writer passed barrier N, so all of epoch N is in the producer; wait for it so that a
   // failed delivery is reported with its topic and partition rather than as a failed commit.
   if (Status flushed = producer->Flush(milliseconds(settings_->broker_timeout_ms)); !flushed.ok()) {
-    return abort_transaction(flushed);
+    return AbortFailedCommit(slot, flushed);
   }
   if (std::optional<Status> error = producer->Error()) {
     if (producer->Fenced()) {
       fenced_ = true;
       return FencedStatus(producer->client_id());
     }
-    return abort_transaction(*error);
+    return AbortFailedCommit(slot, *error);
   }
   if (Status hook = RunHook(TransactionPhase::kBeforeCommit, id); !hook.ok()) {
     recovered_ = false;  // left open on purpose: the next init_transactions must abort it
@@ -300,7 +288,7 @@ Status KafkaTransactionParticipant::CompleteCheckpoint(const CheckpointCompletio
     bool requires_abort = rd_kafka_error_txn_requires_abort(raw) != 0;
     Status status = TxnError(raw, "commit_transaction of checkpoint " + std::to_string(id), slot);
     if (status.code() == StatusCode::kFenced) return status;
-    if (requires_abort) return abort_transaction(status);
+    if (requires_abort) return AbortFailedCommit(slot, status);
     recovered_ = false;
     return status;
   }
@@ -324,6 +312,24 @@ Status KafkaTransactionParticipant::CompleteCheckpoint(const CheckpointCompletio
   written_[static_cast<size_t>(slot)] = false;
   commit_slot_ = 1 - slot;
   return Status::Ok();
+}
+
+Status KafkaTransactionParticipant::AbortFailedCommit(int32_t slot, Status why) {
+  KafkaProducer& producer = *producers_[static_cast<size_t>(slot)];
+  if (producer.Fenced() || why.code() == StatusCode::kFenced) {
+    // The failure came from the fencing (failed deliveries, a refused marker): the job must
+    // stop, and the transaction is no longer ours to abort.
+    fenced_ = true;
+    return FencedStatus(producer.client_id());
+  }
+  producer.Purge();  // the abort purges its records anyway: not failed deliveries
+  if (rd_kafka_error_t* error = rd_kafka_abort_transaction(
+          producer.handle(), static_cast<int>(settings_->broker_timeout_ms)))
+    rd_kafka_error_destroy(error);
+  open_[static_cast<size_t>(slot)] = false;
+  recovered_ = false;  // the job fails over; Recover starts the pair afresh
+  ++aborted_;
+  return why;
 }
 
 void KafkaTransactionParticipant::AbortCheckpoint(CheckpointId id) {
@@ -361,7 +367,7 @@ Status KafkaTransactionParticipant::SendSourceOffsets(KafkaProducer& producer, i
 }
 
 void KafkaTransactionParticipant::Close() {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   if (!job_.job_name.empty())
     TransactionalOffsets::Instance().Unsubscribe(job_.job_name, settings_->cluster_key);
   recovered_ = false;
@@ -369,7 +375,7 @@ void KafkaTransactionParticipant::Close() {
 }
 
 Result<KafkaTransactionParticipant::Producers> KafkaTransactionParticipant::AttachWriter() {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   if (fenced_) return FencedStatus(TransactionalId(0) + " / " + TransactionalId(1));
   if (!recovered_) {
     return Status::FailedPrecondition(

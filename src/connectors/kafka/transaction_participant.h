@@ -4,8 +4,9 @@
 //
 // Threads: Recover, CompleteCheckpoint, AbortCheckpoint and Close come from the checkpoint
 // coordinator / job master, one at a time and in checkpoint order; AttachWriter and
-// ReportFenced from task threads. A mutex guards the producer slots; producing itself needs
-// no lock (librdkafka's producer is thread-safe).
+// ReportFenced from task threads. mutex_ guards the producer slots and the transaction state
+// (SLUICE_GUARDED_BY below); producing itself needs no lock (librdkafka's producer is
+// thread-safe).
 //
 // Epochs: after Recover, slot 0 holds the transaction of the first epoch and slot 1 the next
 // one. A writer starts on slot 0 and flips at every barrier. CompleteCheckpoint(N) commits the
@@ -18,15 +19,18 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 
 #include <sluice/connectors/kafka/detail/kafka_sink_core.h>
 
 #include "connectors/kafka/kafka_producer.h"
+#include "core/mutex.h"
 
 namespace sluice::kafka::internal {
+
+using ::sluice::internal::Mutex;
+using ::sluice::internal::MutexLock;
 
 class KafkaTransactionParticipant final : public CheckpointParticipant {
  public:
@@ -34,17 +38,19 @@ class KafkaTransactionParticipant final : public CheckpointParticipant {
   ~KafkaTransactionParticipant() override;
 
   std::string Name() const override;
-  Result<std::optional<CheckpointCompletion>> Recover(const JobInstanceInfo& job) override;
-  Status CompleteCheckpoint(const CheckpointCompletion& completion) override;
+  Result<std::optional<CheckpointCompletion>> Recover(const JobInstanceInfo& job)
+      SLUICE_EXCLUDES(mutex_) override;
+  Status CompleteCheckpoint(const CheckpointCompletion& completion)
+      SLUICE_EXCLUDES(mutex_) override;
   void AbortCheckpoint(CheckpointId id) override;
-  void Close() override;
+  void Close() SLUICE_EXCLUDES(mutex_) override;
 
   struct Producers {
     std::array<std::shared_ptr<KafkaProducer>, 2> slots;
     int32_t first_slot = 0;
   };
   /// The pair a writer produces through; FailedPrecondition before Recover.
-  Result<Producers> AttachWriter();
+  Result<Producers> AttachWriter() SLUICE_EXCLUDES(mutex_);
   /// A writer saw that a producer of the pair was fenced: the job must stop, not restart.
   void ReportFenced();
   /// A writer wrote records into the open transaction of `slot` (called once per epoch, at the
@@ -65,25 +71,29 @@ class KafkaTransactionParticipant final : public CheckpointParticipant {
   int64_t offset_commits() const { return offset_commits_.load(); }
 
  private:
-  std::string TransactionalId(int32_t slot) const;
+  std::string TransactionalId(int32_t slot) const SLUICE_REQUIRES(mutex_);
   Status CheckFenced(const std::shared_ptr<KafkaProducer>& producer) const;
-  Status TxnError(rd_kafka_error_t* error, const std::string& what, int32_t slot);
+  Status TxnError(rd_kafka_error_t* error, const std::string& what, int32_t slot)
+      SLUICE_REQUIRES(mutex_);
+  /// Aborts the transaction of `slot` after a failed commit and returns `why`; the job fails
+  /// over and Recover starts the pair afresh.
+  Status AbortFailedCommit(int32_t slot, Status why) SLUICE_REQUIRES(mutex_);
   /// send_offsets_to_transaction for what the job's Kafka sources published for checkpoint
-  /// `id` (TransactionalOffsets); the caller holds mutex_.
-  Status SendSourceOffsets(KafkaProducer& producer, int64_t id);
-  void DropProducers(bool abort_open);
-  Status EnsureControlTopic();
-  Result<std::optional<CheckpointCompletion>> FindLastCommitted();
+  /// `id` (TransactionalOffsets).
+  Status SendSourceOffsets(KafkaProducer& producer, int64_t id) SLUICE_REQUIRES(mutex_);
+  void DropProducers(bool abort_open) SLUICE_REQUIRES(mutex_);
+  Status EnsureControlTopic() SLUICE_REQUIRES(mutex_);
+  Result<std::optional<CheckpointCompletion>> FindLastCommitted() SLUICE_REQUIRES(mutex_);
 
   std::shared_ptr<const detail::KafkaSinkSettings> settings_;
-  std::mutex mutex_;
-  std::array<std::shared_ptr<KafkaProducer>, 2> producers_;
-  std::array<bool, 2> open_{false, false};
+  Mutex mutex_;
+  std::array<std::shared_ptr<KafkaProducer>, 2> producers_ SLUICE_GUARDED_BY(mutex_);
+  std::array<bool, 2> open_ SLUICE_GUARDED_BY(mutex_){false, false};
   std::array<std::atomic<bool>, 2> written_{};  // the open transaction of a slot holds records
-  int32_t commit_slot_ = 0;
-  bool recovered_ = false;
+  int32_t commit_slot_ SLUICE_GUARDED_BY(mutex_) = 0;
+  bool recovered_ SLUICE_GUARDED_BY(mutex_) = false;
   std::atomic<bool> fenced_{false};
-  JobInstanceInfo job_;
+  JobInstanceInfo job_ SLUICE_GUARDED_BY(mutex_);
   std::atomic<int64_t> committed_{0};
   std::atomic<int64_t> aborted_{0};
   std::atomic<int64_t> last_commit_latency_us_{0};

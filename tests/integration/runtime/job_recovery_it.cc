@@ -32,7 +32,7 @@ LatestCounts g_counts;
 TEST(JobRecoveryIT, PerKeyCountsAreExactAfterAFailureRestoresTheLastCheckpoint) {
   g_counts.Reset();
   const int64_t total = 20000;
-  const int64_t keys = 10;
+  constexpr int64_t keys = 10;
   auto env = StreamExecutionEnvironment::Create();
   env->SetParallelism(2).SetHandleSignals(false);
   env->EnableCheckpointing(std::chrono::milliseconds(50));
@@ -42,7 +42,7 @@ TEST(JobRecoveryIT, PerKeyCountsAreExactAfterAFailureRestoresTheLastCheckpoint) 
       .Uid("source")
       .Map(FailOnce(total * 3 / 4))
       .Uid("fail-once")
-      .KeyBy([keys](int64_t n) { return n % keys; })
+      .KeyBy([](int64_t n) { return n % keys; })
       .Process(CountPerKey())
       .Uid("count")
       .AddSink(LatestPerKeySink(&g_counts));
@@ -60,11 +60,11 @@ TEST(JobRecoveryIT, PerKeyCountsAreExactAfterAFailureRestoresTheLastCheckpoint) 
 TEST(JobRecoveryIT, TheSameJobWithoutFailureGivesTheSameCounts) {
   g_counts.Reset();
   const int64_t total = 20000;
-  const int64_t keys = 10;
+  constexpr int64_t keys = 10;
   auto env = StreamExecutionEnvironment::Create();
   env->SetParallelism(2).SetHandleSignals(false);
   env->GenerateSequence(0, total - 1)
-      .KeyBy([keys](int64_t n) { return n % keys; })
+      .KeyBy([](int64_t n) { return n % keys; })
       .Process(CountPerKey())
       .AddSink(LatestPerKeySink(&g_counts));
   JobExecutionResult result = env->Execute("no-failure");
@@ -79,7 +79,7 @@ TEST(JobRecoveryIT, TheSameJobWithoutFailureGivesTheSameCounts) {
 void RescaleThroughSavepoint(int32_t from, int32_t to) {
   g_counts.Reset();
   const int64_t total = 40000;
-  const int64_t keys = 97;
+  constexpr int64_t keys = 97;
   auto savepoints = TempDir("savepoints");
   auto build = [&](StreamExecutionEnvironment& env, int32_t parallelism, bool stop_at_pause) {
     env.SetParallelism(parallelism).SetHandleSignals(false);
@@ -87,7 +87,7 @@ void RescaleThroughSavepoint(int32_t from, int32_t to) {
     env.EnableCheckpointing(std::chrono::milliseconds(30));
     env.AddSource(PausingSequence(total, total / 2, stop_at_pause))
         .Uid("source")
-        .KeyBy([keys](int64_t n) { return n % keys; })
+        .KeyBy([](int64_t n) { return n % keys; })
         .Process(CountPerKey())
         .Uid("count")
         .AddSink(LatestPerKeySink(&g_counts))
