@@ -151,8 +151,7 @@ class KafkaSinkBuilder {
   /// your own KafkaRecordSerializationSchema<T> (copied per writer). Required.
   template <typename S>
     requires std::derived_from<S, KafkaRecordSerializationSchema<T>> && std::copy_constructible<S>
-  // By value and moved into the factory; tidy sees a copy where S has no move constructor.
-  KafkaSinkBuilder& SetRecordSerializer(S schema) {  // NOLINT(performance-unnecessary-value-param)
+  KafkaSinkBuilder& SetRecordSerializer(S schema) {
     settings_.serializer_status = schema.Validate();
     schema_ = [schema = std::move(schema)]() -> std::unique_ptr<KafkaRecordSerializationSchema<T>> {
       return std::make_unique<S>(schema);

@@ -131,10 +131,8 @@ using PartitionerFactory = std::function<std::unique_ptr<KafkaPartitioner<T>>()>
 
 // SimpleStringSchema is the source's class; for a Flink user it is also the way to write
 // strings, so the builder accepts it and serialises with StringSerializationSchema.
-// By value and moved into the factory; the SimpleStringSchema branch has no use for it.
 template <typename T, typename S>
-SerializationFactory<T> MakeSerializationFactory(
-    S schema) {  // NOLINT(performance-unnecessary-value-param)
+SerializationFactory<T> MakeSerializationFactory(S schema) {
   if constexpr (std::same_as<S, SimpleStringSchema>) {
     static_assert(std::same_as<T, std::string>,
                   "SimpleStringSchema serialises std::string elements only");
