@@ -135,7 +135,9 @@ Result<KafkaSinkSettings> NormalizeSinkSettings(KafkaSinkSettings settings) {
   for (const auto& [key, value] : client) {
     if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error, sizeof(error)) !=
         RD_KAFKA_CONF_OK) {
-      return Invalid("property " + key + "=" + value + ": " + error);
+      std::string message = "property " + key;
+      message.append("=").append(value).append(": ").append(error);
+      return Invalid(std::move(message));
     }
   }
   settings.producer_properties = std::move(client);
