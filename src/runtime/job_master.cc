@@ -430,6 +430,7 @@ JobMaster::AttemptEnd JobMaster::RunAttempt(int32_t attempt, Status& cause) {
     return AttemptEnd::kFailed;
   }
   std::vector<CheckpointableTask*> task_pointers;
+  task_pointers.reserve(tasks_.size());
   for (auto& task : tasks_) task_pointers.push_back(task.get());
   std::shared_ptr<CheckpointCoordinator> coordinator;
   if (storage_ != nullptr) {
