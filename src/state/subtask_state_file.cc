@@ -45,7 +45,8 @@ Result<std::vector<uint64_t>> WriteSubtaskState(
   if (key_groups) {
     buffer.WriteVarI32(key_groups->first);
     buffer.WriteVarI32(key_groups->second);
-    offsets.reserve(static_cast<size_t>(key_groups->second - key_groups->first + 1));
+    const int64_t key_group_count = int64_t{key_groups->second} - key_groups->first + 1;
+    offsets.reserve(static_cast<size_t>(key_group_count));
     DataOutput keyed;
     DataOutput extras;
     for (int32_t kg = key_groups->first; kg <= key_groups->second; ++kg) {
