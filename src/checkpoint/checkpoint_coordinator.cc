@@ -18,6 +18,7 @@ CheckpointCoordinator::CheckpointCoordinator(Options options, CheckpointStorage*
       fail_job_(std::move(fail_job)),
       clock_(&clock),
       next_id_(first_checkpoint_id) {
+  MutexLock lock(mutex_);  // no other thread yet; for the analysis
   last_trigger_ = last_completion_ = clock_->Now();
 }
 
@@ -29,14 +30,14 @@ void CheckpointCoordinator::Start() {
 
 void CheckpointCoordinator::Stop() {
   {
-    std::unique_lock lock(mutex_);
+    MutexLock lock(mutex_);
     if (stopping_ && !thread_.joinable()) return;
     stopping_ = true;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   if (thread_.joinable()) thread_.join();
-  std::unique_lock lock(mutex_);
-  if (pending_) Abort(lock, Status::Cancelled("the job is stopping"));
+  MutexLock lock(mutex_);
+  if (pending_) Abort(Status::Cancelled("the job is stopping"));
   for (SavepointRequest& request : savepoint_queue_) {
     request.outcome.set_value(
         Status::Cancelled("the job stopped before the savepoint could be taken"));
@@ -45,22 +46,22 @@ void CheckpointCoordinator::Stop() {
 }
 
 int64_t CheckpointCoordinator::completed_checkpoints() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return completed_;
 }
 
 int64_t CheckpointCoordinator::failed_checkpoints() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return failed_;
 }
 
 std::optional<int64_t> CheckpointCoordinator::latest_completed() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return latest_completed_;
 }
 
 int64_t CheckpointCoordinator::next_checkpoint_id() const {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   return next_id_;
 }
 
@@ -77,7 +78,7 @@ std::future<Result<std::string>> CheckpointCoordinator::RequestSavepoint(
     const std::filesystem::path& directory) {
   std::future<Result<std::string>> outcome;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (stopping_) {
       SavepointOutcome refused;
       refused.set_value(Status::FailedPrecondition("the job is not running"));
@@ -87,40 +88,39 @@ std::future<Result<std::string>> CheckpointCoordinator::RequestSavepoint(
     request.directory = directory;
     outcome = request.outcome.get_future();
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   return outcome;
 }
 
 void CheckpointCoordinator::Loop() {
-  std::unique_lock lock(mutex_);
+  MutexLock lock(mutex_);
   while (!stopping_) {
-    std::optional<Clock::TimePoint> wake = PollLocked(lock);
+    std::optional<Clock::TimePoint> wake = PollLocked();
     if (stopping_) break;
-    clock_->WaitUntil(cv_, lock, wake);
+    clock_->WaitUntil(cv_, mutex_, wake);
   }
 }
 
 std::optional<Clock::TimePoint> CheckpointCoordinator::Poll() {
-  std::unique_lock lock(mutex_);
-  return PollLocked(lock);
+  MutexLock lock(mutex_);
+  return PollLocked();
 }
 
-std::optional<Clock::TimePoint> CheckpointCoordinator::PollLocked(
-    std::unique_lock<std::mutex>& lock) {
+std::optional<Clock::TimePoint> CheckpointCoordinator::PollLocked() {
   // One decision per round; every round re-reads the state, which changes while Complete,
   // Abort and FailJobOnce release the lock.
   while (!stopping_) {
     const Clock::TimePoint now = clock_->Now();
     if (pending_) {
       if (pending_->declined) {
-        Abort(lock, *pending_->declined);
+        Abort(*pending_->declined);
       } else if (pending_->acks.size() == tasks_.size()) {
-        Complete(lock);
+        Complete();
       } else if (now >= pending_->deadline) {
-        Abort(lock, Status::TimedOut("checkpoint " + std::to_string(pending_->id) +
-                                     " was not complete within " +
-                                     std::to_string(options_.timeout.count()) +
-                                     " ms (CheckpointConfig::SetCheckpointTimeout)"));
+        Abort(Status::TimedOut("checkpoint " + std::to_string(pending_->id) +
+                               " was not complete within " +
+                               std::to_string(options_.timeout.count()) +
+                               " ms (CheckpointConfig::SetCheckpointTimeout)"));
       } else {
         return pending_->deadline;
       }
@@ -144,7 +144,7 @@ std::optional<Clock::TimePoint> CheckpointCoordinator::PollLocked(
       Status status = Trigger(nullptr, /*final=*/true);
       if (!status.ok()) {
         ++failed_;
-        FinalCheckpointFailed(lock, status);
+        FinalCheckpointFailed(status);
       }
       continue;
     }
@@ -157,7 +157,7 @@ std::optional<Clock::TimePoint> CheckpointCoordinator::PollLocked(
       ++failed_;
       last_trigger_ = now;
       if (++consecutive_failures_ > options_.tolerable_failures) {
-        FailJobOnce(lock, status.WithContext("checkpointing failed"));
+        FailJobOnce(status.WithContext("checkpointing failed"));
       }
     }
   }
@@ -189,7 +189,7 @@ Status CheckpointCoordinator::Trigger(const std::filesystem::path* savepoint_dir
   return Status::Ok();
 }
 
-void CheckpointCoordinator::Complete(std::unique_lock<std::mutex>& lock) {
+void CheckpointCoordinator::Complete() {
   // pending_ stays in place until the checkpoint is decided, so that LocationFor and
   // TaskFinished keep answering for it; what is needed without the lock is copied out.
   const int64_t id = pending_->id;
@@ -225,15 +225,17 @@ void CheckpointCoordinator::Complete(std::unique_lock<std::mutex>& lock) {
 
   // Writing and committing happen without the lock: tasks keep acknowledging nothing else
   // meanwhile (one checkpoint at a time), but LocationFor and TaskFinished must not block.
-  lock.unlock();
-  Status status = storage_->Complete(location, metadata);
-  if (status.ok() && participant_ != nullptr) {
-    CheckpointCompletion completion{CheckpointId(id), metadata.trigger_time_ms,
-                                    location.directory().string()};
-    status = participant_->CompleteCheckpoint(completion);
-    if (status.ok()) status = storage_->MarkCommitted(location);
+  Status status;
+  {
+    MutexUnlock unlocked(mutex_);
+    status = storage_->Complete(location, metadata);
+    if (status.ok() && participant_ != nullptr) {
+      CheckpointCompletion completion{CheckpointId(id), metadata.trigger_time_ms,
+                                      location.directory().string()};
+      status = participant_->CompleteCheckpoint(completion);
+      if (status.ok()) status = storage_->MarkCommitted(location);
+    }
   }
-  lock.lock();
   pending_.reset();
   if (!status.ok()) {
     ++failed_;
@@ -241,14 +243,14 @@ void CheckpointCoordinator::Complete(std::unique_lock<std::mutex>& lock) {
     if (participant_ != nullptr) participant_->AbortCheckpoint(CheckpointId(id));
     if (final) {
       FinalCheckpointFailed(
-          lock, status.WithContext("completing the final checkpoint " + std::to_string(id)));
+          status.WithContext("completing the final checkpoint " + std::to_string(id)));
       return;
     }
     // The barrier reached every sink: with a participant, carrying on would split an epoch
     // across two transactions (DESIGN.md section 5), so the job fails over.
     if (!failed_job_ &&
         (participant_ != nullptr || ++consecutive_failures_ > options_.tolerable_failures)) {
-      FailJobOnce(lock, status.WithContext("completing checkpoint " + std::to_string(id)));
+      FailJobOnce(status.WithContext("completing checkpoint " + std::to_string(id)));
     }
     return;
   }
@@ -260,17 +262,16 @@ void CheckpointCoordinator::Complete(std::unique_lock<std::mutex>& lock) {
   for (CheckpointableTask* task : tasks_) task->NotifyCheckpointComplete(id);
   if (final) ReleaseFinishedTasks();
   if (!is_savepoint) {
-    lock.unlock();
+    MutexUnlock unlocked(mutex_);
     Status pruned = storage_->Prune(options_.retained);
     if (!pruned.ok()) SLUICE_LOG_WARN("pruning old checkpoints: {}", pruned.ToString());
-    lock.lock();
   }
   SLUICE_LOG_DEBUG("checkpoint {} complete", id);
 }
 
 // `reason` by value on purpose: a caller passes *pending_->declined, which the move below empties.
 // NOLINTNEXTLINE(performance-unnecessary-value-param)
-void CheckpointCoordinator::Abort(std::unique_lock<std::mutex>& lock, Status reason) {
+void CheckpointCoordinator::Abort(Status reason) {
   Pending pending = std::move(*pending_);
   pending_.reset();
   std::optional<SavepointOutcome> savepoint = std::move(pending_savepoint_);
@@ -282,25 +283,23 @@ void CheckpointCoordinator::Abort(std::unique_lock<std::mutex>& lock, Status rea
   for (CheckpointableTask* task : tasks_) task->NotifyCheckpointAborted(pending.id);
   if (participant_ != nullptr) participant_->AbortCheckpoint(CheckpointId(pending.id));
   if (pending.final && !stopping_) {
-    FinalCheckpointFailed(lock,
-                          reason.WithContext("the final checkpoint " + std::to_string(pending.id)));
+    FinalCheckpointFailed(reason.WithContext("the final checkpoint " + std::to_string(pending.id)));
     return;
   }
   if (stopping_ || failed_job_) return;
   // With an exactly-once participant the barrier may already have switched a sink to the
   // next epoch: fail over instead of carrying on (DESIGN.md section 5).
   if (participant_ != nullptr || ++consecutive_failures_ > options_.tolerable_failures) {
-    FailJobOnce(
-        lock, reason.WithContext(participant_ != nullptr
-                                     ? "checkpoint " + std::to_string(pending.id) +
-                                           " failed in an exactly-once job"
-                                     : "too many consecutive failed checkpoints (CheckpointConfig::"
-                                       "SetTolerableCheckpointFailureNumber)"));
+    FailJobOnce(reason.WithContext(
+        participant_ != nullptr
+            ? "checkpoint " + std::to_string(pending.id) + " failed in an exactly-once job"
+            : "too many consecutive failed checkpoints (CheckpointConfig::"
+              "SetTolerableCheckpointFailureNumber)"));
   }
 }
 
 std::optional<SnapshotLocation> CheckpointCoordinator::LocationFor(int64_t id) {
-  std::lock_guard lock(mutex_);
+  MutexLock lock(mutex_);
   if (!pending_ || pending_->id != id) return std::nullopt;
   return pending_->location;
 }
@@ -308,55 +307,53 @@ std::optional<SnapshotLocation> CheckpointCoordinator::LocationFor(int64_t id) {
 void CheckpointCoordinator::Acknowledge(int32_t task, int64_t id,
                                         std::vector<OperatorSubtaskSnapshot> snapshots) {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (!pending_ || pending_->id != id) return;  // late ack of an aborted checkpoint
     pending_->acks[task] = std::move(snapshots);
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 void CheckpointCoordinator::Decline(int32_t task, int64_t id, Status reason) {
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     if (!pending_ || pending_->id != id || pending_->declined) return;
     pending_->declined = reason.WithContext("task " + std::to_string(task) +
                                             " declined checkpoint " + std::to_string(id));
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
 }
 
 std::optional<detail::CheckpointBarrier> CheckpointCoordinator::TaskFinished(int32_t task) {
   std::optional<detail::CheckpointBarrier> missed;
   {
-    std::lock_guard lock(mutex_);
+    MutexLock lock(mutex_);
     finished_tasks_.insert(task);
     if (pending_ && pending_->acks.count(task) == 0 && !pending_->declined)
       missed = pending_->barrier;
   }
-  cv_.notify_all();
+  cv_.NotifyAll();
   return missed;
 }
 
-void CheckpointCoordinator::FinalCheckpointFailed(std::unique_lock<std::mutex>& lock,
-                                                  const Status& reason) {
+void CheckpointCoordinator::FinalCheckpointFailed(const Status& reason) {
   // With an exactly-once participant the last epoch is not committed: fail over, and the
   // restarted job reads that epoch's input again from the last committed checkpoint.
   // Otherwise everything was already flushed at the end of input: the tasks may close.
   if (participant_ != nullptr) {
-    FailJobOnce(lock, reason);
+    FailJobOnce(reason);
     return;
   }
   SLUICE_LOG_WARN("{}; the job finishes without it", reason.ToString());
   ReleaseFinishedTasks();
 }
 
-void CheckpointCoordinator::FailJobOnce(std::unique_lock<std::mutex>& lock, const Status& cause) {
+void CheckpointCoordinator::FailJobOnce(const Status& cause) {
   if (failed_job_) return;
   failed_job_ = true;
   // Unlocked: the handler is the job master's code; it takes its own locks and may call back.
-  lock.unlock();
+  MutexUnlock unlocked(mutex_);
   fail_job_(cause);
-  lock.lock();
 }
 
 }  // namespace sluice::internal

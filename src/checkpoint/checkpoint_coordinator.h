@@ -29,7 +29,6 @@
 #include <future>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -45,6 +44,8 @@
 #include "checkpoint/checkpointable_task.h"
 #include "checkpoint/operator_subtask_snapshot.h"
 #include "core/clock.h"
+#include "core/mutex.h"
+#include "core/thread_annotations.h"
 
 namespace sluice::internal {
 
@@ -73,38 +74,41 @@ class CheckpointCoordinator final : public CheckpointAcknowledger {
   ~CheckpointCoordinator() override;
 
   /// Starts the coordinator thread.
-  void Start();
+  void Start() SLUICE_EXCLUDES(mutex_);
   /// Stops triggering, joins the thread (if started), aborts a pending checkpoint and fails
   /// savepoint requests not yet taken with Cancelled. Idempotent.
-  void Stop();
+  void Stop() SLUICE_EXCLUDES(mutex_);
 
   /// Does whatever is due at clock.Now(): decides the pending checkpoint (every task
   /// acknowledged, one declined, or its timeout passed), starts a requested savepoint, the
   /// final checkpoint or the next periodic one. Returns when it next has something to do if
   /// nothing notifies it (nullopt: only when notified). The coordinator thread runs this in a
   /// loop; without Start(), tests call it to step the coordinator deterministically.
-  std::optional<Clock::TimePoint> Poll();
+  std::optional<Clock::TimePoint> Poll() SLUICE_EXCLUDES(mutex_);
 
   /// Takes a savepoint into `directory` and waits until it is complete; returns its path.
   /// Needs the coordinator thread running (or another thread calling Poll()).
-  Result<std::string> TriggerSavepoint(const std::filesystem::path& directory);
+  Result<std::string> TriggerSavepoint(const std::filesystem::path& directory)
+      SLUICE_EXCLUDES(mutex_);
   /// Queues a savepoint into `directory`, taken once no checkpoint is pending; the future
   /// holds its path or why it failed (FailedPrecondition once stopped, Cancelled by Stop()).
-  std::future<Result<std::string>> RequestSavepoint(const std::filesystem::path& directory);
+  std::future<Result<std::string>> RequestSavepoint(const std::filesystem::path& directory)
+      SLUICE_EXCLUDES(mutex_);
 
-  int64_t completed_checkpoints() const;
-  int64_t failed_checkpoints() const;
-  std::optional<int64_t> latest_completed() const;
+  int64_t completed_checkpoints() const SLUICE_EXCLUDES(mutex_);
+  int64_t failed_checkpoints() const SLUICE_EXCLUDES(mutex_);
+  std::optional<int64_t> latest_completed() const SLUICE_EXCLUDES(mutex_);
   /// The id the next checkpoint would get. Ids are never reused, even for checkpoints that
   /// failed: a later attempt continues after the highest id ever triggered.
-  int64_t next_checkpoint_id() const;
+  int64_t next_checkpoint_id() const SLUICE_EXCLUDES(mutex_);
 
   // ---- CheckpointAcknowledger ----
-  std::optional<SnapshotLocation> LocationFor(int64_t id) override;
+  std::optional<SnapshotLocation> LocationFor(int64_t id) override SLUICE_EXCLUDES(mutex_);
   void Acknowledge(int32_t task, int64_t id,
-                   std::vector<OperatorSubtaskSnapshot> snapshots) override;
-  void Decline(int32_t task, int64_t id, Status reason) override;
-  std::optional<detail::CheckpointBarrier> TaskFinished(int32_t task) override;
+                   std::vector<OperatorSubtaskSnapshot> snapshots) override SLUICE_EXCLUDES(mutex_);
+  void Decline(int32_t task, int64_t id, Status reason) override SLUICE_EXCLUDES(mutex_);
+  std::optional<detail::CheckpointBarrier> TaskFinished(int32_t task) override
+      SLUICE_EXCLUDES(mutex_);
   bool TakesFinalCheckpoint() const override { return options_.interval.count() > 0; }
 
  private:
@@ -126,23 +130,27 @@ class CheckpointCoordinator final : public CheckpointAcknowledger {
     SavepointOutcome outcome;
   };
 
-  void Loop();
-  // The rest of the private methods need mutex_ held by the caller (`lock`); the ones taking
-  // `lock` release it around storage and participant calls and around fail_job_.
-  bool AllTasksFinished() const { return finished_tasks_.size() == tasks_.size(); }
-  std::optional<Clock::TimePoint> PollLocked(std::unique_lock<std::mutex>& lock);
+  void Loop() SLUICE_EXCLUDES(mutex_);
+  // The rest of the private methods need mutex_ held by the caller. Complete, Abort,
+  // FinalCheckpointFailed and FailJobOnce release it for a while (around storage and
+  // participant calls and around fail_job_), so callers re-read guarded state after them.
+  bool AllTasksFinished() const SLUICE_REQUIRES(mutex_) {
+    return finished_tasks_.size() == tasks_.size();
+  }
+  std::optional<Clock::TimePoint> PollLocked() SLUICE_REQUIRES(mutex_);
   /// Starts checkpoint (or, with a directory, savepoint) next_id_.
-  Status Trigger(const std::filesystem::path* savepoint_directory, bool final = false);
+  Status Trigger(const std::filesystem::path* savepoint_directory, bool final = false)
+      SLUICE_REQUIRES(mutex_);
   /// Lets tasks waiting after their end of input close.
   void ReleaseFinishedTasks();
-  void FinalCheckpointFailed(std::unique_lock<std::mutex>& lock, const Status& reason);
+  void FinalCheckpointFailed(const Status& reason) SLUICE_REQUIRES(mutex_);
   /// Finishes the pending checkpoint once every task acknowledged.
-  void Complete(std::unique_lock<std::mutex>& lock);
+  void Complete() SLUICE_REQUIRES(mutex_);
   /// Gives up the pending checkpoint. `reason` by value: callers pass pending_->declined,
   /// which this destroys.
-  void Abort(std::unique_lock<std::mutex>& lock, Status reason);
+  void Abort(Status reason) SLUICE_REQUIRES(mutex_);
   /// Calls fail_job_ unless the job already failed.
-  void FailJobOnce(std::unique_lock<std::mutex>& lock, const Status& cause);
+  void FailJobOnce(const Status& cause) SLUICE_REQUIRES(mutex_);
 
   // Immutable after construction.
   const Options options_;
@@ -152,24 +160,25 @@ class CheckpointCoordinator final : public CheckpointAcknowledger {
   const FailJob fail_job_;
   Clock* const clock_;
 
-  // Everything below up to thread_ is guarded by mutex_; cv_ is notified whenever it changes
-  // in a way the coordinator thread (or a TriggerSavepoint caller) waits for.
-  mutable std::mutex mutex_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  bool failed_job_ = false;
-  int64_t next_id_;
-  std::optional<Pending> pending_;
-  std::optional<SavepointOutcome> pending_savepoint_;  // pending_ is this savepoint
-  std::deque<SavepointRequest> savepoint_queue_;
-  std::set<int32_t> finished_tasks_;
-  bool final_checkpoint_triggered_ = false;
-  int64_t completed_ = 0;
-  int64_t failed_ = 0;
-  int32_t consecutive_failures_ = 0;
-  std::optional<int64_t> latest_completed_;
-  Clock::TimePoint last_trigger_;
-  Clock::TimePoint last_completion_;
+  // cv_ is notified whenever the state below changes in a way the coordinator thread waits
+  // for.
+  mutable Mutex mutex_;
+  CondVar cv_;
+  bool stopping_ SLUICE_GUARDED_BY(mutex_) = false;
+  bool failed_job_ SLUICE_GUARDED_BY(mutex_) = false;
+  int64_t next_id_ SLUICE_GUARDED_BY(mutex_);
+  std::optional<Pending> pending_ SLUICE_GUARDED_BY(mutex_);
+  // pending_ is this savepoint.
+  std::optional<SavepointOutcome> pending_savepoint_ SLUICE_GUARDED_BY(mutex_);
+  std::deque<SavepointRequest> savepoint_queue_ SLUICE_GUARDED_BY(mutex_);
+  std::set<int32_t> finished_tasks_ SLUICE_GUARDED_BY(mutex_);
+  bool final_checkpoint_triggered_ SLUICE_GUARDED_BY(mutex_) = false;
+  int64_t completed_ SLUICE_GUARDED_BY(mutex_) = 0;
+  int64_t failed_ SLUICE_GUARDED_BY(mutex_) = 0;
+  int32_t consecutive_failures_ SLUICE_GUARDED_BY(mutex_) = 0;
+  std::optional<int64_t> latest_completed_ SLUICE_GUARDED_BY(mutex_);
+  Clock::TimePoint last_trigger_ SLUICE_GUARDED_BY(mutex_);
+  Clock::TimePoint last_completion_ SLUICE_GUARDED_BY(mutex_);
 
   // Start() and Stop() only, from the thread that owns the coordinator.
   std::thread thread_;

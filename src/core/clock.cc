@@ -13,12 +13,12 @@ class SystemClock final : public Clock {
         .count();
   }
 
-  void WaitUntil(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
-                 std::optional<TimePoint> deadline) override {
+  void WaitUntil(CondVar& cv, Mutex& mutex, std::optional<TimePoint> deadline) override
+      SLUICE_REQUIRES(mutex) {
     if (deadline) {
-      cv.wait_until(lock, *deadline);
+      cv.WaitUntil(mutex, *deadline);
     } else {
-      cv.wait(lock);
+      cv.Wait(mutex);
     }
   }
 };

@@ -10,10 +10,10 @@
 #pragma once
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <optional>
+
+#include "core/mutex.h"
 
 namespace sluice::internal {
 
@@ -29,12 +29,12 @@ class Clock {
   /// Milliseconds since the Unix epoch.
   virtual int64_t WallTimeMillis() const = 0;
 
-  /// Blocks on `cv`, whose mutex `lock` holds, until `cv` is notified or Now() reaches
-  /// `deadline` (nullopt: until notified). May return early for no reason: callers re-check
-  /// what they wait for, as with any condition variable. Returns at once if the deadline has
-  /// passed.
-  virtual void WaitUntil(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
-                         std::optional<TimePoint> deadline) = 0;
+  /// Blocks on `cv` with `mutex` (held by the caller, and again on return) until `cv` is
+  /// notified or Now() reaches `deadline` (nullopt: until notified). May return early for no
+  /// reason: callers re-check what they wait for, as with any condition variable. Returns at
+  /// once if the deadline has passed.
+  virtual void WaitUntil(CondVar& cv, Mutex& mutex, std::optional<TimePoint> deadline)
+      SLUICE_REQUIRES(mutex) = 0;
 
   /// std::chrono::steady_clock and std::chrono::system_clock; what production code uses.
   static Clock& System();

@@ -3,12 +3,11 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdlib>
 #include <future>
-#include <mutex>
 #include <thread>
 
+#include "core/mutex.h"
 #include "unit/core/fake_clock.h"
 
 namespace sluice::internal {
@@ -28,11 +27,11 @@ TEST(SystemClockTest, ReadsTheSteadyAndTheWallClock) {
 }
 
 TEST(SystemClockTest, WaitUntilAPassedDeadlineReturns) {
-  std::mutex mutex;
-  std::condition_variable cv;
-  std::unique_lock lock(mutex);
-  Clock::System().WaitUntil(cv, lock, Clock::System().Now() - milliseconds(1));
-  EXPECT_TRUE(lock.owns_lock());
+  Mutex mutex;
+  CondVar cv;
+  MutexLock lock(mutex);
+  // Returns (with the mutex held again) instead of waiting for a notification that never comes.
+  Clock::System().WaitUntil(cv, mutex, Clock::System().Now() - milliseconds(1));
 }
 
 TEST(FakeClockTest, MovesOnlyWhenAdvanced) {
@@ -48,11 +47,11 @@ TEST(FakeClockTest, MovesOnlyWhenAdvanced) {
 TEST(FakeClockTest, AdvanceWakesAWaiterWhoseDeadlinePassed) {
   FakeClock clock;
   const Clock::TimePoint deadline = clock.Now() + milliseconds(100);
-  std::mutex mutex;
-  std::condition_variable cv;
+  Mutex mutex;
+  CondVar cv;
   std::future<void> waiter = std::async(std::launch::async, [&] {
-    std::unique_lock lock(mutex);
-    while (clock.Now() < deadline) clock.WaitUntil(cv, lock, deadline);
+    MutexLock lock(mutex);
+    while (clock.Now() < deadline) clock.WaitUntil(cv, mutex, deadline);
   });
   ASSERT_TRUE(clock.AwaitWaiter(std::chrono::seconds(60)));
   clock.Advance(milliseconds(99));  // wakes it, but its deadline has not come: it waits again

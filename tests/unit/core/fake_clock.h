@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "core/clock.h"
+#include "core/mutex.h"
 
 namespace sluice::internal::testing {
 
@@ -45,8 +46,8 @@ class FakeClock final : public Clock {
     // (under that mutex) and its wait. Not under mutex_: WaitUntil takes mutex_ while holding
     // the waiter's mutex.
     for (const Waiter& waiter : waiters) {
-      std::lock_guard waiter_lock(*waiter.mutex);
-      waiter.cv->notify_all();
+      MutexLock waiter_lock(*waiter.mutex);
+      waiter.cv->NotifyAll();
     }
   }
 
@@ -57,24 +58,24 @@ class FakeClock final : public Clock {
     return waiters_changed_.wait_for(lock, timeout, [&] { return !waiters_.empty(); });
   }
 
-  void WaitUntil(std::condition_variable& cv, std::unique_lock<std::mutex>& lock,
-                 std::optional<TimePoint> deadline) override {
-    Waiter self{&cv, lock.mutex()};
+  void WaitUntil(CondVar& cv, Mutex& mutex, std::optional<TimePoint> deadline) override
+      SLUICE_REQUIRES(mutex) {
+    Waiter self{&cv, &mutex};
     {
       std::lock_guard clock_lock(mutex_);
       if (deadline && start_ + elapsed_ >= *deadline) return;
       waiters_.push_back(self);
     }
     waiters_changed_.notify_all();
-    cv.wait(lock);
+    cv.Wait(mutex);
     std::lock_guard clock_lock(mutex_);
     waiters_.erase(std::find(waiters_.begin(), waiters_.end(), self));
   }
 
  private:
   struct Waiter {
-    std::condition_variable* cv;
-    std::mutex* mutex;
+    CondVar* cv;
+    Mutex* mutex;
     bool operator==(const Waiter&) const = default;
   };
 
