@@ -129,6 +129,15 @@ Status ParseValidated(const ParameterTool& all, StandardFlags& flags) {
     }
     flags.state_backend = std::move(lower);
   }
+
+  if (auto changelog = all.Get("state.changelog")) {
+    const std::string lower = ToLower(*changelog);
+    if (lower != "kafka" && lower != "off") {
+      return Status::InvalidArgument("flag --state.changelog: '" + *changelog +
+                                     "' is not a state changelog (expected kafka or off)");
+    }
+    flags.state_changelog = lower == "kafka";
+  }
   return Status::Ok();
 }
 
@@ -175,7 +184,7 @@ std::string StandardFlagsHelp(std::string_view program) {
   const std::string backend_line = "where keyed state lives: " + backends + " (default " +
                                    std::string(detail::kDefaultStateBackend) +
                                    ": in memory, Flink's hashmap)";
-  const std::array<Line, 10> lines = {{
+  const std::array<Line, 11> lines = {{
       {"-p, --parallelism=N", "default parallelism of the job's operators, 1..32768"},
       {"--checkpoint-interval=DURATION",
        "checkpoint every DURATION (e.g. 30s, 1m; at least 10ms); 0 or off disables"},
@@ -186,6 +195,9 @@ std::string StandardFlagsHelp(std::string_view program) {
       {"--restart-attempts=N", "restart the job at most N times after a failure (0: never)"},
       {"--log-level=LEVEL", "trace, debug, info, warn, error or off"},
       {"--state.backend=NAME", backend_line},
+      {"--state.changelog=kafka|off",
+       "also keep state in Kafka changelog topics, committed with each checkpoint (default: "
+       "kafka with an EXACTLY_ONCE Kafka sink, else off)"},
       {"-h, --help", "print this help and exit"},
   }};
   std::size_t width = 0;

@@ -21,12 +21,18 @@ namespace sluice::internal {
 ///   job_parameters.CheckAllRequested(kStandardFlagNames)
 /// The short aliases -p and -h are left out: one-letter names would be suggested for every
 /// one- or two-letter typo.
-inline constexpr std::array<std::string_view, 10> kStandardFlagNames = {
-    "parallelism",      "checkpoint-interval",
-    "checkpoint-dir",   "fresh",
-    "from-savepoint",   "allow-non-restored-state",
-    "restart-attempts", "log-level",
-    "state.backend",    "help",
+inline constexpr std::array<std::string_view, 11> kStandardFlagNames = {
+    "parallelism",
+    "checkpoint-interval",
+    "checkpoint-dir",
+    "fresh",
+    "from-savepoint",
+    "allow-non-restored-state",
+    "restart-attempts",
+    "log-level",
+    "state.backend",
+    "state.changelog",
+    "help",
 };
 
 inline constexpr std::int32_t kMinParallelism = 1;
@@ -56,6 +62,11 @@ struct StandardFlags {
   /// --state.backend: the name of a registered keyed state backend ("heap"; Flink's
   /// state.backend.type), case-insensitive, stored lower.
   std::optional<std::string> state_backend;
+  /// --state.changelog: kafka (true) or off (false), case-insensitive: whether keyed and
+  /// operator state is also written to changelog topics in Kafka at every checkpoint
+  /// (include/sluice/checkpoint/state_changelog.h). Unset: on exactly when the job's
+  /// checkpoints are transactional (an EXACTLY_ONCE Kafka sink).
+  std::optional<bool> state_changelog;
   /// --help / -h.
   bool help = false;
   /// Every other flag, for the job. The caller checks it with

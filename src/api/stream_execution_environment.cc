@@ -179,6 +179,10 @@ std::unique_ptr<StreamExecutionEnvironment> StreamExecutionEnvironment::FromArgs
     env->state_backend_ = *flags->state_backend;
     env->state_backend_from_flags_ = true;
   }
+  if (flags->state_changelog) {
+    env->state_changelog_ = *flags->state_changelog;
+    env->state_changelog_from_flags_ = true;
+  }
   env->parameters_ = flags->job_parameters;
   env->check_parameters_ = true;
   return env;
@@ -216,6 +220,11 @@ StreamExecutionEnvironment& StreamExecutionEnvironment::SetAutoWatermarkInterval
 StreamExecutionEnvironment& StreamExecutionEnvironment::SetStateBackend(std::string name) {
   // The flag is the operator's choice, made without rebuilding the job: it wins.
   if (!state_backend_from_flags_) state_backend_ = std::move(name);
+  return *this;
+}
+
+StreamExecutionEnvironment& StreamExecutionEnvironment::EnableChangelogStateBackend(bool enabled) {
+  if (!state_changelog_from_flags_) state_changelog_ = enabled;
   return *this;
 }
 

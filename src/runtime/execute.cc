@@ -56,6 +56,7 @@ Result<std::unique_ptr<internal::JobMaster>> StreamExecutionEnvironment::Prepare
   spec.restore = restore_;
   spec.auto_watermark_interval_ms = auto_watermark_interval_.count();
   spec.state_backend = state_backend_;
+  spec.state_changelog = state_changelog_;
   // A copy shares the record of which flags were read (ParameterTool's contract).
   spec.parameters = parameters_;
   // The graph points into the transformations: hand them to the job, which may outlive this

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "core/log.h"
+#include "state/changelog_fold.h"
 #include "state/key_group_assignment.h"
 #include "state/subtask_state_file.h"
 
@@ -152,6 +153,14 @@ Status JobMaster::Prepare() {
     }
     participant_ = std::move(participant);
   }
+  if (spec_.state_changelog.value_or(true) && participant_ != nullptr)
+    changelog_ = participant_->changelog();
+  if (spec_.state_changelog.value_or(false) && changelog_ == nullptr) {
+    return Status::InvalidArgument(
+        "--state.changelog=kafka (EnableChangelogStateBackend): this job has no EXACTLY_ONCE "
+        "Kafka sink, whose transactions carry the state changelog. Give it one, or run with "
+        "--state.changelog=off (its state then lives in the checkpoint directory only)");
+  }
   bool need_storage = spec_.checkpoint_config.IsCheckpointingEnabled() ||
                       spec_.restore.savepoint_path.has_value() || participant_ != nullptr;
   if (need_storage) {
@@ -197,11 +206,149 @@ Result<std::optional<JobMaster::RestorePlan>> JobMaster::ChooseRestore(int32_t a
       return std::optional<RestorePlan>();
     }
     SLUICE_RETURN_IF_ERROR(storage_->DiscardNewerThan(committed->id.value()));
-    return load(committed->storage_path);
+    const std::optional<std::vector<ChangelogOperator>> covered =
+        changelog_ != nullptr ? changelog_->Covered() : std::nullopt;
+    Result<std::optional<RestorePlan>> local = load(committed->storage_path);
+    if (!covered) {
+      if (local.ok() && *local) (*local)->committed = true;
+      return local;
+    }
+    // The local directory is a cache of what Kafka holds: use it only when it is the committed
+    // checkpoint and every file of it reads back intact; otherwise rebuild from the changelog.
+    Status usable = local.ok() ? Status::Ok() : local.status();
+    if (usable.ok() && (*local)->metadata.checkpoint_id != committed->id.value()) {
+      usable = Status::FailedPrecondition("it holds checkpoint " +
+                                          std::to_string((*local)->metadata.checkpoint_id));
+    }
+    if (usable.ok()) {
+      RestorePlan& plan = **local;
+      for (const OperatorStateMeta& op : plan.metadata.operators) {
+        for (const SubtaskStateMeta& meta : op.subtasks) {
+          if (meta.file.empty() || plan.files.count(meta.file) != 0) continue;
+          Result<std::string> bytes = CheckpointStorage::ReadStateFile(plan.directory, meta);
+          if (!bytes.ok()) {
+            usable = bytes.status();
+            break;
+          }
+          plan.files.emplace(meta.file, std::move(*bytes));
+        }
+        if (!usable.ok()) break;
+      }
+    }
+    if (usable.ok()) {
+      (*local)->committed = true;
+      SLUICE_LOG_INFO("job '{}' restores checkpoint {} from the local checkpoint directory",
+                      spec_.job_name, committed->id.value());
+      return local;
+    }
+    SLUICE_LOG_WARN(
+        "job '{}': the local copy of checkpoint {} ({}) cannot be used: {}; restoring it from "
+        "the state changelog in Kafka",
+        spec_.job_name, committed->id.value(), committed->storage_path, usable.ToString());
+    SLUICE_ASSIGN_OR_RETURN(RestorePlan plan, LoadFromChangelog(*committed, *covered));
+    return std::optional<RestorePlan>(std::move(plan));
   }
   SLUICE_ASSIGN_OR_RETURN(std::optional<CheckpointMetadata> latest, storage_->LatestCompleted());
   if (!latest.has_value()) return std::optional<RestorePlan>();
   return load(storage_->CheckpointDir(latest->checkpoint_id));
+}
+
+Result<JobMaster::RestorePlan> JobMaster::LoadFromChangelog(
+    const CheckpointCompletion& committed, const std::vector<ChangelogOperator>& covered) {
+  RestorePlan plan;
+  plan.directory = committed.storage_path;
+  plan.committed = true;
+  plan.metadata.checkpoint_id = committed.id.value();
+  plan.metadata.job_name = spec_.job_name;
+  plan.metadata.instance = spec_.instance;
+  plan.metadata.trigger_time_ms = committed.trigger_time_ms;
+  std::set<std::string> uids;
+  for (const auto& [t, node] : spec_.graph.nodes) uids.insert(node.uid);
+  std::map<std::string, ChangelogState>& states = plan.changelog.emplace();
+  const auto started = std::chrono::steady_clock::now();
+  int64_t records = 0;
+  for (const ChangelogOperator& op : covered) {
+    OperatorStateMeta& meta = plan.metadata.operators.emplace_back();
+    meta.uid = op.uid;
+    meta.name = op.name;
+    meta.parallelism = op.parallelism;
+    meta.max_parallelism = op.max_parallelism;
+    // State of an operator the job no longer has is not read: CheckRestoreMatchesJob refuses
+    // it or, with --allow-non-restored-state, drops it.
+    if (uids.count(op.uid) == 0) continue;
+    std::vector<int32_t> partitions(static_cast<size_t>(op.partitions()));
+    for (int32_t p = 0; p < op.partitions(); ++p) partitions[static_cast<size_t>(p)] = p;
+    const std::string what = "restoring operator '" + op.name + "' (uid " + op.uid +
+                             ") of checkpoint " + std::to_string(committed.id.value()) + " from " +
+                             changelog_->TopicFor(op.uid);
+    // Key group g is partition g; operator state sits in partition 0 beside key group 0, and
+    // each fold skips the other's records.
+    std::vector<std::unique_ptr<KeyGroupChangelogFold>> key_groups;
+    if (op.keyed) {
+      for (int32_t kg = 0; kg < op.max_parallelism; ++kg)
+        key_groups.push_back(std::make_unique<KeyGroupChangelogFold>(kg));
+    }
+    OperatorStateChangelogFold operator_state;
+    std::optional<std::string> bad_record;
+    Status read = changelog_->Read(op.uid, partitions, [&](const ChangelogRecord& record) {
+      if (bad_record) return;
+      ++records;
+      try {
+        if (record.partition == 0) operator_state.Add(record.key, record.value);
+        if (op.keyed) {
+          key_groups[static_cast<size_t>(record.partition)]->AddCopy(record.key, record.value);
+        }
+      } catch (const SerializationError& e) {
+        bad_record = "partition " + std::to_string(record.partition) + ": " + e.what();
+      }
+    });
+    if (!read.ok()) return read.WithContext(what);
+    try {
+      if (bad_record) throw SerializationError(*bad_record);
+      ChangelogState& state = states[op.uid];
+      if (std::optional<OperatorStateRestoreSections> sections = operator_state.Finish())
+        state.operator_sections = std::move(sections->sections);
+      for (const auto& fold : key_groups) {
+        KeyGroupRestoreBytes bytes = fold->Finish();
+        if (fold->live_entries() == 0 && bytes.extras.empty()) continue;
+        state.key_groups.emplace(fold->key_group(),
+                                 std::make_pair(std::move(bytes.keyed), std::move(bytes.extras)));
+      }
+    } catch (const SerializationError& e) {
+      // Bytes in the committed changelog that do not decode decode no better after a restart.
+      return Status::Corruption(what + ": " + e.what());
+    }
+  }
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  SLUICE_LOG_INFO(
+      "job '{}' restores checkpoint {} from the state changelog in Kafka: {} records in {:.2f} s",
+      spec_.job_name, committed.id.value(), records, seconds);
+  return plan;
+}
+
+Status JobMaster::PrepareChangelog(const RestorePlan* plan) {
+  changelog_in_full_.clear();
+  if (changelog_ == nullptr) return Status::Ok();
+  const bool continues = plan != nullptr && plan->committed;
+  std::optional<std::vector<ChangelogOperator>> covered = changelog_->Covered();
+  std::vector<ChangelogOperator> operators;
+  for (const auto& [t, node] : spec_.graph.nodes) {
+    ChangelogOperator& op = operators.emplace_back();
+    op.uid = node.uid;
+    op.name = t->name();
+    op.keyed = t->keyed();
+    op.parallelism = node.parallelism;
+    op.max_parallelism = spec_.graph.max_parallelism;
+    bool in_log = false;
+    if (continues && covered) {
+      for (const ChangelogOperator& old : *covered) in_log = in_log || old.uid == op.uid;
+    }
+    // Its state is restored from files the changelog does not hold (a savepoint, a checkpoint
+    // written with the changelog off), or the log starts afresh: write all of it once.
+    if (!in_log) changelog_in_full_.insert(op.uid);
+  }
+  return changelog_->Prepare(operators, continues);
 }
 
 Status JobMaster::CheckRestoreMatchesJob(const RestorePlan& plan) const {
@@ -237,6 +384,20 @@ Result<std::optional<OperatorRestore>> JobMaster::RestoreFor(
   if (op == nullptr) return std::optional<OperatorRestore>();
   (void)subtask;
   OperatorRestore restore;
+  if (plan.changelog) {
+    auto it = plan.changelog->find(uid);
+    if (it == plan.changelog->end()) return std::optional<OperatorRestore>();
+    const ChangelogState& state = it->second;
+    for (const std::string& section : state.operator_sections)
+      restore.operator_sections.push_back(section);
+    if (key_groups) {
+      for (auto kg = state.key_groups.lower_bound(key_groups->first);
+           kg != state.key_groups.end() && kg->first <= key_groups->second; ++kg) {
+        restore.key_groups.push_back({kg->first, kg->second.first, kg->second.second});
+      }
+    }
+    return std::optional<OperatorRestore>(std::move(restore));
+  }
   for (const SubtaskStateMeta& meta : op->subtasks) {
     if (meta.file.empty()) continue;
     auto it = plan.files.find(meta.file);
@@ -306,6 +467,7 @@ Status JobMaster::BuildTasks(int32_t attempt, RestorePlan* plan) {
       config.info.checkpointing_enabled = spec_.checkpoint_config.IsCheckpointingEnabled();
       config.auto_watermark_interval_ms = spec_.auto_watermark_interval_ms;
       config.state_backend = spec_.state_backend;
+      config.changelog = changelog_;
       auto task =
           std::make_unique<Task>(std::move(config), &spec_.parameters, &metrics_, nullptr, this);
 
@@ -322,6 +484,7 @@ Status JobMaster::BuildTasks(int32_t attempt, RestorePlan* plan) {
             node.uid, t->name(), t->id(), t->CreateOperator(), node.parallelism, key_groups);
         if (!added.ok()) return added.status();
         OperatorSlot& slot = **added;
+        slot.changelog_in_full = changelog_in_full_.count(node.uid) != 0;
         if (plan != nullptr) {
           Result<std::optional<OperatorRestore>> restore =
               RestoreFor(*plan, node.uid, s, key_groups);
@@ -417,6 +580,10 @@ JobMaster::AttemptEnd JobMaster::RunAttempt(int32_t attempt, Status& cause) {
     highest_checkpoint_id_ = std::max(highest_checkpoint_id_, (*plan)->metadata.checkpoint_id);
     SLUICE_LOG_INFO("job '{}' restores checkpoint {} from {}", spec_.job_name,
                     (*plan)->metadata.checkpoint_id, (*plan)->directory.string());
+  }
+  if (Status prepared = PrepareChangelog(plan->has_value() ? &**plan : nullptr); !prepared.ok()) {
+    cause = prepared.WithContext("state changelog");
+    return AttemptEnd::kFailed;
   }
   {
     MutexLock lock(mutex_);

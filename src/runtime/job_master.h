@@ -15,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,9 @@ struct JobSpec {
   int64_t auto_watermark_interval_ms = 200;
   /// The registered name of the keyed state backend (detail::CreateKeyedStateBackend).
   std::string state_backend{detail::kDefaultStateBackend};
+  /// Keep state in the checkpoint participant's changelog too; nullopt: when the job has a
+  /// participant that offers one (StreamExecutionEnvironment::EnableChangelogStateBackend).
+  std::optional<bool> state_changelog;
   /// The job owns what its graph points into, so a JobClient may outlive the environment.
   std::shared_ptr<const std::vector<std::unique_ptr<Transformation>>> transformations;
   ParameterTool parameters;
@@ -70,15 +74,33 @@ class JobMaster final : public TaskListener {
 
  private:
   /// The checkpoint an attempt starts from.
+  /// One operator's state as the changelog committed it (the same bytes a state file holds).
+  struct ChangelogState {
+    /// Operator-state sections of every subtask that wrote it, in subtask order.
+    std::vector<std::string> operator_sections;
+    /// key group -> {keyed section, extras}; key groups without state are absent.
+    std::map<int32_t, std::pair<std::string, std::string>> key_groups;
+  };
   struct RestorePlan {
     std::filesystem::path directory;
     CheckpointMetadata metadata;
     std::map<std::string, std::string> files;  // file name -> bytes, loaded once per attempt
+    /// Set when the state comes from the state changelog instead of `files` (by uid).
+    std::optional<std::map<std::string, ChangelogState>> changelog;
+    /// The participant's last committed checkpoint (not a savepoint or an uncommitted one):
+    /// the changelog continues from it.
+    bool committed = false;
   };
   enum class AttemptEnd { kFinished, kFailed, kCanceled, kStoppedWithSavepoint };
 
   Status Prepare();
   Result<std::optional<RestorePlan>> ChooseRestore(int32_t attempt);
+  /// The checkpoint `committed` rebuilt from the state changelog alone.
+  Result<RestorePlan> LoadFromChangelog(const CheckpointCompletion& committed,
+                                        const std::vector<ChangelogOperator>& covered);
+  /// Creates or validates the changelog topics for this attempt and decides which operators
+  /// write their whole state at the next checkpoint (changelog_in_full_).
+  Status PrepareChangelog(const RestorePlan* plan);
   Status CheckRestoreMatchesJob(const RestorePlan& plan) const;
   Status BuildTasks(int32_t attempt, RestorePlan* plan);
   Result<std::optional<OperatorRestore>> RestoreFor(
@@ -96,11 +118,15 @@ class JobMaster final : public TaskListener {
   MetricGroup metrics_;
   std::unique_ptr<CheckpointStorage> storage_;
   std::shared_ptr<CheckpointParticipant> participant_;
+  /// The participant's changelog when the job keeps state there (JobSpec::state_changelog).
+  StateChangelog* changelog_ = nullptr;
 
   // Per attempt, Run()'s thread only.
   std::vector<std::unique_ptr<Task>> tasks_;
   std::vector<std::shared_ptr<detail::ChannelBase>> channels_;
   std::optional<int64_t> restored_checkpoint_;
+  /// Operator uids whose changelog does not hold their state yet (see PrepareChangelog).
+  std::set<std::string> changelog_in_full_;
   int64_t completed_checkpoints_ = 0;
   int64_t failed_checkpoints_ = 0;
   int64_t highest_checkpoint_id_ = 0;

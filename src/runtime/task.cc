@@ -5,6 +5,7 @@
 
 #include "core/assert.h"
 #include "core/log.h"
+#include "state/changelog_record.h"
 #include "state/subtask_state_file.h"
 
 namespace sluice::internal {
@@ -74,6 +75,7 @@ Result<OperatorSlot*> Task::AddOperator(std::string uid, std::string name, int32
     parameters.key_group_start = key_groups->first;
     parameters.key_group_end = key_groups->second;
     parameters.max_parallelism = config_.info.max_parallelism;
+    parameters.track_changes = config_.changelog != nullptr;
     Result<std::unique_ptr<detail::KeyedStateBackend>> backend =
         detail::CreateKeyedStateBackend(config_.state_backend, parameters);
     if (!backend.ok()) {
@@ -235,6 +237,14 @@ void Task::SetupAndRestore() {
                               kg.extras);
     }
   }
+  for (OperatorSlot& slot : slots_) {
+    // Restored from files the changelog does not hold: every key is news to it.
+    if (slot.changelog_in_full && slot.keyed_state != nullptr) slot.keyed_state->MarkAllChanged();
+    if (slot.key_groups) {
+      slot.changelog_extras.assign(
+          static_cast<size_t>(slot.key_groups->second - slot.key_groups->first + 1), std::nullopt);
+    }
+  }
   // Downstream operators open first, so the chain is ready before the head emits.
   for (auto it = slots_.rbegin(); it != slots_.rend(); ++it) it->op->Open();
   // The restored bytes were views into checkpoint files the job master may now release.
@@ -381,7 +391,7 @@ void Task::Snapshot(const CheckpointBarrier& barrier, bool forward_barrier) {
   if (!location) return;  // aborted meanwhile; nothing to write
   std::vector<OperatorSubtaskSnapshot> snapshots;
   for (OperatorSlot& slot : slots_) {
-    Result<SubtaskStateMeta> meta = WriteStateFile(slot, *location);
+    Result<SubtaskStateMeta> meta = WriteStateFile(slot, *location, id);
     if (!meta.ok()) {
       checkpoints_->Decline(config_.index, id, meta.status());
       return;
@@ -397,8 +407,48 @@ void Task::Snapshot(const CheckpointBarrier& barrier, bool forward_barrier) {
   checkpoints_->Acknowledge(config_.index, id, std::move(snapshots));
 }
 
-Result<SubtaskStateMeta> Task::WriteStateFile(OperatorSlot& slot,
-                                              const SnapshotLocation& location) {
+Status Task::AppendChanges(OperatorSlot& slot, StateChangelogWriter& writer, int32_t key_group,
+                           std::string_view extras) {
+  if (slot.keyed_state != nullptr) {
+    Status status;
+    slot.keyed_state->VisitChanges(key_group, [&](const detail::KeyedStateChange& change) {
+      if (!status.ok()) return;
+      changelog_key_.Clear();
+      changelog_value_.Clear();
+      const bool has_value = EncodeKeyedChange(change, changelog_key_, changelog_value_);
+      status = writer.Append(
+          key_group, changelog_key_.data(),
+          has_value ? std::optional<std::string_view>(changelog_value_.data()) : std::nullopt);
+    });
+    SLUICE_RETURN_IF_ERROR(status);
+  }
+  // Extras (a keyed process operator's timers) are written whole per key group, and only when
+  // they differ from what this attempt last wrote: comparing a hash costs one pass over bytes
+  // the state file needed anyway.
+  std::optional<uint64_t>& last =
+      slot.changelog_extras[static_cast<size_t>(key_group - slot.key_groups->first)];
+  const uint64_t hash = std::hash<std::string_view>{}(extras);
+  if (last && *last == hash) return Status::Ok();
+  changelog_key_.Clear();
+  EncodeKeyGroupExtrasKey(key_group, changelog_key_);
+  std::optional<std::string_view> value;
+  if (!extras.empty()) {
+    changelog_value_.Clear();
+    EncodeKeyGroupExtrasValue(extras, changelog_value_);
+    value = changelog_value_.data();
+  }
+  SLUICE_RETURN_IF_ERROR(writer.Append(key_group, changelog_key_.data(), value));
+  last = hash;
+  return Status::Ok();
+}
+
+Result<SubtaskStateMeta> Task::WriteStateFile(OperatorSlot& slot, const SnapshotLocation& location,
+                                              int64_t id) {
+  const int32_t subtask = config_.info.subtask_index;
+  std::unique_ptr<StateChangelogWriter> changelog;
+  if (config_.changelog != nullptr) {
+    SLUICE_ASSIGN_OR_RETURN(changelog, config_.changelog->OpenWriter(id, slot.uid, subtask));
+  }
   std::string file = std::to_string(slot.node_id) + "-" + FileSafe(slot.uid) + "-" +
                      std::to_string(config_.info.subtask_index) + ".state";
   Result<SubtaskStateFileWriter> writer =
@@ -412,12 +462,31 @@ Result<SubtaskStateMeta> Task::WriteStateFile(OperatorSlot& slot,
   } stream(*writer);
   DataOutput operator_section;
   slot.operator_state->Snapshot(operator_section);
+  Status appended;
   Result<std::vector<uint64_t>> offsets = WriteSubtaskState(
       stream, slot.uid, operator_section.data(), slot.key_groups,
       [&](int32_t kg, DataOutput& keyed, DataOutput& extras) {
         detail::SnapshotKeyGroup(*slot.op, slot.keyed_state.get(), kg, keyed, extras);
+        if (changelog != nullptr && appended.ok())
+          appended = AppendChanges(slot, *changelog, kg, extras.data());
       });
   if (!offsets.ok()) return offsets.status();
+  if (changelog != nullptr) {
+    SLUICE_RETURN_IF_ERROR(appended);
+    const uint64_t hash = std::hash<std::string_view>{}(operator_section.data());
+    if (!slot.changelog_operator_state || *slot.changelog_operator_state != hash) {
+      changelog_key_.Clear();
+      changelog_value_.Clear();
+      EncodeOperatorStateKey(subtask, changelog_key_);
+      EncodeOperatorStateValue(slot.runtime_context->GetNumberOfParallelSubtasks(),
+                               operator_section.data(), changelog_value_);
+      // Partition 0: a non-keyed operator's only one, beside key group 0 for a keyed one.
+      SLUICE_RETURN_IF_ERROR(changelog->Append(0, changelog_key_.data(), changelog_value_.data()));
+      slot.changelog_operator_state = hash;
+    }
+    if (slot.keyed_state != nullptr) slot.keyed_state->ClearChanges();
+    SLUICE_RETURN_IF_ERROR(changelog->Close());
+  }
   Result<SubtaskStateMeta> meta = writer->Commit();
   if (!meta.ok()) return meta.status();
   if (slot.key_groups) {

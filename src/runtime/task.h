@@ -72,6 +72,13 @@ struct OperatorSlot {
   std::unique_ptr<RuntimeContext> runtime_context;
   std::unique_ptr<detail::OperatorContext> context;
   std::optional<OperatorRestore> restore;
+  /// The changelog does not hold this operator's state yet: the first checkpoint writes all of
+  /// it (set by the job master before Start()).
+  bool changelog_in_full = false;
+  /// What this subtask last wrote to the changelog beyond keyed state (hashes; nullopt: not
+  /// yet in this attempt, so the first checkpoint writes them whatever they are).
+  std::optional<uint64_t> changelog_operator_state;
+  std::vector<std::optional<uint64_t>> changelog_extras;  // per key group of the range
 };
 
 class Task final : public detail::TaskHooks,
@@ -86,6 +93,9 @@ class Task final : public detail::TaskHooks,
     std::chrono::milliseconds buffer_timeout{10};
     /// The registered name of the keyed state backend of keyed operators.
     std::string state_backend{detail::kDefaultStateBackend};
+    /// Where state changes go at every checkpoint besides the state file (the checkpoint
+    /// participant's changelog); null: nowhere. Keyed backends then track changes.
+    StateChangelog* changelog = nullptr;
   };
 
   Task(Config config, const ParameterTool* job_parameters, MetricGroup* job_metrics,
@@ -144,7 +154,17 @@ class Task final : public detail::TaskHooks,
   /// task already sent end-of-input downstream.
   void Snapshot(const detail::CheckpointBarrier& barrier, bool forward_barrier);
   /// Writes the state file of one operator instance into `location`.
-  Result<SubtaskStateMeta> WriteStateFile(OperatorSlot& slot, const SnapshotLocation& location);
+  /// Appends what changed in `slot` since the last checkpoint to the changelog, into
+  /// checkpoint `id`'s transaction; `extras` is the key group's extras as just snapshotted.
+  Status AppendChanges(OperatorSlot& slot, StateChangelogWriter& writer, int32_t key_group,
+                       std::string_view extras);
+  // Scratch for changelog records, reused across checkpoints (task thread only).
+  DataOutput changelog_key_;
+  DataOutput changelog_value_;
+  /// Writes the slot's state file for checkpoint `id` and, with a changelog, appends what
+  /// changed since the last checkpoint into `id`'s transaction.
+  Result<SubtaskStateMeta> WriteStateFile(OperatorSlot& slot, const SnapshotLocation& location,
+                                          int64_t id);
   void CloseOperators() noexcept;
   void RunDueTimers();
   void FlushWriters();

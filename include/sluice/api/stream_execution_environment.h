@@ -88,6 +88,15 @@ class StreamExecutionEnvironment final {
   /// rebuilding it.
   StreamExecutionEnvironment& SetStateBackend(std::string name);
   const std::string& GetStateBackend() const { return state_backend_; }
+  /// Whether state is also kept in Kafka changelog topics, written inside each checkpoint's
+  /// transaction, so that a process on another host with an empty checkpoint directory
+  /// restores it (Flink's enableChangelogStateBackend; include/sluice/checkpoint/
+  /// state_changelog.h). Not called: on exactly when checkpoints are transactional (an
+  /// EXACTLY_ONCE Kafka sink). Enabling it for a job without one makes Execute() fail with
+  /// InvalidArgument. A --state.changelog=kafka|off flag wins over this call.
+  StreamExecutionEnvironment& EnableChangelogStateBackend(bool enabled);
+  /// nullopt: the default above.
+  std::optional<bool> IsChangelogStateBackendEnabled() const { return state_changelog_; }
   /// Every operator gets a task of its own (debugging; chaining is on by default).
   StreamExecutionEnvironment& DisableOperatorChaining();
   StreamExecutionEnvironment& SetRestoreSettings(RestoreSettings settings);
@@ -175,6 +184,8 @@ class StreamExecutionEnvironment final {
   bool restart_from_flags_ = false;
   std::string state_backend_{detail::kDefaultStateBackend};
   bool state_backend_from_flags_ = false;
+  std::optional<bool> state_changelog_;
+  bool state_changelog_from_flags_ = false;
   bool check_parameters_ = false;
   RestoreSettings restore_;
   ParameterTool parameters_;

@@ -20,6 +20,7 @@
 #include <string>
 
 #include <sluice/api/strong_id.h>
+#include <sluice/checkpoint/state_changelog.h>
 #include <sluice/status.h>
 
 namespace sluice {
@@ -52,6 +53,9 @@ class CheckpointParticipant {
   virtual void AbortCheckpoint(CheckpointId /*id*/) {}
   /// The job has stopped (finished, cancelled or failed for good).
   virtual void Close() {}
+  /// Where this participant keeps the job's state durably, committed with each checkpoint
+  /// (state_changelog.h); null if it does not (the default). Owned by the participant.
+  virtual StateChangelog* changelog() { return nullptr; }
 };
 
 }  // namespace sluice

@@ -67,7 +67,12 @@ void KafkaProducer::OnDeliveryReports(rd_kafka_event_t* event) {
   const rd_kafka_message_t* message = nullptr;
   while ((message = rd_kafka_event_message_next(event)) != nullptr) {
     // Every report, failed or purged too, ends the record's flight for its writer.
-    if (message->_private != nullptr) static_cast<DeliveryTracker*>(message->_private)->Done();
+    if (message->_private != nullptr) {
+      auto* tracker = static_cast<DeliveryTracker*>(message->_private);
+      if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR)
+        tracker->Delivered(message->partition, message->offset);
+      tracker->Done();
+    }
     if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
       delivered_.fetch_add(1, std::memory_order_relaxed);
       continue;
@@ -183,9 +188,9 @@ bool KafkaProducer::Fenced() const {
   return IsFencedError(rd_kafka_fatal_error(handle_.get(), reason, sizeof(reason)));
 }
 
-DeliveryTracker* KafkaProducer::NewTracker() {
+DeliveryTracker* KafkaProducer::NewTracker(bool record_offsets) {
   std::lock_guard lock(mutex_);
-  trackers_.push_back(std::make_unique<DeliveryTracker>());
+  trackers_.push_back(std::make_unique<DeliveryTracker>(record_offsets));
   return trackers_.back().get();
 }
 

@@ -14,6 +14,7 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -23,6 +24,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <sluice/connectors/kafka/serialization_schema.h>
@@ -43,9 +45,25 @@ enum class DeliveryFailures { kFailTheJob, kLogAndCount };
 /// land after its next count from epoch N+1 (the crash test saw exactly that).
 /// Owned by the producer (KafkaProducer::NewTracker) so that a delivery report arriving after
 /// the writer is gone never touches freed memory. Thread-safe.
+///
+/// A tracker made with record_offsets also remembers, per partition, the offset after the last
+/// record delivered (the state changelog's ranges, DESIGN.md section 7).
 class DeliveryTracker {
  public:
+  explicit DeliveryTracker(bool record_offsets = false) : record_offsets_(record_offsets) {}
   void Sent() { outstanding_.fetch_add(1, std::memory_order_relaxed); }
+  /// A record reached `partition` at `offset` (before its Done()).
+  void Delivered(int32_t partition, int64_t offset) {
+    if (!record_offsets_) return;
+    std::lock_guard lock(mutex_);
+    int64_t& end = ends_[partition];
+    end = std::max(end, offset + 1);
+  }
+  /// The ends recorded since the last call, and forgets them.
+  std::map<int32_t, int64_t> TakeEnds() {
+    std::lock_guard lock(mutex_);
+    return std::exchange(ends_, {});
+  }
   void Done() {
     if (outstanding_.fetch_sub(1, std::memory_order_acq_rel) == 1) {
       std::lock_guard lock(mutex_);  // a waiter checks under the lock: no lost wake-up
@@ -60,9 +78,11 @@ class DeliveryTracker {
   }
 
  private:
+  const bool record_offsets_;
   std::atomic<int64_t> outstanding_{0};
   std::mutex mutex_;
   std::condition_variable drained_;
+  std::map<int32_t, int64_t> ends_;  // guarded by mutex_
 };
 
 class KafkaProducer {
@@ -90,7 +110,7 @@ class KafkaProducer {
   /// brokers refuse the producer's login.
   Result<TopicPtr> TopicHandle(const std::string& topic, std::chrono::milliseconds timeout);
   /// A tracker for one writer's records, living as long as this producer.
-  DeliveryTracker* NewTracker();
+  DeliveryTracker* NewTracker(bool record_offsets = false);
   /// Why this producer cannot go on, if it cannot: fencing (kFenced) before anything else,
   /// else the first of a delivery that failed after librdkafka's retries (its code from
   /// StatusCodeOf), a refused login or missing cluster ACL (kUnauthenticated,

@@ -20,6 +20,7 @@ namespace {
 
 constexpr std::string_view kControlTopic = "sluice.control.topic";
 constexpr std::string_view kControlTopicReplication = "sluice.control.topic.replication.factor";
+constexpr std::string_view kChangelogReplication = "sluice.changelog.replication.factor";
 constexpr std::string_view kBrokerTimeout = "sluice.broker.timeout.ms";
 
 Status Invalid(std::string message) {
@@ -68,12 +69,16 @@ Result<KafkaSinkSettings> NormalizeSinkSettings(KafkaSinkSettings settings) {
     if (Trim(control_topic).empty())
       return Invalid(std::string(kControlTopic) + " is empty; give a topic name or leave it unset");
   }
-  if (auto it = client.find(std::string(kControlTopicReplication)); it != client.end()) {
+  // Kept in settings.properties (the participant reads them there), never given to librdkafka.
+  for (std::string_view key : {kControlTopicReplication, kChangelogReplication}) {
+    auto it = client.find(std::string(key));
+    if (it == client.end()) continue;
     std::optional<int64_t> factor = ParseInt(it->second);
     if (!factor || (*factor < 1 && *factor != -1)) {
-      return Invalid(std::string(kControlTopicReplication) + "=" + it->second +
+      return Invalid(std::string(key) + "=" + it->second +
                      ": expected -1 (the broker's default) or a positive number");
     }
+    client.erase(it);
   }
 
   const bool exactly_once = settings.guarantee == DeliveryGuarantee::kExactlyOnce;

@@ -66,9 +66,22 @@ void SetTransactionHookForTesting(TransactionHook hook) {
 
 KafkaTransactionParticipant::KafkaTransactionParticipant(
     std::shared_ptr<const detail::KafkaSinkSettings> settings)
-    : settings_(std::move(settings)) {}
+    : settings_(std::move(settings)) {
+  changelog_ = std::make_unique<KafkaStateChangelog>(
+      settings_,
+      [this](int64_t checkpoint) -> Result<std::pair<std::shared_ptr<KafkaProducer>, int32_t>> {
+        MutexLock lock(mutex_);
+        if (!recovered_) {
+          return Status::FailedPrecondition(
+              "state changelog: checkpoint " + std::to_string(checkpoint) +
+              " writes state while the transactions are not recovered (the job is failing over)");
+        }
+        return std::make_pair(producers_[static_cast<size_t>(commit_slot_)], commit_slot_);
+      });
+}
 
 KafkaTransactionParticipant::~KafkaTransactionParticipant() {
+  changelog_->OnRecovered(0, std::nullopt, nullptr);  // releases its handles on the producers
   MutexLock lock(mutex_);
   DropProducers(/*abort_open=*/false);
 }
@@ -184,6 +197,7 @@ Result<std::optional<CheckpointCompletion>> KafkaTransactionParticipant::Recover
   std::array<bool, 2> discarded{};
   for (size_t slot = 0; slot < discarded.size(); ++slot)
     discarded[slot] = open_[slot] && written_[slot].load();
+  changelog_->OnRecovered(0, std::nullopt, nullptr);  // its topic handles belong to the producers
   DropProducers(/*abort_open=*/false);
   recovered_ = false;
   job_ = job;
@@ -203,8 +217,17 @@ Result<std::optional<CheckpointCompletion>> KafkaTransactionParticipant::Recover
   }
   Status topic = EnsureControlTopic();
   if (!topic.ok()) return topic;
-  Result<std::optional<CheckpointCompletion>> committed = FindLastCommitted();
-  if (!committed.ok()) return committed.status();
+  Result<std::optional<CommitMarker>> marker = FindLastCommitted();
+  if (!marker.ok()) return marker.status();
+  std::optional<CheckpointCompletion> committed;
+  if (*marker) {
+    committed.emplace();
+    committed->id = CheckpointId((*marker)->checkpoint);
+    committed->trigger_time_ms = (*marker)->trigger_time_ms;
+    committed->storage_path = (*marker)->storage_path;
+  }
+  changelog_->OnRecovered(*marker ? (*marker)->checkpoint : 0,
+                          *marker ? (*marker)->changelog : std::nullopt, producers_[0]->handle());
   for (int32_t slot = 0; slot < 2; ++slot) {
     Status status =
         TxnError(rd_kafka_begin_transaction(producers_[static_cast<size_t>(slot)]->handle()),
@@ -216,10 +239,10 @@ Result<std::optional<CheckpointCompletion>> KafkaTransactionParticipant::Recover
   commit_slot_ = 0;
   recovered_ = true;
   TransactionalOffsets::Instance().Subscribe(job.job_name, settings_->cluster_key);
-  if (*committed) {
-    SLUICE_LOG_INFO("KafkaSink: job '{}' instance {}: last committed checkpoint {} ({})",
-                    job.job_name, job.instance, (*committed)->id.value(),
-                    (*committed)->storage_path);
+  if (committed) {
+    SLUICE_LOG_INFO("KafkaSink: job '{}' instance {}: last committed checkpoint {} ({}{})",
+                    job.job_name, job.instance, committed->id.value(), committed->storage_path,
+                    (*marker)->changelog ? ", state also in the changelog" : "");
   }
   return committed;
 }
@@ -243,9 +266,25 @@ Status KafkaTransactionParticipant::CompleteCheckpoint(const CheckpointCompletio
     return AbortFailedCommit(slot, hook);
   if (std::optional<Status> error = producer->Error()) return AbortFailedCommit(slot, *error);
 
+  // Every writer passed barrier N, so all of epoch N (outputs and state changelog records) is
+  // in the producer; wait for it so that a failed delivery is reported with its topic and
+  // partition rather than as a failed commit, and so that the marker can record where N's
+  // changelog records end.
+  if (Status flushed = producer->Flush(milliseconds(settings_->broker_timeout_ms)); !flushed.ok()) {
+    return AbortFailedCommit(slot, flushed);
+  }
+  if (std::optional<Status> error = producer->Error()) {
+    if (producer->Fenced()) {
+      fenced_ = true;
+      return FencedStatus(producer->client_id());
+    }
+    return AbortFailedCommit(slot, *error);
+  }
+
   CommitMarker marker{
       job_.job_name,      job_.instance, id, completion.storage_path, completion.trigger_time_ms,
       CurrentTimeMillis()};
+  marker.changelog = changelog_->SectionForCommit(slot);
   ProducerRecord record;
   record.topic = settings_->control_topic;
   record.partition = 0;
@@ -266,18 +305,6 @@ Status KafkaTransactionParticipant::CompleteCheckpoint(const CheckpointCompletio
       return offsets;
     }
     return AbortFailedCommit(slot, offsets);
-  }
-  // Every writer passed barrier N, so all of epoch N is in the producer; wait for it so that a
-  // failed delivery is reported with its topic and partition rather than as a failed commit.
-  if (Status flushed = producer->Flush(milliseconds(settings_->broker_timeout_ms)); !flushed.ok()) {
-    return AbortFailedCommit(slot, flushed);
-  }
-  if (std::optional<Status> error = producer->Error()) {
-    if (producer->Fenced()) {
-      fenced_ = true;
-      return FencedStatus(producer->client_id());
-    }
-    return AbortFailedCommit(slot, *error);
   }
   if (Status hook = RunHook(TransactionPhase::kBeforeCommit, id); !hook.ok()) {
     recovered_ = false;  // left open on purpose: the next init_transactions must abort it
@@ -367,6 +394,7 @@ Status KafkaTransactionParticipant::SendSourceOffsets(KafkaProducer& producer, i
 }
 
 void KafkaTransactionParticipant::Close() {
+  changelog_->OnRecovered(0, std::nullopt, nullptr);
   MutexLock lock(mutex_);
   if (!job_.job_name.empty())
     TransactionalOffsets::Instance().Unsubscribe(job_.job_name, settings_->cluster_key);
@@ -440,7 +468,7 @@ Status KafkaTransactionParticipant::EnsureControlTopic() {
                              "; create it (compacted, 1 partition) or set sluice.control.topic");
 }
 
-Result<std::optional<CheckpointCompletion>> KafkaTransactionParticipant::FindLastCommitted() {
+Result<std::optional<CommitMarker>> KafkaTransactionParticipant::FindLastCommitted() {
   std::map<std::string, std::string> properties = settings_->producer_properties;
   for (const char* producer_only :
        {"transaction.timeout.ms", "enable.idempotence", "partitioner", "acks", "linger.ms",
@@ -547,16 +575,10 @@ Result<std::optional<CheckpointCompletion>> KafkaTransactionParticipant::FindLas
       found = std::move(*marker);
     }
     if (retry) continue;
-    if (found) {
-      CheckpointCompletion completion;
-      completion.id = CheckpointId(found->checkpoint);
-      completion.trigger_time_ms = found->trigger_time_ms;
-      completion.storage_path = found->storage_path;
-      return std::optional<CheckpointCompletion>(std::move(completion));
-    }
+    if (found) return found;
     end = start;
   }
-  return std::optional<CheckpointCompletion>();
+  return std::optional<CommitMarker>();
 }
 
 }  // namespace sluice::kafka::internal

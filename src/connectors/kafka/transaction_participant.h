@@ -25,6 +25,8 @@
 #include <sluice/connectors/kafka/detail/kafka_sink_core.h>
 
 #include "connectors/kafka/kafka_producer.h"
+#include "connectors/kafka/kafka_state_changelog.h"
+#include "connectors/kafka/transaction_marker.h"
 #include "core/mutex.h"
 
 namespace sluice::kafka::internal {
@@ -44,6 +46,8 @@ class KafkaTransactionParticipant final : public CheckpointParticipant {
       SLUICE_EXCLUDES(mutex_) override;
   void AbortCheckpoint(CheckpointId id) override;
   void Close() SLUICE_EXCLUDES(mutex_) override;
+  /// The state changelog, riding on the pair's transactions (kafka_state_changelog.h).
+  StateChangelog* changelog() override { return changelog_.get(); }
 
   struct Producers {
     std::array<std::shared_ptr<KafkaProducer>, 2> slots;
@@ -83,7 +87,7 @@ class KafkaTransactionParticipant final : public CheckpointParticipant {
   Status SendSourceOffsets(KafkaProducer& producer, int64_t id) SLUICE_REQUIRES(mutex_);
   void DropProducers(bool abort_open) SLUICE_REQUIRES(mutex_);
   Status EnsureControlTopic() SLUICE_REQUIRES(mutex_);
-  Result<std::optional<CheckpointCompletion>> FindLastCommitted() SLUICE_REQUIRES(mutex_);
+  Result<std::optional<CommitMarker>> FindLastCommitted() SLUICE_REQUIRES(mutex_);
 
   std::shared_ptr<const detail::KafkaSinkSettings> settings_;
   Mutex mutex_;
@@ -98,6 +102,9 @@ class KafkaTransactionParticipant final : public CheckpointParticipant {
   std::atomic<int64_t> aborted_{0};
   std::atomic<int64_t> last_commit_latency_us_{0};
   std::atomic<int64_t> offset_commits_{0};
+  // Made in the constructor, never replaced; it asks for producers through a callback that
+  // takes mutex_ (its own lock is always taken after mutex_, never before).
+  std::unique_ptr<KafkaStateChangelog> changelog_;
 };
 
 }  // namespace sluice::kafka::internal

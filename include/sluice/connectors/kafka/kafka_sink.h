@@ -30,6 +30,9 @@
 //                                        "<prefix>.sluice-control"; created (compacted, one
 //                                        partition) when missing
 //   sluice.control.topic.replication.factor   default -1: the broker's default
+//   sluice.changelog.replication.factor       replication factor of the state changelog
+//                                        topics sluice creates; default -1: the broker's
+//                                        default
 //   sluice.broker.timeout.ms             bound on each blocking broker call (metadata,
 //                                        init/commit/abort transaction, recovery); default 60000
 // Defaults that differ from librdkafka's: transaction.timeout.ms = 900000 (15 min, the largest

@@ -52,6 +52,19 @@ TEST(KafkaSinkSettingsTest, AtLeastOnceIsIdempotent) {
   EXPECT_EQ((*sink)->settings().producer_properties.at("enable.idempotence"), "true");
 }
 
+TEST(KafkaSinkSettingsTest, ReplicationFactorsAreTheSinksOwnKeysAndChecked) {
+  // Found by the state changelog's setting: the control topic's factor used to reach
+  // librdkafka, which refuses unknown properties.
+  for (const char* key :
+       {"sluice.control.topic.replication.factor", "sluice.changelog.replication.factor"}) {
+    auto sink = Valid().SetProperty(key, "3").Build();
+    ASSERT_THAT(sink, IsOk()) << key;
+    EXPECT_EQ((*sink)->settings().properties.at(key), "3");
+    EXPECT_EQ((*sink)->settings().producer_properties.count(key), 0u) << key;
+    EXPECT_THAT(BuildError(Valid().SetProperty(key, "0")), HasSubstr(key));
+  }
+}
+
 TEST(KafkaSinkSettingsTest, MissingPiecesNameTheSetter) {
   EXPECT_NE(BuildError(KafkaSink<std::string>::Builder().SetBootstrapServers("x:1"))
                 .find("SetRecordSerializer"),
@@ -150,11 +163,62 @@ TEST(CommitMarkerTest, RoundTripsAndRefusesNewerVersions) {
   EXPECT_EQ(decoded->storage_path, "/tmp/chk-42");
   EXPECT_EQ(decoded->commit_time_ms, 2000);
   EXPECT_THAT(kafka::internal::DecodeMarker(
-                  R"({"format_version":2,"job":"j","instance":0,"checkpoint":1,"storage_path":""})")
+                  R"({"format_version":3,"job":"j","instance":0,"checkpoint":1,"storage_path":""})")
                   .status(),
               StatusIs(StatusCode::kCorruption));
   EXPECT_THAT(kafka::internal::DecodeMarker("nope"), StatusIs(StatusCode::kCorruption));
   EXPECT_EQ(kafka::internal::MarkerKey("job", 3), "job/instance-3");
+}
+
+TEST(CommitMarkerTest, WithoutAChangelogItIsStillFormatVersion1) {
+  // Pinned: what sluice wrote before the changelog existed, and what older releases read.
+  kafka::internal::CommitMarker marker{"job", 1, 7, "/chk-7", 10, 20};
+  EXPECT_EQ(kafka::internal::EncodeMarker(marker),
+            R"({"checkpoint":7,"commit_time_ms":20,"format_version":1,"instance":1,)"
+            R"("job":"job","storage_path":"/chk-7","trigger_time_ms":10})");
+  auto decoded = kafka::internal::DecodeMarker(kafka::internal::EncodeMarker(marker));
+  ASSERT_THAT(decoded, IsOk());
+  EXPECT_FALSE(decoded->changelog.has_value());
+}
+
+TEST(CommitMarkerTest, RoundTripsItsChangelogSectionAsFormatVersion2) {
+  kafka::internal::CommitMarker marker{"job", 0, 9, "/chk-9", 1, 2};
+  kafka::internal::ChangelogSection::Operator counts;
+  counts.op = ChangelogOperator{"counts", "Count words", true, 2, 128};
+  counts.topic = "p.counts.changelog";
+  counts.ranges = {{0, {0, 5}}, {127, {3, 40}}};
+  kafka::internal::ChangelogSection::Operator source;
+  source.op = ChangelogOperator{"source", "Kafka source", false, 4, 128};
+  source.topic = "p.source.changelog";
+  marker.changelog = kafka::internal::ChangelogSection{{counts, source}};
+  const std::string bytes = kafka::internal::EncodeMarker(marker);
+  EXPECT_NE(bytes.find(R"("format_version":2)"), std::string::npos);
+  EXPECT_NE(bytes.find(R"("ranges":[[0,0,5],[127,3,40]])"), std::string::npos);
+  auto decoded = kafka::internal::DecodeMarker(bytes);
+  ASSERT_THAT(decoded, IsOk());
+  ASSERT_TRUE(decoded->changelog.has_value());
+  ASSERT_EQ(decoded->changelog->operators.size(), 2u);
+  const auto& first = decoded->changelog->operators[0];
+  EXPECT_EQ(first.op.uid, "counts");
+  EXPECT_EQ(first.op.name, "Count words");
+  EXPECT_TRUE(first.op.keyed);
+  EXPECT_EQ(first.op.parallelism, 2);
+  EXPECT_EQ(first.op.max_parallelism, 128);
+  EXPECT_EQ(first.topic, "p.counts.changelog");
+  EXPECT_EQ(first.ranges, counts.ranges);
+  EXPECT_FALSE(decoded->changelog->operators[1].op.keyed);
+  EXPECT_EQ(decoded->changelog->operators[1].op.partitions(), 1);
+}
+
+TEST(CommitMarkerTest, RefusesAChangelogRangeThatCannotBe) {
+  for (const char* range : {"[128,0,1]", "[0,5,4]", "[-1,0,0]", "[0,-1,3]"}) {
+    const std::string bytes =
+        std::string(R"({"format_version":2,"job":"j","instance":0,"checkpoint":1,)"
+                    R"("storage_path":"","changelog":{"operators":[{"uid":"u","keyed":true,)"
+                    R"("parallelism":1,"max_parallelism":128,"topic":"t","ranges":[)") +
+        range + "]}]}}";
+    EXPECT_THAT(kafka::internal::DecodeMarker(bytes), StatusIs(StatusCode::kCorruption)) << range;
+  }
 }
 
 }  // namespace
