@@ -91,6 +91,9 @@ struct Options {
   int parallelism = 2;
   std::string checkpoint_interval = "1s";
   int max_delay_ms = 2500;
+  /// Every Nth restart (0: never) begins with the checkpoint directory deleted, as on a new
+  /// host: the state must come back from the changelog in Kafka.
+  int lose_checkpoints_every = 0;
   bool keep = false;
   std::string work_dir;
   std::vector<std::string> job_args;
@@ -261,12 +264,14 @@ struct RestoreReport {
   std::optional<int64_t> checkpoint;   // what the example printed (nullopt: a fresh start)
   std::string line;                    // the example's line, for the narrative
   std::optional<int64_t> runtime_log;  // what the runtime logged ("restores checkpoint N")
+  bool from_changelog = false;         // ... "from the state changelog in Kafka"
 };
 
 RestoreReport ReadRestoreReport(const std::string& output) {
   static const std::regex kRestored(R"(^restored checkpoint (\d+) \(offsets [^)]*\))");
   static const std::regex kFresh(R"(^no checkpoint to restore: .*)");
   static const std::regex kRuntime(R"(restores checkpoint (\d+) from)");
+  static const std::regex kChangelog(R"(restores checkpoint \d+ from the state changelog in Kafka)");
   RestoreReport report;
   std::istringstream lines(output);
   std::string line;
@@ -282,6 +287,7 @@ RestoreReport ReadRestoreReport(const std::string& output) {
     } else if (!report.runtime_log && std::regex_search(line, match, kRuntime)) {
       report.runtime_log = std::stoll(match[1]);
     }
+    if (std::regex_search(line, kChangelog)) report.from_changelog = true;
   }
   return report;
 }
@@ -444,6 +450,9 @@ class CrashTest {
     CreateTopic(output_topic_, kPartitions);
     topics_.push_back(output_topic_);
     topics_.push_back(prefix_ + ".sluice-control");  // created by the job's sink
+    // The state changelogs the sink's transactions carry: one per operator uid of the example.
+    for (const char* uid : {"kafka-source", "split-words", "count-words", "kafka-sink"})
+      topics_.push_back(prefix_ + "." + uid + ".changelog");
     Say("crash-test: input %s and output %s (%d partitions each); job %s at parallelism %d, a "
         "checkpoint every %s, "
         "state in %s",
@@ -501,10 +510,21 @@ class CrashTest {
   // Checks what run `run` said about its restore against the earlier runs; returns the text
   // for the narrative. A violation is recorded and fails the test at the end, after the output
   // check has run too, so one run shows everything that went wrong.
-  std::string CheckRestore(const ChildProcess& job, int run, bool output_committed_before) {
+  std::string CheckRestore(const ChildProcess& job, int run, bool output_committed_before,
+                           bool lost_checkpoints) {
     RestoreReport report = ReadRestoreReport(job.Output());
     if (!report.printed) return "(killed before it said what it restored)";
     const std::string which = "run " + std::to_string(run);
+    if (lost_checkpoints && report.checkpoint) {
+      if (!report.from_changelog) {
+        problems_.push_back(which + " started without its checkpoint directory and restored "
+                                    "checkpoint " +
+                            std::to_string(*report.checkpoint) +
+                            ", but the runtime did not say it came from the state changelog");
+      } else {
+        ++changelog_restores_;
+      }
+    }
     if (report.checkpoint && report.runtime_log && *report.checkpoint != *report.runtime_log) {
       problems_.push_back(which + " printed '" + report.line +
                           "' but the runtime logged that it restores checkpoint " +
@@ -539,6 +559,7 @@ class CrashTest {
       // Committed output means a committed checkpoint (its marker is in the same transaction),
       // so from then on every run must restore one.
       const int64_t committed_at_start = committed.count();
+      const bool lost_checkpoints = LoseCheckpointsBefore(run);
       ChildProcess job;
       job.Start(JobArgs(), LogPath(run));
       const auto started = Clock::now();
@@ -585,7 +606,8 @@ class CrashTest {
       const int64_t committed_now = committed.count();
       const bool made_progress = committed_now > committed_at_start;
       if (made_progress) ++runs_with_progress;
-      std::string restore = CheckRestore(job, run, committed_at_start > 0);
+      std::string restore = CheckRestore(job, run, committed_at_start > 0, lost_checkpoints);
+      if (lost_checkpoints) restore += " [checkpoint directory deleted before the start]";
       Say("run %d (pid %d): %s; killed with SIGKILL %.1f s after start (%s); %" PRId64
           " counts committed so far, "
           "%" PRId64 " lines in",
@@ -600,6 +622,7 @@ class CrashTest {
     // The last run: the producer stops (after at least --min-lines lines), the job catches up.
     const int run = options_.kills + 1;
     const int64_t committed_before_last_run = committed.count();
+    const bool lost_checkpoints = LoseCheckpointsBefore(run);
     ChildProcess job;
     job.Start(JobArgs(), LogPath(run));
     const int64_t lines = producer.Finish();
@@ -631,7 +654,8 @@ class CrashTest {
       }
       std::this_thread::sleep_for(milliseconds(20));  // polling the consumer's count
     }
-    std::string restore = CheckRestore(job, run, committed_before_last_run > 0);
+    std::string restore =
+        CheckRestore(job, run, committed_before_last_run > 0, lost_checkpoints);
     job.Signal(SIGTERM);
     std::optional<int> status = job.Wait(Scaled(milliseconds(120000)));
     if (!status || !WIFEXITED(*status) || WEXITSTATUS(*status) != 0) {
@@ -645,6 +669,11 @@ class CrashTest {
     if (restores_ == 0 && options_.kills > 0) {
       problems_.push_back(
           "no run restored a checkpoint: the job never resumed, so nothing was proven");
+    }
+    if (options_.lose_checkpoints_every > 0 && changelog_restores_ == 0 && options_.kills > 0) {
+      problems_.push_back(
+          "no run without its checkpoint directory restored from the changelog: nothing about "
+          "durable state was proven");
     }
 
     // The independent check: a fresh read_committed consumer reads the whole output.
@@ -671,6 +700,14 @@ class CrashTest {
           options_.kills > 0 ? "after the last kill, " : "", restore.c_str(), total_words, lines);
     }
     return verdict.ok() && problems_.empty();
+  }
+
+  // Deletes the checkpoint directory before run `run` when --lose-checkpoints-every says so.
+  bool LoseCheckpointsBefore(int run) {
+    const int every = options_.lose_checkpoints_every;
+    if (every <= 0 || run == 1 || (run - 1) % every != 0) return false;
+    std::filesystem::remove_all(work_dir_ / "checkpoints");
+    return true;
   }
 
   void Cleanup(bool passed) {
@@ -702,6 +739,7 @@ class CrashTest {
   std::vector<std::string> topics_;
   std::optional<int64_t> last_restored_;
   int restores_ = 0;
+  int changelog_restores_ = 0;  // runs without a checkpoint directory that used the changelog
   std::vector<std::string> problems_;  // found while the job ran; reported after the output check
 };
 
@@ -736,6 +774,10 @@ int main(int argc, char** argv) {
                  "upper bound of the random part of a kill's delay")
       ->check(CLI::Range(0, 600000))
       ->capture_default_str();
+  app.add_option("--lose-checkpoints-every", options.lose_checkpoints_every,
+                 "delete the checkpoint directory before every Nth restart (0: never); the "
+                 "state must then come from the changelog in Kafka")
+      ->check(CLI::NonNegativeNumber);
   app.add_flag("--keep", options.keep, "keep the topics, job logs and checkpoints");
   app.add_option("--work-dir", options.work_dir,
                  "where job logs and checkpoints go (default: the temp directory)");
