@@ -515,6 +515,7 @@ class CrashTest {
     RestoreReport report = ReadRestoreReport(job.Output());
     if (!report.printed) return "(killed before it said what it restored)";
     const std::string which = "run " + std::to_string(run);
+    std::string said = report.line;
     if (lost_checkpoints && report.checkpoint) {
       if (!report.from_changelog) {
         problems_.push_back(which + " started without its checkpoint directory and restored "
@@ -523,6 +524,8 @@ class CrashTest {
                             ", but the runtime did not say it came from the state changelog");
       } else {
         ++changelog_restores_;
+        said += " from the state changelog in Kafka (its checkpoint directory was deleted "
+                "before it started)";
       }
     }
     if (report.checkpoint && report.runtime_log && *report.checkpoint != *report.runtime_log) {
@@ -544,7 +547,7 @@ class CrashTest {
       last_restored_ = report.checkpoint;
       ++restores_;
     }
-    return report.line;
+    return said;
   }
 
   bool KillAndCheck() {
@@ -607,7 +610,6 @@ class CrashTest {
       const bool made_progress = committed_now > committed_at_start;
       if (made_progress) ++runs_with_progress;
       std::string restore = CheckRestore(job, run, committed_at_start > 0, lost_checkpoints);
-      if (lost_checkpoints) restore += " [checkpoint directory deleted before the start]";
       Say("run %d (pid %d): %s; killed with SIGKILL %.1f s after start (%s); %" PRId64
           " counts committed so far, "
           "%" PRId64 " lines in",
