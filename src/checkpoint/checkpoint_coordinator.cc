@@ -202,6 +202,7 @@ void CheckpointCoordinator::Complete() {
   metadata.instance = options_.instance;
   metadata.trigger_time_ms = pending_->trigger_time_ms;
   metadata.is_savepoint = is_savepoint;
+  metadata.properties = options_.properties;
   std::map<std::string, OperatorStateMeta> operators;
   for (const auto& [task, snapshots] : pending_->acks) {
     for (const OperatorSubtaskSnapshot& s : snapshots) {

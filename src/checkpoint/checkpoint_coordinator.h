@@ -60,6 +60,9 @@ class CheckpointCoordinator final : public CheckpointAcknowledger {
     std::string job_name;
     int32_t instance = 0;
     int32_t max_parallelism = 128;
+    /// Copied into every checkpoint's `_metadata` properties (for display, e.g. the state
+    /// changelog topics: kChangelogTopicProperty).
+    std::map<std::string, std::string> properties;
   };
   /// Called (once) when the job must fail over, from the thread running Poll() and without
   /// the coordinator's mutex held.

@@ -84,6 +84,10 @@ struct CheckpointMetadata {
   friend bool operator==(const CheckpointMetadata&, const CheckpointMetadata&) = default;
 };
 
+/// The `_metadata` property naming the state changelog topic of an operator:
+/// kChangelogTopicProperty + uid -> topic (`sluice checkpoints` lists them).
+inline constexpr std::string_view kChangelogTopicProperty = "state.changelog.topic.";
+
 /// "COMPLETED" or "COMMITTED", as written in `_metadata`.
 std::string_view MetadataStatusName(CheckpointMetadata::Status status);
 

@@ -80,6 +80,20 @@ bool ListInstance(const std::filesystem::path& dir, const std::string& job_name,
                 static_cast<unsigned long long>(StateBytes(metadata)));
   }
   if (restore) std::printf("  * = what the job restores when started again (without --fresh)\n");
+  // The state changelog (DESIGN.md section 7) of the newest checkpoint that had one: where the
+  // state lives when this directory is lost.
+  for (auto it = all.rbegin(); it != all.rend(); ++it) {
+    bool any = false;
+    for (const auto& [key, topic] : it->properties) {
+      if (!key.starts_with(sluice::internal::kChangelogTopicProperty)) continue;
+      if (!any) std::printf("  state changelog topics in Kafka (operator uid -> topic):\n");
+      any = true;
+      std::printf("    %s -> %s\n",
+                  key.substr(sluice::internal::kChangelogTopicProperty.size()).c_str(),
+                  topic.c_str());
+    }
+    if (any) break;
+  }
   return true;
 }
 

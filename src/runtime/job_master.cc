@@ -611,6 +611,12 @@ JobMaster::AttemptEnd JobMaster::RunAttempt(int32_t attempt, Status& cause) {
     options.retained = std::max(1, config.GetNumRetainedCheckpoints());
     options.job_name = spec_.job_name;
     options.instance = spec_.instance;
+    if (changelog_ != nullptr) {
+      for (const auto& [t, node] : spec_.graph.nodes) {
+        options.properties[std::string(kChangelogTopicProperty) + node.uid] =
+            changelog_->TopicFor(node.uid);
+      }
+    }
     options.max_parallelism = spec_.graph.max_parallelism;
     coordinator = std::make_shared<CheckpointCoordinator>(
         options, storage_.get(), participant_, task_pointers, highest_checkpoint_id_ + 1,
