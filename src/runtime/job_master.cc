@@ -331,7 +331,6 @@ Status JobMaster::PrepareChangelog(const RestorePlan* plan) {
   changelog_in_full_.clear();
   if (changelog_ == nullptr) return Status::Ok();
   const bool continues = plan != nullptr && plan->committed;
-  std::optional<std::vector<ChangelogOperator>> covered = changelog_->Covered();
   std::vector<ChangelogOperator> operators;
   for (const auto& [t, node] : spec_.graph.nodes) {
     ChangelogOperator& op = operators.emplace_back();
@@ -340,15 +339,14 @@ Status JobMaster::PrepareChangelog(const RestorePlan* plan) {
     op.keyed = t->keyed();
     op.parallelism = node.parallelism;
     op.max_parallelism = spec_.graph.max_parallelism;
-    bool in_log = false;
-    if (continues && covered) {
-      for (const ChangelogOperator& old : *covered) in_log = in_log || old.uid == op.uid;
-    }
-    // Its state is restored from files the changelog does not hold (a savepoint, a checkpoint
-    // written with the changelog off), or the log starts afresh: write all of it once.
-    if (!in_log) changelog_in_full_.insert(op.uid);
   }
-  return changelog_->Prepare(operators, continues);
+  // Operators whose log starts afresh (their state restored from files the changelog does not
+  // hold: a savepoint, a checkpoint written with the changelog off; or a damaged log) write all
+  // of their state at the next checkpoint.
+  SLUICE_ASSIGN_OR_RETURN(std::vector<std::string> afresh,
+                          changelog_->Prepare(operators, continues));
+  changelog_in_full_.insert(afresh.begin(), afresh.end());
+  return Status::Ok();
 }
 
 Status JobMaster::CheckRestoreMatchesJob(const RestorePlan& plan) const {

@@ -271,7 +271,8 @@ RestoreReport ReadRestoreReport(const std::string& output) {
   static const std::regex kRestored(R"(^restored checkpoint (\d+) \(offsets [^)]*\))");
   static const std::regex kFresh(R"(^no checkpoint to restore: .*)");
   static const std::regex kRuntime(R"(restores checkpoint (\d+) from)");
-  static const std::regex kChangelog(R"(restores checkpoint \d+ from the state changelog in Kafka)");
+  static const std::regex kChangelog(
+      R"(restores checkpoint \d+ from the state changelog in Kafka)");
   RestoreReport report;
   std::istringstream lines(output);
   std::string line;
@@ -518,14 +519,16 @@ class CrashTest {
     std::string said = report.line;
     if (lost_checkpoints && report.checkpoint) {
       if (!report.from_changelog) {
-        problems_.push_back(which + " started without its checkpoint directory and restored "
-                                    "checkpoint " +
+        problems_.push_back(which +
+                            " started without its checkpoint directory and restored "
+                            "checkpoint " +
                             std::to_string(*report.checkpoint) +
                             ", but the runtime did not say it came from the state changelog");
       } else {
         ++changelog_restores_;
-        said += " from the state changelog in Kafka (its checkpoint directory was deleted "
-                "before it started)";
+        said +=
+            " from the state changelog in Kafka (its checkpoint directory was deleted "
+            "before it started)";
       }
     }
     if (report.checkpoint && report.runtime_log && *report.checkpoint != *report.runtime_log) {
@@ -656,8 +659,7 @@ class CrashTest {
       }
       std::this_thread::sleep_for(milliseconds(20));  // polling the consumer's count
     }
-    std::string restore =
-        CheckRestore(job, run, committed_before_last_run > 0, lost_checkpoints);
+    std::string restore = CheckRestore(job, run, committed_before_last_run > 0, lost_checkpoints);
     job.Signal(SIGTERM);
     std::optional<int> status = job.Wait(Scaled(milliseconds(120000)));
     if (!status || !WIFEXITED(*status) || WEXITSTATUS(*status) != 0) {

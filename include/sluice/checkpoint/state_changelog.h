@@ -96,11 +96,13 @@ class StateChangelog {
 
   /// Creates the changelog topics of `operators` that are missing and validates the others
   /// (partition count, compaction). With `continue_recovered` (the job restores the recovered
-  /// checkpoint), the operators in Covered() continue their logs; every other operator starts
-  /// an empty one (records already in its topic are not its state) and its first checkpoint
-  /// must append its whole state.
-  virtual Status Prepare(const std::vector<ChangelogOperator>& operators,
-                         bool continue_recovered) = 0;
+  /// checkpoint), the operators in Covered() whose logs are intact continue them; every other
+  /// operator starts an empty log (records already in its topic are not its state). Returns
+  /// the uids that start one: their first checkpoint must append their whole state. A log
+  /// found damaged (cut at its start, shorter than the checkpoint says) while the job restores
+  /// from local files is restarted that way, with a warning: the files hold the state.
+  virtual Result<std::vector<std::string>> Prepare(const std::vector<ChangelogOperator>& operators,
+                                                   bool continue_recovered) = 0;
 
   /// A writer for `subtask` of `uid` (prepared) into checkpoint `checkpoint`'s transaction.
   virtual Result<std::unique_ptr<StateChangelogWriter>> OpenWriter(int64_t checkpoint,

@@ -12,31 +12,32 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// The end offset of every partition of `topic` (partitions 0..count-1): where a log that
-// starts now begins. After recovery no transaction of this job is open on it, so the end is
-// stable.
-Result<std::vector<int64_t>> EndOffsets(rd_kafka_t* client, const std::string& topic,
-                                        int32_t count, milliseconds timeout) {
-  std::vector<int64_t> ends(static_cast<size_t>(count), 0);
+// The low and high watermarks of every partition of `topic` (partitions 0..count-1). After
+// recovery no transaction of this job is open on it, so the high watermark is where a log that
+// starts now begins.
+Result<std::vector<std::pair<int64_t, int64_t>>> Watermarks(rd_kafka_t* client,
+                                                            const std::string& topic, int32_t count,
+                                                            milliseconds timeout) {
+  std::vector<std::pair<int64_t, int64_t>> marks(static_cast<size_t>(count));
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (int32_t partition = 0; partition < count; ++partition) {
     int64_t low = 0;
     int64_t high = 0;
     rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
     do {  // a topic created a moment ago may not have leaders yet
-      const auto left = std::chrono::duration_cast<milliseconds>(deadline -
-                                                                 std::chrono::steady_clock::now());
+      const auto left =
+          std::chrono::duration_cast<milliseconds>(deadline - std::chrono::steady_clock::now());
       err = rd_kafka_query_watermark_offsets(
           client, topic.c_str(), partition, &low, &high,
           static_cast<int>(std::clamp<int64_t>(left.count(), 1, 5000)));
     } while (err != RD_KAFKA_RESP_ERR_NO_ERROR && std::chrono::steady_clock::now() < deadline);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return KafkaErrorStatus(err, "state changelog: reading the end of " + topic +
+      return KafkaErrorStatus(err, "state changelog: reading the offsets of " + topic +
                                        " partition " + std::to_string(partition));
     }
-    ends[static_cast<size_t>(partition)] = high;
+    marks[static_cast<size_t>(partition)] = {low, high};
   }
-  return ends;
+  return marks;
 }
 
 }  // namespace
@@ -93,8 +94,7 @@ std::string KafkaStateChangelog::TopicFor(std::string_view uid) const {
   return ChangelogTopicName(*settings_->transactional_id_prefix, uid);
 }
 
-void KafkaStateChangelog::OnRecovered(int64_t checkpoint,
-                                      std::optional<ChangelogSection> recovered,
+void KafkaStateChangelog::OnRecovered(int64_t checkpoint, std::optional<ChangelogSection> recovered,
                                       rd_kafka_t* admin) {
   MutexLock lock(mutex_);
   recovered_checkpoint_ = checkpoint;
@@ -110,13 +110,12 @@ std::optional<std::vector<ChangelogOperator>> KafkaStateChangelog::Covered() con
   if (!recovered_) return std::nullopt;
   std::vector<ChangelogOperator> covered;
   covered.reserve(recovered_->operators.size());
-  for (const ChangelogSection::Operator& entry : recovered_->operators)
-    covered.push_back(entry.op);
+  for (const ChangelogSection::Operator& entry : recovered_->operators) covered.push_back(entry.op);
   return covered;
 }
 
-Status KafkaStateChangelog::Prepare(const std::vector<ChangelogOperator>& operators,
-                                    bool continue_recovered) {
+Result<std::vector<std::string>> KafkaStateChangelog::Prepare(
+    const std::vector<ChangelogOperator>& operators, bool continue_recovered) {
   MutexLock lock(mutex_);
   if (admin_ == nullptr)
     return Status::FailedPrecondition("state changelog: Prepare before recovery (a sluice bug)");
@@ -132,6 +131,7 @@ Status KafkaStateChangelog::Prepare(const std::vector<ChangelogOperator>& operat
   }
   SLUICE_RETURN_IF_ERROR(EnsureChangelogTopics(admin_, specs, options));
 
+  std::vector<std::string> afresh;
   std::map<std::string, ChangelogSection::Operator, std::less<>> prepared;
   for (const ChangelogOperator& op : operators) {
     ChangelogSection::Operator entry;
@@ -143,32 +143,42 @@ Status KafkaStateChangelog::Prepare(const std::vector<ChangelogOperator>& operat
         if (candidate.op.uid == op.uid) continued = &candidate;
       }
     }
-    SLUICE_ASSIGN_OR_RETURN(std::vector<int64_t> ends,
-                            EndOffsets(admin_, entry.topic, op.partitions(), timeout_));
+    SLUICE_ASSIGN_OR_RETURN(auto marks, Watermarks(admin_, entry.topic, op.partitions(), timeout_));
+    if (continued != nullptr) {
+      for (const auto& [partition, range] : continued->ranges) {
+        if (partition >= op.partitions()) continue;  // EnsureChangelogTopics checked the count
+        const auto [low, high] = marks[static_cast<size_t>(partition)];
+        if (low <= range.first && high >= range.second) continue;
+        // Reached only when the job restores from its local files (a restore from Kafka read
+        // these ranges first and failed on the same damage): they hold the state, so the log
+        // starts again from them instead of failing the job.
+        SLUICE_LOG_WARN(
+            "state changelog {} partition {} no longer holds offsets [{}, {}) of the last "
+            "committed checkpoint (it holds [{}, {}): cut by retention or delete-records, or "
+            "recreated); the job restores from its local checkpoint directory and writes the "
+            "state of operator '{}' to the changelog in full at its next checkpoint",
+            entry.topic, partition, range.first, range.second, low, high, op.uid);
+        continued = nullptr;
+        break;
+      }
+    }
     for (int32_t partition = 0; partition < op.partitions(); ++partition) {
-      const int64_t end = ends[static_cast<size_t>(partition)];
       if (continued != nullptr) {
         if (auto it = continued->ranges.find(partition); it != continued->ranges.end()) {
-          if (end < it->second.second) {
-            return Status::Corruption(
-                "state changelog " + entry.topic + " partition " + std::to_string(partition) +
-                " ends at offset " + std::to_string(end) + ", but the last committed checkpoint "
-                "wrote up to " + std::to_string(it->second.second) +
-                ": the topic was deleted and recreated, or truncated. Its state is lost from "
-                "Kafka; restore from a savepoint (--from-savepoint) or start afresh (--fresh)");
-          }
           entry.ranges[partition] = it->second;
           continue;
         }
       }
       // A log that begins now: whatever the partition holds already is not this job's state.
-      // Recorded once written (SectionForCommit), so that unwritten partitions cost nothing.
+      // Recorded once written (SectionForCommit), so unwritten partitions cost nothing.
+      const int64_t end = marks[static_cast<size_t>(partition)].second;
       entry.ranges[partition] = {end, end};
     }
+    if (continued == nullptr) afresh.push_back(op.uid);
     prepared.emplace(op.uid, std::move(entry));
   }
   operators_ = std::move(prepared);
-  return Status::Ok();
+  return afresh;
 }
 
 Result<std::pair<DeliveryTracker*, rd_kafka_topic_t*>> KafkaStateChangelog::TrackedTopic(
@@ -196,8 +206,9 @@ Result<std::pair<DeliveryTracker*, rd_kafka_topic_t*>> KafkaStateChangelog::Trac
   return std::make_pair(it->second.tracker, it->second.topic.get());
 }
 
-Result<std::unique_ptr<StateChangelogWriter>> KafkaStateChangelog::OpenWriter(
-    int64_t checkpoint, std::string_view uid, int32_t /*subtask*/) {
+Result<std::unique_ptr<StateChangelogWriter>> KafkaStateChangelog::OpenWriter(int64_t checkpoint,
+                                                                              std::string_view uid,
+                                                                              int32_t /*subtask*/) {
   int32_t partitions = 0;
   std::string topic;
   {
@@ -249,8 +260,9 @@ std::optional<ChangelogSection> KafkaStateChangelog::SectionForCommit(int32_t sl
   return section;
 }
 
-Status KafkaStateChangelog::Read(std::string_view uid, const std::vector<int32_t>& partitions,
-                                 const std::function<void(const sluice::ChangelogRecord&)>& record) {
+Status KafkaStateChangelog::Read(
+    std::string_view uid, const std::vector<int32_t>& partitions,
+    const std::function<void(const sluice::ChangelogRecord&)>& record) {
   std::vector<ChangelogPartitionRange> ranges;
   std::string topic;
   int64_t checkpoint = 0;
@@ -264,9 +276,10 @@ Status KafkaStateChangelog::Read(std::string_view uid, const std::vector<int32_t
       }
     }
     if (entry == nullptr) {
-      return Status::FailedPrecondition("state changelog: the last committed checkpoint has no "
-                                        "changelog of operator '" +
-                                        std::string(uid) + "' (a sluice bug to ask)");
+      return Status::FailedPrecondition(
+          "state changelog: the last committed checkpoint has no "
+          "changelog of operator '" +
+          std::string(uid) + "' (a sluice bug to ask)");
     }
     topic = entry->topic;
     for (int32_t partition : partitions) {
@@ -277,11 +290,10 @@ Status KafkaStateChangelog::Read(std::string_view uid, const std::vector<int32_t
   if (ranges.empty()) return Status::Ok();
   SLUICE_ASSIGN_OR_RETURN(std::unique_ptr<ChangelogReader> reader,
                           ChangelogReader::Open(settings_->producer_properties, timeout_));
-  return reader->Read(topic, ranges, CheckpointId(checkpoint),
-                      [&](const ChangelogRecord& read) {
-                        record(sluice::ChangelogRecord{read.partition, read.key, read.value});
-                        return Status::Ok();
-                      });
+  return reader->Read(topic, ranges, CheckpointId(checkpoint), [&](const ChangelogRecord& read) {
+    record(sluice::ChangelogRecord{read.partition, read.key, read.value});
+    return Status::Ok();
+  });
 }
 
 }  // namespace sluice::kafka::internal

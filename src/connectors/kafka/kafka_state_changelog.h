@@ -42,15 +42,14 @@ class KafkaStateChangelog final : public StateChangelog {
 
   // ---- StateChangelog ----
   std::string TopicFor(std::string_view uid) const override;
-  std::optional<std::vector<ChangelogOperator>> Covered() const override
-      SLUICE_EXCLUDES(mutex_);
+  std::optional<std::vector<ChangelogOperator>> Covered() const override SLUICE_EXCLUDES(mutex_);
   Status Read(std::string_view uid, const std::vector<int32_t>& partitions,
               const std::function<void(const sluice::ChangelogRecord&)>& record) override
       SLUICE_EXCLUDES(mutex_);
-  Status Prepare(const std::vector<ChangelogOperator>& operators, bool continue_recovered) override
+  Result<std::vector<std::string>> Prepare(const std::vector<ChangelogOperator>& operators,
+                                           bool continue_recovered) override
       SLUICE_EXCLUDES(mutex_);
-  Result<std::unique_ptr<StateChangelogWriter>> OpenWriter(int64_t checkpoint,
-                                                           std::string_view uid,
+  Result<std::unique_ptr<StateChangelogWriter>> OpenWriter(int64_t checkpoint, std::string_view uid,
                                                            int32_t subtask) override
       SLUICE_EXCLUDES(mutex_);
 
@@ -61,8 +60,8 @@ class KafkaStateChangelog final : public StateChangelog {
   /// changelog section says. With no admin client (nullptr), only releases the producers.
   /// `admin` is a client of the cluster for topic and offset requests, alive until the next
   /// OnRecovered.
-  void OnRecovered(int64_t checkpoint, std::optional<ChangelogSection> recovered,
-                   rd_kafka_t* admin) SLUICE_EXCLUDES(mutex_);
+  void OnRecovered(int64_t checkpoint, std::optional<ChangelogSection> recovered, rd_kafka_t* admin)
+      SLUICE_EXCLUDES(mutex_);
   /// The section for the marker of the checkpoint whose transaction `slot` holds: every
   /// prepared operator with its ranges moved to the ends that transaction's records reached.
   /// nullopt when Prepare was not called in this attempt (the changelog is off). Call after the
