@@ -171,6 +171,36 @@ void DeleteTopic(const std::string& name) {
   AwaitAdminResult(queue.get(), "DeleteTopics " + name);
 }
 
+std::vector<std::string> TopicsWithPrefix(const std::string& prefix) {
+  KafkaPtr client = NewClient(RD_KAFKA_PRODUCER, {});
+  const rd_kafka_metadata_t* metadata = nullptr;
+  rd_kafka_resp_err_t err =
+      rd_kafka_metadata(client.get(), /*all_topics=*/1, nullptr, &metadata,
+                        static_cast<int>(Scaled(std::chrono::milliseconds(10000)).count()));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    throw std::runtime_error(std::string("metadata: ") + rd_kafka_err2str(err));
+  std::vector<std::string> names;
+  for (int i = 0; i < metadata->topic_cnt; ++i) {
+    std::string_view name = metadata->topics[i].topic;
+    if (name.starts_with(prefix)) names.emplace_back(name);
+  }
+  rd_kafka_metadata_destroy(metadata);
+  return names;
+}
+
+void DeleteTopicsWithPrefix(const std::string& prefix) noexcept {
+  try {
+    for (const std::string& name : TopicsWithPrefix(prefix)) {
+      try {
+        DeleteTopic(name);
+      } catch (...) {
+        // Names are unique per test: a topic left behind costs disk, never a wrong result.
+      }
+    }
+  } catch (...) {
+  }
+}
+
 ScopedTopic::ScopedTopic(std::string_view prefix, int partitions, const Properties& configs)
     : name_(UniqueName(prefix)), partitions_(partitions) {
   CreateTopic(name_, partitions, configs);

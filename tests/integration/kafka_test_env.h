@@ -67,6 +67,11 @@ void ThrowIfError(rd_kafka_error_t* error, std::string_view what);
 /// Creates a topic and waits until its metadata shows every partition with a leader.
 void CreateTopic(const std::string& name, int partitions, const Properties& configs = {});
 void DeleteTopic(const std::string& name);
+/// The names of the topics that start with `prefix` (a metadata request).
+std::vector<std::string> TopicsWithPrefix(const std::string& prefix);
+/// Deletes every topic that starts with `prefix`, ignoring failures (for clean-ups, e.g. the
+/// state changelog topics "<transactional id prefix>.<uid>.changelog" a job created).
+void DeleteTopicsWithPrefix(const std::string& prefix) noexcept;
 
 /// A topic created for one test and deleted when the test ends.
 class ScopedTopic {

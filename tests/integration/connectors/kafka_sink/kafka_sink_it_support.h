@@ -95,10 +95,8 @@ struct SinkJob {
   std::filesystem::path checkpoints =
       std::filesystem::temp_directory_path() / UniqueName("sink-chk");
   ~SinkJob() {
-    try {
-      DeleteTopic(prefix + ".sluice-control");
-    } catch (...) {
-    }
+    // The control topic and the state changelogs ("<prefix>.<uid>.changelog").
+    DeleteTopicsWithPrefix(prefix + ".");
     std::error_code ignored;
     std::filesystem::remove_all(checkpoints, ignored);
   }
