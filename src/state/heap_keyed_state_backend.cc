@@ -64,11 +64,16 @@ InternalKeyedState& HeapKeyedStateBackend::GetOrCreateState(const KeyedStateSpec
     CheckRestoredCompatible(spec.name, it->second, spec.kind, type_name);
     // Decoded in full before it is installed: a failure leaves the backend as it was.
     DecodePending(spec.name, it->second, *table);
+    for (std::size_t index = 0; index < it->second.pending_marked.size(); ++index) {
+      if (it->second.pending_marked[index]) table->MarkAllChanged(index);
+    }
     it->second.table = std::move(table);
     it->second.pending.clear();
     it->second.pending.shrink_to_fit();
+    it->second.pending_marked.clear();
+    it->second.pending_marked.shrink_to_fit();
   } else {
-    states_.emplace(spec.name, Slot{spec.kind, std::move(type_name), std::move(table), {}});
+    states_.emplace(spec.name, Slot{spec.kind, std::move(type_name), std::move(table), {}, {}});
   }
   return result;
 }
@@ -194,7 +199,7 @@ void HeapKeyedStateBackend::RestoreKeyGroup(std::int32_t key_group, DataInput& i
 
     auto it = states_.find(name);
     if (it == states_.end()) {
-      Slot slot{kind, std::string(type_name), nullptr, {}};
+      Slot slot{kind, std::string(type_name), nullptr, {}, {}};
       slot.pending.resize(KeyGroupCount());
       slot.pending[index].emplace(payload);
       states_.emplace(std::string(name), std::move(slot));
@@ -203,7 +208,7 @@ void HeapKeyedStateBackend::RestoreKeyGroup(std::int32_t key_group, DataInput& i
     Slot& slot = it->second;
     if (slot.table != nullptr) {
       // Restored after the job registered the state (the runtime normally restores first).
-      CheckRestoredCompatible(name, Slot{kind, std::string(type_name), nullptr, {}}, slot.kind,
+      CheckRestoredCompatible(name, Slot{kind, std::string(type_name), nullptr, {}, {}}, slot.kind,
                               slot.type_name);
       ReadPayloadInto(name, *slot.table, index, key_group, payload);
       continue;
@@ -247,8 +252,28 @@ void HeapKeyedStateBackend::VisitChanges(std::int32_t key_group, const ChangeVis
 }
 
 void HeapKeyedStateBackend::ClearChanges() {
+  // Pending marks stay: VisitChanges has not reported those keys (see MarkAllChanged).
   for (auto& [name, slot] : states_) {
     if (slot.table != nullptr) slot.table->ClearChanges();
+  }
+}
+
+void HeapKeyedStateBackend::MarkAllChanged() {
+  if (!tracks_changes()) {
+    throw std::logic_error("MarkAllChanged of operator '" + operator_name() +
+                           "': the keyed state backend was created without track_changes");
+  }
+  for (auto& [name, slot] : states_) {
+    if (slot.table != nullptr) {
+      for (std::size_t index = 0; index < KeyGroupCount(); ++index) {
+        slot.table->MarkAllChanged(index);
+      }
+      continue;
+    }
+    slot.pending_marked.resize(KeyGroupCount(), false);
+    for (std::size_t index = 0; index < KeyGroupCount(); ++index) {
+      if (slot.pending[index]) slot.pending_marked[index] = true;
+    }
   }
 }
 

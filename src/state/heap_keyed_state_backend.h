@@ -27,7 +27,9 @@
 // Restored state that the job has not registered (yet) stays as the raw payload bytes of each
 // key group, type-checked and decoded when the job first asks for the state, and written back
 // unchanged by SnapshotKeyGroup until then, so state of a function that is not opened in one
-// run survives into the next checkpoint.
+// run survives into the next checkpoint. MarkAllChanged cannot mark the keys of such a payload
+// (it cannot split it without the type): it marks the key group, and the keys decoded from it
+// count as changed when the job registers the state.
 //
 // Thread safety, ownership, errors: as KeyedStateBackend.
 #pragma once
@@ -62,6 +64,7 @@ class HeapKeyedStateBackend : public KeyedStateBackend {
   std::vector<std::string> StateNames() const override;
   void VisitChanges(std::int32_t key_group, const ChangeVisitor& visit) const override;
   void ClearChanges() override;
+  void MarkAllChanged() override;
 
  protected:
   InternalKeyedState& GetOrCreateState(const KeyedStateSpec& spec,
@@ -75,6 +78,9 @@ class HeapKeyedStateBackend : public KeyedStateBackend {
     std::unique_ptr<HeapStateTable> table;
     /// Until registered: the raw payload of each key group (by index) that had entries.
     std::vector<std::optional<std::string>> pending;
+    /// Until registered: the key groups (by index) whose pending keys MarkAllChanged marked,
+    /// to be recorded as changed once decoded; empty when none.
+    std::vector<bool> pending_marked;
   };
 
   /// A registered state requested as another kind, type, or C++ type with the same type name.

@@ -283,6 +283,135 @@ TEST(KeyedStateBackendChanges, RestoringRecordsNoChangesAndUntrackedBackendsRefu
   EXPECT_EQ(visits, 1);
 }
 
+// (state, key) -> value bytes or nullopt (a tombstone), of every change VisitChanges reports.
+using ChangeMap = std::map<std::pair<std::string, std::string>, std::optional<std::string>>;
+
+ChangeMap ChangesOf(const KeyedStateBackend& backend, int32_t key_group) {
+  ChangeMap changes;
+  backend.VisitChanges(key_group, [&](const KeyedStateChange& change) {
+    std::optional<std::string> bytes;
+    if (change.value) bytes = std::string(*change.value);
+    EXPECT_TRUE(
+        changes
+            .emplace(std::make_pair(std::string(change.state_name), std::string(change.key)),
+                     std::move(bytes))
+            .second);
+  });
+  return changes;
+}
+
+template <typename T>
+std::optional<std::string> BytesOf(const T& stored) {
+  DataOutput out;
+  SerializeValue(stored, out);
+  return out.Release();
+}
+
+// For a changelog written in full: every key counts as changed, with its value now.
+TEST(KeyedStateBackendChanges, MarkAllChangedReportsEveryKeyWithItsValue) {
+  std::unique_ptr<KeyedStateBackend> backend = Create("op", 0, 1, /*track_changes=*/true);
+  ValueState<int32_t>& value = backend->GetValueState(ValueStateDescriptor<int32_t>("value"));
+  ListState<int32_t>& list = backend->GetListState(ListStateDescriptor<int32_t>("list"));
+  MapState<std::string, int32_t>& map =
+      backend->GetMapState(MapStateDescriptor<std::string, int32_t>("map"));
+  backend->SetCurrentKey("a", 0);
+  value.Update(1);
+  list.Add(2);
+  backend->SetCurrentKey("b", 0);
+  map.Put("x", 3);
+  backend->SetCurrentKey("c", 1);
+  value.Update(4);
+  backend->SetCurrentKey("d", 1);
+  value.Update(5);
+  value.Clear();  // gone: not part of the state any more
+  backend->ClearChanges();
+  EXPECT_TRUE(ChangesOf(*backend, 0).empty());
+  EXPECT_TRUE(ChangesOf(*backend, 1).empty());
+
+  backend->MarkAllChanged();
+  EXPECT_EQ(ChangesOf(*backend, 0),
+            (ChangeMap{{{"list", "a"}, BytesOf(std::vector<int32_t>{2})},
+                       {{"map", "b"}, BytesOf(std::map<std::string, int32_t>{{"x", 3}})},
+                       {{"value", "a"}, BytesOf(int32_t{1})}}));
+  EXPECT_EQ(ChangesOf(*backend, 1), (ChangeMap{{{"value", "c"}, BytesOf(int32_t{4})}}));
+
+  // Writes after the mark are recorded as usual; the next ClearChanges forgets all of it.
+  backend->SetCurrentKey("a", 0);
+  value.Clear();
+  backend->SetCurrentKey("e", 1);
+  value.Update(6);
+  EXPECT_EQ(ChangesOf(*backend, 0),
+            (ChangeMap{{{"list", "a"}, BytesOf(std::vector<int32_t>{2})},
+                       {{"map", "b"}, BytesOf(std::map<std::string, int32_t>{{"x", 3}})},
+                       {{"value", "a"}, std::nullopt}}));
+  EXPECT_EQ(ChangesOf(*backend, 1), (ChangeMap{{{"value", "c"}, BytesOf(int32_t{4})},
+                                               {{"value", "e"}, BytesOf(int32_t{6})}}));
+  backend->ClearChanges();
+  EXPECT_TRUE(ChangesOf(*backend, 0).empty());
+  EXPECT_TRUE(ChangesOf(*backend, 1).empty());
+}
+
+TEST(KeyedStateBackendChanges, MarkAllChangedWithoutTrackChangesIsABug) {
+  std::unique_ptr<KeyedStateBackend> backend = Create("op", 0, 0);
+  const std::string message = MessageOf<std::logic_error>([&] { backend->MarkAllChanged(); });
+  EXPECT_TRUE(Contains(message, "MarkAllChanged")) << message;
+  EXPECT_TRUE(Contains(message, "'op'")) << message;
+  EXPECT_TRUE(Contains(message, "track_changes")) << message;
+}
+
+// A restored state the job has not registered cannot be reported key by key; its keys count as
+// changed once the job registers it, even after ClearChanges.
+TEST(KeyedStateBackendChanges, MarkAllChangedMarksAPendingStateForWhenItIsRegistered) {
+  std::unique_ptr<KeyedStateBackend> source = Create("op", 0, 1);
+  ValueState<int32_t>& source_value = source->GetValueState(ValueStateDescriptor<int32_t>("v"));
+  ListState<int32_t>& source_list = source->GetListState(ListStateDescriptor<int32_t>("l"));
+  source->SetCurrentKey("a", 0);
+  source_value.Update(1);
+  source_list.Add(10);
+  source->SetCurrentKey("b", 0);
+  source_list.Add(11);
+  source->SetCurrentKey("c", 1);
+  source_value.Update(3);
+  source_list.Add(12);
+
+  std::unique_ptr<KeyedStateBackend> restored = Create("op", 0, 1, /*track_changes=*/true);
+  Restore(*restored, 0, Snapshot(*source, 0));
+  ValueState<int32_t>& value = restored->GetValueState(ValueStateDescriptor<int32_t>("v"));
+  restored->MarkAllChanged();
+  // Restored after the mark: not marked, whether its state is registered ("v") or not ("l").
+  Restore(*restored, 1, Snapshot(*source, 1));
+
+  // "v" is registered: reported now. "l" is pending: nothing to report yet.
+  EXPECT_EQ(ChangesOf(*restored, 0), (ChangeMap{{{"v", "a"}, BytesOf(int32_t{1})}}));
+  EXPECT_TRUE(ChangesOf(*restored, 1).empty());
+  restored->ClearChanges();
+  EXPECT_TRUE(ChangesOf(*restored, 0).empty());
+
+  // Registering "l" decodes it: its keys of key group 0 (marked) count as changed.
+  ListState<int32_t>& list = restored->GetListState(ListStateDescriptor<int32_t>("l"));
+  EXPECT_EQ(ChangesOf(*restored, 0), (ChangeMap{{{"l", "a"}, BytesOf(std::vector<int32_t>{10})},
+                                                {{"l", "b"}, BytesOf(std::vector<int32_t>{11})}}));
+  EXPECT_TRUE(ChangesOf(*restored, 1).empty());
+  restored->SetCurrentKey("c", 1);
+  EXPECT_EQ(list.Get(), (std::vector<int32_t>{12}));
+  EXPECT_EQ(value.Value(), 3);
+  restored->ClearChanges();
+  EXPECT_TRUE(ChangesOf(*restored, 0).empty());
+
+  // Each pending state's mark waits for its own registration, across checkpoints, and is then
+  // used up.
+  std::unique_ptr<KeyedStateBackend> again = Create("op", 0, 1, /*track_changes=*/true);
+  Restore(*again, 0, Snapshot(*source, 0));
+  again->MarkAllChanged();
+  again->GetListState(ListStateDescriptor<int32_t>("l"));
+  again->ClearChanges();
+  again->ClearChanges();
+  again->GetValueState(ValueStateDescriptor<int32_t>("v"));
+  EXPECT_EQ(ChangesOf(*again, 0), (ChangeMap{{{"v", "a"}, BytesOf(int32_t{1})}}));
+  again->ClearChanges();
+  EXPECT_TRUE(ChangesOf(*again, 0).empty());
+}
+
 TEST(HeapKeyedStateBackend, ValueStateReturnsDefaultUntilUpdatedAndAfterClear) {
   HeapKeyedStateBackend store(Params("op", 0, 127));
   ValueState<int64_t>& plain = store.GetValueState(ValueStateDescriptor<int64_t>("plain"));

@@ -94,6 +94,9 @@ class HeapStateTable : public InternalKeyedState {
   /// false, writing nothing, when the key has no value (it was cleared: a tombstone).
   virtual bool WriteValueOf(std::size_t index, std::string_view key, DataOutput& out) const = 0;
   virtual void ClearChanges() = 0;
+  /// Records every key key group `index` holds now as changed; nothing unless the state tracks
+  /// changes.
+  virtual void MarkAllChanged(std::size_t index) = 0;
 };
 
 /// The tables of one state, all key groups, with the lookups the state kinds share.
@@ -146,6 +149,14 @@ class HeapKeyedTable : public HeapStateTable {
 
   void ClearChanges() final {
     for (KeyBytesSet& keys : changed_) keys.clear();
+  }
+
+  void MarkAllChanged(std::size_t index) final {
+    if (!track_changes_) return;
+    KeyBytesSet& keys = changed_[index];
+    const KeyBytesMap<Stored>& table = tables_[index];
+    keys.reserve(keys.size() + table.size());
+    for (const auto& entry : table) keys.insert(entry.first);
   }
 
  protected:

@@ -23,7 +23,8 @@
 // section are the backend's own format, versioned by the backend; the heap backend's is
 // documented in src/state/heap_keyed_state_backend.h. A backend created with track_changes also
 // reports, per key group, which keys were written since ClearChanges (VisitChanges): what a
-// changelog backend writes at each checkpoint.
+// changelog backend writes at each checkpoint; MarkAllChanged makes that everything, for a
+// changelog written in full.
 //
 // Thread safety: none. The backend and every state object it returns are used only by the task
 // thread of the operator instance that owns it.
@@ -193,6 +194,19 @@ class KeyedStateBackend {
   virtual void VisitChanges(std::int32_t key_group, const ChangeVisitor& visit) const = 0;
   /// Forgets every recorded change (once they are written: at a checkpoint).
   virtual void ClearChanges() = 0;
+  /// Records every key the backend holds now, in every state and key group, as changed, so
+  /// that VisitChanges reports each with its value: for a changelog that must be written in
+  /// full (the first checkpoint after a restore from a local snapshot or a savepoint, which the
+  /// changelog may not cover). Keys written afterwards are recorded as usual; key groups
+  /// restored afterwards are not marked.
+  /// A restored state the job has not registered yet cannot be split into keys (its bytes are
+  /// decoded only with the type the job registers it with), so VisitChanges cannot report it:
+  /// its key groups held now are marked instead, and when the job registers the state, every
+  /// key decoded from them counts as changed. That mark survives ClearChanges until then, since
+  /// those keys have not been reported yet; until then a changelog does not hold the state.
+  /// Cost: a copy of every key in the change sets until the next ClearChanges.
+  /// std::logic_error without track_changes.
+  virtual void MarkAllChanged() = 0;
 
  protected:
   /// The state object called spec.name, created with `factory` on first use. Checks spec (kind,
