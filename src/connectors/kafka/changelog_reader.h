@@ -102,8 +102,7 @@ class ChangelogReader {
               CheckpointId checkpoint, const ChangelogRecordCallback& on_record);
 
  private:
-  ChangelogReader(std::map<std::string, std::string> properties,
-                  std::chrono::milliseconds timeout);
+  ChangelogReader(std::map<std::string, std::string> properties, std::chrono::milliseconds timeout);
 
   std::map<std::string, std::string> properties_;
   std::string bootstrap_servers_;
