@@ -289,8 +289,8 @@ class ReadCall {
     while (remaining > 0) {
       consumer_.ServeMainQueue();
       if (auto fatal = consumer_.FatalError()) return fatal->ToStatus(bootstrap_servers_);
-      ssize_t n = rd_kafka_consume_batch_queue(consumer_.consumer_queue(), 0, batch.data(),
-                                               batch.size());
+      ssize_t n =
+          rd_kafka_consume_batch_queue(consumer_.consumer_queue(), 0, batch.data(), batch.size());
       if (n == 0) {
         // Wait for the first message only: a full batch's wait would idle at a partition end.
         n = rd_kafka_consume_batch_queue(consumer_.consumer_queue(),
@@ -328,50 +328,50 @@ class ReadCall {
                  const std::vector<int32_t>& slot, const Finish& finish,
                  const ChangelogRecordCallback& on_record) {
     ChangelogRecord record;
-      // Every message is destroyed, also when the callback fails.
-      struct BatchGuard {
-        std::vector<rd_kafka_message_t*>& batch;
-        ssize_t count;
-        ~BatchGuard() {
-          for (ssize_t i = 0; i < count; ++i) rd_kafka_message_destroy(batch[static_cast<size_t>(i)]);
-        }
-      } guard{batch, n};
-      for (ssize_t i = 0; i < n; ++i) {
-        const rd_kafka_message_t& message = *batch[static_cast<size_t>(i)];
-        if (message.err != RD_KAFKA_RESP_ERR_NO_ERROR &&
-            message.err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-          SLUICE_RETURN_IF_ERROR(ConsumerError(message, progress, slot));
-          continue;
-        }
-        if (message.partition < 0 || static_cast<size_t>(message.partition) >= slot.size()) continue;
-        const int32_t index = slot[static_cast<size_t>(message.partition)];
-        if (index < 0) continue;
-        auto& p = progress[static_cast<size_t>(index)];
-        if (p.done) continue;
-        if (message.err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-          // The end of what read_committed may read: past the last record, past control
-          // records after it too. Before `end` only if the topic changed under the reader; the
-          // stall timeout reports that.
-          p.position = std::max(p.position, message.offset);
-        } else {
-          if (message.offset < p.base) continue;
-          if (message.offset < p.end) {
-            record.partition = message.partition;
-            record.offset = message.offset;
-            record.key = message.key != nullptr
-                             ? std::string_view(static_cast<const char*>(message.key),
-                                                message.key_len)
-                             : std::string_view();
-            record.value = message.payload != nullptr
-                               ? std::optional<std::string_view>(std::string_view(
-                                     static_cast<const char*>(message.payload), message.len))
-                               : std::nullopt;
-            SLUICE_RETURN_IF_ERROR(on_record(record));
-          }
-          p.position = message.offset + 1;
-        }
-        if (p.position >= p.end) finish(p);
+    // Every message is destroyed, also when the callback fails.
+    struct BatchGuard {
+      std::vector<rd_kafka_message_t*>& batch;
+      ssize_t count;
+      ~BatchGuard() {
+        for (ssize_t i = 0; i < count; ++i) rd_kafka_message_destroy(batch[static_cast<size_t>(i)]);
       }
+    } guard{batch, n};
+    for (ssize_t i = 0; i < n; ++i) {
+      const rd_kafka_message_t& message = *batch[static_cast<size_t>(i)];
+      if (message.err != RD_KAFKA_RESP_ERR_NO_ERROR &&
+          message.err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        SLUICE_RETURN_IF_ERROR(ConsumerError(message, progress, slot));
+        continue;
+      }
+      if (message.partition < 0 || static_cast<size_t>(message.partition) >= slot.size()) continue;
+      const int32_t index = slot[static_cast<size_t>(message.partition)];
+      if (index < 0) continue;
+      auto& p = progress[static_cast<size_t>(index)];
+      if (p.done) continue;
+      if (message.err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        // The end of what read_committed may read: past the last record, past control
+        // records after it too. Before `end` only if the topic changed under the reader; the
+        // stall timeout reports that.
+        p.position = std::max(p.position, message.offset);
+      } else {
+        if (message.offset < p.base) continue;
+        if (message.offset < p.end) {
+          record.partition = message.partition;
+          record.offset = message.offset;
+          record.key =
+              message.key != nullptr
+                  ? std::string_view(static_cast<const char*>(message.key), message.key_len)
+                  : std::string_view();
+          record.value = message.payload != nullptr
+                             ? std::optional<std::string_view>(std::string_view(
+                                   static_cast<const char*>(message.payload), message.len))
+                             : std::nullopt;
+          SLUICE_RETURN_IF_ERROR(on_record(record));
+        }
+        p.position = message.offset + 1;
+      }
+      if (p.position >= p.end) finish(p);
+    }
     return Status::Ok();
   }
 
@@ -411,8 +411,8 @@ class ReadCall {
         if (auto fatal = consumer_.FatalError()) return fatal->ToStatus(bootstrap_servers_);
         return KafkaErrorStatus(message.err, "the changelog reader", reason);
       }
-      SLUICE_LOG_DEBUG("the changelog reader of '{}': {}: {}", topic_,
-                       DescribeError(message.err), reason);
+      SLUICE_LOG_DEBUG("the changelog reader of '{}': {}: {}", topic_, DescribeError(message.err),
+                       reason);
       return Status::Ok();
     }
     const std::string where = Partition(topic_, message.partition);
@@ -464,12 +464,12 @@ class ReadCall {
     if (open > listed) unfinished += ", ...";
     std::string last;
     if (auto e = consumer_.LastError()) last = "; last client error: " + e->reason;
-    return Status::Unavailable("the changelog reader of '" + topic_ + "' (checkpoint " +
-                               std::to_string(checkpoint_.value()) +
-                               ") made no progress for " + std::to_string(timeout_.count()) +
-                               " ms (sluice.broker.timeout.ms) with bootstrap.servers=" +
-                               bootstrap_servers_ + ": " + std::to_string(open) +
-                               " partitions unfinished (" + unfinished + ")" + last);
+    return Status::Unavailable(
+        "the changelog reader of '" + topic_ + "' (checkpoint " +
+        std::to_string(checkpoint_.value()) + ") made no progress for " +
+        std::to_string(timeout_.count()) +
+        " ms (sluice.broker.timeout.ms) with bootstrap.servers=" + bootstrap_servers_ + ": " +
+        std::to_string(open) + " partitions unfinished (" + unfinished + ")" + last);
   }
 
   Status Failure(const std::string& what, rd_kafka_resp_err_t err) const {
@@ -478,11 +478,10 @@ class ReadCall {
         StatusCodeOf(err) == StatusCode::kUnavailable) {
       std::string last;
       if (auto e = consumer_.LastError()) last = "; last client error: " + e->reason;
-      return Status::Unavailable(what + ": no answer from the Kafka brokers at bootstrap.servers=" +
-                                 bootstrap_servers_ + " within " +
-                                 std::to_string(timeout_.count()) +
-                                 " ms (sluice.broker.timeout.ms)" + last +
-                                 "; check bootstrap.servers and that the brokers are up");
+      return Status::Unavailable(
+          what + ": no answer from the Kafka brokers at bootstrap.servers=" + bootstrap_servers_ +
+          " within " + std::to_string(timeout_.count()) + " ms (sluice.broker.timeout.ms)" + last +
+          "; check bootstrap.servers and that the brokers are up");
     }
     return KafkaErrorStatus(err, what + " (bootstrap.servers=" + bootstrap_servers_ + ")");
   }
@@ -504,10 +503,10 @@ Status ChangelogReader::Read(const std::string& topic,
   std::vector<ChangelogPartitionRange> active;
   for (const ChangelogPartitionRange& r : ranges) {
     if (r.partition < 0 || r.base < 0 || r.end < r.base || !partitions.insert(r.partition).second) {
-      return Status::InvalidArgument(
-          "the changelog reader: bad range for " + Partition(topic, r.partition) + ": [" +
-          std::to_string(r.base) + ", " + std::to_string(r.end) +
-          ") (ranges need distinct partitions and 0 <= base <= end)");
+      return Status::InvalidArgument("the changelog reader: bad range for " +
+                                     Partition(topic, r.partition) + ": [" +
+                                     std::to_string(r.base) + ", " + std::to_string(r.end) +
+                                     ") (ranges need distinct partitions and 0 <= base <= end)");
     }
     if (r.base < r.end) active.push_back(r);
   }

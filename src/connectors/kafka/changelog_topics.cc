@@ -217,8 +217,8 @@ Result<std::map<std::string, TopicFacts>> DescribeTopics(const AdminCall& call,
 Result<int> PartitionCount(const AdminCall& call, const std::string& name, int created = 0) {
   TopicPtr topic(rd_kafka_topic_new(call.rk(), name.c_str(), nullptr));
   if (topic == nullptr) {
-    return Status::InvalidArgument("the changelog topic name '" + name + "': " +
-                                   rd_kafka_err2str(rd_kafka_last_error()));
+    return Status::InvalidArgument("the changelog topic name '" + name +
+                                   "': " + rd_kafka_err2str(rd_kafka_last_error()));
   }
   rd_kafka_resp_err_t last = RD_KAFKA_RESP_ERR__TIMED_OUT;
   while (true) {
@@ -313,8 +313,7 @@ Status CreateTopics(const AdminCall& call, const std::vector<const ChangelogTopi
   QueuePtr queue(rd_kafka_queue_new(call.rk()));
   AdminOptionsPtr admin_options =
       call.Options(RD_KAFKA_ADMIN_OP_CREATETOPICS, /*operation_timeout=*/true);
-  rd_kafka_CreateTopics(call.rk(), topics.data(), topics.size(), admin_options.get(),
-                        queue.get());
+  rd_kafka_CreateTopics(call.rk(), topics.data(), topics.size(), admin_options.get(), queue.get());
   Status status;
   EventPtr event = call.Await(queue.get(), "creating the changelog topics", &status);
   if (event == nullptr) return status;
@@ -326,8 +325,8 @@ Status CreateTopics(const AdminCall& call, const std::vector<const ChangelogTopi
   for (const ChangelogTopicSpec* spec : specs) {
     auto it = by_name.find(spec->name);
     if (it == by_name.end()) {
-      return Status::Internal("CreateTopics answered without the changelog topic '" +
-                              spec->name + "'");
+      return Status::Internal("CreateTopics answered without the changelog topic '" + spec->name +
+                              "'");
     }
     rd_kafka_resp_err_t err = rd_kafka_topic_result_error(it->second);
     const char* detail = rd_kafka_topic_result_error_string(it->second);
@@ -355,13 +354,13 @@ Status CreateTopics(const AdminCall& call, const std::vector<const ChangelogTopi
           call.bootstrap_servers() + " --create --topic " + spec->name + " --partitions " +
           std::to_string(spec->partitions) + " --config cleanup.policy=compact");
     }
-    return call.Failure("creating the changelog topic '" + spec->name + "' (" +
-                            std::to_string(spec->partitions) + " partitions, replication factor " +
-                            (options.replication_factor < 0
-                                 ? std::string("the broker's default")
-                                 : std::to_string(options.replication_factor)) +
-                            ")",
-                        err, detail != nullptr ? detail : "");
+    return call.Failure(
+        "creating the changelog topic '" + spec->name + "' (" + std::to_string(spec->partitions) +
+            " partitions, replication factor " +
+            (options.replication_factor < 0 ? std::string("the broker's default")
+                                            : std::to_string(options.replication_factor)) +
+            ")",
+        err, detail != nullptr ? detail : "");
   }
   return Status::Ok();
 }
@@ -372,8 +371,9 @@ Status Ensure(const AdminCall& call, const std::vector<ChangelogTopicSpec>& topi
   std::vector<std::string> names;
   for (const ChangelogTopicSpec& spec : topics) {
     if (spec.name.empty() || spec.partitions < 1) {
-      return Status::InvalidArgument("a changelog topic needs a name and at least one partition ('" +
-                                     spec.name + "', " + std::to_string(spec.partitions) + ")");
+      return Status::InvalidArgument(
+          "a changelog topic needs a name and at least one partition ('" + spec.name + "', " +
+          std::to_string(spec.partitions) + ")");
     }
     if (!seen.insert(spec.name).second) {
       return Status::InvalidArgument("the changelog topic '" + spec.name + "' is listed twice");
@@ -415,7 +415,8 @@ Status Ensure(const AdminCall& call, const std::vector<ChangelogTopicSpec>& topi
       return call.NoAnswer("describing the concurrently created changelog topic '" +
                            unseen.front() + "'");
     }
-    if (!unseen.empty()) std::this_thread::sleep_for(milliseconds(std::min(call.RemainingMs(), 50)));
+    if (!unseen.empty())
+      std::this_thread::sleep_for(milliseconds(std::min(call.RemainingMs(), 50)));
     existing = std::move(unseen);
   }
   return Status::Ok();
@@ -473,21 +474,21 @@ Status EnsureChangelogTopics(const std::map<std::string, std::string>& client_pr
     }
   }
   rd_kafka_conf_set_opaque(conf.get(), &refusals);
-  rd_kafka_conf_set_error_cb(conf.get(), [](rd_kafka_t* rk, int err, const char* reason,
-                                            void* opaque) {
-    ClientError refused{static_cast<rd_kafka_resp_err_t>(err), reason != nullptr ? reason : ""};
-    if (refused.code == RD_KAFKA_RESP_ERR__FATAL) {
-      char fatal[512];
-      refused.code = rd_kafka_fatal_error(rk, fatal, sizeof fatal);
-      refused.reason = fatal;
-      refused.fatal = true;
-    }
-    refused.fatal = refused.fatal || !IsRestartable(StatusCodeOf(refused.code));
-    if (!refused.fatal) return;
-    auto* self = static_cast<Refusals*>(opaque);
-    std::lock_guard lock(self->mutex);
-    self->fatal = std::move(refused);
-  });
+  rd_kafka_conf_set_error_cb(
+      conf.get(), [](rd_kafka_t* rk, int err, const char* reason, void* opaque) {
+        ClientError refused{static_cast<rd_kafka_resp_err_t>(err), reason != nullptr ? reason : ""};
+        if (refused.code == RD_KAFKA_RESP_ERR__FATAL) {
+          char fatal[512];
+          refused.code = rd_kafka_fatal_error(rk, fatal, sizeof fatal);
+          refused.reason = fatal;
+          refused.fatal = true;
+        }
+        refused.fatal = refused.fatal || !IsRestartable(StatusCodeOf(refused.code));
+        if (!refused.fatal) return;
+        auto* self = static_cast<Refusals*>(opaque);
+        std::lock_guard lock(self->mutex);
+        self->fatal = std::move(refused);
+      });
   rd_kafka_t* raw = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), error, sizeof error);
   if (raw == nullptr) {
     return Status::InvalidArgument(std::string("changelog topics: cannot create a client: ") +

@@ -33,11 +33,10 @@ struct Written {
 class TxnProducer {
  public:
   explicit TxnProducer(const std::string& topic) : topic_(topic) {
-    producer_ = NewClient(RD_KAFKA_PRODUCER,
-                          {{"transactional.id", UniqueName("changelog-it-txn")}, {"linger.ms", "5"}},
-                          [](rd_kafka_conf_t* conf) {
-                            rd_kafka_conf_set_dr_msg_cb(conf, &TxnProducer::OnDelivery);
-                          });
+    producer_ = NewClient(
+        RD_KAFKA_PRODUCER,
+        {{"transactional.id", UniqueName("changelog-it-txn")}, {"linger.ms", "5"}},
+        [](rd_kafka_conf_t* conf) { rd_kafka_conf_set_dr_msg_cb(conf, &TxnProducer::OnDelivery); });
     ThrowIfError(rd_kafka_init_transactions(producer_.get(), Timeout()), "init_transactions");
   }
 
@@ -68,11 +67,11 @@ class TxnProducer {
   /// A record whose offset nobody needs (bulk writes): no bookkeeping per record.
   void PutUntracked(int32_t partition, const std::string& key, const std::string& value) {
     while (true) {
-      rd_kafka_resp_err_t err = rd_kafka_producev(
-          producer_.get(), RD_KAFKA_V_TOPIC(topic_.c_str()), RD_KAFKA_V_PARTITION(partition),
-          RD_KAFKA_V_KEY(key.data(), key.size()),
-          RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
-          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
+      rd_kafka_resp_err_t err =
+          rd_kafka_producev(producer_.get(), RD_KAFKA_V_TOPIC(topic_.c_str()),
+                            RD_KAFKA_V_PARTITION(partition), RD_KAFKA_V_KEY(key.data(), key.size()),
+                            RD_KAFKA_V_VALUE(const_cast<char*>(value.data()), value.size()),
+                            RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_END);
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return;
       if (err != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
         throw std::runtime_error("produce to " + topic_ + ": " + rd_kafka_err2str(err));
@@ -133,9 +132,9 @@ inline int64_t HighWatermark(const std::string& topic, int32_t partition) {
   KafkaPtr consumer = NewClient(RD_KAFKA_CONSUMER, {{"isolation.level", "read_uncommitted"}});
   int64_t low = 0;
   int64_t high = 0;
-  rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-      consumer.get(), topic.c_str(), partition, &low, &high,
-      static_cast<int>(Scaled(std::chrono::seconds(30)).count()));
+  rd_kafka_resp_err_t err =
+      rd_kafka_query_watermark_offsets(consumer.get(), topic.c_str(), partition, &low, &high,
+                                       static_cast<int>(Scaled(std::chrono::seconds(30)).count()));
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     throw std::runtime_error("watermarks of " + topic + ": " + rd_kafka_err2str(err));
   }
@@ -171,7 +170,8 @@ inline TopicFacts DescribeTopic(const std::string& topic) {
         continue;
       }
       size_t configs = 0;
-      const rd_kafka_ConfigEntry_t** entries = rd_kafka_ConfigResource_configs(results[i], &configs);
+      const rd_kafka_ConfigEntry_t** entries =
+          rd_kafka_ConfigResource_configs(results[i], &configs);
       for (size_t c = 0; c < configs; ++c) {
         if (std::string(rd_kafka_ConfigEntry_name(entries[c])) == "cleanup.policy")
           facts.cleanup_policy = rd_kafka_ConfigEntry_value(entries[c]);

@@ -39,10 +39,10 @@ using ::sluice::testing::TopicDeleter;
 using ::sluice::testing::TxnProducer;
 using ::sluice::testing::UniqueName;
 using ::sluice::testing::Written;
+using std::chrono::milliseconds;
 using ::testing::AllOf;
 using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
-using std::chrono::milliseconds;
 
 double CpuSeconds() {
   rusage usage{};
@@ -62,8 +62,7 @@ struct Seen {
   std::optional<std::string> value;
   friend bool operator==(const Seen&, const Seen&) = default;
   friend std::ostream& operator<<(std::ostream& os, const Seen& s) {
-    return os << "{" << s.offset << ", " << s.key << ", " << (s.value ? *s.value : "<null>")
-              << "}";
+    return os << "{" << s.offset << ", " << s.key << ", " << (s.value ? *s.value : "<null>") << "}";
   }
 };
 using ByPartition = std::map<int32_t, std::vector<Seen>>;
@@ -276,12 +275,11 @@ TEST(ChangelogReaderIT, ATopicRecreatedShorterIsAnError) {
 
   Status status = ReadAll(*OpenReader(), name, {{0, 0, 0}, {1, 0, end}}, &seen, CheckpointId(9));
 
-  EXPECT_THAT(status,
-              StatusIs(StatusCode::kFailedPrecondition,
-                       AllOf(HasSubstr("partition 1 of the changelog topic '" + name +
-                                       "' ends at offset 4, before offset 10"),
-                             HasSubstr("shorter than the committed checkpoint says"),
-                             HasSubstr("deleted and recreated"))));
+  EXPECT_THAT(status, StatusIs(StatusCode::kFailedPrecondition,
+                               AllOf(HasSubstr("partition 1 of the changelog topic '" + name +
+                                               "' ends at offset 4, before offset 10"),
+                                     HasSubstr("shorter than the committed checkpoint says"),
+                                     HasSubstr("deleted and recreated"))));
   EXPECT_TRUE(seen.empty());
 }
 
@@ -332,9 +330,9 @@ TEST(ChangelogReaderIT, AnUnreachableBrokerIsUnavailableWithinTheTimeout) {
 
   Status status = ReadAll(*reader, "changelog-nowhere", {{0, 0, 5}}, &seen);
 
-  EXPECT_THAT(status, StatusIs(StatusCode::kUnavailable,
-                               AllOf(HasSubstr("bootstrap.servers=" + nowhere),
-                                     HasSubstr("sluice.broker.timeout.ms"))));
+  EXPECT_THAT(status,
+              StatusIs(StatusCode::kUnavailable, AllOf(HasSubstr("bootstrap.servers=" + nowhere),
+                                                       HasSubstr("sluice.broker.timeout.ms"))));
   EXPECT_LT(std::chrono::steady_clock::now() - start, timeout + Scaled(milliseconds(5'000)));
 }
 
@@ -401,7 +399,8 @@ TEST(ChangelogReaderIT, ReadsAMillionRecordsAndLogsTheRate) {
   const double produce_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - produce_start).count();
   std::vector<ChangelogPartitionRange> ranges;
-  for (int32_t p = 0; p < kPartitions; ++p) ranges.push_back({p, 0, HighWatermark(topic.name(), p)});
+  for (int32_t p = 0; p < kPartitions; ++p)
+    ranges.push_back({p, 0, HighWatermark(topic.name(), p)});
   std::unique_ptr<ChangelogReader> reader = OpenReader();
 
   int64_t records = 0;
@@ -409,12 +408,13 @@ TEST(ChangelogReaderIT, ReadsAMillionRecordsAndLogsTheRate) {
   int64_t aborted = 0;
   const double cpu_start = CpuSeconds();
   const auto start = std::chrono::steady_clock::now();
-  Status status = reader->Read(topic.name(), ranges, CheckpointId(1), [&](const ChangelogRecord& r) {
-    ++records;
-    bytes += static_cast<int64_t>(r.key.size() + (r.value ? r.value->size() : 0));
-    if (r.key == "aborted") ++aborted;
-    return Status::Ok();
-  });
+  Status status =
+      reader->Read(topic.name(), ranges, CheckpointId(1), [&](const ChangelogRecord& r) {
+        ++records;
+        bytes += static_cast<int64_t>(r.key.size() + (r.value ? r.value->size() : 0));
+        if (r.key == "aborted") ++aborted;
+        return Status::Ok();
+      });
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double cpu = CpuSeconds() - cpu_start;  // librdkafka's threads and the callback's
@@ -424,14 +424,15 @@ TEST(ChangelogReaderIT, ReadsAMillionRecordsAndLogsTheRate) {
   EXPECT_EQ(bytes, committed_bytes);
   EXPECT_EQ(aborted, 0);
   std::printf(
-      "[ changelog ] produced %lld records transactionally in %.2f s; read them back (read_committed,"
+      "[ changelog ] produced %lld records transactionally in %.2f s; read them back "
+      "(read_committed,"
       " %d partitions, 40000 aborted records skipped) in %.3f s: %.0f records/s, %.1f MB/s, "
       "%.2f CPU us/record (process)\n",
       static_cast<long long>(records), produce_seconds, kPartitions, seconds,
       static_cast<double>(records) / seconds, static_cast<double>(bytes) / seconds / 1e6,
       cpu * 1e6 / static_cast<double>(records));
-  RecordProperty("records_per_second", std::to_string(static_cast<int64_t>(
-                                           static_cast<double>(records) / seconds)));
+  RecordProperty("records_per_second",
+                 std::to_string(static_cast<int64_t>(static_cast<double>(records) / seconds)));
 }
 
 }  // namespace

@@ -28,9 +28,9 @@ using ::sluice::testing::ScopedTopic;
 using ::sluice::testing::StatusIs;
 using ::sluice::testing::TopicDeleter;
 using ::sluice::testing::UniqueName;
+using std::chrono::milliseconds;
 using ::testing::AllOf;
 using ::testing::HasSubstr;
-using std::chrono::milliseconds;
 
 std::map<std::string, std::string> Plain() { return {{"bootstrap.servers", BootstrapServers()}}; }
 
@@ -101,11 +101,11 @@ TEST(ChangelogTopicsIT, RefusesAnExistingTopicThatDoesNotCompact) {
 
   Status status = EnsureChangelogTopics(Plain(), {{topic.name(), 2}}, Options());
 
-  EXPECT_THAT(status,
-              StatusIs(StatusCode::kFailedPrecondition,
-                       AllOf(HasSubstr("'" + topic.name() + "' has cleanup.policy=delete"),
-                             HasSubstr("kafka-configs.sh"), HasSubstr("--entity-name " + topic.name()),
-                             HasSubstr("--add-config cleanup.policy=compact"))));
+  EXPECT_THAT(status, StatusIs(StatusCode::kFailedPrecondition,
+                               AllOf(HasSubstr("'" + topic.name() + "' has cleanup.policy=delete"),
+                                     HasSubstr("kafka-configs.sh"),
+                                     HasSubstr("--entity-name " + topic.name()),
+                                     HasSubstr("--add-config cleanup.policy=compact"))));
   EXPECT_EQ(DescribeTopic(topic.name()).cleanup_policy, "delete");
 }
 
@@ -159,17 +159,17 @@ TEST(ChangelogTopicsIT, UnreachableBrokerIsUnavailableWithinTheTimeout) {
                                        {{UniqueName("changelog-nowhere"), 2}}, Options(timeout));
 
   const auto took = std::chrono::steady_clock::now() - start;
-  EXPECT_THAT(owned, StatusIs(StatusCode::kUnavailable,
-                              AllOf(HasSubstr("bootstrap.servers=" + nowhere),
-                                    HasSubstr("sluice.broker.timeout.ms"))));
+  EXPECT_THAT(owned,
+              StatusIs(StatusCode::kUnavailable, AllOf(HasSubstr("bootstrap.servers=" + nowhere),
+                                                       HasSubstr("sluice.broker.timeout.ms"))));
   EXPECT_LT(took, timeout + Scaled(milliseconds(5'000)));
 
   ::sluice::testing::KafkaPtr client =
       ::sluice::testing::NewClient(RD_KAFKA_PRODUCER, {{"bootstrap.servers", nowhere}});
   // NewClient's bootstrap.servers default does not override the one given.
-  EXPECT_THAT(EnsureChangelogTopics(client.get(), {{UniqueName("changelog-nowhere"), 2}},
-                                    Options(timeout)),
-              StatusIs(StatusCode::kUnavailable, HasSubstr("bootstrap.servers=" + nowhere)));
+  EXPECT_THAT(
+      EnsureChangelogTopics(client.get(), {{UniqueName("changelog-nowhere"), 2}}, Options(timeout)),
+      StatusIs(StatusCode::kUnavailable, HasSubstr("bootstrap.servers=" + nowhere)));
 }
 
 TEST(ChangelogTopicsIT, RefusedCredentialsFailAtOnce) {
