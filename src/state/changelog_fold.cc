@@ -189,12 +189,11 @@ void KeyGroupChangelogFold::Add(std::string_view key, std::optional<std::string_
     state.kind = entry_value.kind;
     state.type_name = entry_value.type_name;
   } else if (state.kind != entry_value.kind || state.type_name != entry_value.type_name) {
-    throw SerializationError("sluice: cannot fold the changelog of key group " +
-                             std::to_string(key_group_) + ": state '" +
-                             std::string(decoded.state_name) + "' is " +
-                             Describe(entry_value.kind, entry_value.type_name) +
-                             " in one record but " + Describe(state.kind, state.type_name) +
-                             " in earlier ones (inconsistent changelog)");
+    throw SerializationError(
+        "sluice: cannot fold the changelog of key group " + std::to_string(key_group_) +
+        ": state '" + std::string(decoded.state_name) + "' is " +
+        Describe(entry_value.kind, entry_value.type_name) + " in one record but " +
+        Describe(state.kind, state.type_name) + " in earlier ones (inconsistent changelog)");
   }
   state.ReserveOneMore();
   const std::size_t at = state.Probe(decoded.user_key, hash);
@@ -283,8 +282,7 @@ KeyGroupRestoreBytes KeyGroupChangelogFold::Finish() const {
   return result;
 }
 
-void OperatorStateChangelogFold::Add(std::string_view key,
-                                     std::optional<std::string_view> value) {
+void OperatorStateChangelogFold::Add(std::string_view key, std::optional<std::string_view> value) {
   const ChangelogKey decoded = DecodeChangelogKey(key);
   if (decoded.type != ChangelogRecordType::kOperatorState) return;
   if (!value) {

@@ -19,9 +19,10 @@
 // Each fold ignores the record types of the other, so both can be fed one partition's records
 // (e.g. when the operator state is written to partition 0 beside key group 0).
 //
-// Cost: a key group fold keeps views into the records (or one copy of them, with AddCopy) and
-// one 40-byte entry per distinct key; Add allocates only when a table grows. Finish writes the
-// section in one allocation. It is meant to run at over a million records per second per core.
+// Cost: a key group fold keeps views into the records (or one copy of them, with AddCopy), a
+// 40-byte entry and 1.3 to 2.7 8-byte table slots per distinct key; Add allocates only when a
+// table grows. Finish writes the section in one allocation. 1.5M records of 1M keys fold in
+// about 0.15 s of one core over 128 key groups (0.4 s as a single key group: cache misses).
 //
 // Thread safety: none; a fold is used by one thread. Distinct folds are independent, so key
 // groups can be folded in parallel.

@@ -45,9 +45,9 @@ std::int32_t ReadId(DataInput& in, std::string_view field) {
 
 void ExpectEnd(const DataInput& in, std::string_view after) {
   if (!in.AtEnd()) {
-    ThrowSerializationError("end", in.position(),
-                            std::to_string(in.remaining()) + " unexpected bytes after the " +
-                                std::string(after));
+    ThrowSerializationError(
+        "end", in.position(),
+        std::to_string(in.remaining()) + " unexpected bytes after the " + std::string(after));
   }
 }
 
@@ -83,8 +83,7 @@ std::string_view ChangelogRecordTypeName(ChangelogRecordType type) {
   return "unknown";
 }
 
-void EncodeKeyedEntryKey(std::string_view state_name, std::string_view user_key,
-                         DataOutput& out) {
+void EncodeKeyedEntryKey(std::string_view state_name, std::string_view user_key, DataOutput& out) {
   WriteHeader(ChangelogRecordType::kKeyedEntry, out);
   out.WriteString(state_name);
   out.WriteBytes(user_key.data(), user_key.size());
@@ -98,8 +97,7 @@ void EncodeKeyedEntryValue(detail::KeyedStateKind kind, std::string_view type_na
   out.WriteBytes(value.data(), value.size());
 }
 
-bool EncodeKeyedChange(const detail::KeyedStateChange& change, DataOutput& key,
-                       DataOutput& value) {
+bool EncodeKeyedChange(const detail::KeyedStateChange& change, DataOutput& key, DataOutput& value) {
   EncodeKeyedEntryKey(change.state_name, change.key, key);
   if (!change.value) return false;
   EncodeKeyedEntryValue(change.kind, change.type_name, *change.value, value);
@@ -121,8 +119,7 @@ void EncodeOperatorStateKey(std::int32_t subtask, DataOutput& out) {
   WriteId(subtask, out);
 }
 
-void EncodeOperatorStateValue(std::int32_t parallelism, std::string_view section,
-                              DataOutput& out) {
+void EncodeOperatorStateValue(std::int32_t parallelism, std::string_view section, DataOutput& out) {
   SLUICE_ASSERT(parallelism >= 1, "a job runs at least one subtask");
   out.WriteU8(kChangelogValueVersion);
   out.WriteVarU32(static_cast<std::uint32_t>(parallelism));
@@ -207,9 +204,8 @@ OperatorStateValue DecodeOperatorStateValue(std::string_view value) {
     OperatorStateValue decoded;
     decoded.parallelism = ReadId(in, "parallelism");
     if (decoded.parallelism < 1) {
-      ThrowSerializationError(
-          "parallelism", offset,
-          "parallelism " + std::to_string(decoded.parallelism) + " is below 1");
+      ThrowSerializationError("parallelism", offset,
+                              "parallelism " + std::to_string(decoded.parallelism) + " is below 1");
     }
     decoded.section = value.substr(in.position());
     return decoded;

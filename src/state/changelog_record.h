@@ -79,16 +79,14 @@ std::string_view ChangelogRecordTypeName(ChangelogRecordType type);
 // ---- encoding: each function appends to `out` (clear a reused DataOutput first) ----
 
 /// The key of keyed state entry (state_name, user_key).
-void EncodeKeyedEntryKey(std::string_view state_name, std::string_view user_key,
-                         DataOutput& out);
+void EncodeKeyedEntryKey(std::string_view state_name, std::string_view user_key, DataOutput& out);
 /// The value of a keyed state entry that has one (a tombstone is a null value: write none).
 void EncodeKeyedEntryValue(detail::KeyedStateKind kind, std::string_view type_name,
                            std::string_view value, DataOutput& out);
 /// Both, for one change reported by KeyedStateBackend::VisitChanges: appends the key to `key`
 /// and, when the change has a value, the value to `value`. Returns whether it has one; false
 /// means the record is a tombstone, to be produced with a null value (`value` is untouched).
-bool EncodeKeyedChange(const detail::KeyedStateChange& change, DataOutput& key,
-                       DataOutput& value);
+bool EncodeKeyedChange(const detail::KeyedStateChange& change, DataOutput& key, DataOutput& value);
 
 /// The key of the extras record of `key_group` (>= 0).
 void EncodeKeyGroupExtrasKey(std::int32_t key_group, DataOutput& out);
@@ -101,8 +99,7 @@ void EncodeOperatorStateKey(std::int32_t subtask, DataOutput& out);
 /// The value of an operator state record: the section of a subtask of a job running at
 /// `parallelism` (> subtask). A restore takes the sections of subtasks [0, p) written at the
 /// parallelism p of subtask 0's latest record (changelog_fold.h).
-void EncodeOperatorStateValue(std::int32_t parallelism, std::string_view section,
-                              DataOutput& out);
+void EncodeOperatorStateValue(std::int32_t parallelism, std::string_view section, DataOutput& out);
 
 /// The key of the reset record of `key_group` (>= 0).
 void EncodeKeyGroupResetKey(std::int32_t key_group, DataOutput& out);

@@ -165,7 +165,7 @@ TEST(KeyGroupChangelogFold, LastWriteWinsTombstonesEraseAndEmptyStatesAreOmitted
             "\x04"  // payload length
             "\x01"  //   one entry
             "\x01"
-            "a"       //   key
+            "a"        //   key
             "\x06"s);  //   zigzag 3
   EXPECT_EQ(bytes.extras, "");
 
@@ -244,8 +244,8 @@ TEST(KeyGroupChangelogFold, ExtrasAreTheLatestAndANullMeansNone) {
 // write after it does not mention, and their extras.
 TEST(KeyGroupChangelogFold, AResetVoidsEveryEarlierRecordOfTheKeyGroup) {
   const Log log = {
-      PutInt("v", "stale", 1), PutInt("old", "k", 2), Extras(2, "old timers"),
-      Reset(2),                PutInt("v", "live", 3),
+      PutInt("v", "stale", 1), PutInt("old", "k", 2), Extras(2, "old timers"), Reset(2),
+      PutInt("v", "live", 3),
   };
   const KeyGroupRestoreBytes bytes = Fold(2, log);
   EXPECT_EQ(bytes.extras, "");
@@ -283,9 +283,9 @@ TEST(KeyGroupChangelogFold, LiveEntriesOfOneStateMustAgreeOnKindAndType) {
 
   // Once every entry is gone, a state may come back with another type (a job that emptied it
   // could register it anew after a restore that omitted it).
-  const KeyGroupRestoreBytes bytes = Fold(
-      0, {PutInt("s", "a", 1), Tombstone("s", "a"),
-          Put("s", KeyedStateKind::kValue, "string", "b", BytesOf(std::string("text")))});
+  const KeyGroupRestoreBytes bytes =
+      Fold(0, {PutInt("s", "a", 1), Tombstone("s", "a"),
+               Put("s", KeyedStateKind::kValue, "string", "b", BytesOf(std::string("text")))});
   HeapKeyedStateBackend restored(Params(0, 0));
   RestoreInto(restored, 0, bytes.keyed);
   restored.SetCurrentKey("b", 0);
@@ -337,9 +337,9 @@ TEST(KeyGroupChangelogFold, AddCopyKeepsNothingOfTheCallersBytes) {
       present[record.key] = record.value.has_value();
     }
   }
-  EXPECT_EQ(copying.live_entries(), static_cast<std::size_t>(std::count_if(
-                                        present.begin(), present.end(),
-                                        [](const auto& entry) { return entry.second; })));
+  EXPECT_EQ(copying.live_entries(),
+            static_cast<std::size_t>(std::count_if(
+                present.begin(), present.end(), [](const auto& entry) { return entry.second; })));
   EXPECT_LT(copying.live_entries(), 1000u) << "some keys end with a tombstone";
 }
 
@@ -404,8 +404,9 @@ TEST(OperatorStateChangelogFold, SectionsThatDoNotMakeUpOneParallelismAreRejecte
   message = SerializationMessageOf([&] {
     finish({OperatorState(0, std::make_pair(2, "a"s)), OperatorState(1, std::make_pair(3, "b"s))});
   });
-  EXPECT_TRUE(Contains(message, "subtask 1's latest section was written at parallelism 3 but "
-                                "subtask 0's at parallelism 2"))
+  EXPECT_TRUE(Contains(message,
+                       "subtask 1's latest section was written at parallelism 3 but "
+                       "subtask 0's at parallelism 2"))
       << message;
 
   message = SerializationMessageOf([&] {
@@ -470,7 +471,9 @@ struct Job {
 };
 
 void RandomWrites(Job& job, std::mt19937& random, int count) {
-  auto pick = [&](int low, int high) { return std::uniform_int_distribution<int>(low, high)(random); };
+  auto pick = [&](int low, int high) {
+    return std::uniform_int_distribution<int>(low, high)(random);
+  };
   for (int i = 0; i < count; ++i) {
     const int key = pick(0, kKeys - 1);
     job.backend->SetCurrentKey(KeyBytes(key), KeyGroupOf(key));
@@ -591,8 +594,8 @@ class ChangelogWriter {
         DataOutput key;
         DataOutput value;
         const bool has_value = EncodeKeyedChange(change, key, value);
-        log.push_back(Record{key.Release(),
-                             has_value ? std::optional<std::string>(value.Release()) : std::nullopt});
+        log.push_back(Record{
+            key.Release(), has_value ? std::optional<std::string>(value.Release()) : std::nullopt});
       });
       std::optional<std::string>& extras = extras_[key_group];
       switch (std::uniform_int_distribution<int>(0, 5)(random_)) {
@@ -611,10 +614,9 @@ class ChangelogWriter {
     }
     std::vector<std::string> sections;
     for (int32_t subtask = 0; subtask < parallelism; ++subtask) {
-      sections.push_back("operator-" + std::to_string(checkpoint_) + "-" +
-                         std::to_string(subtask));
-      LogOf(kFirstKeyGroup).push_back(
-          OperatorState(subtask, std::make_pair(parallelism, sections.back())));
+      sections.push_back("operator-" + std::to_string(checkpoint_) + "-" + std::to_string(subtask));
+      LogOf(kFirstKeyGroup)
+          .push_back(OperatorState(subtask, std::make_pair(parallelism, sections.back())));
     }
     job.backend->ClearChanges();
 
@@ -628,7 +630,9 @@ class ChangelogWriter {
     committed_.push_back(std::move(committed));
   }
 
-  Log& LogOf(int32_t key_group) { return logs_[static_cast<std::size_t>(key_group - kFirstKeyGroup)]; }
+  Log& LogOf(int32_t key_group) {
+    return logs_[static_cast<std::size_t>(key_group - kFirstKeyGroup)];
+  }
   const std::vector<Committed>& committed() const { return committed_; }
 
  private:
@@ -752,9 +756,9 @@ TEST(ChangelogRoundTrip, EveryCheckpointRestoresFromTheFoldedChangelogOfItsKeyGr
           without_resets.push_back(record);
         }
       }
-      any_resurrected |= DecodeContents(Fold(key_group, without_resets).keyed) !=
-                         committed.back().contents[static_cast<std::size_t>(key_group -
-                                                                            kFirstKeyGroup)];
+      any_resurrected |=
+          DecodeContents(Fold(key_group, without_resets).keyed) !=
+          committed.back().contents[static_cast<std::size_t>(key_group - kFirstKeyGroup)];
     }
     EXPECT_TRUE(any_resurrected);
   }

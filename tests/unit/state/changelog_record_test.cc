@@ -196,14 +196,14 @@ TEST(ChangelogRecord, TruncatedOrOverlongRecordsAreRejected) {
     std::string_view expected;
   };
   for (const Case& c : {
-           Case{""sv, "byte offset 0"},                    // no version
-           Case{"\x01"sv, "byte offset 1"},                // no type
-           Case{"\x01\x00"sv, "string length"},            // no state name
+           Case{""sv, "byte offset 0"},          // no version
+           Case{"\x01"sv, "byte offset 1"},      // no type
+           Case{"\x01\x00"sv, "string length"},  // no state name
            Case{"\x01\x00\x05"
                 "abc"sv,
-                "string"},                                 // state name cut short
-           Case{"\x01\x01"sv, "varint u32"},               // extras without key group
-           Case{"\x01\x01\x80"sv, "varint u32"},           // key group cut short
+                "string"},                        // state name cut short
+           Case{"\x01\x01"sv, "varint u32"},      // extras without key group
+           Case{"\x01\x01\x80"sv, "varint u32"},  // key group cut short
            Case{"\x01\x01\x05\x00"sv, "1 unexpected bytes after the key group"},
            Case{"\x01\x03\x05xy"sv, "2 unexpected bytes after the key group"},
            Case{"\x01\x02\x01\x00"sv, "unexpected bytes after the subtask index"},
