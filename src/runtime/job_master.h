@@ -25,6 +25,8 @@
 #include <sluice/api/restart_strategy.h>
 #include <sluice/api/stream_execution_environment.h>
 #include <sluice/checkpoint/checkpoint_config.h>
+#include <sluice/checkpoint/checkpoint_participant.h>
+#include <sluice/checkpoint/state_changelog.h>
 
 #include "checkpoint/checkpoint_coordinator.h"
 #include "checkpoint/checkpoint_storage.h"

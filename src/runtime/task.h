@@ -25,6 +25,7 @@
 #include <sluice/api/metrics.h>
 #include <sluice/api/parameter_tool.h>
 #include <sluice/api/runtime_context.h>
+#include <sluice/checkpoint/state_changelog.h>
 #include <sluice/detail/operator.h>
 #include <sluice/detail/record_writer.h>
 #include <sluice/detail/task_input.h>

@@ -31,6 +31,9 @@
 
 namespace sluice::kafka::internal {
 
+using ::sluice::internal::Mutex;
+using ::sluice::internal::MutexLock;
+
 class KafkaStateChangelog final : public StateChangelog {
  public:
   /// The producer whose open transaction holds checkpoint `checkpoint`, and its slot (0, 1).
