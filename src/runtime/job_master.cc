@@ -208,6 +208,14 @@ Result<std::optional<JobMaster::RestorePlan>> JobMaster::ChooseRestore(int32_t a
     SLUICE_RETURN_IF_ERROR(storage_->DiscardNewerThan(committed->id.value()));
     const std::optional<std::vector<ChangelogOperator>> covered =
         changelog_ != nullptr ? changelog_->Covered() : std::nullopt;
+    if (covered && !std::filesystem::exists(committed->storage_path)) {
+      SLUICE_LOG_INFO(
+          "job '{}': checkpoint {} is not in the local checkpoint directory ({} does not "
+          "exist); restoring it from the state changelog in Kafka",
+          spec_.job_name, committed->id.value(), committed->storage_path);
+      SLUICE_ASSIGN_OR_RETURN(RestorePlan plan, LoadFromChangelog(*committed, *covered));
+      return std::optional<RestorePlan>(std::move(plan));
+    }
     Result<std::optional<RestorePlan>> local = load(committed->storage_path);
     if (!covered) {
       if (local.ok() && *local) (*local)->committed = true;
@@ -302,7 +310,8 @@ Result<JobMaster::RestorePlan> JobMaster::LoadFromChangelog(
         bad_record = "partition " + std::to_string(record.partition) + ": " + e.what();
       }
     });
-    if (!read.ok()) return read.WithContext(what);
+    // A missing topic stays missing: not a failure a restart fixes (RestoreReadFailure).
+    if (!read.ok()) return RestoreReadFailure(read.WithContext(what));
     try {
       if (bad_record) throw SerializationError(*bad_record);
       ChangelogState& state = states[op.uid];
@@ -576,8 +585,10 @@ JobMaster::AttemptEnd JobMaster::RunAttempt(int32_t attempt, Status& cause) {
     }
     restored_checkpoint_ = (*plan)->metadata.checkpoint_id;
     highest_checkpoint_id_ = std::max(highest_checkpoint_id_, (*plan)->metadata.checkpoint_id);
-    SLUICE_LOG_INFO("job '{}' restores checkpoint {} from {}", spec_.job_name,
-                    (*plan)->metadata.checkpoint_id, (*plan)->directory.string());
+    if (!(*plan)->changelog) {  // LoadFromChangelog said where it came from
+      SLUICE_LOG_INFO("job '{}' restores checkpoint {} from {}", spec_.job_name,
+                      (*plan)->metadata.checkpoint_id, (*plan)->directory.string());
+    }
   }
   if (Status prepared = PrepareChangelog(plan->has_value() ? &**plan : nullptr); !prepared.ok()) {
     cause = prepared.WithContext("state changelog");

@@ -19,6 +19,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "connectors/kafka/kafka_it_support.h"
@@ -65,6 +66,13 @@ struct WordCountJob {
   int batches = 0;
 
   std::string count_changelog() const { return job.prefix + ".count-words.changelog"; }
+
+  // The count's changelog as a user may have made it, with retention besides compaction
+  // (sluice accepts compact,delete): what retention or kafka-delete-records can cut. Kafka
+  // refuses DeleteRecords on a compact-only topic.
+  void CreateCountChangelogWithRetention() const {
+    CreateTopic(count_changelog(), 128, {{"cleanup.policy", "compact,delete"}});
+  }
 
   // One more batch: `per_partition` words into every input partition.
   void ProduceBatch(int per_partition) {
@@ -174,6 +182,18 @@ void ExpectRestoreFails(const WordCountJob& setup, const std::string& expected) 
   const size_t outputs_before = CountStrings(setup.out.name(), kOutputPartitions).size();
   std::unique_ptr<JobClient> client = setup.Start(2);
   CancelAtExit cancel{client.get()};
+  // Bounded: a job that wrongly restored would run on forever.
+  const auto deadline = std::chrono::steady_clock::now() + Scaled(seconds(60));
+  while (client->GetJobStatus() != JobStatus::kFailed &&
+         client->GetJobStatus() != JobStatus::kFinished &&
+         client->GetJobStatus() != JobStatus::kCanceled) {
+    if (std::chrono::steady_clock::now() > deadline) {
+      ADD_FAILURE() << "the job is still running after 60 s: it restored something";
+      client->Cancel();
+      break;
+    }
+    std::this_thread::sleep_for(milliseconds(20));  // polling the job's status
+  }
   JobExecutionResult result = client->WaitForResult();
   EXPECT_EQ(result.status, JobStatus::kFailed);
   EXPECT_THAT(result.failure.message(), HasSubstr(expected));
@@ -200,12 +220,16 @@ void DeleteAllRecords(const std::string& topic, int partitions) {
   std::string what = rd_kafka_event_error_string(event);
   const rd_kafka_topic_partition_list_t* result =
       rd_kafka_DeleteRecords_result_offsets(rd_kafka_event_DeleteRecords_result(event));
+  bool partition_failed = false;
   for (int i = 0; err == RD_KAFKA_RESP_ERR_NO_ERROR && result != nullptr && i < result->cnt; ++i) {
-    if (result->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR)
+    if (result->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       what = rd_kafka_err2str(result->elems[i].err);
+      partition_failed = true;
+    }
   }
   rd_kafka_event_destroy(event);
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) throw std::runtime_error("DeleteRecords: " + what);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR || partition_failed)
+    throw std::runtime_error("DeleteRecords on " + topic + ": " + what);
 }
 
 void FlipOneByteOfAStateFile(const std::filesystem::path& checkpoint) {
@@ -245,9 +269,13 @@ TEST(StateChangelogIT, ALostCheckpointDirectoryIsRebuiltFromKafka) {
   RestoresFromTheChangelogAlone(2, 2);
 }
 
-TEST(StateChangelogIT, RescalesFrom2To4FromTheChangelogAlone) { RestoresFromTheChangelogAlone(2, 4); }
+TEST(StateChangelogIT, RescalesFrom2To4FromTheChangelogAlone) {
+  RestoresFromTheChangelogAlone(2, 4);
+}
 
-TEST(StateChangelogIT, RescalesFrom4To2FromTheChangelogAlone) { RestoresFromTheChangelogAlone(4, 2); }
+TEST(StateChangelogIT, RescalesFrom4To2FromTheChangelogAlone) {
+  RestoresFromTheChangelogAlone(4, 2);
+}
 
 TEST(StateChangelogIT, ACorruptLocalStateFileIsBypassedForTheChangelog) {
   WordCountJob setup;
@@ -263,6 +291,7 @@ TEST(StateChangelogIT, ACorruptLocalStateFileIsBypassedForTheChangelog) {
 
 TEST(StateChangelogIT, AnIntactLocalCheckpointIsUsedAndHealsACutChangelog) {
   WordCountJob setup;
+  setup.CreateCountChangelogWithRetention();
   setup.ProduceBatch(250);
   setup.RunToTheEnd(2);
   // The changelog loses its records; the local files still hold checkpoint N. Had the job read
@@ -281,6 +310,7 @@ TEST(StateChangelogIT, AnIntactLocalCheckpointIsUsedAndHealsACutChangelog) {
 
 TEST(StateChangelogIT, AChangelogCutByRetentionFailsARestoreFromKafkaNamingTheTopic) {
   WordCountJob setup;
+  setup.CreateCountChangelogWithRetention();
   setup.ProduceBatch(250);
   setup.RunToTheEnd(2);
   DeleteAllRecords(setup.count_changelog(), 128);
@@ -348,8 +378,8 @@ TEST(StateChangelogIT, KafkaWithoutAnExactlyOnceSinkIsRefusedAtStart) {
   env->SetHandleSignals(false);
   env->EnableCheckpointing(milliseconds(100));
   env->EnableChangelogStateBackend(true);
-  env->FromSource<std::string>(Built(Builder(in.name())), WatermarkStrategy<std::string>::NoWatermarks(),
-                               "Kafka Source")
+  env->FromSource<std::string>(Built(Builder(in.name())),
+                               WatermarkStrategy<std::string>::NoWatermarks(), "Kafka Source")
       .Print();
   JobExecutionResult result = env->Execute("changelog-without-sink");
   EXPECT_EQ(result.status, JobStatus::kFailed);
