@@ -1,6 +1,8 @@
 #include "connectors/kafka/changelog_topics.h"
 
 #include <algorithm>
+#include <cctype>
+#include <cstdio>
 #include <functional>
 #include <mutex>
 #include <optional>
@@ -424,12 +426,50 @@ Status Ensure(const AdminCall& call, const std::vector<ChangelogTopicSpec>& topi
 
 }  // namespace
 
+namespace {
+
+// Kafka topic names allow [A-Za-z0-9._-] only, and uids are free text ("Map#4" is a generated
+// one). Every other byte, and '_' itself, becomes "_xx" (hex), so that distinct uids keep
+// distinct topics.
+void AppendTopicSafe(std::string_view text, std::string& out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (const char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (std::isalnum(byte) != 0 || c == '.' || c == '-') {
+      out += c;
+    } else {
+      out += '_';
+      out += kHex[byte >> 4];
+      out += kHex[byte & 0x0f];
+    }
+  }
+}
+
+}  // namespace
+
 std::string ChangelogTopicName(std::string_view transactional_id_prefix,
                                std::string_view operator_uid) {
-  std::string name(transactional_id_prefix);
+  std::string name;
+  AppendTopicSafe(transactional_id_prefix, name);
   name += '.';
-  name += operator_uid;
-  name += ".changelog";
+  AppendTopicSafe(operator_uid, name);
+  constexpr std::string_view kSuffix = ".changelog";
+  // Kafka's limit is 249 characters: a longer name keeps its start and gets a stable hash of
+  // the whole (FNV-1a, the same in every build) so that it stays distinct.
+  constexpr size_t kMaxTopicName = 249;
+  if (name.size() + kSuffix.size() > kMaxTopicName) {
+    uint64_t hash = 14695981039346656037ull;
+    for (const char c : name) {
+      hash ^= static_cast<unsigned char>(c);
+      hash *= 1099511628211ull;
+    }
+    char hex[17];
+    std::snprintf(hex, sizeof(hex), "%016llx", static_cast<unsigned long long>(hash));
+    name.resize(kMaxTopicName - kSuffix.size() - 17);
+    name += '-';
+    name += hex;
+  }
+  name += kSuffix;
   return name;
 }
 
