@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <string>
@@ -275,6 +276,23 @@ TEST(StateChangelogIT, RescalesFrom2To4FromTheChangelogAlone) {
 
 TEST(StateChangelogIT, RescalesFrom4To2FromTheChangelogAlone) {
   RestoresFromTheChangelogAlone(4, 2);
+}
+
+TEST(StateChangelogIT, EveryCheckpointNamesItsChangelogTopics) {
+  // What `sluice checkpoints` lists: _metadata's properties name each operator's topic.
+  WordCountJob setup;
+  setup.ProduceBatch(50);
+  setup.RunToTheEnd(2);
+  const std::filesystem::path checkpoint = setup.NewestCheckpoint();
+  ASSERT_FALSE(checkpoint.empty());
+  std::ifstream file(checkpoint / "_metadata");
+  const std::string metadata((std::istreambuf_iterator<char>(file)),
+                             std::istreambuf_iterator<char>());
+  for (const char* uid : {"kafka-source", "count-words", "kafka-sink"}) {
+    EXPECT_THAT(metadata, HasSubstr("\"state.changelog.topic." + std::string(uid) + "\": \"" +
+                                    setup.job.prefix + "." + uid + ".changelog\""));
+    EXPECT_FALSE(TopicsWithPrefix(setup.job.prefix + "." + uid + ".changelog").empty()) << uid;
+  }
 }
 
 TEST(StateChangelogIT, ACorruptLocalStateFileIsBypassedForTheChangelog) {
