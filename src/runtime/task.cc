@@ -241,8 +241,8 @@ void Task::SetupAndRestore() {
     // Restored from files the changelog does not hold: every key is news to it.
     if (slot.changelog_in_full && slot.keyed_state != nullptr) slot.keyed_state->MarkAllChanged();
     if (slot.key_groups) {
-      slot.changelog_extras.assign(
-          static_cast<size_t>(slot.key_groups->second - slot.key_groups->first + 1), std::nullopt);
+      const int64_t key_groups = int64_t{slot.key_groups->second} - slot.key_groups->first + 1;
+      slot.changelog_extras.assign(static_cast<size_t>(key_groups), std::nullopt);
     }
   }
   // Downstream operators open first, so the chain is ready before the head emits.
