@@ -180,7 +180,7 @@ std::unique_ptr<StreamExecutionEnvironment> StreamExecutionEnvironment::FromArgs
     env->state_backend_from_flags_ = true;
   }
   if (flags->state_changelog) {
-    env->state_changelog_ = *flags->state_changelog;
+    env->state_changelog_ = flags->state_changelog;
     env->state_changelog_from_flags_ = true;
   }
   env->parameters_ = flags->job_parameters;
