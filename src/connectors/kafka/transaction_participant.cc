@@ -281,10 +281,13 @@ Status KafkaTransactionParticipant::CompleteCheckpoint(const CheckpointCompletio
     return AbortFailedCommit(slot, *error);
   }
 
-  CommitMarker marker{
-      job_.job_name,      job_.instance, id, completion.storage_path, completion.trigger_time_ms,
-      CurrentTimeMillis()};
-  marker.changelog = changelog_->SectionForCommit(slot);
+  CommitMarker marker{job_.job_name,
+                      job_.instance,
+                      id,
+                      completion.storage_path,
+                      completion.trigger_time_ms,
+                      CurrentTimeMillis(),
+                      changelog_->SectionForCommit(slot)};
   ProducerRecord record;
   record.topic = settings_->control_topic;
   record.partition = 0;

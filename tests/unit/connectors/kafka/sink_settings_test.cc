@@ -155,7 +155,7 @@ TEST(KafkaSinkSettingsTest, SinksOfOneClusterAndPrefixShareOneParticipant) {
 }
 
 TEST(CommitMarkerTest, RoundTripsAndRefusesNewerVersions) {
-  kafka::internal::CommitMarker marker{"job", 0, 42, "/tmp/chk-42", 1000, 2000};
+  kafka::internal::CommitMarker marker{"job", 0, 42, "/tmp/chk-42", 1000, 2000, std::nullopt};
   auto decoded = kafka::internal::DecodeMarker(kafka::internal::EncodeMarker(marker));
   ASSERT_THAT(decoded, IsOk());
   EXPECT_EQ(decoded->job, "job");
@@ -172,7 +172,7 @@ TEST(CommitMarkerTest, RoundTripsAndRefusesNewerVersions) {
 
 TEST(CommitMarkerTest, WithoutAChangelogItIsStillFormatVersion1) {
   // Pinned: what sluice wrote before the changelog existed, and what older releases read.
-  kafka::internal::CommitMarker marker{"job", 1, 7, "/chk-7", 10, 20};
+  kafka::internal::CommitMarker marker{"job", 1, 7, "/chk-7", 10, 20, std::nullopt};
   EXPECT_EQ(kafka::internal::EncodeMarker(marker),
             R"({"checkpoint":7,"commit_time_ms":20,"format_version":1,"instance":1,)"
             R"("job":"job","storage_path":"/chk-7","trigger_time_ms":10})");
@@ -182,7 +182,7 @@ TEST(CommitMarkerTest, WithoutAChangelogItIsStillFormatVersion1) {
 }
 
 TEST(CommitMarkerTest, RoundTripsItsChangelogSectionAsFormatVersion2) {
-  kafka::internal::CommitMarker marker{"job", 0, 9, "/chk-9", 1, 2};
+  kafka::internal::CommitMarker marker{"job", 0, 9, "/chk-9", 1, 2, std::nullopt};
   kafka::internal::ChangelogSection::Operator counts;
   counts.op = ChangelogOperator{"counts", "Count words", true, 2, 128};
   counts.topic = "p.counts.changelog";
