@@ -45,8 +45,12 @@ Result<std::vector<std::pair<int64_t, int64_t>>> Watermarks(rd_kafka_t* client,
 class KafkaStateChangelog::Writer final : public StateChangelogWriter {
  public:
   Writer(std::shared_ptr<KafkaProducer> producer, DeliveryTracker* tracker, rd_kafka_topic_t* topic,
-         std::string topic_name, int32_t partitions)
-      : producer_(std::move(producer)), tracker_(tracker), topic_(topic), partitions_(partitions) {
+         std::string topic_name, int32_t partitions, const FailureOf* failure_of)
+      : producer_(std::move(producer)),
+        tracker_(tracker),
+        topic_(topic),
+        partitions_(partitions),
+        failure_of_(failure_of) {
     record_.topic = std::move(topic_name);
     record_.has_key = true;
   }
@@ -66,13 +70,15 @@ class KafkaStateChangelog::Writer final : public StateChangelogWriter {
     } else {
       record_.value.clear();
     }
-    return producer_->Produce(record_, tracker_, topic_);
+    Status sent = producer_->Produce(record_, tracker_, topic_);
+    return sent.ok() ? sent : (*failure_of_)(*producer_, std::move(sent));
   }
 
   Status Close() override {
     // Deliveries are awaited by the commit (the participant flushes the producer first); a
     // failed one fails that commit, naming topic and partition.
-    if (std::optional<Status> error = producer_->Error()) return *error;
+    if (std::optional<Status> error = producer_->Error())
+      return (*failure_of_)(*producer_, std::move(*error));
     return Status::Ok();
   }
 
@@ -81,13 +87,15 @@ class KafkaStateChangelog::Writer final : public StateChangelogWriter {
   DeliveryTracker* tracker_;
   rd_kafka_topic_t* topic_;
   int32_t partitions_;
+  const FailureOf* failure_of_;  // the changelog's, which outlives every writer
   ProducerRecord record_;
 };
 
 KafkaStateChangelog::KafkaStateChangelog(std::shared_ptr<const detail::KafkaSinkSettings> settings,
-                                         ProducerFor producer_for)
+                                         ProducerFor producer_for, FailureOf failure_of)
     : settings_(std::move(settings)),
       producer_for_(std::move(producer_for)),
+      failure_of_(std::move(failure_of)),
       timeout_(settings_->broker_timeout_ms) {}
 
 std::string KafkaStateChangelog::TopicFor(std::string_view uid) const {
@@ -228,8 +236,9 @@ Result<std::unique_ptr<StateChangelogWriter>> KafkaStateChangelog::OpenWriter(in
   SLUICE_ASSIGN_OR_RETURN(auto producer_and_slot, producer_for_(checkpoint));
   auto& [producer, slot] = producer_and_slot;
   SLUICE_ASSIGN_OR_RETURN(auto tracked, TrackedTopic(producer, slot, topic));
-  return std::unique_ptr<StateChangelogWriter>(std::make_unique<Writer>(
-      std::move(producer), tracked.first, tracked.second, std::move(topic), partitions));
+  return std::unique_ptr<StateChangelogWriter>(
+      std::make_unique<Writer>(std::move(producer), tracked.first, tracked.second, std::move(topic),
+                               partitions, &failure_of_));
 }
 
 std::optional<ChangelogSection> KafkaStateChangelog::SectionForCommit(int32_t slot) {

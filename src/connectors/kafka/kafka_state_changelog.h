@@ -40,8 +40,12 @@ class KafkaStateChangelog final : public StateChangelog {
   using ProducerFor =
       std::function<Result<std::pair<std::shared_ptr<KafkaProducer>, int32_t>>(int64_t)>;
 
+  /// What a failed producer of the pair means for the job (the participant's word: a fenced
+  /// one stops the job with the fix named, FencedStatus).
+  using FailureOf = std::function<Status(const KafkaProducer&, Status error)>;
+
   KafkaStateChangelog(std::shared_ptr<const detail::KafkaSinkSettings> settings,
-                      ProducerFor producer_for);
+                      ProducerFor producer_for, FailureOf failure_of);
 
   // ---- StateChangelog ----
   std::string TopicFor(std::string_view uid) const override;
@@ -85,6 +89,7 @@ class KafkaStateChangelog final : public StateChangelog {
 
   const std::shared_ptr<const detail::KafkaSinkSettings> settings_;
   const ProducerFor producer_for_;
+  const FailureOf failure_of_;
   const std::chrono::milliseconds timeout_;
 
   mutable Mutex mutex_;

@@ -77,6 +77,15 @@ KafkaTransactionParticipant::KafkaTransactionParticipant(
               " writes state while the transactions are not recovered (the job is failing over)");
         }
         return std::make_pair(producers_[static_cast<size_t>(commit_slot_)], commit_slot_);
+      },
+      [this](const KafkaProducer& producer, Status error) {
+        // Fencing seen first by a changelog append (a task's snapshot) must stop the job with
+        // the same word as when a sink writer sees it.
+        if (producer.Fenced() || error.code() == StatusCode::kFenced) {
+          ReportFenced();
+          return FencedStatus(producer.client_id());
+        }
+        return error;
       });
 }
 
