@@ -35,9 +35,28 @@ done
 key=$( { (cd "$directory" && "${pre[@]}" -E -P 2>/dev/null); printf '%s\n' "$compile"; cat "$repo/.clang-tidy";
          clang-tidy-19 --version; } | sha256sum | cut -d' ' -f1)
 [[ -f $cache/$key ]] && exit 0
-if out=$(clang-tidy-19 -p "$build" --quiet "$file" 2>/dev/null) && ! grep -qE '(warning|error):' <<<"$out"; then
-  mkdir -p "$cache" && touch "$cache/$key"
-  exit 0
-fi
-printf '%s\n' "$out" | grep -vE '^[0-9]+ warnings? (and [0-9]+ errors? )?generated'
-exit 1
+# A run that fails without a finding (killed for memory, a crash) is tried once more, and then
+# reported with its exit status and stderr, so that a failed check always says why.
+for attempt in 1 2; do
+  err=$(mktemp)
+  out=$(clang-tidy-19 -p "$build" --quiet "$file" 2>"$err")
+  rc=$?
+  if ((rc == 0)) && ! grep -qE '(warning|error):' <<<"$out"; then
+    rm -f "$err"
+    mkdir -p "$cache" && touch "$cache/$key"
+    exit 0
+  fi
+  if grep -qE '(warning|error):' <<<"$out"; then
+    rm -f "$err"
+    printf '%s\n' "$out" | grep -vE '^[0-9]+ warnings? (and [0-9]+ errors? )?generated'
+    exit 1
+  fi
+  if ((attempt == 2)); then
+    echo "check: clang-tidy-19 failed on $file (exit status $rc) without a finding:"
+    grep -vE '^[0-9]+ warnings? (and [0-9]+ errors? )?generated' "$err" | tail -n 20
+    printf '%s\n' "$out" | tail -n 20
+    rm -f "$err"
+    exit 1
+  fi
+  rm -f "$err"
+done
