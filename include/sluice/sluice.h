@@ -20,6 +20,7 @@
 #include <sluice/api/sink.h>
 #include <sluice/api/source.h>
 #include <sluice/api/source_function.h>
+#include <sluice/api/state_participant_provider.h>
 #include <sluice/api/stream_execution_environment.h>
 #include <sluice/api/strong_id.h>
 #include <sluice/api/time.h>

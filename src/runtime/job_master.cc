@@ -134,6 +134,36 @@ void JobMaster::FailAttempt(Status cause) {
   cv_.NotifyAll();
 }
 
+Result<std::shared_ptr<CheckpointParticipant>> JobMaster::StateParticipant(
+    const SinkValidationContext& job) const {
+  if (!job.checkpointing_enabled) {
+    return Status::InvalidArgument(
+        "--state.changelog=kafka (EnableChangelogStateBackend) commits the state with every "
+        "checkpoint, but checkpointing is off: pass --checkpoint-interval (or call "
+        "EnableCheckpointing), or run with --state.changelog=off");
+  }
+  // The sinks first: their cluster is where the job's output goes. Then the sources.
+  for (Transformation::Kind kind : {Transformation::Kind::kSink, Transformation::Kind::kSource}) {
+    for (const auto& [t, node] : spec_.graph.nodes) {
+      const StateParticipantProvider* provider = t->state_participant_provider();
+      if (t->kind() != kind || provider == nullptr) continue;
+      Result<std::shared_ptr<CheckpointParticipant>> participant =
+          provider->CreateStateParticipant(job);
+      if (!participant.ok()) {
+        return participant.status().WithContext(
+            "--state.changelog=kafka: the state changelog's "
+            "transactions on the cluster of '" +
+            t->name() + "'");
+      }
+      if (*participant != nullptr) return participant;
+    }
+  }
+  return Status::InvalidArgument(
+      "--state.changelog=kafka (EnableChangelogStateBackend): this job has no Kafka source or "
+      "sink, so it has no Kafka cluster to keep its state in. Read or write Kafka, or run with "
+      "--state.changelog=off (its state then lives in the checkpoint directory only)");
+}
+
 Status JobMaster::Prepare() {
   SinkValidationContext sink_context;
   sink_context.checkpointing_enabled = spec_.checkpoint_config.IsCheckpointingEnabled();
@@ -153,13 +183,18 @@ Status JobMaster::Prepare() {
     }
     participant_ = std::move(participant);
   }
+  if (spec_.state_changelog.value_or(false) && participant_ == nullptr) {
+    SLUICE_ASSIGN_OR_RETURN(participant_, StateParticipant(sink_context));
+  }
   if (spec_.state_changelog.value_or(true) && participant_ != nullptr)
     changelog_ = participant_->changelog();
   if (spec_.state_changelog.value_or(false) && changelog_ == nullptr) {
     return Status::InvalidArgument(
-        "--state.changelog=kafka (EnableChangelogStateBackend): this job has no EXACTLY_ONCE "
-        "Kafka sink, whose transactions carry the state changelog. Give it one, or run with "
-        "--state.changelog=off (its state then lives in the checkpoint directory only)");
+        "--state.changelog=kafka (EnableChangelogStateBackend): this job's checkpoints are "
+        "committed by " +
+        participant_->Name() +
+        ", which cannot carry the state changelog. Run with --state.changelog=off (its state "
+        "then lives in the checkpoint directory only)");
   }
   bool need_storage = spec_.checkpoint_config.IsCheckpointingEnabled() ||
                       spec_.restore.savepoint_path.has_value() || participant_ != nullptr;

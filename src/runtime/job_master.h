@@ -96,6 +96,10 @@ class JobMaster final : public TaskListener {
   enum class AttemptEnd { kFinished, kFailed, kCanceled, kStoppedWithSavepoint };
 
   Status Prepare();
+  /// `--state.changelog=kafka` without an EXACTLY_ONCE sink: the participant a Kafka sink or
+  /// source of the job makes for the state alone (StateParticipantProvider).
+  Result<std::shared_ptr<CheckpointParticipant>> StateParticipant(
+      const SinkValidationContext& job) const;
   Result<std::optional<RestorePlan>> ChooseRestore(int32_t attempt);
   /// The checkpoint `committed` rebuilt from the state changelog alone.
   Result<RestorePlan> LoadFromChangelog(const CheckpointCompletion& committed,

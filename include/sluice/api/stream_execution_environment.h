@@ -117,11 +117,19 @@ class StreamExecutionEnvironment final {
     requires std::is_base_of_v<SourceFunction<typename F::output_type>, F>
   DataStream<typename F::output_type> AddSource(F function, std::string name = "Custom Source") {
     using T = typename F::output_type;
-    return AddSource<T>(
+    std::shared_ptr<const StateParticipantProvider> provider;
+    if constexpr (std::is_base_of_v<StateParticipantProvider, F>)
+      provider = std::make_shared<const F>(function);  // a definition copy, never run
+    DataStream<T> stream = AddSource<T>(
         [function = std::move(function)]() -> std::unique_ptr<SourceFunction<T>> {
           return std::make_unique<F>(function);
         },
         std::move(name), std::is_base_of_v<RichParallelSourceFunction<T>, F>);
+    if (provider != nullptr) {
+      static_cast<detail::SourceTransformation<T>*>(stream.node())
+          ->set_state_participant_provider(std::move(provider));
+    }
+    return stream;
   }
   /// A SourceFunction made by `factory` for each parallel instance and each restart.
   template <typename T>
@@ -142,13 +150,17 @@ class StreamExecutionEnvironment final {
   DataStream<T> FromSource(std::shared_ptr<const Source<std::type_identity_t<T>>> source,
                            WatermarkStrategy<T> watermarks, std::string name) {
     bool bounded = source->IsBounded();
+    std::shared_ptr<const StateParticipantProvider> provider =
+        std::dynamic_pointer_cast<const StateParticipantProvider>(source);
     auto factory = [source = std::move(source),
                     watermarks =
                         std::move(watermarks)]() -> std::unique_ptr<detail::StreamOperator> {
       return std::make_unique<detail::ReaderSourceOperator<T>>(source, watermarks);
     };
-    return DataStream<T>(&graph_, graph_.Add(std::make_unique<detail::SourceTransformation<T>>(
-                                      graph_.NextId(), std::move(name), factory, bounded)));
+    auto node = std::make_unique<detail::SourceTransformation<T>>(graph_.NextId(), std::move(name),
+                                                                  std::move(factory), bounded);
+    node->set_state_participant_provider(std::move(provider));
+    return DataStream<T>(&graph_, graph_.Add(std::move(node)));
   }
   /// A bounded stream of the given elements (parallelism 1).
   template <typename T>

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <sluice/api/sink.h>
+#include <sluice/api/state_participant_provider.h>
 #include <sluice/detail/channel.h>
 #include <sluice/detail/network_input.h>
 #include <sluice/detail/operator.h>
@@ -78,6 +79,9 @@ class Transformation {
   virtual std::shared_ptr<CheckpointParticipant> GetCheckpointParticipant() const {
     return nullptr;
   }
+  /// Sources and sinks whose connector can carry the state changelog in transactions of its
+  /// own (state_participant_provider.h); null otherwise.
+  virtual const StateParticipantProvider* state_participant_provider() const { return nullptr; }
 
  private:
   int32_t id_;
@@ -159,9 +163,17 @@ class SourceTransformation final : public TypedTransformation<Out> {
     this->set_bounded(bounded);
   }
   std::unique_ptr<StreamOperator> CreateOperator() const override { return factory_(); }
+  /// The source definition, when it is a StateParticipantProvider (kept alive with the node).
+  void set_state_participant_provider(std::shared_ptr<const StateParticipantProvider> provider) {
+    provider_ = std::move(provider);
+  }
+  const StateParticipantProvider* state_participant_provider() const override {
+    return provider_.get();
+  }
 
  private:
   Factory factory_;
+  std::shared_ptr<const StateParticipantProvider> provider_;
 };
 
 template <typename In, typename Out>
@@ -204,6 +216,9 @@ class SinkTransformation final : public OneInputTransformation<In, In> {
   }
   std::shared_ptr<CheckpointParticipant> GetCheckpointParticipant() const override {
     return sink_ ? sink_->GetCheckpointParticipant() : nullptr;
+  }
+  const StateParticipantProvider* state_participant_provider() const override {
+    return dynamic_cast<const StateParticipantProvider*>(sink_.get());
   }
 
  private:

@@ -157,6 +157,21 @@ class AdminCall {
   std::string bootstrap_servers_;
 };
 
+}  // namespace
+
+std::map<std::string, std::string> ChangelogTopicConfigs(
+    const std::map<std::string, std::string>& properties) {
+  constexpr std::string_view kPrefix = "sluice.changelog.topic.";
+  std::map<std::string, std::string> configs{{"segment.bytes", "67108864"},
+                                             {"segment.ms", "3600000"}};
+  for (const auto& [key, value] : properties) {
+    if (key.starts_with(kPrefix)) configs[key.substr(kPrefix.size())] = value;
+  }
+  return configs;
+}
+
+namespace {
+
 // DescribeConfigs of `names` in one request: which exist, and their cleanup.policy.
 Result<std::map<std::string, TopicFacts>> DescribeTopics(const AdminCall& call,
                                                          const std::vector<std::string>& names) {

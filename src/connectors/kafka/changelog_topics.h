@@ -48,6 +48,13 @@ struct ChangelogTopicSpec {
   int32_t partitions = 1;
 };
 
+/// The configs of the changelog topics sluice creates: segments small enough for the log
+/// cleaner to compact a changelog long before Kafka's default 1 GiB / 7 days segment rolls
+/// (segment.bytes=67108864, segment.ms=3600000), so that a restore reads about one record per
+/// live key; then every `sluice.changelog.topic.<config>` among `properties`, which win.
+std::map<std::string, std::string> ChangelogTopicConfigs(
+    const std::map<std::string, std::string>& properties);
+
 struct ChangelogTopicOptions {
   /// Replication factor of created topics; -1: the broker's default.replication.factor.
   int32_t replication_factor = -1;

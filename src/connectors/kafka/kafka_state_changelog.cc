@@ -137,6 +137,7 @@ Result<std::vector<std::string>> KafkaStateChangelog::Prepare(
       it != settings_->properties.end()) {
     options.replication_factor = std::stoi(it->second);  // checked by the sink's Build()
   }
+  options.configs = ChangelogTopicConfigs(settings_->properties);
   SLUICE_RETURN_IF_ERROR(EnsureChangelogTopics(admin_, specs, options));
 
   std::vector<std::string> afresh;

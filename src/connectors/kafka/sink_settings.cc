@@ -22,6 +22,7 @@ constexpr std::string_view kControlTopic = "sluice.control.topic";
 constexpr std::string_view kControlTopicReplication = "sluice.control.topic.replication.factor";
 constexpr std::string_view kChangelogReplication = "sluice.changelog.replication.factor";
 constexpr std::string_view kBrokerTimeout = "sluice.broker.timeout.ms";
+constexpr std::string_view kChangelogTopicConfig = "sluice.changelog.topic.";
 
 Status Invalid(std::string message) {
   return Status::InvalidArgument("KafkaSink: " + std::move(message));
@@ -79,6 +80,21 @@ Result<KafkaSinkSettings> NormalizeSinkSettings(KafkaSinkSettings settings) {
                      ": expected -1 (the broker's default) or a positive number");
     }
     client.erase(it);
+  }
+
+  // sluice.changelog.topic.<config>: a topic config for the changelog topics sluice creates.
+  for (auto it = client.begin(); it != client.end();) {
+    if (!it->first.starts_with(kChangelogTopicConfig)) {
+      ++it;
+      continue;
+    }
+    const std::string config = it->first.substr(kChangelogTopicConfig.size());
+    if (config.empty() || config == "cleanup.policy") {
+      return Invalid(it->first +
+                     ": expected sluice.changelog.topic.<topic config> (e.g. segment.bytes, "
+                     "min.insync.replicas); cleanup.policy is always compact");
+    }
+    it = client.erase(it);
   }
 
   const bool exactly_once = settings.guarantee == DeliveryGuarantee::kExactlyOnce;

@@ -96,8 +96,10 @@ KafkaTransactionParticipant::~KafkaTransactionParticipant() {
 }
 
 std::string KafkaTransactionParticipant::Name() const {
-  return "the EXACTLY_ONCE Kafka sink (bootstrap.servers=" + settings_->cluster_key +
-         ", transactional id prefix '" + *settings_->transactional_id_prefix + "')";
+  return std::string(settings_->state_only ? "the state changelog's Kafka transactions"
+                                           : "the EXACTLY_ONCE Kafka sink") +
+         " (bootstrap.servers=" + settings_->cluster_key + ", transactional id prefix '" +
+         *settings_->transactional_id_prefix + "')";
 }
 
 std::string KafkaTransactionParticipant::TransactionalId(int32_t slot) const {
@@ -107,7 +109,7 @@ std::string KafkaTransactionParticipant::TransactionalId(int32_t slot) const {
 
 Status KafkaTransactionParticipant::FencedStatus(const std::string& transactional_id) const {
   return Status::Fenced(
-      "KafkaSink: transactional id " + transactional_id +
+      Who() + ": transactional id " + transactional_id +
       " was taken over by another producer: another live instance of this job (or another job) "
       "uses the transactional id prefix '" +
       *settings_->transactional_id_prefix + "' on bootstrap.servers=" + settings_->cluster_key +
@@ -139,7 +141,7 @@ Status KafkaTransactionParticipant::TxnError(rd_kafka_error_t* raw, const std::s
   }
   if (code == RD_KAFKA_RESP_ERR_INVALID_TRANSACTION_TIMEOUT) {
     return Status::InvalidArgument(
-        "KafkaSink: the broker refused transaction.timeout.ms=" +
+        Who() + ": the broker refused transaction.timeout.ms=" +
         std::to_string(settings_->transaction_timeout_ms) + " for " + id +
         ": it exceeds the broker's transaction.max.timeout.ms (900000 = 15 min unless the broker "
         "sets it). Lower transaction.timeout.ms with SetProperty (it must still exceed checkpoint "
@@ -149,7 +151,7 @@ Status KafkaTransactionParticipant::TxnError(rd_kafka_error_t* raw, const std::s
   }
   if (code == RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED ||
       code == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED) {
-    return Status::PermissionDenied("KafkaSink: " + what + " for " + id +
+    return Status::PermissionDenied(Who() + ": " + what + " for " + id +
                                     " is not authorised: " + detail +
                                     "; grant WRITE and DESCRIBE on the transactional ids '" +
                                     *settings_->transactional_id_prefix + "-*'");
@@ -164,7 +166,7 @@ Status KafkaTransactionParticipant::TxnError(rd_kafka_error_t* raw, const std::s
       rd_kafka_error_is_retriable(error.get()) || code == RD_KAFKA_RESP_ERR__TIMED_OUT
           ? StatusCode::kUnavailable
           : StatusCodeOf(code);
-  return {status_code, "KafkaSink: " + what + " for " + id + " failed: " + detail};
+  return {status_code, Who() + ": " + what + " for " + id + " failed: " + detail};
 }
 
 void KafkaTransactionParticipant::DropProducers(bool abort_open) {
@@ -180,9 +182,9 @@ void KafkaTransactionParticipant::DropProducers(bool abort_open) {
         if (written_[slot].load()) ++aborted_;
       } else {
         SLUICE_LOG_WARN(
-            "KafkaSink: aborting the open transaction of {} at close: {} (the next start aborts "
-            "it)",
-            producer->client_id(), rd_kafka_error_string(error));
+            "{}: aborting the open transaction of {} at close: {} (the next start "
+            "aborts it)",
+            Who(), producer->client_id(), rd_kafka_error_string(error));
         rd_kafka_error_destroy(error);
       }
     } else {
@@ -249,7 +251,7 @@ Result<std::optional<CheckpointCompletion>> KafkaTransactionParticipant::Recover
   recovered_ = true;
   TransactionalOffsets::Instance().Subscribe(job.job_name, settings_->cluster_key);
   if (committed) {
-    SLUICE_LOG_INFO("KafkaSink: job '{}' instance {}: last committed checkpoint {} ({}{})",
+    SLUICE_LOG_INFO("{}: job '{}' instance {}: last committed checkpoint {} ({}{})", Who(),
                     job.job_name, job.instance, committed->id.value(), committed->storage_path,
                     (*marker)->changelog ? ", state also in the changelog" : "");
   }
@@ -260,8 +262,7 @@ Status KafkaTransactionParticipant::CompleteCheckpoint(const CheckpointCompletio
   MutexLock lock(mutex_);
   const int64_t id = completion.id.value();
   if (!recovered_)
-    return Status::FailedPrecondition(
-        "KafkaSink: CompleteCheckpoint before Recover (a sluice bug)");
+    return Status::FailedPrecondition(Who() + ": CompleteCheckpoint before Recover (a sluice bug)");
   const int32_t slot = commit_slot_;
   const std::shared_ptr<KafkaProducer>& producer = producers_[static_cast<size_t>(slot)];
   const auto timeout = static_cast<int>(settings_->broker_timeout_ms);
@@ -374,7 +375,7 @@ Status KafkaTransactionParticipant::AbortFailedCommit(int32_t slot, Status why) 
 void KafkaTransactionParticipant::AbortCheckpoint(CheckpointId id) {
   // Nothing to undo here: a failed checkpoint of an exactly-once job fails the job over, and
   // Recover's init_transactions aborts both open transactions.
-  SLUICE_LOG_DEBUG("KafkaSink: checkpoint {} aborted; its transaction is aborted at recovery",
+  SLUICE_LOG_DEBUG("{}: checkpoint {} aborted; its transaction is aborted at recovery", Who(),
                    id.value());
 }
 
@@ -419,7 +420,8 @@ Result<KafkaTransactionParticipant::Producers> KafkaTransactionParticipant::Atta
   if (fenced_) return FencedStatus(TransactionalId(0) + " / " + TransactionalId(1));
   if (!recovered_) {
     return Status::FailedPrecondition(
-        "KafkaSink: an EXACTLY_ONCE writer opened before its transactions were recovered; the "
+        Who() +
+        ": an EXACTLY_ONCE writer opened before its transactions were recovered; the "
         "sink's checkpoint "
         "participant must be registered with the job (a sluice bug)");
   }
@@ -437,7 +439,7 @@ Status KafkaTransactionParticipant::EnsureControlTopic() {
   rd_kafka_NewTopic_t* topic =
       rd_kafka_NewTopic_new(settings_->control_topic.c_str(), 1, replication, error, sizeof(error));
   if (topic == nullptr)
-    return Status::InvalidArgument("KafkaSink: control topic " + settings_->control_topic + ": " +
+    return Status::InvalidArgument(Who() + ": control topic " + settings_->control_topic + ": " +
                                    error);
   rd_kafka_NewTopic_set_config(topic, "cleanup.policy", "compact");
   internal::QueuePtr queue(rd_kafka_queue_new(rk));
@@ -450,9 +452,9 @@ Status KafkaTransactionParticipant::EnsureControlTopic() {
   internal::EventPtr event(
       rd_kafka_queue_poll(queue.get(), static_cast<int>(settings_->broker_timeout_ms) + 1000));
   if (event == nullptr) {
-    return Status::Unavailable(
-        "KafkaSink: no answer from bootstrap.servers=" + settings_->cluster_key +
-        " while creating the control topic " + settings_->control_topic);
+    return Status::Unavailable(Who() +
+                               ": no answer from bootstrap.servers=" + settings_->cluster_key +
+                               " while creating the control topic " + settings_->control_topic);
   }
   rd_kafka_resp_err_t err = rd_kafka_event_error(event.get());
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -462,7 +464,7 @@ Status KafkaTransactionParticipant::EnsureControlTopic() {
     if (count > 0) err = rd_kafka_topic_result_error(results[0]);
   }
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    SLUICE_LOG_INFO("KafkaSink: created the control topic {} (compacted, 1 partition)",
+    SLUICE_LOG_INFO("{}: created the control topic {} (compacted, 1 partition)", Who(),
                     settings_->control_topic);
     return Status::Ok();
   }
@@ -475,7 +477,7 @@ Status KafkaTransactionParticipant::EnsureControlTopic() {
             .ok())
       return Status::Ok();
   }
-  return Status::Unavailable("KafkaSink: cannot create the control topic " +
+  return Status::Unavailable(Who() + ": cannot create the control topic " +
                              settings_->control_topic + ": " + rd_kafka_err2str(err) +
                              "; create it (compacted, 1 partition) or set sluice.control.topic");
 }
@@ -499,13 +501,12 @@ Result<std::optional<CommitMarker>> KafkaTransactionParticipant::FindLastCommitt
   for (const auto& [key, value] : properties) {
     if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error, sizeof(error)) !=
         RD_KAFKA_CONF_OK) {
-      return Status::InvalidArgument("KafkaSink: control topic reader property " + key + ": " +
+      return Status::InvalidArgument(Who() + ": control topic reader property " + key + ": " +
                                      error);
     }
   }
   rd_kafka_t* raw = rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), error, sizeof(error));
-  if (raw == nullptr)
-    return Status::InvalidArgument(std::string("KafkaSink: control topic reader: ") + error);
+  if (raw == nullptr) return Status::InvalidArgument(Who() + ": control topic reader: " + error);
   (void)conf.release();  // rd_kafka_new took it
   internal::KafkaPtr consumer(raw);
   struct Closer {
@@ -529,7 +530,7 @@ Result<std::optional<CommitMarker>> KafkaTransactionParticipant::FindLastCommitt
                                            std::min(remaining(), 5000));
   } while (err != RD_KAFKA_RESP_ERR_NO_ERROR && remaining() > 0);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return Status::Unavailable("KafkaSink: cannot read the end of the control topic " + topic +
+    return Status::Unavailable(Who() + ": cannot read the end of the control topic " + topic +
                                ": " + rd_kafka_err2str(err));
   }
   // Walk back from the end in windows; the newest window holding one of our markers wins.
@@ -541,7 +542,7 @@ Result<std::optional<CommitMarker>> KafkaTransactionParticipant::FindLastCommitt
     rd_kafka_topic_partition_list_add(assignment.get(), topic.c_str(), 0)->offset = start;
     if (rd_kafka_resp_err_t e = rd_kafka_assign(consumer.get(), assignment.get());
         e != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return Status::Unavailable("KafkaSink: cannot read the control topic " + topic + ": " +
+      return Status::Unavailable(Who() + ": cannot read the control topic " + topic + ": " +
                                  rd_kafka_err2str(e));
     }
     std::optional<CommitMarker> found;
@@ -550,7 +551,7 @@ Result<std::optional<CommitMarker>> KafkaTransactionParticipant::FindLastCommitt
     while (!window_done) {
       if (remaining() == 0) {
         return Status::Unavailable(
-            "KafkaSink: reading the control topic " + topic + " took longer than " +
+            Who() + ": reading the control topic " + topic + " took longer than " +
             std::to_string(settings_->broker_timeout_ms) +
             " ms (sluice.broker.timeout.ms); is another producer holding a transaction open "
             "on it?");
@@ -570,7 +571,7 @@ Result<std::optional<CommitMarker>> KafkaTransactionParticipant::FindLastCommitt
         continue;
       }
       if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        return Status::Unavailable("KafkaSink: reading the control topic " + topic + ": " +
+        return Status::Unavailable(Who() + ": reading the control topic " + topic + ": " +
                                    rd_kafka_message_errstr(message.get()));
       }
       if (message->offset >= end) {

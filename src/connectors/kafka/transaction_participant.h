@@ -75,6 +75,10 @@ class KafkaTransactionParticipant final : public CheckpointParticipant {
   int64_t offset_commits() const { return offset_commits_.load(); }
 
  private:
+  /// Who the messages are from: the EXACTLY_ONCE sink, or a job's state-only transactions.
+  std::string Who() const {
+    return settings_->state_only ? "state changelog transactions" : "KafkaSink";
+  }
   std::string TransactionalId(int32_t slot) const SLUICE_REQUIRES(mutex_);
   Status CheckFenced(const std::shared_ptr<KafkaProducer>& producer) const;
   Status TxnError(rd_kafka_error_t* error, const std::string& what, int32_t slot)

@@ -58,10 +58,12 @@
 #include <sluice/api/functions.h>
 #include <sluice/api/source.h>
 #include <sluice/api/source_function.h>
+#include <sluice/api/state_participant_provider.h>
 #include <sluice/api/time.h>
 #include <sluice/api/watermark_strategy.h>
 #include <sluice/connectors/kafka/deserialization_schema.h>
 #include <sluice/connectors/kafka/detail/kafka_record_emitter.h>
+#include <sluice/connectors/kafka/detail/kafka_sink_core.h>
 #include <sluice/connectors/kafka/detail/kafka_source_core.h>
 #include <sluice/connectors/kafka/offsets_initializer.h>
 #include <sluice/connectors/kafka/properties.h>
@@ -85,8 +87,16 @@ KafkaSourceSettings LegacySettings(KafkaSourceSettings raw, bool group_offsets,
 template <typename T>
 class KafkaConsumerSource final : public RichParallelSourceFunction<T>,
                                   public CheckpointedFunction,
-                                  public CheckpointListener {
+                                  public CheckpointListener,
+                                  public StateParticipantProvider {
  public:
+  /// With `--state.changelog=kafka` and no Kafka sink: transactions of their own on this
+  /// source's cluster, named after the job (detail::StatePrefixForJob).
+  Result<std::shared_ptr<CheckpointParticipant>> CreateStateParticipant(
+      const SinkValidationContext& job) const override {
+    return detail::AcquireStateParticipant(raw_.properties, std::nullopt, job);
+  }
+
   template <typename S>
     requires std::derived_from<S, DeserializationSchema<T>> && std::copy_constructible<S>
   KafkaConsumerSource(std::string topic, S schema, Properties properties)

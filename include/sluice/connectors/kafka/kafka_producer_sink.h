@@ -75,6 +75,7 @@
 #include <utility>
 
 #include <sluice/api/sink.h>
+#include <sluice/api/state_participant_provider.h>
 #include <sluice/connectors/kafka/delivery_guarantee.h>
 #include <sluice/connectors/kafka/detail/kafka_sink_core.h>
 #include <sluice/connectors/kafka/kafka_sink.h>
@@ -110,7 +111,7 @@ concept LegacyPartitionerChoice =
 }  // namespace detail
 
 template <typename T>
-class KafkaProducerSink final : public Sink<T> {
+class KafkaProducerSink final : public Sink<T>, public StateParticipantProvider {
  public:
   using Semantic = kafka::Semantic;
 
@@ -196,6 +197,16 @@ class KafkaProducerSink final : public Sink<T> {
   std::shared_ptr<CheckpointParticipant> GetCheckpointParticipant() const override {
     std::lock_guard lock(mutex_);
     return resolved_ != nullptr ? resolved_->GetCheckpointParticipant() : nullptr;
+  }
+  /// Its cluster, and its transactional id prefix (SetTransactionalIdPrefix or the property)
+  /// when one is given.
+  Result<std::shared_ptr<CheckpointParticipant>> CreateStateParticipant(
+      const SinkValidationContext& job) const override {
+    std::optional<std::string> prefix = config_.legacy.transactional_id_prefix;
+    if (auto it = config_.legacy.properties.find(detail::kLegacyTransactionalIdPrefixProperty);
+        !prefix && it != config_.legacy.properties.end())
+      prefix = it->second;
+    return detail::AcquireStateParticipant(config_.legacy.properties, prefix, job);
   }
 
   /// The KafkaSink the last successful Validate built, or null (for tests and diagnostics).

@@ -33,6 +33,9 @@
 //   sluice.changelog.replication.factor       replication factor of the state changelog
 //                                        topics sluice creates; default -1: the broker's
 //                                        default
+//   sluice.changelog.topic.<config>      a topic config of the state changelog topics sluice
+//                                        creates (e.g. segment.bytes, min.insync.replicas);
+//                                        cleanup.policy is always compact
 //   sluice.broker.timeout.ms             bound on each blocking broker call (metadata,
 //                                        init/commit/abort transaction, recovery); default 60000
 // Defaults that differ from librdkafka's: transaction.timeout.ms = 900000 (15 min, the largest
@@ -56,6 +59,7 @@
 #include <utility>
 
 #include <sluice/api/sink.h>
+#include <sluice/api/state_participant_provider.h>
 #include <sluice/api/time.h>
 #include <sluice/connectors/kafka/delivery_guarantee.h>
 #include <sluice/connectors/kafka/detail/kafka_sink_core.h>
@@ -69,7 +73,7 @@ template <typename T>
 class KafkaSinkBuilder;
 
 template <typename T>
-class KafkaSink final : public Sink<T> {
+class KafkaSink final : public Sink<T>, public StateParticipantProvider {
  public:
   using SchemaFactory = std::function<std::unique_ptr<KafkaRecordSerializationSchema<T>>()>;
 
@@ -90,6 +94,13 @@ class KafkaSink final : public Sink<T> {
   }
   std::shared_ptr<CheckpointParticipant> GetCheckpointParticipant() const override {
     return participant_;
+  }
+  /// With AT_LEAST_ONCE or NONE and `--state.changelog=kafka`: transactions of their own on
+  /// this sink's cluster, with this sink's transactional id prefix when it has one.
+  Result<std::shared_ptr<CheckpointParticipant>> CreateStateParticipant(
+      const SinkValidationContext& job) const override {
+    return detail::AcquireStateParticipant(settings_->properties,
+                                           settings_->transactional_id_prefix, job);
   }
 
   /// The normalised settings (for tests and diagnostics).

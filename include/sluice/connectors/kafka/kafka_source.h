@@ -78,9 +78,11 @@
 
 #include <sluice/api/functions.h>
 #include <sluice/api/source.h>
+#include <sluice/api/state_participant_provider.h>
 #include <sluice/api/time.h>
 #include <sluice/connectors/kafka/deserialization_schema.h>
 #include <sluice/connectors/kafka/detail/kafka_record_emitter.h>
+#include <sluice/connectors/kafka/detail/kafka_sink_core.h>
 #include <sluice/connectors/kafka/detail/kafka_source_core.h>
 #include <sluice/connectors/kafka/offsets_initializer.h>
 #include <sluice/connectors/kafka/topic_partition.h>
@@ -93,7 +95,7 @@ template <typename T>
 class KafkaSourceBuilder;
 
 template <typename T>
-class KafkaSource final : public Source<T> {
+class KafkaSource final : public Source<T>, public StateParticipantProvider {
  public:
   using SchemaFactory = std::function<std::unique_ptr<KafkaRecordDeserializationSchema<T>>()>;
 
@@ -106,6 +108,13 @@ class KafkaSource final : public Source<T> {
   std::unique_ptr<SourceReader<T>> CreateReader(const TaskInfo& task) const override {
     return std::make_unique<Reader>(detail::CreateKafkaReaderCore(settings_, task), schema_(),
                                     settings_->failure_policy);
+  }
+
+  /// With `--state.changelog=kafka` and no Kafka sink: transactions of their own on this
+  /// source's cluster, named after the job (detail::StatePrefixForJob).
+  Result<std::shared_ptr<CheckpointParticipant>> CreateStateParticipant(
+      const SinkValidationContext& job) const override {
+    return detail::AcquireStateParticipant(settings_->properties, std::nullopt, job);
   }
 
   /// The normalised settings (for tests and diagnostics).

@@ -145,6 +145,7 @@ inline int64_t HighWatermark(const std::string& topic, int32_t partition) {
 struct TopicFacts {
   std::string cleanup_policy;
   int partitions = -1;
+  std::map<std::string, std::string> configs;  // every config DescribeConfigs returned
 };
 
 inline TopicFacts DescribeTopic(const std::string& topic) {
@@ -173,6 +174,8 @@ inline TopicFacts DescribeTopic(const std::string& topic) {
       const rd_kafka_ConfigEntry_t** entries =
           rd_kafka_ConfigResource_configs(results[i], &configs);
       for (size_t c = 0; c < configs; ++c) {
+        const char* value = rd_kafka_ConfigEntry_value(entries[c]);
+        facts.configs[rd_kafka_ConfigEntry_name(entries[c])] = value != nullptr ? value : "";
         if (std::string(rd_kafka_ConfigEntry_name(entries[c])) == "cleanup.policy")
           facts.cleanup_policy = rd_kafka_ConfigEntry_value(entries[c]);
       }

@@ -59,6 +59,18 @@ TEST(ChangelogTopicsIT, CreatesMissingTopicsCompactedWithTheirPartitionCounts) {
   EXPECT_THAT(EnsureChangelogTopics(Plain(), {{keyed, 12}, {plain, 1}}, Options()), IsOk());
 }
 
+TEST(ChangelogTopicsIT, CreatedTopicsGetTheChangelogConfigs) {
+  const std::string name = UniqueName("changelog-configs");
+  TopicDeleter delete_topic(name);
+  ChangelogTopicOptions options = Options();
+  options.configs = ChangelogTopicConfigs({{"sluice.changelog.topic.segment.ms", "600000"}});
+  ASSERT_THAT(EnsureChangelogTopics(Plain(), {{name, 2}}, options), IsOk());
+  const ::sluice::testing::TopicFacts facts = DescribeTopic(name);
+  EXPECT_EQ(facts.cleanup_policy, "compact");
+  EXPECT_EQ(facts.configs.at("segment.ms"), "600000");
+  EXPECT_EQ(facts.configs.at("segment.bytes"), "67108864");
+}
+
 TEST(ChangelogTopicsIT, CreatesOnlyWhatIsMissingInABatch) {
   ScopedTopic existing("changelog-existing", 4, {{"cleanup.policy", "compact"}});
   const std::string missing = UniqueName("changelog-missing");

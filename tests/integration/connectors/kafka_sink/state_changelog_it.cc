@@ -13,11 +13,14 @@
 #include <gtest/gtest.h>
 #include <librdkafka/rdkafka.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -96,6 +99,10 @@ struct WordCountJob {
     return sum;
   }
 
+  // The output: an EXACTLY_ONCE sink unless a test asks for another guarantee with the
+  // changelog turned on explicitly (`--state.changelog=kafka` for the others).
+  DeliveryGuarantee guarantee = DeliveryGuarantee::kExactlyOnce;
+
   std::unique_ptr<JobClient> Start(int32_t parallelism) const {
     auto env = StreamExecutionEnvironment::Create();
     env->SetParallelism(parallelism).SetHandleSignals(false);
@@ -103,6 +110,7 @@ struct WordCountJob {
     env->GetCheckpointConfig().SetCheckpointStorage(job.checkpoints.string());
     env->GetCheckpointConfig().SetCheckpointTimeout(seconds(60));
     env->SetRestartStrategy(RestartStrategy::NoRestart());
+    if (guarantee != DeliveryGuarantee::kExactlyOnce) env->EnableChangelogStateBackend(true);
     env->FromSource<std::string>(
            Built(Builder(in.name()).SetGroupId(group).SetStartingOffsets(
                OffsetsInitializer::Committed(OffsetResetStrategy::kEarliest))),
@@ -111,7 +119,7 @@ struct WordCountJob {
         .KeyBy([](const std::string& word) { return word; })
         .Process(CountWords())
         .Uid("count-words")
-        .SinkTo(sink_it::StringSink(out.name(), DeliveryGuarantee::kExactlyOnce, job.prefix))
+        .SinkTo(sink_it::StringSink(out.name(), guarantee, job.prefix))
         .Uid("kafka-sink");
     return env->ExecuteAsync(job.name);
   }
@@ -390,20 +398,164 @@ TEST(StateChangelogIT, OffKeepsStateInTheCheckpointDirectoryOnly) {
   setup.ExpectExactCounts();
 }
 
-TEST(StateChangelogIT, KafkaWithoutAnExactlyOnceSinkIsRefusedAtStart) {
-  ScopedTopic in{"changelog-refused-in", 1};
+// The transactions of a job without an EXACTLY_ONCE sink are named after the job.
+struct StateTopicsCleanup {
+  std::string job_name;
+  ~StateTopicsCleanup() {
+    DeleteTopicsWithPrefix(kafka::detail::StatePrefixForJob(job_name) + ".");
+  }
+};
+
+// An AT_LEAST_ONCE job asked to keep its state in Kafka: its own transactions carry the
+// changelog, the marker and the source offsets, so a new host restores the counts from Kafka.
+// Its output may repeat what followed the last committed checkpoint (at least once), but a
+// count never restarts: every word w seen n times has each of w:1 .. w:n, and nothing above n.
+TEST(StateChangelogIT, AnAtLeastOnceJobAskedForKafkaRestoresFromItsOwnTransactions) {
+  WordCountJob setup;
+  setup.guarantee = DeliveryGuarantee::kAtLeastOnce;
+  StateTopicsCleanup cleanup{setup.job.name};
+  setup.ProduceBatch(250);
+  setup.RunToTheEnd(2);
+  const std::string changelog =
+      kafka::detail::StatePrefixForJob(setup.job.name) + ".count-words.changelog";
+  ASSERT_FALSE(TopicsWithPrefix(changelog).empty()) << "no changelog topic " << changelog;
+  EXPECT_FALSE(
+      TopicsWithPrefix(kafka::detail::StatePrefixForJob(setup.job.name) + ".sluice-control")
+          .empty());
+  std::filesystem::remove_all(setup.job.checkpoints);  // a new host
+  setup.ProduceBatch(250);
+  std::unique_ptr<JobClient> client = setup.Start(3);
+  CancelAtExit cancel{client.get()};
+  ASSERT_TRUE(setup.WaitForAllCounts(seconds(90)));
+  client->Cancel();
+  JobExecutionResult result = client->WaitForResult();
+  EXPECT_EQ(result.status, JobStatus::kCanceled) << result.failure.ToString();
+  EXPECT_TRUE(result.restored_checkpoint.has_value())
+      << "with no checkpoint directory, only the changelog can have restored a checkpoint";
+  const std::map<std::string, int> output = CountStrings(setup.out.name(), kOutputPartitions);
+  std::map<std::string, int64_t> highest;
+  for (const auto& [record, times] : output) {
+    const size_t colon = record.rfind(':');
+    int64_t& top = highest[record.substr(0, colon)];
+    top = std::max<int64_t>(top, std::stoll(record.substr(colon + 1)));
+  }
+  int64_t missing = 0;
+  for (const auto& [word, n] : setup.occurrences) {
+    EXPECT_EQ(highest[word], n) << word
+                                << ": a count above its occurrences restarted from a "
+                                   "lost state, or one below lost records";
+    for (int64_t k = 1; k <= n; ++k) missing += output.count(word + ":" + std::to_string(k)) == 0;
+  }
+  EXPECT_EQ(missing, 0);
+}
+
+// A job whose only Kafka client is its source keeps its state on the source's cluster.
+TEST(StateChangelogIT, AJobWithoutAKafkaSinkKeepsItsStateOnItsSourcesCluster) {
+  ScopedTopic in{"changelog-source-only-in", 2};
+  const std::string name = UniqueName("changelog-source-only");
+  StateTopicsCleanup cleanup{name};
+  const std::filesystem::path checkpoints =
+      std::filesystem::temp_directory_path() / UniqueName("changelog-source-only-chk");
+  static std::mutex mutex;
+  static std::map<std::string, int64_t> highest;  // word -> the highest count output
+  static std::atomic<int64_t> completed{0};       // checkpoints completed (both runs)
+  struct Highest final : SinkFunction<std::string>, CheckpointListener {
+    void Invoke(const std::string& record, const SinkContext&) override {
+      const size_t colon = record.rfind(':');
+      std::lock_guard lock(mutex);
+      int64_t& top = highest[record.substr(0, colon)];
+      top = std::max<int64_t>(top, std::stoll(record.substr(colon + 1)));
+    }
+    void NotifyCheckpointComplete(CheckpointId) override { ++completed; }
+  };
+  std::map<std::string, int64_t> occurrences;
+  auto produce = [&](int n) {
+    KafkaPtr producer = NewClient(RD_KAFKA_PRODUCER, {});
+    for (int32_t p = 0; p < 2; ++p) {
+      std::vector<std::pair<std::string, std::string>> records;
+      for (int i = 0; i < n; ++i) {
+        const std::string word = "w" + std::to_string((p * 5 + i) % 40);
+        records.emplace_back(word, word);
+        ++occurrences[word];
+      }
+      ProduceAndWait(producer.get(), in.name(), p, records);
+    }
+  };
+  auto run_until_counted = [&] {
+    auto env = StreamExecutionEnvironment::Create();
+    env->SetParallelism(2).SetHandleSignals(false);
+    env->EnableCheckpointing(milliseconds(100));
+    env->EnableChangelogStateBackend(true);
+    env->GetCheckpointConfig().SetCheckpointStorage(checkpoints.string());
+    env->SetRestartStrategy(RestartStrategy::NoRestart());
+    env->FromSource<std::string>(
+           Built(Builder(in.name()).SetGroupId(name).SetStartingOffsets(
+               OffsetsInitializer::Committed(OffsetResetStrategy::kEarliest))),
+           WatermarkStrategy<std::string>::NoWatermarks(), "Kafka Source")
+        .Uid("kafka-source")
+        .KeyBy([](const std::string& word) { return word; })
+        .Process(CountWords())
+        .Uid("count-words")
+        .AddSink(Highest())
+        .Uid("highest");
+    std::unique_ptr<JobClient> client = env->ExecuteAsync(name);
+    CancelAtExit cancel{client.get()};
+    const auto deadline = std::chrono::steady_clock::now() + Scaled(seconds(90));
+    auto counted = [&] {
+      std::lock_guard lock(mutex);
+      for (const auto& [word, n] : occurrences) {
+        if (highest[word] < n) return false;
+      }
+      return true;
+    };
+    while (!counted() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(milliseconds(20));  // polling the sink's view
+    // A checkpoint begun after the last record committed the state that counted it.
+    const int64_t before = completed.load();
+    while (completed.load() < before + 2 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(milliseconds(20));  // polling the sink's notifications
+    client->Cancel();
+    JobExecutionResult result = client->WaitForResult();
+    EXPECT_EQ(result.status, JobStatus::kCanceled) << result.failure.ToString();
+    return result;
+  };
+  produce(100);
+  run_until_counted();
+  std::filesystem::remove_all(checkpoints);  // a new host
+  produce(100);
+  JobExecutionResult second = run_until_counted();
+  EXPECT_TRUE(second.restored_checkpoint.has_value());
+  std::lock_guard lock(mutex);
+  for (const auto& [word, n] : occurrences)
+    EXPECT_EQ(highest[word], n) << word << ": the second run did not continue the first's count";
+  std::filesystem::remove_all(checkpoints);
+}
+
+TEST(StateChangelogIT, KafkaWithoutAKafkaClientIsRefusedAtStart) {
   auto env = StreamExecutionEnvironment::Create();
   env->SetHandleSignals(false);
   env->EnableCheckpointing(milliseconds(100));
   env->EnableChangelogStateBackend(true);
-  env->FromSource<std::string>(Built(Builder(in.name())),
-                               WatermarkStrategy<std::string>::NoWatermarks(), "Kafka Source")
-      .Print();
-  JobExecutionResult result = env->Execute("changelog-without-sink");
+  env->FromElements<std::string>("a", "b").Print();
+  JobExecutionResult result = env->Execute("changelog-without-kafka");
   EXPECT_EQ(result.status, JobStatus::kFailed);
   EXPECT_EQ(result.failure.code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(result.failure.message(), HasSubstr("--state.changelog=kafka"));
-  EXPECT_THAT(result.failure.message(), HasSubstr("EXACTLY_ONCE"));
+  EXPECT_THAT(result.failure.message(), HasSubstr("no Kafka source or sink"));
+}
+
+TEST(StateChangelogIT, KafkaWithoutCheckpointingIsRefusedAtStart) {
+  ScopedTopic in{"changelog-refused-in", 1};
+  auto env = StreamExecutionEnvironment::Create();
+  env->SetHandleSignals(false);
+  env->EnableChangelogStateBackend(true);
+  env->FromSource<std::string>(Built(Builder(in.name())),
+                               WatermarkStrategy<std::string>::NoWatermarks(), "Kafka Source")
+      .Print();
+  JobExecutionResult result = env->Execute("changelog-without-checkpoints");
+  EXPECT_EQ(result.status, JobStatus::kFailed);
+  EXPECT_EQ(result.failure.code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(result.failure.message(), HasSubstr("checkpointing is off"));
 }
 
 }  // namespace

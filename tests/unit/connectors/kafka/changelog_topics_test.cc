@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+#include <string>
+
 namespace sluice::kafka::internal {
 namespace {
 
@@ -26,6 +29,22 @@ TEST(ChangelogTopicsTest, APolicyCompactsWhenOneOfItsItemsIsCompact) {
   EXPECT_FALSE(CleanupPolicyCompacts(""));
   EXPECT_FALSE(CleanupPolicyCompacts("compaction"));
   EXPECT_FALSE(CleanupPolicyCompacts("delete,"));
+}
+
+TEST(ChangelogTopicsTest, CreatedTopicsRollSegmentsTheCleanerCanCompact) {
+  // Kafka's defaults (1 GiB, 7 days) keep a changelog in its never-compacted active segment.
+  const std::map<std::string, std::string> defaults = ChangelogTopicConfigs({});
+  EXPECT_EQ(defaults.at("segment.bytes"), "67108864");
+  EXPECT_EQ(defaults.at("segment.ms"), "3600000");
+  EXPECT_EQ(defaults.count("cleanup.policy"), 0u);  // EnsureChangelogTopics sets compact
+  const std::map<std::string, std::string> mine =
+      ChangelogTopicConfigs({{"sluice.changelog.topic.segment.ms", "60000"},
+                             {"sluice.changelog.topic.min.insync.replicas", "2"},
+                             {"bootstrap.servers", "x:1"}});
+  EXPECT_EQ(mine.at("segment.ms"), "60000");
+  EXPECT_EQ(mine.at("min.insync.replicas"), "2");
+  EXPECT_EQ(mine.at("segment.bytes"), "67108864");
+  EXPECT_EQ(mine.size(), 3u);
 }
 
 }  // namespace

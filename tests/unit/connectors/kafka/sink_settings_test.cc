@@ -65,6 +65,43 @@ TEST(KafkaSinkSettingsTest, ReplicationFactorsAreTheSinksOwnKeysAndChecked) {
   }
 }
 
+TEST(KafkaSinkSettingsTest, ChangelogTopicConfigsAreTheSinksOwnKeys) {
+  auto sink = Valid().SetProperty("sluice.changelog.topic.segment.bytes", "1048576").Build();
+  ASSERT_THAT(sink, IsOk());
+  EXPECT_EQ((*sink)->settings().properties.at("sluice.changelog.topic.segment.bytes"), "1048576");
+  EXPECT_EQ((*sink)->settings().producer_properties.count("sluice.changelog.topic.segment.bytes"),
+            0u);
+  // The changelog is compacted, always: a restore must never find state deleted by retention.
+  EXPECT_THAT(BuildError(Valid().SetProperty("sluice.changelog.topic.cleanup.policy", "delete")),
+              HasSubstr("cleanup.policy is always compact"));
+  EXPECT_THAT(BuildError(Valid().SetProperty("sluice.changelog.topic.", "x")),
+              HasSubstr("sluice.changelog.topic.<topic config>"));
+}
+
+TEST(KafkaSinkSettingsTest, TheStatePrefixOfAJobIsATopicName) {
+  EXPECT_EQ(detail::StatePrefixForJob("WordCount"), "sluice-WordCount");
+  EXPECT_EQ(detail::StatePrefixForJob("Word Count/v2:é"), "sluice-Word_Count_v2___");
+}
+
+TEST(KafkaSinkSettingsTest, AnAtLeastOnceSinkMakesAStateParticipantOnItsCluster) {
+  auto sink = Valid().SetDeliveryGuarantee(DeliveryGuarantee::kAtLeastOnce).Build();
+  ASSERT_THAT(sink, IsOk());
+  SinkValidationContext job;
+  job.checkpointing_enabled = true;
+  job.checkpoint_interval_ms = 1000;
+  job.checkpoint_timeout_ms = 60'000;
+  job.job_name = "counts";
+  auto participant = (*sink)->CreateStateParticipant(job);
+  ASSERT_THAT(participant, IsOk());
+  ASSERT_NE(*participant, nullptr);
+  EXPECT_THAT((*participant)->Name(), HasSubstr("state changelog"));
+  EXPECT_THAT((*participant)->Name(), HasSubstr("'sluice-counts'"));
+  EXPECT_NE((*participant)->changelog(), nullptr);
+  // The transactions must outlive a checkpoint: the sink's own check, for the state's sake.
+  job.checkpoint_timeout_ms = 2'000'000;
+  EXPECT_THAT((*sink)->CreateStateParticipant(job), StatusIs(StatusCode::kInvalidArgument));
+}
+
 TEST(KafkaSinkSettingsTest, MissingPiecesNameTheSetter) {
   EXPECT_NE(BuildError(KafkaSink<std::string>::Builder().SetBootstrapServers("x:1"))
                 .find("SetRecordSerializer"),

@@ -35,6 +35,10 @@ struct KafkaSinkSettings {
   /// producer error still fails the job. Refused with kExactlyOnce (a transaction with a
   /// failed record cannot commit).
   bool log_failures_only = false;
+  /// The settings of a participant that carries only a job's state changelog (with the commit
+  /// marker and the sources' offsets) for a job without an EXACTLY_ONCE sink
+  /// (AcquireStateParticipant); no writer produces through it.
+  bool state_only = false;
 
   // ---- filled in by NormalizeSinkSettings ----
   std::string bootstrap_servers;
@@ -85,6 +89,22 @@ Result<KafkaSinkSettings> LegacyProducerSettings(const LegacyProducerConfig& con
 /// every EXACTLY_ONCE sink of that pair while any of them is alive.
 std::shared_ptr<CheckpointParticipant> AcquireTransactionParticipant(
     std::shared_ptr<const KafkaSinkSettings> settings);
+
+/// The participant that carries the state changelog of a job without an EXACTLY_ONCE sink
+/// (StateParticipantProvider), on the cluster `client_properties` reach: only the connection
+/// properties among them are used (bootstrap.servers, security.protocol, sasl.*, ssl.*,
+/// socket.*, broker.address.*, transaction.timeout.ms and the sluice.control.topic*,
+/// sluice.changelog.replication.factor and sluice.broker.timeout.ms keys). Its transactional ids
+/// start with `transactional_id_prefix`, or StatePrefixForJob(job.job_name) when unset. Shared
+/// like AcquireTransactionParticipant. InvalidArgument naming the setting and the fix when the
+/// properties cannot make a transactional producer for this job's checkpoints.
+Result<std::shared_ptr<CheckpointParticipant>> AcquireStateParticipant(
+    const std::map<std::string, std::string>& client_properties,
+    const std::optional<std::string>& transactional_id_prefix, const SinkValidationContext& job);
+
+/// "sluice-<job name>" with every byte that a topic name cannot hold replaced by '_' (the
+/// prefix names the control and changelog topics too).
+std::string StatePrefixForJob(const std::string& job_name);
 
 /// One parallel writer's untyped half.
 class KafkaWriterCore {
