@@ -103,6 +103,7 @@ inline std::unique_ptr<sluice::StreamExecutionEnvironment> ParseExampleArgs(CLI:
   static const std::vector<std::string> kStandardFlags = {"parallelism",
                                                           "checkpoint-interval",
                                                           "checkpoint-dir",
+                                                          "savepoint-timeout",
                                                           "fresh",
                                                           "from-savepoint",
                                                           "allow-non-restored-state",

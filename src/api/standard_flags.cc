@@ -52,6 +52,17 @@ Status EmptyPath(std::string_view key) {
   return Status::InvalidArgument("flag " + FlagName(key) + ": expected a path, got an empty value");
 }
 
+// A duration flag that must be greater than 0 (a timeout).
+Result<std::chrono::milliseconds> PositiveDuration(const ParameterTool& all, std::string_view key) {
+  auto duration = all.GetDuration(key);
+  if (!duration.ok()) return duration.status();
+  if (duration->count() <= 0) {
+    return Status::InvalidArgument("flag " + FlagName(key) + ": " + FormatDuration(*duration) +
+                                   " is not a timeout (it must be greater than 0)");
+  }
+  return *duration;
+}
+
 // Validates the standard flags found in `all` into `flags` (help is handled by the caller).
 Status ParseValidated(const ParameterTool& all, StandardFlags& flags) {
   auto parallelism_key = GivenKey(all, "parallelism", "p");
@@ -85,6 +96,10 @@ Status ParseValidated(const ParameterTool& all, StandardFlags& flags) {
   if (auto dir = all.Get("checkpoint-dir")) {
     if (dir->empty()) return EmptyPath("checkpoint-dir");
     flags.checkpoint_dir = std::move(*dir);
+  }
+
+  if (all.Has("savepoint-timeout")) {
+    SLUICE_ASSIGN_OR_RETURN(flags.savepoint_timeout, PositiveDuration(all, "savepoint-timeout"));
   }
 
   auto fresh = all.GetBool("fresh", false);
@@ -184,11 +199,14 @@ std::string StandardFlagsHelp(std::string_view program) {
   const std::string backend_line = "where keyed state lives: " + backends + " (default " +
                                    std::string(detail::kDefaultStateBackend) +
                                    ": in memory, Flink's hashmap)";
-  const std::array<Line, 11> lines = {{
+  const std::array<Line, 12> lines = {{
       {"-p, --parallelism=N", "default parallelism of the job's operators, 1..32768"},
       {"--checkpoint-interval=DURATION",
        "checkpoint every DURATION (e.g. 30s, 1m; at least 10ms); 0 or off disables"},
       {"--checkpoint-dir=PATH", "directory where checkpoints are written and found"},
+      {"--savepoint-timeout=DURATION",
+       "how long SIGTERM's stop-with-savepoint waits for the savepoint (default 60s); past it "
+       "the job is cancelled and the process exits non-zero"},
       {"--fresh", "start with empty state instead of the latest checkpoint"},
       {"--from-savepoint=PATH", "restore state from the savepoint at PATH (not with --fresh)"},
       {"--allow-non-restored-state", "drop restored state that no operator of the job claims"},

@@ -21,18 +21,10 @@ namespace sluice::internal {
 ///   job_parameters.CheckAllRequested(kStandardFlagNames)
 /// The short aliases -p and -h are left out: one-letter names would be suggested for every
 /// one- or two-letter typo.
-inline constexpr std::array<std::string_view, 11> kStandardFlagNames = {
-    "parallelism",
-    "checkpoint-interval",
-    "checkpoint-dir",
-    "fresh",
-    "from-savepoint",
-    "allow-non-restored-state",
-    "restart-attempts",
-    "log-level",
-    "state.backend",
-    "state.changelog",
-    "help",
+inline constexpr std::array<std::string_view, 12> kStandardFlagNames = {
+    "parallelism", "checkpoint-interval", "checkpoint-dir",           "savepoint-timeout",
+    "fresh",       "from-savepoint",      "allow-non-restored-state", "restart-attempts",
+    "log-level",   "state.backend",       "state.changelog",          "help",
 };
 
 inline constexpr std::int32_t kMinParallelism = 1;
@@ -49,6 +41,9 @@ struct StandardFlags {
   std::optional<std::chrono::milliseconds> checkpoint_interval;
   /// --checkpoint-dir: non-empty path.
   std::optional<std::string> checkpoint_dir;
+  /// --savepoint-timeout: greater than 0; how long stop-with-savepoint waits for its savepoint
+  /// (CheckpointConfig::SetSavepointTimeout).
+  std::optional<std::chrono::milliseconds> savepoint_timeout;
   /// --fresh: start with empty state instead of resuming from the latest checkpoint.
   bool fresh = false;
   /// --from-savepoint: non-empty path; not together with --fresh.
@@ -78,7 +73,8 @@ struct StandardFlags {
 /// the standard flags. Boolean flags accept a bare --flag or the values GetBool accepts.
 ///
 /// Errors (InvalidArgument, naming the flag): any FromArgs error; a standard flag whose
-/// value does not parse or is out of range (an unknown --state.backend names the known ones);
+/// value does not parse or is out of range (an unknown --state.backend names the known ones; a
+/// timeout must be greater than 0);
 /// -p together with --parallelism (likewise -h and --help); --fresh together with
 /// --from-savepoint.
 ///

@@ -48,6 +48,8 @@ Result<std::unique_ptr<internal::JobMaster>> StreamExecutionEnvironment::Prepare
   spec.job_name = job_name;
   spec.graph = std::move(*graph);
   spec.checkpoint_config = checkpoint_config_;
+  if (savepoint_timeout_from_flags_)
+    spec.checkpoint_config.SetSavepointTimeout(*savepoint_timeout_from_flags_);
   // Flink's default: no restarts without checkpointing, restart (practically) forever with it.
   spec.restart_strategy = restart_strategy_.value_or(
       checkpoint_config_.IsCheckpointingEnabled()

@@ -1,8 +1,12 @@
 #include "runtime/job_master.h"
 
+#include <unistd.h>
+
 #include <cmath>
 #include <csignal>
 #include <set>
+
+#include <sluice/api/duration.h>
 
 #include "core/log.h"
 #include "state/changelog_fold.h"
@@ -12,17 +16,31 @@
 namespace sluice::internal {
 namespace {
 
-// SIGTERM stops with a savepoint, SIGINT cancels (DESIGN.md section 4). The handlers only
-// record the signal; the job master's wait loop acts on it.
+// SIGTERM stops with a savepoint, SIGINT cancels (DESIGN.md section 4). The handler only
+// records the first signal; the job master's wait loops act on it. A second SIGTERM or SIGINT
+// ends the process at once: whoever sends it has given up waiting for the clean stop (a stop
+// blocked in a broker call, say), and only the handler itself still runs then.
 std::atomic<int> g_pending_signal{0};
+std::atomic<int> g_signals_received{0};
 
-extern "C" void RecordSignal(int signal) { g_pending_signal.store(signal); }
+extern "C" void RecordSignal(int signal) {
+  if (g_signals_received.fetch_add(1) > 0) {
+    // Only async-signal-safe calls here: write(2) and _exit(2).
+    static constexpr char kMessage[] =
+        "sluice: second signal: exiting at once, without a savepoint and without stopping the "
+        "job cleanly; started again, it resumes from its last completed checkpoint\n";
+    [[maybe_unused]] ssize_t written = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+    ::_exit(128 + signal);
+  }
+  g_pending_signal.store(signal);
+}
 
 class SignalScope {
  public:
   explicit SignalScope(bool enabled) : enabled_(enabled) {
     if (!enabled_) return;
     g_pending_signal.store(0);
+    g_signals_received.store(0);
     previous_term_ = std::signal(SIGTERM, RecordSignal);
     previous_int_ = std::signal(SIGINT, RecordSignal);
   }
@@ -96,9 +114,27 @@ Result<std::string> JobMaster::StopWithSavepoint(const std::string& directory) {
   }
   stop_requested_ = true;
   stop_savepoint_directory_ = directory;
+  stop_outcome_.reset();  // not the outcome of an earlier stop that failed
   cv_.NotifyAll();
   while (!stop_outcome_.has_value()) cv_.Wait(mutex_);
   return *stop_outcome_;
+}
+
+void JobMaster::TakeSignal() {
+  const int signal = g_pending_signal.exchange(0);
+  if (signal == SIGINT) cancel_requested_ = true;
+  if (signal == SIGTERM) {
+    stop_requested_ = true;
+    stop_by_signal_ = true;
+    stop_savepoint_directory_.clear();
+  }
+}
+
+Status JobMaster::StopFailed(const Status& reason) const {
+  return Status(reason.code(),
+                "SIGTERM: stop-with-savepoint failed: " + reason.message() +
+                    ". The job was cancelled without a savepoint; started again (without --fresh), "
+                    "it resumes from its last completed checkpoint");
 }
 
 void JobMaster::OnTaskFinished(int32_t) {
@@ -644,9 +680,7 @@ JobMaster::AttemptEnd JobMaster::RunAttempt(int32_t attempt, Status& cause) {
   AttemptEnd end = AttemptEnd::kFinished;
   MutexLock lock(mutex_);
   while (true) {
-    int signal = g_pending_signal.exchange(0);
-    if (signal == SIGINT) cancel_requested_ = true;
-    if (signal == SIGTERM) stop_requested_ = true;
+    TakeSignal();
     if (failure_) {
       cause = *failure_;
       end = AttemptEnd::kFailed;
@@ -658,20 +692,41 @@ JobMaster::AttemptEnd JobMaster::RunAttempt(int32_t attempt, Status& cause) {
     }
     if (stop_requested_) {
       stop_requested_ = false;
+      const bool by_signal = std::exchange(stop_by_signal_, false);
       // Read under the lock: another StopWithSavepoint may write it while the savepoint runs.
       const std::filesystem::path directory = SavepointDirectory(stop_savepoint_directory_);
-      lock.Unlock();
-      Result<std::string> savepoint =
-          coordinator != nullptr
-              ? coordinator->TriggerSavepoint(directory)
-              : Result<std::string>(Status::FailedPrecondition(
-                    "stop-with-savepoint needs checkpoint storage; enable checkpointing"));
-      lock.Lock();
+      if (coordinator == nullptr) {
+        stop_outcome_ = Status::FailedPrecondition(
+            "stop-with-savepoint needs checkpoint storage; enable checkpointing");
+        cv_.NotifyAll();
+        if (by_signal) {
+          // Nothing to save: a job without checkpoints starts over anyway.
+          SLUICE_LOG_INFO(
+              "SIGTERM: job '{}' has no checkpoint storage (checkpointing is off), so there is "
+              "no savepoint to take: the job is cancelled",
+              spec_.job_name);
+          end = AttemptEnd::kCanceled;
+          break;
+        }
+        SLUICE_LOG_WARN("stop-with-savepoint failed, the job keeps running: {}",
+                        stop_outcome_->status().ToString());
+        continue;
+      }
+      SLUICE_LOG_INFO("job '{}' stopping with a savepoint ({}), waiting up to {} for it",
+                      spec_.job_name, by_signal ? "SIGTERM" : "StopWithSavepoint",
+                      FormatDuration(spec_.checkpoint_config.GetSavepointTimeout()));
+      Result<std::string> savepoint = AwaitStopSavepoint(*coordinator, directory);
       stop_outcome_ = savepoint;
       cv_.NotifyAll();
       if (savepoint.ok()) {
         SLUICE_LOG_INFO("job '{}' stopped with savepoint {}", spec_.job_name, *savepoint);
         end = AttemptEnd::kStoppedWithSavepoint;
+        break;
+      }
+      if (by_signal) {
+        // The process is asked to end: it does, without the savepoint, and says so.
+        cause = StopFailed(savepoint.status());
+        end = AttemptEnd::kStopFailed;
         break;
       }
       SLUICE_LOG_WARN("stop-with-savepoint failed, the job keeps running: {}",
@@ -687,6 +742,40 @@ JobMaster::AttemptEnd JobMaster::RunAttempt(int32_t attempt, Status& cause) {
   lock.Unlock();
   StopAttempt();
   return end;
+}
+
+Result<std::string> JobMaster::AwaitStopSavepoint(CheckpointCoordinator& coordinator,
+                                                  const std::filesystem::path& directory) {
+  std::future<Result<std::string>> savepoint;
+  {
+    // RequestSavepoint takes the coordinator's lock; never nest it in ours.
+    MutexUnlock unlocked(mutex_);
+    savepoint = coordinator.RequestSavepoint(directory);
+  }
+  const std::chrono::milliseconds timeout = spec_.checkpoint_config.GetSavepointTimeout();
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    TakeSignal();  // a second signal never returns here: its handler ends the process
+    if (savepoint.wait_for(std::chrono::seconds(0)) == std::future_status::ready)
+      return savepoint.get();
+    // A failed task never acknowledges the savepoint: waiting on would only run into the
+    // timeout. The attempt's failure is still handled by the caller's loop.
+    if (failure_) {
+      return Status(failure_->code(),
+                    "the job failed while its savepoint was being taken: " + failure_->ToString());
+    }
+    if (cancel_requested_)
+      return Status::Cancelled("the job was cancelled while its savepoint was being taken");
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) {
+      // An abandoned savepoint is aborted with the attempt (StopAttempt), or, if the job keeps
+      // running, by the checkpoint timeout.
+      return Status::TimedOut("the savepoint was not complete within " + FormatDuration(timeout) +
+                              " (--savepoint-timeout, CheckpointConfig::SetSavepointTimeout)");
+    }
+    // The future cannot notify cv_: poll it, as the loop polls for signals.
+    cv_.WaitUntil(mutex_, std::min(deadline, now + std::chrono::milliseconds(100)));
+  }
 }
 
 std::optional<std::chrono::milliseconds> JobMaster::NextRestartDelay(
@@ -742,6 +831,11 @@ JobExecutionResult JobMaster::Run() {
       result.status = JobStatus::kCanceled;
       break;
     }
+    if (end == AttemptEnd::kStopFailed) {
+      result.status = JobStatus::kFailed;
+      result.failure = cause;
+      break;
+    }
     SLUICE_LOG_WARN("job '{}' attempt {} failed: {}", spec_.job_name, attempt, cause.ToString());
     // The code alone decides whether a restart can help (IsRestartable, status.h): a fenced,
     // unauthenticated or misconfigured job stops at its first failure, whatever the strategy.
@@ -770,15 +864,33 @@ JobExecutionResult JobMaster::Run() {
     }
     SetStatus(JobStatus::kRestarting);
     bool canceled = false;
+    bool stopped = false;
     {
       MutexLock lock(mutex_);
       const auto restart_at = std::chrono::steady_clock::now() + *delay;
-      while (!cancel_requested_ && cv_.WaitUntil(mutex_, restart_at)) {
+      while (true) {
+        TakeSignal();
+        canceled = cancel_requested_;
+        // Only SIGTERM gets here: StopWithSavepoint refuses a job that is not running.
+        stopped = std::exchange(stop_requested_, false);
+        stop_by_signal_ = false;
+        const auto waited = std::chrono::steady_clock::now();
+        if (canceled || stopped || waited >= restart_at) break;
+        cv_.WaitUntil(mutex_, std::min(restart_at, waited + std::chrono::milliseconds(100)));
       }
-      canceled = cancel_requested_;
     }
     if (canceled) {
       result.status = JobStatus::kCanceled;
+      break;
+    }
+    if (stopped) {
+      // No task runs, so nothing can take a savepoint: stop now rather than restart first.
+      result.status = JobStatus::kFailed;
+      result.failure =
+          StopFailed(Status(cause.code(),
+                            "the job is restarting after a failure, so no savepoint can be "
+                            "taken; the failure: " +
+                                cause.ToString()));
       break;
     }
     ++restarts;

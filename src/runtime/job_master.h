@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -93,7 +94,8 @@ class JobMaster final : public TaskListener {
     /// the changelog continues from it.
     bool committed = false;
   };
-  enum class AttemptEnd { kFinished, kFailed, kCanceled, kStoppedWithSavepoint };
+  /// kStopFailed: SIGTERM's savepoint could not be taken; the job ends without one.
+  enum class AttemptEnd { kFinished, kFailed, kCanceled, kStoppedWithSavepoint, kStopFailed };
 
   Status Prepare();
   Result<std::optional<RestorePlan>> ChooseRestore(int32_t attempt);
@@ -113,6 +115,15 @@ class JobMaster final : public TaskListener {
   std::optional<std::chrono::milliseconds> NextRestartDelay(
       int32_t restarts, std::chrono::steady_clock::time_point last_failure);
   void FailAttempt(Status cause) SLUICE_EXCLUDES(mutex_);
+  /// Turns a signal the handler recorded into a cancel (SIGINT) or stop (SIGTERM) request.
+  void TakeSignal() SLUICE_REQUIRES(mutex_);
+  /// Takes the stop's savepoint and waits for it, bounded by the savepoint timeout; gives up
+  /// early when the attempt fails or is cancelled meanwhile (the savepoint cannot complete).
+  Result<std::string> AwaitStopSavepoint(CheckpointCoordinator& coordinator,
+                                         const std::filesystem::path& directory)
+      SLUICE_REQUIRES(mutex_);
+  /// What Execute() reports when SIGTERM's stop could not take its savepoint for `reason`.
+  Status StopFailed(const Status& reason) const;
   void SetStatus(JobStatus status) SLUICE_EXCLUDES(mutex_);
   std::filesystem::path SavepointDirectory(const std::string& requested) const;
 
@@ -143,6 +154,8 @@ class JobMaster final : public TaskListener {
   std::optional<Status> failure_ SLUICE_GUARDED_BY(mutex_);
   bool cancel_requested_ SLUICE_GUARDED_BY(mutex_) = false;
   bool stop_requested_ SLUICE_GUARDED_BY(mutex_) = false;
+  /// The pending stop came from SIGTERM: if its savepoint fails, the job ends anyway.
+  bool stop_by_signal_ SLUICE_GUARDED_BY(mutex_) = false;
   std::string stop_savepoint_directory_ SLUICE_GUARDED_BY(mutex_);
   std::optional<Result<std::string>> stop_outcome_ SLUICE_GUARDED_BY(mutex_);
 };

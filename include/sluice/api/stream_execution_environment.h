@@ -61,11 +61,12 @@ class StreamExecutionEnvironment final {
   /// restart strategy NoRestart (FixedDelay(INT_MAX, 1s) once checkpointing is on, as Flink).
   static std::unique_ptr<StreamExecutionEnvironment> Create();
   /// Create() configured from the standard flags (--parallelism, --checkpoint-interval,
-  /// --checkpoint-dir, --fresh, --from-savepoint, --allow-non-restored-state,
-  /// --restart-attempts, --log-level, --state.backend); every other --key=value becomes a job
-  /// parameter
-  /// (GetParameters()). --help prints the flags and exits 0; a bad flag prints the error and
-  /// exits 2. Job parameters the job never reads are reported by Execute() as unknown flags.
+  /// --checkpoint-dir, --savepoint-timeout, --fresh, --from-savepoint,
+  /// --allow-non-restored-state, --restart-attempts, --log-level, --state.backend,
+  /// --state.changelog); every other --key=value becomes a job parameter (GetParameters()).
+  /// Flags win over the job's own settings of the same thing. --help prints the flags and exits 0;
+  /// a bad flag prints the error and exits 2. Job parameters the job never reads are reported by
+  /// Execute() as unknown flags.
   static std::unique_ptr<StreamExecutionEnvironment> FromArgs(int argc, char** argv);
 
   ~StreamExecutionEnvironment();
@@ -181,6 +182,9 @@ class StreamExecutionEnvironment final {
   bool handle_signals_ = true;
   bool executed_ = false;
   bool checkpoint_interval_from_flags_ = false;
+  // Timeouts given as standard flags: applied over the CheckpointConfig when the job starts,
+  // so that they win over the job's own GetCheckpointConfig() calls, as --checkpoint-interval.
+  std::optional<std::chrono::milliseconds> savepoint_timeout_from_flags_;
   bool restart_from_flags_ = false;
   std::string state_backend_{detail::kDefaultStateBackend};
   bool state_backend_from_flags_ = false;

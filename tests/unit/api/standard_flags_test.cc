@@ -42,6 +42,7 @@ TEST(StandardFlagsTest, NothingGivenLeavesEverythingUnset) {
   EXPECT_EQ(flags->parallelism, std::nullopt);
   EXPECT_EQ(flags->checkpoint_interval, std::nullopt);
   EXPECT_EQ(flags->checkpoint_dir, std::nullopt);
+  EXPECT_EQ(flags->savepoint_timeout, std::nullopt);
   EXPECT_FALSE(flags->fresh);
   EXPECT_EQ(flags->from_savepoint, std::nullopt);
   EXPECT_FALSE(flags->allow_non_restored_state);
@@ -117,6 +118,18 @@ TEST(StandardFlagsTest, CheckpointIntervalMinimumAndOff) {
   Status status = ParseError({"--checkpoint-interval", "soon"});
   EXPECT_THAT(status, StatusIs(StatusCode::kInvalidArgument));
   EXPECT_THAT(status.message(), StartsWith("flag --checkpoint-interval: 'soon' is not a duration"));
+}
+
+TEST(StandardFlagsTest, SavepointTimeoutIsAPositiveDuration) {
+  Result<StandardFlags> flags = Parse({"--savepoint-timeout=90s"});
+  ASSERT_THAT(flags, IsOk());
+  EXPECT_EQ(flags->savepoint_timeout, milliseconds(90'000));
+  EXPECT_THAT(
+      ParseError({"--savepoint-timeout=0"}),
+      StatusIs(StatusCode::kInvalidArgument,
+               "flag --savepoint-timeout: 0ms is not a timeout (it must be greater than 0)"));
+  EXPECT_THAT(ParseError({"--savepoint-timeout=soon"}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("savepoint-timeout")));
 }
 
 TEST(StandardFlagsTest, PathsMustNotBeEmpty) {

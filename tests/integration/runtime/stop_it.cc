@@ -1,0 +1,246 @@
+// Stopping never hangs (DESIGN.md section 4, issue 17 item 3): SIGTERM's stop-with-savepoint
+// is bounded by --savepoint-timeout; when its savepoint cannot complete (the job fails or
+// restarts, a participant is down, the job is stuck) the process says so and exits non-zero
+// after cancelling; a second SIGTERM or SIGINT ends it at once. The jobs run as processes
+// (counting_job), since signals and exit codes are what is tested.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <sluice/testing/status_matchers.h>
+
+#include "kafka_test_env.h"
+#include "test_jobs.h"
+
+extern char** environ;
+
+namespace sluice::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// A counting_job process whose stdout and stderr (the log) come through one pipe, read by
+// the test; killed and reaped if the test ends first.
+class Job {
+ public:
+  explicit Job(std::vector<std::string> args) {
+    args.insert(args.begin(), SLUICE_COUNTING_JOB_PATH);
+    int fds[2];
+    if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+    posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
+    posix_spawn_file_actions_addclose(&actions, fds[0]);
+    std::vector<char*> argv;
+    for (std::string& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
+    posix_spawn_file_actions_destroy(&actions);
+    close(fds[1]);
+    if (rc != 0) throw std::runtime_error("posix_spawn failed");
+    fd_ = fds[0];
+  }
+  ~Job() {
+    if (!reaped_) {
+      kill(pid_, SIGKILL);
+      int status = 0;
+      waitpid(pid_, &status, 0);
+    }
+    close(fd_);
+  }
+
+  void Signal(int signal) { kill(pid_, signal); }
+
+  // Reads until `marker` has appeared `times` times in the output (true), or the output ends
+  // or the timeout passes (false).
+  bool WaitFor(const std::string& marker, std::chrono::milliseconds timeout, int times = 1) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (Count(marker) < times) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0 || !ReadSome(left)) return false;
+    }
+    return true;
+  }
+
+  // Reads to the end of the output and reaps the process; its wait status, or nullopt if it
+  // did not end within `timeout` (the test fails then; the destructor kills it).
+  std::optional<int> WaitForExit(std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          deadline - std::chrono::steady_clock::now());
+      if (left.count() <= 0) return std::nullopt;
+      if (!ReadSome(left)) break;
+    }
+    int status = 0;
+    if (waitpid(pid_, &status, 0) != pid_) return std::nullopt;
+    reaped_ = true;
+    return status;
+  }
+
+  const std::string& output() const { return output_; }
+
+ private:
+  int Count(const std::string& marker) const {
+    int count = 0;
+    for (size_t at = output_.find(marker); at != std::string::npos;
+         at = output_.find(marker, at + marker.size())) {
+      ++count;
+    }
+    return count;
+  }
+  // False at the end of the output or when nothing came within `timeout`.
+  bool ReadSome(std::chrono::milliseconds timeout) {
+    pollfd pfd{fd_, POLLIN, 0};
+    if (poll(&pfd, 1, static_cast<int>(timeout.count())) <= 0) return false;
+    char buffer[4096];
+    ssize_t n = read(fd_, buffer, sizeof buffer);
+    if (n <= 0) return false;
+    output_.append(buffer, static_cast<size_t>(n));
+    return true;
+  }
+
+  pid_t pid_ = -1;
+  int fd_ = -1;
+  bool reaped_ = false;
+  std::string output_;
+};
+
+std::filesystem::path TestDir(const std::string& name) {
+  return std::filesystem::temp_directory_path() / UniqueName(name);
+}
+
+bool ExitedWith(const std::optional<int>& status, int code) {
+  return status && WIFEXITED(*status) && WEXITSTATUS(*status) == code;
+}
+
+TEST(StopIT, SigtermWhileTheSourceKeepsFailingStopsWithoutASavepointAndExits1) {
+  const auto dir = TestDir("stop-failing");
+  Job job({"--checkpoint-dir=" + (dir / "chk").string(),
+           "--savepoint-dir=" + (dir / "savepoints").string(), "--fail-at=5000"});
+  // Failed twice: the job is in its restart loop.
+  ASSERT_TRUE(job.WaitFor("source failing at", Scaled(std::chrono::seconds(60)), 2))
+      << job.output();
+  job.Signal(SIGTERM);
+  std::optional<int> status = job.WaitForExit(Scaled(std::chrono::seconds(120)));
+  ASSERT_TRUE(status.has_value()) << "the process did not end after SIGTERM:\n" << job.output();
+  EXPECT_TRUE(ExitedWith(status, 1)) << job.output();
+  EXPECT_THAT(job.output(), HasSubstr("status FAILED"));
+  EXPECT_THAT(job.output(), HasSubstr("SIGTERM: stop-with-savepoint failed"));
+  EXPECT_THAT(job.output(), HasSubstr("injected source failure at 5000"));
+  EXPECT_THAT(job.output(), HasSubstr("The job was cancelled without a savepoint"));
+  EXPECT_THAT(job.output(), Not(HasSubstr("savepoint /")));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(StopIT, SigtermWhileTheKafkaBrokerIsUnreachableStopsWithoutASavepointAndExits1) {
+  const auto dir = TestDir("stop-broker-down");
+  // Nothing listens on port 1: the EXACTLY_ONCE sink's recovery cannot reach its broker, so
+  // no attempt ever runs and the job restarts after each broker timeout (2 s).
+  Job job({"--checkpoint-dir=" + (dir / "chk").string(),
+           "--savepoint-dir=" + (dir / "savepoints").string(), "--kafka-sink=127.0.0.1:1"});
+  ASSERT_TRUE(job.WaitFor("started", Scaled(std::chrono::seconds(30)))) << job.output();
+  job.Signal(SIGTERM);
+  std::optional<int> status = job.WaitForExit(Scaled(std::chrono::seconds(120)));
+  ASSERT_TRUE(status.has_value()) << "the process did not end after SIGTERM:\n" << job.output();
+  EXPECT_TRUE(ExitedWith(status, 1)) << job.output();
+  EXPECT_THAT(job.output(), HasSubstr("status FAILED"));
+  EXPECT_THAT(job.output(), HasSubstr("SIGTERM: stop-with-savepoint failed"));
+  EXPECT_THAT(job.output(), HasSubstr("127.0.0.1:1"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(StopIT, SigtermOnAStuckJobGivesUpAfterTheSavepointTimeoutAndExits1) {
+  const auto dir = TestDir("stop-stuck");
+  Job job({"--checkpoint-dir=" + (dir / "chk").string(),
+           "--savepoint-dir=" + (dir / "savepoints").string(), "--hold-lock-at=1000",
+           "--savepoint-timeout=1s"});
+  ASSERT_TRUE(job.WaitFor("holding the checkpoint lock", Scaled(std::chrono::seconds(60))))
+      << job.output();
+  job.Signal(SIGTERM);
+  std::optional<int> status = job.WaitForExit(Scaled(std::chrono::seconds(120)));
+  ASSERT_TRUE(status.has_value()) << "the process did not end after SIGTERM:\n" << job.output();
+  EXPECT_TRUE(ExitedWith(status, 1)) << job.output();
+  EXPECT_THAT(job.output(), HasSubstr("status FAILED"));
+  EXPECT_THAT(job.output(),
+              HasSubstr("TimedOut: SIGTERM: stop-with-savepoint failed: the savepoint was not "
+                        "complete within 1s (--savepoint-timeout"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(StopIT, ASecondSigtermEndsTheProcessAtOnce) {
+  const auto dir = TestDir("stop-twice");
+  // The savepoint could wait for an hour: only the second signal ends the process.
+  Job job({"--checkpoint-dir=" + (dir / "chk").string(),
+           "--savepoint-dir=" + (dir / "savepoints").string(), "--hold-lock-at=1000",
+           "--savepoint-timeout=1h"});
+  ASSERT_TRUE(job.WaitFor("holding the checkpoint lock", Scaled(std::chrono::seconds(60))))
+      << job.output();
+  job.Signal(SIGTERM);
+  ASSERT_TRUE(job.WaitFor("stopping with a savepoint", Scaled(std::chrono::seconds(30))))
+      << job.output();
+  job.Signal(SIGTERM);
+  std::optional<int> status = job.WaitForExit(Scaled(std::chrono::seconds(60)));
+  ASSERT_TRUE(status.has_value()) << "the process did not end after a second SIGTERM:\n"
+                                  << job.output();
+  EXPECT_TRUE(ExitedWith(status, 128 + SIGTERM)) << job.output();
+  EXPECT_THAT(job.output(), HasSubstr("second signal: exiting at once"));
+  std::filesystem::remove_all(dir);
+}
+
+TEST(StopIT, SigintAfterSigtermEndsTheProcessAtOnce) {
+  const auto dir = TestDir("stop-then-int");
+  Job job({"--checkpoint-dir=" + (dir / "chk").string(),
+           "--savepoint-dir=" + (dir / "savepoints").string(), "--hold-lock-at=1000",
+           "--savepoint-timeout=1h"});
+  ASSERT_TRUE(job.WaitFor("holding the checkpoint lock", Scaled(std::chrono::seconds(60))))
+      << job.output();
+  job.Signal(SIGTERM);
+  ASSERT_TRUE(job.WaitFor("stopping with a savepoint", Scaled(std::chrono::seconds(30))))
+      << job.output();
+  job.Signal(SIGINT);
+  std::optional<int> status = job.WaitForExit(Scaled(std::chrono::seconds(60)));
+  ASSERT_TRUE(status.has_value()) << job.output();
+  EXPECT_TRUE(ExitedWith(status, 128 + SIGINT)) << job.output();
+  std::filesystem::remove_all(dir);
+}
+
+// The API's stop is bounded by the same timeout; the job it could not stop keeps running.
+TEST(StopIT, StopWithSavepointOnAStuckJobReturnsTimedOutAndTheJobKeepsRunning) {
+  const auto dir = TestDir("stop-api");
+  auto holding = std::make_shared<Event>();
+  auto env = StreamExecutionEnvironment::Create();
+  env->SetParallelism(1).SetHandleSignals(false);
+  env->EnableCheckpointing(std::chrono::milliseconds(50));
+  env->GetCheckpointConfig().SetCheckpointStorage((dir / "chk").string());
+  env->GetCheckpointConfig().SetSavepointTimeout(std::chrono::milliseconds(200));
+  env->AddSource(LockHoldingSequence(100000, 1000, holding))
+      .Uid("source")
+      .Map([](int64_t n) { return Count{n % 10, n}; })
+      .AddSink(FinalCountsSink());
+  std::unique_ptr<JobClient> client = env->ExecuteAsync("stop-api");
+  ASSERT_TRUE(holding->WaitFor(Scaled(std::chrono::seconds(60))));
+  Result<std::string> savepoint = client->StopWithSavepoint((dir / "savepoints").string());
+  EXPECT_THAT(savepoint, StatusIs(StatusCode::kTimedOut, HasSubstr("--savepoint-timeout")));
+  EXPECT_EQ(client->GetJobStatus(), JobStatus::kRunning);
+  client->Cancel();
+  EXPECT_EQ(client->WaitForResult().status, JobStatus::kCanceled);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace sluice::testing
