@@ -106,6 +106,7 @@ inline std::unique_ptr<sluice::StreamExecutionEnvironment> ParseExampleArgs(CLI:
                                                           "savepoint-timeout",
                                                           "fresh",
                                                           "from-savepoint",
+                                                          "from-checkpoint",
                                                           "allow-non-restored-state",
                                                           "restart-attempts",
                                                           "log-level",

@@ -110,10 +110,21 @@ Status ParseValidated(const ParameterTool& all, StandardFlags& flags) {
     if (savepoint->empty()) return EmptyPath("from-savepoint");
     flags.from_savepoint = std::move(*savepoint);
   }
+  if (auto checkpoint = all.Get("from-checkpoint")) {
+    if (checkpoint->empty()) return EmptyPath("from-checkpoint");
+    flags.from_checkpoint = std::move(*checkpoint);
+  }
   if (flags.fresh && flags.from_savepoint.has_value()) {
     return Status::InvalidArgument(
         "--fresh and --from-savepoint cannot be used together: --fresh starts with empty "
         "state, --from-savepoint restores state from a savepoint; give one of them");
+  }
+  if (flags.from_checkpoint.has_value() && (flags.fresh || flags.from_savepoint.has_value())) {
+    return Status::InvalidArgument(
+        std::string(flags.fresh ? "--fresh" : "--from-savepoint") +
+        " and --from-checkpoint cannot be used together: each says where the job's state comes "
+        "from (--fresh: nowhere, --from-savepoint: a savepoint, --from-checkpoint: a "
+        "checkpoint); give one of them");
   }
 
   auto allow = all.GetBool("allow-non-restored-state", false);
@@ -199,7 +210,7 @@ std::string StandardFlagsHelp(std::string_view program) {
   const std::string backend_line = "where keyed state lives: " + backends + " (default " +
                                    std::string(detail::kDefaultStateBackend) +
                                    ": in memory, Flink's hashmap)";
-  const std::array<Line, 12> lines = {{
+  const std::array<Line, 13> lines = {{
       {"-p, --parallelism=N", "default parallelism of the job's operators, 1..32768"},
       {"--checkpoint-interval=DURATION",
        "checkpoint every DURATION (e.g. 30s, 1m; at least 10ms); 0 or off disables"},
@@ -209,6 +220,9 @@ std::string StandardFlagsHelp(std::string_view program) {
        "the job is cancelled and the process exits non-zero"},
       {"--fresh", "start with empty state instead of the latest checkpoint"},
       {"--from-savepoint=PATH", "restore state from the savepoint at PATH (not with --fresh)"},
+      {"--from-checkpoint=PATH",
+       "restore state from the checkpoint at PATH, a chk-N directory (e.g. an older one when "
+       "the newest cannot be used)"},
       {"--allow-non-restored-state", "drop restored state that no operator of the job claims"},
       {"--restart-attempts=N", "restart the job at most N times after a failure (0: never)"},
       {"--log-level=LEVEL", "trace, debug, info, warn, error or off"},

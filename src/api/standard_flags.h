@@ -21,7 +21,7 @@ namespace sluice::internal {
 ///   job_parameters.CheckAllRequested(kStandardFlagNames)
 /// The short aliases -p and -h are left out: one-letter names would be suggested for every
 /// one- or two-letter typo.
-inline constexpr std::array<std::string_view, 12> kStandardFlagNames = {
+inline constexpr std::array<std::string_view, 13> kStandardFlagNames = {
     "parallelism", "checkpoint-interval", "checkpoint-dir",           "savepoint-timeout",
     "fresh",       "from-savepoint",      "allow-non-restored-state", "restart-attempts",
     "log-level",   "state.backend",       "state.changelog",          "help",
@@ -46,8 +46,11 @@ struct StandardFlags {
   std::optional<std::chrono::milliseconds> savepoint_timeout;
   /// --fresh: start with empty state instead of resuming from the latest checkpoint.
   bool fresh = false;
-  /// --from-savepoint: non-empty path; not together with --fresh.
+  /// --from-savepoint: non-empty path.
   std::optional<std::string> from_savepoint;
+  /// --from-checkpoint: non-empty path of a chk-N directory (or its _metadata). At most one of
+  /// --fresh, --from-savepoint and --from-checkpoint.
+  std::optional<std::string> from_checkpoint;
   /// --allow-non-restored-state: drop restored state that no operator claims.
   bool allow_non_restored_state = false;
   /// --restart-attempts: >= 0.
@@ -75,8 +78,8 @@ struct StandardFlags {
 /// Errors (InvalidArgument, naming the flag): any FromArgs error; a standard flag whose
 /// value does not parse or is out of range (an unknown --state.backend names the known ones; a
 /// timeout must be greater than 0);
-/// -p together with --parallelism (likewise -h and --help); --fresh together with
-/// --from-savepoint.
+/// -p together with --parallelism (likewise -h and --help); two of --fresh, --from-savepoint
+/// and --from-checkpoint.
 ///
 /// When help is requested, the other standard flags are not validated (a user asking for
 /// help should get it): the result has help == true, those fields unset, and

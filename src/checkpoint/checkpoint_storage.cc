@@ -497,7 +497,7 @@ Result<CheckpointMetadata> CheckpointStorage::ReadCheckpointMetadata(std::int64_
 
 // ---- removing ----
 
-Status CheckpointStorage::DiscardIncomplete() {
+Status CheckpointStorage::DiscardIncomplete(std::optional<std::int64_t> keep) {
   std::lock_guard lock(*mutex_);
   auto dirs = ListCheckpointDirs();
   if (!dirs.ok()) return dirs.status();
@@ -515,6 +515,11 @@ Status CheckpointStorage::DiscardIncomplete() {
   };
   remove_temp_files(instance_dir_);
   for (const auto& [id, dir] : *dirs) {
+    if (!Exists(dir / kMetadataFileName) && id == keep) {
+      spdlog::warn("keeping checkpoint {}: it has no _metadata, but it is the committed one",
+                   dir.string());
+      continue;
+    }
     if (!Exists(dir / kMetadataFileName)) {
       spdlog::info("removing incomplete checkpoint {}", dir.string());
       KeepFirstError(first_error, RemoveAll(dir));
@@ -528,6 +533,13 @@ Status CheckpointStorage::DiscardIncomplete() {
     remove_temp_files(dir);
   }
   return first_error;
+}
+
+std::int64_t CheckpointStorage::HighestCheckpointId() {
+  std::lock_guard lock(*mutex_);
+  auto dirs = ListCheckpointDirs();
+  if (!dirs.ok() || dirs->empty()) return 0;
+  return dirs->back().first;
 }
 
 Status CheckpointStorage::DiscardLocked(std::int64_t id) {
@@ -611,18 +623,15 @@ Result<CheckpointMetadata> CheckpointStorage::ReadMetadataAt(const fs::path& pat
   fs::file_status status = fs::status(path, ec);
   if (!fs::exists(status)) {
     return Status::NotFound(
-        fmt::format("no checkpoint or savepoint at {}: the path does not "
-                    "exist (check --from-savepoint)",
-                    path.string()));
+        fmt::format("no checkpoint or savepoint at {}: the path does not exist", path.string()));
   }
   fs::path metadata_file = path;
   if (fs::is_directory(status)) {
     metadata_file = path / kMetadataFileName;
     if (!Exists(metadata_file)) {
       return Status::NotFound(
-          fmt::format("{} has no {}: it is not a complete checkpoint or "
-                      "savepoint (check --from-savepoint)",
-                      path.string(), kMetadataFileName));
+          fmt::format("{} has no {}: it is not a complete checkpoint or savepoint", path.string(),
+                      kMetadataFileName));
     }
   }
   return ReadMetadataFile(metadata_file);
@@ -656,6 +665,81 @@ Result<std::string> CheckpointStorage::ReadStateFile(const fs::path& checkpoint_
                     path.string(), subtask.subtask, crc, subtask.crc32c));
   }
   return bytes;
+}
+
+// ---- inspecting (`sluice checkpoints`, restore errors) ----
+
+std::string_view CheckpointDirStateName(const CheckpointDirInfo& info) {
+  switch (info.state) {
+    case CheckpointDirInfo::State::kIncomplete:
+      return "INCOMPLETE";
+    case CheckpointDirInfo::State::kCorrupt:
+      return "CORRUPT";
+    case CheckpointDirInfo::State::kDamaged:
+      return "DAMAGED";
+    case CheckpointDirInfo::State::kUsable:
+      return info.metadata && info.metadata->status == CheckpointMetadata::Status::kCommitted
+                 ? "COMMITTED"
+                 : "COMPLETED";
+  }
+  return "UNKNOWN";
+}
+
+Result<std::map<std::string, std::string>> CheckpointStorage::ReadStateFiles(
+    const fs::path& dir, const CheckpointMetadata& metadata) {
+  std::map<std::string, std::string> files;
+  for (const OperatorStateMeta& op : metadata.operators) {
+    for (const SubtaskStateMeta& subtask : op.subtasks) {
+      if (subtask.file.empty() || files.count(subtask.file) != 0) continue;
+      Result<std::string> bytes = ReadStateFile(dir, subtask);
+      if (!bytes.ok()) return bytes.status();
+      files.emplace(subtask.file, std::move(bytes).value());
+    }
+  }
+  return files;
+}
+
+Result<std::vector<CheckpointDirInfo>> CheckpointStorage::Inspect(const fs::path& instance_dir,
+                                                                  bool verify_state_files) {
+  std::vector<CheckpointDirInfo> infos;
+  std::error_code ec;
+  fs::directory_iterator it(instance_dir, ec);
+  if (ec) return FsError(ec, "cannot list checkpoint directory", instance_dir);
+  for (; it != fs::directory_iterator(); it.increment(ec)) {
+    std::optional<std::int64_t> id = ParseCheckpointDirName(it->path().filename().string());
+    std::error_code type_ec;
+    if (!id || !it->is_directory(type_ec)) continue;
+    CheckpointDirInfo& info = infos.emplace_back();
+    info.id = *id;
+    info.directory = it->path();
+  }
+  if (ec) return FsError(ec, "cannot list checkpoint directory", instance_dir);
+  std::sort(infos.begin(), infos.end(),
+            [](const CheckpointDirInfo& a, const CheckpointDirInfo& b) { return a.id < b.id; });
+  for (CheckpointDirInfo& info : infos) {
+    const fs::path metadata_file = info.directory / kMetadataFileName;
+    if (!Exists(metadata_file)) {
+      info.state = CheckpointDirInfo::State::kIncomplete;
+      info.problem = Status::NotFound(fmt::format("{} does not exist", metadata_file.string()));
+      continue;
+    }
+    Result<CheckpointMetadata> metadata = ReadCheckpointMetadataIn(info.directory, info.id);
+    if (!metadata.ok()) {
+      info.state = CheckpointDirInfo::State::kCorrupt;
+      info.problem = metadata.status();
+      continue;
+    }
+    info.metadata = std::move(metadata).value();
+    info.state = CheckpointDirInfo::State::kUsable;
+    if (!verify_state_files) continue;
+    if (Result<std::map<std::string, std::string>> files =
+            ReadStateFiles(info.directory, *info.metadata);
+        !files.ok()) {
+      info.state = CheckpointDirInfo::State::kDamaged;
+      info.problem = files.status();
+    }
+  }
+  return infos;
 }
 
 }  // namespace sluice::internal

@@ -31,6 +31,14 @@ Result<std::unique_ptr<internal::JobMaster>> StreamExecutionEnvironment::Prepare
     Status unknown = parameters_.CheckAllRequested(internal::kStandardFlagNames);
     if (!unknown.ok()) return unknown;
   }
+  if (static_cast<int>(restore_.fresh) + static_cast<int>(restore_.savepoint_path.has_value()) +
+          static_cast<int>(restore_.checkpoint_path.has_value()) >
+      1) {
+    return Status::InvalidArgument(
+        "SetRestoreSettings: give at most one of fresh (--fresh), savepoint_path "
+        "(--from-savepoint) and checkpoint_path (--from-checkpoint): each says where the job's "
+        "state comes from");
+  }
   if (Status backend = detail::CheckStateBackendName(state_backend_); !backend.ok()) {
     return backend.WithContext("SetStateBackend");
   }

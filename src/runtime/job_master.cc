@@ -8,6 +8,7 @@
 
 #include <sluice/api/duration.h>
 
+#include "checkpoint/unusable_checkpoint.h"
 #include "core/log.h"
 #include "state/changelog_fold.h"
 #include "state/key_group_assignment.h"
@@ -198,17 +199,63 @@ Status JobMaster::Prepare() {
         "--state.changelog=off (its state then lives in the checkpoint directory only)");
   }
   bool need_storage = spec_.checkpoint_config.IsCheckpointingEnabled() ||
-                      spec_.restore.savepoint_path.has_value() || participant_ != nullptr;
+                      ExplicitRestore().has_value() || participant_ != nullptr;
   if (need_storage) {
     SLUICE_ASSIGN_OR_RETURN(CheckpointStorage storage,
                             CheckpointStorage::Open(spec_.checkpoint_config.GetCheckpointStorage(),
                                                     spec_.job_name, spec_.instance));
     storage_ = std::make_unique<CheckpointStorage>(std::move(storage));
-    SLUICE_RETURN_IF_ERROR(storage_->DiscardIncomplete());
-    std::vector<int64_t> existing = storage_->ListCompleted();
-    if (!existing.empty()) highest_checkpoint_id_ = existing.back();
+    // With a participant, a chk-N without _metadata may be its committed checkpoint, damaged:
+    // ChooseRestore discards incomplete ones once Recover has said which one that is.
+    if (participant_ == nullptr) SLUICE_RETURN_IF_ERROR(storage_->DiscardIncomplete());
+    highest_checkpoint_id_ = storage_->HighestCheckpointId();
   }
   return Status::Ok();
+}
+
+std::optional<std::pair<std::string, std::string_view>> JobMaster::ExplicitRestore() const {
+  if (spec_.restore.savepoint_path)
+    return std::make_pair(*spec_.restore.savepoint_path, "--from-savepoint");
+  if (spec_.restore.checkpoint_path)
+    return std::make_pair(*spec_.restore.checkpoint_path, "--from-checkpoint");
+  return std::nullopt;
+}
+
+Result<JobMaster::RestorePlan> JobMaster::LoadSnapshot(const std::filesystem::path& path) {
+  SLUICE_ASSIGN_OR_RETURN(CheckpointMetadata metadata, CheckpointStorage::ReadMetadataAt(path));
+  RestorePlan plan;
+  std::error_code ec;
+  plan.directory = std::filesystem::is_directory(path, ec) ? path : path.parent_path();
+  // Every file is read (and checked) now, not while the tasks are built: what cannot be
+  // restored is found before anything starts, and said once, for the whole checkpoint.
+  SLUICE_ASSIGN_OR_RETURN(plan.files, CheckpointStorage::ReadStateFiles(plan.directory, metadata));
+  plan.metadata = std::move(metadata);
+  return plan;
+}
+
+Status JobMaster::CannotRestore(int64_t id, const std::filesystem::path& directory,
+                                const Status& problem, bool committed) {
+  UnusableCheckpoint unusable;
+  unusable.id = id;
+  unusable.directory = directory;
+  unusable.problem = problem;
+  if (committed) unusable.committed_by = participant_->Name();
+  // An older checkpoint to offer: for an exactly-once job only a committed one matches the
+  // output in Kafka (an uncommitted one's epoch was aborted).
+  if (Result<std::vector<CheckpointDirInfo>> infos =
+          CheckpointStorage::Inspect(directory.parent_path(), /*verify_state_files=*/false);
+      infos.ok()) {
+    for (const CheckpointDirInfo& info : *infos) {
+      if (info.id >= id || info.state != CheckpointDirInfo::State::kUsable) continue;
+      if (committed && info.metadata->status != CheckpointMetadata::Status::kCommitted) continue;
+      unusable.older = info.directory;
+    }
+  }
+  StateChangelog* offered = participant_ != nullptr ? participant_->changelog() : nullptr;
+  unusable.changelog_holds_it =
+      changelog_ == nullptr && offered != nullptr && offered->Covered().has_value();
+  unusable.changelog_possible = offered != nullptr;
+  return UnusableCheckpointError(unusable);
 }
 
 Result<std::optional<JobMaster::RestorePlan>> JobMaster::ChooseRestore(int32_t attempt) {
@@ -219,20 +266,26 @@ Result<std::optional<JobMaster::RestorePlan>> JobMaster::ChooseRestore(int32_t a
     Result<std::optional<CheckpointCompletion>> recovered = participant_->Recover(info);
     if (!recovered.ok()) return recovered.status().WithContext(participant_->Name() + " recovery");
     committed = *recovered;
+    // Now that the committed checkpoint is known, the incomplete ones can go (Prepare left
+    // them): never the committed one, which lacks _metadata only if it was damaged.
+    SLUICE_RETURN_IF_ERROR(storage_->DiscardIncomplete(
+        committed ? std::optional<int64_t>(committed->id.value()) : std::nullopt));
   }
-  auto load = [](const std::filesystem::path& path) -> Result<std::optional<RestorePlan>> {
-    Result<CheckpointMetadata> metadata = CheckpointStorage::ReadMetadataAt(path);
-    if (!metadata.ok()) return RestoreReadFailure(metadata.status());
-    RestorePlan plan;
-    plan.directory = std::filesystem::is_directory(path) ? path : path.parent_path();
-    plan.metadata = std::move(*metadata);
-    return std::optional<RestorePlan>(std::move(plan));
-  };
   // Until this run completes a checkpoint of its own, a restart starts where the first attempt
   // did (Flink restores the savepoint again): the newest checkpoint in storage may belong to
-  // an earlier run that --fresh or --from-savepoint asked to ignore.
+  // an earlier run that --fresh, --from-savepoint or --from-checkpoint asked to ignore.
   const bool as_first_attempt = attempt == 0 || completed_checkpoints_ == 0;
-  if (as_first_attempt && spec_.restore.savepoint_path) return load(*spec_.restore.savepoint_path);
+  if (as_first_attempt) {
+    if (std::optional<std::pair<std::string, std::string_view>> given = ExplicitRestore()) {
+      Result<RestorePlan> plan = LoadSnapshot(given->first);
+      // The path is the user's: name the flag that gave it. A missing file stays missing.
+      if (!plan.ok()) {
+        return RestoreReadFailure(plan.status())
+            .WithContext(std::string(given->second) + "=" + given->first);
+      }
+      return std::optional<RestorePlan>(std::move(plan).value());
+    }
+  }
   if (as_first_attempt && spec_.restore.fresh) return std::optional<RestorePlan>();
   if (storage_ == nullptr) return std::optional<RestorePlan>();
   if (participant_ != nullptr) {
@@ -244,7 +297,9 @@ Result<std::optional<JobMaster::RestorePlan>> JobMaster::ChooseRestore(int32_t a
     SLUICE_RETURN_IF_ERROR(storage_->DiscardNewerThan(committed->id.value()));
     const std::optional<std::vector<ChangelogOperator>> covered =
         changelog_ != nullptr ? changelog_->Covered() : std::nullopt;
-    if (covered && !std::filesystem::exists(committed->storage_path)) {
+    const std::filesystem::path directory = committed->storage_path;
+    std::error_code missing;
+    if (covered && !std::filesystem::exists(directory, missing) && !missing) {
       SLUICE_LOG_INFO(
           "job '{}': checkpoint {} is not in the local checkpoint directory ({} does not "
           "exist); restoring it from the state changelog in Kafka",
@@ -252,39 +307,23 @@ Result<std::optional<JobMaster::RestorePlan>> JobMaster::ChooseRestore(int32_t a
       SLUICE_ASSIGN_OR_RETURN(RestorePlan plan, LoadFromChangelog(*committed, *covered));
       return std::optional<RestorePlan>(std::move(plan));
     }
-    Result<std::optional<RestorePlan>> local = load(committed->storage_path);
-    if (!covered) {
-      if (local.ok() && *local) (*local)->committed = true;
-      return local;
-    }
-    // The local directory is a cache of what Kafka holds: use it only when it is the committed
-    // checkpoint and every file of it reads back intact; otherwise rebuild from the changelog.
-    Status usable = local.ok() ? Status::Ok() : local.status();
-    if (usable.ok() && (*local)->metadata.checkpoint_id != committed->id.value()) {
-      usable = Status::FailedPrecondition("it holds checkpoint " +
-                                          std::to_string((*local)->metadata.checkpoint_id));
+    // With the changelog the local directory is a cache of what Kafka holds: use it only when
+    // it is the committed checkpoint and every file of it reads back intact; otherwise rebuild
+    // from the changelog. Without it, the local files are all there is.
+    Result<RestorePlan> local = LoadSnapshot(directory);
+    Status usable = local.status();
+    if (usable.ok() && local->metadata.checkpoint_id != committed->id.value()) {
+      usable = Status::Corruption(directory.string() + " holds checkpoint " +
+                                  std::to_string(local->metadata.checkpoint_id));
     }
     if (usable.ok()) {
-      RestorePlan& plan = **local;
-      for (const OperatorStateMeta& op : plan.metadata.operators) {
-        for (const SubtaskStateMeta& meta : op.subtasks) {
-          if (meta.file.empty() || plan.files.count(meta.file) != 0) continue;
-          Result<std::string> bytes = CheckpointStorage::ReadStateFile(plan.directory, meta);
-          if (!bytes.ok()) {
-            usable = bytes.status();
-            break;
-          }
-          plan.files.emplace(meta.file, std::move(*bytes));
-        }
-        if (!usable.ok()) break;
-      }
-    }
-    if (usable.ok()) {
-      (*local)->committed = true;
+      local->committed = true;
       SLUICE_LOG_INFO("job '{}' restores checkpoint {} from the local checkpoint directory",
                       spec_.job_name, committed->id.value());
-      return local;
+      return std::optional<RestorePlan>(std::move(local).value());
     }
+    if (!covered)
+      return CannotRestore(committed->id.value(), directory, usable, /*committed=*/true);
     SLUICE_LOG_WARN(
         "job '{}': the local copy of checkpoint {} ({}) cannot be used: {}; restoring it from "
         "the state changelog in Kafka",
@@ -292,9 +331,20 @@ Result<std::optional<JobMaster::RestorePlan>> JobMaster::ChooseRestore(int32_t a
     SLUICE_ASSIGN_OR_RETURN(RestorePlan plan, LoadFromChangelog(*committed, *covered));
     return std::optional<RestorePlan>(std::move(plan));
   }
-  SLUICE_ASSIGN_OR_RETURN(std::optional<CheckpointMetadata> latest, storage_->LatestCompleted());
-  if (!latest.has_value()) return std::optional<RestorePlan>();
-  return load(storage_->CheckpointDir(latest->checkpoint_id));
+  // The newest complete checkpoint (Prepare discarded incomplete ones). One whose _metadata
+  // or files cannot be used stops the job: falling back to older state than the user expects
+  // would be worse.
+  SLUICE_ASSIGN_OR_RETURN(std::vector<CheckpointDirInfo> infos,
+                          CheckpointStorage::Inspect(storage_->instance_dir(), false));
+  for (auto it = infos.rbegin(); it != infos.rend(); ++it) {
+    if (it->state == CheckpointDirInfo::State::kIncomplete) continue;
+    if (it->state != CheckpointDirInfo::State::kUsable)
+      return CannotRestore(it->id, it->directory, it->problem, /*committed=*/false);
+    Result<RestorePlan> plan = LoadSnapshot(it->directory);
+    if (!plan.ok()) return CannotRestore(it->id, it->directory, plan.status(), false);
+    return std::optional<RestorePlan>(std::move(plan).value());
+  }
+  return std::optional<RestorePlan>();
 }
 
 Result<JobMaster::RestorePlan> JobMaster::LoadFromChangelog(

@@ -99,6 +99,14 @@ class JobMaster final : public TaskListener {
 
   Status Prepare();
   Result<std::optional<RestorePlan>> ChooseRestore(int32_t attempt);
+  /// The snapshot path the user asked to restore, with the flag that says so.
+  std::optional<std::pair<std::string, std::string_view>> ExplicitRestore() const;
+  /// A snapshot directory (or its _metadata) with every state file read and checked.
+  static Result<RestorePlan> LoadSnapshot(const std::filesystem::path& path);
+  /// The error naming checkpoint `id`, what is wrong with it and the ways out
+  /// (unusable_checkpoint.h); `committed`: it is the participant's committed one.
+  Status CannotRestore(int64_t id, const std::filesystem::path& directory, const Status& problem,
+                       bool committed);
   /// The checkpoint `committed` rebuilt from the state changelog alone.
   Result<RestorePlan> LoadFromChangelog(const CheckpointCompletion& committed,
                                         const std::vector<ChangelogOperator>& covered);

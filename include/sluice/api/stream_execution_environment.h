@@ -44,12 +44,17 @@ namespace internal {
 class JobMaster;
 }
 
-/// How a job starts: from scratch, from its own latest checkpoint, or from a savepoint.
+/// How a job starts: from scratch, from its own latest checkpoint, from a savepoint, or from a
+/// checkpoint chosen by path. At most one of fresh, savepoint_path and checkpoint_path.
 struct RestoreSettings {
   /// Ignore existing checkpoints of this job (--fresh).
   bool fresh = false;
-  /// Restore this savepoint or checkpoint directory (--from-savepoint).
+  /// Restore this savepoint (or checkpoint) directory, or its _metadata (--from-savepoint).
   std::optional<std::string> savepoint_path;
+  /// Restore this checkpoint: a chk-N directory (an older one of this job's, say, when the
+  /// newest cannot be used) or its _metadata (--from-checkpoint). Restored as a savepoint is:
+  /// the job then writes its own checkpoints as usual.
+  std::optional<std::string> checkpoint_path;
   /// Skip state of operators (uids) that no longer exist instead of failing
   /// (--allow-non-restored-state).
   bool allow_non_restored_state = false;
@@ -61,7 +66,7 @@ class StreamExecutionEnvironment final {
   /// restart strategy NoRestart (FixedDelay(INT_MAX, 1s) once checkpointing is on, as Flink).
   static std::unique_ptr<StreamExecutionEnvironment> Create();
   /// Create() configured from the standard flags (--parallelism, --checkpoint-interval,
-  /// --checkpoint-dir, --savepoint-timeout, --fresh, --from-savepoint,
+  /// --checkpoint-dir, --savepoint-timeout, --fresh, --from-savepoint, --from-checkpoint,
   /// --allow-non-restored-state, --restart-attempts, --log-level, --state.backend,
   /// --state.changelog); every other --key=value becomes a job parameter (GetParameters()).
   /// Flags win over the job's own settings of the same thing. --help prints the flags and exits 0;

@@ -153,7 +153,8 @@ TEST(StopIT, SigtermWhileTheKafkaBrokerIsUnreachableStopsWithoutASavepointAndExi
   // no attempt ever runs and the job restarts after each broker timeout (2 s).
   Job job({"--checkpoint-dir=" + (dir / "chk").string(),
            "--savepoint-dir=" + (dir / "savepoints").string(), "--kafka-sink=127.0.0.1:1"});
-  ASSERT_TRUE(job.WaitFor("started", Scaled(std::chrono::seconds(30)))) << job.output();
+  // A failed attempt: the job is running under Execute(), its signal handlers installed.
+  ASSERT_TRUE(job.WaitFor("attempt 0 failed", Scaled(std::chrono::seconds(60)))) << job.output();
   job.Signal(SIGTERM);
   std::optional<int> status = job.WaitForExit(Scaled(std::chrono::seconds(120)));
   ASSERT_TRUE(status.has_value()) << "the process did not end after SIGTERM:\n" << job.output();

@@ -147,6 +147,22 @@ TEST(StandardFlagsTest, FreshWithFromSavepointNamesBoth) {
             "state, --from-savepoint restores state from a savepoint; give one of them");
 }
 
+TEST(StandardFlagsTest, FromCheckpointIsAPathAndExcludesTheOtherStarts) {
+  Result<StandardFlags> flags = Parse({"--from-checkpoint=/chk/job/instance-0/chk-5"});
+  ASSERT_THAT(flags, IsOk());
+  EXPECT_EQ(flags->from_checkpoint, "/chk/job/instance-0/chk-5");
+  EXPECT_EQ(flags->from_savepoint, std::nullopt);
+  EXPECT_EQ(ParseError({"--from-checkpoint="}),
+            Status::InvalidArgument("flag --from-checkpoint: expected a path, got an empty value"));
+  EXPECT_THAT(ParseError({"--fresh", "--from-checkpoint=/c"}),
+              StatusIs(StatusCode::kInvalidArgument,
+                       StartsWith("--fresh and --from-checkpoint cannot be used together")));
+  EXPECT_THAT(
+      ParseError({"--from-savepoint=/s", "--from-checkpoint=/c"}),
+      StatusIs(StatusCode::kInvalidArgument,
+               StartsWith("--from-savepoint and --from-checkpoint cannot be used together")));
+}
+
 TEST(StandardFlagsTest, RestartAttempts) {
   EXPECT_EQ(Parse({"--restart-attempts=0"})->restart_attempts, 0);
   EXPECT_EQ(Parse({"--restart-attempts", "10"})->restart_attempts, 10);
