@@ -98,6 +98,10 @@ Status ParseValidated(const ParameterTool& all, StandardFlags& flags) {
     flags.checkpoint_dir = std::move(*dir);
   }
 
+  if (all.Has("checkpoint-timeout")) {
+    SLUICE_ASSIGN_OR_RETURN(flags.checkpoint_timeout, PositiveDuration(all, "checkpoint-timeout"));
+  }
+
   if (all.Has("savepoint-timeout")) {
     SLUICE_ASSIGN_OR_RETURN(flags.savepoint_timeout, PositiveDuration(all, "savepoint-timeout"));
   }
@@ -210,10 +214,13 @@ std::string StandardFlagsHelp(std::string_view program) {
   const std::string backend_line = "where keyed state lives: " + backends + " (default " +
                                    std::string(detail::kDefaultStateBackend) +
                                    ": in memory, Flink's hashmap)";
-  const std::array<Line, 13> lines = {{
+  const std::array<Line, kStandardFlagNames.size()> lines = {{
       {"-p, --parallelism=N", "default parallelism of the job's operators, 1..32768"},
       {"--checkpoint-interval=DURATION",
        "checkpoint every DURATION (e.g. 30s, 1m; at least 10ms); 0 or off disables"},
+      {"--checkpoint-timeout=DURATION",
+       "abort a checkpoint not complete within DURATION (default 10m); an EXACTLY_ONCE Kafka "
+       "sink's transaction.timeout.ms must exceed interval + timeout"},
       {"--checkpoint-dir=PATH", "directory where checkpoints are written and found"},
       {"--savepoint-timeout=DURATION",
        "how long SIGTERM's stop-with-savepoint waits for the savepoint (default 60s); past it "

@@ -21,11 +21,24 @@ namespace sluice::internal {
 ///   job_parameters.CheckAllRequested(kStandardFlagNames)
 /// The short aliases -p and -h are left out: one-letter names would be suggested for every
 /// one- or two-letter typo.
-inline constexpr std::array<std::string_view, 13> kStandardFlagNames = {
-    "parallelism", "checkpoint-interval", "checkpoint-dir",           "savepoint-timeout",
-    "fresh",       "from-savepoint",      "allow-non-restored-state", "restart-attempts",
-    "log-level",   "state.backend",       "state.changelog",          "help",
-};
+// std::to_array: the size follows the list (a fixed std::array size would pad a short list
+// with empty names).
+inline constexpr auto kStandardFlagNames = std::to_array<std::string_view>({
+    "parallelism",
+    "checkpoint-interval",
+    "checkpoint-timeout",
+    "checkpoint-dir",
+    "savepoint-timeout",
+    "fresh",
+    "from-savepoint",
+    "from-checkpoint",
+    "allow-non-restored-state",
+    "restart-attempts",
+    "log-level",
+    "state.backend",
+    "state.changelog",
+    "help",
+});
 
 inline constexpr std::int32_t kMinParallelism = 1;
 inline constexpr std::int32_t kMaxParallelism = 32768;
@@ -39,6 +52,10 @@ struct StandardFlags {
   /// checkpointing is explicitly disabled (overriding a job that enables it), as opposed to
   /// nullopt, which leaves the job's choice alone.
   std::optional<std::chrono::milliseconds> checkpoint_interval;
+  /// --checkpoint-timeout: greater than 0; a checkpoint not complete after this long is
+  /// aborted (CheckpointConfig::SetCheckpointTimeout; an EXACTLY_ONCE sink's
+  /// transaction.timeout.ms must exceed the interval plus this).
+  std::optional<std::chrono::milliseconds> checkpoint_timeout;
   /// --checkpoint-dir: non-empty path.
   std::optional<std::string> checkpoint_dir;
   /// --savepoint-timeout: greater than 0; how long stop-with-savepoint waits for its savepoint

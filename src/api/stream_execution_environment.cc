@@ -160,6 +160,7 @@ std::unique_ptr<StreamExecutionEnvironment> StreamExecutionEnvironment::FromArgs
     env->checkpoint_interval_from_flags_ = true;
   }
   if (flags->checkpoint_dir) env->checkpoint_config_.SetCheckpointStorage(*flags->checkpoint_dir);
+  env->checkpoint_timeout_from_flags_ = flags->checkpoint_timeout;
   env->savepoint_timeout_from_flags_ = flags->savepoint_timeout;
   env->restore_.fresh = flags->fresh;
   env->restore_.savepoint_path = flags->from_savepoint;

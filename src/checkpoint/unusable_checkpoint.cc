@@ -23,10 +23,9 @@ std::string DescribeCheckpointProblem(const std::filesystem::path& directory,
 }
 
 Status UnusableCheckpointError(const UnusableCheckpoint& checkpoint) {
-  std::string message = fmt::format("checkpoint {} ({}) cannot be restored: {}. ", checkpoint.id,
-                                    checkpoint.directory.string(),
-                                    DescribeCheckpointProblem(checkpoint.directory,
-                                                              checkpoint.problem));
+  std::string message = fmt::format(
+      "checkpoint {} ({}) cannot be restored: {}. ", checkpoint.id, checkpoint.directory.string(),
+      DescribeCheckpointProblem(checkpoint.directory, checkpoint.problem));
   message += checkpoint.committed_by
                  ? fmt::format("It is the last checkpoint {} committed. ", *checkpoint.committed_by)
                  : std::string("It is the newest checkpoint of the job. ");

@@ -151,8 +151,7 @@ int ListCheckpoints(const ListCheckpointsOptions& options) {
     if (it->is_directory(type_ec)) job_dirs.push_back(it->path());
   }
   if (ec) {
-    std::fprintf(stderr, "sluice: cannot list %s: %s\n", options.dir.c_str(),
-                 ec.message().c_str());
+    std::fprintf(stderr, "sluice: cannot list %s: %s\n", options.dir.c_str(), ec.message().c_str());
     return 1;
   }
   std::sort(job_dirs.begin(), job_dirs.end());

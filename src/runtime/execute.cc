@@ -56,6 +56,8 @@ Result<std::unique_ptr<internal::JobMaster>> StreamExecutionEnvironment::Prepare
   spec.job_name = job_name;
   spec.graph = std::move(*graph);
   spec.checkpoint_config = checkpoint_config_;
+  if (checkpoint_timeout_from_flags_)
+    spec.checkpoint_config.SetCheckpointTimeout(*checkpoint_timeout_from_flags_);
   if (savepoint_timeout_from_flags_)
     spec.checkpoint_config.SetSavepointTimeout(*savepoint_timeout_from_flags_);
   // Flink's default: no restarts without checkpointing, restart (practically) forever with it.

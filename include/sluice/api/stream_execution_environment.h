@@ -63,10 +63,12 @@ struct RestoreSettings {
 class StreamExecutionEnvironment final {
  public:
   /// An environment with defaults: parallelism = number of cores, no checkpointing,
-  /// restart strategy NoRestart (FixedDelay(INT_MAX, 1s) once checkpointing is on, as Flink).
+  /// restart strategy NoRestart (RestartStrategy::ExponentialDelay() once checkpointing is on,
+  /// as Flink 2).
   static std::unique_ptr<StreamExecutionEnvironment> Create();
   /// Create() configured from the standard flags (--parallelism, --checkpoint-interval,
-  /// --checkpoint-dir, --savepoint-timeout, --fresh, --from-savepoint, --from-checkpoint,
+  /// --checkpoint-timeout, --checkpoint-dir, --savepoint-timeout, --fresh, --from-savepoint,
+  /// --from-checkpoint,
   /// --allow-non-restored-state, --restart-attempts, --log-level, --state.backend,
   /// --state.changelog); every other --key=value becomes a job parameter (GetParameters()).
   /// Flags win over the job's own settings of the same thing. --help prints the flags and exits 0;
@@ -189,6 +191,7 @@ class StreamExecutionEnvironment final {
   bool checkpoint_interval_from_flags_ = false;
   // Timeouts given as standard flags: applied over the CheckpointConfig when the job starts,
   // so that they win over the job's own GetCheckpointConfig() calls, as --checkpoint-interval.
+  std::optional<std::chrono::milliseconds> checkpoint_timeout_from_flags_;
   std::optional<std::chrono::milliseconds> savepoint_timeout_from_flags_;
   bool restart_from_flags_ = false;
   std::string state_backend_{detail::kDefaultStateBackend};

@@ -100,9 +100,9 @@ TEST_F(CheckpointsCommandIT, AMissingStateFileIsDamagedUnlessQuick) {
   fs::remove(Chk(1) / "count-0.state");
   CommandResult result = RunSluice({"checkpoints", "--dir", dir_.string()});
   EXPECT_EQ(result.exit_code, 1) << Describe(result);
-  EXPECT_THAT(result.out, HasSubstr("* chk-1      DAMAGED    cannot open " +
-                                    (Chk(1) / "count-0.state").string() +
-                                    ": No such file or directory"));
+  EXPECT_THAT(result.out,
+              HasSubstr("* chk-1      DAMAGED    cannot open " +
+                        (Chk(1) / "count-0.state").string() + ": No such file or directory"));
   CommandResult quick = RunSluice({"checkpoints", "--dir", dir_.string(), "--quick"});
   EXPECT_EQ(quick.exit_code, 0) << Describe(quick);
 }

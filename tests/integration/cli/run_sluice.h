@@ -32,8 +32,9 @@ inline std::string Describe(const CommandResult& result) {
 
 // Runs the built `sluice` with `args`, collecting stdout and stderr. A command that is still
 // running at the (generous) deadline is killed and reported with exit code -1.
-inline CommandResult RunSluice(std::vector<std::string> args,
-                               std::chrono::milliseconds deadline_after = std::chrono::seconds(120)) {
+inline CommandResult RunSluice(
+    std::vector<std::string> args,
+    std::chrono::milliseconds deadline_after = std::chrono::seconds(120)) {
   args.insert(args.begin(), SLUICE_CLI_PATH);
   int out_pipe[2];
   int err_pipe[2];
@@ -62,8 +63,8 @@ inline CommandResult RunSluice(std::vector<std::string> args,
   auto deadline = std::chrono::steady_clock::now() + Scaled(deadline_after);
   char buffer[4096];
   while (open_fds > 0) {
-    auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       kill(pid, SIGKILL);
       killed = true;

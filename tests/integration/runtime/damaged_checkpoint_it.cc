@@ -98,7 +98,8 @@ JobExecutionResult RunJob(const JobRun& run) {
 }
 
 fs::path CheckpointDir(const std::string& checkpoints, int64_t id) {
-  return fs::path(checkpoints) / "damaged-checkpoint" / "instance-0" / ("chk-" + std::to_string(id));
+  return fs::path(checkpoints) / "damaged-checkpoint" / "instance-0" /
+         ("chk-" + std::to_string(id));
 }
 
 class DamagedCheckpointIT : public ::testing::Test {
@@ -129,8 +130,8 @@ TEST_F(DamagedCheckpointIT, ACorruptNewestMetadataStopsTheJobNamingItAndTheWaysO
   EXPECT_EQ(result.restarts, 0) << "restarted into the same damaged checkpoint";
   EXPECT_THAT(result.failure,
               StatusIs(StatusCode::kCorruption,
-                       HasSubstr("checkpoint 2 (" + chk2.string() + ") cannot be restored: " +
-                                 (chk2 / "_metadata").string())));
+                       HasSubstr("checkpoint 2 (" + chk2.string() +
+                                 ") cannot be restored: " + (chk2 / "_metadata").string())));
   EXPECT_THAT(result.failure.message(),
               HasSubstr("--from-checkpoint=" + CheckpointDir(run_.checkpoints, 1).string()));
   EXPECT_THAT(result.failure.message(), HasSubstr("--fresh"));

@@ -43,6 +43,7 @@ TEST(StandardFlagsTest, NothingGivenLeavesEverythingUnset) {
   EXPECT_EQ(flags->checkpoint_interval, std::nullopt);
   EXPECT_EQ(flags->checkpoint_dir, std::nullopt);
   EXPECT_EQ(flags->savepoint_timeout, std::nullopt);
+  EXPECT_EQ(flags->checkpoint_timeout, std::nullopt);
   EXPECT_FALSE(flags->fresh);
   EXPECT_EQ(flags->from_savepoint, std::nullopt);
   EXPECT_FALSE(flags->allow_non_restored_state);
@@ -130,6 +131,16 @@ TEST(StandardFlagsTest, SavepointTimeoutIsAPositiveDuration) {
                "flag --savepoint-timeout: 0ms is not a timeout (it must be greater than 0)"));
   EXPECT_THAT(ParseError({"--savepoint-timeout=soon"}),
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("savepoint-timeout")));
+}
+
+TEST(StandardFlagsTest, CheckpointTimeoutIsAPositiveDuration) {
+  Result<StandardFlags> flags = Parse({"--checkpoint-timeout", "20s"});
+  ASSERT_THAT(flags, IsOk());
+  EXPECT_EQ(flags->checkpoint_timeout, milliseconds(20'000));
+  EXPECT_THAT(
+      ParseError({"--checkpoint-timeout=0s"}),
+      StatusIs(StatusCode::kInvalidArgument,
+               "flag --checkpoint-timeout: 0ms is not a timeout (it must be greater than 0)"));
 }
 
 TEST(StandardFlagsTest, PathsMustNotBeEmpty) {

@@ -31,7 +31,8 @@ TEST(UnusableCheckpointTest, NamesTheCheckpointWhatIsWrongAndEveryWayOut) {
   EXPECT_THAT(status, StatusIs(StatusCode::kFailedPrecondition));
   EXPECT_FALSE(IsRestartable(status));
   EXPECT_EQ(status.message(),
-            "checkpoint 7 (" + dir.string() + ") cannot be restored: " + (dir / "_metadata").string() +
+            "checkpoint 7 (" + dir.string() +
+                ") cannot be restored: " + (dir / "_metadata").string() +
                 " does not exist. It is the newest checkpoint of the job. sluice leaves it as it "
                 "is and does not restart the job (the same files would fail the same way). Ways "
                 "out: put the directory back as it was (from a backup) and start the job again; "
@@ -49,14 +50,15 @@ TEST(UnusableCheckpointTest, ACommittedOneWarnsOfRepeatedOutputAndOffersTheChang
   checkpoint.changelog_holds_it = true;
   checkpoint.changelog_possible = true;
   const std::string message = UnusableCheckpointError(checkpoint).message();
-  EXPECT_THAT(message, HasSubstr("the directory " + checkpoint.directory.string() + " does not exist"));
   EXPECT_THAT(message,
-              HasSubstr("It is the last checkpoint the EXACTLY_ONCE Kafka sink "
-                        "(bootstrap.servers=b:1) committed."));
+              HasSubstr("the directory " + checkpoint.directory.string() + " does not exist"));
+  EXPECT_THAT(message, HasSubstr("It is the last checkpoint the EXACTLY_ONCE Kafka sink "
+                                 "(bootstrap.servers=b:1) committed."));
   EXPECT_THAT(message, HasSubstr("restore its state from the state changelog in Kafka, which "
                                  "holds it: start without --state.changelog=off"));
-  EXPECT_THAT(message, HasSubstr("--from-checkpoint=PATH or --from-savepoint=PATH (none is left in " +
-                                 checkpoint.directory.parent_path().string()));
+  EXPECT_THAT(message,
+              HasSubstr("--from-checkpoint=PATH or --from-savepoint=PATH (none is left in " +
+                        checkpoint.directory.parent_path().string()));
   EXPECT_THAT(message, HasSubstr("--fresh"));
   EXPECT_THAT(message, HasSubstr("the output committed since is written again"));
   // The changelog already holds it: no advice to turn it on for the future.
