@@ -60,11 +60,10 @@ Result<std::unique_ptr<internal::JobMaster>> StreamExecutionEnvironment::Prepare
     spec.checkpoint_config.SetCheckpointTimeout(*checkpoint_timeout_from_flags_);
   if (savepoint_timeout_from_flags_)
     spec.checkpoint_config.SetSavepointTimeout(*savepoint_timeout_from_flags_);
-  // Flink's default: no restarts without checkpointing, restart (practically) forever with it.
-  spec.restart_strategy = restart_strategy_.value_or(
-      checkpoint_config_.IsCheckpointingEnabled()
-          ? RestartStrategy::FixedDelay(INT32_MAX, std::chrono::seconds(1))
-          : RestartStrategy::NoRestart());
+  // Flink 2's default: no restarts without checkpointing, exponential delay with it.
+  spec.restart_strategy = restart_strategy_.value_or(checkpoint_config_.IsCheckpointingEnabled()
+                                                         ? RestartStrategy::ExponentialDelay()
+                                                         : RestartStrategy::NoRestart());
   spec.restore = restore_;
   spec.auto_watermark_interval_ms = auto_watermark_interval_.count();
   spec.state_backend = state_backend_;

@@ -9,7 +9,9 @@
 #include <sluice/api/duration.h>
 
 #include "checkpoint/unusable_checkpoint.h"
+#include "core/clock.h"
 #include "core/log.h"
+#include "runtime/restart_backoff.h"
 #include "state/changelog_fold.h"
 #include "state/key_group_assignment.h"
 #include "state/subtask_state_file.h"
@@ -828,26 +830,6 @@ Result<std::string> JobMaster::AwaitStopSavepoint(CheckpointCoordinator& coordin
   }
 }
 
-std::optional<std::chrono::milliseconds> JobMaster::NextRestartDelay(
-    int32_t restarts, std::chrono::steady_clock::time_point last_failure) {
-  const RestartStrategy& strategy = spec_.restart_strategy;
-  switch (strategy.kind()) {
-    case RestartStrategy::Kind::kNone:
-      return std::nullopt;
-    case RestartStrategy::Kind::kFixedDelay:
-      if (restarts >= strategy.attempts()) return std::nullopt;
-      return strategy.initial_delay();
-    case RestartStrategy::Kind::kExponentialDelay: {
-      (void)last_failure;
-      double delay = static_cast<double>(strategy.initial_delay().count()) *
-                     std::pow(strategy.multiplier(), static_cast<double>(restarts));
-      delay = std::min(delay, static_cast<double>(strategy.max_delay().count()));
-      return std::chrono::milliseconds(static_cast<int64_t>(delay));
-    }
-  }
-  return std::nullopt;
-}
-
 JobExecutionResult JobMaster::Run() {
   SignalScope signals(spec_.handle_signals);
   auto start = std::chrono::steady_clock::now();
@@ -861,8 +843,7 @@ JobExecutionResult JobMaster::Run() {
     return result;
   }
   int32_t restarts = 0;
-  int32_t backoff_step = 0;
-  auto healthy_since = std::chrono::steady_clock::now();
+  RestartBackoff backoff(spec_.restart_strategy);
   for (int32_t attempt = 0;; ++attempt) {
     Status cause;
     AttemptEnd end = RunAttempt(attempt, cause);
@@ -890,16 +871,8 @@ JobExecutionResult JobMaster::Run() {
     // The code alone decides whether a restart can help (IsRestartable, status.h): a fenced,
     // unauthenticated or misconfigured job stops at its first failure, whatever the strategy.
     const bool restartable = IsRestartable(cause);
-    // Exponential backoff starts over after a long healthy run, as in Flink.
-    auto now = std::chrono::steady_clock::now();
-    if (spec_.restart_strategy.kind() == RestartStrategy::Kind::kExponentialDelay &&
-        now - healthy_since >= spec_.restart_strategy.reset_after()) {
-      backoff_step = 0;
-    }
-    std::optional<std::chrono::milliseconds> delay = NextRestartDelay(
-        spec_.restart_strategy.kind() == RestartStrategy::Kind::kExponentialDelay ? backoff_step
-                                                                                  : restarts,
-        now);
+    std::optional<std::chrono::milliseconds> delay =
+        restartable ? backoff.OnFailure(Clock::System().Now()) : std::nullopt;
     if (!delay || !restartable) {
       if (!restartable) {
         SLUICE_LOG_ERROR("job '{}' is not restarted: no restart can fix a failure with code {}",
@@ -944,9 +917,8 @@ JobExecutionResult JobMaster::Run() {
       break;
     }
     ++restarts;
-    ++backoff_step;
-    healthy_since = std::chrono::steady_clock::now();
-    SLUICE_LOG_INFO("job '{}' restarting (restart {})", spec_.job_name, restarts);
+    SLUICE_LOG_INFO("job '{}' restarting (restart {}, after waiting {})", spec_.job_name, restarts,
+                    FormatDuration(*delay));
   }
   {
     MutexLock lock(mutex_);

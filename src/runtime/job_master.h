@@ -120,8 +120,6 @@ class JobMaster final : public TaskListener {
       std::optional<std::pair<int32_t, int32_t>> key_groups);
   AttemptEnd RunAttempt(int32_t attempt, Status& cause) SLUICE_EXCLUDES(mutex_);
   void StopAttempt() SLUICE_EXCLUDES(mutex_);
-  std::optional<std::chrono::milliseconds> NextRestartDelay(
-      int32_t restarts, std::chrono::steady_clock::time_point last_failure);
   void FailAttempt(Status cause) SLUICE_EXCLUDES(mutex_);
   /// Turns a signal the handler recorded into a cancel (SIGINT) or stop (SIGTERM) request.
   void TakeSignal() SLUICE_REQUIRES(mutex_);
