@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <csignal>
+#include <random>
 #include <set>
 
 #include <sluice/api/duration.h>
@@ -69,7 +70,18 @@ Status RestoreReadFailure(Status status) {
 
 }  // namespace
 
-JobMaster::JobMaster(JobSpec spec) : spec_(std::move(spec)) {}
+namespace {
+
+uint64_t NewRunId() {
+  std::random_device device;
+  uint64_t id = 0;
+  while (id == 0) id = (static_cast<uint64_t>(device()) << 32) ^ device();
+  return id;
+}
+
+}  // namespace
+
+JobMaster::JobMaster(JobSpec spec) : spec_(std::move(spec)), run_id_(NewRunId()) {}
 
 JobMaster::~JobMaster() { StopAttempt(); }
 
@@ -559,6 +571,7 @@ Status JobMaster::BuildTasks(int32_t attempt, RestorePlan* plan) {
       config.info.parallelism = vertex.parallelism;
       config.info.max_parallelism = graph.max_parallelism;
       config.info.attempt_number = attempt;
+      config.info.run_id = run_id_;
       config.info.checkpointing_enabled = spec_.checkpoint_config.IsCheckpointingEnabled();
       config.auto_watermark_interval_ms = spec_.auto_watermark_interval_ms;
       config.state_backend = spec_.state_backend;

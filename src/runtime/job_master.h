@@ -134,6 +134,8 @@ class JobMaster final : public TaskListener {
   std::filesystem::path SavepointDirectory(const std::string& requested) const;
 
   JobSpec spec_;
+  /// TaskInfo::run_id of every task of this run.
+  const uint64_t run_id_;
   MetricGroup metrics_;
   std::unique_ptr<CheckpointStorage> storage_;
   std::shared_ptr<CheckpointParticipant> participant_;

@@ -34,8 +34,8 @@ std::optional<milliseconds> RestartBackoff::OnFailure(Clock::TimePoint now) {
         current_ = initial;
       } else if (current_ < max) {
         const double grown = static_cast<double>(current_.count()) * strategy_.multiplier();
-        current_ = milliseconds(static_cast<int64_t>(
-            std::min(grown, static_cast<double>(max.count()))));
+        current_ =
+            milliseconds(static_cast<int64_t>(std::min(grown, static_cast<double>(max.count()))));
         current_ = std::max(current_, initial);
       }
       last_failure_ = now;

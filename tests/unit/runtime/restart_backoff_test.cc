@@ -68,9 +68,9 @@ TEST(RestartBackoffTest, JitterSpreadsTheDelayByTheFactorEitherWayAndNeverPastTh
   RestartBackoff high(RestartStrategy::ExponentialDelay(), [&] { return draw; });
   EXPECT_EQ(high.OnFailure(clock.Now()), milliseconds(1100));  // 1 s + 10%
   // At the maximum, jitter may only lower the delay.
-  RestartBackoff capped(RestartStrategy::ExponentialDelay(seconds(1), seconds(2), 4.0, hours(1),
-                                                          0.5),
-                        [&] { return draw; });
+  RestartBackoff capped(
+      RestartStrategy::ExponentialDelay(seconds(1), seconds(2), 4.0, hours(1), 0.5),
+      [&] { return draw; });
   capped.OnFailure(clock.Now());
   EXPECT_EQ(capped.OnFailure(clock.Now()), seconds(2));
 }
