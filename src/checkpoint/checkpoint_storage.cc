@@ -1,7 +1,13 @@
 #include "checkpoint/checkpoint_storage.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <set>
 #include <system_error>
 #include <utility>
@@ -18,6 +24,7 @@ namespace {
 
 constexpr std::string_view kCheckpointDirPrefix = "chk-";
 constexpr std::string_view kWriteProbeName = "_write_probe";
+constexpr std::string_view kLockFileName = "_lock";
 constexpr std::size_t kMaxJobIdStem = 100;
 constexpr std::size_t kMaxStateFileName = 200;  // leaves room for the temp suffix in NAME_MAX
 constexpr int kSavepointNameAttempts = 16;
@@ -245,6 +252,53 @@ Result<CheckpointStorage> CheckpointStorage::Open(const fs::path& checkpoint_dir
   }
   fs::remove(probe, ec);
   return storage;
+}
+
+CheckpointStorage::LockFile::~LockFile() {
+  if (fd >= 0) ::close(fd);
+}
+
+Status CheckpointStorage::LockExclusively() {
+  if (lock_ != nullptr) return Status::Ok();
+  const fs::path path = instance_dir_ / kLockFileName;
+  auto lock = std::make_unique<LockFile>();
+  do {
+    lock->fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  } while (lock->fd < 0 && errno == EINTR);
+  if (lock->fd < 0) {
+    return Status::IoError(
+        fmt::format("cannot open lock file {}: {}", path.string(), std::strerror(errno)));
+  }
+  int rc;
+  do {
+    rc = ::flock(lock->fd, LOCK_EX | LOCK_NB);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) {
+    const int err = errno;
+    if (err != EWOULDBLOCK) {
+      return Status::IoError(fmt::format("cannot lock {}: {}", path.string(), std::strerror(err)));
+    }
+    Result<std::string> holder = ReadFile(path);
+    std::string who = holder.ok() ? *holder : std::string();
+    while (!who.empty() && (who.back() == '\n' || who.back() == ' ')) who.pop_back();
+    return Status::FailedPrecondition(fmt::format(
+        "checkpoint directory {} is in use by another process ({}; it holds {}): two instances "
+        "of job '{}' must not write one checkpoint directory, they would delete each other's "
+        "checkpoints. Stop the other one, or give this one its own --checkpoint-dir (and, with "
+        "an EXACTLY_ONCE Kafka sink, its own transactional id prefix or instance)",
+        instance_dir_.string(), who.empty() ? "pid unknown" : who, path.string(), job_name_));
+  }
+  // Who holds it, for the message above; the lock itself is the flock, not this content.
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  const std::string content = fmt::format("pid {} on host {}\n", ::getpid(), host);
+  if (::ftruncate(lock->fd, 0) != 0 || ::pwrite(lock->fd, content.data(), content.size(), 0) !=
+                                           static_cast<ssize_t>(content.size())) {
+    return Status::IoError(
+        fmt::format("cannot write lock file {}: {}", path.string(), std::strerror(errno)));
+  }
+  lock_ = std::move(lock);
+  return Status::Ok();
 }
 
 fs::path CheckpointStorage::CheckpointDir(std::int64_t id) const {

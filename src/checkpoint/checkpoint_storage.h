@@ -23,9 +23,11 @@
 // at once. State file writes (many task threads, each its own file) take no lock. Operations on
 // _metadata and on whole checkpoint directories (Complete, MarkCommitted, List*, Discard*,
 // Prune) serialise on one internal mutex; they are meant for the single coordinator thread.
-// Two processes must not share one job instance's directory (Kafka fencing, DESIGN 5, is what
-// stops a zombie instance; this class does not lock files). Moving a CheckpointStorage is only
-// allowed before it is shared between threads.
+// Two processes must not share one job instance's directory: the job master takes
+// LockExclusively() before it reads or removes anything there, so a second process on the same
+// directory refuses to start, naming the holder (Kafka fencing, DESIGN 5, stops a zombie
+// instance on another directory or host). Moving a CheckpointStorage is only allowed before it
+// is shared between threads.
 // Errors: InvalidArgument for bad calls, NotFound for missing checkpoints/paths, Corruption for
 // unreadable _metadata or a state file failing its size/checksum check, IoError otherwise;
 // every message names the path involved.
@@ -165,6 +167,16 @@ class CheckpointStorage {
   /// <checkpoint_dir>/<job_id>/instance-<i>: the parent of every chk-N.
   const std::filesystem::path& instance_dir() const { return instance_dir_; }
 
+  /// Takes an exclusive lock (flock) on <instance_dir>/_lock, held until this storage is
+  /// destroyed (or the process ends, however it ends), and writes this process's pid and host
+  /// into the file. FailedPrecondition naming the holder's pid and host when another process
+  /// (or another CheckpointStorage of this one) holds it: two instances writing one directory
+  /// would delete each other's checkpoints. IoError naming the file if it cannot be opened.
+  /// Idempotent.
+  Status LockExclusively();
+  /// Releases LockExclusively's lock (the job has ended); no-op without one.
+  void Unlock() { lock_.reset(); }
+
   /// <instance_dir>/chk-<id>; a path only, whether or not it exists.
   std::filesystem::path CheckpointDir(std::int64_t id) const;
 
@@ -300,6 +312,12 @@ class CheckpointStorage {
   std::filesystem::path instance_dir_;
   // unique_ptr keeps the class movable (Result<CheckpointStorage>).
   std::unique_ptr<std::mutex> mutex_;
+  // The descriptor holding LockExclusively's flock; closing it releases the lock.
+  struct LockFile {
+    int fd = -1;
+    ~LockFile();
+  };
+  std::unique_ptr<LockFile> lock_;
 };
 
 }  // namespace sluice::internal

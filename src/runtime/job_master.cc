@@ -219,6 +219,8 @@ Status JobMaster::Prepare() {
                             CheckpointStorage::Open(spec_.checkpoint_config.GetCheckpointStorage(),
                                                     spec_.job_name, spec_.instance));
     storage_ = std::make_unique<CheckpointStorage>(std::move(storage));
+    // Before anything in the directory is read or removed: another live process may own it.
+    SLUICE_RETURN_IF_ERROR(storage_->LockExclusively());
     // With a participant, a chk-N without _metadata may be its committed checkpoint, damaged:
     // ChooseRestore discards incomplete ones once Recover has said which one that is.
     if (participant_ == nullptr) SLUICE_RETURN_IF_ERROR(storage_->DiscardIncomplete());
@@ -853,6 +855,7 @@ JobExecutionResult JobMaster::Run() {
     result.status = JobStatus::kFailed;
     result.failure = prepared;
     SetStatus(JobStatus::kFailed);
+    if (storage_ != nullptr) storage_->Unlock();
     return result;
   }
   int32_t restarts = 0;
@@ -940,6 +943,9 @@ JobExecutionResult JobMaster::Run() {
   }
   cv_.NotifyAll();
   if (participant_ != nullptr) participant_->Close();
+  // The job has ended: another process may take the directory now, even while a JobClient
+  // keeps this JobMaster alive.
+  if (storage_ != nullptr) storage_->Unlock();
   result.restarts = restarts;
   result.completed_checkpoints = completed_checkpoints_;
   result.failed_checkpoints = failed_checkpoints_;

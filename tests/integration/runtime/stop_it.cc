@@ -20,6 +20,7 @@
 
 #include <sluice/testing/status_matchers.h>
 
+#include "job_process.h"
 #include "kafka_test_env.h"
 #include "test_jobs.h"
 
@@ -31,95 +32,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// A counting_job process whose stdout and stderr (the log) come through one pipe, read by
-// the test; killed and reaped if the test ends first.
-class Job {
- public:
-  explicit Job(std::vector<std::string> args) {
-    args.insert(args.begin(), SLUICE_COUNTING_JOB_PATH);
-    int fds[2];
-    if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-    posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
-    posix_spawn_file_actions_addclose(&actions, fds[0]);
-    std::vector<char*> argv;
-    for (std::string& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    int rc = posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ);
-    posix_spawn_file_actions_destroy(&actions);
-    close(fds[1]);
-    if (rc != 0) throw std::runtime_error("posix_spawn failed");
-    fd_ = fds[0];
-  }
-  ~Job() {
-    if (!reaped_) {
-      kill(pid_, SIGKILL);
-      int status = 0;
-      waitpid(pid_, &status, 0);
-    }
-    close(fd_);
-  }
-
-  void Signal(int signal) { kill(pid_, signal); }
-
-  // Reads until `marker` has appeared `times` times in the output (true), or the output ends
-  // or the timeout passes (false).
-  bool WaitFor(const std::string& marker, std::chrono::milliseconds timeout, int times = 1) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (Count(marker) < times) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0 || !ReadSome(left)) return false;
-    }
-    return true;
-  }
-
-  // Reads to the end of the output and reaps the process; its wait status, or nullopt if it
-  // did not end within `timeout` (the test fails then; the destructor kills it).
-  std::optional<int> WaitForExit(std::chrono::milliseconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (true) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (left.count() <= 0) return std::nullopt;
-      if (!ReadSome(left)) break;
-    }
-    int status = 0;
-    if (waitpid(pid_, &status, 0) != pid_) return std::nullopt;
-    reaped_ = true;
-    return status;
-  }
-
-  const std::string& output() const { return output_; }
-
- private:
-  int Count(const std::string& marker) const {
-    int count = 0;
-    for (size_t at = output_.find(marker); at != std::string::npos;
-         at = output_.find(marker, at + marker.size())) {
-      ++count;
-    }
-    return count;
-  }
-  // False at the end of the output or when nothing came within `timeout`.
-  bool ReadSome(std::chrono::milliseconds timeout) {
-    pollfd pfd{fd_, POLLIN, 0};
-    if (poll(&pfd, 1, static_cast<int>(timeout.count())) <= 0) return false;
-    char buffer[4096];
-    ssize_t n = read(fd_, buffer, sizeof buffer);
-    if (n <= 0) return false;
-    output_.append(buffer, static_cast<size_t>(n));
-    return true;
-  }
-
-  pid_t pid_ = -1;
-  int fd_ = -1;
-  bool reaped_ = false;
-  std::string output_;
-};
-
 std::filesystem::path TestDir(const std::string& name) {
   return std::filesystem::temp_directory_path() / UniqueName(name);
 }
@@ -130,8 +42,8 @@ bool ExitedWith(const std::optional<int>& status, int code) {
 
 TEST(StopIT, SigtermWhileTheSourceKeepsFailingStopsWithoutASavepointAndExits1) {
   const auto dir = TestDir("stop-failing");
-  Job job({"--checkpoint-dir=" + (dir / "chk").string(),
-           "--savepoint-dir=" + (dir / "savepoints").string(), "--fail-at=5000"});
+  JobProcess job({"--checkpoint-dir=" + (dir / "chk").string(),
+                  "--savepoint-dir=" + (dir / "savepoints").string(), "--fail-at=5000"});
   // Failed twice: the job is in its restart loop.
   ASSERT_TRUE(job.WaitFor("source failing at", Scaled(std::chrono::seconds(60)), 2))
       << job.output();
@@ -151,8 +63,8 @@ TEST(StopIT, SigtermWhileTheKafkaBrokerIsUnreachableStopsWithoutASavepointAndExi
   const auto dir = TestDir("stop-broker-down");
   // Nothing listens on port 1: the EXACTLY_ONCE sink's recovery cannot reach its broker, so
   // no attempt ever runs and the job restarts after each broker timeout (2 s).
-  Job job({"--checkpoint-dir=" + (dir / "chk").string(),
-           "--savepoint-dir=" + (dir / "savepoints").string(), "--kafka-sink=127.0.0.1:1"});
+  JobProcess job({"--checkpoint-dir=" + (dir / "chk").string(),
+                  "--savepoint-dir=" + (dir / "savepoints").string(), "--kafka-sink=127.0.0.1:1"});
   // A failed attempt: the job is running under Execute(), its signal handlers installed.
   ASSERT_TRUE(job.WaitFor("attempt 0 failed", Scaled(std::chrono::seconds(60)))) << job.output();
   job.Signal(SIGTERM);
@@ -167,9 +79,9 @@ TEST(StopIT, SigtermWhileTheKafkaBrokerIsUnreachableStopsWithoutASavepointAndExi
 
 TEST(StopIT, SigtermOnAStuckJobGivesUpAfterTheSavepointTimeoutAndExits1) {
   const auto dir = TestDir("stop-stuck");
-  Job job({"--checkpoint-dir=" + (dir / "chk").string(),
-           "--savepoint-dir=" + (dir / "savepoints").string(), "--hold-lock-at=1000",
-           "--savepoint-timeout=1s"});
+  JobProcess job({"--checkpoint-dir=" + (dir / "chk").string(),
+                  "--savepoint-dir=" + (dir / "savepoints").string(), "--hold-lock-at=1000",
+                  "--savepoint-timeout=1s"});
   ASSERT_TRUE(job.WaitFor("holding the checkpoint lock", Scaled(std::chrono::seconds(60))))
       << job.output();
   job.Signal(SIGTERM);
@@ -186,9 +98,9 @@ TEST(StopIT, SigtermOnAStuckJobGivesUpAfterTheSavepointTimeoutAndExits1) {
 TEST(StopIT, ASecondSigtermEndsTheProcessAtOnce) {
   const auto dir = TestDir("stop-twice");
   // The savepoint could wait for an hour: only the second signal ends the process.
-  Job job({"--checkpoint-dir=" + (dir / "chk").string(),
-           "--savepoint-dir=" + (dir / "savepoints").string(), "--hold-lock-at=1000",
-           "--savepoint-timeout=1h"});
+  JobProcess job({"--checkpoint-dir=" + (dir / "chk").string(),
+                  "--savepoint-dir=" + (dir / "savepoints").string(), "--hold-lock-at=1000",
+                  "--savepoint-timeout=1h"});
   ASSERT_TRUE(job.WaitFor("holding the checkpoint lock", Scaled(std::chrono::seconds(60))))
       << job.output();
   job.Signal(SIGTERM);
@@ -205,9 +117,9 @@ TEST(StopIT, ASecondSigtermEndsTheProcessAtOnce) {
 
 TEST(StopIT, SigintAfterSigtermEndsTheProcessAtOnce) {
   const auto dir = TestDir("stop-then-int");
-  Job job({"--checkpoint-dir=" + (dir / "chk").string(),
-           "--savepoint-dir=" + (dir / "savepoints").string(), "--hold-lock-at=1000",
-           "--savepoint-timeout=1h"});
+  JobProcess job({"--checkpoint-dir=" + (dir / "chk").string(),
+                  "--savepoint-dir=" + (dir / "savepoints").string(), "--hold-lock-at=1000",
+                  "--savepoint-timeout=1h"});
   ASSERT_TRUE(job.WaitFor("holding the checkpoint lock", Scaled(std::chrono::seconds(60))))
       << job.output();
   job.Signal(SIGTERM);

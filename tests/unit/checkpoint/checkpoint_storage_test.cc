@@ -1,5 +1,7 @@
 #include "checkpoint/checkpoint_storage.h"
 
+#include <unistd.h>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -426,6 +428,25 @@ TEST_F(CheckpointStorageTest, ReadStateFilesReturnsEveryFileOrTheFirstProblem) {
               IsOk());
   EXPECT_THAT(CheckpointStorage::ReadStateFiles(storage.CheckpointDir(1), m),
               StatusIs(StatusCode::kCorruption, HasSubstr("fails its checksum")));
+}
+
+// flock locks belong to an open file description, so a second storage of the same directory
+// in this process meets the lock as another process would.
+TEST_F(CheckpointStorageTest, ASecondLockOfTheSameDirectoryIsRefusedNamingTheHolder) {
+  CheckpointStorage first = OpenStorage();
+  ASSERT_THAT(first.LockExclusively(), IsOk());
+  ASSERT_THAT(first.LockExclusively(), IsOk());  // idempotent
+  CheckpointStorage second = OpenStorage();
+  Status refused = second.LockExclusively();
+  EXPECT_THAT(refused, StatusIs(StatusCode::kFailedPrecondition));
+  EXPECT_FALSE(IsRestartable(refused));
+  EXPECT_THAT(refused.message(), HasSubstr(first.instance_dir().string()));
+  EXPECT_THAT(refused.message(), HasSubstr("pid " + std::to_string(::getpid())));
+  EXPECT_THAT(refused.message(), HasSubstr("--checkpoint-dir"));
+  // Listing and inspecting take no lock, and the lock file is no checkpoint.
+  EXPECT_EQ(CheckpointStorage::Inspect(first.instance_dir(), true)->size(), 0u);
+  first.Unlock();
+  EXPECT_THAT(second.LockExclusively(), IsOk());
 }
 
 TEST_F(CheckpointStorageTest, PruneKeepsExactlyTheNewestK) {

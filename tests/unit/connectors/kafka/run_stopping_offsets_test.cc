@@ -50,9 +50,10 @@ TEST(RunStoppingOffsetsTest, ANewRunResolvesItsOwnEndOffsets) {
 TEST(RunStoppingOffsetsTest, AFailedLookupRemembersNothing) {
   RunStoppingOffsets run;
   FakeEnds broker{{{kP0, 20}}};
-  EXPECT_THROW(run.Get(7, {kP0}, [](const std::vector<TopicPartition>&) -> Offsets {
-    throw std::runtime_error("broker down");
-  }),
+  EXPECT_THROW(run.Get(7, {kP0},
+                       [](const std::vector<TopicPartition>&) -> Offsets {
+                         throw std::runtime_error("broker down");
+                       }),
                std::runtime_error);
   EXPECT_EQ(run.Get(7, {kP0}, broker.Resolver()), (Offsets{{kP0, 20}}));
   EXPECT_EQ(broker.lookups, 1);
