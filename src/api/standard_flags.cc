@@ -52,6 +52,17 @@ Status EmptyPath(std::string_view key) {
   return Status::InvalidArgument("flag " + FlagName(key) + ": expected a path, got an empty value");
 }
 
+// A duration flag that must be greater than 0 (a timeout).
+Result<std::chrono::milliseconds> PositiveDuration(const ParameterTool& all, std::string_view key) {
+  auto duration = all.GetDuration(key);
+  if (!duration.ok()) return duration.status();
+  if (duration->count() <= 0) {
+    return Status::InvalidArgument("flag " + FlagName(key) + ": " + FormatDuration(*duration) +
+                                   " is not a timeout (it must be greater than 0)");
+  }
+  return *duration;
+}
+
 // Validates the standard flags found in `all` into `flags` (help is handled by the caller).
 Status ParseValidated(const ParameterTool& all, StandardFlags& flags) {
   auto parallelism_key = GivenKey(all, "parallelism", "p");
@@ -87,6 +98,14 @@ Status ParseValidated(const ParameterTool& all, StandardFlags& flags) {
     flags.checkpoint_dir = std::move(*dir);
   }
 
+  if (all.Has("checkpoint-timeout")) {
+    SLUICE_ASSIGN_OR_RETURN(flags.checkpoint_timeout, PositiveDuration(all, "checkpoint-timeout"));
+  }
+
+  if (all.Has("savepoint-timeout")) {
+    SLUICE_ASSIGN_OR_RETURN(flags.savepoint_timeout, PositiveDuration(all, "savepoint-timeout"));
+  }
+
   auto fresh = all.GetBool("fresh", false);
   if (!fresh.ok()) return fresh.status();
   flags.fresh = *fresh;
@@ -95,10 +114,21 @@ Status ParseValidated(const ParameterTool& all, StandardFlags& flags) {
     if (savepoint->empty()) return EmptyPath("from-savepoint");
     flags.from_savepoint = std::move(*savepoint);
   }
+  if (auto checkpoint = all.Get("from-checkpoint")) {
+    if (checkpoint->empty()) return EmptyPath("from-checkpoint");
+    flags.from_checkpoint = std::move(*checkpoint);
+  }
   if (flags.fresh && flags.from_savepoint.has_value()) {
     return Status::InvalidArgument(
         "--fresh and --from-savepoint cannot be used together: --fresh starts with empty "
         "state, --from-savepoint restores state from a savepoint; give one of them");
+  }
+  if (flags.from_checkpoint.has_value() && (flags.fresh || flags.from_savepoint.has_value())) {
+    return Status::InvalidArgument(
+        std::string(flags.fresh ? "--fresh" : "--from-savepoint") +
+        " and --from-checkpoint cannot be used together: each says where the job's state comes "
+        "from (--fresh: nowhere, --from-savepoint: a savepoint, --from-checkpoint: a "
+        "checkpoint); give one of them");
   }
 
   auto allow = all.GetBool("allow-non-restored-state", false);
@@ -184,13 +214,22 @@ std::string StandardFlagsHelp(std::string_view program) {
   const std::string backend_line = "where keyed state lives: " + backends + " (default " +
                                    std::string(detail::kDefaultStateBackend) +
                                    ": in memory, Flink's hashmap)";
-  const std::array<Line, 11> lines = {{
+  const std::array<Line, kStandardFlagNames.size()> lines = {{
       {"-p, --parallelism=N", "default parallelism of the job's operators, 1..32768"},
       {"--checkpoint-interval=DURATION",
        "checkpoint every DURATION (e.g. 30s, 1m; at least 10ms); 0 or off disables"},
+      {"--checkpoint-timeout=DURATION",
+       "abort a checkpoint not complete within DURATION (default 10m); an EXACTLY_ONCE Kafka "
+       "sink's transaction.timeout.ms must exceed interval + timeout"},
       {"--checkpoint-dir=PATH", "directory where checkpoints are written and found"},
+      {"--savepoint-timeout=DURATION",
+       "how long SIGTERM's stop-with-savepoint waits for the savepoint (default 60s); past it "
+       "the job is cancelled and the process exits non-zero"},
       {"--fresh", "start with empty state instead of the latest checkpoint"},
       {"--from-savepoint=PATH", "restore state from the savepoint at PATH (not with --fresh)"},
+      {"--from-checkpoint=PATH",
+       "restore state from the checkpoint at PATH, a chk-N directory (e.g. an older one when "
+       "the newest cannot be used)"},
       {"--allow-non-restored-state", "drop restored state that no operator of the job claims"},
       {"--restart-attempts=N", "restart the job at most N times after a failure (0: never)"},
       {"--log-level=LEVEL", "trace, debug, info, warn, error or off"},

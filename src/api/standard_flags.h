@@ -21,19 +21,24 @@ namespace sluice::internal {
 ///   job_parameters.CheckAllRequested(kStandardFlagNames)
 /// The short aliases -p and -h are left out: one-letter names would be suggested for every
 /// one- or two-letter typo.
-inline constexpr std::array<std::string_view, 11> kStandardFlagNames = {
+// std::to_array: the size follows the list (a fixed std::array size would pad a short list
+// with empty names).
+inline constexpr auto kStandardFlagNames = std::to_array<std::string_view>({
     "parallelism",
     "checkpoint-interval",
+    "checkpoint-timeout",
     "checkpoint-dir",
+    "savepoint-timeout",
     "fresh",
     "from-savepoint",
+    "from-checkpoint",
     "allow-non-restored-state",
     "restart-attempts",
     "log-level",
     "state.backend",
     "state.changelog",
     "help",
-};
+});
 
 inline constexpr std::int32_t kMinParallelism = 1;
 inline constexpr std::int32_t kMaxParallelism = 32768;
@@ -47,12 +52,22 @@ struct StandardFlags {
   /// checkpointing is explicitly disabled (overriding a job that enables it), as opposed to
   /// nullopt, which leaves the job's choice alone.
   std::optional<std::chrono::milliseconds> checkpoint_interval;
+  /// --checkpoint-timeout: greater than 0; a checkpoint not complete after this long is
+  /// aborted (CheckpointConfig::SetCheckpointTimeout; an EXACTLY_ONCE sink's
+  /// transaction.timeout.ms must exceed the interval plus this).
+  std::optional<std::chrono::milliseconds> checkpoint_timeout;
   /// --checkpoint-dir: non-empty path.
   std::optional<std::string> checkpoint_dir;
+  /// --savepoint-timeout: greater than 0; how long stop-with-savepoint waits for its savepoint
+  /// (CheckpointConfig::SetSavepointTimeout).
+  std::optional<std::chrono::milliseconds> savepoint_timeout;
   /// --fresh: start with empty state instead of resuming from the latest checkpoint.
   bool fresh = false;
-  /// --from-savepoint: non-empty path; not together with --fresh.
+  /// --from-savepoint: non-empty path.
   std::optional<std::string> from_savepoint;
+  /// --from-checkpoint: non-empty path of a chk-N directory (or its _metadata). At most one of
+  /// --fresh, --from-savepoint and --from-checkpoint.
+  std::optional<std::string> from_checkpoint;
   /// --allow-non-restored-state: drop restored state that no operator claims.
   bool allow_non_restored_state = false;
   /// --restart-attempts: >= 0.
@@ -78,9 +93,10 @@ struct StandardFlags {
 /// the standard flags. Boolean flags accept a bare --flag or the values GetBool accepts.
 ///
 /// Errors (InvalidArgument, naming the flag): any FromArgs error; a standard flag whose
-/// value does not parse or is out of range (an unknown --state.backend names the known ones);
-/// -p together with --parallelism (likewise -h and --help); --fresh together with
-/// --from-savepoint.
+/// value does not parse or is out of range (an unknown --state.backend names the known ones; a
+/// timeout must be greater than 0);
+/// -p together with --parallelism (likewise -h and --help); two of --fresh, --from-savepoint
+/// and --from-checkpoint.
 ///
 /// When help is requested, the other standard flags are not validated (a user asking for
 /// help should get it): the result has help == true, those fields unset, and

@@ -160,8 +160,11 @@ std::unique_ptr<StreamExecutionEnvironment> StreamExecutionEnvironment::FromArgs
     env->checkpoint_interval_from_flags_ = true;
   }
   if (flags->checkpoint_dir) env->checkpoint_config_.SetCheckpointStorage(*flags->checkpoint_dir);
+  env->checkpoint_timeout_from_flags_ = flags->checkpoint_timeout;
+  env->savepoint_timeout_from_flags_ = flags->savepoint_timeout;
   env->restore_.fresh = flags->fresh;
   env->restore_.savepoint_path = flags->from_savepoint;
+  env->restore_.checkpoint_path = flags->from_checkpoint;
   env->restore_.allow_non_restored_state = flags->allow_non_restored_state;
   if (flags->restart_attempts) {
     env->restart_strategy_ =

@@ -1,7 +1,13 @@
 #include "checkpoint/checkpoint_storage.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <set>
 #include <system_error>
 #include <utility>
@@ -18,6 +24,7 @@ namespace {
 
 constexpr std::string_view kCheckpointDirPrefix = "chk-";
 constexpr std::string_view kWriteProbeName = "_write_probe";
+constexpr std::string_view kLockFileName = "_lock";
 constexpr std::size_t kMaxJobIdStem = 100;
 constexpr std::size_t kMaxStateFileName = 200;  // leaves room for the temp suffix in NAME_MAX
 constexpr int kSavepointNameAttempts = 16;
@@ -245,6 +252,53 @@ Result<CheckpointStorage> CheckpointStorage::Open(const fs::path& checkpoint_dir
   }
   fs::remove(probe, ec);
   return storage;
+}
+
+CheckpointStorage::LockFile::~LockFile() {
+  if (fd >= 0) ::close(fd);
+}
+
+Status CheckpointStorage::LockExclusively() {
+  if (lock_ != nullptr) return Status::Ok();
+  const fs::path path = instance_dir_ / kLockFileName;
+  auto lock = std::make_unique<LockFile>();
+  do {
+    lock->fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  } while (lock->fd < 0 && errno == EINTR);
+  if (lock->fd < 0) {
+    return Status::IoError(
+        fmt::format("cannot open lock file {}: {}", path.string(), std::strerror(errno)));
+  }
+  int rc;
+  do {
+    rc = ::flock(lock->fd, LOCK_EX | LOCK_NB);
+  } while (rc != 0 && errno == EINTR);
+  if (rc != 0) {
+    const int err = errno;
+    if (err != EWOULDBLOCK) {
+      return Status::IoError(fmt::format("cannot lock {}: {}", path.string(), std::strerror(err)));
+    }
+    Result<std::string> holder = ReadFile(path);
+    std::string who = holder.ok() ? *holder : std::string();
+    while (!who.empty() && (who.back() == '\n' || who.back() == ' ')) who.pop_back();
+    return Status::FailedPrecondition(fmt::format(
+        "checkpoint directory {} is in use by another process ({}; it holds {}): two instances "
+        "of job '{}' must not write one checkpoint directory, they would delete each other's "
+        "checkpoints. Stop the other one, or give this one its own --checkpoint-dir (and, with "
+        "an EXACTLY_ONCE Kafka sink, its own transactional id prefix or instance)",
+        instance_dir_.string(), who.empty() ? "pid unknown" : who, path.string(), job_name_));
+  }
+  // Who holds it, for the message above; the lock itself is the flock, not this content.
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) host[0] = '\0';
+  const std::string content = fmt::format("pid {} on host {}\n", ::getpid(), host);
+  if (::ftruncate(lock->fd, 0) != 0 || ::pwrite(lock->fd, content.data(), content.size(), 0) !=
+                                           static_cast<ssize_t>(content.size())) {
+    return Status::IoError(
+        fmt::format("cannot write lock file {}: {}", path.string(), std::strerror(errno)));
+  }
+  lock_ = std::move(lock);
+  return Status::Ok();
 }
 
 fs::path CheckpointStorage::CheckpointDir(std::int64_t id) const {
@@ -497,7 +551,7 @@ Result<CheckpointMetadata> CheckpointStorage::ReadCheckpointMetadata(std::int64_
 
 // ---- removing ----
 
-Status CheckpointStorage::DiscardIncomplete() {
+Status CheckpointStorage::DiscardIncomplete(std::optional<std::int64_t> keep) {
   std::lock_guard lock(*mutex_);
   auto dirs = ListCheckpointDirs();
   if (!dirs.ok()) return dirs.status();
@@ -515,6 +569,11 @@ Status CheckpointStorage::DiscardIncomplete() {
   };
   remove_temp_files(instance_dir_);
   for (const auto& [id, dir] : *dirs) {
+    if (!Exists(dir / kMetadataFileName) && id == keep) {
+      spdlog::warn("keeping checkpoint {}: it has no _metadata, but it is the committed one",
+                   dir.string());
+      continue;
+    }
     if (!Exists(dir / kMetadataFileName)) {
       spdlog::info("removing incomplete checkpoint {}", dir.string());
       KeepFirstError(first_error, RemoveAll(dir));
@@ -528,6 +587,13 @@ Status CheckpointStorage::DiscardIncomplete() {
     remove_temp_files(dir);
   }
   return first_error;
+}
+
+std::int64_t CheckpointStorage::HighestCheckpointId() {
+  std::lock_guard lock(*mutex_);
+  auto dirs = ListCheckpointDirs();
+  if (!dirs.ok() || dirs->empty()) return 0;
+  return dirs->back().first;
 }
 
 Status CheckpointStorage::DiscardLocked(std::int64_t id) {
@@ -611,18 +677,15 @@ Result<CheckpointMetadata> CheckpointStorage::ReadMetadataAt(const fs::path& pat
   fs::file_status status = fs::status(path, ec);
   if (!fs::exists(status)) {
     return Status::NotFound(
-        fmt::format("no checkpoint or savepoint at {}: the path does not "
-                    "exist (check --from-savepoint)",
-                    path.string()));
+        fmt::format("no checkpoint or savepoint at {}: the path does not exist", path.string()));
   }
   fs::path metadata_file = path;
   if (fs::is_directory(status)) {
     metadata_file = path / kMetadataFileName;
     if (!Exists(metadata_file)) {
       return Status::NotFound(
-          fmt::format("{} has no {}: it is not a complete checkpoint or "
-                      "savepoint (check --from-savepoint)",
-                      path.string(), kMetadataFileName));
+          fmt::format("{} has no {}: it is not a complete checkpoint or savepoint", path.string(),
+                      kMetadataFileName));
     }
   }
   return ReadMetadataFile(metadata_file);
@@ -656,6 +719,81 @@ Result<std::string> CheckpointStorage::ReadStateFile(const fs::path& checkpoint_
                     path.string(), subtask.subtask, crc, subtask.crc32c));
   }
   return bytes;
+}
+
+// ---- inspecting (`sluice checkpoints`, restore errors) ----
+
+std::string_view CheckpointDirStateName(const CheckpointDirInfo& info) {
+  switch (info.state) {
+    case CheckpointDirInfo::State::kIncomplete:
+      return "INCOMPLETE";
+    case CheckpointDirInfo::State::kCorrupt:
+      return "CORRUPT";
+    case CheckpointDirInfo::State::kDamaged:
+      return "DAMAGED";
+    case CheckpointDirInfo::State::kUsable:
+      return info.metadata && info.metadata->status == CheckpointMetadata::Status::kCommitted
+                 ? "COMMITTED"
+                 : "COMPLETED";
+  }
+  return "UNKNOWN";
+}
+
+Result<std::map<std::string, std::string>> CheckpointStorage::ReadStateFiles(
+    const fs::path& dir, const CheckpointMetadata& metadata) {
+  std::map<std::string, std::string> files;
+  for (const OperatorStateMeta& op : metadata.operators) {
+    for (const SubtaskStateMeta& subtask : op.subtasks) {
+      if (subtask.file.empty() || files.count(subtask.file) != 0) continue;
+      Result<std::string> bytes = ReadStateFile(dir, subtask);
+      if (!bytes.ok()) return bytes.status();
+      files.emplace(subtask.file, std::move(bytes).value());
+    }
+  }
+  return files;
+}
+
+Result<std::vector<CheckpointDirInfo>> CheckpointStorage::Inspect(const fs::path& instance_dir,
+                                                                  bool verify_state_files) {
+  std::vector<CheckpointDirInfo> infos;
+  std::error_code ec;
+  fs::directory_iterator it(instance_dir, ec);
+  if (ec) return FsError(ec, "cannot list checkpoint directory", instance_dir);
+  for (; it != fs::directory_iterator(); it.increment(ec)) {
+    std::optional<std::int64_t> id = ParseCheckpointDirName(it->path().filename().string());
+    std::error_code type_ec;
+    if (!id || !it->is_directory(type_ec)) continue;
+    CheckpointDirInfo& info = infos.emplace_back();
+    info.id = *id;
+    info.directory = it->path();
+  }
+  if (ec) return FsError(ec, "cannot list checkpoint directory", instance_dir);
+  std::sort(infos.begin(), infos.end(),
+            [](const CheckpointDirInfo& a, const CheckpointDirInfo& b) { return a.id < b.id; });
+  for (CheckpointDirInfo& info : infos) {
+    const fs::path metadata_file = info.directory / kMetadataFileName;
+    if (!Exists(metadata_file)) {
+      info.state = CheckpointDirInfo::State::kIncomplete;
+      info.problem = Status::NotFound(fmt::format("{} does not exist", metadata_file.string()));
+      continue;
+    }
+    Result<CheckpointMetadata> metadata = ReadCheckpointMetadataIn(info.directory, info.id);
+    if (!metadata.ok()) {
+      info.state = CheckpointDirInfo::State::kCorrupt;
+      info.problem = metadata.status();
+      continue;
+    }
+    info.metadata = std::move(metadata).value();
+    info.state = CheckpointDirInfo::State::kUsable;
+    if (!verify_state_files) continue;
+    if (Result<std::map<std::string, std::string>> files =
+            ReadStateFiles(info.directory, *info.metadata);
+        !files.ok()) {
+      info.state = CheckpointDirInfo::State::kDamaged;
+      info.problem = files.status();
+    }
+  }
+  return infos;
 }
 
 }  // namespace sluice::internal

@@ -23,9 +23,11 @@
 // at once. State file writes (many task threads, each its own file) take no lock. Operations on
 // _metadata and on whole checkpoint directories (Complete, MarkCommitted, List*, Discard*,
 // Prune) serialise on one internal mutex; they are meant for the single coordinator thread.
-// Two processes must not share one job instance's directory (Kafka fencing, DESIGN 5, is what
-// stops a zombie instance; this class does not lock files). Moving a CheckpointStorage is only
-// allowed before it is shared between threads.
+// Two processes must not share one job instance's directory: the job master takes
+// LockExclusively() before it reads or removes anything there, so a second process on the same
+// directory refuses to start, naming the holder (Kafka fencing, DESIGN 5, stops a zombie
+// instance on another directory or host). Moving a CheckpointStorage is only allowed before it
+// is shared between threads.
 // Errors: InvalidArgument for bad calls, NotFound for missing checkpoints/paths, Corruption for
 // unreadable _metadata or a state file failing its size/checksum check, IoError otherwise;
 // every message names the path involved.
@@ -58,6 +60,33 @@ std::string JobIdFromName(std::string_view job_name);
 
 /// The checkpoint id of a "chk-<N>" directory name (decimal, no sign, no leading zeros).
 std::optional<std::int64_t> ParseCheckpointDirName(std::string_view name);
+
+/// What one chk-N directory holds (CheckpointStorage::Inspect): for `sluice checkpoints` and
+/// for the messages of a restore that cannot use a checkpoint.
+struct CheckpointDirInfo {
+  enum class State {
+    /// No _metadata: being written, or abandoned by a crash or an aborted checkpoint.
+    kIncomplete,
+    /// _metadata exists but cannot be read, does not decode, names another checkpoint, or was
+    /// written by a newer sluice.
+    kCorrupt,
+    /// _metadata reads, but a state file it names is missing or fails its size or checksum
+    /// check (only when Inspect verifies state files).
+    kDamaged,
+    /// Complete and, as far as checked, usable (metadata->status: COMPLETED or COMMITTED).
+    kUsable,
+  };
+  std::int64_t id = 0;
+  std::filesystem::path directory;
+  State state = State::kIncomplete;
+  /// Set for kDamaged and kUsable.
+  std::optional<CheckpointMetadata> metadata;
+  /// Why it is not usable (naming the file and the reason); OK for kUsable.
+  Status problem;
+};
+
+/// "INCOMPLETE", "CORRUPT", "DAMAGED", or for a usable one "COMPLETED" / "COMMITTED".
+std::string_view CheckpointDirStateName(const CheckpointDirInfo& info);
 
 /// One subtask's state file being written into a snapshot, chunk by chunk: it counts the size
 /// and CRC-32C as the bytes go by, so the file is never held in memory whole. Destroyed before
@@ -138,6 +167,16 @@ class CheckpointStorage {
   /// <checkpoint_dir>/<job_id>/instance-<i>: the parent of every chk-N.
   const std::filesystem::path& instance_dir() const { return instance_dir_; }
 
+  /// Takes an exclusive lock (flock) on <instance_dir>/_lock, held until this storage is
+  /// destroyed (or the process ends, however it ends), and writes this process's pid and host
+  /// into the file. FailedPrecondition naming the holder's pid and host when another process
+  /// (or another CheckpointStorage of this one) holds it: two instances writing one directory
+  /// would delete each other's checkpoints. IoError naming the file if it cannot be opened.
+  /// Idempotent.
+  Status LockExclusively();
+  /// Releases LockExclusively's lock (the job has ended); no-op without one.
+  void Unlock() { lock_.reset(); }
+
   /// <instance_dir>/chk-<id>; a path only, whether or not it exists.
   std::filesystem::path CheckpointDir(std::int64_t id) const;
 
@@ -200,8 +239,14 @@ class CheckpointStorage {
   /// Removes every chk-N without _metadata and leftover temp files of WriteFileAtomically in
   /// complete ones. Call at job start, before any checkpoint is begun: it cannot tell a
   /// checkpoint being written from an abandoned one. Directories whose _metadata exists but
-  /// cannot be read are kept (and logged): they may belong to a newer sluice.
-  Status DiscardIncomplete();
+  /// cannot be read are kept (and logged): they may belong to a newer sluice. `keep`: a
+  /// checkpoint never removed, even without _metadata: the one an exactly-once job's Kafka
+  /// transaction committed, which is damaged, not abandoned, when it lacks _metadata.
+  Status DiscardIncomplete(std::optional<std::int64_t> keep = std::nullopt);
+
+  /// The highest N of any chk-N directory, complete or not, readable or not (0 if none): new
+  /// checkpoint ids go above it, so a damaged directory kept for its owner is never reused.
+  std::int64_t HighestCheckpointId();
 
   /// Removes chk-<id>, complete or not. _metadata goes first (durably), so a crash half-way
   /// leaves an incomplete checkpoint, never a "complete" one with missing files. OK if absent.
@@ -222,10 +267,23 @@ class CheckpointStorage {
   // ---- reading any snapshot (restore, `sluice` inspection) ----
 
   /// The metadata of a checkpoint or savepoint, given its directory or its _metadata file.
-  /// NotFound naming the path (and --from-savepoint) if it does not exist, or if a directory
-  /// has no _metadata (an incomplete snapshot); Corruption/FailedPrecondition from
-  /// DecodeMetadata, with the file's path in front.
+  /// NotFound naming the path if it does not exist, or if a directory has no _metadata (an
+  /// incomplete snapshot); Corruption/FailedPrecondition from DecodeMetadata, with the file's
+  /// path in front. The caller names the flag or record the path came from.
   static Result<CheckpointMetadata> ReadMetadataAt(const std::filesystem::path& path);
+
+  /// Reads every state file `metadata` names in the snapshot directory `dir` and checks its
+  /// size and CRC-32C (ReadStateFile); the bytes, by file name, or the first problem.
+  static Result<std::map<std::string, std::string>> ReadStateFiles(
+      const std::filesystem::path& dir, const CheckpointMetadata& metadata);
+
+  /// Every chk-N directory of `instance_dir` (<checkpoint_dir>/<job_id>/instance-<i>), by
+  /// ascending id, with what it holds. With `verify_state_files`, every state file of a
+  /// complete checkpoint is read and checked (kDamaged), which reads all of its bytes. Reads
+  /// only; no CheckpointStorage needed (`sluice checkpoints` writes nothing). IoError or
+  /// NotFound if the directory cannot be listed.
+  static Result<std::vector<CheckpointDirInfo>> Inspect(const std::filesystem::path& instance_dir,
+                                                        bool verify_state_files);
 
   /// A state file of a snapshot, given the snapshot's directory (or its _metadata file) and the
   /// relative name from SubtaskStateMeta::file. "" (no state) gives "". InvalidArgument for a
@@ -254,6 +312,12 @@ class CheckpointStorage {
   std::filesystem::path instance_dir_;
   // unique_ptr keeps the class movable (Result<CheckpointStorage>).
   std::unique_ptr<std::mutex> mutex_;
+  // The descriptor holding LockExclusively's flock; closing it releases the lock.
+  struct LockFile {
+    int fd = -1;
+    ~LockFile();
+  };
+  std::unique_ptr<LockFile> lock_;
 };
 
 }  // namespace sluice::internal

@@ -31,6 +31,14 @@ Result<std::unique_ptr<internal::JobMaster>> StreamExecutionEnvironment::Prepare
     Status unknown = parameters_.CheckAllRequested(internal::kStandardFlagNames);
     if (!unknown.ok()) return unknown;
   }
+  if (static_cast<int>(restore_.fresh) + static_cast<int>(restore_.savepoint_path.has_value()) +
+          static_cast<int>(restore_.checkpoint_path.has_value()) >
+      1) {
+    return Status::InvalidArgument(
+        "SetRestoreSettings: give at most one of fresh (--fresh), savepoint_path "
+        "(--from-savepoint) and checkpoint_path (--from-checkpoint): each says where the job's "
+        "state comes from");
+  }
   if (Status backend = detail::CheckStateBackendName(state_backend_); !backend.ok()) {
     return backend.WithContext("SetStateBackend");
   }
@@ -48,11 +56,14 @@ Result<std::unique_ptr<internal::JobMaster>> StreamExecutionEnvironment::Prepare
   spec.job_name = job_name;
   spec.graph = std::move(*graph);
   spec.checkpoint_config = checkpoint_config_;
-  // Flink's default: no restarts without checkpointing, restart (practically) forever with it.
-  spec.restart_strategy = restart_strategy_.value_or(
-      checkpoint_config_.IsCheckpointingEnabled()
-          ? RestartStrategy::FixedDelay(INT32_MAX, std::chrono::seconds(1))
-          : RestartStrategy::NoRestart());
+  if (checkpoint_timeout_from_flags_)
+    spec.checkpoint_config.SetCheckpointTimeout(*checkpoint_timeout_from_flags_);
+  if (savepoint_timeout_from_flags_)
+    spec.checkpoint_config.SetSavepointTimeout(*savepoint_timeout_from_flags_);
+  // Flink 2's default: no restarts without checkpointing, exponential delay with it.
+  spec.restart_strategy = restart_strategy_.value_or(checkpoint_config_.IsCheckpointingEnabled()
+                                                         ? RestartStrategy::ExponentialDelay()
+                                                         : RestartStrategy::NoRestart());
   spec.restore = restore_;
   spec.auto_watermark_interval_ms = auto_watermark_interval_.count();
   spec.state_backend = state_backend_;

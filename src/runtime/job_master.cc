@@ -1,10 +1,18 @@
 #include "runtime/job_master.h"
 
+#include <unistd.h>
+
 #include <cmath>
 #include <csignal>
+#include <random>
 #include <set>
 
+#include <sluice/api/duration.h>
+
+#include "checkpoint/unusable_checkpoint.h"
+#include "core/clock.h"
 #include "core/log.h"
+#include "runtime/restart_backoff.h"
 #include "state/changelog_fold.h"
 #include "state/key_group_assignment.h"
 #include "state/subtask_state_file.h"
@@ -12,17 +20,31 @@
 namespace sluice::internal {
 namespace {
 
-// SIGTERM stops with a savepoint, SIGINT cancels (DESIGN.md section 4). The handlers only
-// record the signal; the job master's wait loop acts on it.
+// SIGTERM stops with a savepoint, SIGINT cancels (DESIGN.md section 4). The handler only
+// records the first signal; the job master's wait loops act on it. A second SIGTERM or SIGINT
+// ends the process at once: whoever sends it has given up waiting for the clean stop (a stop
+// blocked in a broker call, say), and only the handler itself still runs then.
 std::atomic<int> g_pending_signal{0};
+std::atomic<int> g_signals_received{0};
 
-extern "C" void RecordSignal(int signal) { g_pending_signal.store(signal); }
+extern "C" void RecordSignal(int signal) {
+  if (g_signals_received.fetch_add(1) > 0) {
+    // Only async-signal-safe calls here: write(2) and _exit(2).
+    static constexpr char kMessage[] =
+        "sluice: second signal: exiting at once, without a savepoint and without stopping the "
+        "job cleanly; started again, it resumes from its last completed checkpoint\n";
+    [[maybe_unused]] ssize_t written = ::write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+    ::_exit(128 + signal);
+  }
+  g_pending_signal.store(signal);
+}
 
 class SignalScope {
  public:
   explicit SignalScope(bool enabled) : enabled_(enabled) {
     if (!enabled_) return;
     g_pending_signal.store(0);
+    g_signals_received.store(0);
     previous_term_ = std::signal(SIGTERM, RecordSignal);
     previous_int_ = std::signal(SIGINT, RecordSignal);
   }
@@ -48,7 +70,18 @@ Status RestoreReadFailure(Status status) {
 
 }  // namespace
 
-JobMaster::JobMaster(JobSpec spec) : spec_(std::move(spec)) {}
+namespace {
+
+uint64_t NewRunId() {
+  std::random_device device;
+  uint64_t id = 0;
+  while (id == 0) id = (static_cast<uint64_t>(device()) << 32) ^ device();
+  return id;
+}
+
+}  // namespace
+
+JobMaster::JobMaster(JobSpec spec) : spec_(std::move(spec)), run_id_(NewRunId()) {}
 
 JobMaster::~JobMaster() { StopAttempt(); }
 
@@ -96,9 +129,27 @@ Result<std::string> JobMaster::StopWithSavepoint(const std::string& directory) {
   }
   stop_requested_ = true;
   stop_savepoint_directory_ = directory;
+  stop_outcome_.reset();  // not the outcome of an earlier stop that failed
   cv_.NotifyAll();
   while (!stop_outcome_.has_value()) cv_.Wait(mutex_);
   return *stop_outcome_;
+}
+
+void JobMaster::TakeSignal() {
+  const int signal = g_pending_signal.exchange(0);
+  if (signal == SIGINT) cancel_requested_ = true;
+  if (signal == SIGTERM) {
+    stop_requested_ = true;
+    stop_by_signal_ = true;
+    stop_savepoint_directory_.clear();
+  }
+}
+
+Status JobMaster::StopFailed(const Status& reason) const {
+  return Status(reason.code(),
+                "SIGTERM: stop-with-savepoint failed: " + reason.message() +
+                    ". The job was cancelled without a savepoint; started again (without --fresh), "
+                    "it resumes from its last completed checkpoint");
 }
 
 void JobMaster::OnTaskFinished(int32_t) {
@@ -197,17 +248,65 @@ Status JobMaster::Prepare() {
         "then lives in the checkpoint directory only)");
   }
   bool need_storage = spec_.checkpoint_config.IsCheckpointingEnabled() ||
-                      spec_.restore.savepoint_path.has_value() || participant_ != nullptr;
+                      ExplicitRestore().has_value() || participant_ != nullptr;
   if (need_storage) {
     SLUICE_ASSIGN_OR_RETURN(CheckpointStorage storage,
                             CheckpointStorage::Open(spec_.checkpoint_config.GetCheckpointStorage(),
                                                     spec_.job_name, spec_.instance));
     storage_ = std::make_unique<CheckpointStorage>(std::move(storage));
-    SLUICE_RETURN_IF_ERROR(storage_->DiscardIncomplete());
-    std::vector<int64_t> existing = storage_->ListCompleted();
-    if (!existing.empty()) highest_checkpoint_id_ = existing.back();
+    // Before anything in the directory is read or removed: another live process may own it.
+    SLUICE_RETURN_IF_ERROR(storage_->LockExclusively());
+    // With a participant, a chk-N without _metadata may be its committed checkpoint, damaged:
+    // ChooseRestore discards incomplete ones once Recover has said which one that is.
+    if (participant_ == nullptr) SLUICE_RETURN_IF_ERROR(storage_->DiscardIncomplete());
+    highest_checkpoint_id_ = storage_->HighestCheckpointId();
   }
   return Status::Ok();
+}
+
+std::optional<std::pair<std::string, std::string_view>> JobMaster::ExplicitRestore() const {
+  if (spec_.restore.savepoint_path)
+    return std::make_pair(*spec_.restore.savepoint_path, "--from-savepoint");
+  if (spec_.restore.checkpoint_path)
+    return std::make_pair(*spec_.restore.checkpoint_path, "--from-checkpoint");
+  return std::nullopt;
+}
+
+Result<JobMaster::RestorePlan> JobMaster::LoadSnapshot(const std::filesystem::path& path) {
+  SLUICE_ASSIGN_OR_RETURN(CheckpointMetadata metadata, CheckpointStorage::ReadMetadataAt(path));
+  RestorePlan plan;
+  std::error_code ec;
+  plan.directory = std::filesystem::is_directory(path, ec) ? path : path.parent_path();
+  // Every file is read (and checked) now, not while the tasks are built: what cannot be
+  // restored is found before anything starts, and said once, for the whole checkpoint.
+  SLUICE_ASSIGN_OR_RETURN(plan.files, CheckpointStorage::ReadStateFiles(plan.directory, metadata));
+  plan.metadata = std::move(metadata);
+  return plan;
+}
+
+Status JobMaster::CannotRestore(int64_t id, const std::filesystem::path& directory,
+                                const Status& problem, bool committed) {
+  UnusableCheckpoint unusable;
+  unusable.id = id;
+  unusable.directory = directory;
+  unusable.problem = problem;
+  if (committed) unusable.committed_by = participant_->Name();
+  // An older checkpoint to offer: for an exactly-once job only a committed one matches the
+  // output in Kafka (an uncommitted one's epoch was aborted).
+  if (Result<std::vector<CheckpointDirInfo>> infos =
+          CheckpointStorage::Inspect(directory.parent_path(), /*verify_state_files=*/false);
+      infos.ok()) {
+    for (const CheckpointDirInfo& info : *infos) {
+      if (info.id >= id || info.state != CheckpointDirInfo::State::kUsable) continue;
+      if (committed && info.metadata->status != CheckpointMetadata::Status::kCommitted) continue;
+      unusable.older = info.directory;
+    }
+  }
+  StateChangelog* offered = participant_ != nullptr ? participant_->changelog() : nullptr;
+  unusable.changelog_holds_it =
+      changelog_ == nullptr && offered != nullptr && offered->Covered().has_value();
+  unusable.changelog_possible = offered != nullptr;
+  return UnusableCheckpointError(unusable);
 }
 
 Result<std::optional<JobMaster::RestorePlan>> JobMaster::ChooseRestore(int32_t attempt) {
@@ -218,20 +317,26 @@ Result<std::optional<JobMaster::RestorePlan>> JobMaster::ChooseRestore(int32_t a
     Result<std::optional<CheckpointCompletion>> recovered = participant_->Recover(info);
     if (!recovered.ok()) return recovered.status().WithContext(participant_->Name() + " recovery");
     committed = *recovered;
+    // Now that the committed checkpoint is known, the incomplete ones can go (Prepare left
+    // them): never the committed one, which lacks _metadata only if it was damaged.
+    SLUICE_RETURN_IF_ERROR(storage_->DiscardIncomplete(
+        committed ? std::optional<int64_t>(committed->id.value()) : std::nullopt));
   }
-  auto load = [](const std::filesystem::path& path) -> Result<std::optional<RestorePlan>> {
-    Result<CheckpointMetadata> metadata = CheckpointStorage::ReadMetadataAt(path);
-    if (!metadata.ok()) return RestoreReadFailure(metadata.status());
-    RestorePlan plan;
-    plan.directory = std::filesystem::is_directory(path) ? path : path.parent_path();
-    plan.metadata = std::move(*metadata);
-    return std::optional<RestorePlan>(std::move(plan));
-  };
   // Until this run completes a checkpoint of its own, a restart starts where the first attempt
   // did (Flink restores the savepoint again): the newest checkpoint in storage may belong to
-  // an earlier run that --fresh or --from-savepoint asked to ignore.
+  // an earlier run that --fresh, --from-savepoint or --from-checkpoint asked to ignore.
   const bool as_first_attempt = attempt == 0 || completed_checkpoints_ == 0;
-  if (as_first_attempt && spec_.restore.savepoint_path) return load(*spec_.restore.savepoint_path);
+  if (as_first_attempt) {
+    if (std::optional<std::pair<std::string, std::string_view>> given = ExplicitRestore()) {
+      Result<RestorePlan> plan = LoadSnapshot(given->first);
+      // The path is the user's: name the flag that gave it. A missing file stays missing.
+      if (!plan.ok()) {
+        return RestoreReadFailure(plan.status())
+            .WithContext(std::string(given->second) + "=" + given->first);
+      }
+      return std::optional<RestorePlan>(std::move(plan).value());
+    }
+  }
   if (as_first_attempt && spec_.restore.fresh) return std::optional<RestorePlan>();
   if (storage_ == nullptr) return std::optional<RestorePlan>();
   if (participant_ != nullptr) {
@@ -243,7 +348,9 @@ Result<std::optional<JobMaster::RestorePlan>> JobMaster::ChooseRestore(int32_t a
     SLUICE_RETURN_IF_ERROR(storage_->DiscardNewerThan(committed->id.value()));
     const std::optional<std::vector<ChangelogOperator>> covered =
         changelog_ != nullptr ? changelog_->Covered() : std::nullopt;
-    if (covered && !std::filesystem::exists(committed->storage_path)) {
+    const std::filesystem::path directory = committed->storage_path;
+    std::error_code missing;
+    if (covered && !std::filesystem::exists(directory, missing) && !missing) {
       SLUICE_LOG_INFO(
           "job '{}': checkpoint {} is not in the local checkpoint directory ({} does not "
           "exist); restoring it from the state changelog in Kafka",
@@ -251,39 +358,23 @@ Result<std::optional<JobMaster::RestorePlan>> JobMaster::ChooseRestore(int32_t a
       SLUICE_ASSIGN_OR_RETURN(RestorePlan plan, LoadFromChangelog(*committed, *covered));
       return std::optional<RestorePlan>(std::move(plan));
     }
-    Result<std::optional<RestorePlan>> local = load(committed->storage_path);
-    if (!covered) {
-      if (local.ok() && *local) (*local)->committed = true;
-      return local;
-    }
-    // The local directory is a cache of what Kafka holds: use it only when it is the committed
-    // checkpoint and every file of it reads back intact; otherwise rebuild from the changelog.
-    Status usable = local.ok() ? Status::Ok() : local.status();
-    if (usable.ok() && (*local)->metadata.checkpoint_id != committed->id.value()) {
-      usable = Status::FailedPrecondition("it holds checkpoint " +
-                                          std::to_string((*local)->metadata.checkpoint_id));
+    // With the changelog the local directory is a cache of what Kafka holds: use it only when
+    // it is the committed checkpoint and every file of it reads back intact; otherwise rebuild
+    // from the changelog. Without it, the local files are all there is.
+    Result<RestorePlan> local = LoadSnapshot(directory);
+    Status usable = local.status();
+    if (usable.ok() && local->metadata.checkpoint_id != committed->id.value()) {
+      usable = Status::Corruption(directory.string() + " holds checkpoint " +
+                                  std::to_string(local->metadata.checkpoint_id));
     }
     if (usable.ok()) {
-      RestorePlan& plan = **local;
-      for (const OperatorStateMeta& op : plan.metadata.operators) {
-        for (const SubtaskStateMeta& meta : op.subtasks) {
-          if (meta.file.empty() || plan.files.count(meta.file) != 0) continue;
-          Result<std::string> bytes = CheckpointStorage::ReadStateFile(plan.directory, meta);
-          if (!bytes.ok()) {
-            usable = bytes.status();
-            break;
-          }
-          plan.files.emplace(meta.file, std::move(*bytes));
-        }
-        if (!usable.ok()) break;
-      }
-    }
-    if (usable.ok()) {
-      (*local)->committed = true;
+      local->committed = true;
       SLUICE_LOG_INFO("job '{}' restores checkpoint {} from the local checkpoint directory",
                       spec_.job_name, committed->id.value());
-      return local;
+      return std::optional<RestorePlan>(std::move(local).value());
     }
+    if (!covered)
+      return CannotRestore(committed->id.value(), directory, usable, /*committed=*/true);
     SLUICE_LOG_WARN(
         "job '{}': the local copy of checkpoint {} ({}) cannot be used: {}; restoring it from "
         "the state changelog in Kafka",
@@ -291,9 +382,20 @@ Result<std::optional<JobMaster::RestorePlan>> JobMaster::ChooseRestore(int32_t a
     SLUICE_ASSIGN_OR_RETURN(RestorePlan plan, LoadFromChangelog(*committed, *covered));
     return std::optional<RestorePlan>(std::move(plan));
   }
-  SLUICE_ASSIGN_OR_RETURN(std::optional<CheckpointMetadata> latest, storage_->LatestCompleted());
-  if (!latest.has_value()) return std::optional<RestorePlan>();
-  return load(storage_->CheckpointDir(latest->checkpoint_id));
+  // The newest complete checkpoint (Prepare discarded incomplete ones). One whose _metadata
+  // or files cannot be used stops the job: falling back to older state than the user expects
+  // would be worse.
+  SLUICE_ASSIGN_OR_RETURN(std::vector<CheckpointDirInfo> infos,
+                          CheckpointStorage::Inspect(storage_->instance_dir(), false));
+  for (auto it = infos.rbegin(); it != infos.rend(); ++it) {
+    if (it->state == CheckpointDirInfo::State::kIncomplete) continue;
+    if (it->state != CheckpointDirInfo::State::kUsable)
+      return CannotRestore(it->id, it->directory, it->problem, /*committed=*/false);
+    Result<RestorePlan> plan = LoadSnapshot(it->directory);
+    if (!plan.ok()) return CannotRestore(it->id, it->directory, plan.status(), false);
+    return std::optional<RestorePlan>(std::move(plan).value());
+  }
+  return std::optional<RestorePlan>();
 }
 
 Result<JobMaster::RestorePlan> JobMaster::LoadFromChangelog(
@@ -506,6 +608,7 @@ Status JobMaster::BuildTasks(int32_t attempt, RestorePlan* plan) {
       config.info.parallelism = vertex.parallelism;
       config.info.max_parallelism = graph.max_parallelism;
       config.info.attempt_number = attempt;
+      config.info.run_id = run_id_;
       config.info.checkpointing_enabled = spec_.checkpoint_config.IsCheckpointingEnabled();
       config.auto_watermark_interval_ms = spec_.auto_watermark_interval_ms;
       config.state_backend = spec_.state_backend;
@@ -679,9 +782,7 @@ JobMaster::AttemptEnd JobMaster::RunAttempt(int32_t attempt, Status& cause) {
   AttemptEnd end = AttemptEnd::kFinished;
   MutexLock lock(mutex_);
   while (true) {
-    int signal = g_pending_signal.exchange(0);
-    if (signal == SIGINT) cancel_requested_ = true;
-    if (signal == SIGTERM) stop_requested_ = true;
+    TakeSignal();
     if (failure_) {
       cause = *failure_;
       end = AttemptEnd::kFailed;
@@ -693,20 +794,41 @@ JobMaster::AttemptEnd JobMaster::RunAttempt(int32_t attempt, Status& cause) {
     }
     if (stop_requested_) {
       stop_requested_ = false;
+      const bool by_signal = std::exchange(stop_by_signal_, false);
       // Read under the lock: another StopWithSavepoint may write it while the savepoint runs.
       const std::filesystem::path directory = SavepointDirectory(stop_savepoint_directory_);
-      lock.Unlock();
-      Result<std::string> savepoint =
-          coordinator != nullptr
-              ? coordinator->TriggerSavepoint(directory)
-              : Result<std::string>(Status::FailedPrecondition(
-                    "stop-with-savepoint needs checkpoint storage; enable checkpointing"));
-      lock.Lock();
+      if (coordinator == nullptr) {
+        stop_outcome_ = Status::FailedPrecondition(
+            "stop-with-savepoint needs checkpoint storage; enable checkpointing");
+        cv_.NotifyAll();
+        if (by_signal) {
+          // Nothing to save: a job without checkpoints starts over anyway.
+          SLUICE_LOG_INFO(
+              "SIGTERM: job '{}' has no checkpoint storage (checkpointing is off), so there is "
+              "no savepoint to take: the job is cancelled",
+              spec_.job_name);
+          end = AttemptEnd::kCanceled;
+          break;
+        }
+        SLUICE_LOG_WARN("stop-with-savepoint failed, the job keeps running: {}",
+                        stop_outcome_->status().ToString());
+        continue;
+      }
+      SLUICE_LOG_INFO("job '{}' stopping with a savepoint ({}), waiting up to {} for it",
+                      spec_.job_name, by_signal ? "SIGTERM" : "StopWithSavepoint",
+                      FormatDuration(spec_.checkpoint_config.GetSavepointTimeout()));
+      Result<std::string> savepoint = AwaitStopSavepoint(*coordinator, directory);
       stop_outcome_ = savepoint;
       cv_.NotifyAll();
       if (savepoint.ok()) {
         SLUICE_LOG_INFO("job '{}' stopped with savepoint {}", spec_.job_name, *savepoint);
         end = AttemptEnd::kStoppedWithSavepoint;
+        break;
+      }
+      if (by_signal) {
+        // The process is asked to end: it does, without the savepoint, and says so.
+        cause = StopFailed(savepoint.status());
+        end = AttemptEnd::kStopFailed;
         break;
       }
       SLUICE_LOG_WARN("stop-with-savepoint failed, the job keeps running: {}",
@@ -724,24 +846,38 @@ JobMaster::AttemptEnd JobMaster::RunAttempt(int32_t attempt, Status& cause) {
   return end;
 }
 
-std::optional<std::chrono::milliseconds> JobMaster::NextRestartDelay(
-    int32_t restarts, std::chrono::steady_clock::time_point last_failure) {
-  const RestartStrategy& strategy = spec_.restart_strategy;
-  switch (strategy.kind()) {
-    case RestartStrategy::Kind::kNone:
-      return std::nullopt;
-    case RestartStrategy::Kind::kFixedDelay:
-      if (restarts >= strategy.attempts()) return std::nullopt;
-      return strategy.initial_delay();
-    case RestartStrategy::Kind::kExponentialDelay: {
-      (void)last_failure;
-      double delay = static_cast<double>(strategy.initial_delay().count()) *
-                     std::pow(strategy.multiplier(), static_cast<double>(restarts));
-      delay = std::min(delay, static_cast<double>(strategy.max_delay().count()));
-      return std::chrono::milliseconds(static_cast<int64_t>(delay));
-    }
+Result<std::string> JobMaster::AwaitStopSavepoint(CheckpointCoordinator& coordinator,
+                                                  const std::filesystem::path& directory) {
+  std::future<Result<std::string>> savepoint;
+  {
+    // RequestSavepoint takes the coordinator's lock; never nest it in ours.
+    MutexUnlock unlocked(mutex_);
+    savepoint = coordinator.RequestSavepoint(directory);
   }
-  return std::nullopt;
+  const std::chrono::milliseconds timeout = spec_.checkpoint_config.GetSavepointTimeout();
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    TakeSignal();  // a second signal never returns here: its handler ends the process
+    if (savepoint.wait_for(std::chrono::seconds(0)) == std::future_status::ready)
+      return savepoint.get();
+    // A failed task never acknowledges the savepoint: waiting on would only run into the
+    // timeout. The attempt's failure is still handled by the caller's loop.
+    if (failure_) {
+      return Status(failure_->code(),
+                    "the job failed while its savepoint was being taken: " + failure_->ToString());
+    }
+    if (cancel_requested_)
+      return Status::Cancelled("the job was cancelled while its savepoint was being taken");
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= deadline) {
+      // An abandoned savepoint is aborted with the attempt (StopAttempt), or, if the job keeps
+      // running, by the checkpoint timeout.
+      return Status::TimedOut("the savepoint was not complete within " + FormatDuration(timeout) +
+                              " (--savepoint-timeout, CheckpointConfig::SetSavepointTimeout)");
+    }
+    // The future cannot notify cv_: poll it, as the loop polls for signals.
+    cv_.WaitUntil(mutex_, std::min(deadline, now + std::chrono::milliseconds(100)));
+  }
 }
 
 JobExecutionResult JobMaster::Run() {
@@ -754,11 +890,11 @@ JobExecutionResult JobMaster::Run() {
     result.status = JobStatus::kFailed;
     result.failure = prepared;
     SetStatus(JobStatus::kFailed);
+    if (storage_ != nullptr) storage_->Unlock();
     return result;
   }
   int32_t restarts = 0;
-  int32_t backoff_step = 0;
-  auto healthy_since = std::chrono::steady_clock::now();
+  RestartBackoff backoff(spec_.restart_strategy);
   for (int32_t attempt = 0;; ++attempt) {
     Status cause;
     AttemptEnd end = RunAttempt(attempt, cause);
@@ -777,20 +913,17 @@ JobExecutionResult JobMaster::Run() {
       result.status = JobStatus::kCanceled;
       break;
     }
+    if (end == AttemptEnd::kStopFailed) {
+      result.status = JobStatus::kFailed;
+      result.failure = cause;
+      break;
+    }
     SLUICE_LOG_WARN("job '{}' attempt {} failed: {}", spec_.job_name, attempt, cause.ToString());
     // The code alone decides whether a restart can help (IsRestartable, status.h): a fenced,
     // unauthenticated or misconfigured job stops at its first failure, whatever the strategy.
     const bool restartable = IsRestartable(cause);
-    // Exponential backoff starts over after a long healthy run, as in Flink.
-    auto now = std::chrono::steady_clock::now();
-    if (spec_.restart_strategy.kind() == RestartStrategy::Kind::kExponentialDelay &&
-        now - healthy_since >= spec_.restart_strategy.reset_after()) {
-      backoff_step = 0;
-    }
-    std::optional<std::chrono::milliseconds> delay = NextRestartDelay(
-        spec_.restart_strategy.kind() == RestartStrategy::Kind::kExponentialDelay ? backoff_step
-                                                                                  : restarts,
-        now);
+    std::optional<std::chrono::milliseconds> delay =
+        restartable ? backoff.OnFailure(Clock::System().Now()) : std::nullopt;
     if (!delay || !restartable) {
       if (!restartable) {
         SLUICE_LOG_ERROR("job '{}' is not restarted: no restart can fix a failure with code {}",
@@ -805,21 +938,38 @@ JobExecutionResult JobMaster::Run() {
     }
     SetStatus(JobStatus::kRestarting);
     bool canceled = false;
+    bool stopped = false;
     {
       MutexLock lock(mutex_);
       const auto restart_at = std::chrono::steady_clock::now() + *delay;
-      while (!cancel_requested_ && cv_.WaitUntil(mutex_, restart_at)) {
+      while (true) {
+        TakeSignal();
+        canceled = cancel_requested_;
+        // Only SIGTERM gets here: StopWithSavepoint refuses a job that is not running.
+        stopped = std::exchange(stop_requested_, false);
+        stop_by_signal_ = false;
+        const auto waited = std::chrono::steady_clock::now();
+        if (canceled || stopped || waited >= restart_at) break;
+        cv_.WaitUntil(mutex_, std::min(restart_at, waited + std::chrono::milliseconds(100)));
       }
-      canceled = cancel_requested_;
     }
     if (canceled) {
       result.status = JobStatus::kCanceled;
       break;
     }
+    if (stopped) {
+      // No task runs, so nothing can take a savepoint: stop now rather than restart first.
+      result.status = JobStatus::kFailed;
+      result.failure =
+          StopFailed(Status(cause.code(),
+                            "the job is restarting after a failure, so no savepoint can be "
+                            "taken; the failure: " +
+                                cause.ToString()));
+      break;
+    }
     ++restarts;
-    ++backoff_step;
-    healthy_since = std::chrono::steady_clock::now();
-    SLUICE_LOG_INFO("job '{}' restarting (restart {})", spec_.job_name, restarts);
+    SLUICE_LOG_INFO("job '{}' restarting (restart {}, after waiting {})", spec_.job_name, restarts,
+                    FormatDuration(*delay));
   }
   {
     MutexLock lock(mutex_);
@@ -828,6 +978,9 @@ JobExecutionResult JobMaster::Run() {
   }
   cv_.NotifyAll();
   if (participant_ != nullptr) participant_->Close();
+  // The job has ended: another process may take the directory now, even while a JobClient
+  // keeps this JobMaster alive.
+  if (storage_ != nullptr) storage_->Unlock();
   result.restarts = restarts;
   result.completed_checkpoints = completed_checkpoints_;
   result.failed_checkpoints = failed_checkpoints_;

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <memory>
 #include <optional>
@@ -93,7 +94,8 @@ class JobMaster final : public TaskListener {
     /// the changelog continues from it.
     bool committed = false;
   };
-  enum class AttemptEnd { kFinished, kFailed, kCanceled, kStoppedWithSavepoint };
+  /// kStopFailed: SIGTERM's savepoint could not be taken; the job ends without one.
+  enum class AttemptEnd { kFinished, kFailed, kCanceled, kStoppedWithSavepoint, kStopFailed };
 
   Status Prepare();
   /// `--state.changelog=kafka` without an EXACTLY_ONCE sink: the participant a Kafka sink or
@@ -101,6 +103,14 @@ class JobMaster final : public TaskListener {
   Result<std::shared_ptr<CheckpointParticipant>> StateParticipant(
       const SinkValidationContext& job) const;
   Result<std::optional<RestorePlan>> ChooseRestore(int32_t attempt);
+  /// The snapshot path the user asked to restore, with the flag that says so.
+  std::optional<std::pair<std::string, std::string_view>> ExplicitRestore() const;
+  /// A snapshot directory (or its _metadata) with every state file read and checked.
+  static Result<RestorePlan> LoadSnapshot(const std::filesystem::path& path);
+  /// The error naming checkpoint `id`, what is wrong with it and the ways out
+  /// (unusable_checkpoint.h); `committed`: it is the participant's committed one.
+  Status CannotRestore(int64_t id, const std::filesystem::path& directory, const Status& problem,
+                       bool committed);
   /// The checkpoint `committed` rebuilt from the state changelog alone.
   Result<RestorePlan> LoadFromChangelog(const CheckpointCompletion& committed,
                                         const std::vector<ChangelogOperator>& covered);
@@ -114,13 +124,22 @@ class JobMaster final : public TaskListener {
       std::optional<std::pair<int32_t, int32_t>> key_groups);
   AttemptEnd RunAttempt(int32_t attempt, Status& cause) SLUICE_EXCLUDES(mutex_);
   void StopAttempt() SLUICE_EXCLUDES(mutex_);
-  std::optional<std::chrono::milliseconds> NextRestartDelay(
-      int32_t restarts, std::chrono::steady_clock::time_point last_failure);
   void FailAttempt(Status cause) SLUICE_EXCLUDES(mutex_);
+  /// Turns a signal the handler recorded into a cancel (SIGINT) or stop (SIGTERM) request.
+  void TakeSignal() SLUICE_REQUIRES(mutex_);
+  /// Takes the stop's savepoint and waits for it, bounded by the savepoint timeout; gives up
+  /// early when the attempt fails or is cancelled meanwhile (the savepoint cannot complete).
+  Result<std::string> AwaitStopSavepoint(CheckpointCoordinator& coordinator,
+                                         const std::filesystem::path& directory)
+      SLUICE_REQUIRES(mutex_);
+  /// What Execute() reports when SIGTERM's stop could not take its savepoint for `reason`.
+  Status StopFailed(const Status& reason) const;
   void SetStatus(JobStatus status) SLUICE_EXCLUDES(mutex_);
   std::filesystem::path SavepointDirectory(const std::string& requested) const;
 
   JobSpec spec_;
+  /// TaskInfo::run_id of every task of this run.
+  const uint64_t run_id_;
   MetricGroup metrics_;
   std::unique_ptr<CheckpointStorage> storage_;
   std::shared_ptr<CheckpointParticipant> participant_;
@@ -147,6 +166,8 @@ class JobMaster final : public TaskListener {
   std::optional<Status> failure_ SLUICE_GUARDED_BY(mutex_);
   bool cancel_requested_ SLUICE_GUARDED_BY(mutex_) = false;
   bool stop_requested_ SLUICE_GUARDED_BY(mutex_) = false;
+  /// The pending stop came from SIGTERM: if its savepoint fails, the job ends anyway.
+  bool stop_by_signal_ SLUICE_GUARDED_BY(mutex_) = false;
   std::string stop_savepoint_directory_ SLUICE_GUARDED_BY(mutex_);
   std::optional<Result<std::string>> stop_outcome_ SLUICE_GUARDED_BY(mutex_);
 };

@@ -1,4 +1,6 @@
-// What happens after a task fails (Flink's restart strategies). A strategy is asked only about
+// What happens after a task fails (Flink's restart strategies). Default: NoRestart without
+// checkpointing; with it, ExponentialDelay() (Flink 2's default: 1 s, growing by 1.5 up to
+// 1 min, with jitter, reset after an hour without failure). A strategy is asked only about
 // failures a restart can fix: one whose StatusCode IsRestartable refuses (unauthenticated,
 // permission denied, fenced, invalid argument, ...) stops the job whatever the strategy.
 #pragma once
@@ -22,17 +24,27 @@ class RestartStrategy {
     s.initial_ = delay;
     return s;
   }
-  /// Restarts forever, waiting initial, initial*multiplier, ... up to max between attempts.
-  /// (Flink resets the backoff after a long healthy run; sluice does the same after
-  /// `reset_after` without failure, default one hour.)
+  /// Restarts forever (Flink's exponential-delay strategy): the backoff starts at `initial`,
+  /// grows by `multiplier` at every failure up to `max`, and starts over at `initial` after a
+  /// quiet period of `reset_after` (plus the current backoff) without failure. Each delay is
+  /// the backoff plus a random `jitter` share of it either way (0.1: +-10%), at most `max`,
+  /// so jobs that fail together do not restart together.
   static RestartStrategy ExponentialDelay(Millis initial, Millis max, double multiplier,
-                                          Millis reset_after = std::chrono::hours(1)) {
+                                          Millis reset_after = std::chrono::hours(1),
+                                          double jitter = 0.1) {
     RestartStrategy s(Kind::kExponentialDelay);
     s.initial_ = initial;
     s.max_ = max;
     s.multiplier_ = multiplier;
     s.reset_after_ = reset_after;
+    s.jitter_ = jitter;
     return s;
+  }
+  /// Flink 2's default with checkpointing, and sluice's: ExponentialDelay(1 s, 1 min, 1.5,
+  /// 1 h, 0.1).
+  static RestartStrategy ExponentialDelay() {
+    return ExponentialDelay(std::chrono::seconds(1), std::chrono::minutes(1), 1.5,
+                            std::chrono::hours(1), 0.1);
   }
 
   enum class Kind { kNone, kFixedDelay, kExponentialDelay };
@@ -42,6 +54,7 @@ class RestartStrategy {
   Millis max_delay() const { return max_; }
   double multiplier() const { return multiplier_; }
   Millis reset_after() const { return reset_after_; }
+  double jitter() const { return jitter_; }
 
  private:
   explicit RestartStrategy(Kind kind) : kind_(kind) {}
@@ -51,6 +64,7 @@ class RestartStrategy {
   Millis max_{0};
   double multiplier_ = 2.0;
   Millis reset_after_{0};
+  double jitter_ = 0.0;
 };
 
 }  // namespace sluice

@@ -32,6 +32,12 @@ struct TaskInfo {
   int32_t max_parallelism = 128;
   /// 0 for the first run; incremented by every restart of the job.
   int32_t attempt_number = 0;
+  /// Identifies one run of the job (one Execute or ExecuteAsync, in practice one process
+  /// start): the same in every attempt of the run, different in the next run, also when that
+  /// one restores this run's checkpoints. What a source decided for "this run" (a bounded
+  /// source's end offsets, resolved at start) it keeps across failovers by this id. Random,
+  /// never 0 inside a job (0: made outside one, e.g. by a test harness).
+  uint64_t run_id = 0;
   /// Whether the job takes periodic checkpoints (sources commit offsets differently).
   bool checkpointing_enabled = false;
 };

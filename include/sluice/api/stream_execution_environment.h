@@ -44,12 +44,17 @@ namespace internal {
 class JobMaster;
 }
 
-/// How a job starts: from scratch, from its own latest checkpoint, or from a savepoint.
+/// How a job starts: from scratch, from its own latest checkpoint, from a savepoint, or from a
+/// checkpoint chosen by path. At most one of fresh, savepoint_path and checkpoint_path.
 struct RestoreSettings {
   /// Ignore existing checkpoints of this job (--fresh).
   bool fresh = false;
-  /// Restore this savepoint or checkpoint directory (--from-savepoint).
+  /// Restore this savepoint (or checkpoint) directory, or its _metadata (--from-savepoint).
   std::optional<std::string> savepoint_path;
+  /// Restore this checkpoint: a chk-N directory (an older one of this job's, say, when the
+  /// newest cannot be used) or its _metadata (--from-checkpoint). Restored as a savepoint is:
+  /// the job then writes its own checkpoints as usual.
+  std::optional<std::string> checkpoint_path;
   /// Skip state of operators (uids) that no longer exist instead of failing
   /// (--allow-non-restored-state).
   bool allow_non_restored_state = false;
@@ -58,14 +63,17 @@ struct RestoreSettings {
 class StreamExecutionEnvironment final {
  public:
   /// An environment with defaults: parallelism = number of cores, no checkpointing,
-  /// restart strategy NoRestart (FixedDelay(INT_MAX, 1s) once checkpointing is on, as Flink).
+  /// restart strategy NoRestart (RestartStrategy::ExponentialDelay() once checkpointing is on,
+  /// as Flink 2).
   static std::unique_ptr<StreamExecutionEnvironment> Create();
   /// Create() configured from the standard flags (--parallelism, --checkpoint-interval,
-  /// --checkpoint-dir, --fresh, --from-savepoint, --allow-non-restored-state,
-  /// --restart-attempts, --log-level, --state.backend); every other --key=value becomes a job
-  /// parameter
-  /// (GetParameters()). --help prints the flags and exits 0; a bad flag prints the error and
-  /// exits 2. Job parameters the job never reads are reported by Execute() as unknown flags.
+  /// --checkpoint-timeout, --checkpoint-dir, --savepoint-timeout, --fresh, --from-savepoint,
+  /// --from-checkpoint,
+  /// --allow-non-restored-state, --restart-attempts, --log-level, --state.backend,
+  /// --state.changelog); every other --key=value becomes a job parameter (GetParameters()).
+  /// Flags win over the job's own settings of the same thing. --help prints the flags and exits 0;
+  /// a bad flag prints the error and exits 2. Job parameters the job never reads are reported by
+  /// Execute() as unknown flags.
   static std::unique_ptr<StreamExecutionEnvironment> FromArgs(int argc, char** argv);
 
   ~StreamExecutionEnvironment();
@@ -193,6 +201,10 @@ class StreamExecutionEnvironment final {
   bool handle_signals_ = true;
   bool executed_ = false;
   bool checkpoint_interval_from_flags_ = false;
+  // Timeouts given as standard flags: applied over the CheckpointConfig when the job starts,
+  // so that they win over the job's own GetCheckpointConfig() calls, as --checkpoint-interval.
+  std::optional<std::chrono::milliseconds> checkpoint_timeout_from_flags_;
+  std::optional<std::chrono::milliseconds> savepoint_timeout_from_flags_;
   bool restart_from_flags_ = false;
   std::string state_backend_{detail::kDefaultStateBackend};
   bool state_backend_from_flags_ = false;

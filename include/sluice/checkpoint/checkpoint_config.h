@@ -41,6 +41,13 @@ class CheckpointConfig {
   const std::string& GetSavepointDirectory() const { return savepoint_dir_; }
   void SetSavepointDirectory(std::string directory) { savepoint_dir_ = std::move(directory); }
 
+  /// How long stop-with-savepoint (SIGTERM, JobClient::StopWithSavepoint) waits for its
+  /// savepoint (default 60 s; --savepoint-timeout). Past it, a stop by SIGTERM cancels the
+  /// job and Execute() returns kFailed saying so; StopWithSavepoint returns kTimedOut and the
+  /// job keeps running.
+  Millis GetSavepointTimeout() const { return savepoint_timeout_; }
+  void SetSavepointTimeout(Millis timeout) { savepoint_timeout_ = timeout; }
+
  private:
   Millis interval_{0};
   Millis timeout_{std::chrono::minutes(10)};
@@ -49,6 +56,7 @@ class CheckpointConfig {
   int32_t retained_ = 1;
   std::string storage_ = "checkpoints";
   std::string savepoint_dir_ = "savepoints";
+  Millis savepoint_timeout_{std::chrono::seconds(60)};
 };
 
 }  // namespace sluice

@@ -28,6 +28,7 @@
 #include "connectors/kafka/partition_discovery.h"
 #include "connectors/kafka/partition_watermarks.h"
 #include "connectors/kafka/rdkafka_handles.h"
+#include "connectors/kafka/run_stopping_offsets.h"
 #include "connectors/kafka/transactional_offsets.h"
 #include "core/log.h"
 
@@ -117,21 +118,19 @@ class ReaderCore final : public KafkaReaderCore {
          Throw(internal::ResolveOffsets(fresh_init, plan.fresh, settings_->group_id, lookup))) {
       starts[tp] = offset;
     }
+    // The end offsets of this run: resolved once per run and kept across its failovers
+    // (RunStoppingOffsets). Stopping offsets in restored state are not used: they are an
+    // earlier run's unless this run resolved the same ones, and a new process start stops at
+    // the end offsets seen at its own start.
     std::map<TopicPartition, int64_t> stops;
     if (settings_->stopping_offsets) {
-      std::vector<TopicPartition> need_stop;
-      for (const auto& [tp, start] : starts) {
-        auto r = plan.restored.find(tp);
-        if (r != plan.restored.end() && r->second.stopping_offset) {
-          stops[tp] = *r->second.stopping_offset;
-        } else {
-          need_stop.push_back(tp);
-        }
-      }
-      for (auto& [tp, offset] : Throw(internal::ResolveOffsets(
-               *settings_->stopping_offsets, need_stop, settings_->group_id, lookup))) {
-        stops[tp] = offset;
-      }
+      std::vector<TopicPartition> partitions;
+      for (const auto& [tp, start] : starts) partitions.push_back(tp);
+      stops = settings_->run_stopping_offsets->Get(
+          task_.run_id, partitions, [&](const std::vector<TopicPartition>& missing) {
+            return Throw(internal::ResolveOffsets(*settings_->stopping_offsets, missing,
+                                                  settings_->group_id, lookup));
+          });
     }
 
     metrics_ = &metrics;
@@ -550,8 +549,11 @@ class ReaderCore final : public KafkaReaderCore {
       internal::BrokerOffsetLookup lookup(*consumer_,
                                           settings_->client_properties.at("bootstrap.servers"),
                                           milliseconds(settings_->broker_timeout_ms));
-      stops = Throw(internal::ResolveOffsets(*settings_->stopping_offsets, mine,
-                                             settings_->group_id, lookup));
+      stops = settings_->run_stopping_offsets->Get(
+          task_.run_id, mine, [&](const std::vector<TopicPartition>& missing) {
+            return Throw(internal::ResolveOffsets(*settings_->stopping_offsets, missing,
+                                                  settings_->group_id, lookup));
+          });
     }
     internal::PartitionListPtr list(
         rd_kafka_topic_partition_list_new(static_cast<int>(mine.size())));

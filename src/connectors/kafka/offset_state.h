@@ -8,7 +8,9 @@
 // Item format (TypeSerializer<PartitionOffset>, kVersion 1, written before every item):
 //   string topic, int32 partition (zigzag varint), int64 next offset to read (zigzag varint),
 //   optional<int64> stopping offset (bool, then the varint when present; only bounded or
-//   stopping sources have one, kept so a restored bounded job stops where it planned to).
+//   stopping sources have one). Written for inspection and compatibility; a restore does not
+//   use it: stopping offsets are the run's (run_stopping_offsets.h), so a new process start of
+//   a bounded job stops at the end offsets seen at its own start.
 // tests/unit/connectors/kafka/offset_state_test.cc pins the bytes.
 #pragma once
 

@@ -186,7 +186,9 @@ Status ValidateSinkForJob(const KafkaSinkSettings& settings, const SinkValidatio
         std::to_string(needed) +
         " ms with SetProperty (at most the broker's transaction.max.timeout.ms, 900000 by "
         "default), or "
-        "lower the checkpoint timeout (CheckpointConfig::SetCheckpointTimeout) or interval");
+        "lower the checkpoint timeout (--checkpoint-timeout, "
+        "CheckpointConfig::SetCheckpointTimeout) "
+        "or interval (--checkpoint-interval)");
   }
   return Status::Ok();
 }

@@ -10,6 +10,7 @@
 #include <sluice/connectors/kafka/detail/kafka_source_core.h>
 
 #include "connectors/kafka/rdkafka_handles.h"
+#include "connectors/kafka/run_stopping_offsets.h"
 #include "connectors/kafka/topic_pattern.h"
 
 namespace sluice::kafka::detail {
@@ -216,6 +217,7 @@ Result<KafkaSourceSettings> NormalizeSettings(KafkaSourceSettings s) {
       return Invalid("client property '" + key + "' refused by librdkafka: " + error);
     }
   }
+  if (s.stopping_offsets) s.run_stopping_offsets = std::make_shared<RunStoppingOffsets>();
   return s;
 }
 

@@ -204,10 +204,29 @@ Result<std::optional<CheckpointCompletion>> KafkaTransactionParticipant::Recover
     if (!fenced.ok()) fenced_ = true;
   }
   if (fenced_) return FencedStatus(TransactionalId(0) + " / " + TransactionalId(1));
-  // Transactions of the failed attempt that hold records: init_transactions aborts them below.
+  // Transactions of the failed attempt that hold records: aborted below.
   std::array<bool, 2> discarded{};
   for (size_t slot = 0; slot < discarded.size(); ++slot)
     discarded[slot] = open_[slot] && written_[slot].load();
+  // A restart in this process. If another instance took these transactional ids while the
+  // failed attempt ran (this process was paused, say), the attempt's producers are fenced,
+  // and init_transactions below would fence that instance in turn: the wrong process would
+  // win. So abort the attempt's transactions through their own producers first: the
+  // coordinator refuses the abort of a fenced epoch, and this instance stops instead.
+  for (size_t slot = 0; slot < producers_.size(); ++slot) {
+    const std::shared_ptr<KafkaProducer>& producer = producers_[slot];
+    if (producer == nullptr || !open_[slot] || !discarded[slot]) continue;
+    producer->Purge();  // the abort drops them anyway: not failed deliveries
+    internal::ErrorPtr error(rd_kafka_abort_transaction(
+        producer->handle(), static_cast<int>(settings_->broker_timeout_ms)));
+    if (producer->Fenced() ||
+        (error != nullptr && IsFencedError(rd_kafka_error_code(error.get())))) {
+      fenced_ = true;
+      return FencedStatus(producer->client_id());
+    }
+    // Any other answer (a broker that is down, say) leaves it to init_transactions.
+    if (error == nullptr) open_[slot] = false;
+  }
   changelog_->OnRecovered(0, std::nullopt, nullptr);  // its topic handles belong to the producers
   DropProducers(/*abort_open=*/false);
   recovered_ = false;

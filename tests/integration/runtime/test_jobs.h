@@ -84,6 +84,128 @@ class PausingSequence final : public RichSourceFunction<int64_t>,
   bool checkpointed_ = false;
 };
 
+/// A one-shot event another thread waits for (bounded).
+class Event {
+ public:
+  void Set() {
+    {
+      std::lock_guard lock(mutex_);
+      set_ = true;
+    }
+    cv_.notify_all();
+  }
+  bool WaitFor(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    return cv_.wait_for(lock, timeout, [&] { return set_; });
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool set_ = false;
+};
+
+// Emits 0..total-1 like PausingSequence, but once a checkpoint covers `hold_at` it keeps its
+// checkpoint lock until cancelled: the task can inject no barrier, so no checkpoint or
+// savepoint completes, while the job is running and healthy (a stuck job, as far as the
+// coordinator can tell). Prints "holding the checkpoint lock" and sets `holding` (if given)
+// when it starts to hold.
+class LockHoldingSequence final : public RichSourceFunction<int64_t>,
+                                  public CheckpointedFunction,
+                                  public CheckpointListener {
+ public:
+  LockHoldingSequence(int64_t total, int64_t hold_at, std::shared_ptr<Event> holding = nullptr)
+      : total_(total), hold_at_(hold_at), holding_(std::move(holding)) {}
+  LockHoldingSequence(const LockHoldingSequence& other)
+      : RichSourceFunction<int64_t>(),
+        total_(other.total_),
+        hold_at_(other.hold_at_),
+        holding_(other.holding_) {}
+
+  void Open() override {
+    state_ = &GetRuntimeContext().GetOperatorListState(ListStateDescriptor<int64_t>("next"));
+    for (int64_t n : state_->Get()) next_ = n;
+  }
+  void Run(SourceContext<int64_t>& ctx) override {
+    while (running_ && next_ < total_) {
+      if (next_ == hold_at_) {
+        {
+          std::unique_lock lock(mutex_);
+          cv_.wait(lock, [&] { return checkpointed_ || !running_; });
+        }
+        std::lock_guard held(ctx.GetCheckpointLock());
+        std::printf("holding the checkpoint lock\n");
+        std::fflush(stdout);
+        if (holding_ != nullptr) holding_->Set();
+        std::unique_lock lock(mutex_);
+        cv_.wait(lock, [&] { return !running_.load(); });
+        return;
+      }
+      std::lock_guard lock(ctx.GetCheckpointLock());
+      ctx.Collect(next_);
+      ++next_;
+    }
+  }
+  void Cancel() override {
+    std::lock_guard lock(mutex_);
+    running_ = false;
+    cv_.notify_all();
+  }
+  void SnapshotState(CheckpointId) override { state_->Update({next_}); }
+  void NotifyCheckpointComplete(CheckpointId) override {
+    std::lock_guard lock(mutex_);
+    if (next_ == hold_at_) checkpointed_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  int64_t total_;
+  int64_t hold_at_;
+  std::shared_ptr<Event> holding_;
+  int64_t next_ = 0;
+  ListState<int64_t>* state_ = nullptr;
+  std::atomic<bool> running_{true};
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool checkpointed_ = false;
+};
+
+// Emits 0..total-1 from its checkpointed position and throws on reaching `fail_at`, in every
+// attempt: a source that keeps failing, so the job restarts without end. Prints
+// "source failing at <n>" before each throw.
+class FailingSequence final : public RichSourceFunction<int64_t>, public CheckpointedFunction {
+ public:
+  FailingSequence(int64_t total, int64_t fail_at) : total_(total), fail_at_(fail_at) {}
+  FailingSequence(const FailingSequence& other)
+      : RichSourceFunction<int64_t>(), total_(other.total_), fail_at_(other.fail_at_) {}
+
+  void Open() override {
+    state_ = &GetRuntimeContext().GetOperatorListState(ListStateDescriptor<int64_t>("next"));
+    for (int64_t n : state_->Get()) next_ = n;
+  }
+  void Run(SourceContext<int64_t>& ctx) override {
+    while (running_ && next_ < total_) {
+      if (next_ == fail_at_) {
+        std::printf("source failing at %lld\n", static_cast<long long>(next_));
+        std::fflush(stdout);
+        throw std::runtime_error("injected source failure at " + std::to_string(next_));
+      }
+      std::lock_guard lock(ctx.GetCheckpointLock());
+      ctx.Collect(next_);
+      ++next_;
+    }
+  }
+  void Cancel() override { running_ = false; }
+  void SnapshotState(CheckpointId) override { state_->Update({next_}); }
+
+ private:
+  int64_t total_;
+  int64_t fail_at_;
+  int64_t next_ = 0;
+  ListState<int64_t>* state_ = nullptr;
+  std::atomic<bool> running_{true};
+};
+
 // Counts records per key in keyed state.
 class CountPerKey final : public KeyedProcessFunction<int64_t, int64_t, Count> {
  public:

@@ -181,6 +181,38 @@ TEST(EnvironmentTest, SettingsAfterAddSinkApplyToTheSinkAsInFlink) {
 
 // ---- flags ----
 
+// Records what the job master validates it with, then refuses, so the job never starts.
+class ContextRecordingSink final : public Sink<int64_t> {
+ public:
+  explicit ContextRecordingSink(SinkValidationContext* seen) : seen_(seen) {}
+  std::unique_ptr<SinkWriter<int64_t>> CreateWriter(const TaskInfo&) const override {
+    return nullptr;
+  }
+  Status Validate(const SinkValidationContext& job) const override {
+    *seen_ = job;
+    return Status::InvalidArgument("recorded");
+  }
+
+ private:
+  SinkValidationContext* seen_;
+};
+
+// --checkpoint-timeout wins over the job's own SetCheckpointTimeout, as --checkpoint-interval
+// does, so that an exactly-once sink's transaction.timeout.ms can be checked against it.
+TEST(EnvironmentTest, CheckpointTimeoutFlagWinsOverTheJobsSetting) {
+  SinkValidationContext seen;
+  // The other new standard flags are taken as such too, not reported as unknown job flags.
+  auto env = EnvFromArgs({"--checkpoint-timeout=20s", "--checkpoint-interval=1s",
+                          "--savepoint-timeout=5s", "--from-checkpoint=/no/such/chk-1"});
+  env->GetCheckpointConfig().SetCheckpointTimeout(std::chrono::minutes(5));
+  env->FromElements<int64_t>(1).SinkTo(std::make_shared<const ContextRecordingSink>(&seen));
+  JobExecutionResult result = env->Execute("timeouts");
+  EXPECT_THAT(result.failure,
+              StatusIs(StatusCode::kInvalidArgument, ::testing::HasSubstr("recorded")));
+  EXPECT_EQ(seen.checkpoint_timeout_ms, 20'000);
+  EXPECT_EQ(seen.checkpoint_interval_ms, 1'000);
+}
+
 TEST(EnvironmentTest, FromArgsParallelismFlagSetsTheDefaultParallelism) {
   Collected<std::pair<int32_t, int64_t>> out;
   auto env = EnvFromArgs({"--parallelism=3"});

@@ -42,6 +42,8 @@ TEST(StandardFlagsTest, NothingGivenLeavesEverythingUnset) {
   EXPECT_EQ(flags->parallelism, std::nullopt);
   EXPECT_EQ(flags->checkpoint_interval, std::nullopt);
   EXPECT_EQ(flags->checkpoint_dir, std::nullopt);
+  EXPECT_EQ(flags->savepoint_timeout, std::nullopt);
+  EXPECT_EQ(flags->checkpoint_timeout, std::nullopt);
   EXPECT_FALSE(flags->fresh);
   EXPECT_EQ(flags->from_savepoint, std::nullopt);
   EXPECT_FALSE(flags->allow_non_restored_state);
@@ -119,6 +121,28 @@ TEST(StandardFlagsTest, CheckpointIntervalMinimumAndOff) {
   EXPECT_THAT(status.message(), StartsWith("flag --checkpoint-interval: 'soon' is not a duration"));
 }
 
+TEST(StandardFlagsTest, SavepointTimeoutIsAPositiveDuration) {
+  Result<StandardFlags> flags = Parse({"--savepoint-timeout=90s"});
+  ASSERT_THAT(flags, IsOk());
+  EXPECT_EQ(flags->savepoint_timeout, milliseconds(90'000));
+  EXPECT_THAT(
+      ParseError({"--savepoint-timeout=0"}),
+      StatusIs(StatusCode::kInvalidArgument,
+               "flag --savepoint-timeout: 0ms is not a timeout (it must be greater than 0)"));
+  EXPECT_THAT(ParseError({"--savepoint-timeout=soon"}),
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("savepoint-timeout")));
+}
+
+TEST(StandardFlagsTest, CheckpointTimeoutIsAPositiveDuration) {
+  Result<StandardFlags> flags = Parse({"--checkpoint-timeout", "20s"});
+  ASSERT_THAT(flags, IsOk());
+  EXPECT_EQ(flags->checkpoint_timeout, milliseconds(20'000));
+  EXPECT_THAT(
+      ParseError({"--checkpoint-timeout=0s"}),
+      StatusIs(StatusCode::kInvalidArgument,
+               "flag --checkpoint-timeout: 0ms is not a timeout (it must be greater than 0)"));
+}
+
 TEST(StandardFlagsTest, PathsMustNotBeEmpty) {
   EXPECT_EQ(ParseError({"--checkpoint-dir="}),
             Status::InvalidArgument("flag --checkpoint-dir: expected a path, got an empty value"));
@@ -132,6 +156,22 @@ TEST(StandardFlagsTest, FreshWithFromSavepointNamesBoth) {
   EXPECT_EQ(status.message(),
             "--fresh and --from-savepoint cannot be used together: --fresh starts with empty "
             "state, --from-savepoint restores state from a savepoint; give one of them");
+}
+
+TEST(StandardFlagsTest, FromCheckpointIsAPathAndExcludesTheOtherStarts) {
+  Result<StandardFlags> flags = Parse({"--from-checkpoint=/chk/job/instance-0/chk-5"});
+  ASSERT_THAT(flags, IsOk());
+  EXPECT_EQ(flags->from_checkpoint, "/chk/job/instance-0/chk-5");
+  EXPECT_EQ(flags->from_savepoint, std::nullopt);
+  EXPECT_EQ(ParseError({"--from-checkpoint="}),
+            Status::InvalidArgument("flag --from-checkpoint: expected a path, got an empty value"));
+  EXPECT_THAT(ParseError({"--fresh", "--from-checkpoint=/c"}),
+              StatusIs(StatusCode::kInvalidArgument,
+                       StartsWith("--fresh and --from-checkpoint cannot be used together")));
+  EXPECT_THAT(
+      ParseError({"--from-savepoint=/s", "--from-checkpoint=/c"}),
+      StatusIs(StatusCode::kInvalidArgument,
+               StartsWith("--from-savepoint and --from-checkpoint cannot be used together")));
 }
 
 TEST(StandardFlagsTest, RestartAttempts) {

@@ -3,6 +3,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <string>
@@ -90,6 +95,47 @@ TEST(AtomicFileTest, ErrorNamesThePathAndTheErrnoText) {
   EXPECT_THAT(status.message(), HasSubstr((tmp.path() / "missing-dir").string()));
   EXPECT_THAT(status.message(), HasSubstr("No such file or directory"));
   EXPECT_TRUE(FileNames(tmp.path()).empty());
+}
+
+// A full disk must say so, with the file: issue 17 saw "IoError: " and nothing else. The disk
+// is a 16 KiB tmpfs mounted in a private mount namespace of a child process (needs root or
+// unprivileged user namespaces; skipped where neither is allowed).
+TEST(AtomicFileTest, AFullDiskNamesThePathTheOperationAndNoSpaceLeftOnDevice) {
+  TempDir tmp;
+  const fs::path disk = tmp.path() / "disk";
+  fs::create_directory(disk);
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(fds[0]);
+    const int flags = geteuid() == 0 ? CLONE_NEWNS : CLONE_NEWUSER | CLONE_NEWNS;
+    if (unshare(flags) != 0 || mount("none", "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        mount("tmpfs", disk.c_str(), "tmpfs", 0, "size=16k") != 0) {
+      _exit(77);
+    }
+    Status status = WriteFileAtomically(disk / "state", std::string(256 * 1024, 'x'));
+    const std::string report =
+        std::to_string(static_cast<int>(status.code())) + " " + status.message();
+    (void)!write(fds[1], report.data(), report.size());
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string report;
+  char buffer[1024];
+  for (ssize_t n; (n = read(fds[0], buffer, sizeof buffer)) > 0;)
+    report.append(buffer, static_cast<size_t>(n));
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  if (WEXITSTATUS(status) == 77) GTEST_SKIP() << "cannot mount a small tmpfs here";
+  EXPECT_EQ(report.substr(0, report.find(' ')),
+            std::to_string(static_cast<int>(StatusCode::kIoError)))
+      << report;
+  EXPECT_THAT(report, HasSubstr("cannot write " + (disk / "state").string() + ".tmp-"));
+  EXPECT_THAT(report, HasSubstr(": No space left on device"));
 }
 
 TEST(AtomicFileTest, FailedRenameRemovesTheTempFile) {

@@ -19,7 +19,9 @@
 //   assigned. After a restore from a checkpoint or savepoint, the checkpointed offsets win;
 //   subscribed partitions missing from the state start at the earliest offset; partitions no
 //   longer subscribed are dropped. Restoring works at any parallelism.
-// - Bounded (SetBounded): stopping offsets are exclusive; a partition ends when its position
+// - Bounded (SetBounded): stopping offsets are exclusive, resolved once per run of the job
+//   (TaskInfo::run_id) and kept across its failovers; a new run (process start) resolves its
+//   own. A partition ends when its position
 //   reaches its stopping offset (transaction markers count), the reader when all its
 //   partitions have (at once when it has none). An unbounded reader without partitions
 //   marks itself idle, so it does not hold back watermarks.

@@ -253,6 +253,93 @@ TEST(KafkaSourceIT, BoundedReadFinishesOnATopicEndingWithAnAbortedTransaction) {
   EXPECT_EQ(seen.size(), 10u) << "aborted records are never read";
 }
 
+// ---- bounded runs: which end offsets (issue 17 item 5) ----
+
+JobExecutionResult RunBoundedWithCheckpoints(const std::string& topic,
+                                             const std::filesystem::path& checkpoints) {
+  g_seen.Reset();
+  auto env = StreamExecutionEnvironment::Create();
+  env->SetParallelism(1).SetHandleSignals(false);
+  env->EnableCheckpointing(std::chrono::minutes(10));  // only the final checkpoint completes
+  env->GetCheckpointConfig().SetCheckpointStorage(checkpoints.string());
+  env->FromSource<std::string>(Built(Builder(topic).SetBounded(OffsetsInitializer::Latest())),
+                               WatermarkStrategy<std::string>::NoWatermarks(), "Kafka Source")
+      .Uid("kafka")
+      .AddSink(SeenSink(&g_seen))
+      .Uid("seen");
+  return env->Execute("bounded-rerun");
+}
+
+// A new process start of a bounded job reads on from its last checkpoint up to the end
+// offsets seen at its own start, not the first run's (which its checkpoint also holds).
+TEST(KafkaSourceIT, ASecondRunOfABoundedJobStopsAtTheEndOffsetsSeenAtItsOwnStart) {
+  ScopedTopic topic("src-bounded-rerun", 2);
+  const std::filesystem::path checkpoints = TempDir("src-bounded-rerun-chk");
+  Produce(topic.name(), 2, 20);
+  JobExecutionResult first = RunBoundedWithCheckpoints(topic.name(), checkpoints);
+  ASSERT_EQ(first.status, JobStatus::kFinished) << first.failure.ToString();
+  ASSERT_EQ(ByPartition(g_seen.Snapshot()),
+            (std::map<int32_t, std::vector<int>>{{0, Range(0, 20)}, {1, Range(0, 20)}}));
+
+  Produce(topic.name(), 2, 30, "v", 20);
+  JobExecutionResult second = RunBoundedWithCheckpoints(topic.name(), checkpoints);
+  ASSERT_EQ(second.status, JobStatus::kFinished) << second.failure.ToString();
+  EXPECT_TRUE(second.restored_checkpoint.has_value());
+  EXPECT_EQ(ByPartition(g_seen.Snapshot()),
+            (std::map<int32_t, std::vector<int>>{{0, Range(20, 50)}, {1, Range(20, 50)}}));
+  std::filesystem::remove_all(checkpoints);
+}
+
+Event g_reached;
+Event g_produced_more;
+
+// In the first attempt: at the first record, waits until the test produced more records, then
+// fails the job.
+class FailAfterMoreRecords final : public RichMapFunction<std::string, std::string> {
+ public:
+  std::string Map(std::string value) override {
+    if (GetRuntimeContext().GetAttemptNumber() == 0) {
+      g_reached.Set();
+      if (!g_produced_more.WaitFor(Scaled(seconds(60))))
+        throw std::runtime_error("the test never produced more records");
+      throw std::runtime_error("injected failure after more records arrived");
+    }
+    return value;
+  }
+};
+
+// A failover inside one run stops where the run's start said, as Flink keeps the stopping
+// offsets in its splits: even with no checkpoint to restore, records that arrived after the
+// start are not read.
+TEST(KafkaSourceIT, AFailoverOfABoundedJobKeepsTheStoppingOffsetsOfItsStart) {
+  ScopedTopic topic("src-bounded-failover", 2);
+  Produce(topic.name(), 2, 20);
+  g_seen.Reset();
+  auto env = StreamExecutionEnvironment::Create();
+  env->SetParallelism(1).SetHandleSignals(false);
+  env->EnableCheckpointing(std::chrono::minutes(10));
+  env->GetCheckpointConfig().SetCheckpointStorage(TempDir("src-bounded-failover-chk").string());
+  env->SetRestartStrategy(RestartStrategy::FixedDelay(1, milliseconds(1)));
+  env->FromSource<std::string>(
+         Built(Builder(topic.name()).SetBounded(OffsetsInitializer::Latest())),
+         WatermarkStrategy<std::string>::NoWatermarks(), "Kafka Source")
+      .Uid("kafka")
+      .Map(FailAfterMoreRecords())
+      .Uid("fail")
+      .AddSink(SeenSink(&g_seen))
+      .Uid("seen");
+  std::unique_ptr<JobClient> client = env->ExecuteAsync("bounded-failover");
+  ASSERT_TRUE(g_reached.WaitFor(Scaled(seconds(60))));
+  Produce(topic.name(), 2, 30, "v", 20);
+  g_produced_more.Set();
+  JobExecutionResult result = client->WaitForResult();
+  ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
+  EXPECT_EQ(result.restarts, 1);
+  EXPECT_FALSE(result.restored_checkpoint.has_value());
+  EXPECT_EQ(ByPartition(g_seen.Snapshot()),
+            (std::map<int32_t, std::vector<int>>{{0, Range(0, 20)}, {1, Range(0, 20)}}));
+}
+
 TEST(KafkaSourceIT, StoppingOffsetsAreExclusive) {
   ScopedTopic topic("src-stop", 2);
   Produce(topic.name(), 2, 20);

@@ -527,6 +527,94 @@ TEST(KafkaSinkIT, AnotherLiveInstanceWithTheSamePrefixStopsTheJobAsFencedWithout
   EXPECT_THAT(result.failure.message(), HasSubstr("SetTransactionalIdPrefix")) << "names the fix: ";
 }
 
+Event g_first_records_out;
+Event g_fail_now;
+
+// Emits a few records, then waits until the test says so and fails (a restartable failure
+// that has nothing to do with the sink), in the first attempt only.
+class FailOnRequestSource final : public RichSourceFunction<int64_t> {
+ public:
+  FailOnRequestSource() = default;
+  FailOnRequestSource(const FailOnRequestSource&) : RichSourceFunction<int64_t>() {}
+  void Run(SourceContext<int64_t>& ctx) override {
+    if (GetRuntimeContext().GetAttemptNumber() == 0) {
+      {
+        std::lock_guard lock(ctx.GetCheckpointLock());
+        for (int64_t i = 0; i < 10; ++i) ctx.Collect(i);
+      }
+      g_first_records_out.Set();
+      if (g_fail_now.WaitFor(Scaled(seconds(120))))
+        throw std::runtime_error("injected failure after another instance took over");
+    }
+    while (running_) {
+      std::unique_lock lock(mutex_);
+      cv_.wait(lock, [&] { return !running_; });
+    }
+  }
+  void Cancel() override {
+    std::lock_guard lock(mutex_);
+    running_ = false;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  bool running_ = true;
+};
+
+// The zombie: this instance is paused (here: idle in a long epoch) while another
+// instance with the same transactional ids takes over, then fails for an unrelated reason
+// before it ever commits again. Its restart must not run init_transactions, which would fence
+// the newer instance: it finds its own producers fenced and stops as kFenced, and the newer
+// instance keeps committing.
+TEST(KafkaSinkIT, AFencedInstanceThatFailsForAnotherReasonStopsInsteadOfFencingTheNewerOne) {
+  Job job;
+  ScopedTopic out("sink-zombie", 1);
+  ControlTopic control{job.prefix + ".sluice-control"};
+  auto env = StreamExecutionEnvironment::Create();
+  env->SetParallelism(1).SetHandleSignals(false);
+  // No checkpoint during the test: the epoch stays open (and transaction.timeout.ms, 15 min,
+  // still exceeds interval + timeout).
+  env->EnableCheckpointing(std::chrono::minutes(5));
+  env->GetCheckpointConfig().SetCheckpointTimeout(std::chrono::minutes(1));
+  env->GetCheckpointConfig().SetCheckpointStorage(job.checkpoints);
+  env->SetRestartStrategy(RestartStrategy::FixedDelay(3, milliseconds(1)));
+  env->AddSource(FailOnRequestSource())
+      .Uid("source")
+      .Map([](int64_t v) { return std::to_string(v); })
+      .SinkTo(MakeSink(out.name(), DeliveryGuarantee::kExactlyOnce, job.prefix))
+      .Uid("kafka-sink");
+  auto done = std::async(std::launch::async,
+                         [&] { return ExecuteWithin(*env, job.name, Scaled(seconds(120))); });
+  ASSERT_TRUE(g_first_records_out.WaitFor(Scaled(seconds(60))));
+  // Delivered (visible uncommitted): this instance has no request in flight that the broker
+  // could refuse once the ids are taken, so nothing tells it it is fenced, as after a pause.
+  const auto deadline = std::chrono::steady_clock::now() + Scaled(seconds(60));
+  while (sink_it::CountStrings(out.name(), 1, "read_uncommitted").size() < 10) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the records never arrived";
+  }
+  // The newer instance: the same transactional ids, from another process and directory.
+  std::vector<KafkaPtr> newer;
+  for (const char* suffix : {"-0-a", "-0-b"}) {
+    newer.push_back(NewClient(RD_KAFKA_PRODUCER, {{"transactional.id", job.prefix + suffix}}));
+    ThrowIfError(rd_kafka_init_transactions(newer.back().get(), 30'000), "init_transactions");
+  }
+  g_fail_now.Set();
+  JobExecutionResult result = done.get();
+  ASSERT_EQ(result.status, JobStatus::kFailed) << result.failure.ToString();
+  EXPECT_THAT(result.failure, StatusIs(StatusCode::kFenced, HasSubstr(job.prefix)));
+  EXPECT_EQ(result.restarts, 1) << "the failure was not the fencing; its restart found it";
+  // The newer instance was not fenced: it still commits.
+  for (KafkaPtr& producer : newer) {
+    ThrowIfError(rd_kafka_begin_transaction(producer.get()), "begin_transaction");
+    ASSERT_EQ(rd_kafka_producev(producer.get(), RD_KAFKA_V_TOPIC(out.name().c_str()),
+                                RD_KAFKA_V_VALUE(const_cast<char*>("newer"), 5), RD_KAFKA_V_END),
+              RD_KAFKA_RESP_ERR_NO_ERROR);
+    ThrowIfError(rd_kafka_commit_transaction(producer.get(), 30'000), "commit_transaction");
+  }
+}
+
 // A wrong SASL password fails the job as kUnauthenticated as soon as librdkafka reports the
 // refused login (not after sluice.broker.timeout.ms), at the first failure although the
 // default restart strategy of a checkpointed job restarts without end: for an EXACTLY_ONCE sink

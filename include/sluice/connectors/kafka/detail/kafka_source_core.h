@@ -24,6 +24,10 @@
 namespace sluice::kafka::detail {
 
 /// Everything a KafkaSourceBuilder collected, before (raw) and after (normalised) Build().
+/// The stopping offsets each run of the job resolved (src/connectors/kafka/
+/// run_stopping_offsets.h); opaque here.
+class RunStoppingOffsets;
+
 struct KafkaSourceSettings {
   // ---- as set on the builder ----
   std::vector<std::string> topics;
@@ -57,6 +61,9 @@ struct KafkaSourceSettings {
   /// Exactly what the consumer gets: the user's client properties with the source's own
   /// keys removed and its overrides applied (client.id is added per reader).
   std::map<std::string, std::string> client_properties;
+  /// Set when there are stopping offsets: shared by every reader of the built source, in every
+  /// attempt, so a run resolves its end offsets once.
+  std::shared_ptr<RunStoppingOffsets> run_stopping_offsets;
 };
 
 /// Checks a builder's settings and fills in the derived fields. Errors name the setting and
