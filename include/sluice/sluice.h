@@ -14,6 +14,7 @@
 #include <sluice/api/job.h>
 #include <sluice/api/key_hash.h>
 #include <sluice/api/metrics.h>
+#include <sluice/api/output_tag.h>
 #include <sluice/api/parameter_tool.h>
 #include <sluice/api/restart_strategy.h>
 #include <sluice/api/runtime_context.h>

@@ -31,6 +31,7 @@
 
 #include <sluice/api/functions.h>
 #include <sluice/api/key_hash.h>
+#include <sluice/api/output_tag.h>
 #include <sluice/api/sink.h>
 #include <sluice/api/watermark_strategy.h>
 #include <sluice/detail/graph_builder.h>
@@ -117,6 +118,27 @@ class DataStream {
   auto FlatMap(F f) {
     using Out = typename FlatMapOutput<F>::type;
     return FlatMap<Out, F>(std::move(f));
+  }
+
+  /// `f` is a ProcessFunction<T, Out> subclass (copied per instance): each element with its
+  /// timestamp, the clocks and side outputs (ctx.Output); timers need a keyed stream.
+  template <typename F>
+    requires std::is_base_of_v<ProcessFunction<T, typename F::output_type>, F>
+  auto Process(F function) {
+    using Out = typename F::output_type;
+    return AddOneInput<Out>(
+        "Process", MakeOperator<detail::ProcessOperator<T, Out, F>, Out>(std::move(function)));
+  }
+
+  /// The records the operator that produced this stream emitted to `tag` (ctx.Output), with
+  /// their timestamps, and its watermarks. Only an operator's own stream has side outputs: on
+  /// the stream of KeyBy, Union or a partitioning, Execute() reports an error. An operator that
+  /// never emits to `tag` gives an empty stream.
+  template <typename S>
+  DataStream<S> GetSideOutput(const OutputTag<S>& tag) {
+    auto node =
+        std::make_unique<detail::SideOutputTransformation<S>>(graph_->NextId(), tag.id(), node_);
+    return DataStream<S>(graph_, graph_->Add(std::move(node)));
   }
 
   /// Keeps elements for which `f` (a callable const T& -> bool, or a RichFilterFunction<T>) is
