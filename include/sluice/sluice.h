@@ -25,6 +25,7 @@
 #include <sluice/api/strong_id.h>
 #include <sluice/api/time.h>
 #include <sluice/api/watermark_strategy.h>
+#include <sluice/api/windowed_stream.h>
 #include <sluice/checkpoint/checkpoint_config.h>
 #include <sluice/checkpoint/checkpoint_participant.h>
 #include <sluice/state/state.h>

@@ -72,7 +72,8 @@ Result<JobGraph> BuildJobGraph(const std::vector<std::unique_ptr<Transformation>
       if (t->parallelism() > 1) {
         return Status::InvalidArgument(
             "operator " + Describe(t) +
-            " is not a parallel source; its parallelism must be 1, not " +
+            " cannot run in parallel (a non-parallel source, or WindowAll); its parallelism "
+            "must be 1, not " +
             std::to_string(t->parallelism()));
       }
       p = 1;

@@ -224,6 +224,17 @@ OneInputOperatorHarness<In, Out> KeyedProcessHarness(F function,
       /*keyed=*/true, restore);
 }
 
+/// A harness around the operator that produced `stream`, as the DataStream calls built it (e.g.
+/// a window operator: `HarnessOf<Event>(keyed.Window(...).Reduce(...))`, with the stream built in
+/// a StreamExecutionEnvironment that is never executed). Keyed when the operator is.
+template <typename In, typename Out>
+OneInputOperatorHarness<In, Out> HarnessOf(const DataStream<Out>& stream,
+                                           const OperatorSnapshot* restore = nullptr,
+                                           int32_t max_parallelism = 128) {
+  return OneInputOperatorHarness<In, Out>(stream.node()->CreateOperator(), stream.node()->keyed(),
+                                          restore, max_parallelism);
+}
+
 /// A harness around DataStream::Process(function) (a ProcessFunction).
 template <typename In, typename Out, typename F>
 OneInputOperatorHarness<In, Out> ProcessHarness(F function) {

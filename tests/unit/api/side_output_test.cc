@@ -152,11 +152,11 @@ TEST(SideOutputTest, SideOutputConsumersReceiveTheOperatorsWatermarks) {
   auto env = TestEnv(1);
   env->SetAutoWatermarkInterval(milliseconds(5));
   std::vector<std::pair<std::string, int64_t>> words = {{"a", 1000}, {"a", 1001}, {"z", 2000}};
-  auto keyed = env->AddSource(HoldingSource<std::string>(words, &gate))
-                   .AssignTimestampsAndWatermarks(
-                       WatermarkStrategy<std::string>::ForMonotonousTimestamps())
-                   .KeyBy([](const std::string& s) { return s; })
-                   .Process(KeyedSide());
+  auto keyed =
+      env->AddSource(HoldingSource<std::string>(words, &gate))
+          .AssignTimestampsAndWatermarks(WatermarkStrategy<std::string>::ForMonotonousTimestamps())
+          .KeyBy([](const std::string& s) { return s; })
+          .Process(KeyedSide());
   keyed.GetSideOutput(kTimerFired)
       .Filter([](const std::string& s) { return s.rfind("timer", 0) == 0; })
       .AddSink(CollectSink<std::string>(&fired));
@@ -208,8 +208,10 @@ TEST(SideOutputTest, OneTagIdReadAsAnotherTypeFailsTheJob) {
   Collected<int64_t> wrong;
   auto env = TestEnv(1);
   env->SetRestartStrategy(RestartStrategy::NoRestart());
-  env->GenerateSequence(1, 10).Process(SplitOdd()).GetSideOutput(odd_as_number).AddSink(
-      CollectSink<int64_t>(&wrong));
+  env->GenerateSequence(1, 10)
+      .Process(SplitOdd())
+      .GetSideOutput(odd_as_number)
+      .AddSink(CollectSink<int64_t>(&wrong));
 
   JobExecutionResult result = env->Execute("side-type");
 
@@ -251,8 +253,7 @@ TEST(SideOutputTest, TimersInAProcessFunctionOnANonKeyedStreamAreRefused) {
     harness.ProcessElement(1, 1);
     ADD_FAILURE() << "a timer was registered on a non-keyed stream";
   } catch (const std::logic_error& error) {
-    EXPECT_NE(std::string(error.what()).find("only supported on keyed streams"),
-              std::string::npos)
+    EXPECT_NE(std::string(error.what()).find("only supported on keyed streams"), std::string::npos)
         << error.what();
   }
 }
