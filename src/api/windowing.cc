@@ -12,9 +12,8 @@ void MergeTimeWindows(std::vector<TimeWindow> windows,
                       const std::function<void(std::vector<TimeWindow>, TimeWindow)>& merge) {
   // As Flink's TimeWindow.mergeWindows: by start; each group is a set, so a window given twice
   // counts once (and a group of one window merges nothing).
-  std::stable_sort(windows.begin(), windows.end(), [](const TimeWindow& a, const TimeWindow& b) {
-    return a.Start() < b.Start();
-  });
+  std::stable_sort(windows.begin(), windows.end(),
+                   [](const TimeWindow& a, const TimeWindow& b) { return a.Start() < b.Start(); });
   std::vector<std::pair<TimeWindow, std::set<TimeWindow>>> merged;
   for (const TimeWindow& candidate : windows) {
     if (!merged.empty() && merged.back().first.Intersects(candidate)) {

@@ -108,7 +108,8 @@ class WindowedStream {
   /// is dropped only when the watermark passes end + lateness. Default 0. Ignored by
   /// processing-time windows. std::invalid_argument if negative.
   WindowedStream& AllowedLateness(std::chrono::milliseconds lateness) {
-    if (lateness.count() < 0) throw std::invalid_argument("The allowed lateness cannot be negative.");
+    if (lateness.count() < 0)
+      throw std::invalid_argument("The allowed lateness cannot be negative.");
     allowed_lateness_ = lateness.count();
     return *this;
   }
@@ -281,8 +282,8 @@ class WindowedStream {
   // WindowAll) is called without the key.
   template <typename I, typename Out, typename P>
   static FunctionFactory<I, Out> UserFunction(P function) {
-    return [function = std::move(function)]()
-               -> std::unique_ptr<detail::InternalWindowFunction<K, I, Out, W>> {
+    return [function = std::move(
+                function)]() -> std::unique_ptr<detail::InternalWindowFunction<K, I, Out, W>> {
       if constexpr (std::is_base_of_v<ProcessAllWindowFunction<I, Out, W>, P>) {
         return std::make_unique<detail::UserWindowFunction<K, I, Out, W, P, true>>(function);
       } else {
@@ -358,8 +359,8 @@ class WindowedStream {
     const int64_t lateness = allowed_lateness_;
     auto late_tag = late_data_tag_;
     auto factory = [=]() -> std::unique_ptr<detail::StreamOperator> {
-      detail::WindowOperatorParts<K, T, W, Out> parts{
-          key_selector, assigner(), trigger(), make_contents(), lateness, late_tag};
+      detail::WindowOperatorParts<K, T, W, Out> parts{key_selector,    assigner(), trigger(),
+                                                      make_contents(), lateness,   late_tag};
       return std::make_unique<detail::WindowOperator<K, T, W, Out>>(std::move(parts));
     };
     auto node = std::make_unique<detail::OneInputTransformation<T, Out>>(

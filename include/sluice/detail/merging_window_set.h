@@ -26,8 +26,8 @@ class MergingWindowSet {
  public:
   /// The assigner's MergeWindows: calls `merge(to_merge, result)` for every group of windows
   /// that merge into `result`.
-  using MergeWindows = std::function<void(
-      const std::vector<W>& windows, const std::function<void(std::vector<W>, W)>& merge)>;
+  using MergeWindows = std::function<void(const std::vector<W>& windows,
+                                          const std::function<void(std::vector<W>, W)>& merge)>;
   /// Told about one merge: the windows `merged` (without the window being added) become
   /// `merge_result`, whose contents live in `state_window_result`; the contents of
   /// `merged_state_windows` must be merged into it.

@@ -49,11 +49,11 @@ class WindowAssignerBase {
 };
 
 template <typename A>
-concept MergingAssigner = requires(const A& assigner,
-                                   const std::vector<typename A::window_type>& windows,
-                                   std::function<void(std::vector<typename A::window_type>,
-                                                      typename A::window_type)>
-                                       merge) { assigner.MergeWindows(windows, merge); };
+concept MergingAssigner = requires(
+    const A& assigner, const std::vector<typename A::window_type>& windows,
+    std::function<void(std::vector<typename A::window_type>, typename A::window_type)> merge) {
+  assigner.MergeWindows(windows, merge);
+};
 
 template <typename T, typename A>
 class WindowAssignerAdapter final : public WindowAssignerBase<T, typename A::window_type> {
@@ -333,7 +333,8 @@ class AggregatingWindowContents final : public WindowContents<K, T, W, Out> {
     for (const W& source : sources) {
       namespaces.UseWindow(source);
       if (std::optional<Acc> value = state_->Value()) {
-        merged = merged ? aggregate_.Merge(std::move(*merged), std::move(*value)) : std::move(value);
+        merged =
+            merged ? aggregate_.Merge(std::move(*merged), std::move(*value)) : std::move(value);
       }
       state_->Clear();
     }
@@ -410,7 +411,8 @@ class EvictingWindowContents final : public WindowContents<K, T, W, Out> {
       : evictor_(std::move(evictor)), fold_(std::move(fold)), function_(std::move(function)) {}
 
   void Open(OperatorContext& context, KeyedStateBackend& backend) override {
-    state_ = &backend.GetListState(ListStateDescriptor<std::pair<int64_t, T>>(kWindowContentsState));
+    state_ =
+        &backend.GetListState(ListStateDescriptor<std::pair<int64_t, T>>(kWindowContentsState));
     function_->Open(context);
   }
   void Close() override { function_->Close(); }

@@ -109,11 +109,10 @@ class WindowOperator final : public OneInputOperator<T, Out>,
       UseKey();
       MergingWindowSet<W> windows = LoadMergingWindows();
       for (const W& window : windows_) {
-        const W actual =
-            windows.AddWindow(window, [&](const W& result, const std::vector<W>& merged,
-                                          const W& state_result, const std::vector<W>& states) {
-              OnMerge(result, merged, state_result, states);
-            });
+        const W actual = windows.AddWindow(
+            window,
+            [&](const W& result, const std::vector<W>& merged, const W& state_result,
+                const std::vector<W>& states) { OnMerge(result, merged, state_result, states); });
         // Drop the window if it is late already.
         if (IsWindowLate(actual)) {
           windows.RetireWindow(actual);
@@ -135,8 +134,8 @@ class WindowOperator final : public OneInputOperator<T, Out>,
     }
     // An element no window took, because it is late even with the allowed lateness.
     if (skipped && IsElementLate(record)) {
-      Output<T>* late = parts_.late_data_tag ? side_outputs_.Resolve(*parts_.late_data_tag)
-                                             : nullptr;
+      Output<T>* late =
+          parts_.late_data_tag ? side_outputs_.Resolve(*parts_.late_data_tag) : nullptr;
       if (late != nullptr) {
         late->Collect(std::move(record));
       } else {
@@ -301,8 +300,8 @@ class WindowOperator final : public OneInputOperator<T, Out>,
   bool Emit(const W& window, const W& state_window) {
     process_window_ = window;
     collector_.SetTimestamp(window.MaxTimestamp());
-    const FireContext<K, W, Out> fire{key_,           window,  state_window, process_context_,
-                                      clocks_,        collector_, *this};
+    const FireContext<K, W, Out> fire{key_,    window,     state_window, process_context_,
+                                      clocks_, collector_, *this};
     return parts_.contents->Fire(fire);
   }
 
@@ -395,11 +394,11 @@ class WindowOperator final : public OneInputOperator<T, Out>,
   // Current key: the record key.
   MergingWindowSet<W> LoadMergingWindows() {
     const auto* assigner = parts_.assigner.get();
-    return MergingWindowSet<W>(
-        merging_state_->Value().value_or(std::vector<std::pair<W, W>>{}),
-        [assigner](const std::vector<W>& windows, const std::function<void(std::vector<W>, W)>& merge) {
-          assigner->MergeWindows(windows, merge);
-        });
+    return MergingWindowSet<W>(merging_state_->Value().value_or(std::vector<std::pair<W, W>>{}),
+                               [assigner](const std::vector<W>& windows,
+                                          const std::function<void(std::vector<W>, W)>& merge) {
+                                 assigner->MergeWindows(windows, merge);
+                               });
   }
   void PersistMergingWindows(const MergingWindowSet<W>& windows) {
     if (!windows.changed()) return;

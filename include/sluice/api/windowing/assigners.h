@@ -58,7 +58,8 @@ void MergeTimeWindows(std::vector<TimeWindow> windows,
 }  // namespace detail
 
 /// Callback of a merging assigner's MergeWindows: `to_merge` become `result`.
-using TimeWindowMergeCallback = std::function<void(std::vector<TimeWindow> to_merge, TimeWindow result)>;
+using TimeWindowMergeCallback =
+    std::function<void(std::vector<TimeWindow> to_merge, TimeWindow result)>;
 
 class TumblingEventTimeWindows {
  public:
@@ -94,8 +95,7 @@ class SlidingEventTimeWindows {
  public:
   using window_type = TimeWindow;
   /// std::invalid_argument unless |offset| < slide and size > 0 (and slide > 0).
-  static SlidingEventTimeWindows Of(std::chrono::milliseconds size,
-                                    std::chrono::milliseconds slide,
+  static SlidingEventTimeWindows Of(std::chrono::milliseconds size, std::chrono::milliseconds slide,
                                     std::chrono::milliseconds offset = {}) {
     if (slide.count() <= 0 || std::abs(offset.count()) >= slide.count() || size.count() <= 0) {
       throw std::invalid_argument(

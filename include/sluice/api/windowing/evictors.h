@@ -80,8 +80,8 @@ class CountEvictor {
   void Evict(std::vector<TimestampedValue<T>>& elements, int size) const {
     if (size <= max_count_) return;
     const auto evicted = static_cast<std::ptrdiff_t>(size - max_count_);
-    elements.erase(elements.begin(), elements.begin() + std::min<std::ptrdiff_t>(
-                                                            evicted, std::ssize(elements)));
+    elements.erase(elements.begin(),
+                   elements.begin() + std::min<std::ptrdiff_t>(evicted, std::ssize(elements)));
   }
   int64_t max_count_;
   bool do_evict_after_;

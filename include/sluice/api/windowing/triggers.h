@@ -247,8 +247,8 @@ class CountTrigger {
  private:
   explicit CountTrigger(int64_t max_count) : max_count_(max_count) {}
   static ReducingStateDescriptor<int64_t> Descriptor() {
-    return ReducingStateDescriptor<int64_t>("count",
-                                            [](const int64_t& a, const int64_t& b) { return a + b; });
+    return ReducingStateDescriptor<int64_t>(
+        "count", [](const int64_t& a, const int64_t& b) { return a + b; });
   }
   int64_t max_count_;
 };

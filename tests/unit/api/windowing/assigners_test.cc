@@ -140,9 +140,8 @@ TEST(EventTimeSessionWindowsTest, OverlappingAndTouchingWindowsMergeAsFlinksTime
   EXPECT_EQ(merges[1].second, TimeWindow(20, 40));
 
   std::vector<std::pair<Windows, TimeWindow>> none;
-  sessions.MergeWindows({{0, 10}, {0, 10}}, [&](Windows w, TimeWindow r) {
-    none.emplace_back(std::move(w), r);
-  });
+  sessions.MergeWindows({{0, 10}, {0, 10}},
+                        [&](Windows w, TimeWindow r) { none.emplace_back(std::move(w), r); });
   EXPECT_TRUE(none.empty()) << "a window given twice merged with itself";
 }
 
@@ -153,8 +152,7 @@ TEST(EventTimeSessionWindowsTest, ADynamicGapComesFromTheElement) {
   sessions.AssignWindows(int64_t{7}, 100, FixedClock(0), out);
   EXPECT_EQ(out, (Windows{{100, 107}}));
   out.clear();
-  EXPECT_THROW(sessions.AssignWindows(int64_t{0}, 100, FixedClock(0), out),
-               std::invalid_argument);
+  EXPECT_THROW(sessions.AssignWindows(int64_t{0}, 100, FixedClock(0), out), std::invalid_argument);
 }
 
 TEST(ProcessingTimeWindowsTest, WindowsFollowTheProcessingTimeNotTheTimestamp) {

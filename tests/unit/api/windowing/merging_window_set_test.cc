@@ -28,8 +28,8 @@ class MergingWindowSetTest : public ::testing::Test {
   MergingWindowSet<TimeWindow> Make(const std::vector<std::pair<TimeWindow, TimeWindow>>& state) {
     auto sessions = EventTimeSessionWindows::WithGap(std::chrono::milliseconds(3));
     return MergingWindowSet<TimeWindow>(
-        state, [sessions](const Windows& windows,
-                          const std::function<void(Windows, TimeWindow)>& merge) {
+        state,
+        [sessions](const Windows& windows, const std::function<void(Windows, TimeWindow)>& merge) {
           sessions.MergeWindows(windows, merge);
         });
   }

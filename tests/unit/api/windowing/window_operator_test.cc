@@ -155,10 +155,8 @@ TEST_F(WindowOperatorTest, LateElementsWithoutASideOutputAreDroppedAndCounted) {
 }
 
 TEST_F(WindowOperatorTest, ACountTriggerWithoutPurgeFiresTheAccumulatedContents) {
-  auto stream = Keyed()
-                    .Window(GlobalWindows::Create())
-                    .Trigger(CountTrigger::Of(2))
-                    .Sum(&Event::second);
+  auto stream =
+      Keyed().Window(GlobalWindows::Create()).Trigger(CountTrigger::Of(2)).Sum(&Event::second);
   auto harness = HarnessOf<Event>(stream);
   harness.Open();
   for (int64_t v = 1; v <= 5; ++v) harness.ProcessElement({"a", v}, v);
@@ -240,17 +238,16 @@ TEST_F(WindowOperatorTest, AContinuousEventTimeTriggerFiresEveryIntervalAndAtThe
 }
 
 TEST_F(WindowOperatorTest, SessionsMergeAcrossOutOfOrderElements) {
-  auto stream = Keyed()
-                    .Window(EventTimeSessionWindows::WithGap(milliseconds(10)))
-                    .Process(Describe());
+  auto stream =
+      Keyed().Window(EventTimeSessionWindows::WithGap(milliseconds(10))).Process(Describe());
   auto harness = HarnessOf<Event>(stream);
   harness.Open();
   // Three separate sessions, then elements that bridge them out of order.
-  harness.ProcessElement({"a", 1}, 0);    // [0,10)
-  harness.ProcessElement({"a", 2}, 30);   // [30,40)
-  harness.ProcessElement({"a", 4}, 15);   // [15,25)
-  harness.ProcessElement({"b", 1}, 3);    // b: [3,13)
-  harness.ProcessElement({"a", 8}, 8);    // [8,18) joins [0,10) and [15,25): [0,25)
+  harness.ProcessElement({"a", 1}, 0);   // [0,10)
+  harness.ProcessElement({"a", 2}, 30);  // [30,40)
+  harness.ProcessElement({"a", 4}, 15);  // [15,25)
+  harness.ProcessElement({"b", 1}, 3);   // b: [3,13)
+  harness.ProcessElement({"a", 8}, 8);   // [8,18) joins [0,10) and [15,25): [0,25)
   harness.ProcessWatermark(23);
   EXPECT_EQ(harness.TakeOutputValues(), (Strings{"b [3,13) sum=1 count=1"}));
   harness.ProcessElement({"a", 16}, 22);  // [22,32) joins [0,25) and [30,40): [0,40)
@@ -278,9 +275,8 @@ TEST_F(WindowOperatorTest, SessionsWithAggregateMergeTheirAccumulators) {
       return {a.first + b.first, a.second + b.second};
     }
   };
-  auto stream = Keyed()
-                    .Window(EventTimeSessionWindows::WithGap(milliseconds(5)))
-                    .Aggregate(Average());
+  auto stream =
+      Keyed().Window(EventTimeSessionWindows::WithGap(milliseconds(5))).Aggregate(Average());
   auto harness = HarnessOf<Event>(stream);
   harness.Open();
   harness.ProcessElement({"a", 1}, 0);
@@ -293,11 +289,10 @@ TEST_F(WindowOperatorTest, SessionsWithAggregateMergeTheirAccumulators) {
 }
 
 TEST_F(WindowOperatorTest, DynamicGapSessionsTakeTheGapFromEachElement) {
-  auto stream =
-      Keyed()
-          .Window(EventTimeSessionWindows::WithDynamicGap<Event>(
-              [](const Event& e) { return milliseconds(e.second); }))
-          .Process(Describe());
+  auto stream = Keyed()
+                    .Window(EventTimeSessionWindows::WithDynamicGap<Event>(
+                        [](const Event& e) { return milliseconds(e.second); }))
+                    .Process(Describe());
   auto harness = HarnessOf<Event>(stream);
   harness.Open();
   harness.ProcessElement({"a", 10}, 0);  // [0,10)
@@ -368,14 +363,16 @@ class CountFirings final
     in_window.Update(in_window.Value().value_or(0) + 1);
     in_key.Update(in_key.Value().value_or(0) + 1);
     out.Collect(key + "@" + std::to_string(ctx.Window().Start()) + " n=" +
-                std::to_string(elements.size()) + " window=" +
-                std::to_string(*in_window.Value()) + " key=" + std::to_string(*in_key.Value()) +
+                std::to_string(elements.size()) + " window=" + std::to_string(*in_window.Value()) +
+                " key=" + std::to_string(*in_key.Value()) +
                 " wm=" + std::to_string(ctx.CurrentWatermark()));
   }
   void Clear(Context& ctx) override { ctx.WindowState().GetState(Firings()).Clear(); }
 
  private:
-  static ValueStateDescriptor<int64_t> Firings() { return ValueStateDescriptor<int64_t>("firings"); }
+  static ValueStateDescriptor<int64_t> Firings() {
+    return ValueStateDescriptor<int64_t>("firings");
+  }
 };
 
 TEST_F(WindowOperatorTest, PerWindowStateIsSeparateFromPerKeyStateAndClearedWithTheWindow) {
@@ -415,8 +412,7 @@ TEST_F(WindowOperatorTest, ProcessWindowFunctionsEmitSideOutputsStampedWithTheWi
       out.Collect(static_cast<int64_t>(elements.size()));
     }
   };
-  auto stream =
-      Keyed().Window(TumblingEventTimeWindows::Of(milliseconds(10))).Process(FlagBig());
+  auto stream = Keyed().Window(TumblingEventTimeWindows::Of(milliseconds(10))).Process(FlagBig());
   auto harness = HarnessOf<Event>(stream);
   const auto& big = harness.SideOutput(kBig);
   harness.Open();
@@ -474,8 +470,7 @@ TEST_F(WindowOperatorTest, OpenSessionsAndTheirMergeBookkeepingSurviveASnapshot)
       [](KeyedStream<std::string, Event> keyed) {
         return keyed.Window(EventTimeSessionWindows::WithGap(milliseconds(10))).Process(Describe());
       },
-      {{{"a", 1}, 0}, {{"a", 2}, 30}, {{"a", 4}, 8}},
-      {{{"a", 8}, 22}, {{"a", 16}, 50}});
+      {{{"a", 1}, 0}, {{"a", 2}, 30}, {{"a", 4}, 8}}, {{{"a", 8}, 22}, {{"a", 16}, 50}});
 }
 
 TEST_F(WindowOperatorTest, TriggerStateSurvivesASnapshot) {
@@ -485,7 +480,8 @@ TEST_F(WindowOperatorTest, TriggerStateSurvivesASnapshot) {
             .Trigger(PurgingTrigger::Of(CountTrigger::Of(3)))
             .Process(DescribeIn<GlobalWindow>());
       },
-      {{{"a", 1}, 0}, {{"a", 2}, 1}}, {{{"a", 4}, 2}, {{"a", 8}, 3}, {{"a", 16}, 4}, {{"a", 32}, 5}});
+      {{{"a", 1}, 0}, {{"a", 2}, 1}},
+      {{{"a", 4}, 2}, {{"a", 8}, 3}, {{"a", 16}, 4}, {{"a", 32}, 5}});
 }
 
 TEST_F(WindowOperatorTest, NothingIsLeftInStateOrTimersOnceEveryWindowIsCleanedUp) {

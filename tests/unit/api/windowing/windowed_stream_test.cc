@@ -52,7 +52,8 @@ class ScriptedSource final : public SourceFunction<Event> {
 
 std::string Key(const Event& e) { return e.first; }
 
-class WindowText final : public ProcessWindowFunction<int64_t, std::string, std::string, TimeWindow> {
+class WindowText final
+    : public ProcessWindowFunction<int64_t, std::string, std::string, TimeWindow> {
  public:
   void Process(const std::string& key, Context& ctx, const std::vector<int64_t>& counts,
                Collector<std::string>& out) override {
@@ -105,12 +106,11 @@ TEST(WindowedStreamTest, LateRecordsInAJobGoToTheLateSideOutput) {
   using W = ScriptedSource::Watermark;
   auto windowed = env->AddSource(ScriptedSource({
                                      std::pair{Event{"a", 1}, int64_t{1}},
-                                     std::pair{Event{"b", 2}, int64_t{2}},
-                                     W{9},  // closes [0,10)
-                                     std::pair{Event{"a", 4}, int64_t{3}},   // within lateness
+                                     std::pair{Event{"b", 2}, int64_t{2}}, W{9},  // closes [0,10)
+                                     std::pair{Event{"a", 4}, int64_t{3}},        // within lateness
                                      W{12},  // [0,10) dropped (9 + 3)
-                                     std::pair{Event{"a", 8}, int64_t{5}},   // late
-                                     std::pair{Event{"a", 16}, int64_t{11}}, // on time
+                                     std::pair{Event{"a", 8}, int64_t{5}},    // late
+                                     std::pair{Event{"a", 16}, int64_t{11}},  // on time
                                  }))
                       .KeyBy(Key)
                       .Window(TumblingEventTimeWindows::Of(milliseconds(10)))
@@ -241,9 +241,8 @@ TEST(WindowedStreamTest, MinByAndMaxByReturnTheWholeElementFirstOnTies) {
 
 TEST(WindowedStreamTest, NumbersAggregateWithoutAField) {
   auto env = StreamExecutionEnvironment::Create();
-  auto windowed = env->FromCollection<int64_t>({})
-                      .KeyBy([](int64_t n) { return n % 2; })
-                      .CountWindow(3);
+  auto windowed =
+      env->FromCollection<int64_t>({}).KeyBy([](int64_t n) { return n % 2; }).CountWindow(3);
   auto sum = testing::HarnessOf<int64_t>(windowed.Sum());
   auto max_by = testing::HarnessOf<int64_t>(windowed.MaxBy());
   sum.Open();
@@ -285,15 +284,15 @@ TEST(WindowedStreamTest, SessionsNeedATriggerThatCanMerge) {
               "merging.");
   }
   // A custom trigger is fine where nothing merges.
-  auto tumbling =
-      env->FromCollection<Event>({}).KeyBy(Key).Window(TumblingEventTimeWindows::Of(milliseconds(10)));
+  auto tumbling = env->FromCollection<Event>({}).KeyBy(Key).Window(
+      TumblingEventTimeWindows::Of(milliseconds(10)));
   EXPECT_NO_THROW(tumbling.Trigger(NonMergingTrigger()));
 }
 
 TEST(WindowedStreamTest, NegativeAllowedLatenessIsRefused) {
   auto env = StreamExecutionEnvironment::Create();
-  auto windowed =
-      env->FromCollection<Event>({}).KeyBy(Key).Window(TumblingEventTimeWindows::Of(milliseconds(10)));
+  auto windowed = env->FromCollection<Event>({}).KeyBy(Key).Window(
+      TumblingEventTimeWindows::Of(milliseconds(10)));
   EXPECT_THROW(windowed.AllowedLateness(milliseconds(-1)), std::invalid_argument);
 }
 
