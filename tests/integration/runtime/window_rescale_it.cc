@@ -33,7 +33,7 @@ constexpr int64_t kPauseAt = 25'000;  // inside the window [20000, 30000)
 constexpr int64_t kWindow = 10'000;   // event time = the record's number, in ms
 constexpr int64_t kKeys = 97;
 
-using Record = std::pair<int64_t, int64_t>;               // key, number (= timestamp)
+using Record = std::pair<int64_t, int64_t>;                 // key, number (= timestamp)
 using WindowCount = std::tuple<int64_t, int64_t, int64_t>;  // key, window start, count
 
 std::filesystem::path TempDir(const std::string& name) {
@@ -132,8 +132,8 @@ void RescaleOpenWindows(int32_t from, int32_t to) {
   JobExecutionResult stopped = client->WaitForResult();
   EXPECT_EQ(stopped.status, JobStatus::kFinished) << stopped.failure.ToString();
   for (const auto& [key, window, count] : g_results.Snapshot()) {
-    EXPECT_LT(window, 2 * kWindow) << "window " << window << " of key " << key
-                                   << " fired before its input was complete";
+    EXPECT_LT(window, 2 * kWindow)
+        << "window " << window << " of key " << key << " fired before its input was complete";
   }
 
   auto second = StreamExecutionEnvironment::Create();
@@ -148,7 +148,8 @@ void RescaleOpenWindows(int32_t from, int32_t to) {
   std::map<std::pair<int64_t, int64_t>, int64_t> expected;
   for (int64_t n = 0; n < kTotal; ++n) ++expected[{n % kKeys, n / kWindow * kWindow}];
   std::map<std::pair<int64_t, int64_t>, std::vector<int64_t>> fired;
-  for (const auto& [key, window, count] : g_results.Snapshot()) fired[{key, window}].push_back(count);
+  for (const auto& [key, window, count] : g_results.Snapshot())
+    fired[{key, window}].push_back(count);
   int64_t wrong = 0;
   for (const auto& [window, count] : expected) {
     const auto it = fired.find(window);
