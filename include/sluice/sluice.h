@@ -14,6 +14,7 @@
 #include <sluice/api/job.h>
 #include <sluice/api/key_hash.h>
 #include <sluice/api/metrics.h>
+#include <sluice/api/output_tag.h>
 #include <sluice/api/parameter_tool.h>
 #include <sluice/api/restart_strategy.h>
 #include <sluice/api/runtime_context.h>
@@ -25,6 +26,7 @@
 #include <sluice/api/strong_id.h>
 #include <sluice/api/time.h>
 #include <sluice/api/watermark_strategy.h>
+#include <sluice/api/windowed_stream.h>
 #include <sluice/checkpoint/checkpoint_config.h>
 #include <sluice/checkpoint/checkpoint_participant.h>
 #include <sluice/state/state.h>

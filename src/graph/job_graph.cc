@@ -10,19 +10,41 @@ std::string Describe(const Transformation* t) {
   return "'" + t->name() + "' (#" + std::to_string(t->id()) + ")";
 }
 
-// Walks from a consumer's input through union and partition nodes to the operators that
-// produce its records; the partitioner closest to the consumer wins.
-void ResolveInputs(
-    const Transformation* input, const detail::PartitionerBase* partitioner,
-    std::vector<std::pair<const Transformation*, const detail::PartitionerBase*>>& out) {
+// One producer of a consumer's records: the operator, the partitioner closest to the consumer,
+// and the side output node when the records are one of the operator's side outputs.
+struct ResolvedInput {
+  const Transformation* producer;
+  const detail::PartitionerBase* partitioner;
+  const Transformation* side_output;
+};
+
+// Walks from a consumer's input through union, partition and side output nodes to the operators
+// that produce its records; the partitioner closest to the consumer wins.
+Status ResolveInputs(const Transformation* input, const detail::PartitionerBase* partitioner,
+                     std::vector<ResolvedInput>& out) {
   if (input->kind() == Transformation::Kind::kPartition) {
-    ResolveInputs(input->inputs().at(0),
-                  partitioner != nullptr ? partitioner : input->partitioner(), out);
-  } else if (input->kind() == Transformation::Kind::kUnion) {
-    for (const Transformation* in : input->inputs()) ResolveInputs(in, partitioner, out);
-  } else {
-    out.emplace_back(input, partitioner);
+    return ResolveInputs(input->inputs().at(0),
+                         partitioner != nullptr ? partitioner : input->partitioner(), out);
   }
+  if (input->kind() == Transformation::Kind::kUnion) {
+    for (const Transformation* in : input->inputs()) {
+      SLUICE_RETURN_IF_ERROR(ResolveInputs(in, partitioner, out));
+    }
+    return Status::Ok();
+  }
+  if (input->kind() == Transformation::Kind::kSideOutput) {
+    const Transformation* producer = input->inputs().at(0);
+    if (producer->is_virtual()) {
+      return Status::InvalidArgument(
+          "GetSideOutput(\"" + *input->side_output_id() + "\") is called on " + Describe(producer) +
+          ", which is not an operator; call it on the stream an operator returns (Process, "
+          "a window function, ...)");
+    }
+    out.push_back({producer, partitioner, input});
+    return Status::Ok();
+  }
+  out.push_back({input, partitioner, nullptr});
+  return Status::Ok();
 }
 
 }  // namespace
@@ -50,7 +72,8 @@ Result<JobGraph> BuildJobGraph(const std::vector<std::unique_ptr<Transformation>
       if (t->parallelism() > 1) {
         return Status::InvalidArgument(
             "operator " + Describe(t) +
-            " is not a parallel source; its parallelism must be 1, not " +
+            " cannot run in parallel (a non-parallel source, or WindowAll); its parallelism "
+            "must be 1, not " +
             std::to_string(t->parallelism()));
       }
       p = 1;
@@ -86,14 +109,17 @@ Result<JobGraph> BuildJobGraph(const std::vector<std::unique_ptr<Transformation>
 
   // Edges.
   for (const Transformation* t : physical) {
-    std::vector<std::pair<const Transformation*, const detail::PartitionerBase*>> producers;
-    for (const Transformation* in : t->inputs()) ResolveInputs(in, nullptr, producers);
-    for (auto [producer, partitioner] : producers) {
+    std::vector<ResolvedInput> producers;
+    for (const Transformation* in : t->inputs()) {
+      SLUICE_RETURN_IF_ERROR(ResolveInputs(in, nullptr, producers));
+    }
+    for (auto [producer, partitioner, side_output] : producers) {
       JobEdge edge;
       edge.id = static_cast<int32_t>(graph.edges.size());
       edge.producer = producer;
       edge.consumer = t;
       edge.partitioner = partitioner;
+      edge.side_output = side_output;
       int32_t up = graph.nodes.at(producer).parallelism;
       int32_t down = graph.nodes.at(t).parallelism;
       if (partitioner != nullptr) {
@@ -114,6 +140,22 @@ Result<JobGraph> BuildJobGraph(const std::vector<std::unique_ptr<Transformation>
     if (t->kind() != Transformation::Kind::kSource && producers.empty()) {
       return Status::Internal("operator " + Describe(t) + " has no input");
     }
+  }
+
+  // One side output per producer and tag id, however many GetSideOutput calls read it: their
+  // edges share the first call's node, so the operator emits each record once to all readers.
+  std::map<std::pair<const Transformation*, std::string>, const Transformation*> side_outputs;
+  for (JobEdge& edge : graph.edges) {
+    if (edge.side_output == nullptr) continue;
+    auto [it, inserted] = side_outputs.emplace(
+        std::make_pair(edge.producer, *edge.side_output->side_output_id()), edge.side_output);
+    if (inserted) continue;
+    if (it->second->record_type() != edge.side_output->record_type()) {
+      return Status::InvalidArgument(
+          "the side output \"" + it->first.second + "\" of " + Describe(edge.producer) +
+          " is read (GetSideOutput) with two element types; use one OutputTag type per id");
+    }
+    edge.side_output = it->second;
   }
 
   // Chaining: a node joins its producer's vertex when it has a single forward input.

@@ -1,6 +1,6 @@
-// StreamGraph -> JobGraph: resolves virtual nodes (union, partitioning) into edges between
-// operators, settles every operator's parallelism and uid, and chains operators that can pass
-// records by function call (one input, forward edge, equal parallelism) into one vertex, which
+// StreamGraph -> JobGraph: resolves virtual nodes (union, partitioning, side outputs) into edges
+// between operators, settles every operator's parallelism and uid, and chains operators that can
+// pass records by function call (one input, forward edge, equal parallelism) into one vertex, which
 // becomes one task per parallel instance.
 //
 // Runs on the thread that calls Execute(), before any task starts.
@@ -28,6 +28,11 @@ struct JobEdge {
   const detail::PartitionerBase* partitioner = nullptr;
   PartitionerKind kind = PartitionerKind::kForward;
   bool chained = false;
+  /// The kSideOutput node when the edge carries a side output of the producer (its records are
+  /// of that node's type, not the producer's); null for the main output.
+  const Transformation* side_output = nullptr;
+  /// The node whose type the edge's records have: its channels and writers are made by it.
+  const Transformation* records() const { return side_output != nullptr ? side_output : producer; }
 };
 
 struct JobNode {

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <csignal>
 #include <random>
@@ -589,7 +590,7 @@ Status JobMaster::BuildTasks(int32_t attempt, RestorePlan* plan) {
     for (int32_t a = 0; a < up; ++a) {
       for (int32_t b = 0; b < down; ++b) {
         if (edge.kind == PartitionerKind::kForward && a != b) continue;
-        auto channel = edge.producer->CreateChannel(4);
+        auto channel = edge.records()->CreateChannel(4);
         matrix[static_cast<size_t>(a)][static_cast<size_t>(b)] = channel;
         channels_.push_back(channel);
       }
@@ -642,21 +643,34 @@ Status JobMaster::BuildTasks(int32_t attempt, RestorePlan* plan) {
         const JobNode& node = graph.node(t);
         std::vector<detail::StreamOperator*> chained;
         std::vector<detail::RecordWriterBase*> writers;
+        std::vector<Transformation::SideOutputConsumers> side_outputs;
         for (int32_t e : node.out_edges) {
           const JobEdge& edge = graph.edges[static_cast<size_t>(e)];
+          std::vector<detail::StreamOperator*>* edge_chained = &chained;
+          std::vector<detail::RecordWriterBase*>* edge_writers = &writers;
+          if (edge.side_output != nullptr) {
+            auto side = std::find_if(side_outputs.begin(), side_outputs.end(), [&](const auto& c) {
+              return c.side_output == edge.side_output;
+            });
+            if (side == side_outputs.end()) {
+              side = side_outputs.insert(side_outputs.end(), {edge.side_output, {}, {}});
+            }
+            edge_chained = &side->chained;
+            edge_writers = &side->writers;
+          }
           if (edge.chained) {
-            chained.push_back(ops.at(edge.consumer));
+            edge_chained->push_back(ops.at(edge.consumer));
             continue;
           }
           std::vector<std::shared_ptr<detail::ChannelBase>> row;
           for (const auto& channel : channels.at(edge.id)[static_cast<size_t>(s)]) {
             if (channel != nullptr) row.push_back(channel);
           }
-          auto writer = t->CreateRecordWriter(edge.partitioner, edge.kind, row, s);
-          writers.push_back(writer.get());
+          auto writer = edge.records()->CreateRecordWriter(edge.partitioner, edge.kind, row, s);
+          edge_writers->push_back(writer.get());
           task->AddWriter(std::move(writer));
         }
-        t->ConnectOutputs(ops.at(t), chained, writers, task->keep_alive());
+        t->ConnectOutputs(ops.at(t), chained, writers, side_outputs, task->keep_alive());
       }
       const Transformation* head = vertex.nodes.front();
       detail::StreamOperator* head_op = ops.at(head);

@@ -31,6 +31,7 @@
 
 #include <sluice/api/functions.h>
 #include <sluice/api/key_hash.h>
+#include <sluice/api/output_tag.h>
 #include <sluice/api/sink.h>
 #include <sluice/api/watermark_strategy.h>
 #include <sluice/detail/graph_builder.h>
@@ -44,6 +45,8 @@ namespace sluice {
 
 template <typename K, typename T>
 class KeyedStream;
+template <typename T, typename K, typename W>
+class WindowedStream;
 
 /// The handle of a sink (Flink's DataStreamSink): its settings apply to the sink itself.
 class DataStreamSink {
@@ -119,6 +122,27 @@ class DataStream {
     return FlatMap<Out, F>(std::move(f));
   }
 
+  /// `f` is a ProcessFunction<T, Out> subclass (copied per instance): each element with its
+  /// timestamp, the clocks and side outputs (ctx.Output); timers need a keyed stream.
+  template <typename F>
+    requires std::is_base_of_v<ProcessFunction<T, typename F::output_type>, F>
+  auto Process(F function) {
+    using Out = typename F::output_type;
+    return AddOneInput<Out>(
+        "Process", MakeOperator<detail::ProcessOperator<T, Out, F>, Out>(std::move(function)));
+  }
+
+  /// The records the operator that produced this stream emitted to `tag` (ctx.Output), with
+  /// their timestamps, and its watermarks. Only an operator's own stream has side outputs: on
+  /// the stream of KeyBy, Union or a partitioning, Execute() reports an error. An operator that
+  /// never emits to `tag` gives an empty stream.
+  template <typename S>
+  DataStream<S> GetSideOutput(const OutputTag<S>& tag) {
+    auto node =
+        std::make_unique<detail::SideOutputTransformation<S>>(graph_->NextId(), tag.id(), node_);
+    return DataStream<S>(graph_, graph_->Add(std::move(node)));
+  }
+
   /// Keeps elements for which `f` (a callable const T& -> bool, or a RichFilterFunction<T>) is
   /// true.
   template <typename F>
@@ -138,6 +162,12 @@ class DataStream {
         std::make_unique<detail::KeyGroupPartitioner<T, K>>(selector, graph_->max_parallelism()));
     return KeyedStream<K, T>(graph_, partition, std::move(selector));
   }
+
+  /// Groups the whole stream into windows of `assigner` (sluice/api/windowing/assigners.h),
+  /// evaluated by one parallel instance (Flink's windowAll: the window operator has
+  /// parallelism 1). Returns an AllWindowedStream (sluice/api/windowed_stream.h).
+  template <typename A>
+  auto WindowAll(A assigner);
 
   DataStream<T> Rebalance() {
     return Partition("Rebalance", std::make_unique<detail::RebalancePartitioner<T>>());
@@ -308,6 +338,19 @@ class KeyedStream : public DataStream<T> {
     return AddKeyedNode<Out>("KeyedProcess", factory);
   }
 
+  /// Groups each key's elements into windows of `assigner` (TumblingEventTimeWindows::Of(...),
+  /// ...: sluice/api/windowing/assigners.h); returns a WindowedStream
+  /// (sluice/api/windowed_stream.h) whose Reduce / Aggregate / Process / Sum ... give the
+  /// results. docs/windows.md is the guide.
+  template <typename A>
+  auto Window(A assigner);
+  /// Windows of `size` elements per key (Flink's countWindow: GlobalWindows, fired and purged
+  /// by a CountTrigger).
+  auto CountWindow(int64_t size);
+  /// Sliding count windows: the last `size` elements of the key, every `slide` elements
+  /// (GlobalWindows with a CountEvictor and a CountTrigger).
+  auto CountWindow(int64_t size, int64_t slide);
+
   /// The running reduction per key, emitted after every element.
   template <typename F>
   DataStream<T> Reduce(F reduce) {
@@ -400,3 +443,7 @@ class KeyedStream : public DataStream<T> {
 };
 
 }  // namespace sluice
+
+// WindowedStream needs DataStream and KeyedStream complete; KeyedStream::Window and
+// DataStream::WindowAll are defined there.
+#include <sluice/api/windowed_stream.h>  // IWYU pragma: export

@@ -11,9 +11,12 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 
+#include <sluice/api/output_tag.h>
 #include <sluice/api/runtime_context.h>
 #include <sluice/api/strong_id.h>
+#include <sluice/detail/output.h>
 
 namespace sluice {
 
@@ -100,6 +103,36 @@ class TimerService {
 
 enum class TimeDomain { kProcessingTime, kEventTime };
 
+/// Processes each element of a stream (Flink's ProcessFunction, on DataStream::Process): like a
+/// FlatMap that also sees the element's timestamp and the clocks, and may emit to side outputs.
+/// Timers need a keyed stream (KeyedProcessFunction), as in Flink: registering one here throws
+/// std::logic_error.
+template <typename In, typename Out>
+class ProcessFunction : public RichFunction {
+ public:
+  using output_type = Out;
+  class Context {
+   public:
+    virtual ~Context() = default;
+    /// The event timestamp of the element, or kNoTimestamp.
+    virtual int64_t Timestamp() const = 0;
+    /// The current processing time and watermark; registering or deleting timers throws
+    /// std::logic_error ("timers are only supported on keyed streams").
+    virtual sluice::TimerService& TimerService() = 0;
+    /// Emits `value` to the side output `tag`, stamped with the element's timestamp.
+    template <typename X>
+    void Output(const OutputTag<X>& tag, X value) {
+      GetSideOutputs().Collect(tag, std::move(value), Timestamp());
+    }
+
+   private:
+    // Runtime side: the operator's side outputs.
+    virtual const detail::SideOutputs& GetSideOutputs() const = 0;
+  };
+
+  virtual void ProcessElement(In value, Context& ctx, Collector<Out>& out) = 0;
+};
+
 /// Processes each element of a keyed stream with keyed state and timers (Flink's
 /// KeyedProcessFunction).
 template <typename K, typename In, typename Out>
@@ -109,10 +142,19 @@ class KeyedProcessFunction : public RichFunction {
   class Context {
    public:
     virtual ~Context() = default;
-    /// The event timestamp of the element, or kNoTimestamp.
+    /// The event timestamp of the element, or kNoTimestamp (in OnTimer: the timer's time).
     virtual int64_t Timestamp() const = 0;
     virtual const K& GetCurrentKey() const = 0;
     virtual sluice::TimerService& TimerService() = 0;
+    /// Emits `value` to the side output `tag`, stamped with Timestamp() (as Flink).
+    template <typename X>
+    void Output(const OutputTag<X>& tag, X value) {
+      GetSideOutputs().Collect(tag, std::move(value), Timestamp());
+    }
+
+   private:
+    // Runtime side: the operator's side outputs.
+    virtual const detail::SideOutputs& GetSideOutputs() const = 0;
   };
   class OnTimerContext : public Context {
    public:

@@ -14,6 +14,7 @@
 
 #include <sluice/api/runtime_context.h>
 #include <sluice/api/strong_id.h>
+#include <sluice/detail/output.h>
 #include <sluice/detail/stream_element.h>
 #include <sluice/state/data_io.h>
 #include <sluice/state/detail/keyed_state_backend.h>
@@ -73,16 +74,6 @@ class StreamOperator {
 
  private:
   OperatorContext* context_ = nullptr;
-};
-
-/// Where an operator sends its results.
-template <typename T>
-class Output {
- public:
-  virtual ~Output() = default;
-  virtual void Collect(StreamRecord<T>&& record) = 0;
-  virtual void EmitWatermark(Watermark watermark) = 0;
-  virtual void EmitWatermarkStatus(WatermarkStatus status) = 0;
 };
 
 /// The typed entry of an operator with one input.

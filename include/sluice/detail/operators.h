@@ -1,5 +1,5 @@
-// The operators behind the DataStream calls: Map, FlatMap, Filter, keyed Process and Reduce,
-// timestamps/watermarks assignment, and sinks.
+// The operators behind the DataStream calls: Map, FlatMap, Filter, Process, keyed Process and
+// Reduce, timestamps/watermarks assignment, and sinks.
 #pragma once
 
 #include <functional>
@@ -9,6 +9,7 @@
 #include <ostream>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -162,9 +163,67 @@ class KeyContext {
   DataOutput buffer_;
 };
 
-/// KeyedStream::Process: a KeyedProcessFunction with keyed state and timers.
+/// DataStream::Process: a ProcessFunction, with the element's timestamp, the clocks and side
+/// outputs; no timers and no keyed state (as Flink's ProcessOperator on a non-keyed stream).
+template <typename In, typename Out, typename F>
+class ProcessOperator final : public OneInputOperator<In, Out>,
+                              public HasSideOutputs,
+                              private ProcessFunction<In, Out>::Context,
+                              private TimerService {
+ public:
+  explicit ProcessOperator(F function)
+      : function_(std::move(function)), collector_(&this->output_) {}
+
+  void Setup(OperatorContext& context) override {
+    OneInputOperator<In, Out>::Setup(context);
+    time_ = &context.GetProcessingTimeService();
+  }
+  void Open() override { function_.Open(this->context()); }
+  void Close() override { function_.Close(); }
+  void SnapshotState(CheckpointId id) override { function_.SnapshotState(id); }
+  void NotifyCheckpointComplete(CheckpointId id) override { function_.NotifyComplete(id); }
+  void NotifyCheckpointAborted(CheckpointId id) override { function_.NotifyAborted(id); }
+
+  void ProcessElement(StreamRecord<In>&& record) override {
+    timestamp_ = record.timestamp;
+    collector_.SetTimestamp(record.timestamp);
+    function_.get().ProcessElement(std::move(record.value), *this, collector_);
+  }
+  void ProcessWatermark(Watermark watermark) override {
+    watermark_ = watermark.timestamp;
+    this->output_->EmitWatermark(watermark);
+  }
+
+ private:
+  // ---- Context ----
+  int64_t Timestamp() const override { return timestamp_; }
+  sluice::TimerService& TimerService() override { return *this; }
+  const SideOutputs& GetSideOutputs() const override { return side_outputs_; }
+
+  // ---- TimerService ----
+  int64_t CurrentProcessingTime() const override { return time_->CurrentProcessingTime(); }
+  int64_t CurrentWatermark() const override { return watermark_; }
+  void RegisterProcessingTimeTimer(int64_t) override { ThrowNoTimers(); }
+  void DeleteProcessingTimeTimer(int64_t) override { ThrowNoTimers(); }
+  void RegisterEventTimeTimer(int64_t) override { ThrowNoTimers(); }
+  void DeleteEventTimeTimer(int64_t) override { ThrowNoTimers(); }
+  [[noreturn]] static void ThrowNoTimers() {
+    throw std::logic_error(
+        "timers are only supported on keyed streams: use KeyBy(...).Process with a "
+        "KeyedProcessFunction");
+  }
+
+  FunctionHolder<F> function_;
+  TimestampedCollector<Out> collector_;
+  int64_t timestamp_ = kNoTimestamp;
+  int64_t watermark_ = kMinWatermark;
+  ProcessingTimeService* time_ = nullptr;
+};
+
+/// KeyedStream::Process: a KeyedProcessFunction with keyed state, timers and side outputs.
 template <typename K, typename In, typename Out, typename F>
 class KeyedProcessOperator final : public OneInputOperator<In, Out>,
+                                   public HasSideOutputs,
                                    private KeyedProcessFunction<K, In, Out>::OnTimerContext,
                                    private TimerService {
  public:
@@ -214,6 +273,7 @@ class KeyedProcessOperator final : public OneInputOperator<In, Out>,
   const K& GetCurrentKey() const override { return current_key_; }
   sluice::TimerService& TimerService() override { return *this; }
   TimeDomain GetTimeDomain() const override { return domain_; }
+  const SideOutputs& GetSideOutputs() const override { return side_outputs_; }
 
   // ---- TimerService ----
   int64_t CurrentProcessingTime() const override { return time_->CurrentProcessingTime(); }

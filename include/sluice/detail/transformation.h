@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <typeinfo>
 #include <vector>
 
 #include <sluice/api/sink.h>
@@ -24,7 +25,8 @@ namespace sluice::detail {
 
 class Transformation {
  public:
-  enum class Kind { kSource, kOneInput, kSink, kUnion, kPartition };
+  /// kSideOutput: the records one operator emits to an OutputTag (GetSideOutput).
+  enum class Kind { kSource, kOneInput, kSink, kUnion, kPartition, kSideOutput };
 
   Transformation(int32_t id, std::string name, Kind kind)
       : id_(id), name_(std::move(name)), kind_(kind) {}
@@ -32,7 +34,9 @@ class Transformation {
 
   int32_t id() const { return id_; }
   Kind kind() const { return kind_; }
-  bool is_virtual() const { return kind_ == Kind::kUnion || kind_ == Kind::kPartition; }
+  bool is_virtual() const {
+    return kind_ == Kind::kUnion || kind_ == Kind::kPartition || kind_ == Kind::kSideOutput;
+  }
   const std::string& name() const { return name_; }
   void set_name(std::string name) { name_ = std::move(name); }
   const std::optional<std::string>& uid() const { return uid_; }
@@ -54,6 +58,10 @@ class Transformation {
 
   /// kPartition only: how records leave the input towards this node's consumers.
   virtual const PartitionerBase* partitioner() const { return nullptr; }
+  /// kSideOutput only: the OutputTag id whose records this node carries.
+  virtual const std::string* side_output_id() const { return nullptr; }
+  /// The C++ type of the node's records.
+  virtual const std::type_info& record_type() const = 0;
 
   // ---- typed factories (see TypedTransformation / OneInputTransformation) ----
   virtual std::unique_ptr<StreamOperator> CreateOperator() const { return nullptr; }
@@ -63,11 +71,24 @@ class Transformation {
   virtual std::unique_ptr<RecordWriterBase> CreateRecordWriter(
       const PartitionerBase* partitioner, PartitionerKind default_kind,
       const std::vector<std::shared_ptr<ChannelBase>>& channels, int producer_subtask) const = 0;
-  /// Connects `op` (made by this node) to its chained consumers and network writers. Output
-  /// objects are kept alive by `keep_alive`.
+  /// The consumers of one side output of an operator: its kSideOutput node and, as for the
+  /// main output, the chained operators and network writers that read it.
+  struct SideOutputConsumers {
+    const Transformation* side_output = nullptr;
+    std::vector<StreamOperator*> chained;
+    std::vector<RecordWriterBase*> writers;
+  };
+  /// Connects `op` (made by this node) to its chained consumers and network writers, and its
+  /// side outputs to theirs. Output objects are kept alive by `keep_alive`.
   virtual void ConnectOutputs(StreamOperator* op, const std::vector<StreamOperator*>& chained,
                               const std::vector<RecordWriterBase*>& writers,
+                              const std::vector<SideOutputConsumers>& side_outputs,
                               std::vector<std::shared_ptr<void>>& keep_alive) const = 0;
+  /// One output of this node's type feeding `chained` and `writers` (a discarding one when
+  /// there are none), kept alive by `keep_alive`.
+  virtual OutputBase* CreateOutput(const std::vector<StreamOperator*>& chained,
+                                   const std::vector<RecordWriterBase*>& writers,
+                                   std::vector<std::shared_ptr<void>>& keep_alive) const = 0;
   /// The input of a task headed by `head` (made by this node) reading `channels`.
   virtual std::unique_ptr<TaskInput> CreateNetworkInput(
       StreamOperator* /*head*/, const std::vector<std::shared_ptr<ChannelBase>>& /*channels*/,
@@ -101,6 +122,8 @@ class TypedTransformation : public Transformation {
  public:
   using Transformation::Transformation;
 
+  const std::type_info& record_type() const override { return typeid(Out); }
+
   std::shared_ptr<ChannelBase> CreateChannel(size_t capacity_batches) const override {
     return std::make_shared<Channel<Out>>(capacity_batches);
   }
@@ -127,9 +150,38 @@ class TypedTransformation : public Transformation {
 
   void ConnectOutputs(StreamOperator* op, const std::vector<StreamOperator*>& chained,
                       const std::vector<RecordWriterBase*>& writers,
+                      const std::vector<SideOutputConsumers>& side_outputs,
                       std::vector<std::shared_ptr<void>>& keep_alive) const override {
     auto* producer = dynamic_cast<HasOutput<Out>*>(op->OutputOperator());
     if (producer == nullptr) return;  // sinks produce nothing
+    Output<Out>* main = MakeOutput(chained, writers, keep_alive);
+    if (side_outputs.empty()) {
+      producer->SetOutput(main);
+      return;
+    }
+    auto* owner = dynamic_cast<HasSideOutputs*>(op->OutputOperator());
+    std::vector<OutputBase*> sides;
+    for (const SideOutputConsumers& side : side_outputs) {
+      OutputBase* output = side.side_output->CreateOutput(side.chained, side.writers, keep_alive);
+      sides.push_back(output);
+      // An operator without side outputs leaves the stream empty (watermarks still flow).
+      if (owner != nullptr) owner->side_outputs().Set(*side.side_output->side_output_id(), output);
+    }
+    auto tee = std::make_shared<SideOutputTee<Out>>(main, std::move(sides));
+    producer->SetOutput(tee.get());
+    keep_alive.push_back(tee);
+  }
+
+  OutputBase* CreateOutput(const std::vector<StreamOperator*>& chained,
+                           const std::vector<RecordWriterBase*>& writers,
+                           std::vector<std::shared_ptr<void>>& keep_alive) const override {
+    return MakeOutput(chained, writers, keep_alive);
+  }
+
+ private:
+  Output<Out>* MakeOutput(const std::vector<StreamOperator*>& chained,
+                          const std::vector<RecordWriterBase*>& writers,
+                          std::vector<std::shared_ptr<void>>& keep_alive) const {
     std::vector<Output<Out>*> outputs;
     for (StreamOperator* consumer : chained) {
       auto chaining =
@@ -141,15 +193,13 @@ class TypedTransformation : public Transformation {
       outputs.push_back(dynamic_cast<RecordWriter<Out>*>(writer));
     if (outputs.empty()) {
       auto discard = std::make_shared<DiscardingOutput<Out>>();
-      producer->SetOutput(discard.get());
       keep_alive.push_back(discard);
-    } else if (outputs.size() == 1) {
-      producer->SetOutput(outputs[0]);
-    } else {
-      auto broadcast = std::make_shared<BroadcastingOutput<Out>>(std::move(outputs));
-      producer->SetOutput(broadcast.get());
-      keep_alive.push_back(broadcast);
+      return discard.get();
     }
+    if (outputs.size() == 1) return outputs[0];
+    auto broadcast = std::make_shared<BroadcastingOutput<Out>>(std::move(outputs));
+    keep_alive.push_back(broadcast);
+    return broadcast.get();
   }
 };
 
@@ -236,6 +286,22 @@ class VirtualTransformation final : public TypedTransformation<T> {
 
  private:
   std::unique_ptr<Partitioner<T>> partitioner_;
+};
+
+/// GetSideOutput(tag): the records an operator emits to one OutputTag. Virtual like a
+/// partition: its consumers read from the operator that is its input.
+template <typename T>
+class SideOutputTransformation final : public TypedTransformation<T> {
+ public:
+  SideOutputTransformation(int32_t id, std::string tag_id, Transformation* input)
+      : TypedTransformation<T>(id, "SideOutput(" + tag_id + ")", Transformation::Kind::kSideOutput),
+        tag_id_(std::move(tag_id)) {
+    this->AddInput(input);
+  }
+  const std::string* side_output_id() const override { return &tag_id_; }
+
+ private:
+  std::string tag_id_;
 };
 
 }  // namespace sluice::detail

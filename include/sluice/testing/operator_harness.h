@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -151,16 +152,31 @@ class OneInputOperatorHarness : private detail::OperatorContext,
     return keyed_->GetValueState(ValueStateDescriptor<T>(name)).Value();
   }
 
+  /// Collects what the operator emits to side output `tag` (records only: watermarks go to the
+  /// main output); the returned vector fills as the operator runs. std::logic_error if the
+  /// operator has no side outputs.
+  template <typename S>
+  const std::vector<detail::StreamRecord<S>>& SideOutput(const OutputTag<S>& tag) {
+    auto* owner = dynamic_cast<detail::HasSideOutputs*>(op_->OutputOperator());
+    if (owner == nullptr) throw std::logic_error("the operator under test has no side outputs");
+    auto collecting = std::make_unique<CollectingOutput<S>>();
+    const std::vector<detail::StreamRecord<S>>& records = collecting->records;
+    owner->side_outputs().Set(tag.id(), collecting.get());
+    side_outputs_.push_back(std::move(collecting));
+    return records;
+  }
+
   MetricGroup& metrics() { return metrics_; }
   /// The operator's keyed state backend; null unless keyed.
   detail::KeyedStateBackend* keyed_state_backend() { return keyed_.get(); }
   size_t pending_timers() const { return timers_.size(); }
 
  private:
-  struct CollectingOutput final : detail::Output<Out> {
-    std::vector<detail::StreamRecord<Out>> records;
+  template <typename T>
+  struct CollectingOutput final : detail::Output<T> {
+    std::vector<detail::StreamRecord<T>> records;
     std::vector<int64_t> watermarks;
-    void Collect(detail::StreamRecord<Out>&& record) override {
+    void Collect(detail::StreamRecord<T>&& record) override {
       records.push_back(std::move(record));
     }
     void EmitWatermark(detail::Watermark watermark) override {
@@ -191,7 +207,8 @@ class OneInputOperatorHarness : private detail::OperatorContext,
   std::unique_ptr<detail::KeyedStateBackend> keyed_;
   detail::OperatorStateStore operator_state_;
   std::unique_ptr<RuntimeContext> runtime_context_;
-  CollectingOutput output_;
+  CollectingOutput<Out> output_;
+  std::vector<std::unique_ptr<detail::OutputBase>> side_outputs_;
   int64_t now_ = 0;
   std::multimap<int64_t, std::function<void(int64_t)>> timers_;
 };
@@ -205,6 +222,25 @@ OneInputOperatorHarness<In, Out> KeyedProcessHarness(F function,
       std::make_unique<detail::KeyedProcessOperator<K, In, Out, F>>(std::move(function),
                                                                     std::move(key_selector)),
       /*keyed=*/true, restore);
+}
+
+/// A harness around the operator that produced `stream`, as the DataStream calls built it (e.g.
+/// a window operator: `HarnessOf<Event>(keyed.Window(...).Reduce(...))`, with the stream built in
+/// a StreamExecutionEnvironment that is never executed). Keyed when the operator is.
+template <typename In, typename Out>
+OneInputOperatorHarness<In, Out> HarnessOf(const DataStream<Out>& stream,
+                                           const OperatorSnapshot* restore = nullptr,
+                                           int32_t max_parallelism = 128) {
+  return OneInputOperatorHarness<In, Out>(stream.node()->CreateOperator(), stream.node()->keyed(),
+                                          restore, max_parallelism);
+}
+
+/// A harness around DataStream::Process(function) (a ProcessFunction).
+template <typename In, typename Out, typename F>
+OneInputOperatorHarness<In, Out> ProcessHarness(F function) {
+  return OneInputOperatorHarness<In, Out>(
+      std::make_unique<detail::ProcessOperator<In, Out, F>>(std::move(function)),
+      /*keyed=*/false);
 }
 
 /// A harness around DataStream::Map(function) (a lambda or a RichMapFunction).

@@ -19,17 +19,17 @@ bool IsConnectionProperty(std::string_view key) {
   }
   if (key.starts_with("sluice.changelog.topic.")) return true;
   for (std::string_view exact :
-       {"bootstrap.servers", "security.protocol", "transaction.timeout.ms",
-        "sluice.control.topic", "sluice.control.topic.replication.factor",
-        "sluice.changelog.replication.factor", "sluice.broker.timeout.ms"}) {
+       {"bootstrap.servers", "security.protocol", "transaction.timeout.ms", "sluice.control.topic",
+        "sluice.control.topic.replication.factor", "sluice.changelog.replication.factor",
+        "sluice.broker.timeout.ms"}) {
     if (key == exact) return true;
   }
   return false;
 }
 
 bool IsTopicNameByte(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-         c == '.' || c == '_' || c == '-';
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+         c == '_' || c == '-';
 }
 
 }  // namespace
@@ -48,7 +48,8 @@ Result<std::shared_ptr<CheckpointParticipant>> AcquireStateParticipant(
   KafkaSinkSettings settings;
   settings.guarantee = DeliveryGuarantee::kExactlyOnce;
   settings.state_only = true;
-  settings.transactional_id_prefix = transactional_id_prefix.value_or(StatePrefixForJob(job.job_name));
+  settings.transactional_id_prefix =
+      transactional_id_prefix.value_or(StatePrefixForJob(job.job_name));
   for (const auto& [key, value] : client_properties) {
     if (IsConnectionProperty(key)) settings.properties.emplace(key, value);
   }
