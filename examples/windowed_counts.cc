@@ -69,8 +69,8 @@ class Count final : public sluice::AggregateFunction<std::string, int64_t, int64
 };
 
 // Puts the key and the window next to the count.
-class WithWindow final : public sluice::ProcessWindowFunction<int64_t, WindowCount, std::string,
-                                                              sluice::TimeWindow> {
+class WithWindow final
+    : public sluice::ProcessWindowFunction<int64_t, WindowCount, std::string, sluice::TimeWindow> {
  public:
   void Process(const std::string& key, Context& ctx, const std::vector<int64_t>& counts,
                sluice::Collector<WindowCount>& out) override {
@@ -172,13 +172,12 @@ int main(int argc, char** argv) {
   auto counts_sink =
       sluice::kafka::KafkaSink<WindowCount>::Builder()
           .SetBootstrapServers(bootstrap_servers)
-          .SetRecordSerializer(
-              sluice::kafka::KafkaRecordSerializationSchema<WindowCount>::Builder()
-                  .SetTopic(output_topic)
-                  .SetKeySerializationSchema(CountKeySchema())
-                  .SetValueSerializationSchema(CountValueSchema())
-                  .SetPartitioner(sluice::kafka::KeyHashPartitioner<WindowCount>())
-                  .Build())
+          .SetRecordSerializer(sluice::kafka::KafkaRecordSerializationSchema<WindowCount>::Builder()
+                                   .SetTopic(output_topic)
+                                   .SetKeySerializationSchema(CountKeySchema())
+                                   .SetValueSerializationSchema(CountValueSchema())
+                                   .SetPartitioner(sluice::kafka::KeyHashPartitioner<WindowCount>())
+                                   .Build())
           .SetDeliveryGuarantee(sluice::kafka::DeliveryGuarantee::kExactlyOnce)
           .SetTransactionalIdPrefix(transactional_id_prefix)
           .SetProperties(properties)
@@ -190,12 +189,11 @@ int main(int argc, char** argv) {
   auto late_sink =
       sluice::kafka::KafkaSink<std::string>::Builder()
           .SetBootstrapServers(bootstrap_servers)
-          .SetRecordSerializer(
-              sluice::kafka::KafkaRecordSerializationSchema<std::string>::Builder()
-                  .SetTopic(late_topic)
-                  .SetKeySerializationSchema(sluice::kafka::SimpleStringSchema())
-                  .SetValueSerializationSchema(sluice::kafka::SimpleStringSchema())
-                  .Build())
+          .SetRecordSerializer(sluice::kafka::KafkaRecordSerializationSchema<std::string>::Builder()
+                                   .SetTopic(late_topic)
+                                   .SetKeySerializationSchema(sluice::kafka::SimpleStringSchema())
+                                   .SetValueSerializationSchema(sluice::kafka::SimpleStringSchema())
+                                   .Build())
           .SetDeliveryGuarantee(sluice::kafka::DeliveryGuarantee::kExactlyOnce)
           .SetTransactionalIdPrefix(transactional_id_prefix)
           .SetProperties(properties)

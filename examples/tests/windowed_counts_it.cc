@@ -54,11 +54,31 @@ TEST(WindowedCountsIT, CountsPerWindowFiresLateUpdatesAndSendsLaterRecordsToTheL
   const auto dir = std::filesystem::temp_directory_path() / prefix;
   std::filesystem::create_directories(dir);
   ChildProcess job;
-  job.Start({SLUICE_WINDOWED_COUNTS_PATH, "--input-topic", input.name(), "--output-topic",
-             output.name(), "--late-topic", late.name(), "--window", "10s", "--out-of-orderness",
-             "0", "--allowed-lateness", "5s", "--group-id", prefix, "--transactional-id-prefix",
-             prefix, "--bootstrap-servers", BootstrapServers(), "--parallelism", "1",
-             "--checkpoint-interval", "200ms", "--checkpoint-dir", (dir / "checkpoints").string()},
+  job.Start({SLUICE_WINDOWED_COUNTS_PATH,
+             "--input-topic",
+             input.name(),
+             "--output-topic",
+             output.name(),
+             "--late-topic",
+             late.name(),
+             "--window",
+             "10s",
+             "--out-of-orderness",
+             "0",
+             "--allowed-lateness",
+             "5s",
+             "--group-id",
+             prefix,
+             "--transactional-id-prefix",
+             prefix,
+             "--bootstrap-servers",
+             BootstrapServers(),
+             "--parallelism",
+             "1",
+             "--checkpoint-interval",
+             "200ms",
+             "--checkpoint-dir",
+             (dir / "checkpoints").string()},
             (dir / "run.log").string());
   KafkaPtr producer = NewClient(RD_KAFKA_PRODUCER, {});
   auto produce = [&](const std::string& key, int64_t timestamp) {
