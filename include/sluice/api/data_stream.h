@@ -34,6 +34,7 @@
 #include <sluice/api/output_tag.h>
 #include <sluice/api/sink.h>
 #include <sluice/api/watermark_strategy.h>
+#include <sluice/api/windowed_stream.h>
 #include <sluice/detail/graph_builder.h>
 #include <sluice/detail/key_setting_operator.h>
 #include <sluice/detail/operators.h>
@@ -45,8 +46,6 @@ namespace sluice {
 
 template <typename K, typename T>
 class KeyedStream;
-template <typename T, typename K, typename W>
-class WindowedStream;
 
 /// The handle of a sink (Flink's DataStreamSink): its settings apply to the sink itself.
 class DataStreamSink {
@@ -442,8 +441,35 @@ class KeyedStream : public DataStream<T> {
   KeySelector key_selector_;
 };
 
-}  // namespace sluice
+// ---- the window entry points (WindowedStream itself is in windowed_stream.h) ----
 
-// WindowedStream needs DataStream and KeyedStream complete; KeyedStream::Window and
-// DataStream::WindowAll are defined there.
-#include <sluice/api/windowed_stream.h>  // IWYU pragma: export
+template <typename K, typename T>
+template <typename A>
+auto KeyedStream<K, T>::Window(A assigner) {
+  using W = typename A::window_type;
+  return WindowedStream<T, K, W>(this->graph_, this->node_, key_selector_, std::move(assigner),
+                                 /*all=*/false);
+}
+
+template <typename K, typename T>
+auto KeyedStream<K, T>::CountWindow(int64_t size) {
+  return Window(GlobalWindows::Create()).Trigger(PurgingTrigger::Of(CountTrigger::Of(size)));
+}
+
+template <typename K, typename T>
+auto KeyedStream<K, T>::CountWindow(int64_t size, int64_t slide) {
+  auto windowed = Window(GlobalWindows::Create());
+  windowed.Evictor(CountEvictor::Of(size)).Trigger(CountTrigger::Of(slide));
+  return windowed;
+}
+
+template <typename T>
+template <typename A>
+auto DataStream<T>::WindowAll(A assigner) {
+  using W = typename A::window_type;
+  auto keyed = KeyBy([](const T&) { return AllWindowKey{0}; });
+  return WindowedStream<T, AllWindowKey, W>(graph_, keyed.node(), keyed.key_selector(),
+                                            std::move(assigner), /*all=*/true);
+}
+
+}  // namespace sluice

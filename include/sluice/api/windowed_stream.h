@@ -40,7 +40,6 @@
 #include <utility>
 #include <vector>
 
-#include <sluice/api/data_stream.h>
 #include <sluice/api/output_tag.h>
 #include <sluice/api/windowing/assigners.h>
 #include <sluice/api/windowing/evictors.h>
@@ -48,10 +47,17 @@
 #include <sluice/api/windowing/triggers.h>
 #include <sluice/api/windowing/window_functions.h>
 #include <sluice/api/windowing/windows.h>
+#include <sluice/detail/graph_builder.h>
+#include <sluice/detail/transformation.h>
 #include <sluice/detail/window_contents.h>
 #include <sluice/detail/window_operator.h>
 
 namespace sluice {
+
+// Defined in data_stream.h, which includes this header (the entry points KeyedStream::Window,
+// KeyedStream::CountWindow and DataStream::WindowAll are defined there).
+template <typename T>
+class DataStream;
 
 /// The key of WindowAll's single group (Flink's NullByteKeySelector: the byte 0).
 using AllWindowKey = std::int8_t;
@@ -446,36 +452,5 @@ class WindowedStream {
 /// DataStream::WindowAll's result (Flink's AllWindowedStream): a WindowedStream with one group.
 template <typename T, typename W>
 using AllWindowedStream = WindowedStream<T, AllWindowKey, W>;
-
-// ---- the entry points declared in data_stream.h ----
-
-template <typename K, typename T>
-template <typename A>
-auto KeyedStream<K, T>::Window(A assigner) {
-  using W = typename A::window_type;
-  return WindowedStream<T, K, W>(this->graph_, this->node_, key_selector_, std::move(assigner),
-                                 /*all=*/false);
-}
-
-template <typename K, typename T>
-auto KeyedStream<K, T>::CountWindow(int64_t size) {
-  return Window(GlobalWindows::Create()).Trigger(PurgingTrigger::Of(CountTrigger::Of(size)));
-}
-
-template <typename K, typename T>
-auto KeyedStream<K, T>::CountWindow(int64_t size, int64_t slide) {
-  auto windowed = Window(GlobalWindows::Create());
-  windowed.Evictor(CountEvictor::Of(size)).Trigger(CountTrigger::Of(slide));
-  return windowed;
-}
-
-template <typename T>
-template <typename A>
-auto DataStream<T>::WindowAll(A assigner) {
-  using W = typename A::window_type;
-  auto keyed = KeyBy([](const T&) { return AllWindowKey{0}; });
-  return WindowedStream<T, AllWindowKey, W>(graph_, keyed.node(), keyed.key_selector(),
-                                            std::move(assigner), /*all=*/true);
-}
 
 }  // namespace sluice

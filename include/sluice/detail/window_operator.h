@@ -25,7 +25,6 @@
 
 #include <cstdint>
 #include <functional>
-#include <limits>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -363,21 +362,23 @@ class WindowOperator final : public OneInputOperator<T, Out>,
   int64_t CleanupTime(const W& window) const {
     if (!event_time_) return window.MaxTimestamp();
     const int64_t max = window.MaxTimestamp();
-    if (max > std::numeric_limits<int64_t>::max() - parts_.allowed_lateness) {
-      return std::numeric_limits<int64_t>::max();
+    if (max > kMaxWatermark - parts_.allowed_lateness) {
+      return kMaxWatermark;
     }
     return max + parts_.allowed_lateness;
   }
   bool IsWindowLate(const W& window) const {
     return event_time_ && CleanupTime(window) <= watermark_;
   }
+  // Flink's timestamp + lateness <= watermark, without overflowing at either end.
   bool IsElementLate(const StreamRecord<T>& record) const {
-    return event_time_ && record.timestamp != kNoTimestamp &&
-           record.timestamp <= watermark_ - parts_.allowed_lateness;
+    if (!event_time_ || record.timestamp == kNoTimestamp) return false;
+    if (watermark_ < kMinWatermark + parts_.allowed_lateness) return false;
+    return record.timestamp <= watermark_ - parts_.allowed_lateness;
   }
   void RegisterCleanupTimer(const W& window) {
     const int64_t time = CleanupTime(window);
-    if (time == std::numeric_limits<int64_t>::max()) return;  // never cleaned up
+    if (time == kMaxWatermark) return;  // never cleaned up
     if (event_time_) {
       timers_.event.Add(TimerFor(time, window));
     } else {
@@ -387,7 +388,7 @@ class WindowOperator final : public OneInputOperator<T, Out>,
   }
   void DeleteCleanupTimer(const W& window) {
     const int64_t time = CleanupTime(window);
-    if (time == std::numeric_limits<int64_t>::max()) return;
+    if (time == kMaxWatermark) return;
     (event_time_ ? timers_.event : timers_.processing).Remove(TimerFor(time, window));
   }
 

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <utility>
 #include <vector>
@@ -139,6 +140,20 @@ TEST_F(WindowOperatorTest, ALateElementWithinTheAllowedLatenessFiresAnUpdatedRes
   harness.ProcessWatermark(kMaxWatermark);
   EXPECT_EQ(Records(harness.output()), (Stamped{{{"a", 5}, 19}}));
   EXPECT_EQ(late_records.size(), 2u);
+}
+
+TEST_F(WindowOperatorTest, NothingIsLateBeforeTheFirstWatermarkWhateverTheLateness) {
+  auto stream = Keyed()
+                    .Window(TumblingEventTimeWindows::Of(milliseconds(10)))
+                    .AllowedLateness(milliseconds(5))
+                    .Sum(&Event::second);
+  auto harness = HarnessOf<Event>(stream);
+  harness.Open();
+  const int64_t far_past = std::numeric_limits<int64_t>::min() / 2;  // no overflow in lateness
+  harness.ProcessElement({"a", 1}, far_past);
+  harness.ProcessWatermark(kMaxWatermark);
+  ASSERT_EQ(harness.output().size(), 1u);
+  EXPECT_EQ(harness.output()[0].value, (Event{"a", 1}));
 }
 
 TEST_F(WindowOperatorTest, LateElementsWithoutASideOutputAreDroppedAndCounted) {
