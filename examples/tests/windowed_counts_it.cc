@@ -78,7 +78,9 @@ TEST(WindowedCountsIT, CountsPerWindowFiresLateUpdatesAndSendsLaterRecordsToTheL
              "--checkpoint-interval",
              "200ms",
              "--checkpoint-dir",
-             (dir / "checkpoints").string()},
+             (dir / "checkpoints").string(),
+             "--savepoint-dir",
+             (dir / "savepoints").string()},
             (dir / "run.log").string());
   KafkaPtr producer = NewClient(RD_KAFKA_PRODUCER, {});
   auto produce = [&](const std::string& key, int64_t timestamp) {
