@@ -125,6 +125,7 @@ class ReaderCore final : public KafkaReaderCore {
     std::map<TopicPartition, int64_t> stops;
     if (settings_->stopping_offsets) {
       std::vector<TopicPartition> partitions;
+      partitions.reserve(starts.size());
       for (const auto& [tp, start] : starts) partitions.push_back(tp);
       stops = settings_->run_stopping_offsets->Get(
           task_.run_id, partitions, [&](const std::vector<TopicPartition>& missing) {
