@@ -20,7 +20,7 @@
 //            [--late-topic late-clicks] [--window 10s] [--out-of-orderness 2s]
 //            [--allowed-lateness 0] [--idleness 5s] [--group-id windowed-counts]
 //            [--transactional-id-prefix windowed-counts] [--bootstrap-servers 127.0.0.1:19092]
-//            [--property KEY=VALUE ...] [--bounded]
+//            [--savepoint-dir savepoints] [--property KEY=VALUE ...] [--bounded]
 //            [standard flags: --checkpoint-interval 1s, --checkpoint-dir checkpoints/, ...]
 //
 // Open windows are keyed state: SIGTERM stops with a savepoint, and a restart (same
@@ -150,12 +150,16 @@ int main(int argc, char** argv) {
   app.add_option("--bootstrap-servers", bootstrap_servers,
                  "Kafka bootstrap servers (or SLUICE_BOOTSTRAP_SERVERS)")
       ->capture_default_str();
+  std::string savepoint_dir = "savepoints";
+  app.add_option("--savepoint-dir", savepoint_dir, "where SIGTERM's savepoint goes")
+      ->capture_default_str();
   app.add_flag("--bounded", bounded,
                "stop at the end offsets seen at start (every open window fires, then exit 0)");
   sluice_examples::AddPropertyFlag(app, property_pairs);
   auto env = sluice_examples::ParseExampleArgs(app, argc, argv);
   // --checkpoint-interval, when given, wins: each checkpoint commits the output so far.
   env->EnableCheckpointing(std::chrono::seconds(1));
+  env->GetCheckpointConfig().SetSavepointDirectory(savepoint_dir);
 
   const sluice::kafka::Properties properties = sluice_examples::WithProperties({}, property_pairs);
   auto source_builder = sluice::kafka::KafkaSource<std::string>::Builder();
