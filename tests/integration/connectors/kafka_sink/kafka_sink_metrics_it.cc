@@ -182,20 +182,30 @@ TEST(KafkaSinkMetricsIT, AFailedCommitCountsAnAbortedTransaction) {
        {TransactionPhase::kBeforeMarker, TransactionPhase::kBeforeCommit}) {
     SCOPED_TRACE(phase == TransactionPhase::kBeforeMarker ? "before the marker"
                                                           : "during the commit");
-    SinkJob job;
-    ScopedTopic out("sink-metrics-abort", 2);
-    FailPhaseOnce injection(phase);
-    auto env = NewEnv(job);
-    AddBurstJob(*env, StringSink(out.name(), DeliveryGuarantee::kExactlyOnce, job.prefix), 8, 50);
-    JobExecutionResult result = env->Execute(job.name);
-    ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
-    EXPECT_TRUE(injection.fired());
-    EXPECT_EQ(result.restarts, 1);
-    EXPECT_EQ(PairGauge(result.counters, "transactionsAborted"), 1) << Describe(result.counters);
-    EXPECT_EQ(PairGauge(result.counters, "transactionsCommitted"), result.completed_checkpoints);
-    // The aborted epoch was written again: more records went out than the 400 read back.
-    EXPECT_GT(MetricSum(result.counters, "KafkaSink.numRecordsSend"), 400);
-    EXPECT_EQ(sink_it::CountStrings(out.name(), 2).size(), 400u);
+    // The failed checkpoint's epoch usually holds a burst, but its barrier can pass before the
+    // source emits the next one (found under TSan): an empty epoch's abort is not counted, and
+    // nothing is written again. Both outcomes are checked; a run is repeated (at most 5 times)
+    // until one failed epoch held records, the case this test is for.
+    bool aborted_with_records = false;
+    for (int run = 0; run < 5 && !aborted_with_records; ++run) {
+      SinkJob job;
+      ScopedTopic out("sink-metrics-abort", 2);
+      FailPhaseOnce injection(phase);
+      auto env = NewEnv(job);
+      AddBurstJob(*env, StringSink(out.name(), DeliveryGuarantee::kExactlyOnce, job.prefix), 8, 50);
+      JobExecutionResult result = env->Execute(job.name);
+      ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
+      EXPECT_TRUE(injection.fired());
+      EXPECT_EQ(result.restarts, 1);
+      EXPECT_EQ(PairGauge(result.counters, "transactionsCommitted"), result.completed_checkpoints);
+      EXPECT_EQ(sink_it::CountStrings(out.name(), 2).size(), 400u);
+      // Records in the aborted epoch were written again: more went out than the 400 read back.
+      const int64_t sent = MetricSum(result.counters, "KafkaSink.numRecordsSend");
+      aborted_with_records = sent > 400;
+      EXPECT_EQ(PairGauge(result.counters, "transactionsAborted"), aborted_with_records ? 1 : 0)
+          << "sent " << sent << "; " << Describe(result.counters);
+    }
+    EXPECT_TRUE(aborted_with_records) << "in 5 runs, no failed commit held records";
   }
 }
 
