@@ -37,12 +37,14 @@ Status CheckTopic(const std::string& topic) {
   return Status::Ok();
 }
 
+}  // namespace
+
 // "sluice-<job name>": one prefix for every legacy EXACTLY_ONCE sink of a job (they share one
-// transactional pair, as DESIGN.md section 5 wants), different for different jobs, and stable
-// across restarts because a job's name is already its identity in checkpoint storage. The
-// control topic "<prefix>.sluice-control" must be a legal topic name, so other characters
-// become '_'.
-std::string DefaultPrefix(const std::string& job_name) {
+// transactional pair, as DESIGN.md section 5 wants), and for the state's own transactions
+// (AcquireStateParticipant); different for different jobs, and stable across restarts because
+// a job's name is already its identity in checkpoint storage. The control topic
+// "<prefix>.sluice-control" must be a legal topic name, so other characters become '_'.
+std::string StatePrefixForJob(const std::string& job_name) {
   std::string prefix = "sluice-";
   for (char c : job_name.empty() ? std::string("job") : job_name)
     prefix += IsTopicChar(c) ? c : '_';
@@ -50,8 +52,6 @@ std::string DefaultPrefix(const std::string& job_name) {
   if (prefix.size() > max) prefix.resize(max);
   return prefix;
 }
-
-}  // namespace
 
 Result<KafkaSinkSettings> LegacyProducerSettings(const LegacyProducerConfig& config,
                                                  const SinkValidationContext& job) {
@@ -90,7 +90,7 @@ Result<KafkaSinkSettings> LegacyProducerSettings(const LegacyProducerConfig& con
     settings.guarantee = DeliveryGuarantee::kNone;
   }
   if (settings.guarantee == DeliveryGuarantee::kExactlyOnce) {
-    settings.transactional_id_prefix = prefix.value_or(DefaultPrefix(job.job_name));
+    settings.transactional_id_prefix = prefix.value_or(StatePrefixForJob(job.job_name));
   }
 
   Result<KafkaSinkSettings> normalized = NormalizeSinkSettings(std::move(settings));

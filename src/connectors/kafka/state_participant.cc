@@ -27,20 +27,7 @@ bool IsConnectionProperty(std::string_view key) {
   return false;
 }
 
-bool IsTopicNameByte(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
-         c == '_' || c == '-';
-}
-
 }  // namespace
-
-std::string StatePrefixForJob(const std::string& job_name) {
-  std::string prefix = "sluice-" + job_name;
-  for (char& c : prefix) {
-    if (!IsTopicNameByte(c)) c = '_';
-  }
-  return prefix;
-}
 
 Result<std::shared_ptr<CheckpointParticipant>> AcquireStateParticipant(
     const std::map<std::string, std::string>& client_properties,

@@ -102,8 +102,9 @@ Result<std::shared_ptr<CheckpointParticipant>> AcquireStateParticipant(
     const std::map<std::string, std::string>& client_properties,
     const std::optional<std::string>& transactional_id_prefix, const SinkValidationContext& job);
 
-/// "sluice-<job name>" with every byte that a topic name cannot hold replaced by '_' (the
-/// prefix names the control and changelog topics too).
+/// "sluice-<job name>" with every byte that a topic name cannot hold replaced by '_', cut so
+/// that "<prefix>.sluice-control" stays a legal topic name: the default transactional id prefix
+/// of the legacy EXACTLY_ONCE producer and of the state's own transactions.
 std::string StatePrefixForJob(const std::string& job_name);
 
 /// One parallel writer's untyped half.
