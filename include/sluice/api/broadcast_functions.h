@@ -5,7 +5,8 @@
 // processes the elements of the other input, which it sees only its share of.
 //
 //   const sluice::MapStateDescriptor<std::string, Rule> rules("rules");
-//   class ApplyRules : public sluice::KeyedBroadcastProcessFunction<std::string, Event, Rule, Alert> {
+//   class ApplyRules : public sluice::KeyedBroadcastProcessFunction<std::string, Event, Rule,
+//   Alert> {
 //     void ProcessElement(Event e, ReadOnlyContext& ctx, sluice::Collector<Alert>& out) override {
 //       if (auto rule = ctx.GetBroadcastState(rules).Get(e.kind)) ...
 //     }

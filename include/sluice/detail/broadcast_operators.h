@@ -79,8 +79,7 @@ class BroadcastProcessOperator final
   void ProcessElement2(StreamRecord<In2>&& record) override {
     this->Stamp(record.timestamp);
     this->function_.get().ProcessBroadcastElement(
-        std::move(record.value), static_cast<typename Function::Context&>(*this),
-        this->collector_);
+        std::move(record.value), static_cast<typename Function::Context&>(*this), this->collector_);
   }
   void ProcessWatermark(Watermark watermark) override {
     watermark_ = watermark.timestamp;
@@ -118,17 +117,16 @@ class KeyedBroadcastProcessOperator final
   void Setup(OperatorContext& context) override {
     BroadcastOperatorBase<In1, In2, Out, F>::Setup(context);
     keys_.Setup(context);
-    timers_.Setup(&keys_, &context.GetProcessingTimeService(),
-                  [this](const K& key, int64_t time, TimeDomain domain) {
-                    current_key_ = key;
-                    domain_ = domain;
-                    this->timestamp_ = time;
-                    this->collector_.SetTimestamp(domain == TimeDomain::kEventTime ? time
-                                                                                   : kNoTimestamp);
-                    this->function_.get().OnTimer(
-                        time, static_cast<typename Function::OnTimerContext&>(*this),
-                        this->collector_);
-                  });
+    timers_.Setup(
+        &keys_, &context.GetProcessingTimeService(),
+        [this](const K& key, int64_t time, TimeDomain domain) {
+          current_key_ = key;
+          domain_ = domain;
+          this->timestamp_ = time;
+          this->collector_.SetTimestamp(domain == TimeDomain::kEventTime ? time : kNoTimestamp);
+          this->function_.get().OnTimer(
+              time, static_cast<typename Function::OnTimerContext&>(*this), this->collector_);
+        });
   }
 
   void ProcessElement1(StreamRecord<In1>&& record) override {
@@ -142,8 +140,7 @@ class KeyedBroadcastProcessOperator final
   void ProcessElement2(StreamRecord<In2>&& record) override {
     this->Stamp(record.timestamp);
     this->function_.get().ProcessBroadcastElement(
-        std::move(record.value), static_cast<typename Function::Context&>(*this),
-        this->collector_);
+        std::move(record.value), static_cast<typename Function::Context&>(*this), this->collector_);
   }
   void ProcessWatermark(Watermark watermark) override {
     timers_.AdvanceWatermark(watermark.timestamp);

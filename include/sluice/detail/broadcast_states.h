@@ -31,7 +31,8 @@ class BroadcastStateDescriptors {
     for (const Entry& entry : entries_) {
       if (entry.name == descriptor.name()) {
         throw std::invalid_argument("Broadcast(...) got two state descriptors named '" +
-                                    descriptor.name() + "'; give each broadcast state its own name");
+                                    descriptor.name() +
+                                    "'; give each broadcast state its own name");
       }
     }
     entries_.push_back(Entry{descriptor.name(), [descriptor](OperatorStateStore& store) {

@@ -26,8 +26,8 @@ class TwoInputNetworkInput final : public NetworkInputBase {
   static constexpr int kElementsPerRound = 4096;
 
   TwoInputNetworkInput(std::vector<std::shared_ptr<Channel<In1>>> first,
-                       std::vector<std::shared_ptr<Channel<In2>>> second,
-                       TwoInput<In1, In2>* head, StreamOperator* head_operator, TaskHooks* hooks)
+                       std::vector<std::shared_ptr<Channel<In2>>> second, TwoInput<In1, In2>* head,
+                       StreamOperator* head_operator, TaskHooks* hooks)
       : NetworkInputBase(std::vector<size_t>{first.size(), second.size()}, head_operator, hooks),
         first_(std::move(first), 0),
         second_(std::move(second), first_.channels.size()),

@@ -32,16 +32,19 @@ const MapStateDescriptor<std::string, int64_t> kOther("other");
 const OutputTag<std::string> kUnmatched("unmatched");
 
 // The element side's context hands out broadcast state read-only; the broadcast side's writable.
-static_assert(std::is_same_v<decltype(std::declval<BroadcastProcessFunction<int, int, int>::ReadOnlyContext&>()
-                                          .GetBroadcastState(kRules)),
-                             const ReadOnlyBroadcastState<std::string, int64_t>&>);
-static_assert(std::is_same_v<decltype(std::declval<BroadcastProcessFunction<int, int, int>::Context&>()
-                                          .GetBroadcastState(kRules)),
-                             BroadcastState<std::string, int64_t>&>);
-static_assert(std::is_same_v<decltype(std::declval<KeyedBroadcastProcessFunction<
-                                          int, int, int, int>::ReadOnlyContext&>()
-                                          .GetBroadcastState(kRules)),
-                             const ReadOnlyBroadcastState<std::string, int64_t>&>);
+static_assert(std::is_same_v<
+              decltype(std::declval<BroadcastProcessFunction<int, int, int>::ReadOnlyContext&>()
+                           .GetBroadcastState(kRules)),
+              const ReadOnlyBroadcastState<std::string, int64_t>&>);
+static_assert(
+    std::is_same_v<decltype(std::declval<BroadcastProcessFunction<int, int, int>::Context&>()
+                                .GetBroadcastState(kRules)),
+                   BroadcastState<std::string, int64_t>&>);
+static_assert(
+    std::is_same_v<
+        decltype(std::declval<KeyedBroadcastProcessFunction<int, int, int, int>::ReadOnlyContext&>()
+                     .GetBroadcastState(kRules)),
+        const ReadOnlyBroadcastState<std::string, int64_t>&>);
 
 // ---- BroadcastProcessFunction ----
 
@@ -131,7 +134,8 @@ class AsksForUndeclared final : public BroadcastProcessFunction<Event, Rule, std
  public:
   void ProcessElement(Event e, ReadOnlyContext& ctx, Collector<std::string>&) override {
     if (e.first == "undeclared") ctx.GetBroadcastState(kOther);
-    if (e.first == "types") ctx.GetBroadcastState(MapStateDescriptor<std::string, int32_t>("rules"));
+    if (e.first == "types")
+      ctx.GetBroadcastState(MapStateDescriptor<std::string, int32_t>("rules"));
   }
   void ProcessBroadcastElement(Rule, Context&, Collector<std::string>&) override {}
 };
@@ -165,7 +169,8 @@ TEST(BroadcastStateTest, TwoDescriptorsOfOneNameAreRefused) {
 // Per kind (the key): events wait in keyed state until their kind has a rule; a rule applies
 // itself to the waiting events of its kind (ApplyToKeyedState). The total per key is reported
 // by an event-time timer at the first event's timestamp + 100; "reset" clears every key's total.
-class KeyedRules final : public KeyedBroadcastProcessFunction<std::string, Event, Rule, std::string> {
+class KeyedRules final
+    : public KeyedBroadcastProcessFunction<std::string, Event, Rule, std::string> {
  public:
   /// `timer_at`: report at that time instead of the first event's timestamp + 100.
   explicit KeyedRules(std::optional<int64_t> timer_at = std::nullopt) : timer_at_(timer_at) {}

@@ -112,9 +112,8 @@ class Validate final : public CoProcessFunction<std::string, int64_t, std::strin
 
 TEST(ConnectedStreamsTest, CoProcessSeesTimestampsTheCombinedWatermarkAndHasSideOutputs) {
   auto env = TestEnv(1);
-  auto validated = env->FromElements<std::string>("")
-                       .Connect(env->FromElements<int64_t>(0))
-                       .Process(Validate());
+  auto validated =
+      env->FromElements<std::string>("").Connect(env->FromElements<int64_t>(0)).Process(Validate());
   auto harness = TwoInputHarnessOf<std::string, int64_t>(validated);
   const auto& rejected = harness.SideOutput(kRejected);
   harness.Open();
@@ -146,8 +145,8 @@ TEST(ConnectedStreamsTest, CoProcessSeesTimestampsTheCombinedWatermarkAndHasSide
 
 TEST(ConnectedStreamsTest, TheOperatorsWatermarkIsTheMinimumOfBothInputsAndNeverGoesBack) {
   auto env = TestEnv(1);
-  auto mapped = env->FromElements<int64_t>(1).Connect(env->FromElements<std::string>("a")).Map(
-      Describe());
+  auto mapped =
+      env->FromElements<int64_t>(1).Connect(env->FromElements<std::string>("a")).Map(Describe());
   auto harness = TwoInputHarnessOf<int64_t, std::string>(mapped);
   harness.Open();
   harness.ProcessWatermark1(100);
@@ -161,14 +160,15 @@ TEST(ConnectedStreamsTest, TheOperatorsWatermarkIsTheMinimumOfBothInputsAndNever
   EXPECT_EQ(harness.watermarks(), (std::vector<int64_t>{30, 60, 100, 120, 150}));
   harness.ProcessWatermark2(kMaxWatermark);
   harness.ProcessWatermark1(kMaxWatermark);
-  EXPECT_EQ(harness.watermarks(), (std::vector<int64_t>{30, 60, 100, 120, 150, 200, kMaxWatermark}));
+  EXPECT_EQ(harness.watermarks(),
+            (std::vector<int64_t>{30, 60, 100, 120, 150, 200, kMaxWatermark}));
   EXPECT_TRUE(harness.watermark_statuses().empty());
 }
 
 TEST(ConnectedStreamsTest, AnIdleInputIsLeftOutAndBothIdleMakeTheOperatorIdle) {
   auto env = TestEnv(1);
-  auto mapped = env->FromElements<int64_t>(1).Connect(env->FromElements<std::string>("a")).Map(
-      Describe());
+  auto mapped =
+      env->FromElements<int64_t>(1).Connect(env->FromElements<std::string>("a")).Map(Describe());
   auto harness = TwoInputHarnessOf<int64_t, std::string>(mapped);
   harness.Open();
   harness.ProcessWatermark1(100);
@@ -229,10 +229,11 @@ class SumAndCount final : public KeyedCoProcessFunction<std::string, Keyed, Keye
     Arm(ctx);
   }
   void OnTimer(int64_t time, OnTimerContext& ctx, Collector<std::string>& out) override {
-    std::string text = ctx.GetCurrentKey() +
-                       (ctx.GetTimeDomain() == TimeDomain::kEventTime ? " event " : " processing ") +
-                       std::to_string(time) + ": sum " + std::to_string(sum_->Value().value_or(0)) +
-                       " count " + std::to_string(count_->Value().value_or(0));
+    std::string text =
+        ctx.GetCurrentKey() +
+        (ctx.GetTimeDomain() == TimeDomain::kEventTime ? " event " : " processing ") +
+        std::to_string(time) + ": sum " + std::to_string(sum_->Value().value_or(0)) + " count " +
+        std::to_string(count_->Value().value_or(0));
     ctx.Output(kRejected, "timer of " + ctx.GetCurrentKey());
     out.Collect(text);
   }
@@ -279,8 +280,8 @@ TEST(ConnectedStreamsTest, KeyedCoProcessEventTimersFireWhenBothInputsPassThem) 
   auto harness = TwoInputHarnessOf<Keyed, Keyed>(KeyedSumAndCount(*env));
   const auto& side = harness.SideOutput(kRejected);
   harness.Open();
-  harness.ProcessElement1({"a", 5}, 10);   // timer at 110
-  harness.ProcessElement2({"b", 0}, 50);   // timer at 150
+  harness.ProcessElement1({"a", 5}, 10);  // timer at 110
+  harness.ProcessElement2({"b", 0}, 50);  // timer at 150
   harness.ProcessElement2({"a", 0}, 60);
   harness.ProcessWatermark1(200);
   EXPECT_TRUE(harness.output().empty()) << "fired before input 2's watermark passed the timer";
@@ -302,9 +303,9 @@ TEST(ConnectedStreamsTest, KeyedCoProcessTimersCanBeDeletedAndProcessingTimeFire
   auto harness = TwoInputHarnessOf<Keyed, Keyed>(KeyedSumAndCount(*env));
   harness.Open();
   harness.ProcessElement1({"a", 5}, 10);  // event timer at 110
-  harness.ProcessElement2({"a", -1});      // deleted
+  harness.ProcessElement2({"a", -1});     // deleted
   harness.SetProcessingTime(1000);
-  harness.ProcessElement2({"a", -2});      // processing timer at 1010
+  harness.ProcessElement2({"a", -2});  // processing timer at 1010
   harness.ProcessWatermark1(500);
   harness.ProcessWatermark2(500);
   EXPECT_TRUE(harness.output().empty());
@@ -356,11 +357,11 @@ class CountPerKey final : public CoMapFunction<Keyed, Keyed, std::string> {
 
 TEST(ConnectedStreamsTest, MapOnKeyedConnectedStreamsHasKeyedStateOfTheElementsKey) {
   auto env = TestEnv(1);
-  auto counted = env->FromElements<Keyed>(Keyed{"a", 1})
-                     .Connect(env->FromElements<Keyed>(Keyed{"a", 1}))
-                     .KeyBy([](const Keyed& e) { return e.first; },
-                            [](const Keyed& e) { return e.first; })
-                     .Map(CountPerKey());
+  auto counted =
+      env->FromElements<Keyed>(Keyed{"a", 1})
+          .Connect(env->FromElements<Keyed>(Keyed{"a", 1}))
+          .KeyBy([](const Keyed& e) { return e.first; }, [](const Keyed& e) { return e.first; })
+          .Map(CountPerKey());
   auto harness = TwoInputHarnessOf<Keyed, Keyed>(counted);
   harness.Open();
   harness.ProcessElement1({"a", 0});
@@ -377,8 +378,7 @@ TEST(ConnectedStreamsTest, AConnectedJobSeesEveryElementOfBothInputsAcrossTheNet
   auto env = TestEnv(3);
   auto numbers = env->GenerateSequence(1, 100).SetParallelism(2);
   auto texts = env->FromCollection<std::string>({"x", "y", "z"});
-  numbers.Connect(texts).Map(Describe()).SetParallelism(3).AddSink(
-      CollectSink<std::string>(&out));
+  numbers.Connect(texts).Map(Describe()).SetParallelism(3).AddSink(CollectSink<std::string>(&out));
 
   JobExecutionResult result = env->Execute("connect");
 
@@ -436,8 +436,9 @@ TEST(ConnectedStreamsTest, KeyedConnectBringsBothInputsOfAKeyToOneInstance) {
   ASSERT_EQ(lines.size(), 10u);
   for (int64_t key = 0; key < 10; ++key) {
     // Each key once, with all 100 + 50 of its elements counted by one instance.
-    EXPECT_EQ(lines[static_cast<size_t>(key)].substr(0, lines[static_cast<size_t>(key)].find(" on")),
-              std::to_string(key) + ": 100/50");
+    EXPECT_EQ(
+        lines[static_cast<size_t>(key)].substr(0, lines[static_cast<size_t>(key)].find(" on")),
+        std::to_string(key) + ": 100/50");
   }
 }
 
