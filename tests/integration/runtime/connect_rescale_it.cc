@@ -36,7 +36,7 @@ constexpr int64_t kTotal = 40'000;    // numbers 0..kTotal-1, event time = the n
 constexpr int64_t kPauseAt = 25'000;  // the savepoint is taken here
 constexpr int64_t kOthers = 5'000;    // the second keyed input: 0..kOthers-1
 constexpr int64_t kKeys = 97;
-constexpr int64_t kClasses = 7;  // a key's rule is that of its class, key % kClasses
+constexpr int64_t kClasses = 7;          // a key's rule is that of its class, key % kClasses
 constexpr int64_t kEnd = 1'000'000'000;  // every timer is here: fired by the end of input only
 
 using Event = std::pair<int64_t, int64_t>;  // key, value
@@ -313,10 +313,12 @@ void RescaleConnectedState(int32_t from, int32_t to) {
   // restored broadcast state only.
   {
     std::unique_lock lock(g_progress.mutex);
-    ASSERT_TRUE(g_progress.changed.wait_for(lock, Scaled(std::chrono::seconds(60)), [&] {
-      return g_progress.highest_number == kPauseAt - 1 &&
-             g_progress.rules_applied == kClasses * from;
-    })) << "highest number " << g_progress.highest_number << ", rules applied "
+    ASSERT_TRUE(g_progress.changed.wait_for(lock, Scaled(std::chrono::seconds(60)),
+                                            [&] {
+                                              return g_progress.highest_number == kPauseAt - 1 &&
+                                                     g_progress.rules_applied == kClasses * from;
+                                            }))
+        << "highest number " << g_progress.highest_number << ", rules applied "
         << g_progress.rules_applied;
   }
   Result<std::string> savepoint = client->StopWithSavepoint(TempDir("connect-savepoints").string());
@@ -354,7 +356,8 @@ TEST(ConnectRescaleIT, AFailureAfterACheckpointRestoresBothInputsAtOneBarrier) {
   auto env = StreamExecutionEnvironment::Create();
   // The source waits at kPauseAt until a checkpoint covers it; the failure comes after.
   BuildJob(*env, 3, /*stop_at_pause=*/false, /*fail_at=*/kPauseAt + 5'000);
-  JobExecutionResult result = ExecuteWithin(*env, "connect-failover", Scaled(std::chrono::seconds(120)));
+  JobExecutionResult result =
+      ExecuteWithin(*env, "connect-failover", Scaled(std::chrono::seconds(120)));
   ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
   EXPECT_GE(result.restarts, 1);
   ExpectResultsOfAnUninterruptedRun();
