@@ -7,7 +7,7 @@
 // A task whose head has two inputs (ConnectedStreams) has two logical inputs, each with its own
 // channels. Barriers are aligned over the channels of both, so a checkpoint sees both inputs cut
 // at the same barrier; watermarks are merged per logical input (one valve each) and handed to
-// the head's ProcessWatermark1/2, which combines the two (two_input_operator.h).
+// the head's ProcessInputWatermark, which combines the two (two_input_operator.h).
 //
 // Threads: the task thread, except Cancel() (any thread, TaskInput's contract).
 #pragma once

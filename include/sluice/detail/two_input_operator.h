@@ -4,7 +4,8 @@
 //
 // How watermarks reach them: the runtime merges the channels of each input on its own (one
 // watermark valve per input, src/runtime/network_input.cc) and hands each input's watermark and
-// idleness to ProcessWatermark1/2 and ProcessWatermarkStatus1/2 (or the index forms). The
+// idleness to ProcessInputWatermark / ProcessInputWatermarkStatus with the input's index
+// (Flink's processWatermark1/2 and processWatermarkStatus1/2). The
 // operator combines the two (CombinedWatermark: the minimum over the inputs that are not idle)
 // and calls its own ProcessWatermark / ProcessWatermarkStatus with the combined values only when
 // they change; those are what an operator overrides (to fire timers, say), and by default they
@@ -44,12 +45,8 @@ class TwoInputStreamOperator : public StreamOperator {
     if (advanced) ProcessWatermark(Watermark{combined_.watermark()});
     if (!was_idle && combined_.idle()) ProcessWatermarkStatus(WatermarkStatus{true});
   }
-  void ProcessWatermark1(Watermark watermark) { ProcessInputWatermark(0, watermark); }
-  void ProcessWatermark2(Watermark watermark) { ProcessInputWatermark(1, watermark); }
-  void ProcessWatermarkStatus1(WatermarkStatus status) { ProcessInputWatermarkStatus(0, status); }
-  void ProcessWatermarkStatus2(WatermarkStatus status) { ProcessInputWatermarkStatus(1, status); }
 
-  /// The combined watermark (kMinWatermark before both inputs have one, or one is idle).
+  /// The combined watermark (kMinWatermark until every input that is not idle has one).
   int64_t combined_watermark() const { return combined_.watermark(); }
 
  private:

@@ -266,17 +266,17 @@ class TwoInputOperatorHarness : public OperatorHarnessBase<Out> {
     input_->ProcessElement2(detail::StreamRecord<In2>{std::move(value), timestamp});
   }
   void ProcessWatermark1(int64_t timestamp) {
-    operator_->ProcessWatermark1(detail::Watermark{timestamp});
+    operator_->ProcessInputWatermark(0, detail::Watermark{timestamp});
   }
   void ProcessWatermark2(int64_t timestamp) {
-    operator_->ProcessWatermark2(detail::Watermark{timestamp});
+    operator_->ProcessInputWatermark(1, detail::Watermark{timestamp});
   }
   /// Input 1 (2) becomes idle (true) or active again (false).
   void ProcessWatermarkStatus1(bool idle) {
-    operator_->ProcessWatermarkStatus1(detail::WatermarkStatus{idle});
+    operator_->ProcessInputWatermarkStatus(0, detail::WatermarkStatus{idle});
   }
   void ProcessWatermarkStatus2(bool idle) {
-    operator_->ProcessWatermarkStatus2(detail::WatermarkStatus{idle});
+    operator_->ProcessInputWatermarkStatus(1, detail::WatermarkStatus{idle});
   }
 
  private:
