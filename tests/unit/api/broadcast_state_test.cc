@@ -66,6 +66,8 @@ class ApplyRules final : public BroadcastProcessFunction<Event, Rule, std::strin
     if (r.second == 0) {
       rules.Remove(r.first);
       out.Collect("removed " + r.first);
+      ctx.Output(kUnmatched,
+                 "no rule for " + r.first + " from @" + std::to_string(ctx.Timestamp()));
     } else {
       rules.Put(r.first, r.second);
     }
@@ -90,14 +92,16 @@ TEST(BroadcastStateTest, TheElementSideReadsWhatTheBroadcastSideWrote) {
   harness.ProcessWatermark2(9);
   harness.ProcessElement1({"a", 3}, 10);
   harness.ProcessElement1({"b", 4}, 11);
-  harness.ProcessElement2({"a", 0});  // removes a
+  harness.ProcessElement2({"a", 0}, 11);  // removes a
   harness.ProcessElement1({"a", 5}, 12);
   EXPECT_EQ(harness.TakeOutputValues(),
             (Strings{"a=30 (2 rules, wm 7)", "b=8 (2 rules, wm 7)", "removed a"}));
-  ASSERT_EQ(unmatched.size(), 2u);
+  ASSERT_EQ(unmatched.size(), 3u);
   EXPECT_EQ(unmatched[0].value, "a@5");
   EXPECT_EQ(unmatched[0].timestamp, 5);
-  EXPECT_EQ(unmatched[1].value, "a@12");
+  EXPECT_EQ(unmatched[1].value, "no rule for a from @11");  // from the broadcast side
+  EXPECT_EQ(unmatched[1].timestamp, 11);
+  EXPECT_EQ(unmatched[2].value, "a@12");
 }
 
 TEST(BroadcastStateTest, BroadcastStateIsInTheSnapshotAndRestored) {
