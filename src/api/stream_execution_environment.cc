@@ -6,6 +6,8 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
+#include <string>
 #include <thread>
 
 #include "api/standard_flags.h"
@@ -203,6 +205,12 @@ StreamExecutionEnvironment& StreamExecutionEnvironment::SetMaxParallelism(int32_
 
 StreamExecutionEnvironment& StreamExecutionEnvironment::EnableCheckpointing(
     std::chrono::milliseconds interval) {
+  if (interval < kMinimalCheckpointInterval) {
+    throw std::invalid_argument("EnableCheckpointing: the interval must be at least " +
+                                std::to_string(kMinimalCheckpointInterval.count()) +
+                                " ms (as in Flink), not " + std::to_string(interval.count()) +
+                                " ms");
+  }
   // A --checkpoint-interval flag (including "off") wins over the job's own choice.
   if (!checkpoint_interval_from_flags_) checkpoint_config_.SetCheckpointInterval(interval);
   return *this;
