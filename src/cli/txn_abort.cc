@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <initializer_list>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -13,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "connectors/kafka/client_properties.h"
 #include "connectors/kafka/rdkafka_handles.h"
 
 namespace sluice::cli {
@@ -150,7 +152,10 @@ ConfPtr BaseConf(const TxnAbortOptions& options, bool* forward_debug, std::strin
   // A recognisable client.id in the brokers' logs; --property client.id=... overrides it.
   if (!set("client.id", "sluice-txn-abort") || !set("bootstrap.servers", options.bootstrap_servers))
     return nullptr;
-  for (const auto& [key, value] : pairs) {
+  // A later pair for a key wins; the Kerberos defaults every sluice client gets are added.
+  std::map<std::string, std::string> properties;
+  for (auto& [key, value] : pairs) properties[key] = std::move(value);
+  for (const auto& [key, value] : kafka::internal::ClientProperties(std::move(properties))) {
     if (!set(key, value)) return nullptr;
   }
   // `eos` debug output is where the producer id and epoch come from (see ClientReport); the

@@ -1,5 +1,6 @@
 #include "connectors/kafka/kafka_producer.h"
 
+#include "connectors/kafka/client_properties.h"
 #include <algorithm>
 
 #include "core/log.h"
@@ -23,7 +24,7 @@ Result<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(
     }
     return Status::Ok();
   };
-  for (const auto& [key, value] : properties) {
+  for (const auto& [key, value] : ClientProperties(properties)) {
     Status status = set(key, value);
     if (!status.ok()) return status;
   }
