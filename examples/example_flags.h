@@ -104,7 +104,9 @@ inline std::unique_ptr<sluice::StreamExecutionEnvironment> ParseExampleArgs(CLI:
       "parallelism",      "checkpoint-interval", "checkpoint-timeout",
       "checkpoint-dir",   "savepoint-timeout",   "fresh",
       "from-savepoint",   "from-checkpoint",     "allow-non-restored-state",
-      "restart-attempts", "log-level",           "help"};
+      "restart-attempts", "log-level",           "state.backend",
+      "state.changelog",  "security.kerberos.login.keytab", "security.kerberos.login.principal",
+      "help"};
   std::vector<std::string> known = kStandardFlags;
   for (const CLI::Option* option : app.get_options()) {
     for (const std::string& name : option->get_lnames()) known.push_back(name);
