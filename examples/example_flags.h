@@ -100,13 +100,22 @@ inline std::unique_ptr<sluice::StreamExecutionEnvironment> ParseExampleArgs(CLI:
 
   // FromArgs keeps every non-standard flag as a job parameter; these examples read none, so
   // each one is a typo. Suggest among the example's flags and the standard ones.
-  static const std::vector<std::string> kStandardFlags = {
-      "parallelism",      "checkpoint-interval", "checkpoint-timeout",
-      "checkpoint-dir",   "savepoint-timeout",   "fresh",
-      "from-savepoint",   "from-checkpoint",     "allow-non-restored-state",
-      "restart-attempts", "log-level",           "state.backend",
-      "state.changelog",  "security.kerberos.login.keytab", "security.kerberos.login.principal",
-      "help"};
+  static const std::vector<std::string> kStandardFlags = {"parallelism",
+                                                          "checkpoint-interval",
+                                                          "checkpoint-timeout",
+                                                          "checkpoint-dir",
+                                                          "savepoint-timeout",
+                                                          "fresh",
+                                                          "from-savepoint",
+                                                          "from-checkpoint",
+                                                          "allow-non-restored-state",
+                                                          "restart-attempts",
+                                                          "log-level",
+                                                          "state.backend",
+                                                          "state.changelog",
+                                                          "security.kerberos.login.keytab",
+                                                          "security.kerberos.login.principal",
+                                                          "help"};
   std::vector<std::string> known = kStandardFlags;
   for (const CLI::Option* option : app.get_options()) {
     for (const std::string& name : option->get_lnames()) known.push_back(name);

@@ -1,7 +1,7 @@
 #include "connectors/kafka/kafka_producer.h"
 
-#include "connectors/kafka/client_properties.h"
 #include <algorithm>
+#include "connectors/kafka/client_properties.h"
 
 #include "core/log.h"
 
