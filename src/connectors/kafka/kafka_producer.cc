@@ -1,8 +1,8 @@
 #include "connectors/kafka/kafka_producer.h"
 
 #include <algorithm>
-#include "connectors/kafka/client_properties.h"
 
+#include "connectors/kafka/client_properties.h"
 #include "core/log.h"
 
 namespace sluice::kafka::internal {

@@ -101,10 +101,11 @@ class KafkaSecurityIT : public ::testing::TestWithParam<Listener> {
       return {{"security.protocol", "SASL_PLAINTEXT"}, {"sasl.kerberos.service.name", "kafka"}};
     }
     if (listener.scram) {
-      return {{"security.protocol", "SASL_PLAINTEXT"},
-              {"sasl.mechanism", listener.name == "ScramSha256" ? "SCRAM-SHA-256" : "SCRAM-SHA-512"},
-              {"sasl.username", "alice"},
-              {"sasl.password", "alice-secret"}};
+      return {
+          {"security.protocol", "SASL_PLAINTEXT"},
+          {"sasl.mechanism", listener.name == "ScramSha256" ? "SCRAM-SHA-256" : "SCRAM-SHA-512"},
+          {"sasl.username", "alice"},
+          {"sasl.password", "alice-secret"}};
     }
     kafka::Properties tls = {{"security.protocol", "SSL"},
                              {"ssl.ca.location", BrokerFile("tls/ca.crt")}};
