@@ -86,6 +86,24 @@ case $scenario in
     "$write" --count 3 --interval 10ms --topic "$topic" "${sasl[@]}"
     got=$("$read" --bounded --start-from earliest --topic "$topic" --group-id "$group" "${sasl[@]}")
     expect_lines "$got" "$(printf 'add element : %d\n' 0 1 2)"
+    # The same credentials from --property-file, as Flink users keep them: off the command line.
+    properties=$(mktemp)
+    trap '"$topic_tool" delete "$topic" || true; rm -f "$properties"' EXIT
+    chmod 600 "$properties"
+    printf '%s\n' '# SASL/PLAIN as alice' 'security.protocol=SASL_PLAINTEXT' 'sasl.mechanism = PLAIN' \
+      'sasl.username=alice' 'sasl.password=alice-secret' >"$properties"
+    got=$("$read" --bounded --start-from earliest --topic "$topic" --group-id "$group-file" \
+      --bootstrap-servers "${SLUICE_SASL_BOOTSTRAP_SERVERS:-127.0.0.1:19094}" --property-file "$properties")
+    expect_lines "$got" "$(printf 'add element : %d\n' 0 1 2)"
+    # A wrong password on the command line overrides the file's, and is never printed back.
+    expect_exit 1 "Invalid username or password" "$read" --bounded --topic "$topic" --group-id "$group-file" \
+      --bootstrap-servers "${SLUICE_SASL_BOOTSTRAP_SERVERS:-127.0.0.1:19094}" --property-file "$properties" \
+      --property sasl.password=wrong-secret-xyz
+    err=$("$read" --bounded --topic "$topic" --group-id "$group-file" --property-file "$properties" \
+      --bootstrap-servers "${SLUICE_SASL_BOOTSTRAP_SERVERS:-127.0.0.1:19094}" \
+      --property sasl.password=wrong-secret-xyz 2>&1 >/dev/null) || true
+    [[ $err != *wrong-secret-xyz* ]] || fail "read_from_kafka printed the password: $err"
+    expect_exit 2 "cannot read the properties file" "$read" --bounded --topic "$topic" --property-file /nonexistent.properties
     ;;
   kerberos)
     with_topic

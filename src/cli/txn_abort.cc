@@ -115,7 +115,8 @@ ConfPtr BaseConf(const TxnAbortOptions& options, bool* forward_debug, std::strin
   auto set = [&](const std::string& key, const std::string& value) {
     if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error, sizeof error) !=
         RD_KAFKA_CONF_OK) {
-      *problem = "--property " + key + "=" + value + " is refused by librdkafka: " + error +
+      *problem = "--property " + key + "=" + kafka::internal::ShownValue(key, value) +
+                 " is refused by librdkafka: " + error +
                  " (see librdkafka's CONFIGURATION.md for producer properties)";
       return false;
     }

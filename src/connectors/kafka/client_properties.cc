@@ -53,4 +53,15 @@ std::map<std::string, std::string> ClientProperties(std::map<std::string, std::s
   return properties;
 }
 
+bool IsSecretProperty(std::string_view key) {
+  return key.find("password") != std::string_view::npos ||
+         key.find("secret") != std::string_view::npos || key == "sasl.kerberos.keytab" ||
+         key == "ssl.key.pem" || key == "ssl_key" || key == "sasl.oauthbearer.config" ||
+         key == "sasl.jaas.config";
+}
+
+std::string ShownValue(std::string_view key, std::string_view value) {
+  return IsSecretProperty(key) ? "***" : std::string(value);
+}
+
 }  // namespace sluice::kafka::internal

@@ -9,6 +9,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 
 namespace sluice::kafka::internal {
 
@@ -27,5 +28,12 @@ namespace sluice::kafka::internal {
 ///     why the seed's security.protocol and sasl.kerberos.service.name alone did not work.
 /// Every other client's properties come back unchanged.
 std::map<std::string, std::string> ClientProperties(std::map<std::string, std::string> properties);
+
+/// True for the properties whose values are secrets or say where one lives: passwords, client
+/// secrets, private keys, the Kerberos keytab, the OAUTHBEARER configuration.
+bool IsSecretProperty(std::string_view key);
+
+/// `value`, or "***" when `key` IsSecretProperty: what a message or a log may show of it.
+std::string ShownValue(std::string_view key, std::string_view value);
 
 }  // namespace sluice::kafka::internal

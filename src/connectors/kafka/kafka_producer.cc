@@ -20,7 +20,8 @@ Result<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(
   auto set = [&](const std::string& key, const std::string& value) -> Status {
     if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error, sizeof(error)) !=
         RD_KAFKA_CONF_OK) {
-      return Status::InvalidArgument("KafkaSink: property " + key + "=" + value + ": " + error);
+      return Status::InvalidArgument("KafkaSink: property " + key + "=" + ShownValue(key, value) +
+                                     ": " + error);
     }
     return Status::Ok();
   };

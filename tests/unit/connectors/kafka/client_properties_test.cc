@@ -77,5 +77,15 @@ TEST_F(ClientPropertiesTest, AClientsOwnKerberosSettingsWin) {
   EXPECT_EQ(ClientProperties(kinit), kinit);
 }
 
+TEST_F(ClientPropertiesTest, SecretsAreShownAsStars) {
+  for (const char* key :
+       {"sasl.password", "ssl.key.password", "ssl.keystore.password",
+        "sasl.oauthbearer.client.secret", "sasl.kerberos.keytab", "ssl.key.pem"}) {
+    EXPECT_EQ(ShownValue(key, "hunter2"), "***") << key;
+  }
+  EXPECT_EQ(ShownValue("sasl.username", "alice"), "alice");
+  EXPECT_EQ(ShownValue("security.protocol", "SSL"), "SSL");
+}
+
 }  // namespace
 }  // namespace sluice::kafka::internal
