@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "api/kerberos_login.h"
 #include "api/standard_flags.h"
 #include "core/log.h"
 #include "state/key_group_assignment.h"
@@ -187,6 +188,12 @@ std::unique_ptr<StreamExecutionEnvironment> StreamExecutionEnvironment::FromArgs
   if (flags->state_changelog) {
     env->state_changelog_ = flags->state_changelog;
     env->state_changelog_from_flags_ = true;
+  }
+  if (flags->kerberos_keytab) {
+    // Process-wide, as Flink's security module installs its login once per process: every
+    // Kafka client made from now on logs in with it (connectors/kafka/client_properties.cc).
+    internal::InstallKerberosLogin(
+        internal::KerberosLogin{*flags->kerberos_keytab, *flags->kerberos_principal});
   }
   env->parameters_ = flags->job_parameters;
   env->check_parameters_ = true;
