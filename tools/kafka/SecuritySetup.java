@@ -73,8 +73,20 @@ public class SecuritySetup {
             "sasl.mechanism", mechanism,
             "sasl.jaas.config", "org.apache.kafka.common.security.scram.ScramLoginModule required"
                 + " username=\"alice\" password=\"alice-secret\";");
-        try (Admin admin = Admin.create(scram)) {
-          admin.describeCluster().nodes().get(30, TimeUnit.SECONDS);
+        // The users created above reach the listener through the metadata log a moment later:
+        // an authentication failure is retried for up to 30 s before it counts.
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        while (true) {
+          try (Admin admin = Admin.create(scram)) {
+            admin.describeCluster().nodes().get(30, TimeUnit.SECONDS);
+            break;
+          } catch (java.util.concurrent.ExecutionException e) {
+            if (!(e.getCause() instanceof org.apache.kafka.common.errors.SaslAuthenticationException)
+                || System.nanoTime() > deadline) {
+              throw e;
+            }
+            Thread.sleep(500);
+          }
         }
       }
     }
