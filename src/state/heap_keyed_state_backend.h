@@ -10,14 +10,16 @@
 //   varint number of states that follow
 //   per state, in ascending name order:
 //     string name
-//     u8 kind (KeyedStateKind: 0 value, 1 list, 2 map, 3 reducing)
+//     u8 kind (KeyedStateKind: 0 value, 1 list, 2 map, 3 reducing, 4 aggregating)
 //     string type name: TypeNameOf<T>() of the value type; for a list the element type T,
-//                       for a map "map<UK,UV>" (TypeNameOf<std::map<UK, UV>>())
+//                       for a map "map<UK,UV>" (TypeNameOf<std::map<UK, UV>>()), for
+//                       aggregating state the accumulator type
 //     u8 payload format (PayloadFormat: 1 unframed values, 2 framed values; version 2 only)
 //     string payload:   varint number of entries, then per entry:
 //                         string key bytes
 //                         the value by SerializeValue: T (value, reducing), std::vector<T>
-//                         (list), std::map<UK, UV> (map); as a string in format 2
+//                         (list), std::map<UK, UV> (map), the accumulator (aggregating); as
+//                         a string in format 2
 //
 // ("string" is DataOutput::WriteString: varint length, then the bytes.) States without entries
 // in the key group are omitted; entries are in hash-table order, so equal state may give

@@ -435,6 +435,69 @@ TEST(HeapKeyedStateBackend, ValueStateReturnsDefaultUntilUpdatedAndAfterClear) {
   EXPECT_EQ(Snapshot(store, 3), "\x02\x00"s);
 }
 
+// An average: the accumulator (sum, count) is the stored value; Get is its result.
+class Average final : public AggregateFunction<int32_t, std::pair<int64_t, int64_t>, double> {
+ public:
+  std::pair<int64_t, int64_t> CreateAccumulator() override { return {0, 0}; }
+  std::pair<int64_t, int64_t> Add(const int32_t& value,
+                                  std::pair<int64_t, int64_t> accumulator) override {
+    if (value < 0) throw std::runtime_error("negative");
+    return {accumulator.first + value, accumulator.second + 1};
+  }
+  double GetResult(const std::pair<int64_t, int64_t>& accumulator) override {
+    return static_cast<double>(accumulator.first) / static_cast<double>(accumulator.second);
+  }
+  std::pair<int64_t, int64_t> Merge(std::pair<int64_t, int64_t> a,
+                                    std::pair<int64_t, int64_t> b) override {
+    return {a.first + b.first, a.second + b.second};
+  }
+};
+using AverageDescriptor = AggregatingStateDescriptor<int32_t, std::pair<int64_t, int64_t>, double>;
+
+TEST(HeapKeyedStateBackend, AggregatingStateFoldsInputsIntoTheAccumulatorPerKey) {
+  HeapKeyedStateBackend store(Params("op", 0, 0, /*track_changes=*/true));
+  AggregatingState<int32_t, double>& average =
+      store.GetAggregatingState(AverageDescriptor("avg", Average()));
+  store.SetCurrentKey("a", 0);
+  EXPECT_EQ(average.Get(), std::nullopt);
+  average.Add(1);
+  average.Add(2);
+  store.SetCurrentKey("b", 0);
+  average.Add(10);
+  // A throwing function leaves the accumulator as it was.
+  EXPECT_THROW(average.Add(-1), std::runtime_error);
+  EXPECT_EQ(average.Get(), 10.0);
+  store.SetCurrentKey("a", 0);
+  EXPECT_EQ(average.Get(), 1.5);
+  // What a changelog writes is the accumulator, not the result.
+  EXPECT_EQ(ChangesOf(store, 0),
+            (ChangeMap{{{"avg", "a"}, BytesOf(std::pair<int64_t, int64_t>{3, 2})},
+                       {{"avg", "b"}, BytesOf(std::pair<int64_t, int64_t>{10, 1})}}));
+
+  // Snapshotted and restored with its kind and accumulator type.
+  const std::string section = Snapshot(store, 0);
+  EXPECT_NE(section.find("\x03"
+                         "avg\x04"),
+            std::string::npos)
+      << "kind 4: aggregating";
+  HeapKeyedStateBackend restored(Params("op", 0, 0));
+  Restore(restored, 0, section);
+  AggregatingState<int32_t, double>& again =
+      restored.GetAggregatingState(AverageDescriptor("avg", Average()));
+  restored.SetCurrentKey("a", 0);
+  again.Add(6);
+  EXPECT_EQ(again.Get(), 3.0);
+  again.Clear();
+  EXPECT_EQ(again.Get(), std::nullopt);
+
+  // The same name as another kind of state: refused, naming both.
+  const std::string message = MessageOf<std::logic_error>(
+      [&] { restored.GetValueState(ValueStateDescriptor<int32_t>("avg")); });
+  EXPECT_TRUE(Contains(message, "aggregating state")) << message;
+  EXPECT_THROW(AverageDescriptor("avg", std::shared_ptr<AverageDescriptor::Function>()),
+               std::invalid_argument);
+}
+
 TEST(HeapKeyedStateBackend, ListStateAddsReplacesAndErasesWhenEmptied) {
   HeapKeyedStateBackend store(Params("op", 0, 0));
   ListState<std::string>& list = store.GetListState(ListStateDescriptor<std::string>("list"));

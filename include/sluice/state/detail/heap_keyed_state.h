@@ -21,6 +21,7 @@
 #include <functional>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -373,6 +374,32 @@ class HeapReducingState final : public ReducingState<T>, public HeapKeyedTable<T
 
  private:
   typename ReducingStateDescriptor<T>::ReduceFunction reduce_;
+};
+
+template <typename In, typename Acc, typename Out>
+class HeapAggregatingState final : public AggregatingState<In, Out>,
+                                   public HeapKeyedTable<Acc, false> {
+ public:
+  HeapAggregatingState(const AggregatingStateDescriptor<In, Acc, Out>& descriptor,
+                       const HeapStateContext& context)
+      : HeapKeyedTable<Acc, false>(context, descriptor.name()), function_(descriptor.function()) {}
+
+  std::optional<Out> Get() const override {
+    if (const Acc* accumulator = this->Lookup()) return function_->GetResult(*accumulator);
+    return std::nullopt;
+  }
+  void Add(In value) override {
+    // Added to a copy: if the function throws, the accumulator stays as it was.
+    if (Acc* accumulator = this->LookupForUpdate()) {
+      *accumulator = function_->Add(value, Acc(*accumulator));
+    } else {
+      this->Assign(function_->Add(value, function_->CreateAccumulator()));
+    }
+  }
+  void Clear() override { this->EraseCurrent(); }
+
+ private:
+  std::shared_ptr<AggregateFunction<In, Acc, Out>> function_;
 };
 
 }  // namespace sluice::detail

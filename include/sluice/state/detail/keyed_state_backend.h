@@ -170,6 +170,12 @@ class KeyedStateBackend {
     return Get<ReducingState<T>, HeapReducingState<T>>(descriptor, KeyedStateKind::kReducing,
                                                        &TypeNameOf<T>);
   }
+  template <typename In, typename Acc, typename Out>
+  AggregatingState<In, Out>& GetAggregatingState(
+      const AggregatingStateDescriptor<In, Acc, Out>& descriptor) {
+    return Get<AggregatingState<In, Out>, HeapAggregatingState<In, Acc, Out>>(
+        descriptor, KeyedStateKind::kAggregating, &TypeNameOf<Acc>);
+  }
 
   // ---- snapshot and restore, one key group at a time (runtime side) ----
 

@@ -20,9 +20,9 @@ namespace {
 
 std::string WriteFile(const std::string& text) {
   static int counter = 0;
-  std::filesystem::path path = std::filesystem::temp_directory_path() /
-                               ("props-" + std::to_string(getpid()) + "-" +
-                                std::to_string(counter++) + ".properties");
+  std::filesystem::path path =
+      std::filesystem::temp_directory_path() /
+      ("props-" + std::to_string(getpid()) + "-" + std::to_string(counter++) + ".properties");
   std::ofstream(path) << text;
   return path.string();
 }
