@@ -17,6 +17,7 @@
 #include <iostream>
 #include <memory>
 #include <string>
+#include <utility>
 #include <string_view>
 #include <vector>
 
@@ -58,8 +59,12 @@ inline CLI::Option* AddPropertyFlag(CLI::App& app, std::vector<std::string>& pai
            sluice::Result<sluice::kafka::Properties> loaded = sluice::kafka::LoadProperties(path);
            if (!loaded.ok())
              throw CLI::ValidationError("--property-file", loaded.status().message());
-           for (const auto& [key, value] : *loaded)
-             PropertyFilePairs().push_back(key + "=" + value);
+           for (const auto& [key, value] : *loaded) {
+             std::string pair = key;
+             pair += '=';
+             pair += value;
+             PropertyFilePairs().push_back(std::move(pair));
+           }
          },
          "Kafka client properties from a file of KEY=VALUE lines (e.g. sasl.password; mode 0600)")
       ->type_name("PATH");

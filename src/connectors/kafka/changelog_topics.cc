@@ -522,6 +522,8 @@ Status EnsureChangelogTopics(const std::map<std::string, std::string>& client_pr
   properties.erase("transactional.id");
   properties.erase("group.id");
   properties["allow.auto.create.topics"] = "false";
+  const std::string bootstrap =
+      properties.contains("bootstrap.servers") ? properties.at("bootstrap.servers") : "";
   for (const auto& [key, value] : ClientProperties(std::move(properties))) {
     if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error, sizeof error) !=
         RD_KAFKA_CONF_OK) {
@@ -552,8 +554,6 @@ Status EnsureChangelogTopics(const std::map<std::string, std::string>& client_pr
   }
   (void)conf.release();  // rd_kafka_new took it
   KafkaPtr client(raw);
-  const std::string bootstrap =
-      properties.contains("bootstrap.servers") ? properties.at("bootstrap.servers") : "";
   AdminCall call(client.get(), Clock::now() + options.timeout, options.timeout,
                  [&]() -> std::optional<Status> {
                    rd_kafka_poll(client.get(), 0);  // the error callback runs here
