@@ -17,8 +17,8 @@
 #include <iostream>
 #include <memory>
 #include <string>
-#include <utility>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace sluice_examples {

@@ -8,6 +8,10 @@
 // them; they are not API and may change in any release. Nothing here includes <iostream>.
 #pragma once
 
+#include <sluice/api/broadcast_connected_stream.h>
+#include <sluice/api/broadcast_functions.h>
+#include <sluice/api/co_functions.h>
+#include <sluice/api/connected_streams.h>
 #include <sluice/api/data_stream.h>
 #include <sluice/api/duration.h>
 #include <sluice/api/functions.h>

@@ -110,16 +110,22 @@ Result<JobGraph> BuildJobGraph(const std::vector<std::unique_ptr<Transformation>
   // Edges.
   for (const Transformation* t : physical) {
     std::vector<ResolvedInput> producers;
-    for (const Transformation* in : t->inputs()) {
-      SLUICE_RETURN_IF_ERROR(ResolveInputs(in, nullptr, producers));
+    // The logical input (of a two-input operator) each resolved producer feeds.
+    std::vector<int32_t> logical_inputs;
+    const bool two_inputs = t->kind() == Transformation::Kind::kTwoInput;
+    for (size_t i = 0; i < t->inputs().size(); ++i) {
+      SLUICE_RETURN_IF_ERROR(ResolveInputs(t->inputs()[i], nullptr, producers));
+      logical_inputs.resize(producers.size(), two_inputs ? static_cast<int32_t>(i) : 0);
     }
-    for (auto [producer, partitioner, side_output] : producers) {
+    for (size_t p = 0; p < producers.size(); ++p) {
+      auto [producer, partitioner, side_output] = producers[p];
       JobEdge edge;
       edge.id = static_cast<int32_t>(graph.edges.size());
       edge.producer = producer;
       edge.consumer = t;
       edge.partitioner = partitioner;
       edge.side_output = side_output;
+      edge.input = logical_inputs[p];
       int32_t up = graph.nodes.at(producer).parallelism;
       int32_t down = graph.nodes.at(t).parallelism;
       if (partitioner != nullptr) {
@@ -162,7 +168,10 @@ Result<JobGraph> BuildJobGraph(const std::vector<std::unique_ptr<Transformation>
   for (const Transformation* t : physical) {
     JobNode& node = graph.nodes.at(t);
     bool chain = false;
-    if (options.chaining && node.in_edges.size() == 1) {
+    // Two-input operators head their task: their inputs arrive through a two-input network
+    // input, whatever the edges (a.Connect(a) with forward edges included).
+    if (options.chaining && node.in_edges.size() == 1 &&
+        t->kind() != Transformation::Kind::kTwoInput) {
       JobEdge& edge = graph.edges[static_cast<size_t>(node.in_edges[0])];
       chain = edge.kind == PartitionerKind::kForward;
       edge.chained = chain;

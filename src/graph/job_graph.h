@@ -1,7 +1,8 @@
 // StreamGraph -> JobGraph: resolves virtual nodes (union, partitioning, side outputs) into edges
 // between operators, settles every operator's parallelism and uid, and chains operators that can
 // pass records by function call (one input, forward edge, equal parallelism) into one vertex, which
-// becomes one task per parallel instance.
+// becomes one task per parallel instance. An operator with two inputs (ConnectedStreams) is never
+// chained to its producers; each of its edges says which of its inputs it feeds.
 //
 // Runs on the thread that calls Execute(), before any task starts.
 #pragma once
@@ -31,6 +32,9 @@ struct JobEdge {
   /// The kSideOutput node when the edge carries a side output of the producer (its records are
   /// of that node's type, not the producer's); null for the main output.
   const Transformation* side_output = nullptr;
+  /// The consumer's logical input the edge feeds: 0, or 1 for the second input of a two-input
+  /// operator.
+  int32_t input = 0;
   /// The node whose type the edge's records have: its channels and writers are made by it.
   const Transformation* records() const { return side_output != nullptr ? side_output : producer; }
 };

@@ -680,12 +680,15 @@ Status JobMaster::BuildTasks(int32_t attempt, RestorePlan* plan) {
           return Status::Internal("source operator '" + head->name() + "' is not a task input");
         task->SetInput(input);
       } else {
-        std::vector<std::shared_ptr<detail::ChannelBase>> inputs;
+        // Per logical input (two for a two-input head), the channels of every edge feeding it.
+        Transformation::InputChannels inputs(head->kind() == Transformation::Kind::kTwoInput ? 2
+                                                                                             : 1);
         for (int32_t e : graph.node(head).in_edges) {
+          const JobEdge& edge = graph.edges[static_cast<size_t>(e)];
           const auto& matrix = channels.at(e);
           for (const auto& row : matrix) {
             if (row[static_cast<size_t>(s)] != nullptr)
-              inputs.push_back(row[static_cast<size_t>(s)]);
+              inputs.at(static_cast<size_t>(edge.input)).push_back(row[static_cast<size_t>(s)]);
           }
         }
         auto input = head->CreateNetworkInput(head_op, inputs, task.get());

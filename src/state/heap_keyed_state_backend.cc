@@ -248,6 +248,22 @@ std::vector<std::string> HeapKeyedStateBackend::StateNames() const {
   return names;
 }
 
+std::vector<std::pair<std::int32_t, std::string>> HeapKeyedStateBackend::GetKeys(
+    std::string_view state_name) const {
+  std::vector<std::pair<std::int32_t, std::string>> keys;
+  const auto it = states_.find(state_name);
+  if (it == states_.end() || it->second.table == nullptr) return keys;
+  std::vector<std::string> group;
+  for (std::size_t index = 0; index < KeyGroupCount(); ++index) {
+    group.clear();
+    it->second.table->AppendKeys(index, group);
+    const auto key_group =
+        static_cast<std::int32_t>(key_group_start() + static_cast<std::int64_t>(index));
+    for (std::string& key : group) keys.emplace_back(key_group, std::move(key));
+  }
+  return keys;
+}
+
 void HeapKeyedStateBackend::VisitChanges(std::int32_t key_group, const ChangeVisitor& visit) const {
   const std::size_t index = IndexOf(key_group, "VisitChanges");
   if (!tracks_changes()) {

@@ -50,6 +50,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <sluice/state/detail/keyed_state_backend.h>
@@ -70,6 +71,8 @@ class HeapKeyedStateBackend : public KeyedStateBackend {
   void SnapshotKeyGroup(std::int32_t key_group, DataOutput& out) const override;
   void RestoreKeyGroup(std::int32_t key_group, DataInput& in) override;
   std::vector<std::string> StateNames() const override;
+  std::vector<std::pair<std::int32_t, std::string>> GetKeys(
+      std::string_view state_name) const override;
   void VisitChanges(std::int32_t key_group, const ChangeVisitor& visit) const override;
   void ClearChanges() override;
   void MarkAllChanged() override;

@@ -8,11 +8,13 @@
 namespace sluice::detail {
 namespace {
 
-constexpr std::uint8_t kLastMode = static_cast<std::uint8_t>(OperatorStateMode::kUnion);
+// The largest mode each section version may name.
+constexpr std::uint8_t kLastModeOfVersion1 = static_cast<std::uint8_t>(OperatorStateMode::kUnion);
+constexpr std::uint8_t kLastMode = static_cast<std::uint8_t>(OperatorStateMode::kBroadcast);
 
 std::string Describe(OperatorStateMode mode, std::string_view type_name) {
   std::string text(OperatorStateModeName(mode));
-  text += " list state of ";
+  text += mode == OperatorStateMode::kBroadcast ? " map state of " : " list state of ";
   text += type_name;
   return text;
 }
@@ -42,6 +44,8 @@ std::string_view OperatorStateModeName(OperatorStateMode mode) {
       return "split";
     case OperatorStateMode::kUnion:
       return "union";
+    case OperatorStateMode::kBroadcast:
+      return "broadcast";
   }
   return "unknown";
 }
@@ -110,7 +114,10 @@ std::pair<std::size_t, std::size_t> OperatorStateStore::SplitShare(
 }
 
 void OperatorStateStore::Snapshot(DataOutput& out) const {
-  out.WriteU8(kOperatorSectionVersion);
+  const bool broadcast = std::any_of(states_.begin(), states_.end(), [](const auto& entry) {
+    return entry.second.mode == OperatorStateMode::kBroadcast;
+  });
+  out.WriteU8(broadcast ? kOperatorSectionVersion : kOperatorSectionVersionWithoutBroadcast);
   out.WriteVarU64(states_.size());
   for (const auto& [name, slot] : states_) {
     out.WriteString(name);
@@ -145,12 +152,15 @@ void OperatorStateStore::Restore(const std::vector<std::string_view>& old_sectio
     DataInput in(old_sections[old]);
     const std::string what = "operator state section of old subtask " + std::to_string(old);
     const std::uint8_t version = in.ReadU8();
-    if (version != kOperatorSectionVersion) {
+    if (version != kOperatorSectionVersion && version != kOperatorSectionVersionWithoutBroadcast) {
       ThrowSerializationError(
           what, 0,
           "format version " + std::to_string(version) + " is not one this program reads (" +
+              std::to_string(kOperatorSectionVersionWithoutBroadcast) + " to " +
               std::to_string(kOperatorSectionVersion) + "); was it written by a newer release?");
     }
+    const std::uint8_t last_mode =
+        version == kOperatorSectionVersionWithoutBroadcast ? kLastModeOfVersion1 : kLastMode;
     const std::uint64_t state_count = in.ReadVarU64();
     std::vector<std::string_view> seen;
     for (std::uint64_t s = 0; s < state_count; ++s) {
@@ -163,10 +173,11 @@ void OperatorStateStore::Restore(const std::vector<std::string_view>& old_sectio
       seen.push_back(name);
       const std::size_t mode_offset = in.position();
       const std::uint8_t mode_byte = in.ReadU8();
-      if (mode_byte > kLastMode) {
-        ThrowSerializationError(
-            what, mode_offset,
-            "unknown mode " + std::to_string(mode_byte) + " of state '" + std::string(name) + "'");
+      if (mode_byte > last_mode) {
+        ThrowSerializationError(what, mode_offset,
+                                "unknown mode " + std::to_string(mode_byte) + " of state '" +
+                                    std::string(name) + "' in a version " +
+                                    std::to_string(version) + " section");
       }
       const auto mode = static_cast<OperatorStateMode>(mode_byte);
       const std::string_view type_name = in.ReadStringView();
@@ -198,14 +209,21 @@ void OperatorStateStore::Restore(const std::vector<std::string_view>& old_sectio
     for (const auto& items : state.items) counts.push_back(items.size());
     const auto [share_first, share_end] = SplitShare(counts, subtask, parallelism);
     const bool split = state.mode == OperatorStateMode::kSplit;
+    const bool broadcast = state.mode == OperatorStateMode::kBroadcast;
 
-    // This instance's items: its share of the concatenation (split), or all of it (union).
+    // This instance's items: its share of the concatenation (split), all of it (union), or the
+    // copy of one old instance (broadcast).
     std::vector<std::string_view> mine;
-    std::size_t position = 0;
-    for (const auto& items : state.items) {
-      for (std::string_view item : items) {
-        if (!split || (position >= share_first && position < share_end)) mine.push_back(item);
-        ++position;
+    if (broadcast) {
+      const auto& copy = state.items[static_cast<std::size_t>(subtask) % state.items.size()];
+      mine.assign(copy.begin(), copy.end());
+    } else {
+      std::size_t position = 0;
+      for (const auto& items : state.items) {
+        for (std::string_view item : items) {
+          if (!split || (position >= share_first && position < share_end)) mine.push_back(item);
+          ++position;
+        }
       }
     }
 
@@ -226,8 +244,9 @@ void OperatorStateStore::Restore(const std::vector<std::string_view>& old_sectio
     Slot slot{state.mode, std::string(state.type_name), nullptr, {}, 0, 0};
     slot.pending.reserve(mine.size());
     for (std::string_view item : mine) slot.pending.emplace_back(item);
-    slot.carry_begin = split ? 0 : share_first;
-    slot.carry_end = split ? slot.pending.size() : share_end;
+    const bool whole = split || broadcast;
+    slot.carry_begin = whole ? 0 : share_first;
+    slot.carry_end = whole ? slot.pending.size() : share_end;
     states_.emplace(std::string(name), std::move(slot));
   }
   restored_ = true;

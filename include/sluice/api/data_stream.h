@@ -29,6 +29,8 @@
 #include <type_traits>
 #include <utility>
 
+#include <sluice/api/broadcast_connected_stream.h>
+#include <sluice/api/connected_streams.h>
 #include <sluice/api/functions.h>
 #include <sluice/api/key_hash.h>
 #include <sluice/api/output_tag.h>
@@ -177,6 +179,30 @@ class DataStream {
   DataStream<T> Broadcast() {
     return Partition("Broadcast", std::make_unique<detail::BroadcastPartitioner<T>>());
   }
+  /// Broadcasts this stream with broadcast state: for Connect, whose operator keeps one map per
+  /// descriptor (MapStateDescriptor<K, V>), the same copy on each of its parallel instances
+  /// (sluice/api/broadcast_connected_stream.h). Two descriptors of one name throw
+  /// std::invalid_argument.
+  template <typename... Descriptors>
+    requires(sizeof...(Descriptors) > 0)
+  BroadcastStream<T> Broadcast(const Descriptors&... descriptors) {
+    auto states = std::make_shared<detail::BroadcastStateDescriptors>();
+    (states->Add(descriptors), ...);
+    DataStream<T> broadcast = Broadcast();
+    return BroadcastStream<T>(graph_, broadcast.node(), std::move(states));
+  }
+
+  /// This stream and `other` as the two inputs of one operator (ConnectedStreams:
+  /// Map/FlatMap/Process with a function of two inputs, KeyBy(key1, key2)).
+  template <typename T2>
+  ConnectedStreams<T, T2> Connect(const DataStream<T2>& other) {
+    return ConnectedStreams<T, T2>(graph_, node_, other.node());
+  }
+  /// This stream and a broadcast stream: Process(BroadcastProcessFunction).
+  template <typename T2>
+  BroadcastConnectedStream<T, T2> Connect(const BroadcastStream<T2>& broadcast) {
+    return BroadcastConnectedStream<T, T2>(graph_, node_, broadcast);
+  }
   /// Each instance sends to the instance with the same index; needs equal parallelism.
   DataStream<T> Forward() {
     return Partition("Forward", std::make_unique<detail::ForwardPartitioner<T>>());
@@ -324,6 +350,27 @@ class KeyedStream : public DataStream<T> {
   }
 
   const KeySelector& key_selector() const { return key_selector_; }
+
+  /// Two keyed streams of one key type: KeyedConnectedStreams (Process with a
+  /// KeyedCoProcessFunction, keyed state in Map and FlatMap).
+  template <typename K2, typename T2>
+  KeyedConnectedStreams<K, T, T2> Connect(const KeyedStream<K2, T2>& other) {
+    static_assert(std::is_same_v<K, K2>,
+                  "Connect: two keyed streams with different key types; key both by one type");
+    return KeyedConnectedStreams<K, T, T2>(this->graph_, this->node_, other.node(), key_selector_,
+                                           other.key_selector());
+  }
+  /// A keyed stream and a non-keyed one: ConnectedStreams (the operator is not keyed).
+  template <typename T2>
+  ConnectedStreams<T, T2> Connect(const DataStream<T2>& other) {
+    return DataStream<T>::Connect(other);
+  }
+  /// This keyed stream and a broadcast stream: Process(KeyedBroadcastProcessFunction).
+  template <typename T2>
+  KeyedBroadcastConnectedStream<K, T, T2> Connect(const BroadcastStream<T2>& broadcast) {
+    return KeyedBroadcastConnectedStream<K, T, T2>(this->graph_, this->node_, key_selector_,
+                                                   broadcast);
+  }
 
   /// A KeyedProcessFunction<K, T, Out> subclass, copied per instance.
   template <typename F>

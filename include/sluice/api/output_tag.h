@@ -1,6 +1,7 @@
 // OutputTag<T>: names a side output of an operator (Flink's OutputTag). A function emits to it
 // with `ctx.Output(tag, value)` from any context that has one (ProcessFunction,
-// KeyedProcessFunction, ProcessWindowFunction), and the job reads it with
+// KeyedProcessFunction, ProcessWindowFunction, CoProcessFunction, KeyedCoProcessFunction and the
+// broadcast process functions), and the job reads it with
 // `stream.GetSideOutput(tag)`, a DataStream<T> of its own.
 //
 //   const sluice::OutputTag<std::string> rejected("rejected");

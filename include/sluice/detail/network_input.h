@@ -1,7 +1,13 @@
 // The input of a non-source task: batches from every upstream subtask, merged with barrier
-// alignment and watermark merging. The typed half (NetworkInput<T>) reads the channels and
-// hands records to the head operator; the untyped half (NetworkInputBase, out of line in
-// src/runtime/network_input.cc) handles every control element.
+// alignment and watermark merging. The typed half (NetworkInput<T>, or TwoInputNetworkInput for
+// a two-input head: two_input_network_input.h) reads the channels and hands records to the head
+// operator; the untyped half (NetworkInputBase, out of line in src/runtime/network_input.cc)
+// handles every control element.
+//
+// A task whose head has two inputs (ConnectedStreams) has two logical inputs, each with its own
+// channels. Barriers are aligned over the channels of both, so a checkpoint sees both inputs cut
+// at the same barrier; watermarks are merged per logical input (one valve each) and handed to
+// the head's ProcessInputWatermark, which combines the two (two_input_operator.h).
 //
 // Threads: the task thread, except Cancel() (any thread, TaskInput's contract).
 #pragma once
@@ -21,13 +27,19 @@ namespace sluice::detail {
 
 /// Watermarks, watermark status, checkpoint barriers and end of input across the channels of
 /// a task, whatever their record type. Forwards the merged watermark to the head operator and
-/// completed or aborted alignments to the task's hooks.
+/// completed or aborted alignments to the task's hooks. Channels are numbered across the logical
+/// inputs: those of input 0 first, then those of input 1.
 class NetworkInputBase : public TaskInput {
  public:
   bool IsSource() const final { return false; }
 
  protected:
+  /// One logical input of `num_channels` channels.
   NetworkInputBase(size_t num_channels, StreamOperator* head_operator, TaskHooks* hooks);
+  /// Logical input i has channels_per_input[i] channels; with two inputs `head_operator` is a
+  /// TwoInputStreamOperator.
+  NetworkInputBase(const std::vector<size_t>& channels_per_input, StreamOperator* head_operator,
+                   TaskHooks* hooks);
   ~NetworkInputBase() override;
 
   /// False while `channel` must not be read: it ended, or it delivered the barrier being

@@ -20,13 +20,16 @@
 #include <sluice/detail/operator.h>
 #include <sluice/detail/partitioner.h>
 #include <sluice/detail/record_writer.h>
+#include <sluice/detail/two_input_network_input.h>
+#include <sluice/detail/two_input_operator.h>
 
 namespace sluice::detail {
 
 class Transformation {
  public:
   /// kSideOutput: the records one operator emits to an OutputTag (GetSideOutput).
-  enum class Kind { kSource, kOneInput, kSink, kUnion, kPartition, kSideOutput };
+  /// kTwoInput: an operator with two inputs (ConnectedStreams): inputs()[0] and inputs()[1].
+  enum class Kind { kSource, kOneInput, kSink, kUnion, kPartition, kSideOutput, kTwoInput };
 
   Transformation(int32_t id, std::string name, Kind kind)
       : id_(id), name_(std::move(name)), kind_(kind) {}
@@ -89,10 +92,13 @@ class Transformation {
   virtual OutputBase* CreateOutput(const std::vector<StreamOperator*>& chained,
                                    const std::vector<RecordWriterBase*>& writers,
                                    std::vector<std::shared_ptr<void>>& keep_alive) const = 0;
+  /// The channels of each logical input of a task: [0] for a one-input head, [0] and [1] for a
+  /// two-input one.
+  using InputChannels = std::vector<std::vector<std::shared_ptr<ChannelBase>>>;
   /// The input of a task headed by `head` (made by this node) reading `channels`.
-  virtual std::unique_ptr<TaskInput> CreateNetworkInput(
-      StreamOperator* /*head*/, const std::vector<std::shared_ptr<ChannelBase>>& /*channels*/,
-      TaskHooks* /*hooks*/) const {
+  virtual std::unique_ptr<TaskInput> CreateNetworkInput(StreamOperator* /*head*/,
+                                                        const InputChannels& /*channels*/,
+                                                        TaskHooks* /*hooks*/) const {
     return nullptr;
   }
   /// Sinks only: checked before the job starts, and the participant completing checkpoints.
@@ -115,6 +121,17 @@ class Transformation {
   bool bounded_ = true;
   std::vector<Transformation*> inputs_;
 };
+
+/// The channels of one input, cast to their record type.
+template <typename T>
+std::vector<std::shared_ptr<Channel<T>>> TypedChannels(
+    const std::vector<std::shared_ptr<ChannelBase>>& channels) {
+  std::vector<std::shared_ptr<Channel<T>>> typed;
+  typed.reserve(channels.size());
+  for (const auto& channel : channels)
+    typed.push_back(std::dynamic_pointer_cast<Channel<T>>(channel));
+  return typed;
+}
 
 /// A node whose records are of type Out.
 template <typename Out>
@@ -237,15 +254,37 @@ class OneInputTransformation : public TypedTransformation<Out> {
   }
   std::unique_ptr<StreamOperator> CreateOperator() const override { return factory_(); }
 
-  std::unique_ptr<TaskInput> CreateNetworkInput(
-      StreamOperator* head, const std::vector<std::shared_ptr<ChannelBase>>& channels,
-      TaskHooks* hooks) const override {
-    std::vector<std::shared_ptr<Channel<In>>> typed;
-    typed.reserve(channels.size());
-    for (const auto& channel : channels)
-      typed.push_back(std::dynamic_pointer_cast<Channel<In>>(channel));
-    return std::make_unique<NetworkInput<In>>(std::move(typed), dynamic_cast<Input<In>*>(head),
-                                              head, hooks);
+  std::unique_ptr<TaskInput> CreateNetworkInput(StreamOperator* head,
+                                                const Transformation::InputChannels& channels,
+                                                TaskHooks* hooks) const override {
+    return std::make_unique<NetworkInput<In>>(TypedChannels<In>(channels.at(0)),
+                                              dynamic_cast<Input<In>*>(head), head, hooks);
+  }
+
+ private:
+  Factory factory_;
+};
+
+/// ConnectedStreams' operators: records of In1 from inputs()[0], of In2 from inputs()[1].
+template <typename In1, typename In2, typename Out>
+class TwoInputTransformation final : public TypedTransformation<Out> {
+ public:
+  using Factory = std::function<std::unique_ptr<StreamOperator>()>;
+  TwoInputTransformation(int32_t id, std::string name, Factory factory, Transformation* input1,
+                         Transformation* input2)
+      : TypedTransformation<Out>(id, std::move(name), Transformation::Kind::kTwoInput),
+        factory_(std::move(factory)) {
+    this->AddInput(input1);
+    this->AddInput(input2);
+  }
+  std::unique_ptr<StreamOperator> CreateOperator() const override { return factory_(); }
+
+  std::unique_ptr<TaskInput> CreateNetworkInput(StreamOperator* head,
+                                                const Transformation::InputChannels& channels,
+                                                TaskHooks* hooks) const override {
+    return std::make_unique<TwoInputNetworkInput<In1, In2>>(
+        TypedChannels<In1>(channels.at(0)), TypedChannels<In2>(channels.at(1)),
+        dynamic_cast<TwoInput<In1, In2>*>(head), head, hooks);
   }
 
  private:

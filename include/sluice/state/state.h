@@ -1,9 +1,10 @@
 // Keyed and operator state, as in Flink: ValueState, ListState, MapState, ReducingState,
-// AggregatingState.
+// AggregatingState, and broadcast state (BroadcastState, ReadOnlyBroadcastState).
 //
 // Keyed state is scoped to the key of the element being processed (inside KeyedStream
 // functions); operator state (ListState from GetOperatorListState / GetUnionListState) belongs
-// to one parallel instance of an operator.
+// to one parallel instance of an operator; broadcast state is a map every parallel instance of
+// a broadcast operator holds a copy of (sluice/api/broadcast_functions.h).
 // Thread safety: none. A state object may only be used on the task thread that owns it, from
 // inside the function callbacks (ProcessElement, OnTimer, Open, SnapshotState, ...).
 // Ownership: the runtime owns state objects; references returned by RuntimeContext stay valid
@@ -79,6 +80,36 @@ class AggregatingState {
   /// GetResult of the current key's accumulator; nullopt when nothing was added.
   virtual std::optional<Out> Get() const = 0;
   virtual void Add(In value) = 0;
+  virtual void Clear() = 0;
+};
+
+/// Broadcast state as the element side of a BroadcastProcessFunction or
+/// KeyedBroadcastProcessFunction sees it (Flink's ReadOnlyBroadcastState): it may read, never
+/// change it, so that every parallel instance keeps the same copy.
+template <typename K, typename V>
+class ReadOnlyBroadcastState {
+ public:
+  virtual ~ReadOnlyBroadcastState() = default;
+  /// The value of `key`, or nullopt (Flink returns null).
+  virtual std::optional<V> Get(const K& key) const = 0;
+  virtual bool Contains(const K& key) const = 0;
+  /// Every entry, in key order, without a copy (Flink's immutableEntries()); the reference is
+  /// valid as long as the state, its contents until the state next changes.
+  virtual const std::map<K, V>& ImmutableEntries() const = 0;
+};
+
+/// Broadcast state as the broadcast side sees it (Flink's BroadcastState): a map of which every
+/// parallel instance holds a copy. Only ProcessBroadcastElement changes it, with the same
+/// changes on every instance (every instance sees every broadcast element), so the copies stay
+/// equal; a change that depends on the instance (its index, its keyed state) makes them differ.
+/// Checkpointed with the operator; restored at another parallelism, new instance i gets the
+/// copy of old instance i % old parallelism, as in Flink.
+template <typename K, typename V>
+class BroadcastState : public ReadOnlyBroadcastState<K, V> {
+ public:
+  virtual void Put(K key, V value) = 0;
+  virtual void PutAll(std::map<K, V> entries) = 0;
+  virtual void Remove(const K& key) = 0;
   virtual void Clear() = 0;
 };
 

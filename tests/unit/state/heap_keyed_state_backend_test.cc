@@ -177,6 +177,42 @@ TEST(KeyedStateBackendInterface, StatesByDescriptorRoundTripPerKeyGroup) {
   EXPECT_EQ(value2.Value(), std::nullopt);
 }
 
+// ApplyToKeyedState of a keyed broadcast operator goes through every key of one state.
+TEST(KeyedStateBackendInterface, GetKeysListsTheKeysWithAValueInOneStateByKeyGroup) {
+  std::unique_ptr<KeyedStateBackend> backend = Create("op", 4, 7);
+  ValueState<int64_t>& value = backend->GetValueState(ValueStateDescriptor<int64_t>("value"));
+  ListState<int64_t>& list = backend->GetListState(ListStateDescriptor<int64_t>("list"));
+  for (int64_t key = 0; key < 12; ++key) {
+    backend->SetCurrentKey(KeyBytes(key), static_cast<int32_t>(4 + key % 4));
+    value.Update(key);
+    if (key % 3 == 0) list.Add(key);
+  }
+  backend->SetCurrentKey(KeyBytes(5), 5);
+  value.Clear();  // a cleared key has no value any more
+
+  std::vector<std::pair<int32_t, std::string>> keys = backend->GetKeys("value");
+  ASSERT_EQ(keys.size(), 11u);
+  for (size_t i = 1; i < keys.size(); ++i) EXPECT_LE(keys[i - 1].first, keys[i].first);
+  std::set<std::pair<int32_t, std::string>> expected;
+  for (int64_t key = 0; key < 12; ++key) {
+    if (key != 5) expected.emplace(static_cast<int32_t>(4 + key % 4), KeyBytes(key));
+  }
+  EXPECT_EQ(std::set(keys.begin(), keys.end()), expected);
+
+  const std::vector<std::pair<int32_t, std::string>> listed = backend->GetKeys("list");
+  EXPECT_EQ(std::set(listed.begin(), listed.end()),
+            (std::set<std::pair<int32_t, std::string>>{
+                {4, KeyBytes(0)}, {7, KeyBytes(3)}, {6, KeyBytes(6)}, {5, KeyBytes(9)}}));
+  EXPECT_TRUE(backend->GetKeys("unknown").empty());
+
+  // Restored but not registered: no keys until the job asks for the state.
+  std::unique_ptr<KeyedStateBackend> restored = Create("op", 4, 7);
+  for (int32_t kg = 4; kg <= 7; ++kg) Restore(*restored, kg, Snapshot(*backend, kg));
+  EXPECT_TRUE(restored->GetKeys("value").empty());
+  restored->GetValueState(ValueStateDescriptor<int64_t>("value"));
+  EXPECT_EQ(restored->GetKeys("value").size(), 11u);
+}
+
 // What a changelog backend writes at a checkpoint: per key group, the keys written since the
 // last one, with their value now or a tombstone.
 TEST(KeyedStateBackendChanges, VisitChangesReportsChangedKeysWithValuesAndTombstones) {

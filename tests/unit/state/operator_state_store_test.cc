@@ -323,8 +323,8 @@ TEST(OperatorStateStore, CorruptOrUnknownSectionsAreRejected) {
     OperatorStateStore store("op");
     store.Restore({section}, 0, 1);
   };
-  const std::string message = MessageOf<SerializationError>([&] { restore("\x02\x00"s); });
-  EXPECT_TRUE(Contains(message, "format version 2")) << message;
+  const std::string message = MessageOf<SerializationError>([&] { restore("\x03\x00"s); });
+  EXPECT_TRUE(Contains(message, "format version 3")) << message;
   EXPECT_THROW(restore(""s), SerializationError);
   EXPECT_THROW(restore("\x01\x00\x00"s), SerializationError);  // trailing
   EXPECT_THROW(restore("\x01\x01\x01"
@@ -333,7 +333,14 @@ TEST(OperatorStateStore, CorruptOrUnknownSectionsAreRejected) {
                        "\x05"
                        "int32"
                        "\x00"s),
-               SerializationError);  // mode 2
+               SerializationError);  // mode 2 (broadcast) in a version 1 section
+  EXPECT_THROW(restore("\x02\x01\x01"
+                       "s"
+                       "\x03"
+                       "\x05"
+                       "int32"
+                       "\x00"s),
+               SerializationError);  // mode 3
   EXPECT_THROW(restore("\x01\x01\x01"
                        "s"
                        "\x00"
@@ -377,6 +384,154 @@ TEST(OperatorStateStore, CorruptOrUnknownSectionsAreRejected) {
   const std::string item_message = MessageOf<SerializationError>(
       [&] { trailing.GetListState(ListStateDescriptor<int32_t>("s")); });
   EXPECT_TRUE(Contains(item_message, "'s'")) << item_message;
+}
+
+// ---- broadcast state ----
+
+using Rules = std::map<std::string, int64_t>;
+const MapStateDescriptor<std::string, int64_t> kRules("rules");
+
+TEST(OperatorStateStore, BroadcastStateIsAMap) {
+  OperatorStateStore store("op");
+  BroadcastState<std::string, int64_t>& rules = store.GetBroadcastState(kRules);
+  EXPECT_TRUE(rules.ImmutableEntries().empty());
+  rules.Put("b", 2);
+  rules.Put("a", 1);
+  rules.Put("b", 3);
+  EXPECT_EQ(rules.Get("b"), 3);
+  EXPECT_EQ(rules.Get("c"), std::nullopt);
+  EXPECT_TRUE(rules.Contains("a"));
+  EXPECT_FALSE(rules.Contains("c"));
+  rules.PutAll({{"c", 4}, {"a", 5}});
+  EXPECT_EQ(rules.ImmutableEntries(), (Rules{{"a", 5}, {"b", 3}, {"c", 4}}));
+  rules.Remove("b");
+  rules.Remove("absent");
+  EXPECT_EQ(rules.ImmutableEntries(), (Rules{{"a", 5}, {"c", 4}}));
+  EXPECT_EQ(&store.GetBroadcastState(kRules), &rules);
+  rules.Clear();
+  EXPECT_TRUE(rules.ImmutableEntries().empty());
+}
+
+TEST(OperatorStateStore, ASectionWithBroadcastStateIsVersion2AndPinned) {
+  OperatorStateStore store("op");
+  auto& rules = store.GetBroadcastState(MapStateDescriptor<std::string, int32_t>("r"));
+  rules.Put("b", -1);
+  rules.Put("a", 1);
+  store.GetListState(ListStateDescriptor<int32_t>("s")).Add(1);
+  const std::string expected =
+      "\x02"  // section format version 2: it holds broadcast state
+      "\x02"  // two states, in name order
+      "\x01"
+      "r"
+      "\x02"  // broadcast
+      "\x11"
+      "map<string,int32>"
+      "\x02"  // two entries, in key order, each a string holding key then value
+      "\x03\x01"
+      "a\x02"  //   "a" -> zigzag 1
+      "\x03\x01"
+      "b\x01"  //   "b" -> zigzag -1
+      "\x01"
+      "s"
+      "\x00"
+      "\x05"
+      "int32"
+      "\x01"
+      "\x01\x02"s;
+  EXPECT_EQ(Snapshot(store), expected);
+
+  OperatorStateStore restored("op");
+  restored.Restore({expected}, 0, 1);
+  EXPECT_EQ(
+      restored.GetBroadcastState(MapStateDescriptor<std::string, int32_t>("r")).ImmutableEntries(),
+      (std::map<std::string, int32_t>{{"a", 1}, {"b", -1}}));
+  EXPECT_EQ(restored.GetListState(ListStateDescriptor<int32_t>("s")).Get(),
+            (std::vector<int32_t>{1}));
+  EXPECT_EQ(Snapshot(restored), expected);
+}
+
+// Old instance i holds {"from": i, "shared": 7}.
+std::vector<std::string> BroadcastSections(int32_t parallelism) {
+  std::vector<std::string> sections;
+  for (int32_t i = 0; i < parallelism; ++i) {
+    OperatorStateStore store("op");
+    auto& rules = store.GetBroadcastState(kRules);
+    rules.Put("from", i);
+    rules.Put("shared", 7);
+    sections.push_back(Snapshot(store));
+  }
+  return sections;
+}
+
+TEST(OperatorStateStore, BroadcastStateGoesToEveryNewInstanceFromOldInstanceIModuloOld) {
+  for (auto [from, to] :
+       {std::pair{2, 4}, std::pair{4, 2}, std::pair{3, 3}, std::pair{1, 3}, std::pair{3, 1}}) {
+    const std::vector<std::string> sections = BroadcastSections(from);
+    for (int32_t subtask = 0; subtask < to; ++subtask) {
+      OperatorStateStore store("op");
+      store.Restore(Views(sections), subtask, to);
+      EXPECT_EQ(store.GetBroadcastState(kRules).ImmutableEntries(),
+                (Rules{{"from", subtask % from}, {"shared", 7}}))
+          << from << " -> " << to << ", new instance " << subtask;
+    }
+  }
+}
+
+TEST(OperatorStateStore, UnregisteredBroadcastStateIsCarriedWholeByEveryInstance) {
+  std::vector<std::string> sections = BroadcastSections(2);
+  // Two rescalings that never register the state: every instance keeps a whole copy.
+  for (int32_t parallelism : {3, 2}) {
+    std::vector<std::string> next;
+    for (int32_t subtask = 0; subtask < parallelism; ++subtask) {
+      OperatorStateStore store("op");
+      store.Restore(Views(sections), subtask, parallelism);
+      next.push_back(Snapshot(store));
+    }
+    sections = std::move(next);
+  }
+  // 2 -> 3: copies of 0, 1, 0; 3 -> 2: copies of 0, 1.
+  for (int32_t subtask = 0; subtask < 2; ++subtask) {
+    OperatorStateStore store("op");
+    store.Restore(Views(sections), subtask, 2);
+    EXPECT_EQ(store.GetBroadcastState(kRules).ImmutableEntries(),
+              (Rules{{"from", subtask}, {"shared", 7}}));
+  }
+}
+
+TEST(OperatorStateStore, BroadcastStateMismatchesThrowNamingBoth) {
+  OperatorStateStore store("broadcaster");
+  store.GetBroadcastState(kRules);
+  std::string message = MessageOf<std::logic_error>(
+      [&] { store.GetBroadcastState(MapStateDescriptor<std::string, int32_t>("rules")); });
+  EXPECT_TRUE(Contains(message, "broadcast map state of map<string,int64>")) << message;
+  EXPECT_TRUE(Contains(message, "broadcast map state of map<string,int32>")) << message;
+  message = MessageOf<std::logic_error>(
+      [&] { store.GetUnionListState(ListStateDescriptor<int64_t>("rules")); });
+  EXPECT_TRUE(Contains(message, "union list state of int64")) << message;
+
+  const std::vector<std::string> sections = BroadcastSections(1);
+  OperatorStateStore restored("broadcaster");
+  restored.Restore(Views(sections), 0, 1);
+  message = MessageOf<std::logic_error>(
+      [&] { restored.GetListState(ListStateDescriptor<int64_t>("rules")); });
+  EXPECT_TRUE(Contains(message, "restored")) << message;
+  EXPECT_TRUE(Contains(message, "broadcast map state of map<string,int64>")) << message;
+}
+
+TEST(OperatorStateStore, ABroadcastEntryWithBytesAfterItsValueNamesTheState) {
+  OperatorStateStore store("op");
+  store.Restore({"\x02\x01\x01"
+                 "r"
+                 "\x02"
+                 "\x11"
+                 "map<string,int32>"
+                 "\x01"
+                 "\x04\x01"
+                 "a\x02\x02"sv},
+                0, 1);
+  const std::string message = MessageOf<SerializationError>(
+      [&] { store.GetBroadcastState(MapStateDescriptor<std::string, int32_t>("r")); });
+  EXPECT_TRUE(Contains(message, "'r'")) << message;
 }
 
 TEST(OperatorStateStore, SplitShareRule) {

@@ -106,6 +106,8 @@ class HeapStateTable : public InternalKeyedState {
   /// Records every key key group `index` holds now as changed; nothing unless the state tracks
   /// changes.
   virtual void MarkAllChanged(std::size_t index) = 0;
+  /// Appends the keys key group `index` holds now.
+  virtual void AppendKeys(std::size_t index, std::vector<std::string>& out) const = 0;
 };
 
 /// The tables of one state, all key groups, with the lookups the state kinds share.
@@ -164,6 +166,12 @@ class HeapKeyedTable : public HeapStateTable {
 
   void ClearChanges() final {
     for (KeyBytesSet& keys : changed_) keys.clear();
+  }
+
+  void AppendKeys(std::size_t index, std::vector<std::string>& out) const final {
+    const KeyBytesMap<Stored>& table = tables_[index];
+    out.reserve(out.size() + table.size());
+    for (const auto& entry : table) out.push_back(entry.first);
   }
 
   void MarkAllChanged(std::size_t index) final {

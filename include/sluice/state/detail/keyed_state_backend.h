@@ -44,6 +44,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <sluice/state/data_io.h>
@@ -188,6 +189,12 @@ class KeyedStateBackend {
   virtual void RestoreKeyGroup(std::int32_t key_group, DataInput& in) = 0;
   /// Registered and restored-but-unregistered states, in ascending order.
   virtual std::vector<std::string> StateNames() const = 0;
+  /// The keys with a value in the registered state `state_name`, each with its key group, in
+  /// key group order (keys as the operator serialized them): what a keyed broadcast operator's
+  /// ApplyToKeyedState visits. A copy, so the caller may change the state while going through
+  /// them. Empty for a name that is not registered (a state is registered by its accessor).
+  virtual std::vector<std::pair<std::int32_t, std::string>> GetKeys(
+      std::string_view state_name) const = 0;
 
   // ---- changes since the last ClearChanges (for changelog / incremental snapshots) ----
 

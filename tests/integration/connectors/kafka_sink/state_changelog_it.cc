@@ -80,9 +80,69 @@ class NumberWindows final
   }
 };
 
+// The broadcast variant: the count is a KeyedBroadcastProcessFunction that counts only while
+// the broadcast state says "on"; words before that wait in keyed state, counted when "on"
+// arrives (ApplyToKeyedState). "on" is broadcast in the first run only, so a later run counts
+// only if every instance got the broadcast state back (from the changelog, at any parallelism).
+const MapStateDescriptor<std::string, std::string> kSwitch("switch");
+
+class CountWhenOn final
+    : public KeyedBroadcastProcessFunction<std::string, std::string, std::string, std::string> {
+ public:
+  void Open() override {
+    count_ = &GetRuntimeContext().GetState(ValueStateDescriptor<int64_t>("count"));
+    waiting_ = &GetRuntimeContext().GetState(kWaiting);
+  }
+  void ProcessElement(std::string word, ReadOnlyContext& ctx,
+                      Collector<std::string>& out) override {
+    if (ctx.GetBroadcastState(kSwitch).Contains("on")) {
+      Count(word, out);
+    } else {
+      waiting_->Update(waiting_->Value().value_or(0) + 1);
+    }
+  }
+  void ProcessBroadcastElement(std::string value, Context& ctx,
+                               Collector<std::string>& out) override {
+    ctx.GetBroadcastState(kSwitch).Put(value, value);
+    ctx.ApplyToKeyedState(kWaiting, [&](const std::string& word, ValueState<int64_t>& waiting) {
+      for (int64_t i = waiting.Value().value_or(0); i > 0; --i) Count(word, out);
+      waiting.Clear();
+    });
+  }
+
+ private:
+  void Count(const std::string& word, Collector<std::string>& out) {
+    const int64_t count = count_->Value().value_or(0) + 1;
+    count_->Update(count);
+    out.Collect(word + ":" + std::to_string(count));
+  }
+  static inline const ValueStateDescriptor<int64_t> kWaiting{"waiting"};
+  ValueState<int64_t>* count_ = nullptr;
+  ValueState<int64_t>* waiting_ = nullptr;
+};
+
+// Emits its elements and ends; it keeps no state.
+class EmitAndEnd final : public SourceFunction<std::string> {
+ public:
+  explicit EmitAndEnd(std::vector<std::string> elements) : elements_(std::move(elements)) {}
+  void Run(SourceContext<std::string>& ctx) override {
+    for (const std::string& element : elements_) {
+      std::lock_guard lock(ctx.GetCheckpointLock());
+      ctx.Collect(element);
+    }
+  }
+  void Cancel() override {}
+
+ private:
+  std::vector<std::string> elements_;
+};
+
 struct WordCountJob {
   // Counts in windows of kCountWindow words (NumberWindows) instead of a running count.
   bool windowed = false;
+  // Counts with CountWhenOn, connected to a broadcast stream that says "on" while switch_on.
+  bool broadcast = false;
+  bool switch_on = true;
 
   ScopedTopic in{"changelog-in", kInputPartitions};
   ScopedTopic out{"changelog-out", kOutputPartitions};
@@ -142,9 +202,18 @@ struct WordCountJob {
                         WatermarkStrategy<std::string>::NoWatermarks(), "Kafka Source")
                      .Uid("kafka-source")
                      .KeyBy([](const std::string& word) { return word; });
-    DataStream<std::string> counts = windowed
-                                         ? keyed.CountWindow(kCountWindow).Process(NumberWindows())
-                                         : DataStream<std::string>(keyed.Process(CountWords()));
+    std::optional<DataStream<std::string>> counted;
+    if (windowed) {
+      counted = keyed.CountWindow(kCountWindow).Process(NumberWindows());
+    } else if (broadcast) {
+      auto on = env->AddSource(EmitAndEnd(switch_on ? std::vector<std::string>{"on"}
+                                                    : std::vector<std::string>{}))
+                    .Uid("switch");
+      counted = keyed.Connect(on.Broadcast(kSwitch)).Process(CountWhenOn());
+    } else {
+      counted = keyed.Process(CountWords());
+    }
+    DataStream<std::string> counts = *counted;
     counts.Uid("count-words");
     if (windowed) {
       // A GlobalWindow's results carry its MaxTimestamp, the end of time (as in Flink), which a
@@ -291,13 +360,16 @@ void FlipOneByteOfAStateFile(const std::filesystem::path& checkpoint) {
   FAIL() << "no state file in " << checkpoint;
 }
 
-void RestoresFromTheChangelogAlone(int32_t from, int32_t to, bool windowed = false) {
+void RestoresFromTheChangelogAlone(int32_t from, int32_t to, bool windowed = false,
+                                   bool broadcast = false) {
   WordCountJob setup;
   setup.windowed = windowed;
+  setup.broadcast = broadcast;
   setup.ProduceBatch(250);
   setup.RunToTheEnd(from);
   // A new host: same flags, same Kafka, no checkpoint directory.
   std::filesystem::remove_all(setup.job.checkpoints);
+  setup.switch_on = false;  // the broadcast variant's "on" is in its broadcast state only now
   setup.ProduceBatch(250);
   std::unique_ptr<JobClient> client = setup.Start(to);
   CancelAtExit cancel{client.get()};
@@ -324,6 +396,14 @@ TEST(StateChangelogIT, RescalesFrom4To2FromTheChangelogAlone) {
 
 TEST(StateChangelogIT, OpenWindowsRescaleFrom2To4FromTheChangelogAlone) {
   RestoresFromTheChangelogAlone(2, 4, /*windowed=*/true);
+}
+
+TEST(StateChangelogIT, BroadcastAndKeyedStateRescaleFrom2To4FromTheChangelogAlone) {
+  RestoresFromTheChangelogAlone(2, 4, /*windowed=*/false, /*broadcast=*/true);
+}
+
+TEST(StateChangelogIT, BroadcastAndKeyedStateRescaleFrom4To2FromTheChangelogAlone) {
+  RestoresFromTheChangelogAlone(4, 2, /*windowed=*/false, /*broadcast=*/true);
 }
 
 TEST(StateChangelogIT, EveryCheckpointNamesItsChangelogTopics) {
