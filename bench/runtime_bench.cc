@@ -372,10 +372,12 @@ Options ParseFlags(int argc, char** argv) {
     }
   }
   if (options.reps < 1 || options.seconds <= 0 || options.records < 0 || options.keys < 1 ||
-      options.interval_ms < 1 || options.jobs.empty() || options.parallelism.empty() ||
+      options.interval_ms < 10 || options.jobs.empty() || options.parallelism.empty() ||
       options.checkpointing.empty()) {
-    PrintUsageAndExit(argv[0],
-                      "every flag needs a positive value and every list at least one entry");
+    PrintUsageAndExit(
+        argv[0],
+        "every flag needs a positive value (the interval at least 10 ms) and every list at least "
+        "one entry");
   }
   return options;
 }

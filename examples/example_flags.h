@@ -18,6 +18,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace sluice_examples {
@@ -42,8 +43,31 @@ inline std::string CheckDuration(const std::string& text) {
   return parsed->count() > 0 ? "" : "the duration must be greater than 0";
 }
 
-/// Adds --property KEY=VALUE (repeatable; one pair per flag), passed through unchanged.
+/// The pairs read by --property-file, in file order (filled while the flags are parsed).
+inline std::vector<std::string>& PropertyFilePairs() {
+  static std::vector<std::string> pairs;
+  return pairs;
+}
+
+/// Adds --property KEY=VALUE (repeatable; one pair per flag), passed through unchanged, and
+/// --property-file PATH (client properties from a file, as Flink users keep them, so that
+/// passwords stay off the command line; a --property overrides the file's value).
 inline CLI::Option* AddPropertyFlag(CLI::App& app, std::vector<std::string>& pairs) {
+  app.add_option_function<std::string>(
+         "--property-file",
+         [](const std::string& path) {
+           sluice::Result<sluice::kafka::Properties> loaded = sluice::kafka::LoadProperties(path);
+           if (!loaded.ok())
+             throw CLI::ValidationError("--property-file", loaded.status().message());
+           for (const auto& [key, value] : *loaded) {
+             std::string pair = key;
+             pair += '=';
+             pair += value;
+             PropertyFilePairs().push_back(std::move(pair));
+           }
+         },
+         "Kafka client properties from a file of KEY=VALUE lines (e.g. sasl.password; mode 0600)")
+      ->type_name("PATH");
   return app
       .add_option("--property", pairs,
                   "a Kafka client property KEY=VALUE, passed through unchanged (repeatable), e.g. "
@@ -56,12 +80,16 @@ inline CLI::Option* AddPropertyFlag(CLI::App& app, std::vector<std::string>& pai
       });
 }
 
-/// `base` with every --property pair added (a later pair for a key wins).
+/// `base` with the --property-file's properties and then every --property pair added (a later
+/// pair for a key wins).
 inline sluice::kafka::Properties WithProperties(sluice::kafka::Properties base,
                                                 const std::vector<std::string>& pairs) {
-  for (const std::string& pair : pairs) {
-    size_t eq = pair.find('=');
-    base[pair.substr(0, eq)] = pair.substr(eq + 1);
+  const std::vector<std::string>* lists[] = {&PropertyFilePairs(), &pairs};
+  for (const std::vector<std::string>* list : lists) {
+    for (const std::string& pair : *list) {
+      size_t eq = pair.find('=');
+      base[pair.substr(0, eq)] = pair.substr(eq + 1);
+    }
   }
   return base;
 }
@@ -100,11 +128,22 @@ inline std::unique_ptr<sluice::StreamExecutionEnvironment> ParseExampleArgs(CLI:
 
   // FromArgs keeps every non-standard flag as a job parameter; these examples read none, so
   // each one is a typo. Suggest among the example's flags and the standard ones.
-  static const std::vector<std::string> kStandardFlags = {
-      "parallelism",      "checkpoint-interval", "checkpoint-timeout",
-      "checkpoint-dir",   "savepoint-timeout",   "fresh",
-      "from-savepoint",   "from-checkpoint",     "allow-non-restored-state",
-      "restart-attempts", "log-level",           "help"};
+  static const std::vector<std::string> kStandardFlags = {"parallelism",
+                                                          "checkpoint-interval",
+                                                          "checkpoint-timeout",
+                                                          "checkpoint-dir",
+                                                          "savepoint-timeout",
+                                                          "fresh",
+                                                          "from-savepoint",
+                                                          "from-checkpoint",
+                                                          "allow-non-restored-state",
+                                                          "restart-attempts",
+                                                          "log-level",
+                                                          "state.backend",
+                                                          "state.changelog",
+                                                          "security.kerberos.login.keytab",
+                                                          "security.kerberos.login.principal",
+                                                          "help"};
   std::vector<std::string> known = kStandardFlags;
   for (const CLI::Option* option : app.get_options()) {
     for (const std::string& name : option->get_lnames()) known.push_back(name);

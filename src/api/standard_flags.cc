@@ -1,6 +1,9 @@
 #include "api/standard_flags.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <filesystem>
 #include <map>
 #include <utility>
 #include <vector>
@@ -168,6 +171,35 @@ Status ParseValidated(const ParameterTool& all, StandardFlags& flags) {
     }
     flags.state_changelog = lower == "kafka";
   }
+
+  // Flink's login settings: a keytab is useless without the principal whose keys it holds, and
+  // a principal alone would leave librdkafka running kinit without a keytab.
+  auto keytab = all.Get("security.kerberos.login.keytab");
+  auto principal = all.Get("security.kerberos.login.principal");
+  if (keytab.has_value() != principal.has_value()) {
+    return Status::InvalidArgument(
+        std::string("flag --security.kerberos.login.") + (keytab ? "keytab" : "principal") +
+        " needs --security.kerberos.login." + (keytab ? "principal" : "keytab") +
+        " too: the job logs in to Kerberos with the principal's keys from the keytab (without "
+        "either flag, Kafka clients use the ticket cache of kinit)");
+  }
+  if (keytab) {
+    if (keytab->empty()) return EmptyPath("security.kerberos.login.keytab");
+    if (principal->empty()) {
+      return Status::InvalidArgument(
+          "flag --security.kerberos.login.principal: expected a principal such as "
+          "alice@EXAMPLE.COM, got an empty value");
+    }
+    std::error_code error;
+    if (!std::filesystem::is_regular_file(*keytab, error) || access(keytab->c_str(), R_OK) != 0) {
+      return Status::InvalidArgument(
+          "flag --security.kerberos.login.keytab: the keytab file does not exist or this user "
+          "cannot read it; give the path of the principal's keytab (ktutil or kadmin ktadd make "
+          "one)");
+    }
+    flags.kerberos_keytab = std::move(*keytab);
+    flags.kerberos_principal = std::move(*principal);
+  }
   return Status::Ok();
 }
 
@@ -237,6 +269,11 @@ std::string StandardFlagsHelp(std::string_view program) {
       {"--state.changelog=kafka|off",
        "also keep state in Kafka changelog topics, committed with each checkpoint (default: "
        "kafka with an EXACTLY_ONCE Kafka sink, else off)"},
+      {"--security.kerberos.login.keytab=PATH",
+       "Kerberos keytab for every Kafka client of the job (with the principal below; without "
+       "both, clients use the ticket cache of kinit)"},
+      {"--security.kerberos.login.principal=NAME",
+       "Kerberos principal of the keytab, e.g. alice@EXAMPLE.COM; librdkafka renews its ticket"},
       {"-h, --help", "print this help and exit"},
   }};
   std::size_t width = 0;

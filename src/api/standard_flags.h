@@ -37,6 +37,8 @@ inline constexpr auto kStandardFlagNames = std::to_array<std::string_view>({
     "log-level",
     "state.backend",
     "state.changelog",
+    "security.kerberos.login.keytab",
+    "security.kerberos.login.principal",
     "help",
 });
 
@@ -82,6 +84,11 @@ struct StandardFlags {
   /// (include/sluice/checkpoint/state_changelog.h). Unset: on exactly when the job's
   /// checkpoints are transactional (an EXACTLY_ONCE Kafka sink).
   std::optional<bool> state_changelog;
+  /// --security.kerberos.login.keytab and --security.kerberos.login.principal (Flink's names):
+  /// the Kerberos login of every Kafka client of the job (api/kerberos_login.h). Both or
+  /// neither; the keytab must be a readable file.
+  std::optional<std::string> kerberos_keytab;
+  std::optional<std::string> kerberos_principal;
   /// --help / -h.
   bool help = false;
   /// Every other flag, for the job. The caller checks it with
@@ -96,7 +103,9 @@ struct StandardFlags {
 /// value does not parse or is out of range (an unknown --state.backend names the known ones; a
 /// timeout must be greater than 0);
 /// -p together with --parallelism (likewise -h and --help); two of --fresh, --from-savepoint
-/// and --from-checkpoint.
+/// and --from-checkpoint; one of the two --security.kerberos.login flags without the other, or a
+/// keytab that is not a readable file (the message does not repeat the path: it is a secret's
+/// location).
 ///
 /// When help is requested, the other standard flags are not validated (a user asking for
 /// help should get it): the result has help == true, those fields unset, and

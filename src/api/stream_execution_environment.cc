@@ -6,8 +6,11 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <stdexcept>
+#include <string>
 #include <thread>
 
+#include "api/kerberos_login.h"
 #include "api/standard_flags.h"
 #include "core/log.h"
 #include "state/key_group_assignment.h"
@@ -186,6 +189,12 @@ std::unique_ptr<StreamExecutionEnvironment> StreamExecutionEnvironment::FromArgs
     env->state_changelog_ = flags->state_changelog;
     env->state_changelog_from_flags_ = true;
   }
+  if (flags->kerberos_keytab) {
+    // Process-wide, as Flink's security module installs its login once per process: every
+    // Kafka client made from now on logs in with it (connectors/kafka/client_properties.cc).
+    internal::InstallKerberosLogin(
+        internal::KerberosLogin{*flags->kerberos_keytab, *flags->kerberos_principal});
+  }
   env->parameters_ = flags->job_parameters;
   env->check_parameters_ = true;
   return env;
@@ -203,6 +212,12 @@ StreamExecutionEnvironment& StreamExecutionEnvironment::SetMaxParallelism(int32_
 
 StreamExecutionEnvironment& StreamExecutionEnvironment::EnableCheckpointing(
     std::chrono::milliseconds interval) {
+  if (interval < kMinimalCheckpointInterval) {
+    throw std::invalid_argument("EnableCheckpointing: the interval must be at least " +
+                                std::to_string(kMinimalCheckpointInterval.count()) +
+                                " ms (as in Flink), not " + std::to_string(interval.count()) +
+                                " ms");
+  }
   // A --checkpoint-interval flag (including "off") wins over the job's own choice.
   if (!checkpoint_interval_from_flags_) checkpoint_config_.SetCheckpointInterval(interval);
   return *this;

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstring>
 #include <initializer_list>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -13,6 +14,7 @@
 #include <utility>
 #include <vector>
 
+#include "connectors/kafka/client_properties.h"
 #include "connectors/kafka/rdkafka_handles.h"
 
 namespace sluice::cli {
@@ -113,7 +115,8 @@ ConfPtr BaseConf(const TxnAbortOptions& options, bool* forward_debug, std::strin
   auto set = [&](const std::string& key, const std::string& value) {
     if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error, sizeof error) !=
         RD_KAFKA_CONF_OK) {
-      *problem = "--property " + key + "=" + value + " is refused by librdkafka: " + error +
+      *problem = "--property " + key + "=" + kafka::internal::ShownValue(key, value) +
+                 " is refused by librdkafka: " + error +
                  " (see librdkafka's CONFIGURATION.md for producer properties)";
       return false;
     }
@@ -150,7 +153,10 @@ ConfPtr BaseConf(const TxnAbortOptions& options, bool* forward_debug, std::strin
   // A recognisable client.id in the brokers' logs; --property client.id=... overrides it.
   if (!set("client.id", "sluice-txn-abort") || !set("bootstrap.servers", options.bootstrap_servers))
     return nullptr;
-  for (const auto& [key, value] : pairs) {
+  // A later pair for a key wins; the Kerberos defaults every sluice client gets are added.
+  std::map<std::string, std::string> properties;
+  for (auto& [key, value] : pairs) properties[key] = std::move(value);
+  for (const auto& [key, value] : kafka::internal::ClientProperties(std::move(properties))) {
     if (!set(key, value)) return nullptr;
   }
   // `eos` debug output is where the producer id and epoch come from (see ClientReport); the

@@ -252,10 +252,10 @@ KeyGroupRestoreBytes KeyGroupChangelogFold::Finish() const {
   for (const StateFold* state : states) {
     std::size_t payload = VarintLength(state->live);
     for (const Entry& entry : state->entries) {
-      if (entry.present) payload += StringLength(entry.key) + entry.value.size();
+      if (entry.present) payload += StringLength(entry.key) + StringLength(entry.value);
     }
     payload_sizes.push_back(payload);
-    total += StringLength(state->name) + 1 + StringLength(state->type_name) +
+    total += StringLength(state->name) + 1 + StringLength(state->type_name) + 1 +
              VarintLength(payload) + payload;
   }
 
@@ -268,12 +268,13 @@ KeyGroupRestoreBytes KeyGroupChangelogFold::Finish() const {
     out.WriteString(state.name);
     out.WriteU8(static_cast<std::uint8_t>(state.kind));
     out.WriteString(state.type_name);
+    out.WriteU8(static_cast<std::uint8_t>(detail::PayloadFormat::kFramedValues));
     out.WriteVarU64(payload_sizes[i]);
     out.WriteVarU64(state.live);
     for (const Entry& entry : state.entries) {
       if (!entry.present) continue;
       out.WriteString(entry.key);
-      out.WriteBytes(entry.value.data(), entry.value.size());
+      out.WriteString(entry.value);
     }
   }
   KeyGroupRestoreBytes result;

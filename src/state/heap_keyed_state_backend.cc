@@ -108,10 +108,10 @@ void HeapKeyedStateBackend::CheckRestoredCompatible(std::string_view name, const
 
 void HeapKeyedStateBackend::ReadPayloadInto(std::string_view name, HeapStateTable& table,
                                             std::size_t index, std::int32_t key_group,
-                                            std::string_view payload) const {
+                                            std::string_view payload, PayloadFormat format) const {
   try {
     DataInput in(payload);
-    table.ReadPayload(index, in);
+    table.ReadPayload(index, in, format);
     if (!in.AtEnd()) {
       ThrowSerializationError("keyed state payload", in.position(),
                               "unexpected bytes after the last entry");
@@ -126,7 +126,7 @@ void HeapKeyedStateBackend::DecodePending(std::string_view name, const Slot& slo
   for (std::size_t index = 0; index < slot.pending.size(); ++index) {
     if (!slot.pending[index]) continue;
     ReadPayloadInto(name, table, index, key_group_start() + static_cast<std::int32_t>(index),
-                    *slot.pending[index]);
+                    slot.pending[index]->bytes, slot.pending[index]->format);
   }
 }
 
@@ -144,18 +144,24 @@ void HeapKeyedStateBackend::SnapshotKeyGroup(std::int32_t key_group, DataOutput&
   // building it apart costs one copy per state and key group, at checkpoint time only.
   DataOutput payload;
   for (const auto& [name, slot] : states_) {
+    PayloadFormat format = PayloadFormat::kFramedValues;
+    std::string_view bytes;
     if (slot.table != nullptr) {
       if (!slot.table->HasEntries(index)) continue;
       payload.Clear();
       slot.table->WritePayload(index, payload);
-    } else if (!slot.pending[index]) {
+      bytes = payload.data();
+    } else if (slot.pending[index]) {
+      format = slot.pending[index]->format;
+      bytes = slot.pending[index]->bytes;
+    } else {
       continue;
     }
     out.WriteString(name);
     out.WriteU8(static_cast<std::uint8_t>(slot.kind));
     out.WriteString(slot.type_name);
-    out.WriteString(slot.table != nullptr ? payload.data()
-                                          : std::string_view(*slot.pending[index]));
+    out.WriteU8(static_cast<std::uint8_t>(format));
+    out.WriteString(bytes);
   }
 }
 
@@ -168,7 +174,7 @@ void HeapKeyedStateBackend::RestoreKeyGroup(std::int32_t key_group, DataInput& i
   const std::string what = "keyed state section of key group " + std::to_string(key_group);
   const std::size_t version_offset = in.position();
   const std::uint8_t version = in.ReadU8();
-  if (version != kKeyedSectionVersion) {
+  if (version == 0 || version > kKeyedSectionVersion) {
     ThrowSerializationError(
         what, version_offset,
         "format version " + std::to_string(version) + " is not one this program reads (" +
@@ -195,13 +201,24 @@ void HeapKeyedStateBackend::RestoreKeyGroup(std::int32_t key_group, DataInput& i
     }
     const auto kind = static_cast<KeyedStateKind>(kind_byte);
     const std::string_view type_name = in.ReadStringView();
+    PayloadFormat format = PayloadFormat::kUnframedValues;
+    if (version >= 2) {
+      const std::size_t format_offset = in.position();
+      const std::uint8_t format_byte = in.ReadU8();
+      if (format_byte == 0 || format_byte > kLastPayloadFormat) {
+        ThrowSerializationError(what, format_offset,
+                                "unknown payload format " + std::to_string(format_byte) +
+                                    " of state '" + std::string(name) + "'");
+      }
+      format = static_cast<PayloadFormat>(format_byte);
+    }
     const std::string_view payload = in.ReadStringView();
 
     auto it = states_.find(name);
     if (it == states_.end()) {
       Slot slot{kind, std::string(type_name), nullptr, {}, {}};
       slot.pending.resize(KeyGroupCount());
-      slot.pending[index].emplace(payload);
+      slot.pending[index].emplace(PendingPayload{std::string(payload), format});
       states_.emplace(std::string(name), std::move(slot));
       continue;
     }
@@ -210,7 +227,7 @@ void HeapKeyedStateBackend::RestoreKeyGroup(std::int32_t key_group, DataInput& i
       // Restored after the job registered the state (the runtime normally restores first).
       CheckRestoredCompatible(name, Slot{kind, std::string(type_name), nullptr, {}, {}}, slot.kind,
                               slot.type_name);
-      ReadPayloadInto(name, *slot.table, index, key_group, payload);
+      ReadPayloadInto(name, *slot.table, index, key_group, payload, format);
       continue;
     }
     if (slot.kind != kind || slot.type_name != type_name) {
@@ -219,7 +236,7 @@ void HeapKeyedStateBackend::RestoreKeyGroup(std::int32_t key_group, DataInput& i
                                   " here but " + Describe(slot.kind, slot.type_name) +
                                   " in another key group (inconsistent checkpoint)");
     }
-    slot.pending[index].emplace(payload);
+    slot.pending[index].emplace(PendingPayload{std::string(payload), format});
   }
   restored_key_groups_[index] = true;
 }
@@ -255,8 +272,11 @@ void HeapKeyedStateBackend::VisitChanges(std::int32_t key_group, const ChangeVis
   }
   DataOutput value;
   for (const auto& [name, slot] : states_) {
-    // A state only restored has not been written since.
-    if (slot.table == nullptr) continue;
+    if (slot.table == nullptr) {
+      // A state only restored has not been written since; MarkAllChanged may have marked it.
+      VisitPendingEntries(name, slot, index, visit);
+      continue;
+    }
     for (const std::string& key : slot.table->ChangedKeys(index)) {
       value.Clear();
       const bool present = slot.table->WriteValueOf(index, key, value);
@@ -267,10 +287,44 @@ void HeapKeyedStateBackend::VisitChanges(std::int32_t key_group, const ChangeVis
   }
 }
 
+void HeapKeyedStateBackend::VisitPendingEntries(std::string_view name, const Slot& slot,
+                                                std::size_t index,
+                                                const ChangeVisitor& visit) const {
+  if (index >= slot.pending_marked.size() || !slot.pending_marked[index]) return;
+  const std::optional<PendingPayload>& pending = slot.pending[index];
+  if (!pending || pending->format != PayloadFormat::kFramedValues) return;
+  const std::int32_t key_group = key_group_start() + static_cast<std::int32_t>(index);
+  try {
+    // The bytes were decoded up to the payload when restored, not entry by entry: check them.
+    DataInput in(pending->bytes);
+    const std::uint64_t count = in.ReadVarU64();
+    for (std::uint64_t i = 0; i < count; ++i) {
+      const std::string_view key = in.ReadStringView();
+      const std::string_view entry_value = in.ReadStringView();
+      visit(KeyedStateChange{name, slot.kind, slot.type_name, key, entry_value});
+    }
+    if (!in.AtEnd()) {
+      ThrowSerializationError("keyed state payload", in.position(),
+                              "unexpected bytes after the last entry");
+    }
+  } catch (const SerializationError& error) {
+    RethrowWithContext(error, name, operator_name(), key_group);
+  }
+}
+
 void HeapKeyedStateBackend::ClearChanges() {
-  // Pending marks stay: VisitChanges has not reported those keys (see MarkAllChanged).
   for (auto& [name, slot] : states_) {
-    if (slot.table != nullptr) slot.table->ClearChanges();
+    if (slot.table != nullptr) {
+      slot.table->ClearChanges();
+      continue;
+    }
+    // VisitChanges reported the framed payloads' keys; unframed ones wait for registration
+    // (see MarkAllChanged).
+    for (std::size_t index = 0; index < slot.pending_marked.size(); ++index) {
+      if (slot.pending[index] && slot.pending[index]->format == PayloadFormat::kFramedValues) {
+        slot.pending_marked[index] = false;
+      }
+    }
   }
 }
 

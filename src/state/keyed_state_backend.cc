@@ -15,6 +15,8 @@ std::string_view KeyedStateKindName(KeyedStateKind kind) {
       return "map";
     case KeyedStateKind::kReducing:
       return "reducing";
+    case KeyedStateKind::kAggregating:
+      return "aggregating";
   }
   return "unknown";
 }

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cstdlib>
+#include <filesystem>
 #include <random>
 #include <set>
 #include <stdexcept>
@@ -50,6 +51,28 @@ std::string SaslBootstrapServers() {
   std::string plain = BootstrapServers();
   std::string host = plain.substr(0, plain.rfind(':'));
   return Env("SLUICE_SASL_BOOTSTRAP_SERVERS", host + ":19094");
+}
+
+std::string GssapiBootstrapServers() {
+  return Env("SLUICE_GSSAPI_BOOTSTRAP_SERVERS", "localhost:19095");
+}
+std::string ScramBootstrapServers() {
+  return Env("SLUICE_SCRAM_BOOTSTRAP_SERVERS", "127.0.0.1:19096");
+}
+std::string SslBootstrapServers() { return Env("SLUICE_SSL_BOOTSTRAP_SERVERS", "127.0.0.1:19097"); }
+std::string MtlsBootstrapServers() {
+  return Env("SLUICE_MTLS_BOOTSTRAP_SERVERS", "127.0.0.1:19098");
+}
+
+std::string BrokerFile(std::string_view relative_path) {
+  std::filesystem::path dir = Env("SLUICE_KAFKA_DIR", SLUICE_SOURCE_DIR "/.kafka-data");
+  std::filesystem::path file = dir / relative_path;
+  if (!std::filesystem::exists(file)) {
+    throw std::runtime_error(file.string() +
+                             " does not exist: start the broker with scripts/kafka start (and set "
+                             "SLUICE_KAFKA_DIR when it keeps its files elsewhere)");
+  }
+  return file.string();
 }
 
 std::string UniqueName(std::string_view prefix) {

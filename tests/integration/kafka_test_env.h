@@ -26,6 +26,24 @@ std::string BootstrapServers();
 /// SLUICE_SASL_BOOTSTRAP_SERVERS says otherwise.
 std::string SaslBootstrapServers();
 
+/// The listeners of scripts/kafka for each security setup, each with its own variable (set by
+/// `eval "$(scripts/kafka env)"`, e.g. for a broker moved by SLUICE_KAFKA_PORT_OFFSET):
+/// SASL_PLAINTEXT with GSSAPI: SLUICE_GSSAPI_BOOTSTRAP_SERVERS or localhost:19095 (a Kerberos
+/// client must name the broker as its principal kafka/localhost does);
+std::string GssapiBootstrapServers();
+/// SASL_PLAINTEXT with SCRAM-SHA-256 and -512: SLUICE_SCRAM_BOOTSTRAP_SERVERS or 127.0.0.1:19096;
+std::string ScramBootstrapServers();
+/// SSL without client certificates: SLUICE_SSL_BOOTSTRAP_SERVERS or 127.0.0.1:19097;
+std::string SslBootstrapServers();
+/// SSL with client certificates (mTLS): SLUICE_MTLS_BOOTSTRAP_SERVERS or 127.0.0.1:19098.
+std::string MtlsBootstrapServers();
+
+/// A file scripts/kafka made for clients under its SLUICE_KAFKA_DIR (default .kafka-data in the
+/// source tree), e.g. "kerberos/alice.keytab", "kerberos/krb5.conf", "tls/ca.crt". Throws
+/// std::runtime_error naming the path when it does not exist (the broker was not started by
+/// this tree's scripts/kafka): a security test fails then, it does not skip.
+std::string BrokerFile(std::string_view relative_path);
+
 /// A name no other test run uses: "<prefix>-<pid>-<counter>-<random>".
 std::string UniqueName(std::string_view prefix);
 

@@ -83,6 +83,11 @@ class RuntimeContext {
   ReducingState<T>& GetReducingState(const ReducingStateDescriptor<T>& descriptor) {
     return Keyed(descriptor.name()).GetReducingState(descriptor);
   }
+  template <typename In, typename Acc, typename Out>
+  AggregatingState<In, Out>& GetAggregatingState(
+      const AggregatingStateDescriptor<In, Acc, Out>& descriptor) {
+    return Keyed(descriptor.name()).GetAggregatingState(descriptor);
+  }
 
   // ---- operator state: one list per parallel instance ----
   /// On restore at another parallelism the items of all instances are split evenly.

@@ -60,6 +60,9 @@ struct RestoreSettings {
   bool allow_non_restored_state = false;
 };
 
+/// The shortest checkpoint interval EnableCheckpointing accepts.
+inline constexpr std::chrono::milliseconds kMinimalCheckpointInterval{10};
+
 class StreamExecutionEnvironment final {
  public:
   /// An environment with defaults: parallelism = number of cores, no checkpointing,
@@ -84,7 +87,13 @@ class StreamExecutionEnvironment final {
   /// The number of key groups (default 128); the upper bound of any rescaling.
   StreamExecutionEnvironment& SetMaxParallelism(int32_t max_parallelism);
   int32_t GetMaxParallelism() const { return graph_.max_parallelism(); }
+  /// Checkpoints every `interval` (a --checkpoint-interval flag wins). Shorter than
+  /// kMinimalCheckpointInterval (10 ms, Flink's minimum): std::invalid_argument.
   StreamExecutionEnvironment& EnableCheckpointing(std::chrono::milliseconds interval);
+  /// The same with the interval in milliseconds, as Flink jobs write it: EnableCheckpointing(5000).
+  StreamExecutionEnvironment& EnableCheckpointing(int64_t interval_ms) {
+    return EnableCheckpointing(std::chrono::milliseconds(interval_ms));
+  }
   CheckpointConfig& GetCheckpointConfig() { return checkpoint_config_; }
   StreamExecutionEnvironment& SetRestartStrategy(RestartStrategy strategy);
   /// How often sources and AssignTimestampsAndWatermarks emit periodic watermarks (200 ms).

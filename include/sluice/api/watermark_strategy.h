@@ -10,6 +10,8 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <stdexcept>
+#include <utility>
 
 #include <sluice/api/time.h>
 
@@ -24,6 +26,10 @@ class WatermarkOutput {
 };
 
 /// Called for every record and periodically (every auto-watermark interval, 200 ms default).
+/// A periodic generator emits in OnPeriodicEmit; a punctuated one (a watermark carried by
+/// certain records) emits in OnEvent, which runs after its record went downstream, as in Flink,
+/// so a watermark equal to the record's timestamp does not make that record late. Emitting a
+/// watermark not above the last one does nothing.
 class WatermarkGenerator {
  public:
   virtual ~WatermarkGenerator() = default;
@@ -56,6 +62,17 @@ class WatermarkStrategy {
   static WatermarkStrategy ForBoundedOutOfOrderness(std::chrono::milliseconds bound) {
     return WatermarkStrategy(Kind::kBounded, bound);
   }
+  /// Watermarks from a generator of the job's own (Flink's WatermarkStrategy.forGenerator):
+  /// `supplier` is called once per parallel instance (and, in the Kafka source, per partition)
+  /// and must return a new generator each time, never null (std::invalid_argument when it is,
+  /// at CreateGenerator). A supplier that is empty throws std::invalid_argument here.
+  using GeneratorSupplier = std::function<std::unique_ptr<WatermarkGenerator>()>;
+  static WatermarkStrategy ForGenerator(GeneratorSupplier supplier) {
+    if (!supplier) throw std::invalid_argument("WatermarkStrategy::ForGenerator: empty supplier");
+    WatermarkStrategy strategy(Kind::kCustom, {});
+    strategy.supplier_ = std::move(supplier);
+    return strategy;
+  }
 
   WatermarkStrategy WithTimestampAssigner(TimestampAssigner assigner) const {
     WatermarkStrategy copy = *this;
@@ -77,19 +94,28 @@ class WatermarkStrategy {
   std::unique_ptr<WatermarkGenerator> CreateGenerator(
       std::function<int64_t()> clock = &CurrentTimeMillis) const {
     if (kind_ == Kind::kNone) return nullptr;
-    auto generator = MakeBoundedOutOfOrdernessGenerator(bound_);
+    std::unique_ptr<WatermarkGenerator> generator;
+    if (kind_ == Kind::kCustom) {
+      generator = supplier_();
+      if (generator == nullptr)
+        throw std::invalid_argument(
+            "WatermarkStrategy::ForGenerator: the supplier returned no generator");
+    } else {
+      generator = MakeBoundedOutOfOrdernessGenerator(bound_);
+    }
     if (idle_timeout_)
       generator = MakeIdlenessGenerator(std::move(generator), *idle_timeout_, std::move(clock));
     return generator;
   }
 
  private:
-  enum class Kind { kNone, kBounded };
+  enum class Kind { kNone, kBounded, kCustom };
   WatermarkStrategy(Kind kind, std::chrono::milliseconds bound) : kind_(kind), bound_(bound) {}
 
   Kind kind_;
   std::chrono::milliseconds bound_{0};
   TimestampAssigner assigner_;
+  GeneratorSupplier supplier_;
   std::optional<std::chrono::milliseconds> idle_timeout_;
 };
 

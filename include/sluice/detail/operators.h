@@ -379,8 +379,10 @@ class TimestampsAndWatermarksOperator final : public OneInputOperator<T, T>,
   void ProcessElement(StreamRecord<T>&& record) override {
     if (strategy_.timestamp_assigner())
       record.timestamp = strategy_.timestamp_assigner()(record.value, record.timestamp);
-    if (generator_ != nullptr) generator_->OnEvent(record.timestamp, *this);
+    // The record first: a punctuated watermark it carries must not make it late (as Flink).
+    const int64_t timestamp = record.timestamp;
     this->output_->Collect(std::move(record));
+    if (generator_ != nullptr) generator_->OnEvent(timestamp, *this);
   }
   void ProcessWatermark(Watermark watermark) override {
     // Upstream watermarks are replaced by this strategy's, except the end of input.

@@ -65,8 +65,9 @@ class SourceWatermarks {
     int64_t timestamp = strategy_.timestamp_assigner()
                             ? strategy_.timestamp_assigner()(value, record_timestamp)
                             : record_timestamp;
-    if (generator_ != nullptr) generator_->OnEvent(timestamp, watermark_output_);
+    // The record first: a punctuated watermark it carries must not make it late (as Flink).
     (*output_)->Collect(StreamRecord<T>{std::move(value), timestamp});
+    if (generator_ != nullptr) generator_->OnEvent(timestamp, watermark_output_);
   }
 
   WatermarkOutput& watermark_output() { return watermark_output_; }

@@ -1,5 +1,5 @@
-// Keyed and operator state, as in Flink: ValueState, ListState, MapState, ReducingState, and
-// broadcast state (BroadcastState, ReadOnlyBroadcastState).
+// Keyed and operator state, as in Flink: ValueState, ListState, MapState, ReducingState,
+// AggregatingState, and broadcast state (BroadcastState, ReadOnlyBroadcastState).
 //
 // Keyed state is scoped to the key of the element being processed (inside KeyedStream
 // functions); operator state (ListState from GetOperatorListState / GetUnionListState) belongs
@@ -68,6 +68,18 @@ class ReducingState {
   virtual ~ReducingState() = default;
   virtual std::optional<T> Get() const = 0;
   virtual void Add(T value) = 0;
+  virtual void Clear() = 0;
+};
+
+/// A value per key that inputs are aggregated into with the descriptor's AggregateFunction:
+/// Add(in) folds into the accumulator, Get() is GetResult of it (Flink's AggregatingState).
+template <typename In, typename Out>
+class AggregatingState {
+ public:
+  virtual ~AggregatingState() = default;
+  /// GetResult of the current key's accumulator; nullopt when nothing was added.
+  virtual std::optional<Out> Get() const = 0;
+  virtual void Add(In value) = 0;
   virtual void Clear() = 0;
 };
 

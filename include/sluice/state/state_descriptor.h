@@ -3,10 +3,15 @@
 // (sluice/state/type_serializer.h); a type without one does not compile.
 #pragma once
 
+#include <concepts>
 #include <functional>
+#include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
+
+#include <sluice/state/aggregate_function.h>
 
 #include <sluice/state/type_serializer.h>
 
@@ -67,6 +72,34 @@ class ReducingStateDescriptor {
  private:
   std::string name_;
   ReduceFunction reduce_;
+};
+
+/// AggregatingState<In, Out> with accumulator Acc, stored per key (it needs the TypeSerializer).
+/// The function is shared by the copies of the descriptor and called on the task thread only.
+template <typename In, typename Acc, typename Out>
+class AggregatingStateDescriptor {
+  static_assert(HasTypeSerializer<Acc>,
+                "AggregatingState needs a sluice::TypeSerializer for its accumulator type");
+
+ public:
+  using Function = AggregateFunction<In, Acc, Out>;
+  /// Null `function`: std::invalid_argument.
+  AggregatingStateDescriptor(std::string name, std::shared_ptr<Function> function)
+      : name_(std::move(name)), function_(std::move(function)) {
+    if (function_ == nullptr)
+      throw std::invalid_argument("AggregatingStateDescriptor '" + name_ + "': null function");
+  }
+  /// As Flink: new AggregatingStateDescriptor<>("name", new MyAggregate(), ...).
+  template <typename F>
+    requires std::derived_from<F, Function>
+  AggregatingStateDescriptor(std::string name, F function)
+      : AggregatingStateDescriptor(std::move(name), std::make_shared<F>(std::move(function))) {}
+  const std::string& name() const { return name_; }
+  const std::shared_ptr<Function>& function() const { return function_; }
+
+ private:
+  std::string name_;
+  std::shared_ptr<Function> function_;
 };
 
 }  // namespace sluice

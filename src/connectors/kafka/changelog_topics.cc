@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "connectors/kafka/client_properties.h"
 #include "connectors/kafka/kafka_consumer.h"
 #include "connectors/kafka/kafka_error.h"
 #include "connectors/kafka/rdkafka_handles.h"
@@ -521,7 +522,9 @@ Status EnsureChangelogTopics(const std::map<std::string, std::string>& client_pr
   properties.erase("transactional.id");
   properties.erase("group.id");
   properties["allow.auto.create.topics"] = "false";
-  for (const auto& [key, value] : properties) {
+  const std::string bootstrap =
+      properties.contains("bootstrap.servers") ? properties.at("bootstrap.servers") : "";
+  for (const auto& [key, value] : ClientProperties(std::move(properties))) {
     if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error, sizeof error) !=
         RD_KAFKA_CONF_OK) {
       return Status::InvalidArgument("changelog topics: librdkafka refused client property '" +
@@ -551,8 +554,6 @@ Status EnsureChangelogTopics(const std::map<std::string, std::string>& client_pr
   }
   (void)conf.release();  // rd_kafka_new took it
   KafkaPtr client(raw);
-  const std::string bootstrap =
-      properties.contains("bootstrap.servers") ? properties.at("bootstrap.servers") : "";
   AdminCall call(client.get(), Clock::now() + options.timeout, options.timeout,
                  [&]() -> std::optional<Status> {
                    rd_kafka_poll(client.get(), 0);  // the error callback runs here

@@ -3,6 +3,7 @@
 #include <array>
 #include <string_view>
 
+#include "connectors/kafka/client_properties.h"
 #include "connectors/kafka/kafka_error.h"
 #include "core/log.h"
 
@@ -46,7 +47,7 @@ DeadLetterProducer::DeadLetterProducer(const std::map<std::string, std::string>&
   props["enable.idempotence"] = "true";  // no duplicates from the producer's own retries
   props["client.id"] =
       props.contains("client.id") ? props["client.id"] + "-dlq" : "sluice-kafka-source-dlq";
-  for (const auto& [key, value] : props) {
+  for (const auto& [key, value] : ClientProperties(std::move(props))) {
     if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error, sizeof error) !=
         RD_KAFKA_CONF_OK) {
       throw StatusException(Status::InvalidArgument(

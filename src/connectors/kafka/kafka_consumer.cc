@@ -1,5 +1,6 @@
 #include "connectors/kafka/kafka_consumer.h"
 
+#include "connectors/kafka/client_properties.h"
 #include "core/log.h"
 
 namespace sluice::kafka::internal {
@@ -14,7 +15,7 @@ Status ClientError::ToStatus(std::string_view bootstrap_servers) const {
 KafkaConsumer::KafkaConsumer(const std::map<std::string, std::string>& properties) {
   ConfPtr conf(rd_kafka_conf_new());
   char error[512];
-  for (const auto& [key, value] : properties) {
+  for (const auto& [key, value] : ClientProperties(properties)) {
     if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error, sizeof error) !=
         RD_KAFKA_CONF_OK) {
       throw StatusException(Status::InvalidArgument(

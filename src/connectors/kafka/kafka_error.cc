@@ -99,6 +99,17 @@ Status KafkaErrorStatus(rd_kafka_resp_err_t err, std::string_view what, std::str
     message += remedy;
   }
   StatusCode code = StatusCodeOf(err);
+  // librdkafka before 2.6.1 repeats the server's nonce in its SCRAM proof; Kafka 4 brokers
+  // check it as RFC 5802 says and refuse every SCRAM login of such a client as if the
+  // password were wrong (librdkafka#4895). Right credentials then look wrong: say so.
+  if (code == StatusCode::kUnauthenticated && detail.find("SCRAM") != std::string_view::npos &&
+      rd_kafka_version() < 0x020601ff) {
+    message += "; if the credentials are right: this process runs librdkafka ";
+    message += rd_kafka_version_str();
+    message +=
+        ", whose SCRAM login Kafka 4 brokers refuse (fixed in librdkafka 2.6.1); use librdkafka "
+        "2.6.1 or later, or another mechanism the broker offers (PLAIN over SSL, GSSAPI, mTLS)";
+  }
   return {code == StatusCode::kOk ? StatusCode::kInternal : code, std::move(message)};
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "connectors/kafka/client_properties.h"
 #include "core/log.h"
 
 namespace sluice::kafka::internal {
@@ -19,11 +20,12 @@ Result<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(
   auto set = [&](const std::string& key, const std::string& value) -> Status {
     if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error, sizeof(error)) !=
         RD_KAFKA_CONF_OK) {
-      return Status::InvalidArgument("KafkaSink: property " + key + "=" + value + ": " + error);
+      return Status::InvalidArgument("KafkaSink: property " + key + "=" + ShownValue(key, value) +
+                                     ": " + error);
     }
     return Status::Ok();
   };
-  for (const auto& [key, value] : properties) {
+  for (const auto& [key, value] : ClientProperties(properties)) {
     Status status = set(key, value);
     if (!status.ok()) return status;
   }

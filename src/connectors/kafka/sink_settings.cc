@@ -12,6 +12,7 @@
 
 #include <sluice/connectors/kafka/detail/kafka_sink_core.h>
 
+#include "connectors/kafka/client_properties.h"
 #include "connectors/kafka/rdkafka_handles.h"
 #include "connectors/kafka/transactional_offsets.h"
 
@@ -157,7 +158,7 @@ Result<KafkaSinkSettings> NormalizeSinkSettings(KafkaSinkSettings settings) {
     if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error, sizeof(error)) !=
         RD_KAFKA_CONF_OK) {
       std::string message = "property " + key;
-      message.append("=").append(value).append(": ").append(error);
+      message.append("=").append(internal::ShownValue(key, value)).append(": ").append(error);
       return Invalid(std::move(message));
     }
   }

@@ -7,6 +7,7 @@
 
 #include <sluice/api/time.h>
 
+#include "connectors/kafka/client_properties.h"
 #include "connectors/kafka/transaction_marker.h"
 #include "connectors/kafka/transaction_test_hooks.h"
 #include "connectors/kafka/transactional_offsets.h"
@@ -517,7 +518,7 @@ Result<std::optional<CommitMarker>> KafkaTransactionParticipant::FindLastCommitt
   properties["auto.offset.reset"] = "earliest";
   internal::ConfPtr conf(rd_kafka_conf_new());
   char error[512];
-  for (const auto& [key, value] : properties) {
+  for (const auto& [key, value] : internal::ClientProperties(std::move(properties))) {
     if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error, sizeof(error)) !=
         RD_KAFKA_CONF_OK) {
       return Status::InvalidArgument(Who() + ": control topic reader property " + key + ": " +

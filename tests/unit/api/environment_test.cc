@@ -213,6 +213,22 @@ TEST(EnvironmentTest, CheckpointTimeoutFlagWinsOverTheJobsSetting) {
   EXPECT_EQ(seen.checkpoint_interval_ms, 1'000);
 }
 
+// The seed writes env.enableCheckpointing(5000): milliseconds as an integer, as the chrono form.
+TEST(EnvironmentTest, EnableCheckpointingTakesMillisecondsAsAnInteger) {
+  auto env = StreamExecutionEnvironment::Create();
+  env->EnableCheckpointing(5000);
+  EXPECT_EQ(env->GetCheckpointConfig().GetCheckpointInterval(), std::chrono::milliseconds(5000));
+  env->EnableCheckpointing(std::chrono::seconds(2));
+  EXPECT_EQ(env->GetCheckpointConfig().GetCheckpointInterval(), std::chrono::milliseconds(2000));
+  // Below Flink's minimum of 10 ms: refused, and the interval stays.
+  EXPECT_THROW(env->EnableCheckpointing(9), std::invalid_argument);
+  EXPECT_THROW(env->EnableCheckpointing(0), std::invalid_argument);
+  EXPECT_THROW(env->EnableCheckpointing(std::chrono::milliseconds(-1)), std::invalid_argument);
+  EXPECT_EQ(env->GetCheckpointConfig().GetCheckpointInterval(), std::chrono::milliseconds(2000));
+  env->EnableCheckpointing(10);
+  EXPECT_EQ(env->GetCheckpointConfig().GetCheckpointInterval(), std::chrono::milliseconds(10));
+}
+
 TEST(EnvironmentTest, FromArgsParallelismFlagSetsTheDefaultParallelism) {
   Collected<std::pair<int32_t, int64_t>> out;
   auto env = EnvFromArgs({"--parallelism=3"});

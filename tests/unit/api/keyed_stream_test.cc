@@ -192,7 +192,25 @@ TEST(KeyedStreamReduceTest, SumOfThePairFieldWithIndex1) {
 
 // ---- keyed state in Rich functions ----
 
-// Uses every kind of keyed state; emits "<key> count=<n> list=<values> distinct=<n> max=<m>".
+// "<sum>/<count>" of the inputs: an AggregatingState's result differs from its accumulator.
+class SumAndCount final
+    : public AggregateFunction<int64_t, std::pair<int64_t, int64_t>, std::string> {
+ public:
+  std::pair<int64_t, int64_t> CreateAccumulator() override { return {0, 0}; }
+  std::pair<int64_t, int64_t> Add(const int64_t& value, std::pair<int64_t, int64_t> acc) override {
+    return {acc.first + value, acc.second + 1};
+  }
+  std::string GetResult(const std::pair<int64_t, int64_t>& acc) override {
+    return std::to_string(acc.first) + "/" + std::to_string(acc.second);
+  }
+  std::pair<int64_t, int64_t> Merge(std::pair<int64_t, int64_t> a,
+                                    std::pair<int64_t, int64_t> b) override {
+    return {a.first + b.first, a.second + b.second};
+  }
+};
+
+// Uses every kind of keyed state; emits
+// "<key> count=<n> list=<values> distinct=<n> max=<m> agg=<sum>/<count>".
 class AllKindsOfState final : public RichMapFunction<Named, std::string> {
  public:
   void Open() override {
@@ -202,17 +220,21 @@ class AllKindsOfState final : public RichMapFunction<Named, std::string> {
     seen_ = &ctx.GetMapState(MapStateDescriptor<int64_t, int64_t>("seen"));
     max_ = &ctx.GetReducingState(ReducingStateDescriptor<int64_t>(
         "max", [](const int64_t& a, const int64_t& b) { return std::max(a, b); }));
+    agg_ = &ctx.GetAggregatingState(
+        AggregatingStateDescriptor<int64_t, std::pair<int64_t, int64_t>, std::string>(
+            "agg", SumAndCount()));
   }
   std::string Map(Named in) override {
     count_->Update(count_->Value().value() + 1);
     history_->Add(in.second);
     seen_->Put(in.second, seen_->Get(in.second).value_or(0) + 1);
     max_->Add(in.second);
+    agg_->Add(in.second);
     std::string list;
     for (int64_t v : history_->Get()) list += (list.empty() ? "" : ",") + std::to_string(v);
     return in.first + " count=" + std::to_string(*count_->Value()) + " list=" + list +
            " distinct=" + std::to_string(seen_->Entries().size()) +
-           " max=" + std::to_string(*max_->Get());
+           " max=" + std::to_string(*max_->Get()) + " agg=" + agg_->Get().value();
   }
 
  private:
@@ -220,9 +242,10 @@ class AllKindsOfState final : public RichMapFunction<Named, std::string> {
   ListState<int64_t>* history_ = nullptr;
   MapState<int64_t, int64_t>* seen_ = nullptr;
   ReducingState<int64_t>* max_ = nullptr;
+  AggregatingState<int64_t, std::string>* agg_ = nullptr;
 };
 
-TEST(KeyedStreamStateTest, ValueListMapAndReducingStateArePerKey) {
+TEST(KeyedStreamStateTest, ValueListMapReducingAndAggregatingStateArePerKey) {
   Collected<std::string> out;
   auto env = TestEnv(3);
   env->FromCollection<Named>({{"a", 5}, {"b", 1}, {"a", 3}, {"a", 5}, {"b", 2}, {"c", 9}, {"a", 7}})
@@ -234,13 +257,15 @@ TEST(KeyedStreamStateTest, ValueListMapAndReducingStateArePerKey) {
 
   ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
   auto per_key = PerKey(out.Values(), [](const std::string& s) { return s.substr(0, 1); });
-  EXPECT_EQ(per_key["a"], (std::vector<std::string>{"a count=1 list=5 distinct=1 max=5",
-                                                    "a count=2 list=5,3 distinct=2 max=5",
-                                                    "a count=3 list=5,3,5 distinct=2 max=5",
-                                                    "a count=4 list=5,3,5,7 distinct=3 max=7"}));
-  EXPECT_EQ(per_key["b"], (std::vector<std::string>{"b count=1 list=1 distinct=1 max=1",
-                                                    "b count=2 list=1,2 distinct=2 max=2"}));
-  EXPECT_EQ(per_key["c"], (std::vector<std::string>{"c count=1 list=9 distinct=1 max=9"}));
+  EXPECT_EQ(per_key["a"],
+            (std::vector<std::string>{"a count=1 list=5 distinct=1 max=5 agg=5/1",
+                                      "a count=2 list=5,3 distinct=2 max=5 agg=8/2",
+                                      "a count=3 list=5,3,5 distinct=2 max=5 agg=13/3",
+                                      "a count=4 list=5,3,5,7 distinct=3 max=7 agg=20/4"}));
+  EXPECT_EQ(per_key["b"],
+            (std::vector<std::string>{"b count=1 list=1 distinct=1 max=1 agg=1/1",
+                                      "b count=2 list=1,2 distinct=2 max=2 agg=3/2"}));
+  EXPECT_EQ(per_key["c"], (std::vector<std::string>{"c count=1 list=9 distinct=1 max=9 agg=9/1"}));
 }
 
 TEST(KeyedStreamStateTest, KeyedStateInAFilterAfterKeyByDropsRepeats) {

@@ -3,7 +3,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <initializer_list>
 #include <map>
 #include <string>
@@ -294,6 +298,45 @@ TEST(StandardFlagsTest, HelpTextMentionsEveryFlag) {
     pos = end;
   }
   EXPECT_EQ(flag_lines, kStandardFlagNames.size());
+}
+
+// Flink's Kerberos login flags: both or neither, and a keytab this user can read. The errors
+// name the flag and the fix but not the path (where a secret lives is not for logs).
+TEST(StandardFlagsTest, KerberosLoginNeedsAReadableKeytabAndItsPrincipal) {
+  const std::filesystem::path keytab =
+      std::filesystem::temp_directory_path() / ("standard-flags-" + std::to_string(getpid()));
+  {
+    std::ofstream(keytab) << "not really a keytab";
+  }
+  const std::string keytab_flag = "--security.kerberos.login.keytab=" + keytab.string();
+
+  Result<StandardFlags> flags =
+      Parse({keytab_flag.c_str(), "--security.kerberos.login.principal=alice@SLUICE.TEST"});
+  ASSERT_THAT(flags, IsOk());
+  EXPECT_EQ(flags->kerberos_keytab, keytab.string());
+  EXPECT_EQ(flags->kerberos_principal, "alice@SLUICE.TEST");
+  EXPECT_TRUE(flags->job_parameters.ToMap().empty()) << "standard flags, not job parameters";
+
+  EXPECT_THAT(
+      ParseError({keytab_flag.c_str()}),
+      StatusIs(StatusCode::kInvalidArgument, HasSubstr("--security.kerberos.login.keytab needs "
+                                                       "--security.kerberos.login.principal")));
+  EXPECT_THAT(
+      ParseError({"--security.kerberos.login.principal=alice"}),
+      StatusIs(StatusCode::kInvalidArgument, HasSubstr("--security.kerberos.login.principal needs "
+                                                       "--security.kerberos.login.keytab")));
+  Status missing = ParseError({"--security.kerberos.login.keytab=/nonexistent/secret.keytab",
+                               "--security.kerberos.login.principal=alice"});
+  EXPECT_THAT(missing,
+              StatusIs(StatusCode::kInvalidArgument, HasSubstr("the keytab file does not exist")));
+  EXPECT_THAT(missing.message(), Not(HasSubstr("secret.keytab")));
+  std::filesystem::remove(keytab);
+}
+
+TEST(StandardFlagsTest, HelpListsTheKerberosLoginFlags) {
+  std::string help = StandardFlagsHelp("job");
+  EXPECT_THAT(help, HasSubstr("--security.kerberos.login.keytab=PATH"));
+  EXPECT_THAT(help, HasSubstr("--security.kerberos.login.principal=NAME"));
 }
 
 }  // namespace

@@ -7,7 +7,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <memory>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -136,6 +138,46 @@ TEST(WatermarksTest, ElementsCarryTheAssignedTimestampAndTheFirstSeesNoWatermark
 
   ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
   EXPECT_EQ(out.Values(), (Strings{"element a ts=42 wm=min", "a@42 wm=max"}));
+}
+
+// A punctuated generator of the job's own: a watermark at every timestamp that is a multiple
+// of 100. The record carrying it goes downstream first (as in Flink), so it is not late.
+class EveryHundred final : public WatermarkGenerator {
+ public:
+  void OnEvent(int64_t event_timestamp, WatermarkOutput& output) override {
+    if (event_timestamp % 100 == 0) output.EmitWatermark(event_timestamp);
+  }
+  void OnPeriodicEmit(WatermarkOutput&) override {}
+};
+
+TEST(WatermarksTest, ForGeneratorUsesTheJobsGeneratorAndItsWatermarkFollowsItsRecord) {
+  Collected<std::string> out;
+  auto env = TestEnv(1);
+  int generators = 0;
+  env->FromCollection<Event>({{"a", 150}, {"b", 200}, {"c", 250}, {"d", 300}})
+      .AssignTimestampsAndWatermarks(
+          EventTime(WatermarkStrategy<Event>::ForGenerator([&generators] {
+            ++generators;
+            return std::make_unique<EveryHundred>();
+          })))
+      .KeyBy([](const Event& e) { return e.first; })
+      .Process(TimerAtTimestamp(std::nullopt, /*report_elements=*/true))
+      .AddSink(CollectSink<std::string>(&out));
+
+  JobExecutionResult result = env->Execute("for-generator");
+
+  ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
+  EXPECT_EQ(generators, 1);
+  EXPECT_EQ(out.Values(), (Strings{"element a ts=150 wm=min", "element b ts=200 wm=min",
+                                   "a@150 wm=200", "b@200 wm=200", "element c ts=250 wm=200",
+                                   "element d ts=300 wm=200", "c@250 wm=300", "d@300 wm=300"}));
+}
+
+TEST(WatermarksTest, ForGeneratorRefusesAnEmptySupplierOrNoGenerator) {
+  EXPECT_THROW(WatermarkStrategy<Event>::ForGenerator(nullptr), std::invalid_argument);
+  const auto strategy = WatermarkStrategy<Event>::ForGenerator([] { return nullptr; });
+  EXPECT_TRUE(strategy.GeneratesWatermarks());
+  EXPECT_THROW(strategy.CreateGenerator(), std::invalid_argument);
 }
 
 // Two inputs merge into one keyed operator: one has records up to event time 2000, the other

@@ -156,17 +156,18 @@ TEST(KeyGroupChangelogFold, LastWriteWinsTombstonesEraseAndEmptyStatesAreOmitted
   const KeyGroupRestoreBytes bytes = fold.Finish();
   // The heap backend's section format (one entry per state, so the bytes are deterministic).
   EXPECT_EQ(bytes.keyed,
-            "\x01"  // section version
+            "\x02"  // section version
             "\x01"  // one state
             "\x01v"
             "\x00"  // kind: value
             "\x05"
             "int32"
-            "\x04"  // payload length
+            "\x02"  // payload format: framed values
+            "\x05"  // payload length
             "\x01"  //   one entry
             "\x01"
-            "a"        //   key
-            "\x06"s);  //   zigzag 3
+            "a"            //   key
+            "\x01\x06"s);  //   1 byte: zigzag 3
   EXPECT_EQ(bytes.extras, "");
 
   HeapKeyedStateBackend restored(Params(0, 0));
@@ -183,7 +184,7 @@ TEST(KeyGroupChangelogFold, NothingFoldedIsAnEmptySection) {
   KeyGroupChangelogFold fold(3);
   EXPECT_EQ(fold.key_group(), 3);
   const KeyGroupRestoreBytes bytes = fold.Finish();
-  EXPECT_EQ(bytes.keyed, "\x01\x00"sv);
+  EXPECT_EQ(bytes.keyed, "\x02\x00"sv);
   EXPECT_EQ(bytes.extras, "");
   HeapKeyedStateBackend restored(Params(3, 3));
   RestoreInto(restored, 3, bytes.keyed);
@@ -210,6 +211,7 @@ TEST(KeyGroupChangelogFold, StatesComeOutInNameOrderWithEveryKindRestorable) {
     names.push_back(in.ReadString());
     in.ReadU8();
     in.ReadStringView();
+    EXPECT_EQ(in.ReadU8(), static_cast<uint8_t>(detail::PayloadFormat::kFramedValues));
     in.ReadStringView();
   }
   EXPECT_EQ(names, (std::vector<std::string>{"a-sum", "m-map", "z-list"}));
@@ -361,7 +363,7 @@ TEST(OperatorStateChangelogFold, TheLatestSectionOfEverySubtask) {
   EXPECT_EQ(sections->sections, (std::vector<std::string>{"a0", "b1"}));
 
   // The key group fold ignores operator state likewise.
-  EXPECT_EQ(Fold(0, {OperatorState(0, std::make_pair(1, "x"s))}).keyed, "\x01\x00"sv);
+  EXPECT_EQ(Fold(0, {OperatorState(0, std::make_pair(1, "x"s))}).keyed, "\x02\x00"sv);
 
   OperatorStateChangelogFold all_gone;
   const Record gone = OperatorState(0, std::nullopt);
@@ -540,18 +542,20 @@ Contents DecodeContents(std::string_view section) {
     const std::string type_name = in.ReadString();
     std::map<std::string, std::string>& entries =
         contents[name + "/" + std::to_string(kind) + "/" + type_name];
+    EXPECT_EQ(in.ReadU8(), static_cast<uint8_t>(detail::PayloadFormat::kFramedValues));
     DataInput payload(in.ReadStringView());
     const uint64_t count = payload.ReadVarU64();
     EXPECT_GT(count, 0u) << name;
     for (uint64_t e = 0; e < count; ++e) {
       std::string key = payload.ReadString();
+      DataInput value_bytes(payload.ReadStringView());
       std::string value;
       if (name == "value" || name == "sum") {
-        value = Canonical<int64_t>(payload);
+        value = Canonical<int64_t>(value_bytes);
       } else if (name == "list") {
-        value = Canonical<std::vector<std::string>>(payload);
+        value = Canonical<std::vector<std::string>>(value_bytes);
       } else if (name == "map") {
-        value = Canonical<std::map<std::string, int32_t>>(payload);
+        value = Canonical<std::map<std::string, int32_t>>(value_bytes);
       } else {
         ADD_FAILURE() << "unexpected state " << name;
         return contents;
@@ -761,6 +765,52 @@ TEST(ChangelogRoundTrip, EveryCheckpointRestoresFromTheFoldedChangelogOfItsKeyGr
           committed.back().contents[static_cast<std::size_t>(key_group - kFirstKeyGroup)];
     }
     EXPECT_TRUE(any_resurrected);
+  }
+}
+
+// A changelog written in full after a restore from files holds every key, also of a state the
+// job has not registered in that run: restored from that changelog alone, the state is whole.
+TEST(ChangelogRoundTrip, AStateNeverRegisteredInARunSurvivesARestoreFromItsChangelog) {
+  HeapKeyedStateBackend first_run(Params(4, 4));
+  ValueState<int32_t>& count = first_run.GetValueState(ValueStateDescriptor<int32_t>("count"));
+  ListState<std::string>& seen = first_run.GetListState(ListStateDescriptor<std::string>("seen"));
+  for (const std::string key : {"a", "b", "c"}) {
+    first_run.SetCurrentKey(key, 4);
+    count.Update(static_cast<int32_t>(key[0]));
+    seen.Add(key + "1");
+    seen.Add(key + "2");
+  }
+  DataOutput file;
+  first_run.SnapshotKeyGroup(4, file);
+
+  // The second run restores from the file and writes its changelog in full, registering only
+  // "count"; "seen" stays raw all run long.
+  HeapKeyedStateBackend second_run(Params(4, 4, /*track_changes=*/true));
+  RestoreInto(second_run, 4, file.data());
+  second_run.GetValueState(ValueStateDescriptor<int32_t>("count"));
+  second_run.MarkAllChanged();
+  Log log = {Reset(4)};
+  second_run.VisitChanges(4, [&](const detail::KeyedStateChange& change) {
+    DataOutput key;
+    DataOutput value;
+    const bool present = EncodeKeyedChange(change, key, value);
+    log.push_back(Record{key.Release(),
+                         present ? std::optional<std::string>(value.Release()) : std::nullopt});
+  });
+  second_run.ClearChanges();
+  EXPECT_EQ(log.size(), 7u);  // the reset, 3 keys of "count", 3 of "seen"
+
+  // The third run has no files: the changelog alone.
+  HeapKeyedStateBackend third_run(Params(4, 4));
+  RestoreInto(third_run, 4, Fold(4, log).keyed);
+  ValueState<int32_t>& restored_count =
+      third_run.GetValueState(ValueStateDescriptor<int32_t>("count"));
+  ListState<std::string>& restored_seen =
+      third_run.GetListState(ListStateDescriptor<std::string>("seen"));
+  for (const std::string key : {"a", "b", "c"}) {
+    third_run.SetCurrentKey(key, 4);
+    EXPECT_EQ(restored_count.Value(), static_cast<int32_t>(key[0])) << key;
+    EXPECT_EQ(restored_seen.Get(), (std::vector<std::string>{key + "1", key + "2"})) << key;
   }
 }
 

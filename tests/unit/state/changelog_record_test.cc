@@ -186,8 +186,8 @@ TEST(ChangelogRecord, UnknownVersionsAndTypesAreRejectedNamingThem) {
   message = SerializationMessageOf([] { CheckKeyGroupResetValue("\x02"sv); });
   EXPECT_TRUE(Contains(message, "value format version 2")) << message;
 
-  message = SerializationMessageOf([] { DecodeKeyedEntryValue("\x01\x04\x05int32\x02"sv); });
-  EXPECT_TRUE(Contains(message, "unknown state kind 4")) << message;
+  message = SerializationMessageOf([] { DecodeKeyedEntryValue("\x01\x05\x05int32\x02"sv); });
+  EXPECT_TRUE(Contains(message, "unknown state kind 5")) << message;
 }
 
 TEST(ChangelogRecord, TruncatedOrOverlongRecordsAreRejected) {

@@ -92,13 +92,16 @@ std::map<std::string, std::map<std::string, Stored>> DecodeSection(std::string_v
     std::map<std::string, Stored>& entries = states[in.ReadString()];
     in.ReadU8();
     in.ReadString();
+    EXPECT_EQ(in.ReadU8(), static_cast<uint8_t>(PayloadFormat::kFramedValues));
     const std::string_view payload = in.ReadStringView();
     DataInput payload_in(payload);
     const uint64_t entry_count = payload_in.ReadVarU64();
     EXPECT_GT(entry_count, 0u) << "a state without entries must be omitted";
     for (uint64_t e = 0; e < entry_count; ++e) {
       std::string key = payload_in.ReadString();
-      EXPECT_TRUE(entries.emplace(std::move(key), DeserializeValue<Stored>(payload_in)).second);
+      DataInput value_in(payload_in.ReadStringView());
+      EXPECT_TRUE(entries.emplace(std::move(key), DeserializeValue<Stored>(value_in)).second);
+      EXPECT_TRUE(value_in.AtEnd());
     }
     EXPECT_TRUE(payload_in.AtEnd());
   }
@@ -395,9 +398,10 @@ TEST(KeyedStateBackendChanges, MarkAllChangedWithoutTrackChangesIsABug) {
   EXPECT_TRUE(Contains(message, "track_changes")) << message;
 }
 
-// A restored state the job has not registered cannot be reported key by key; its keys count as
-// changed once the job registers it, even after ClearChanges.
-TEST(KeyedStateBackendChanges, MarkAllChangedMarksAPendingStateForWhenItIsRegistered) {
+// A restored state the job has not registered is reported from its restored bytes, exactly as
+// it would be once registered: a changelog written in full holds it even if the job never
+// registers it in this run.
+TEST(KeyedStateBackendChanges, MarkAllChangedReportsAPendingStateFromItsRestoredBytes) {
   std::unique_ptr<KeyedStateBackend> source = Create("op", 0, 1);
   ValueState<int32_t>& source_value = source->GetValueState(ValueStateDescriptor<int32_t>("v"));
   ListState<int32_t>& source_list = source->GetListState(ListStateDescriptor<int32_t>("l"));
@@ -417,34 +421,31 @@ TEST(KeyedStateBackendChanges, MarkAllChangedMarksAPendingStateForWhenItIsRegist
   // Restored after the mark: not marked, whether its state is registered ("v") or not ("l").
   Restore(*restored, 1, Snapshot(*source, 1));
 
-  // "v" is registered: reported now. "l" is pending: nothing to report yet.
-  EXPECT_EQ(ChangesOf(*restored, 0), (ChangeMap{{{"v", "a"}, BytesOf(int32_t{1})}}));
+  // "v" is registered, "l" pending: both reported, with the same bytes.
+  const ChangeMap key_group_0{{{"l", "a"}, BytesOf(std::vector<int32_t>{10})},
+                              {{"l", "b"}, BytesOf(std::vector<int32_t>{11})},
+                              {{"v", "a"}, BytesOf(int32_t{1})}};
+  EXPECT_EQ(ChangesOf(*restored, 0), key_group_0);
   EXPECT_TRUE(ChangesOf(*restored, 1).empty());
   restored->ClearChanges();
   EXPECT_TRUE(ChangesOf(*restored, 0).empty());
 
-  // Registering "l" decodes it: its keys of key group 0 (marked) count as changed.
+  // Registering "l" later reports nothing again: its keys were written.
   ListState<int32_t>& list = restored->GetListState(ListStateDescriptor<int32_t>("l"));
-  EXPECT_EQ(ChangesOf(*restored, 0), (ChangeMap{{{"l", "a"}, BytesOf(std::vector<int32_t>{10})},
-                                                {{"l", "b"}, BytesOf(std::vector<int32_t>{11})}}));
+  EXPECT_TRUE(ChangesOf(*restored, 0).empty());
   EXPECT_TRUE(ChangesOf(*restored, 1).empty());
   restored->SetCurrentKey("c", 1);
   EXPECT_EQ(list.Get(), (std::vector<int32_t>{12}));
   EXPECT_EQ(value.Value(), 3);
-  restored->ClearChanges();
-  EXPECT_TRUE(ChangesOf(*restored, 0).empty());
 
-  // Each pending state's mark waits for its own registration, across checkpoints, and is then
-  // used up.
+  // Registered before the changes are cleared: reported once, decoded.
   std::unique_ptr<KeyedStateBackend> again = Create("op", 0, 1, /*track_changes=*/true);
   Restore(*again, 0, Snapshot(*source, 0));
   again->MarkAllChanged();
   again->GetListState(ListStateDescriptor<int32_t>("l"));
-  again->ClearChanges();
+  EXPECT_EQ(ChangesOf(*again, 0), key_group_0);
   again->ClearChanges();
   again->GetValueState(ValueStateDescriptor<int32_t>("v"));
-  EXPECT_EQ(ChangesOf(*again, 0), (ChangeMap{{{"v", "a"}, BytesOf(int32_t{1})}}));
-  again->ClearChanges();
   EXPECT_TRUE(ChangesOf(*again, 0).empty());
 }
 
@@ -467,7 +468,70 @@ TEST(HeapKeyedStateBackend, ValueStateReturnsDefaultUntilUpdatedAndAfterClear) {
   EXPECT_EQ(plain.Value(), std::nullopt);
   EXPECT_EQ(with_default.Value(), 7);
   // Cleared entries are gone, not stored as empty.
-  EXPECT_EQ(Snapshot(store, 3), "\x01\x00"s);
+  EXPECT_EQ(Snapshot(store, 3), "\x02\x00"s);
+}
+
+// An average: the accumulator (sum, count) is the stored value; Get is its result.
+class Average final : public AggregateFunction<int32_t, std::pair<int64_t, int64_t>, double> {
+ public:
+  std::pair<int64_t, int64_t> CreateAccumulator() override { return {0, 0}; }
+  std::pair<int64_t, int64_t> Add(const int32_t& value,
+                                  std::pair<int64_t, int64_t> accumulator) override {
+    if (value < 0) throw std::runtime_error("negative");
+    return {accumulator.first + value, accumulator.second + 1};
+  }
+  double GetResult(const std::pair<int64_t, int64_t>& accumulator) override {
+    return static_cast<double>(accumulator.first) / static_cast<double>(accumulator.second);
+  }
+  std::pair<int64_t, int64_t> Merge(std::pair<int64_t, int64_t> a,
+                                    std::pair<int64_t, int64_t> b) override {
+    return {a.first + b.first, a.second + b.second};
+  }
+};
+using AverageDescriptor = AggregatingStateDescriptor<int32_t, std::pair<int64_t, int64_t>, double>;
+
+TEST(HeapKeyedStateBackend, AggregatingStateFoldsInputsIntoTheAccumulatorPerKey) {
+  HeapKeyedStateBackend store(Params("op", 0, 0, /*track_changes=*/true));
+  AggregatingState<int32_t, double>& average =
+      store.GetAggregatingState(AverageDescriptor("avg", Average()));
+  store.SetCurrentKey("a", 0);
+  EXPECT_EQ(average.Get(), std::nullopt);
+  average.Add(1);
+  average.Add(2);
+  store.SetCurrentKey("b", 0);
+  average.Add(10);
+  // A throwing function leaves the accumulator as it was.
+  EXPECT_THROW(average.Add(-1), std::runtime_error);
+  EXPECT_EQ(average.Get(), 10.0);
+  store.SetCurrentKey("a", 0);
+  EXPECT_EQ(average.Get(), 1.5);
+  // What a changelog writes is the accumulator, not the result.
+  EXPECT_EQ(ChangesOf(store, 0),
+            (ChangeMap{{{"avg", "a"}, BytesOf(std::pair<int64_t, int64_t>{3, 2})},
+                       {{"avg", "b"}, BytesOf(std::pair<int64_t, int64_t>{10, 1})}}));
+
+  // Snapshotted and restored with its kind and accumulator type.
+  const std::string section = Snapshot(store, 0);
+  EXPECT_NE(section.find("\x03"
+                         "avg\x04"),
+            std::string::npos)
+      << "kind 4: aggregating";
+  HeapKeyedStateBackend restored(Params("op", 0, 0));
+  Restore(restored, 0, section);
+  AggregatingState<int32_t, double>& again =
+      restored.GetAggregatingState(AverageDescriptor("avg", Average()));
+  restored.SetCurrentKey("a", 0);
+  again.Add(6);
+  EXPECT_EQ(again.Get(), 3.0);
+  again.Clear();
+  EXPECT_EQ(again.Get(), std::nullopt);
+
+  // The same name as another kind of state: refused, naming both.
+  const std::string message = MessageOf<std::logic_error>(
+      [&] { restored.GetValueState(ValueStateDescriptor<int32_t>("avg")); });
+  EXPECT_TRUE(Contains(message, "aggregating state")) << message;
+  EXPECT_THROW(AverageDescriptor("avg", std::shared_ptr<AverageDescriptor::Function>()),
+               std::invalid_argument);
 }
 
 TEST(HeapKeyedStateBackend, ListStateAddsReplacesAndErasesWhenEmptied) {
@@ -487,12 +551,12 @@ TEST(HeapKeyedStateBackend, ListStateAddsReplacesAndErasesWhenEmptied) {
   EXPECT_EQ(list.Get(), (std::vector<std::string>{"x"}));
   list.Update({});
   EXPECT_TRUE(list.Get().empty());
-  EXPECT_EQ(Snapshot(store, 0), "\x01\x00"s);
+  EXPECT_EQ(Snapshot(store, 0), "\x02\x00"s);
   list.AddAll({"y"});
   EXPECT_EQ(list.Get(), (std::vector<std::string>{"y"}));
   list.Clear();
   EXPECT_TRUE(list.Get().empty());
-  EXPECT_EQ(Snapshot(store, 0), "\x01\x00"s);
+  EXPECT_EQ(Snapshot(store, 0), "\x02\x00"s);
 }
 
 TEST(HeapKeyedStateBackend, MapStatePutsRemovesAndErasesTheKeyWhenEmpty) {
@@ -515,11 +579,11 @@ TEST(HeapKeyedStateBackend, MapStatePutsRemovesAndErasesTheKeyWhenEmpty) {
   EXPECT_EQ(map.Entries(), (std::map<std::string, int32_t>{{"b", 2}}));
   map.Remove("b");
   EXPECT_TRUE(map.IsEmpty());
-  EXPECT_EQ(Snapshot(store, 0), "\x01\x00"s);
+  EXPECT_EQ(Snapshot(store, 0), "\x02\x00"s);
   map.Put("c", 3);
   map.Clear();
   EXPECT_TRUE(map.IsEmpty());
-  EXPECT_EQ(Snapshot(store, 0), "\x01\x00"s);
+  EXPECT_EQ(Snapshot(store, 0), "\x02\x00"s);
 }
 
 TEST(HeapKeyedStateBackend, ReducingStateFoldsAddedValues) {
@@ -667,28 +731,30 @@ TEST(HeapKeyedStateBackend, SectionBytesArePinned) {
   // Registered without entries: omitted.
   store.GetMapState(MapStateDescriptor<std::string, int32_t>("m"));
   const std::string expected =
-      "\x01"  // section format version
+      "\x02"  // section format version
       "\x02"  // two states, in name order
       "\x01"
       "l"     // name
       "\x01"  // kind: list
       "\x05"
       "int32"
-      "\x06"  // payload length
+      "\x02"  // payload format: framed values
+      "\x07"  // payload length
       "\x01"  //   one entry
       "\x01"
-      "k"             //   key bytes
-      "\x02\x02\x04"  // vector<int32>: count 2, zigzag 1, zigzag 2
+      "k"                 //   key bytes
+      "\x03\x02\x02\x04"  // 3 bytes of vector<int32>: count 2, zigzag 1, zigzag 2
       "\x01"
       "v"
       "\x00"  // kind: value
       "\x05"
       "int32"
-      "\x04"
+      "\x02"
+      "\x05"
       "\x01"
       "\x01"
       "k"
-      "\x0a"s;  // zigzag 5
+      "\x01\x0a"s;  // 1 byte: zigzag 5
   EXPECT_EQ(Snapshot(store, 7), expected);
 
   HeapKeyedStateBackend map_store(Params("op", 0, 0));
@@ -699,16 +765,18 @@ TEST(HeapKeyedStateBackend, SectionBytesArePinned) {
           "r", [](const int32_t& a, const int32_t& b) { return a + b; }))
       .Add(1);
   const std::string expected_map =
-      "\x01\x02"
+      "\x02\x02"
       "\x01"
       "m"
       "\x02"
       "\x11"
       "map<string,int32>"
-      "\x07"
+      "\x02"
+      "\x08"
       "\x01"
       "\x01"
       "k"
+      "\x04"
       "\x01"
       "\x01"
       "a"
@@ -718,11 +786,12 @@ TEST(HeapKeyedStateBackend, SectionBytesArePinned) {
       "\x03"
       "\x05"
       "int32"
-      "\x04"
+      "\x02"
+      "\x05"
       "\x01"
       "\x01"
       "k"
-      "\x02"s;
+      "\x01\x02"s;
   EXPECT_EQ(Snapshot(map_store, 0), expected_map);
 
   // And it reads back.
@@ -734,11 +803,81 @@ TEST(HeapKeyedStateBackend, SectionBytesArePinned) {
             (std::vector<int32_t>{1, 2}));
 }
 
+// Checkpoints of earlier releases: section version 1, no payload format byte, unframed values.
+const std::string kVersion1Section =
+    "\x01"  // section format version
+    "\x02"  // two states, in name order
+    "\x01"
+    "l"
+    "\x01"  // kind: list
+    "\x05"
+    "int32"
+    "\x06"  // payload length
+    "\x01"  //   one entry
+    "\x01"
+    "k"
+    "\x02\x02\x04"  // vector<int32>: count 2, zigzag 1, zigzag 2
+    "\x01"
+    "v"
+    "\x00"  // kind: value
+    "\x05"
+    "int32"
+    "\x04"
+    "\x01"
+    "\x01"
+    "k"
+    "\x0a"s;  // zigzag 5
+
+TEST(HeapKeyedStateBackend, Version1SectionsRestore) {
+  HeapKeyedStateBackend restored(Params("op", 7, 7));
+  Restore(restored, 7, kVersion1Section);
+  restored.SetCurrentKey("k", 7);
+  EXPECT_EQ(restored.GetValueState(ValueStateDescriptor<int32_t>("v")).Value(), 5);
+  EXPECT_EQ(restored.GetListState(ListStateDescriptor<int32_t>("l")).Get(),
+            (std::vector<int32_t>{1, 2}));
+}
+
+TEST(HeapKeyedStateBackend, AnUnregisteredVersion1PayloadIsWrittenBackUnframed) {
+  HeapKeyedStateBackend restored(Params("op", 7, 7));
+  Restore(restored, 7, kVersion1Section);
+  restored.SetCurrentKey("k", 7);
+  EXPECT_EQ(restored.GetValueState(ValueStateDescriptor<int32_t>("v")).Value(), 5);
+  // "l" stays raw: a version 2 section carries it with payload format 1 and the same bytes,
+  // and it still decodes.
+  const std::string section = Snapshot(restored, 7);
+  EXPECT_EQ(section.substr(0, 12), "\x02\x02\x01l\x01\x05int32\x01"s);
+  HeapKeyedStateBackend again(Params("op", 7, 7));
+  Restore(again, 7, section);
+  again.SetCurrentKey("k", 7);
+  EXPECT_EQ(again.GetListState(ListStateDescriptor<int32_t>("l")).Get(),
+            (std::vector<int32_t>{1, 2}));
+  EXPECT_EQ(again.GetValueState(ValueStateDescriptor<int32_t>("v")).Value(), 5);
+}
+
+// A version 1 payload cannot be split without its type: MarkAllChanged marks it, and its keys
+// count as changed when the job registers the state, even after ClearChanges.
+TEST(KeyedStateBackendChanges, AnUnframedPendingStateIsMarkedUntilItIsRegistered) {
+  std::unique_ptr<KeyedStateBackend> restored = Create("op", 7, 7, /*track_changes=*/true);
+  Restore(*restored, 7, kVersion1Section);
+  restored->MarkAllChanged();
+  EXPECT_TRUE(ChangesOf(*restored, 7).empty());
+  restored->ClearChanges();
+  restored->GetListState(ListStateDescriptor<int32_t>("l"));
+  EXPECT_EQ(ChangesOf(*restored, 7),
+            (ChangeMap{{{"l", "k"}, BytesOf(std::vector<int32_t>{1, 2})}}));
+  restored->ClearChanges();
+  restored->ClearChanges();
+  restored->GetValueState(ValueStateDescriptor<int32_t>("v"));
+  EXPECT_EQ(ChangesOf(*restored, 7), (ChangeMap{{{"v", "k"}, BytesOf(int32_t{5})}}));
+  restored->ClearChanges();
+  EXPECT_TRUE(ChangesOf(*restored, 7).empty());
+}
+
 TEST(HeapKeyedStateBackend, UnknownSectionVersionIsRejected) {
   HeapKeyedStateBackend store(Params("op", 0, 0));
-  DataInput in("\x02\x00"sv);
+  DataInput in("\x03\x00"sv);
   const std::string message = MessageOf<SerializationError>([&] { store.RestoreKeyGroup(0, in); });
-  EXPECT_TRUE(Contains(message, "format version 2")) << message;
+  EXPECT_TRUE(Contains(message, "format version 3")) << message;
 }
 
 TEST(HeapKeyedStateBackend, CorruptSectionsAreRejected) {
@@ -774,15 +913,16 @@ TEST(HeapKeyedStateBackend, CorruptSectionsAreRejected) {
     // the state.
     HeapKeyedStateBackend store(Params("op", 0, 0));
     const std::string section =
-        "\x01\x01\x01"
+        "\x02\x01\x01"
         "v"
         "\x00"
         "\x05"
         "int32"
-        "\x0c"
+        "\x02"
+        "\x0d"
         "\x01\x01"
         "k"
-        "\xff\xff\xff\xff\xff\xff\xff\xff\x7f"s;
+        "\x09\xff\xff\xff\xff\xff\xff\xff\xff\x7f"s;
     Restore(store, 0, section);
     const std::string message = MessageOf<SerializationError>(
         [&] { store.GetValueState(ValueStateDescriptor<int32_t>("v")); });
@@ -790,6 +930,37 @@ TEST(HeapKeyedStateBackend, CorruptSectionsAreRejected) {
     EXPECT_TRUE(Contains(message, "key group 0")) << message;
     // The failed registration left nothing half-made: the bytes are still carried.
     EXPECT_EQ(Snapshot(store, 0), section);
+  }
+  {
+    HeapKeyedStateBackend store(Params("op", 0, 0));
+    DataInput in(
+        "\x02\x01\x01"
+        "v"
+        "\x00"
+        "\x05"
+        "int32"
+        "\x03\x00"sv);  // payload format 3
+    const std::string message =
+        MessageOf<SerializationError>([&] { store.RestoreKeyGroup(0, in); });
+    EXPECT_TRUE(Contains(message, "unknown payload format 3")) << message;
+  }
+  {
+    // A framed value with a byte left over (written as another type): refused, not misread.
+    HeapKeyedStateBackend store(Params("op", 0, 0));
+    Restore(store, 0,
+            "\x02\x01\x01"
+            "v"
+            "\x00"
+            "\x05"
+            "int32"
+            "\x02"
+            "\x06"
+            "\x01\x01"
+            "k"
+            "\x02\x0a\x00"s);
+    const std::string message = MessageOf<SerializationError>(
+        [&] { store.GetValueState(ValueStateDescriptor<int32_t>("v")); });
+    EXPECT_TRUE(Contains(message, "unexpected bytes after the value")) << message;
   }
 }
 

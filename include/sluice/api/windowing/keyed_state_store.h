@@ -168,6 +168,29 @@ class ScopedReducingState final : public ReducingState<T>, public ScopedStateBas
   NamespaceScope& scope_;
 };
 
+template <typename In, typename Out>
+class ScopedAggregatingState final : public AggregatingState<In, Out>, public ScopedStateBase {
+ public:
+  ScopedAggregatingState(AggregatingState<In, Out>& inner, NamespaceScope& scope)
+      : inner_(inner), scope_(scope) {}
+  std::optional<Out> Get() const override {
+    ScopeGuard guard(scope_);
+    return inner_.Get();
+  }
+  void Add(In value) override {
+    ScopeGuard guard(scope_);
+    inner_.Add(std::move(value));
+  }
+  void Clear() override {
+    ScopeGuard guard(scope_);
+    inner_.Clear();
+  }
+
+ private:
+  AggregatingState<In, Out>& inner_;
+  NamespaceScope& scope_;
+};
+
 }  // namespace detail
 
 class KeyedStateStore {
@@ -195,6 +218,12 @@ class KeyedStateStore {
   template <typename T>
   ReducingState<T>& GetReducingState(const ReducingStateDescriptor<T>& descriptor) {
     return Scoped<detail::ScopedReducingState<T>>(backend().GetReducingState(descriptor));
+  }
+  template <typename In, typename Acc, typename Out>
+  AggregatingState<In, Out>& GetAggregatingState(
+      const AggregatingStateDescriptor<In, Acc, Out>& descriptor) {
+    return Scoped<detail::ScopedAggregatingState<In, Out>>(
+        backend().GetAggregatingState(descriptor));
   }
 
  private:

@@ -13,26 +13,9 @@
 #include <sluice/api/output_tag.h>
 #include <sluice/api/windowing/keyed_state_store.h>
 #include <sluice/detail/output.h>
+#include <sluice/state/aggregate_function.h>
 
 namespace sluice {
-
-/// Incremental aggregation of a window (Flink's AggregateFunction): the accumulator is kept per
-/// key and window (it needs a TypeSerializer), each element is added as it arrives, and
-/// GetResult runs when the window fires. Merge combines the accumulators of merged windows
-/// (sessions). Derive from it; it is copied per parallel instance.
-template <typename In, typename Acc, typename Out>
-class AggregateFunction {
- public:
-  using input_type = In;
-  using accumulator_type = Acc;
-  using output_type = Out;
-  virtual ~AggregateFunction() = default;
-  virtual Acc CreateAccumulator() = 0;
-  /// Adds `value` to `accumulator` and returns the result (which may be `accumulator` itself).
-  virtual Acc Add(const In& value, Acc accumulator) = 0;
-  virtual Out GetResult(const Acc& accumulator) = 0;
-  virtual Acc Merge(Acc a, Acc b) = 0;
-};
 
 /// What a ProcessWindowFunction sees of its window (Flink's ProcessWindowFunction.Context).
 template <typename W>

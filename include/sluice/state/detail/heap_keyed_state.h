@@ -21,6 +21,7 @@
 #include <functional>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -66,6 +67,15 @@ using KeyBytesSet = std::unordered_set<std::string, KeyBytesHash, std::equal_to<
 
 [[noreturn]] void ThrowDuplicateRestoredKey(std::string_view state_name, std::size_t offset);
 
+/// How a payload (the entries of one state in one key group) lays out its entries: varint
+/// number of entries, then per entry the key bytes (string) and the value, SerializeValue of
+/// the stored type, either as is (kUnframedValues, what checkpoints before key-group section
+/// version 2 hold) or as a string of those bytes (kFramedValues, written since). Framed values
+/// let a payload be split into its entries without knowing the value type: a backend can report
+/// the keys of a restored state the job has not registered (ForEachFramedEntry).
+enum class PayloadFormat : std::uint8_t { kUnframedValues = 1, kFramedValues = 2 };
+inline constexpr std::uint8_t kLastPayloadFormat = 2;
+
 /// What a heap state object shares with the backend that creates it (all owned by the backend,
 /// which outlives its state objects).
 struct HeapStateContext {
@@ -82,11 +92,10 @@ struct HeapStateContext {
 class HeapStateTable : public InternalKeyedState {
  public:
   virtual bool HasEntries(std::size_t index) const = 0;
-  /// Writes the payload of key group `index`: varint number of entries, then per entry the key
-  /// bytes (string) and the value (SerializeValue of the stored type).
+  /// Writes the payload of key group `index` in PayloadFormat::kFramedValues.
   virtual void WritePayload(std::size_t index, DataOutput& out) const = 0;
-  /// Adds the entries of a payload to key group `index`. Not recorded as changes.
-  virtual void ReadPayload(std::size_t index, DataInput& in) = 0;
+  /// Adds the entries of a payload in `format` to key group `index`. Not recorded as changes.
+  virtual void ReadPayload(std::size_t index, DataInput& in, PayloadFormat format) = 0;
   /// The keys of key group `index` written since the last ClearChanges; always empty unless
   /// the state tracks changes.
   virtual const KeyBytesSet& ChangedKeys(std::size_t index) const = 0;
@@ -111,13 +120,18 @@ class HeapKeyedTable : public HeapStateTable {
   void WritePayload(std::size_t index, DataOutput& out) const final {
     const KeyBytesMap<Stored>& table = tables_[index];
     out.WriteVarU64(table.size());
+    // The value's length comes before it, so each value is serialized apart first: one copy
+    // per entry, at checkpoint time only.
+    DataOutput value_bytes;
     for (const auto& [key, value] : table) {
       out.WriteString(key);
-      SerializeValue<Stored>(value, out);
+      value_bytes.Clear();
+      SerializeValue<Stored>(value, value_bytes);
+      out.WriteString(value_bytes.data());
     }
   }
 
-  void ReadPayload(std::size_t index, DataInput& in) final {
+  void ReadPayload(std::size_t index, DataInput& in, PayloadFormat format) final {
     KeyBytesMap<Stored>& table = tables_[index];
     const std::uint64_t count = in.ReadVarU64();
     // Every entry takes at least two bytes, so the bytes left bound a corrupt count.
@@ -126,7 +140,8 @@ class HeapKeyedTable : public HeapStateTable {
     for (std::uint64_t i = 0; i < count; ++i) {
       const std::size_t offset = in.position();
       std::string key = in.ReadString();
-      Stored value = DeserializeValue<Stored>(in);
+      Stored value = format == PayloadFormat::kFramedValues ? ReadFramedValue(in)
+                                                            : DeserializeValue<Stored>(in);
       if constexpr (kDropEmpty) {
         if (value.empty()) continue;
       }
@@ -165,6 +180,19 @@ class HeapKeyedTable : public HeapStateTable {
     const KeyBytesMap<Stored>& table = tables_[index];
     keys.reserve(keys.size() + table.size());
     for (const auto& entry : table) keys.insert(entry.first);
+  }
+
+ private:
+  static Stored ReadFramedValue(DataInput& in) {
+    const std::size_t offset = in.position();
+    DataInput value_in(in.ReadStringView());
+    Stored value = DeserializeValue<Stored>(value_in);
+    if (!value_in.AtEnd()) [[unlikely]] {
+      ThrowSerializationError("keyed state value", offset,
+                              std::to_string(value_in.remaining()) +
+                                  " unexpected bytes after the value (another type?)");
+    }
+    return value;
   }
 
  protected:
@@ -354,6 +382,32 @@ class HeapReducingState final : public ReducingState<T>, public HeapKeyedTable<T
 
  private:
   typename ReducingStateDescriptor<T>::ReduceFunction reduce_;
+};
+
+template <typename In, typename Acc, typename Out>
+class HeapAggregatingState final : public AggregatingState<In, Out>,
+                                   public HeapKeyedTable<Acc, false> {
+ public:
+  HeapAggregatingState(const AggregatingStateDescriptor<In, Acc, Out>& descriptor,
+                       const HeapStateContext& context)
+      : HeapKeyedTable<Acc, false>(context, descriptor.name()), function_(descriptor.function()) {}
+
+  std::optional<Out> Get() const override {
+    if (const Acc* accumulator = this->Lookup()) return function_->GetResult(*accumulator);
+    return std::nullopt;
+  }
+  void Add(In value) override {
+    // Added to a copy: if the function throws, the accumulator stays as it was.
+    if (Acc* accumulator = this->LookupForUpdate()) {
+      *accumulator = function_->Add(value, Acc(*accumulator));
+    } else {
+      this->Assign(function_->Add(value, function_->CreateAccumulator()));
+    }
+  }
+  void Clear() override { this->EraseCurrent(); }
+
+ private:
+  std::shared_ptr<AggregateFunction<In, Acc, Out>> function_;
 };
 
 }  // namespace sluice::detail

@@ -13,13 +13,19 @@
 namespace sluice::detail {
 
 /// The kind of a keyed state, as written into key-group sections (values fixed forever).
-enum class KeyedStateKind : std::uint8_t { kValue = 0, kList = 1, kMap = 2, kReducing = 3 };
+enum class KeyedStateKind : std::uint8_t {
+  kValue = 0,
+  kList = 1,
+  kMap = 2,
+  kReducing = 3,
+  kAggregating = 4,
+};
 
 /// The largest KeyedStateKind value; a section naming a larger one is corrupt or newer.
 inline constexpr std::uint8_t kLastKeyedStateKind =
-    static_cast<std::uint8_t>(KeyedStateKind::kReducing);
+    static_cast<std::uint8_t>(KeyedStateKind::kAggregating);
 
-/// "value", "list", "map" or "reducing" (for messages).
+/// "value", "list", "map", "reducing" or "aggregating" (for messages).
 std::string_view KeyedStateKindName(KeyedStateKind kind);
 
 /// The key that state accesses refer to, as set by KeyedStateBackend::SetCurrentKey: its bytes

@@ -171,6 +171,12 @@ class KeyedStateBackend {
     return Get<ReducingState<T>, HeapReducingState<T>>(descriptor, KeyedStateKind::kReducing,
                                                        &TypeNameOf<T>);
   }
+  template <typename In, typename Acc, typename Out>
+  AggregatingState<In, Out>& GetAggregatingState(
+      const AggregatingStateDescriptor<In, Acc, Out>& descriptor) {
+    return Get<AggregatingState<In, Out>, HeapAggregatingState<In, Acc, Out>>(
+        descriptor, KeyedStateKind::kAggregating, &TypeNameOf<Acc>);
+  }
 
   // ---- snapshot and restore, one key group at a time (runtime side) ----
 
@@ -206,11 +212,11 @@ class KeyedStateBackend {
   /// full (the first checkpoint after a restore from a local snapshot or a savepoint, which the
   /// changelog may not cover). Keys written afterwards are recorded as usual; key groups
   /// restored afterwards are not marked.
-  /// A restored state the job has not registered yet cannot be split into keys (its bytes are
-  /// decoded only with the type the job registers it with), so VisitChanges cannot report it:
-  /// its key groups held now are marked instead, and when the job registers the state, every
-  /// key decoded from them counts as changed. That mark survives ClearChanges until then, since
-  /// those keys have not been reported yet; until then a changelog does not hold the state.
+  /// A restored state the job has not registered yet is reported too, its entries split from
+  /// the restored bytes, keys and value bytes as they were written. Only bytes of a format that
+  /// cannot be split without the value type (a heap backend's checkpoint of an earlier release)
+  /// are not: their key groups are marked instead, the mark survives ClearChanges, and when the
+  /// job registers the state every key decoded from them counts as changed.
   /// Cost: a copy of every key in the change sets until the next ClearChanges.
   /// std::logic_error without track_changes.
   virtual void MarkAllChanged() = 0;

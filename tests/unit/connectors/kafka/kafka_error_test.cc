@@ -11,6 +11,8 @@
 #include <sluice/testing/status_matchers.h>
 
 using ::sluice::testing::StatusIs;
+using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 namespace sluice::kafka::internal {
@@ -66,6 +68,29 @@ TEST(KafkaErrorTest, ARefusedLoginNamesTheBrokersReasonAndTheSettingsToCheck) {
                          "_AUTHENTICATION (Local: Authentication failure): SASL "
                          "authentication error: Authentication failed: Invalid username "
                          "or password; check sasl.username and sasl.password"));
+}
+
+// Kafka 4 brokers refuse the SCRAM proof of librdkafka < 2.6.1 as invalid credentials: the
+// message must not send a user with the right password hunting for a typo.
+TEST(KafkaErrorTest, ARefusedScramLoginNamesTheLibrdkafkaBugWhenThisLibrdkafkaHasIt) {
+  Status status = KafkaErrorStatus(
+      RD_KAFKA_RESP_ERR__AUTHENTICATION, "KafkaSink: the brokers refused the client",
+      "SASL authentication error: Authentication failed during authentication due to invalid "
+      "credentials with SASL mechanism SCRAM-SHA-256");
+  EXPECT_THAT(status, StatusIs(StatusCode::kUnauthenticated));
+  EXPECT_THAT(status.message(), HasSubstr("check sasl.username and sasl.password"));
+  if (rd_kafka_version() < 0x020601ff) {
+    EXPECT_THAT(status.message(),
+                HasSubstr("this process runs librdkafka " + std::string(rd_kafka_version_str())));
+    EXPECT_THAT(status.message(), HasSubstr("fixed in librdkafka 2.6.1"));
+  } else {
+    EXPECT_THAT(status.message(), Not(HasSubstr("librdkafka 2.6.1")));
+  }
+  // A PLAIN refusal is a wrong password, whatever the librdkafka.
+  EXPECT_THAT(KafkaErrorStatus(RD_KAFKA_RESP_ERR__AUTHENTICATION, "x",
+                               "Authentication failed: Invalid username or password")
+                  .message(),
+              Not(HasSubstr("librdkafka 2.6.1")));
 }
 
 TEST(KafkaErrorTest, ARestartableErrorCarriesNoRemedyAndNoDetailWhenThereIsNone) {
