@@ -119,6 +119,11 @@ template <typename T>
 ReducingState<T>& KeyedStateOf(KeyedStateBackend& backend, const ReducingStateDescriptor<T>& d) {
   return backend.GetReducingState(d);
 }
+template <typename In, typename Acc, typename Out>
+AggregatingState<In, Out>& KeyedStateOf(KeyedStateBackend& backend,
+                                        const AggregatingStateDescriptor<In, Acc, Out>& d) {
+  return backend.GetAggregatingState(d);
+}
 }  // namespace detail
 
 /// On a keyed stream connected to a broadcast stream (Flink's KeyedBroadcastProcessFunction):
@@ -141,7 +146,8 @@ class KeyedBroadcastProcessFunction : public BaseBroadcastProcessFunction {
   class Context : public BaseBroadcastProcessFunction::Context {
    public:
     /// Calls `function(key, state)` for every key of this instance that has a value in the
-    /// keyed state `descriptor` names (a Value-, List-, Map- or ReducingStateDescriptor), with
+    /// keyed state `descriptor` names (a Value-, List-, Map-, Reducing- or
+    /// AggregatingStateDescriptor), with
     /// that key current, so `state` and any other keyed state refer to it (Flink's
     /// applyToKeyedState). The keys are listed before the first call: the function may change
     /// or clear the state. Keys are visited by key group, in no order within one.

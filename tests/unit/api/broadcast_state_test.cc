@@ -287,6 +287,55 @@ TEST(BroadcastStateTest, KeyedBroadcastStateTimersAndKeyedStateSurviveASnapshot)
             (Strings{"a total 30 waiting 0 at 110", "b total 10 waiting 0 at 120"}));
 }
 
+// Keeps the average value per key in AggregatingState; a broadcast "report" reads every key's.
+class Averages final : public AggregateFunction<int64_t, std::pair<int64_t, int64_t>, int64_t> {
+ public:
+  std::pair<int64_t, int64_t> CreateAccumulator() override { return {0, 0}; }
+  std::pair<int64_t, int64_t> Add(const int64_t& value, std::pair<int64_t, int64_t> acc) override {
+    return {acc.first + value, acc.second + 1};
+  }
+  int64_t GetResult(const std::pair<int64_t, int64_t>& acc) override {
+    return acc.first / acc.second;
+  }
+  std::pair<int64_t, int64_t> Merge(std::pair<int64_t, int64_t> a,
+                                    std::pair<int64_t, int64_t> b) override {
+    return {a.first + b.first, a.second + b.second};
+  }
+};
+
+class ReportAverages final
+    : public KeyedBroadcastProcessFunction<std::string, Event, Rule, std::string> {
+ public:
+  void ProcessElement(Event e, ReadOnlyContext&, Collector<std::string>&) override {
+    GetRuntimeContext().GetAggregatingState(kAverage).Add(e.second);
+  }
+  void ProcessBroadcastElement(Rule, Context& ctx, Collector<std::string>& out) override {
+    ctx.ApplyToKeyedState(kAverage,
+                          [&](const std::string& key, AggregatingState<int64_t, int64_t>& avg) {
+                            out.Collect(key + " " + std::to_string(avg.Get().value_or(-1)));
+                          });
+  }
+  static inline const AggregatingStateDescriptor<int64_t, std::pair<int64_t, int64_t>, int64_t>
+      kAverage{"average", Averages()};
+};
+
+TEST(BroadcastStateTest, ApplyToKeyedStateVisitsAggregatingStateToo) {
+  auto env = TestEnv(1);
+  auto reported = env->FromElements<Event>(Event{"a", 1})
+                      .KeyBy([](const Event& e) { return e.first; })
+                      .Connect(env->FromElements<Rule>(Rule{"a", 1}).Broadcast(kRules))
+                      .Process(ReportAverages());
+  auto harness = TwoInputHarnessOf<Event, Rule>(reported);
+  harness.Open();
+  harness.ProcessElement1({"a", 2});
+  harness.ProcessElement1({"b", 10});
+  harness.ProcessElement1({"a", 4});
+  harness.ProcessElement2({"report", 0});
+  Strings lines = harness.TakeOutputValues();
+  std::sort(lines.begin(), lines.end());
+  EXPECT_EQ(lines, (Strings{"a 3", "b 10"}));
+}
+
 // ---- in real jobs ----
 
 // Reports, per broadcast element, which instance saw it.
