@@ -94,6 +94,7 @@ class OperatorHarnessBase : private detail::OperatorContext, private detail::Pro
   const std::vector<detail::StreamRecord<Out>>& output() const { return output_.records; }
   std::vector<Out> TakeOutputValues() {
     std::vector<Out> values;
+    values.reserve(output_.records.size());
     for (auto& record : output_.records) values.push_back(std::move(record.value));
     output_.records.clear();
     return values;
