@@ -177,7 +177,7 @@ void HeapKeyedStateBackend::RestoreKeyGroup(std::int32_t key_group, DataInput& i
   if (version == 0 || version > kKeyedSectionVersion) {
     ThrowSerializationError(
         what, version_offset,
-        "format version " + std::to_string(version) + " is not one this program reads (" +
+        "format version " + std::to_string(version) + " is not one this program reads (1 to " +
             std::to_string(kKeyedSectionVersion) + "); was it written by a newer release?");
   }
   const std::uint64_t count = in.ReadVarU64();
