@@ -91,10 +91,22 @@ int main(int argc, char** argv) {
   try {
     KafkaPtr producer = NewClient(RD_KAFKA_PRODUCER, bootstrap);
     EnsureTopic(producer.get(), topic);
-    // Note where this run's records start, so exactly they are read back.
+    // Note where this run's records start, so exactly they are read back. A topic created a
+    // moment ago may have no leader yet (the broker does not know the partition until the
+    // controller's metadata reaches it), and a loaded broker may answer late: ask again for a
+    // while.
     int64_t low = 0, start = 0;
-    rd_kafka_resp_err_t err =
-        rd_kafka_query_watermark_offsets(producer.get(), topic.c_str(), 0, &low, &start, 10000);
+    rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+    const auto leader_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    do {
+      err = rd_kafka_query_watermark_offsets(producer.get(), topic.c_str(), 0, &low, &start, 10000);
+      const bool not_yet = err == RD_KAFKA_RESP_ERR__TIMED_OUT ||
+                           err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART ||
+                           err == RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE ||
+                           err == RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION;
+      if (!not_yet) break;
+      rd_kafka_poll(producer.get(), 100);  // serves the producer's events while we wait
+    } while (std::chrono::steady_clock::now() < leader_deadline);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       throw std::runtime_error(std::string("watermarks of ") + topic + ": " +
                                rd_kafka_err2str(err));
