@@ -310,6 +310,7 @@ Status KafkaTransactionParticipant::CompleteCheckpoint(const CheckpointCompletio
     }
     return AbortFailedCommit(slot, *error);
   }
+  const auto flushed_at = std::chrono::steady_clock::now();
 
   CommitMarker marker{job_.job_name,
                       job_.instance,
@@ -343,6 +344,7 @@ Status KafkaTransactionParticipant::CompleteCheckpoint(const CheckpointCompletio
     recovered_ = false;  // left open on purpose: the next init_transactions must abort it
     return hook;
   }
+  const auto committing_at = std::chrono::steady_clock::now();
   rd_kafka_error_t* raw = rd_kafka_commit_transaction(producer->handle(), timeout);
   if (raw != nullptr) {
     bool requires_abort = rd_kafka_error_txn_requires_abort(raw) != 0;
@@ -357,6 +359,16 @@ Status KafkaTransactionParticipant::CompleteCheckpoint(const CheckpointCompletio
   last_commit_latency_us_ = std::chrono::duration_cast<std::chrono::microseconds>(
                                 std::chrono::steady_clock::now() - started)
                                 .count();
+  // Where a slow commit spends its time: waiting for deliveries, the marker and the offsets,
+  // or the broker's commit (which writes a marker into every partition of the transaction).
+  const auto ms = [](auto from, auto to) {
+    return std::chrono::duration<double, std::milli>(to - from).count();
+  };
+  SLUICE_LOG_DEBUG(
+      "{}: checkpoint {} committed in {:.1f} ms (flush {:.1f}, marker and offsets "
+      "{:.1f}, commit_transaction {:.1f})",
+      Who(), id, last_commit_latency_us_ / 1000.0, ms(started, flushed_at),
+      ms(flushed_at, committing_at), ms(committing_at, std::chrono::steady_clock::now()));
   if (Status hook = RunHook(TransactionPhase::kAfterCommit, id); !hook.ok()) {
     recovered_ = false;
     return hook;
