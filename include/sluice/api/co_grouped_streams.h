@@ -255,6 +255,9 @@ class CoGroupWindowSpec {
     DataStream<Out> result =
         windowed.Process(CoGroupWindowFunction<T1, T2, Out, K, W, F>(std::move(function)));
     result.Name(std::move(name));
+    // The taggers are named by the window operator's uid (Uid on the result).
+    tagged1.node()->set_uid_owner(result.node(), "-input1-tagger");
+    tagged2.node()->set_uid_owner(result.node(), "-input2-tagger");
     return result;
   }
 

@@ -476,3 +476,33 @@ TEST(WindowJoinTest, AParallelCoGroupSeesKeysOfOneSideOnlyToo) {
 
 }  // namespace
 }  // namespace sluice::apitest
+
+namespace sluice::apitest {
+namespace {
+
+// The taggers the join adds take the join's uid plus "-input1-tagger" / "-input2-tagger" (so a
+// job that names its operators gets no warning about operators it cannot name): a user operator
+// with such a uid collides with them.
+TEST(WindowJoinTest, TheInputTaggersTakeTheUidOfTheJoin) {
+  Collected<std::string> out;
+  auto env = TestEnv(1);
+  auto first = env->FromElements<Item>(Item{"k", "a"});
+  auto second = env->FromElements<Item>(Item{"k", "b"}).Map([](Item i) { return i; });
+  second.Uid("matches-input2-tagger");
+  first.Join(second)
+      .Where(&Key)
+      .EqualTo(&Key)
+      .Window(TumblingEventTimeWindows::Of(milliseconds(10)))
+      .Apply(NamePairs())
+      .Uid("matches")
+      .AddSink(CollectSink<std::string>(&out));
+  JobExecutionResult result = env->Execute("tagger-uids");
+  ASSERT_EQ(result.status, JobStatus::kFailed);
+  EXPECT_NE(result.failure.message().find("uid 'matches-input2-tagger'"), std::string::npos)
+      << result.failure.ToString();
+  EXPECT_NE(result.failure.message().find("Input2Tagger"), std::string::npos)
+      << result.failure.ToString();
+}
+
+}  // namespace
+}  // namespace sluice::apitest
