@@ -30,8 +30,6 @@
 #include "kafka_test_env.h"
 #include "test_jobs.h"
 
-using ::sluice::testing::IsOk;
-
 namespace sluice::testing {
 namespace {
 

@@ -1,7 +1,9 @@
 // Joins of two Kafka topics against the real broker: orders and payments, each on its own topic
 // of two partitions, read by bounded KafkaSources with event time from the records, joined by an
 // interval join (a payment within [0, 10 s) of its order) and a window join (order and payment in
-// the same minute), and the results checked exactly against what the produced records imply.
+// the same minute), and the results checked exactly against what the produced records imply;
+// and the same joins stopped with a savepoint while orders wait in their state, restored at
+// another parallelism, joining the payments produced meanwhile.
 #include <sluice/connectors/kafka/kafka_source.h>
 #include <sluice/sluice.h>
 
@@ -10,6 +12,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <utility>
@@ -134,6 +137,90 @@ class SameMinute final : public JoinFunction<Order, Payment, std::string> {
   }
 };
 
+std::vector<std::string> ExpectedInterval(const std::vector<Order>& orders,
+                                          const std::vector<Payment>& payments) {
+  std::vector<std::string> expected;
+  for (const Payment& p : payments) {
+    const Order& o = orders.at(static_cast<size_t>(p.order_id));
+    const int64_t delta = p.time - o.time;
+    if (delta >= 0 && delta < 10'000) {
+      expected.push_back("order " + std::to_string(o.id) + " paid " + std::to_string(p.cents) +
+                         " after " + std::to_string(delta) + " ms");
+    }
+  }
+  return expected;
+}
+
+std::vector<std::string> ExpectedWindow(const std::vector<Order>& orders,
+                                        const std::vector<Payment>& payments) {
+  std::vector<std::string> expected;
+  for (const Payment& p : payments) {
+    const Order& o = orders.at(static_cast<size_t>(p.order_id));
+    if (o.time / 60'000 == p.time / 60'000) {
+      expected.push_back("minute " + std::to_string(o.time / 60'000) + ": order " +
+                         std::to_string(o.id) + " paid " + std::to_string(p.cents));
+    }
+  }
+  return expected;
+}
+
+std::string OrderValue(const Order& o) {
+  return std::to_string(o.id) + "," + std::to_string(o.time);
+}
+std::string PaymentValue(const Payment& p) {
+  return std::to_string(p.order_id) + "," + std::to_string(p.time) + "," + std::to_string(p.cents);
+}
+
+// Out of order by at most an hour (a reader may get both partitions of a topic): nothing is
+// late, no buffer is cleaned and no window fires before the end of a bounded input, which fires
+// every window and cleans every buffer.
+WatermarkStrategy<std::string> ValueTime() {
+  return WatermarkStrategy<std::string>::ForBoundedOutOfOrderness(std::chrono::hours(1))
+      .WithTimestampAssigner([](const std::string& value, int64_t) { return Fields(value)[1]; });
+}
+
+// Orders and payments from their topics, joined both ways into the two sinks.
+void BuildJoins(StreamExecutionEnvironment& env, const std::string& orders_topic,
+                const std::string& payments_topic, bool bounded, Seen* interval_seen,
+                Seen* window_seen) {
+  auto orders_source = Builder(orders_topic);
+  auto payments_source = Builder(payments_topic);
+  if (bounded) {
+    orders_source.SetBounded(OffsetsInitializer::Latest());
+    payments_source.SetBounded(OffsetsInitializer::Latest());
+  }
+  auto orders = env.FromSource<std::string>(Built(orders_source), ValueTime(), "Orders")
+                    .Uid("orders-source")
+                    .Map([](const std::string& value) {
+                      const auto f = Fields(value);
+                      return Order{f[0], f[1]};
+                    })
+                    .Uid("orders");
+  auto payments = env.FromSource<std::string>(Built(payments_source), ValueTime(), "Payments")
+                      .Uid("payments-source")
+                      .Map([](const std::string& value) {
+                        const auto f = Fields(value);
+                        return Payment{f[0], f[1], f[2]};
+                      })
+                      .Uid("payments");
+  orders.KeyBy([](const Order& o) { return o.id; })
+      .IntervalJoin(payments.KeyBy([](const Payment& p) { return p.order_id; }))
+      .Between(std::chrono::milliseconds(0), std::chrono::seconds(10))
+      .UpperBoundExclusive()
+      .Process(PaidWithin())
+      .Uid("paid-within")
+      .AddSink(SeenSink(interval_seen))
+      .Uid("interval-sink");
+  orders.Join(payments)
+      .Where([](const Order& o) { return o.id; })
+      .EqualTo([](const Payment& p) { return p.order_id; })
+      .Window(TumblingEventTimeWindows::Of(std::chrono::minutes(1)))
+      .Apply(SameMinute())
+      .Uid("same-minute")
+      .AddSink(SeenSink(window_seen))
+      .Uid("window-sink");
+}
+
 std::vector<std::string> Sorted(std::vector<std::string> values) {
   std::sort(values.begin(), values.end());
   return values;
@@ -155,63 +242,88 @@ TEST(KafkaJoinIT, JoinsTwoTopicsByIntervalAndByWindowExactly) {
   Seen window_seen;
   auto env = StreamExecutionEnvironment::Create();
   env->SetParallelism(2).SetHandleSignals(false);
-  // Out of order by at most an hour (a reader may get both partitions of a topic): nothing is
-  // late, and the end of both bounded inputs fires every window and cleans every buffer.
-  auto order_time = WatermarkStrategy<std::string>::ForBoundedOutOfOrderness(std::chrono::hours(1))
-                        .WithTimestampAssigner(
-                            [](const std::string& value, int64_t) { return Fields(value)[1]; });
-  auto orders_stream =
-      env->FromSource<std::string>(
-             Built(Builder(orders_topic.name()).SetBounded(OffsetsInitializer::Latest())),
-             order_time, "Orders")
-          .Map([](const std::string& value) {
-            const auto f = Fields(value);
-            return Order{f[0], f[1]};
-          });
-  auto payments_stream =
-      env->FromSource<std::string>(
-             Built(Builder(payments_topic.name()).SetBounded(OffsetsInitializer::Latest())),
-             order_time, "Payments")
-          .Map([](const std::string& value) {
-            const auto f = Fields(value);
-            return Payment{f[0], f[1], f[2]};
-          });
-
-  orders_stream.KeyBy([](const Order& o) { return o.id; })
-      .IntervalJoin(payments_stream.KeyBy([](const Payment& p) { return p.order_id; }))
-      .Between(std::chrono::milliseconds(0), std::chrono::seconds(10))
-      .UpperBoundExclusive()
-      .Process(PaidWithin())
-      .AddSink(SeenSink(&interval_seen));
-  orders_stream.Join(payments_stream)
-      .Where([](const Order& o) { return o.id; })
-      .EqualTo([](const Payment& p) { return p.order_id; })
-      .Window(TumblingEventTimeWindows::Of(std::chrono::minutes(1)))
-      .Apply(SameMinute())
-      .AddSink(SeenSink(&window_seen));
+  BuildJoins(*env, orders_topic.name(), payments_topic.name(), /*bounded=*/true, &interval_seen,
+             &window_seen);
   JobExecutionResult result = env->Execute("kafka-join");
   ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
 
-  std::vector<std::string> expected_interval;
-  std::vector<std::string> expected_window;
-  for (const Payment& p : payments) {
-    const Order& o = orders.at(static_cast<size_t>(p.order_id));
-    const int64_t delta = p.time - o.time;
-    if (delta >= 0 && delta < 10'000) {
-      expected_interval.push_back("order " + std::to_string(o.id) + " paid " +
-                                  std::to_string(p.cents) + " after " + std::to_string(delta) +
-                                  " ms");
-    }
-    if (o.time / 60'000 == p.time / 60'000) {
-      expected_window.push_back("minute " + std::to_string(o.time / 60'000) + ": order " +
-                                std::to_string(o.id) + " paid " + std::to_string(p.cents));
-    }
-  }
+  const std::vector<std::string> expected_interval = ExpectedInterval(orders, payments);
+  const std::vector<std::string> expected_window = ExpectedWindow(orders, payments);
   // Both kinds of miss are in the data: beyond the bound, and across a minute boundary.
   ASSERT_LT(expected_interval.size(), payments.size());
   ASSERT_LT(expected_window.size(), payments.size());
   EXPECT_EQ(Sorted(interval_seen.Snapshot()), Sorted(expected_interval));
   EXPECT_EQ(Sorted(window_seen.Snapshot()), Sorted(expected_window));
+}
+
+std::filesystem::path TempDir(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() / UniqueName(name);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+void RestoreBufferedOrders(int32_t from, int32_t to) {
+  ScopedTopic orders_topic("join-orders", 2);
+  ScopedTopic payments_topic("join-payments", 2);
+  const std::vector<Order> orders = MakeOrders();
+  std::vector<Payment> early;
+  std::vector<Payment> later;
+  for (const Payment& p : MakePayments()) (p.order_id < kOrders / 2 ? early : later).push_back(p);
+  // Every order now, payments of the first half now and of the second half after the savepoint:
+  // those can join only orders restored from the savepoint's buffers and windows.
+  ProduceTo(orders_topic.name(), orders, &OrderValue);
+  ProduceTo(payments_topic.name(), early, &PaymentValue);
+
+  Seen interval_seen;
+  Seen window_seen;
+  const std::string checkpoints = TempDir("join-restore-chk").string();
+  auto first = StreamExecutionEnvironment::Create();
+  first->SetParallelism(from).SetHandleSignals(false);
+  first->EnableCheckpointing(std::chrono::milliseconds(50));
+  first->GetCheckpointConfig().SetCheckpointStorage(checkpoints);
+  BuildJoins(*first, orders_topic.name(), payments_topic.name(), /*bounded=*/false, &interval_seen,
+             &window_seen);
+  std::unique_ptr<JobClient> client = first->ExecuteAsync("kafka-join-restore");
+  const size_t early_pairs = ExpectedInterval(orders, early).size();
+  ASSERT_GT(early_pairs, 0u);
+  const bool joined = interval_seen.WaitForAtLeast(early_pairs, std::chrono::seconds(60));
+  EXPECT_TRUE(joined) << interval_seen.Snapshot().size() << " of " << early_pairs << " pairs";
+  Result<std::string> savepoint = client->StopWithSavepoint(TempDir("join-restore-sp").string());
+  JobExecutionResult stopped = client->WaitForResult();
+  ASSERT_TRUE(joined);
+  ASSERT_TRUE(savepoint.ok()) << savepoint.status().ToString();
+  EXPECT_EQ(stopped.status, JobStatus::kFinished) << stopped.failure.ToString();
+  // The watermark trails by an hour: no window has fired yet.
+  EXPECT_TRUE(window_seen.Snapshot().empty());
+
+  ProduceTo(payments_topic.name(), later, &PaymentValue);
+  auto second = StreamExecutionEnvironment::Create();
+  second->SetParallelism(to).SetHandleSignals(false);
+  second->EnableCheckpointing(std::chrono::milliseconds(50));
+  second->GetCheckpointConfig().SetCheckpointStorage(checkpoints);
+  BuildJoins(*second, orders_topic.name(), payments_topic.name(), /*bounded=*/true, &interval_seen,
+             &window_seen);
+  RestoreSettings restore;
+  restore.savepoint_path = *savepoint;
+  second->SetRestoreSettings(restore);
+  JobExecutionResult result = second->Execute("kafka-join-restore");
+  ASSERT_EQ(result.status, JobStatus::kFinished) << result.failure.ToString();
+  ASSERT_TRUE(result.restored_checkpoint.has_value());
+
+  // Every pair exactly once: the early ones from the first run only (the sources resumed after
+  // them), the later ones from orders that were in the restored state.
+  const std::vector<Payment> payments = MakePayments();
+  EXPECT_EQ(Sorted(interval_seen.Snapshot()), Sorted(ExpectedInterval(orders, payments)));
+  EXPECT_EQ(Sorted(window_seen.Snapshot()), Sorted(ExpectedWindow(orders, payments)));
+  ASSERT_FALSE(ExpectedInterval(orders, later).empty());
+}
+
+TEST(KafkaJoinIT, OrdersBufferedInASavepointAt2JoinLaterPaymentsAfterARestoreAt3) {
+  RestoreBufferedOrders(2, 3);
+}
+
+TEST(KafkaJoinIT, OrdersBufferedInASavepointAt3JoinLaterPaymentsAfterARestoreAt2) {
+  RestoreBufferedOrders(3, 2);
 }
 
 }  // namespace
