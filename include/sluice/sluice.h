@@ -11,11 +11,15 @@
 #include <sluice/api/broadcast_connected_stream.h>
 #include <sluice/api/broadcast_functions.h>
 #include <sluice/api/co_functions.h>
+#include <sluice/api/co_grouped_streams.h>
 #include <sluice/api/connected_streams.h>
 #include <sluice/api/data_stream.h>
 #include <sluice/api/duration.h>
 #include <sluice/api/functions.h>
+#include <sluice/api/interval_join.h>
 #include <sluice/api/job.h>
+#include <sluice/api/join_functions.h>
+#include <sluice/api/joined_streams.h>
 #include <sluice/api/key_hash.h>
 #include <sluice/api/metrics.h>
 #include <sluice/api/output_tag.h>

@@ -96,6 +96,22 @@ Result<JobGraph> BuildJobGraph(const std::vector<std::unique_ptr<Transformation>
     }
     graph.nodes.emplace(t, std::move(node));
   }
+  // Operators the API added for another (uid_owner) take its uid plus their suffix.
+  for (const Transformation* t : physical) {
+    JobNode& node = graph.nodes.at(t);
+    const Transformation* owner = t->uid_owner();
+    if (!node.uid.empty() || owner == nullptr || !owner->uid()) continue;
+    std::string derived = *owner->uid() + t->uid_suffix();
+    auto [it, inserted] = uids.emplace(derived, t);
+    if (!inserted) {
+      return Status::InvalidArgument(
+          "two operators have uid '" + derived + "': " + Describe(it->second) + " and " +
+          Describe(t) + " (the uid of " + Describe(owner) + " plus '" + t->uid_suffix() +
+          "'); a uid identifies one operator's "
+          "state, so each must be unique");
+    }
+    node.uid = std::move(derived);
+  }
   for (const Transformation* t : physical) {
     JobNode& node = graph.nodes.at(t);
     if (!node.uid.empty()) continue;
@@ -104,7 +120,8 @@ Result<JobGraph> BuildJobGraph(const std::vector<std::unique_ptr<Transformation>
     while (uids.count(generated) != 0) generated += "'";
     uids.emplace(generated, t);
     node.uid = generated;
-    node.uid_generated = true;
+    // An operator added for another is covered by the warning about its owner.
+    node.uid_generated = t->uid_owner() == nullptr;
   }
 
   // Edges.

@@ -30,8 +30,11 @@
 #include <utility>
 
 #include <sluice/api/broadcast_connected_stream.h>
+#include <sluice/api/co_grouped_streams.h>
 #include <sluice/api/connected_streams.h>
 #include <sluice/api/functions.h>
+#include <sluice/api/interval_join.h>
+#include <sluice/api/joined_streams.h>
 #include <sluice/api/key_hash.h>
 #include <sluice/api/output_tag.h>
 #include <sluice/api/sink.h>
@@ -203,6 +206,20 @@ class DataStream {
   BroadcastConnectedStream<T, T2> Connect(const BroadcastStream<T2>& broadcast) {
     return BroadcastConnectedStream<T, T2>(graph_, node_, broadcast);
   }
+  /// The window join of this stream and `other` (Flink's join):
+  /// `Join(other).Where(key1).EqualTo(key2).Window(assigner).Apply(f)` calls f for every pair of
+  /// elements of one key in one window (sluice/api/joined_streams.h, docs/joins.md).
+  template <typename T2>
+  JoinedStreams<T, T2> Join(const DataStream<T2>& other) {
+    return JoinedStreams<T, T2>(graph_, node_, other.node());
+  }
+  /// The window co-group of this stream and `other` (Flink's coGroup): as Join, but the
+  /// CoGroupFunction gets all elements of one key and window from both sides at once, also when
+  /// one side has none (sluice/api/co_grouped_streams.h).
+  template <typename T2>
+  CoGroupedStreams<T, T2> CoGroup(const DataStream<T2>& other) {
+    return CoGroupedStreams<T, T2>(graph_, node_, other.node());
+  }
   /// Each instance sends to the instance with the same index; needs equal parallelism.
   DataStream<T> Forward() {
     return Partition("Forward", std::make_unique<detail::ForwardPartitioner<T>>());
@@ -370,6 +387,19 @@ class KeyedStream : public DataStream<T> {
   KeyedBroadcastConnectedStream<K, T, T2> Connect(const BroadcastStream<T2>& broadcast) {
     return KeyedBroadcastConnectedStream<K, T, T2>(this->graph_, this->node_, key_selector_,
                                                    broadcast);
+  }
+
+  /// Joins this keyed stream with `other` (keyed by the same key type) on elements whose
+  /// timestamps lie within Between(lower, upper) of each other (Flink's intervalJoin):
+  /// `IntervalJoin(other).Between(lower, upper).Process(f)` (sluice/api/interval_join.h). Event
+  /// time only.
+  /// Both streams must be keyed by one key type: another does not compile (the constraint
+  /// std::is_same_v<K, K2> fails).
+  template <typename K2, typename T2>
+    requires std::is_same_v<K, K2>
+  sluice::IntervalJoin<T, T2, K> IntervalJoin(const KeyedStream<K2, T2>& other) {
+    return sluice::IntervalJoin<T, T2, K>(this->graph_, this->node_, other.node(), key_selector_,
+                                          other.key_selector());
   }
 
   /// A KeyedProcessFunction<K, T, Out> subclass, copied per instance.

@@ -44,6 +44,15 @@ class Transformation {
   void set_name(std::string name) { name_ = std::move(name); }
   const std::optional<std::string>& uid() const { return uid_; }
   void set_uid(std::string uid) { uid_ = std::move(uid); }
+  /// For an operator the API adds on the user's behalf (the input taggers of a window join):
+  /// without a uid of its own it takes `owner`'s uid followed by `suffix`, so naming the
+  /// operator the user sees names it too, and it is not warned about separately.
+  void set_uid_owner(const Transformation* owner, std::string suffix) {
+    uid_owner_ = owner;
+    uid_suffix_ = std::move(suffix);
+  }
+  const Transformation* uid_owner() const { return uid_owner_; }
+  const std::string& uid_suffix() const { return uid_suffix_; }
   /// 0: the environment's default.
   int32_t parallelism() const { return parallelism_; }
   void set_parallelism(int32_t parallelism) { parallelism_ = parallelism; }
@@ -115,6 +124,8 @@ class Transformation {
   std::string name_;
   Kind kind_;
   std::optional<std::string> uid_;
+  const Transformation* uid_owner_ = nullptr;
+  std::string uid_suffix_;
   int32_t parallelism_ = 0;
   bool non_parallel_ = false;
   bool keyed_ = false;
