@@ -52,20 +52,20 @@ std::string KerberosFix(std::string_view reason, const ClientSecurity& security)
     return "the clocks of this host and the KDC differ too much: synchronise them (NTP)";
   }
   if (!security.keytab.empty()) {
+    // The keytab's path is not shown: where a secret lives stays out of messages (ShownValue).
     if (access(security.keytab.c_str(), R_OK) != 0) {
       const int err = errno;
-      return "the keytab " + security.keytab_setting + "=" + security.keytab + " cannot be read (" +
+      return "the keytab that " + security.keytab_setting + " names cannot be read (" +
              std::generic_category().message(err) +
              "), so librdkafka's kinit got no ticket: give the path of " + principal +
              "'s keytab in " + security.keytab_setting +
-             " (ktutil or kadmin's ktadd make one), "
-             "readable by this user";
+             " (ktutil or kadmin's ktadd make one), readable by this user";
     }
     return "librdkafka's kinit (sasl.kerberos.kinit.cmd) got no ticket for " + principal +
-           " with the keytab " + security.keytab_setting + "=" + security.keytab +
-           " (librdkafka's log line SASLREFRESH shows kinit's answer): check that the keytab "
-           "holds keys of that principal (klist -k -t " +
-           security.keytab + ") and that the principal exists in the KDC's realm";
+           " with the keytab that " + security.keytab_setting +
+           " names (librdkafka's log line SASLREFRESH shows kinit's answer): check that the "
+           "keytab holds keys of that principal (klist -k -t <keytab>) and that the principal "
+           "exists in the KDC's realm";
   }
   if (Contains(reason, "expired")) {
     return "the Kerberos ticket in " + TicketCache() + " has expired: renew it (kinit " +

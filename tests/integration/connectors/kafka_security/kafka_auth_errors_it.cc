@@ -331,7 +331,7 @@ std::vector<Login> Logins() {
        &GssapiBootstrapServers,
        [] { return Kerberos(kMissingKeytab, "alice@SLUICE.TEST"); },
        Ticket::kNone,
-       {kMissingKeytab, "No such file or directory"},
+       {"keytab", "No such file or directory"},
        {"sasl.kerberos.keytab"}},
       {"KerberosUnknownPrincipal",
        &GssapiBootstrapServers,
