@@ -531,15 +531,11 @@ Result<std::optional<CommitMarker>> KafkaTransactionParticipant::FindLastCommitt
   properties["isolation.level"] = "read_committed";
   properties["enable.partition.eof"] = "true";
   properties["auto.offset.reset"] = "earliest";
-  internal::ConfPtr conf(rd_kafka_conf_new());
+  Result<internal::ConfPtr> made =
+      internal::NewClientConf(properties, Who() + ": the control topic reader");
+  if (!made.ok()) return made.status();
+  internal::ConfPtr conf = std::move(made).value();
   char error[512];
-  for (const auto& [key, value] : internal::ClientProperties(std::move(properties))) {
-    if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error, sizeof(error)) !=
-        RD_KAFKA_CONF_OK) {
-      return Status::InvalidArgument(Who() + ": control topic reader property " + key + ": " +
-                                     error);
-    }
-  }
   rd_kafka_t* raw = rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), error, sizeof(error));
   if (raw == nullptr) return Status::InvalidArgument(Who() + ": control topic reader: " + error);
   (void)conf.release();  // rd_kafka_new took it

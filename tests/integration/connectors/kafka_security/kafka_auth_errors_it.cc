@@ -47,6 +47,7 @@
 
 using ::sluice::testing::StatusIs;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 namespace sluice::testing {
 namespace {
@@ -368,6 +369,15 @@ std::vector<Login> Logins() {
 // gtest prints parameters of failed tests: the case's name, not its bytes.
 void PrintTo(const Login& login, std::ostream* out) { *out << login.name; }
 
+// Passwords, and where a keytab lives, stay out of messages (and so out of logs).
+void ExpectNoSecretShown(const Status& failure, const Properties& properties) {
+  for (const auto& [key, value] : properties) {
+    if (key.find("password") != std::string::npos || key == "sasl.kerberos.keytab") {
+      EXPECT_THAT(failure.message(), Not(HasSubstr(value))) << key;
+    }
+  }
+}
+
 // A private ticket cache for every test; kinit as the case asks.
 class KerberosEnv {
  public:
@@ -444,6 +454,7 @@ TEST_P(RefusedLoginIT, StopsTheJobNamingTheCauseAndTheFix) {
   spec.topic = topic.name();
   Outcome outcome = RunJob(spec, job);
   ExpectStopsClearly(outcome, StatusCode::kUnauthenticated, c.login.cause, c.login.fix);
+  ExpectNoSecretShown(outcome.result.failure, spec.properties);
   if (c.role == Role::kExactlyOnceSink) ExpectNothingHalfCommitted(topic.name(), 1);
 }
 
@@ -469,6 +480,7 @@ TEST_P(RefusedLoginAdminIT, ChangelogTopicCreationNamesTheCauseAndTheFix) {
   EXPECT_LT(took, Scaled(kWithin));
   for (const std::string& text : login.cause) EXPECT_THAT(status.message(), HasSubstr(text));
   for (const std::string& text : login.fix) EXPECT_THAT(status.message(), HasSubstr(text));
+  ExpectNoSecretShown(status, properties);
   EXPECT_TRUE(TopicsWithPrefix(name).empty());
 }
 
