@@ -103,7 +103,7 @@ case $scenario in
       --bootstrap-servers "${SLUICE_SASL_BOOTSTRAP_SERVERS:-127.0.0.1:19094}" \
       --property sasl.password=wrong-secret-xyz 2>&1 >/dev/null) || true
     [[ $err != *wrong-secret-xyz* ]] || fail "read_from_kafka printed the password: $err"
-    expect_exit 2 "cannot read the properties file" "$read" --bounded --topic "$topic" --property-file /nonexistent.properties
+    expect_exit 2 "cannot open the properties file /nonexistent.properties: No such file or directory" "$read" --bounded --topic "$topic" --property-file /nonexistent.properties
     ;;
   kerberos)
     with_topic

@@ -3,8 +3,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <filesystem>
 #include <map>
+#include <string>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -190,11 +193,21 @@ Status ParseValidated(const ParameterTool& all, StandardFlags& flags) {
           "flag --security.kerberos.login.principal: expected a principal such as "
           "alice@EXAMPLE.COM, got an empty value");
     }
+    // The reason, but not the path: where a keytab lives is kept out of messages and logs, as
+    // its property's value is (ShownValue).
     std::error_code error;
-    if (!std::filesystem::is_regular_file(*keytab, error) || access(keytab->c_str(), R_OK) != 0) {
+    std::string why;
+    if (access(keytab->c_str(), R_OK) != 0) {
+      why = "cannot read it: " + std::generic_category().message(errno);
+    } else if (!std::filesystem::is_regular_file(*keytab, error)) {
+      why = "it is not a regular file" + (error ? ": " + error.message() : std::string());
+    }
+    if (!why.empty()) {
       return Status::InvalidArgument(
           "flag --security.kerberos.login.keytab: the keytab file does not exist or this user "
-          "cannot read it; give the path of the principal's keytab (ktutil or kadmin ktadd make "
+          "cannot read it (" +
+          why +
+          "); give the path of the principal's keytab (ktutil or kadmin ktadd make "
           "one)");
     }
     flags.kerberos_keytab = std::move(*keytab);

@@ -217,9 +217,7 @@ Result<std::string> ReadFile(const std::filesystem::path& path) {
   FileDescriptor file(fd);
   struct stat st{};
   if (::fstat(fd, &st) != 0) return ErrnoStatus(errno, "cannot stat", path);
-  if (S_ISDIR(st.st_mode)) {
-    return Status::IoError(fmt::format("cannot read {}: it is a directory", path.string()));
-  }
+  if (S_ISDIR(st.st_mode)) return ErrnoStatus(EISDIR, "cannot read", path);
   // The size is a hint only: the loop reads until EOF, so a file that grows while being read is
   // still read whole. One spare byte lets the common case see EOF without growing the buffer.
   std::string out(st.st_size > 0 ? static_cast<std::size_t>(st.st_size) + 1 : 4096, '\0');

@@ -397,8 +397,9 @@ Status CheckpointStorage::Complete(const SnapshotLocation& location,
       std::error_code ec;
       std::uintmax_t size = fs::file_size(dir / subtask.file, ec);
       if (ec) {
-        return mismatch(fmt::format("operator \"{}\" subtask {}: state file {}: {}", op.uid,
-                                    subtask.subtask, subtask.file, ec.message()));
+        return mismatch(fmt::format("operator \"{}\" subtask {}: cannot stat its state file {}: {}",
+                                    op.uid, subtask.subtask, (dir / subtask.file).string(),
+                                    ec.message()));
       }
       if (size != subtask.size) {
         return mismatch(
@@ -675,6 +676,8 @@ Status CheckpointStorage::DiscardNewerThan(std::int64_t id) {
 Result<CheckpointMetadata> CheckpointStorage::ReadMetadataAt(const fs::path& path) {
   std::error_code ec;
   fs::file_status status = fs::status(path, ec);
+  // A directory on the way that cannot be searched is no missing path.
+  if (ec && ec != std::errc::no_such_file_or_directory) return FsError(ec, "cannot stat", path);
   if (!fs::exists(status)) {
     return Status::NotFound(
         fmt::format("no checkpoint or savepoint at {}: the path does not exist", path.string()));

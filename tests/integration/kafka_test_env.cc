@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <random>
 #include <set>
 #include <stdexcept>
@@ -73,6 +74,41 @@ std::string BrokerFile(std::string_view relative_path) {
                              "SLUICE_KAFKA_DIR when it keeps its files elsewhere)");
   }
   return file.string();
+}
+
+std::string KafkaJars() {
+  std::filesystem::path libs;
+  if (const char* set = std::getenv("SLUICE_KAFKA_LIBS"); set != nullptr && *set != '\0') {
+    libs = set;
+  } else {
+    std::string version;
+    std::ifstream pom(SLUICE_SOURCE_DIR "/tools/kafka/pom.xml");
+    const std::string open = "<kafka.version>";
+    for (std::string line; version.empty() && std::getline(pom, line);) {
+      if (auto at = line.find(open); at != std::string::npos) {
+        version =
+            line.substr(at + open.size(), line.find('<', at + open.size()) - at - open.size());
+      }
+    }
+    std::filesystem::path cache = Env(
+        "SLUICE_CACHE_DIR", Env("XDG_CACHE_HOME", Env("HOME", "/root") + "/.cache") + "/sluice");
+    libs = cache / ("kafka-" + version) / "libs";
+  }
+  if (!std::filesystem::is_directory(libs)) {
+    throw std::runtime_error(libs.string() +
+                             " does not exist: scripts/kafka start installs the broker's jars "
+                             "there (or set SLUICE_KAFKA_LIBS from scripts/kafka env)");
+  }
+  return libs.string();
+}
+
+void TransactionalIdAcl(const std::string& action, const std::string& principal,
+                        const std::string& prefix) {
+  const std::string command = "java -cp '" + KafkaJars() +
+                              "/*' '" SLUICE_SOURCE_DIR "/tools/kafka/TransactionalIdAcl.java' '" +
+                              BootstrapServers() + "' " + action + " '" + principal + "' '" +
+                              prefix + "'";
+  if (std::system(command.c_str()) != 0) throw std::runtime_error("failed: " + command);
 }
 
 std::string UniqueName(std::string_view prefix) {

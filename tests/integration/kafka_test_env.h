@@ -44,6 +44,19 @@ std::string MtlsBootstrapServers();
 /// this tree's scripts/kafka): a security test fails then, it does not skip.
 std::string BrokerFile(std::string_view relative_path);
 
+/// The broker's jars (the Java Admin client among them), for tests that need what librdkafka
+/// cannot do: SLUICE_KAFKA_LIBS (`scripts/kafka env` prints it), else scripts/kafka's default
+/// ${SLUICE_CACHE_DIR:-~/.cache/sluice}/kafka-<tools/kafka/pom.xml's kafka.version>/libs.
+/// Throws std::runtime_error naming the directory when it does not exist.
+std::string KafkaJars();
+
+/// Runs tools/kafka/TransactionalIdAcl.java with KafkaJars(): allows (`add`) or removes
+/// (`remove`) WRITE and DESCRIBE for `principal` on the transactional ids starting with
+/// `prefix`, through the PLAINTEXT listener; `add` returns once the broker shows them. librdkafka
+/// 2.0.2's CreateAcls cannot name transactional ids. Throws std::runtime_error on failure.
+void TransactionalIdAcl(const std::string& action, const std::string& principal,
+                        const std::string& prefix);
+
 /// A name no other test run uses: "<prefix>-<pid>-<counter>-<random>".
 std::string UniqueName(std::string_view prefix);
 

@@ -5,6 +5,7 @@
 #include <regex>
 #include <set>
 
+#include "connectors/kafka/kafka_error.h"
 #include "connectors/kafka/rdkafka_handles.h"
 #include "connectors/kafka/topic_pattern.h"
 
@@ -86,11 +87,16 @@ Result<std::vector<TopicPartition>> MatchSubscription(
 Status BrokerOffsetLookup::FatalOr(Status status) const {
   // A refused login or a missing ACL explains the timeout or transport error that follows it,
   // and decides that no restart can help.
-  if (auto fatal = consumer_.FatalError()) return fatal->ToStatus(bootstrap_servers_);
+  if (auto fatal = consumer_.FatalError()) return fatal->ToStatus(consumer_.security());
   return status;
 }
 
-Status BrokerOffsetLookup::Failure(const std::string& what, rd_kafka_resp_err_t err) const {
+Status BrokerOffsetLookup::Failure(const std::string& what, rd_kafka_resp_err_t err,
+                                   const AclNeeded* acl, std::string_view detail) const {
+  if (acl != nullptr && StatusCodeOf(err) == StatusCode::kPermissionDenied) {
+    return AclDeniedStatus(err, what + " (bootstrap.servers=" + bootstrap_servers_ + ")", *acl,
+                           consumer_.security(), detail);
+  }
   if (err == RD_KAFKA_RESP_ERR__TIMED_OUT || err == RD_KAFKA_RESP_ERR__TRANSPORT ||
       err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
     std::string last;
@@ -119,12 +125,54 @@ Result<std::vector<TopicPartition>> BrokerOffsetLookup::SubscribedPartitions(
       metadata.reset(md);
       break;
     }
-    if (auto fatal = consumer_.FatalError()) return fatal->ToStatus(bootstrap_servers_);
+    if (auto fatal = consumer_.FatalError()) return fatal->ToStatus(consumer_.security());
   }
   if (metadata == nullptr) return Failure("fetching topic metadata", err);
 
-  return MatchSubscription(PartitionCounts(*metadata), settings, bootstrap_servers_,
-                           /*strict=*/true);
+  const std::map<std::string, int> counts = PartitionCounts(*metadata);
+  Result<std::vector<TopicPartition>> matched =
+      MatchSubscription(counts, settings, bootstrap_servers_, /*strict=*/true);
+  if (matched.ok() || matched.status().code() != StatusCode::kNotFound) return matched;
+  // A named topic missing from the answer may exist and be hidden by a missing ACL: only a
+  // request for the topic itself tells (TOPIC_AUTHORIZATION_FAILED). A pattern has no names.
+  std::set<std::string> named(settings.topics.begin(), settings.topics.end());
+  for (const TopicPartition& tp : settings.partitions) named.insert(tp.topic);
+  for (const std::string& topic : named) {
+    if (counts.contains(topic)) continue;
+    if (Status visible = CheckTopicVisible(topic, deadline); !visible.ok()) return visible;
+  }
+  return matched;
+}
+
+Status BrokerOffsetLookup::CheckTopicVisible(const std::string& topic,
+                                             Clock::time_point deadline) const {
+  TopicPtr rkt(rd_kafka_topic_new(consumer_.handle(), topic.c_str(), nullptr));
+  if (rkt == nullptr) return Status::Ok();  // a bad name: MatchSubscription's NotFound says it
+  const rd_kafka_metadata_t* md = nullptr;
+  // At most 5 s (at least 1 s, even past the lookup's deadline): the answer only refines the
+  // NotFound the caller has already.
+  rd_kafka_resp_err_t err = rd_kafka_metadata(consumer_.handle(), 0, rkt.get(), &md,
+                                              std::max(1000, RemainingMs(deadline, 5000)));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return Status::Ok();
+  MetadataPtr metadata(md);
+  for (int i = 0; i < metadata->topic_cnt; ++i) {
+    const rd_kafka_metadata_topic_t& t = metadata->topics[i];
+    if (topic == t.topic && t.err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
+      const AclNeeded acl{"READ", "topic", topic, false};
+      return Failure("topic '" + topic + "'", t.err, &acl);
+    }
+  }
+  return Status::Ok();
+}
+
+std::string BrokerOffsetLookup::GroupId() const {
+  char value[512];
+  size_t size = sizeof value;
+  if (rd_kafka_conf_get(rd_kafka_conf(consumer_.handle()), "group.id", value, &size) !=
+      RD_KAFKA_CONF_OK) {
+    return "?";
+  }
+  return value;
 }
 
 Result<OffsetMap> BrokerOffsetLookup::Watermarks(const std::vector<TopicPartition>& partitions,
@@ -142,10 +190,11 @@ Result<OffsetMap> BrokerOffsetLookup::Watermarks(const std::vector<TopicPartitio
       if (err != RD_KAFKA_RESP_ERR__TIMED_OUT || consumer_.FatalError()) break;
     }
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      const AclNeeded acl{"READ", "topic", tp.topic, false};
       return Failure(
           std::string(low ? "looking up the earliest offset" : "looking up the end offset") +
               " of " + ToString(tp),
-          err);
+          err, &acl);
     }
     out[tp] = low ? lo : hi;
   }
@@ -161,19 +210,42 @@ Result<OffsetMap> BrokerOffsetLookup::Latest(const std::vector<TopicPartition>& 
 }
 
 Result<OffsetMap> BrokerOffsetLookup::Committed(const std::vector<TopicPartition>& partitions) {
-  PartitionListPtr list = ToList(partitions);
-  rd_kafka_resp_err_t err =
-      rd_kafka_committed(consumer_.handle(), list.get(), static_cast<int>(timeout_.count()));
-  consumer_.ServeMainQueue();
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-    return Failure("reading the group's committed offsets", err);
+  const std::string group = GroupId();
+  const AclNeeded group_acl{"READ", "group", group, false};
+  Clock::time_point deadline = Clock::now() + timeout_;
+  PartitionListPtr list;
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+  // Short attempts: a refused coordinator lookup (GROUP_AUTHORIZATION_FAILED) only shows in
+  // the consumer queue while rd_kafka_committed waits on, so each pause looks there.
+  while (Clock::now() < deadline) {
+    list = ToList(partitions);
+    err = rd_kafka_committed(consumer_.handle(), list.get(), RemainingMs(deadline, 1000));
+    consumer_.ServeMainQueue();
+    if (err != RD_KAFKA_RESP_ERR__TIMED_OUT) break;
+    if (auto fatal = consumer_.FatalError()) return fatal->ToStatus(consumer_.security());
+    if (std::optional<ClientError> refused = consumer_.TakeUnassignedError()) {
+      if (StatusCodeOf(refused->code) == StatusCode::kPermissionDenied) {
+        return Failure(
+            "reading the committed offsets of group '" + group + "'", refused->code,
+            refused->code == RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED ? &group_acl : nullptr,
+            refused->reason);
+      }
+      return refused->ToStatus(consumer_.security());
+    }
+  }
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return Failure("reading the committed offsets of group '" + group + "'", err,
+                   err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ? nullptr : &group_acl);
+  }
   OffsetMap out;
   for (int i = 0; i < list->cnt; ++i) {
     const rd_kafka_topic_partition_t& tp = list->elems[i];
     if (tp.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return Failure("reading the committed offset of " + std::string(tp.topic) + "-" +
-                         std::to_string(tp.partition),
-                     tp.err);
+      const AclNeeded topic_acl{"READ", "topic", tp.topic, false};
+      return Failure(
+          "reading the committed offset of group '" + group + "' for " + std::string(tp.topic) +
+              "-" + std::to_string(tp.partition),
+          tp.err, tp.err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ? &topic_acl : &group_acl);
     }
     if (tp.offset >= 0) out[{tp.topic, tp.partition}] = tp.offset;  // RD_KAFKA_OFFSET_INVALID: none
   }
@@ -192,9 +264,10 @@ Result<OffsetMap> BrokerOffsetLookup::ForTimestamp(const std::vector<TopicPartit
   for (int i = 0; i < list->cnt; ++i) {
     const rd_kafka_topic_partition_t& tp = list->elems[i];
     if (tp.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      const AclNeeded acl{"READ", "topic", tp.topic, false};
       return Failure("looking up the offset for timestamp " + std::to_string(timestamp_ms) +
                          " of " + std::string(tp.topic) + "-" + std::to_string(tp.partition),
-                     tp.err);
+                     tp.err, &acl);
     }
     if (tp.offset >= 0) out[{tp.topic, tp.partition}] = tp.offset;  // -1: no record that late
   }

@@ -38,7 +38,9 @@ class BrokerOffsetLookup final : public OffsetLookup {
       : consumer_(consumer), bootstrap_servers_(std::move(bootstrap_servers)), timeout_(timeout) {}
 
   /// The partitions of the subscribed topics (or the pattern's matches, or the fixed list).
-  /// NotFound naming the topic for a missing topic or partition; Unavailable naming
+  /// NotFound naming the topic for a missing topic or partition; PermissionDenied naming the
+  /// ACL for a named topic the client's principal may not see (Kafka leaves such topics out of
+  /// a metadata answer for all topics, as if they did not exist); Unavailable naming
   /// bootstrap.servers when the broker does not answer in time.
   Result<std::vector<TopicPartition>> SubscribedPartitions(
       const detail::KafkaSourceSettings& settings);
@@ -51,7 +53,13 @@ class BrokerOffsetLookup final : public OffsetLookup {
 
  private:
   Result<OffsetMap> Watermarks(const std::vector<TopicPartition>& partitions, bool low);
-  Status Failure(const std::string& what, rd_kafka_resp_err_t err) const;
+  // `acl`: what a refusal of the request for lack of an ACL needs (permission errors name it).
+  Status Failure(const std::string& what, rd_kafka_resp_err_t err, const AclNeeded* acl = nullptr,
+                 std::string_view detail = {}) const;
+  // PermissionDenied when the principal may not describe `topic`, else OK.
+  Status CheckTopicVisible(const std::string& topic,
+                           std::chrono::steady_clock::time_point deadline) const;
+  std::string GroupId() const;
   Status FatalOr(Status status) const;
 
   KafkaConsumer& consumer_;

@@ -120,7 +120,7 @@ class ReadCall {
                               std::max(1, RemainingMs(deadline, 1000)));
       MetadataPtr metadata(raw);
       consumer_.ServeMainQueue();
-      if (auto fatal = consumer_.FatalError()) return fatal->ToStatus(bootstrap_servers_);
+      if (auto fatal = consumer_.FatalError()) return fatal->ToStatus(consumer_.security());
       if (err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;
       err = metadata->topic_cnt == 1 ? metadata->topics[0].err
                                      : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
@@ -163,7 +163,7 @@ class ReadCall {
       err = rd_kafka_offsets_for_times(consumer.handle(), list.get(),
                                        std::max(1, RemainingMs(deadline, 1000)));
       consumer.ServeMainQueue();
-      if (auto fatal = consumer.FatalError()) return fatal->ToStatus(bootstrap_servers_);
+      if (auto fatal = consumer.FatalError()) return fatal->ToStatus(consumer.security());
       if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
         std::map<int32_t, int64_t> offsets;
         for (int i = 0; i < list->cnt && err == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
@@ -288,7 +288,7 @@ class ReadCall {
     Clock::time_point stall_deadline = Clock::now() + timeout_;
     while (remaining > 0) {
       consumer_.ServeMainQueue();
-      if (auto fatal = consumer_.FatalError()) return fatal->ToStatus(bootstrap_servers_);
+      if (auto fatal = consumer_.FatalError()) return fatal->ToStatus(consumer_.security());
       ssize_t n =
           rd_kafka_consume_batch_queue(consumer_.consumer_queue(), 0, batch.data(), batch.size());
       if (n == 0) {
@@ -408,7 +408,7 @@ class ReadCall {
     if (message.rkt == nullptr) {
       // Client- or group-level: the group only exists because rd_kafka_assign needs one.
       if (message.err == RD_KAFKA_RESP_ERR__FATAL) {
-        if (auto fatal = consumer_.FatalError()) return fatal->ToStatus(bootstrap_servers_);
+        if (auto fatal = consumer_.FatalError()) return fatal->ToStatus(consumer_.security());
         return KafkaErrorStatus(message.err, "the changelog reader", reason);
       }
       SLUICE_LOG_DEBUG("the changelog reader of '{}': {}: {}", topic_, DescribeError(message.err),

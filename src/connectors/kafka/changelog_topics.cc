@@ -516,37 +516,24 @@ Status EnsureChangelogTopics(const std::map<std::string, std::string>& client_pr
     std::mutex mutex;
     std::optional<ClientError> fatal;
   } refusals;
-  ConfPtr conf(rd_kafka_conf_new());
-  char error[512];
   std::map<std::string, std::string> properties = client_properties;
   properties.erase("transactional.id");
   properties.erase("group.id");
   properties["allow.auto.create.topics"] = "false";
-  const std::string bootstrap =
-      properties.contains("bootstrap.servers") ? properties.at("bootstrap.servers") : "";
-  for (const auto& [key, value] : ClientProperties(std::move(properties))) {
-    if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error, sizeof error) !=
-        RD_KAFKA_CONF_OK) {
-      return Status::InvalidArgument("changelog topics: librdkafka refused client property '" +
-                                     key + "': " + error);
-    }
-  }
+  const ClientSecurity security = SecurityOf(properties);
+  Result<ConfPtr> made = NewClientConf(properties, "changelog topics");
+  if (!made.ok()) return made.status();
+  ConfPtr conf = std::move(made).value();
   rd_kafka_conf_set_opaque(conf.get(), &refusals);
-  rd_kafka_conf_set_error_cb(
-      conf.get(), [](rd_kafka_t* rk, int err, const char* reason, void* opaque) {
-        ClientError refused{static_cast<rd_kafka_resp_err_t>(err), reason != nullptr ? reason : ""};
-        if (refused.code == RD_KAFKA_RESP_ERR__FATAL) {
-          char fatal[512];
-          refused.code = rd_kafka_fatal_error(rk, fatal, sizeof fatal);
-          refused.reason = fatal;
-          refused.fatal = true;
-        }
-        refused.fatal = refused.fatal || !IsRestartable(StatusCodeOf(refused.code));
-        if (!refused.fatal) return;
-        auto* self = static_cast<Refusals*>(opaque);
-        std::lock_guard lock(self->mutex);
-        self->fatal = std::move(refused);
-      });
+  rd_kafka_conf_set_error_cb(conf.get(),
+                             [](rd_kafka_t* rk, int err, const char* reason, void* opaque) {
+                               ClientError refused = ClientError::FromCallback(rk, err, reason);
+                               if (!refused.fatal) return;
+                               auto* self = static_cast<Refusals*>(opaque);
+                               std::lock_guard lock(self->mutex);
+                               self->fatal = std::move(refused);
+                             });
+  char error[512];
   rd_kafka_t* raw = rd_kafka_new(RD_KAFKA_PRODUCER, conf.get(), error, sizeof error);
   if (raw == nullptr) {
     return Status::InvalidArgument(std::string("changelog topics: cannot create a client: ") +
@@ -559,7 +546,7 @@ Status EnsureChangelogTopics(const std::map<std::string, std::string>& client_pr
                    rd_kafka_poll(client.get(), 0);  // the error callback runs here
                    std::lock_guard lock(refusals.mutex);
                    if (!refusals.fatal) return std::nullopt;
-                   return refusals.fatal->ToStatus(bootstrap);
+                   return refusals.fatal->ToStatus(security);
                  });
   return Ensure(call, topics, options);
 }

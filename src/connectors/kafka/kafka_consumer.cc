@@ -5,23 +5,34 @@
 
 namespace sluice::kafka::internal {
 
-Status ClientError::ToStatus(std::string_view bootstrap_servers) const {
-  return KafkaErrorStatus(
-      code,
-      "the brokers at bootstrap.servers=" + std::string(bootstrap_servers) + " refused the client",
-      reason);
+ClientError ClientError::FromCallback(rd_kafka_t* rk, int err, const char* reason) {
+  ClientError error;
+  error.code = static_cast<rd_kafka_resp_err_t>(err);
+  error.reason = reason != nullptr ? reason : "";
+  if (error.code == RD_KAFKA_RESP_ERR__FATAL) {
+    char fatal[512];
+    error.code = rd_kafka_fatal_error(rk, fatal, sizeof fatal);
+    error.reason = fatal;
+    error.fatal = true;
+  }
+  if (error.code == RD_KAFKA_RESP_ERR__SSL || error.code == RD_KAFKA_RESP_ERR__TRANSPORT)
+    error.certificate_failure = CertificateFailure(rk);
+  error.fatal = error.fatal || !IsRestartable(ClientErrorCode(error.code, error.reason));
+  return error;
 }
 
-KafkaConsumer::KafkaConsumer(const std::map<std::string, std::string>& properties) {
-  ConfPtr conf(rd_kafka_conf_new());
+Status ClientError::ToStatus(const ClientSecurity& security) const {
+  return ClientErrorStatus(
+      code, "connecting to the Kafka brokers at bootstrap.servers=" + security.bootstrap_servers,
+      reason, security, certificate_failure);
+}
+
+KafkaConsumer::KafkaConsumer(const std::map<std::string, std::string>& properties)
+    : security_(SecurityOf(properties)) {
+  Result<ConfPtr> made = NewClientConf(properties, "Kafka source");
+  if (!made.ok()) throw StatusException(made.status());
+  ConfPtr conf = std::move(made).value();
   char error[512];
-  for (const auto& [key, value] : ClientProperties(properties)) {
-    if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error, sizeof error) !=
-        RD_KAFKA_CONF_OK) {
-      throw StatusException(Status::InvalidArgument(
-          "Kafka source: librdkafka refused client property '" + key + "': " + error));
-    }
-  }
   rd_kafka_conf_set_opaque(conf.get(), this);
   rd_kafka_conf_set_error_cb(conf.get(), &KafkaConsumer::OnError);
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), error, sizeof error);
@@ -57,21 +68,31 @@ void KafkaConsumer::OnQueueEvent(rd_kafka_t*, void* opaque) {
 
 void KafkaConsumer::OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque) {
   auto* self = static_cast<KafkaConsumer*>(opaque);
-  ClientError error;
-  error.code = static_cast<rd_kafka_resp_err_t>(err);
-  error.reason = reason != nullptr ? reason : "";
-  if (error.code == RD_KAFKA_RESP_ERR__FATAL) {
-    char fatal[512];
-    error.code = rd_kafka_fatal_error(rk, fatal, sizeof fatal);
-    error.reason = fatal;
-    error.fatal = true;
-  }
-  error.fatal = error.fatal || !IsRestartable(StatusCodeOf(error.code));
+  ClientError error = ClientError::FromCallback(rk, err, reason);
   SLUICE_LOG_WARN("Kafka source consumer {}: {}: {}", rd_kafka_name(rk),
                   rd_kafka_err2name(error.code), error.reason);
   std::lock_guard lock(self->mutex_);
   if (error.fatal) self->fatal_ = error;
   self->last_ = std::move(error);
+}
+
+std::optional<ClientError> KafkaConsumer::TakeUnassignedError() {
+  rd_kafka_topic_partition_list_t* raw = nullptr;
+  if (rd_kafka_assignment(rk_.get(), &raw) != RD_KAFKA_RESP_ERR_NO_ERROR) return std::nullopt;
+  PartitionListPtr assignment(raw);
+  if (assignment->cnt > 0) return std::nullopt;  // records may be queued: not ours to take
+  std::optional<ClientError> found;
+  while (MessagePtr message{rd_kafka_consume_queue(consumer_queue_.get(), 0)}) {
+    if (message->err == RD_KAFKA_RESP_ERR_NO_ERROR) continue;  // cannot happen unassigned
+    ClientError error;
+    error.code = message->err;
+    error.reason = rd_kafka_message_errstr(message.get());
+    error.fatal = !IsRestartable(ClientErrorCode(error.code, error.reason));
+    SLUICE_LOG_WARN("Kafka source consumer {}: {}: {}", rd_kafka_name(rk_.get()),
+                    rd_kafka_err2name(error.code), error.reason);
+    if (error.fatal && !found) found = std::move(error);
+  }
+  return found;
 }
 
 std::optional<ClientError> KafkaConsumer::FatalError() const {

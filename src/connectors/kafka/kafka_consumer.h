@@ -40,14 +40,23 @@ namespace sluice::kafka::internal {
 struct ClientError {
   rd_kafka_resp_err_t code = RD_KAFKA_RESP_ERR_NO_ERROR;
   std::string reason;
-  /// librdkafka's fatal errors, and errors no restart can fix (refused credentials, missing
-  /// ACLs: StatusCodeOf says so); librdkafka would retry those forever, the job must fail.
+  /// Why the broker's TLS certificate failed this client's check (CertificateFailure), if it
+  /// did.
+  std::string certificate_failure;
+  /// librdkafka's fatal errors, and errors no restart can fix (refused credentials or
+  /// certificates, missing ACLs: ClientErrorCode says so); librdkafka would retry those
+  /// forever, the job must fail.
   bool fatal = false;
 
-  /// The Status a task fails with: StatusCodeOf(code), the broker's reason, the brokers asked
-  /// and the remedy, e.g. "the brokers at bootstrap.servers=... refused the client:
-  /// _AUTHENTICATION (...): <reason>; check sasl.username and sasl.password ...".
-  Status ToStatus(std::string_view bootstrap_servers) const;
+  /// The error as librdkafka's error callback reports it for client `rk`: the fatal error
+  /// behind _FATAL, and `fatal` set as ClientErrorCode says.
+  static ClientError FromCallback(rd_kafka_t* rk, int err, const char* reason);
+
+  /// The Status a task fails with (ClientErrorStatus): the code, the broker's reason, the
+  /// brokers asked, and the cause and fix for the client's security setup, e.g. "connecting to
+  /// the Kafka brokers at bootstrap.servers=...: _AUTHENTICATION (...): <reason>; the broker
+  /// refused the login of sasl.username 'alice' ...: check sasl.username and sasl.password ...".
+  Status ToStatus(const ClientSecurity& security) const;
 };
 
 class KafkaConsumer {
@@ -60,6 +69,8 @@ class KafkaConsumer {
   KafkaConsumer& operator=(const KafkaConsumer&) = delete;
 
   rd_kafka_t* handle() const { return rk_.get(); }
+  /// How the client authenticates (for messages about refused logins and missing ACLs).
+  const ClientSecurity& security() const { return security_; }
   rd_kafka_queue_t* consumer_queue() const { return consumer_queue_.get(); }
   rd_kafka_queue_t* commit_queue() const { return commit_queue_.get(); }
 
@@ -69,6 +80,13 @@ class KafkaConsumer {
 
   /// Serves the main queue (error callback, logs) without blocking.
   void ServeMainQueue() { rd_kafka_poll(rk_.get(), 0); }
+
+  /// While nothing is assigned, the consumer queue holds no records, only the errors of the
+  /// consumer's group (e.g. GROUP_AUTHORIZATION_FAILED when its coordinator lookup is refused;
+  /// librdkafka retries it while a call such as rd_kafka_committed waits out its timeout).
+  /// Takes them and returns the first that no restart can fix; the others are logged and
+  /// dropped. Takes nothing once partitions are assigned. Task thread only.
+  std::optional<ClientError> TakeUnassignedError();
 
   /// The latest fatal client error, if any (thread-safe).
   std::optional<ClientError> FatalError() const;
@@ -82,6 +100,7 @@ class KafkaConsumer {
   static void OnError(rd_kafka_t* rk, int err, const char* reason, void* opaque);
   static void OnQueueEvent(rd_kafka_t* rk, void* opaque);
 
+  ClientSecurity security_;
   mutable std::mutex mutex_;
   std::optional<ClientError> fatal_;
   std::optional<ClientError> last_;

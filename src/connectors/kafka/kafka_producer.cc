@@ -15,22 +15,13 @@ Result<std::unique_ptr<KafkaProducer>> KafkaProducer::Create(
   std::unique_ptr<KafkaProducer> producer(new KafkaProducer());
   producer->client_id_ = client_id;
   producer->failures_ = failures;
-  ConfPtr conf(rd_kafka_conf_new());
+  std::map<std::string, std::string> with_id = properties;
+  with_id["client.id"] = client_id;
+  producer->security_ = SecurityOf(with_id);
+  Result<ConfPtr> made = NewClientConf(with_id, "KafkaSink");
+  if (!made.ok()) return made.status();
+  ConfPtr conf = std::move(made).value();
   char error[512];
-  auto set = [&](const std::string& key, const std::string& value) -> Status {
-    if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error, sizeof(error)) !=
-        RD_KAFKA_CONF_OK) {
-      return Status::InvalidArgument("KafkaSink: property " + key + "=" + ShownValue(key, value) +
-                                     ": " + error);
-    }
-    return Status::Ok();
-  };
-  for (const auto& [key, value] : ClientProperties(properties)) {
-    Status status = set(key, value);
-    if (!status.ok()) return status;
-  }
-  Status status = set("client.id", client_id);
-  if (!status.ok()) return status;
   // Delivery reports and errors go to librdkafka's background thread: nobody has to poll,
   // which matters for the transactional pair that many writers share.
   rd_kafka_conf_set_events(conf.get(), RD_KAFKA_EVENT_DR | RD_KAFKA_EVENT_ERROR);
@@ -89,10 +80,13 @@ void KafkaProducer::OnDeliveryReports(rd_kafka_event_t* event) {
     std::string topic = message->rkt != nullptr ? rd_kafka_topic_name(message->rkt) : "?";
     // The code of the delivery error decides about a restart: a timed-out delivery restarts
     // the job, a record too large or a topic ACL missing stops it.
+    const std::string what = "KafkaSink: delivery of a record to topic " + topic + " partition " +
+                             std::to_string(message->partition) +
+                             " failed after librdkafka's retries";
     Status failure =
-        KafkaErrorStatus(message->err, "KafkaSink: delivery of a record to topic " + topic +
-                                           " partition " + std::to_string(message->partition) +
-                                           " failed after librdkafka's retries");
+        message->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED
+            ? AclDeniedStatus(message->err, what, {"WRITE", "topic", topic, false}, security_)
+            : KafkaErrorStatus(message->err, what);
     if (failures_ == DeliveryFailures::kLogAndCount) {
       LogFailureLocked(failure.message());
     } else {
@@ -141,19 +135,26 @@ bool KafkaProducer::FatallyFailed() const {
 void KafkaProducer::OnClientError(rd_kafka_t* rk, rd_kafka_event_t* event) {
   if (!rd_kafka_event_error_is_fatal(event)) {
     rd_kafka_resp_err_t code = rd_kafka_event_error(event);
-    if (IsRestartable(StatusCodeOf(code))) {
+    const std::string reason = rd_kafka_event_error_string(event);
+    if (IsRestartable(ClientErrorCode(code, reason))) {
       // Transient broker trouble: librdkafka retries by itself; deliveries fail when it gives
       // up.
-      SLUICE_LOG_DEBUG("KafkaSink producer {}: {}", client_id_, rd_kafka_event_error_string(event));
+      SLUICE_LOG_DEBUG("KafkaSink producer {}: {}", client_id_, reason);
       return;
     }
-    // A refused login (or a missing cluster ACL): librdkafka would retry it forever, and every
-    // wait (metadata, init_transactions, flush) would end in a timeout that hides the cause.
+    // A refused login or certificate (or a missing cluster ACL): librdkafka would retry it
+    // forever, and every wait (metadata, init_transactions, flush) would end in a timeout that
+    // hides the cause.
+    std::string certificate_failure;
+    if (code == RD_KAFKA_RESP_ERR__SSL || code == RD_KAFKA_RESP_ERR__TRANSPORT)
+      certificate_failure = CertificateFailure(rk);
     std::lock_guard lock(mutex_);
     if (!error_) {
-      error_ =
-          KafkaErrorStatus(code, "KafkaSink: producer " + client_id_ + ": the brokers refused it",
-                           rd_kafka_event_error_string(event));
+      error_ = ClientErrorStatus(code,
+                                 "KafkaSink: producer " + client_id_ +
+                                     ": connecting to the Kafka brokers at bootstrap.servers=" +
+                                     security_.bootstrap_servers,
+                                 reason, security_, certificate_failure);
       troubled_.store(true, std::memory_order_release);
     }
     return;
@@ -168,7 +169,27 @@ void KafkaProducer::OnClientError(rd_kafka_t* rk, rd_kafka_event_t* event) {
 }
 
 Status KafkaProducer::FatalStatus(rd_kafka_resp_err_t code, const char* reason) const {
-  return KafkaErrorStatus(code, "KafkaSink: producer " + client_id_ + " failed fatally", reason);
+  const std::string what = "KafkaSink: producer " + client_id_ + " failed fatally";
+  if (code == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED) {
+    // An idempotent producer's id: Kafka 3.0 and later grant it to a principal that may WRITE
+    // to any topic (KIP-679), so a missing WRITE shows up here, before any record is refused.
+    std::string topic;
+    {
+      std::lock_guard lock(topics_mutex_);
+      if (!topics_.empty()) topic = topics_.front();
+    }
+    if (!topic.empty()) {
+      Status denied =
+          AclDeniedStatus(code, what, {"WRITE", "topic", topic, false}, security_, reason);
+      return {denied.code(), denied.message() +
+                                 " (with WRITE on a topic, Kafka 3.0 and later also give an "
+                                 "idempotent producer its producer id; older brokers want "
+                                 "IDEMPOTENT_WRITE on the cluster)"};
+    }
+    return AclDeniedStatus(code, what, {"IDEMPOTENT_WRITE", "cluster", "kafka-cluster", false},
+                           security_, reason);
+  }
+  return KafkaErrorStatus(code, what, reason);
 }
 
 std::optional<Status> KafkaProducer::Error() const {
@@ -278,6 +299,10 @@ void KafkaProducer::Purge() {
 
 Result<std::vector<int32_t>> KafkaProducer::Partitions(const std::string& topic,
                                                        std::chrono::milliseconds timeout) {
+  {
+    std::lock_guard lock(topics_mutex_);
+    if (std::find(topics_.begin(), topics_.end(), topic) == topics_.end()) topics_.push_back(topic);
+  }
   TopicPtr rkt(rd_kafka_topic_new(handle_.get(), topic.c_str(), nullptr));
   if (rkt == nullptr) return Status::InvalidArgument("KafkaSink: bad topic name '" + topic + "'");
   const rd_kafka_metadata_t* raw = nullptr;
@@ -305,6 +330,11 @@ Result<std::vector<int32_t>> KafkaProducer::Partitions(const std::string& topic,
   for (int i = 0; i < metadata->topic_cnt; ++i) {
     const rd_kafka_metadata_topic_t& t = metadata->topics[i];
     if (topic != t.topic) continue;
+    if (t.err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED) {
+      // Kafka answers so for a topic the principal may not DESCRIBE, whether it exists or not.
+      return AclDeniedStatus(t.err, "KafkaSink: the metadata of topic " + topic,
+                             {"WRITE and DESCRIBE", "topic", topic, false}, security_);
+    }
     if (t.err != RD_KAFKA_RESP_ERR_NO_ERROR || t.partition_cnt == 0) {
       return Status::NotFound(
           "KafkaSink: topic " + topic + " does not exist (" + rd_kafka_err2str(t.err) +

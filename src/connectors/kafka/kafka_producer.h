@@ -97,6 +97,8 @@ class KafkaProducer {
 
   rd_kafka_t* handle() const { return handle_.get(); }
   const std::string& client_id() const { return client_id_; }
+  /// How the producer authenticates (for messages about refused logins and missing ACLs).
+  const ClientSecurity& security() const { return security_; }
 
   /// Hands a copy of the record to librdkafka, waiting while its queue is full (that is the
   /// sink's backpressure). An error status when librdkafka refuses the record.
@@ -106,8 +108,9 @@ class KafkaProducer {
                  rd_kafka_topic_t* topic = nullptr);
   /// A handle for `topic` on this producer, after a metadata request for it (bounded by
   /// `timeout`) so that the first records need not wait for librdkafka's periodic topic scan
-  /// (up to a second). NotFound when the topic does not exist; Error() at once when the
-  /// brokers refuse the producer's login.
+  /// (up to a second). NotFound when the topic does not exist; PermissionDenied (naming the
+  /// ACL) when the producer's principal may not see it; Error() at once when the brokers refuse
+  /// the producer's login.
   Result<TopicPtr> TopicHandle(const std::string& topic, std::chrono::milliseconds timeout);
   /// A tracker for one writer's records, living as long as this producer.
   DeliveryTracker* NewTracker(bool record_offsets = false);
@@ -150,6 +153,10 @@ class KafkaProducer {
   void LogFailureLocked(const std::string& what);
 
   std::string client_id_;
+  ClientSecurity security_;
+  // The topics Partitions was asked about, first first: what a refused producer id names.
+  mutable std::mutex topics_mutex_;
+  std::vector<std::string> topics_;  // guarded by topics_mutex_
   DeliveryFailures failures_ = DeliveryFailures::kFailTheJob;
   mutable std::mutex mutex_;
   std::optional<Status> error_;

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <regex>
 #include <set>
 #include <stdexcept>
@@ -197,7 +198,7 @@ class ReaderCore final : public KafkaReaderCore {
   InputStatus PollNext(RecordHandler& handler) override {
     consumer_->ServeMainQueue();
     ThrowIfFatal();
-    ServeCommitResults();
+    if (std::optional<Status> refused = ServeCommitResults()) throw StatusException(*refused);
     if (dead_letters_ != nullptr) dead_letters_->Poll();
     if (discovery_ != nullptr) {
       if (auto counts = discovery_->Take()) AddDiscovered(*counts);
@@ -317,7 +318,7 @@ class ReaderCore final : public KafkaReaderCore {
     discovery_.reset();  // joins its thread, which uses the consumer
     dead_letters_.reset();
     if (consumer_ == nullptr) return;
-    ServeCommitResults();
+    (void)ServeCommitResults();  // closing anyway: a refusal only counts as a failed commit
     consumer_->Close(milliseconds(10'000));
     consumer_.reset();
   }
@@ -348,7 +349,7 @@ class ReaderCore final : public KafkaReaderCore {
   void ThrowIfFatal() {
     if (auto fatal = consumer_->FatalError()) {
       throw StatusException(
-          fatal->ToStatus(settings_->client_properties.at("bootstrap.servers"))
+          fatal->ToStatus(consumer_->security())
               .WithContext("Kafka source subtask " + std::to_string(task_.subtask_index)));
     }
   }
@@ -462,10 +463,20 @@ class ReaderCore final : public KafkaReaderCore {
                                   "' partition " + std::to_string(message.partition) + ")"
                             : "";
     switch (message.err) {
+      case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+      case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED: {
+        // A missing ACL: no retry of librdkafka's or restart of ours grants it.
+        const bool topic = message.err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED;
+        internal::AclNeeded acl{
+            "READ", topic ? "topic" : "group",
+            topic && message.rkt != nullptr ? rd_kafka_topic_name(message.rkt) : GroupName(),
+            false};
+        throw StatusException(internal::AclDeniedStatus(message.err, "Kafka source" + where, acl,
+                                                        consumer_->security(),
+                                                        rd_kafka_message_errstr(&message)));
+      }
       case RD_KAFKA_RESP_ERR__AUTHENTICATION:
       case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
-      case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
-      case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
       case RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC:
       case RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART:
       case RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET:
@@ -606,18 +617,48 @@ class ReaderCore final : public KafkaReaderCore {
     uncounted_bytes_ = 0;
   }
 
-  void ServeCommitResults() {
-    if (consumer_ == nullptr) return;
+  // The group the reader commits to: the user's, or the private one of ClientProperties().
+  std::string GroupName() const {
+    if (settings_->group_id) return *settings_->group_id;
+    char value[512];
+    size_t size = sizeof value;
+    if (rd_kafka_conf_get(rd_kafka_conf(consumer_->handle()), "group.id", value, &size) !=
+        RD_KAFKA_CONF_OK) {
+      return "?";
+    }
+    return value;
+  }
+
+  // Serves the results of offset commits. A commit refused for lack of an ACL comes back as
+  // the Status to fail with: the commit is for monitoring, but the user asked for it (a group
+  // id, commits on checkpoints), and every later one would be refused the same way. Other
+  // failures (a coordinator moving) are counted and logged; the next checkpoint commits again.
+  std::optional<Status> ServeCommitResults() {
+    if (consumer_ == nullptr) return std::nullopt;
+    std::optional<Status> refused;
     while (internal::EventPtr event{rd_kafka_queue_poll(consumer_->commit_queue(), 0)}) {
       if (rd_kafka_event_type(event.get()) != RD_KAFKA_EVENT_OFFSET_COMMIT) continue;
       rd_kafka_resp_err_t err = rd_kafka_event_error(event.get());
       const rd_kafka_topic_partition_list_t* list =
           rd_kafka_event_topic_partition_list(event.get());
       bool ok = err == RD_KAFKA_RESP_ERR_NO_ERROR;
+      auto check_refused = [&](rd_kafka_resp_err_t code, const char* topic) {
+        if (refused || internal::StatusCodeOf(code) != StatusCode::kPermissionDenied) return;
+        const bool topic_acl = code == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED;
+        refused = internal::AclDeniedStatus(
+            code,
+            "Kafka source subtask " + std::to_string(task_.subtask_index) +
+                ": committing offsets to group '" + GroupName() + "'",
+            {"READ", topic_acl ? "topic" : "group",
+             topic_acl && topic != nullptr ? std::string(topic) : GroupName(), false},
+            consumer_->security());
+      };
+      check_refused(err, nullptr);
       for (int i = 0; list != nullptr && i < list->cnt; ++i) {
         const rd_kafka_topic_partition_t& tp = list->elems[i];
         if (tp.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
           ok = false;
+          check_refused(tp.err, tp.topic);
           continue;
         }
         auto it = index_.find({tp.topic, tp.partition});
@@ -632,6 +673,7 @@ class ReaderCore final : public KafkaReaderCore {
                         task_.subtask_index, rd_kafka_event_error_string(event.get()));
       }
     }
+    return refused;
   }
 
   std::shared_ptr<const KafkaSourceSettings> settings_;

@@ -1,7 +1,13 @@
 #include <sluice/connectors/kafka/properties.h>
 
-#include <fstream>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <sstream>
 #include <string_view>
+#include <system_error>
 
 namespace sluice::kafka {
 namespace {
@@ -13,14 +19,46 @@ std::string_view Trim(std::string_view text) {
   return text;
 }
 
+// "<operation> the properties file <path>: <strerror>"; kNotFound for a missing file.
+Status FileError(int err, std::string_view operation, const std::string& path) {
+  std::string message = std::string(operation) + " the properties file " + path + ": " +
+                        std::generic_category().message(err);
+  if (err == ENOENT) return Status::NotFound(std::move(message));
+  return Status::IoError(std::move(message));
+}
+
+// The whole file; errors name the path, the operation and errno's text (std::ifstream would
+// say neither, and it "opens" a directory that then reads as empty).
+Result<std::string> ReadWhole(const std::string& path) {
+  int fd;
+  do {
+    fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) return FileError(errno, "cannot open", path);
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  std::string text;
+  char buffer[4096];
+  while (true) {
+    const ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return FileError(errno, "cannot read", path);
+    }
+    if (n == 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+  }
+  return text;
+}
+
 }  // namespace
 
 Result<Properties> LoadProperties(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) {
-    return Status::NotFound("cannot read the properties file " + path +
-                            " (it must exist and be readable by this user)");
-  }
+  Result<std::string> text = ReadWhole(path);
+  if (!text.ok()) return text.status();
+  std::istringstream in(*text);
   Properties properties;
   std::string raw;
   int number = 0;

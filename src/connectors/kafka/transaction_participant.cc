@@ -150,12 +150,16 @@ Status KafkaTransactionParticipant::TxnError(rd_kafka_error_t* raw, const std::s
         "checkpoint timeout), or raise transaction.max.timeout.ms on the brokers. (" +
         detail + ")");
   }
-  if (code == RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED ||
-      code == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED) {
-    return Status::PermissionDenied(Who() + ": " + what + " for " + id +
-                                    " is not authorised: " + detail +
-                                    "; grant WRITE and DESCRIBE on the transactional ids '" +
-                                    *settings_->transactional_id_prefix + "-*'");
+  if (code == RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED) {
+    return AclDeniedStatus(code, Who() + ": " + what + " for " + id,
+                           {"WRITE and DESCRIBE", "transactional id",
+                            *settings_->transactional_id_prefix, /*prefixed=*/true},
+                           Security(), detail);
+  }
+  if (code == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED) {
+    return AclDeniedStatus(code, Who() + ": " + what + " for " + id,
+                           {"IDEMPOTENT_WRITE", "cluster", "kafka-cluster", false}, Security(),
+                           detail);
   }
   // A timeout may hide the real cause, which the producer heard about as an error event or a
   // failed delivery (a refused login, a record too large): that cause decides about a restart.
@@ -501,17 +505,28 @@ Status KafkaTransactionParticipant::EnsureControlTopic() {
     return Status::Ok();
   }
   if (err == RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS) return Status::Ok();
+  const std::string what = Who() + ": creating the control topic " + settings_->control_topic;
+  const std::string fix =
+      "; or create it yourself (compacted, 1 partition), or name another "
+      "with the property sluice.control.topic";
   if (err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED ||
       err == RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED) {
     // Not allowed to create topics: fine if it exists already.
-    if (producers_[0]
-            ->Partitions(settings_->control_topic, milliseconds(settings_->broker_timeout_ms))
-            .ok())
-      return Status::Ok();
+    Result<std::vector<int32_t>> exists = producers_[0]->Partitions(
+        settings_->control_topic, milliseconds(settings_->broker_timeout_ms));
+    if (exists.ok()) return Status::Ok();
+    if (exists.status().code() != StatusCode::kNotFound) return exists.status();
+    Status denied = AclDeniedStatus(err, what, {"CREATE", "topic", settings_->control_topic, false},
+                                    Security());
+    return {denied.code(), denied.message() + fix};
   }
-  return Status::Unavailable(Who() + ": cannot create the control topic " +
-                             settings_->control_topic + ": " + rd_kafka_err2str(err) +
-                             "; create it (compacted, 1 partition) or set sluice.control.topic");
+  Status failed = KafkaErrorStatus(err, what);
+  return {failed.code(), failed.message() + fix};
+}
+
+ClientSecurity KafkaTransactionParticipant::Security() const {
+  if (producers_[0] != nullptr) return producers_[0]->security();
+  return SecurityOf(settings_->producer_properties);
 }
 
 Result<std::optional<CommitMarker>> KafkaTransactionParticipant::FindLastCommitted() {
@@ -528,15 +543,11 @@ Result<std::optional<CommitMarker>> KafkaTransactionParticipant::FindLastCommitt
   properties["isolation.level"] = "read_committed";
   properties["enable.partition.eof"] = "true";
   properties["auto.offset.reset"] = "earliest";
-  internal::ConfPtr conf(rd_kafka_conf_new());
+  Result<internal::ConfPtr> made =
+      internal::NewClientConf(properties, Who() + ": the control topic reader");
+  if (!made.ok()) return made.status();
+  internal::ConfPtr conf = std::move(made).value();
   char error[512];
-  for (const auto& [key, value] : internal::ClientProperties(std::move(properties))) {
-    if (rd_kafka_conf_set(conf.get(), key.c_str(), value.c_str(), error, sizeof(error)) !=
-        RD_KAFKA_CONF_OK) {
-      return Status::InvalidArgument(Who() + ": control topic reader property " + key + ": " +
-                                     error);
-    }
-  }
   rd_kafka_t* raw = rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), error, sizeof(error));
   if (raw == nullptr) return Status::InvalidArgument(Who() + ": control topic reader: " + error);
   (void)conf.release();  // rd_kafka_new took it
@@ -560,7 +571,12 @@ Result<std::optional<CommitMarker>> KafkaTransactionParticipant::FindLastCommitt
   do {  // a topic created a moment ago may not have a leader yet
     err = rd_kafka_query_watermark_offsets(consumer.get(), topic.c_str(), 0, &low, &high,
                                            std::min(remaining(), 5000));
-  } while (err != RD_KAFKA_RESP_ERR_NO_ERROR && remaining() > 0);
+  } while (err != RD_KAFKA_RESP_ERR_NO_ERROR && IsRestartable(StatusCodeOf(err)) &&
+           remaining() > 0);
+  if (StatusCodeOf(err) == StatusCode::kPermissionDenied) {
+    return AclDeniedStatus(err, Who() + ": reading the end of the control topic " + topic,
+                           {"READ", "topic", topic, false}, Security());
+  }
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return Status::Unavailable(Who() + ": cannot read the end of the control topic " + topic +
                                ": " + rd_kafka_err2str(err));
@@ -601,6 +617,11 @@ Result<std::optional<CommitMarker>> KafkaTransactionParticipant::FindLastCommitt
         }
         window_done = true;
         continue;
+      }
+      if (StatusCodeOf(message->err) == StatusCode::kPermissionDenied) {
+        return AclDeniedStatus(message->err, Who() + ": reading the control topic " + topic,
+                               {"READ", "topic", topic, false}, Security(),
+                               rd_kafka_message_errstr(message.get()));
       }
       if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         return Status::Unavailable(Who() + ": reading the control topic " + topic + ": " +

@@ -91,6 +91,8 @@ class KafkaTransactionParticipant final : public CheckpointParticipant {
   Status SendSourceOffsets(KafkaProducer& producer, int64_t id) SLUICE_REQUIRES(mutex_);
   void DropProducers(bool abort_open) SLUICE_REQUIRES(mutex_);
   Status EnsureControlTopic() SLUICE_REQUIRES(mutex_);
+  /// How the pair authenticates, for messages about missing ACLs.
+  ClientSecurity Security() const SLUICE_REQUIRES(mutex_);
   Result<std::optional<CommitMarker>> FindLastCommitted() SLUICE_REQUIRES(mutex_);
 
   std::shared_ptr<const detail::KafkaSinkSettings> settings_;

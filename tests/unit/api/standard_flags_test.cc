@@ -329,6 +329,7 @@ TEST(StandardFlagsTest, KerberosLoginNeedsAReadableKeytabAndItsPrincipal) {
                                "--security.kerberos.login.principal=alice"});
   EXPECT_THAT(missing,
               StatusIs(StatusCode::kInvalidArgument, HasSubstr("the keytab file does not exist")));
+  EXPECT_THAT(missing.message(), HasSubstr("cannot read it: No such file or directory"));
   EXPECT_THAT(missing.message(), Not(HasSubstr("secret.keytab")));
   std::filesystem::remove(keytab);
 }

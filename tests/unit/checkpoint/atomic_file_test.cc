@@ -197,6 +197,31 @@ TEST(AtomicFileTest, ReadFileOfMissingPathIsNotFoundNamingIt) {
   EXPECT_THAT(read.status().message(), HasSubstr("nope"));
 }
 
+TEST(AtomicFileTest, ReadFileOfADirectoryNamesItTheOperationAndTheErrnoText) {
+  TempDir tmp;
+  Result<std::string> read = ReadFile(tmp.path());
+  EXPECT_THAT(read, StatusIs(StatusCode::kIoError));
+  EXPECT_EQ(read.status().message(), "cannot read " + tmp.path().string() + ": Is a directory");
+}
+
+// A read-only file system (a remounted disk, a full snapshot volume): the temp file cannot be
+// created, and the message says which file, which operation and why.
+TEST(AtomicFileTest, AReadOnlyFileSystemNamesThePathTheOperationAndTheErrnoText) {
+  TempDir tmp;
+  const fs::path disk = tmp.path() / "disk";
+  fs::create_directory(disk);
+  std::optional<std::string> report = testing::InChildWithTmpfs(disk, /*read_only=*/true, [&] {
+    Status status = WriteFileAtomically(disk / "state", "x");
+    return std::to_string(static_cast<int>(status.code())) + " " + status.message();
+  });
+  if (!report) GTEST_SKIP() << "cannot mount a tmpfs here";
+  EXPECT_EQ(report->substr(0, report->find(' ')),
+            std::to_string(static_cast<int>(StatusCode::kIoError)))
+      << *report;
+  EXPECT_THAT(*report, HasSubstr("cannot create " + (disk / "state").string() + ".tmp-"));
+  EXPECT_THAT(*report, HasSubstr(": Read-only file system"));
+}
+
 TEST(AtomicFileTest, RecognisesItsOwnTempFileNames) {
   EXPECT_TRUE(IsTempFileName("_metadata.tmp-123-0123456789abcdef"));
   EXPECT_TRUE(IsTempFileName("op-1.tmp-9-a"));

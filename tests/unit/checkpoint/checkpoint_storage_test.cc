@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -153,6 +154,106 @@ TEST_F(CheckpointStorageTest, OpenOfAnUncreatableDirectoryNamesItAndTheFlag) {
   EXPECT_THAT(storage, StatusIs(StatusCode::kIoError));
   EXPECT_THAT(storage.status().message(), HasSubstr(bad.string()));
   EXPECT_THAT(storage.status().message(), HasSubstr("--checkpoint-dir"));
+  EXPECT_THAT(storage.status().message(), HasSubstr("cannot create checkpoint directory"));
+  EXPECT_THAT(storage.status().message(), HasSubstr(": Not a directory"));
+}
+
+// An unwritable --checkpoint-dir fails at start, not at the first checkpoint: a read-only
+// file system (root ignores permissions, so chmod would not do).
+TEST_F(CheckpointStorageTest, OpenOfAReadOnlyDirectoryNamesItTheOperationAndTheErrnoText) {
+  const fs::path disk = tmp_.path() / "disk";
+  fs::create_directory(disk);
+  std::optional<std::string> report = testing::InChildWithTmpfs(disk, /*read_only=*/false, [&] {
+    // The instance directory exists; then the disk turns read-only (a remount after errors).
+    if (!CheckpointStorage::Open(disk, kJob, 0).ok() || !testing::RemountReadOnly(disk)) {
+      return std::string("setup failed");
+    }
+    Result<CheckpointStorage> storage = CheckpointStorage::Open(disk, kJob, 0);
+    return std::to_string(static_cast<int>(storage.status().code())) + " " +
+           storage.status().message();
+  });
+  if (!report) GTEST_SKIP() << "cannot mount a tmpfs here";
+  EXPECT_EQ(report->substr(0, report->find(' ')),
+            std::to_string(static_cast<int>(StatusCode::kIoError)))
+      << *report;
+  const fs::path instance = disk / JobIdFromName(kJob) / "instance-0";
+  EXPECT_THAT(*report, HasSubstr("checkpoint directory " + instance.string() +
+                                 " is not writable (check --checkpoint-dir " + disk.string()));
+  EXPECT_THAT(*report,
+              HasSubstr("cannot create " + (instance / "_write_probe").string() + ".tmp-"));
+  EXPECT_THAT(*report, HasSubstr(": Read-only file system"));
+}
+
+// A checkpoint whose disk turns read-only after it began: each state file and the metadata
+// name their path, the operation and the reason.
+TEST_F(CheckpointStorageTest, WritingIntoAReadOnlyCheckpointNamesEachFileAndTheErrnoText) {
+  const fs::path disk = tmp_.path() / "disk";
+  fs::create_directory(disk);
+  std::optional<std::string> report = testing::InChildWithTmpfs(disk, /*read_only=*/false, [&] {
+    Result<CheckpointStorage> storage = CheckpointStorage::Open(disk, kJob, 0);
+    if (!storage.ok()) return "setup failed: " + storage.status().ToString();
+    Result<SnapshotLocation> location = storage->BeginCheckpoint(1);
+    if (!location.ok() || !testing::RemountReadOnly(disk)) return std::string("setup failed");
+    std::string out;
+    out += location->WriteSubtaskState(0, "op-whole-0", "bytes").status().ToString() + "\n";
+    out += location->CreateSubtaskStateFile(0, "op-pieces-0").status().ToString() + "\n";
+    CheckpointMetadata m;
+    m.checkpoint_id = 1;
+    m.job_name = kJob;
+    out += storage->Complete(*location, m).ToString() + "\n";
+    return out;
+  });
+  if (!report) GTEST_SKIP() << "cannot mount a tmpfs here";
+  const fs::path chk = disk / JobIdFromName(kJob) / "instance-0" / "chk-1";
+  EXPECT_THAT(*report,
+              HasSubstr("IoError: cannot create " + (chk / "op-whole-0").string() + ".tmp-"));
+  EXPECT_THAT(*report,
+              HasSubstr("IoError: cannot create " + (chk / "op-pieces-0").string() + ".tmp-"));
+  EXPECT_THAT(*report,
+              HasSubstr("IoError: cannot create " + (chk / "_metadata").string() + ".tmp-"));
+  size_t reasons = 0;
+  for (size_t at = report->find(": Read-only file system"); at != std::string::npos;
+       at = report->find(": Read-only file system", at + 1)) {
+    ++reasons;
+  }
+  EXPECT_EQ(reasons, 3u) << *report;
+}
+
+TEST_F(CheckpointStorageTest, CompletingWithAMissingStateFileNamesItsPathAndTheErrnoText) {
+  CheckpointStorage storage = OpenStorage();
+  Result<SnapshotLocation> location = storage.BeginCheckpoint(1);
+  ASSERT_THAT(location, IsOk());
+  CheckpointMetadata m = MetadataFor(storage, 1);
+  SubtaskStateMeta lost;
+  lost.subtask = 0;
+  lost.file = "op-lost-0";
+  lost.size = 5;
+  m.operators.push_back(OperatorStateMeta{"lost", "Lost", 1, 1, {lost}});
+  Status status = storage.Complete(*location, m);
+  EXPECT_THAT(status, StatusIs(StatusCode::kInvalidArgument));
+  EXPECT_THAT(status.message(), HasSubstr("cannot stat its state file " +
+                                          (storage.CheckpointDir(1) / "op-lost-0").string() +
+                                          ": No such file or directory"));
+}
+
+// A path the process may not look into is not "missing": the message says what failed.
+TEST_F(CheckpointStorageTest, ReadMetadataAtAPathItCannotStatSaysSoNotThatItIsMissing) {
+  ASSERT_THAT(WriteFileAtomically(tmp_.path() / "file", "x"), IsOk());
+  const fs::path below = tmp_.path() / "file" / "savepoint-1";
+  Result<CheckpointMetadata> read = CheckpointStorage::ReadMetadataAt(below);
+  EXPECT_THAT(read, StatusIs(StatusCode::kIoError));
+  EXPECT_EQ(read.status().message(), "cannot stat " + below.string() + ": Not a directory");
+}
+
+TEST_F(CheckpointStorageTest, ReadingAStateFileThatIsADirectoryNamesItAndTheErrnoText) {
+  CheckpointStorage storage = OpenStorage();
+  ASSERT_THAT(storage.BeginCheckpoint(1), IsOk());
+  fs::create_directory(storage.CheckpointDir(1) / "op-dir-0");
+  Result<std::string> read = CheckpointStorage::ReadStateFile(storage.CheckpointDir(1), "op-dir-0");
+  EXPECT_THAT(read, StatusIs(StatusCode::kIoError));
+  EXPECT_THAT(read.status().message(),
+              HasSubstr("cannot read " + (storage.CheckpointDir(1) / "op-dir-0").string() +
+                        ": Is a directory"));
 }
 
 TEST_F(CheckpointStorageTest, OpenRejectsMissingArguments) {

@@ -22,8 +22,9 @@ using Properties = std::map<std::string, std::string>;
 /// on the next. A later line for a key wins. Keeps secrets (sasl.password, ...) off the command
 /// line; give the file mode 0600.
 ///
-/// Errors: kNotFound when the file cannot be read; kInvalidArgument naming the line number of a
-/// line without a key (never the line's text: it may hold a secret).
+/// Errors: kNotFound when the file does not exist, kIoError when it cannot be read (a directory,
+/// no permission), both naming the path, the operation and the system's reason; kInvalidArgument
+/// naming the line number of a line without a key (never the line's text: it may hold a secret).
 Result<Properties> LoadProperties(const std::string& path);
 
 }  // namespace sluice::kafka

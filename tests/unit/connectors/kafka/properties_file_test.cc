@@ -44,12 +44,25 @@ TEST(LoadPropertiesTest, ReadsKeyValueLinesAsJavaPropertiesDoes) {
 
 TEST(LoadPropertiesTest, ErrorsNameTheFileAndLineButNeverTheSecret) {
   EXPECT_THAT(LoadProperties("/nonexistent/client.properties"),
-              StatusIs(StatusCode::kNotFound, HasSubstr("/nonexistent/client.properties")));
+              StatusIs(StatusCode::kNotFound,
+                       HasSubstr("cannot open the properties file /nonexistent/client.properties: "
+                                 "No such file or directory")));
   std::string path = WriteFile("sasl.username=alice\nhunter2-the-password\n");
   Result<Properties> loaded = LoadProperties(path);
   EXPECT_THAT(loaded, StatusIs(StatusCode::kInvalidArgument, HasSubstr("line 2")));
   EXPECT_THAT(loaded.status().message(), Not(HasSubstr("hunter2")));
   std::filesystem::remove(path);
+}
+
+// std::ifstream "opens" a directory, which then reads as an empty file: no properties, no error.
+TEST(LoadPropertiesTest, ADirectoryIsAnIoErrorNamingThePathTheOperationAndTheReason) {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("props-dir-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  EXPECT_THAT(LoadProperties(dir.string()),
+              StatusIs(StatusCode::kIoError, HasSubstr("cannot read the properties file " +
+                                                       dir.string() + ": Is a directory")));
+  std::filesystem::remove(dir);
 }
 
 }  // namespace
