@@ -371,8 +371,9 @@ Status KafkaTransactionParticipant::CompleteCheckpoint(const CheckpointCompletio
   SLUICE_LOG_DEBUG(
       "{}: checkpoint {} committed in {:.1f} ms (flush {:.1f}, marker and offsets "
       "{:.1f}, commit_transaction {:.1f})",
-      Who(), id, last_commit_latency_us_ / 1000.0, ms(started, flushed_at),
-      ms(flushed_at, committing_at), ms(committing_at, std::chrono::steady_clock::now()));
+      Who(), id, static_cast<double>(last_commit_latency_us_.load()) / 1000.0,
+      ms(started, flushed_at), ms(flushed_at, committing_at),
+      ms(committing_at, std::chrono::steady_clock::now()));
   if (Status hook = RunHook(TransactionPhase::kAfterCommit, id); !hook.ok()) {
     recovered_ = false;
     return hook;
